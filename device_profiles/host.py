@@ -1,0 +1,67 @@
+"""The `host` profile: this machine, described by measuring it (no file needed).
+
+Peaks are measured with numpy (a large fp32 GEMM and a large copy), so they are what this process can
+reach, not a datasheet figure. `nas calibrate --from host` fits its cost parameters from measurements.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import time
+
+import numpy as np
+
+from device_profiles.profile import DeviceProfile
+
+
+def _best_of(fn, repeats: int = 5) -> float:
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def measure_peaks(threads: int) -> tuple[float, float]:
+    """(fp32 GFLOP/s, memory GB/s) as numpy reaches them on this machine."""
+    n = 1024
+    a = np.random.default_rng(0).standard_normal((n, n), dtype=np.float32)
+    b = a.copy()
+    a @ b  # warm-up
+    gflops = 2 * n**3 / _best_of(lambda: a @ b) / 1e9
+    big = np.ones(32 * 1024 * 1024 // 4, dtype=np.float32)  # 32 MiB, beyond the caches
+    out = np.empty_like(big)
+    seconds = _best_of(lambda: np.copyto(out, big))
+    memory_gbs = 2 * big.nbytes / seconds / 1e9  # read + write
+    return gflops, memory_gbs
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+@functools.cache
+def host_profile() -> DeviceProfile:
+    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    gflops, memory_gbs = measure_peaks(threads)
+    return DeviceProfile(
+        name="host",
+        description=f"this machine: {_cpu_model()}, {threads} threads, PyTorch eager (measured peaks)",
+        target={"kind": "llvm"},
+        threads=threads,
+        fp32_gflops=round(gflops, 1),
+        memory_gbs=round(memory_gbs, 1),
+        runtime="torch",
+        soc=_cpu_model(),
+        lowering={"fuse_layer_norm": True, "fuse_gelu": True},
+    )
