@@ -9,8 +9,7 @@ import sys
 
 import typer
 
-from nas import __version__
-from nas import cli_arch, cli_distill, cli_latency, cli_search
+from nas import __version__, cli_arch, cli_distill, cli_latency, cli_search
 from search_spaces.errors import UserInputError
 
 app = typer.Typer(

@@ -1,0 +1,221 @@
+"""`SearchSpace`: the choices per dimension, read from a TOML data file, and the operators on them.
+
+A point of the space is a dict `{dimension: choice}`; `to_arch` turns it into a validated `Arch`.
+Invalid combinations (heads that do not divide the attention width) are rejected by `Arch` itself, so
+sampling and mutation retry until they find a valid point.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from search_spaces.arch import Arch
+from search_spaces.errors import UserInputError
+
+DATA_DIR = Path(__file__).parent / "data"
+NO_BOTTLENECK = "none"
+ATTENTION_FORMS = ("kq_shared", "bottleneck")
+VIRTUAL_DIMENSIONS = ("attention_form",)
+_ARCH_FIELDS = set(Arch.__dataclass_fields__)
+_MAX_TRIES = 1000
+
+
+def builtin_spaces() -> list[str]:
+    return sorted(p.stem for p in DATA_DIR.glob("*.toml"))
+
+
+@dataclass(frozen=True)
+class SearchSpace:
+    name: str
+    dimensions: dict[str, tuple[Any, ...]]
+    fixed: dict[str, Any]
+    description: str = ""
+
+    # ------------------------------------------------------------------ loading
+    @classmethod
+    def default(cls) -> SearchSpace:
+        return cls.load("mobilebert-family")
+
+    @classmethod
+    def load(cls, name_or_path: str | Path) -> SearchSpace:
+        """A built-in space name (`mobilebert-family`, `mobilebert-small`) or a TOML file path."""
+        path = Path(name_or_path)
+        if not path.suffix and (DATA_DIR / f"{name_or_path}.toml").is_file():
+            path = DATA_DIR / f"{name_or_path}.toml"
+        try:
+            data = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise UserInputError(
+                f"unknown search space {str(name_or_path)!r}: not a file and not one of "
+                f"{', '.join(builtin_spaces())}"
+            ) from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+            raise UserInputError(f"{path}: not valid TOML ({err})") from None
+        return cls.from_dict(data, origin=str(path))
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], origin: str = "space") -> SearchSpace:
+        dims = data.get("dimensions")
+        if not isinstance(dims, dict) or not dims:
+            raise UserInputError(f"{origin}: missing table [dimensions]")
+        dimensions: dict[str, tuple[Any, ...]] = {}
+        for key, choices in dims.items():
+            if key not in _ARCH_FIELDS and key not in VIRTUAL_DIMENSIONS:
+                raise UserInputError(f"{origin}: dimensions.{key} is not an Arch field or attention_form")
+            if not isinstance(choices, list) or not choices:
+                raise UserInputError(f"{origin}: dimensions.{key} must be a non-empty list of choices")
+            if key == "attention_form" and any(c not in ATTENTION_FORMS for c in choices):
+                raise UserInputError(f"{origin}: dimensions.attention_form choices must be in {ATTENTION_FORMS}")
+            if len(set(map(str, choices))) != len(choices):
+                raise UserInputError(f"{origin}: dimensions.{key} repeats a choice")
+            dimensions[key] = tuple(choices)
+        fixed = data.get("fixed", {})
+        if not isinstance(fixed, dict) or any(k not in _ARCH_FIELDS for k in fixed):
+            raise UserInputError(f"{origin}: [fixed] must map Arch fields to values")
+        space = cls(name=str(data.get("name", Path(origin).stem)), dimensions=dimensions, fixed=dict(fixed),
+                    description=str(data.get("description", "")))
+        try:
+            space.sample(np.random.default_rng(0))
+        except UserInputError as err:
+            raise UserInputError(f"{origin}: {err}") from None
+        return space
+
+    # ------------------------------------------------------------------ points ↔ archs
+    def to_arch(self, point: dict[str, Any]) -> Arch:
+        fields: dict[str, Any] = dict(self.fixed)
+        form = point.get("attention_form", "kq_shared")
+        for key, value in point.items():
+            if key in VIRTUAL_DIMENSIONS:
+                continue
+            fields[key] = value
+        if fields.get("intra_bottleneck_size") == NO_BOTTLENECK:
+            fields["use_bottleneck"] = False
+            fields.pop("intra_bottleneck_size")
+        else:
+            fields.setdefault("use_bottleneck", True)
+        fields["key_query_shared_bottleneck"] = form == "kq_shared"
+        fields["use_bottleneck_attention"] = form == "bottleneck"
+        return Arch(**fields)
+
+    def to_point(self, arch: Arch) -> dict[str, Any]:
+        point: dict[str, Any] = {}
+        for key, choices in self.dimensions.items():
+            if key == "attention_form":
+                form = arch.attention_form()
+                value = form if form in choices else choices[0]
+            elif key == "intra_bottleneck_size" and not arch.use_bottleneck:
+                value = NO_BOTTLENECK
+            else:
+                value = getattr(arch, key)
+            if value not in choices:
+                raise UserInputError(f"{key}={value!r} is not a choice of search space {self.name!r}")
+            point[key] = value
+        return point
+
+    def contains(self, arch: Arch) -> bool:
+        try:
+            return self.to_arch(self.to_point(arch)) == arch
+        except UserInputError:
+            return False
+
+    # ------------------------------------------------------------------ operators
+    def _valid(self, point: dict[str, Any]) -> Arch | None:
+        try:
+            return self.to_arch(point)
+        except UserInputError:
+            return None
+
+    def sample(self, rng: np.random.Generator) -> Arch:
+        for _ in range(_MAX_TRIES):
+            point = {k: c[rng.integers(len(c))] for k, c in self.dimensions.items()}
+            arch = self._valid(point)
+            if arch is not None:
+                return arch
+        raise UserInputError(f"search space {self.name!r} has no valid architecture (every sample was rejected)")
+
+    def sample_many(self, n: int, rng: np.random.Generator) -> list[Arch]:
+        return [self.sample(rng) for _ in range(n)]
+
+    def mutate(self, arch: Arch, rng: np.random.Generator, n_changes: int = 1) -> Arch:
+        """Change `n_changes` dimensions to another choice (an adjacent one for ordered numeric dims)."""
+        base = self.to_point(arch)
+        mutable = [k for k, c in self.dimensions.items() if len(c) > 1]
+        if not mutable:
+            return arch
+        for _ in range(_MAX_TRIES):
+            point = dict(base)
+            for key in rng.choice(mutable, size=min(n_changes, len(mutable)), replace=False):
+                choices = self.dimensions[key]
+                index = choices.index(point[key])
+                if _is_ordered(choices) and rng.random() < 0.7:
+                    step = int(rng.choice([-1, 1]))
+                    index = min(max(index + step, 0), len(choices) - 1)
+                    if choices[index] == point[key]:
+                        index = index - step
+                else:
+                    index = (index + 1 + int(rng.integers(len(choices) - 1))) % len(choices)
+                point[key] = choices[index]
+            child = self._valid(point)
+            if child is not None and child != arch:
+                return child
+        return arch
+
+    def crossover(self, a: Arch, b: Arch, rng: np.random.Generator) -> Arch:
+        """Uniform crossover: each dimension from one parent or the other."""
+        pa, pb = self.to_point(a), self.to_point(b)
+        for _ in range(_MAX_TRIES):
+            point = {k: (pa[k] if rng.random() < 0.5 else pb[k]) for k in self.dimensions}
+            child = self._valid(point)
+            if child is not None:
+                return child
+        return a
+
+    # ------------------------------------------------------------------ encoding
+    def encode(self, arch: Arch) -> np.ndarray:
+        """The choice index per dimension, scaled to [0, 1] (dimension order as in the file)."""
+        point = self.to_point(arch)
+        return np.array(
+            [c.index(point[k]) / max(len(c) - 1, 1) for k, c in self.dimensions.items()], dtype=np.float64
+        )
+
+    def decode(self, vector: np.ndarray) -> Arch:
+        """Inverse of `encode` (nearest choice per dimension); raises if the point is invalid."""
+        point = {}
+        for value, (key, choices) in zip(vector, self.dimensions.items(), strict=True):
+            index = int(round(float(np.clip(value, 0.0, 1.0)) * (len(choices) - 1)))
+            point[key] = choices[index]
+        return self.to_arch(point)
+
+    def indices(self, arch: Arch) -> list[int]:
+        point = self.to_point(arch)
+        return [c.index(point[k]) for k, c in self.dimensions.items()]
+
+    # ------------------------------------------------------------------ size
+    def size(self) -> int:
+        """Points in the grid of choices, before constraints (see `enumerate` for the valid ones)."""
+        return math.prod(len(c) for c in self.dimensions.values())
+
+    def enumerate(self, limit: int = 200_000) -> Iterator[Arch]:
+        """Every distinct valid arch; refuses spaces whose grid exceeds `limit`."""
+        if self.size() > limit:
+            raise UserInputError(f"search space {self.name!r} has {self.size():,} grid points, "
+                                 f"more than the enumeration limit {limit:,}")
+        seen: set[Arch] = set()
+        keys = list(self.dimensions)
+        for combo in itertools.product(*self.dimensions.values()):
+            arch = self._valid(dict(zip(keys, combo, strict=True)))
+            if arch is not None and arch not in seen:
+                seen.add(arch)
+                yield arch
+
+
+def _is_ordered(choices: tuple[Any, ...]) -> bool:
+    return all(isinstance(c, int) and not isinstance(c, bool) for c in choices)
