@@ -1,0 +1,70 @@
+"""GLUE readers (MRPC, SST-2, RTE, STS-B) for a directory in the GLUE TSV layout (`DIR/MRPC/dev.tsv`, …)."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from pathlib import Path
+
+from search_spaces.errors import UserInputError
+
+TASKS = ("mrpc", "sst2", "rte", "stsb")
+TASK_DIRS = {"mrpc": "MRPC", "sst2": "SST-2", "rte": "RTE", "stsb": "STS-B"}
+# Column names per task: (first text, second text or None, label)
+COLUMNS = {
+    "mrpc": ("#1 String", "#2 String", "Quality"),
+    "sst2": ("sentence", None, "label"),
+    "rte": ("sentence1", "sentence2", "label"),
+    "stsb": ("sentence1", "sentence2", "score"),
+}
+RTE_LABELS = {"entailment": 0, "not_entailment": 1}  # GLUE's label order
+
+
+@dataclass(frozen=True)
+class Example:
+    text_a: str
+    text_b: str | None
+    label: float  # class index for classification tasks, score 0–5 for STS-B
+
+
+def check_task(task: str) -> str:
+    task = task.lower().replace("-", "")
+    if task not in TASKS:
+        raise UserInputError(f"unknown task {task!r}: choose one of {', '.join(TASKS)}")
+    return task
+
+
+def num_labels(task: str) -> int:
+    return 1 if task == "stsb" else 2
+
+
+def read_split(data_dir: str | Path, task: str, split: str) -> list[Example]:
+    """Rows of `split` (train or dev). MRPC is UTF-8 with BOM and unquoted; the others plain TSV."""
+    task = check_task(task)
+    path = Path(data_dir) / TASK_DIRS[task] / f"{split}.tsv"
+    if not path.is_file():
+        raise UserInputError(f"{path} not found (expected the GLUE TSV layout under --data-dir)")
+    a_col, b_col, label_col = COLUMNS[task]
+    examples = []
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = next(reader, None)
+        if header is None or any(c and c not in header for c in (a_col, b_col, label_col)):
+            raise UserInputError(f"{path}: header {header} lacks the {task} columns {a_col}, {b_col}, {label_col}")
+        ia, il = header.index(a_col), header.index(label_col)
+        ib = header.index(b_col) if b_col else None
+        for line_no, row in enumerate(reader, start=2):
+            if len(row) < len(header):
+                raise UserInputError(f"{path}:{line_no}: expected {len(header)} columns, got {len(row)}")
+            examples.append(Example(row[ia].strip(), row[ib].strip() if ib is not None else None,
+                                    _label(task, row[il], path, line_no)))
+    return examples
+
+
+def _label(task: str, raw: str, path: Path, line_no: int) -> float:
+    try:
+        if task == "rte":
+            return RTE_LABELS[raw.strip()]
+        return float(raw) if task == "stsb" else int(raw)
+    except (KeyError, ValueError):
+        raise UserInputError(f"{path}:{line_no}: bad label {raw!r}") from None

@@ -1,0 +1,53 @@
+"""Multi-GPU data parallelism under `torchrun` (designed in; the tests cover the single-process path).
+
+`torchrun --nproc-per-node 8 -m nas.cli distill ... --device cuda` starts one process per GPU. Each
+process reads the whole corpus, takes its strided slice of every global batch (so the global batch and
+the data order do not depend on the number of processes), and averages gradients with an all-reduce
+before each optimiser step — what DDP does, done by hand because PKT changes the trainable set every
+phase and the step calls sub-modules (`base_model`, `cls`) rather than one `forward`. Rank 0 alone writes
+logs, checkpoints and the final model.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+
+@dataclass(frozen=True)
+class DistContext:
+    rank: int = 0
+    world_size: int = 1
+    local_rank: int = 0
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device: str) -> DistContext:
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world <= 1:
+        return DistContext()
+    import torch.distributed as dist
+
+    local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+    if device == "cuda":
+        torch.cuda.set_device(local_rank)
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device == "cuda" else "gloo")
+    return DistContext(dist.get_rank(), world, local_rank)
+
+
+def average_gradients(params: list[Any], ctx: DistContext) -> None:
+    if ctx.world_size <= 1:
+        return
+    import torch.distributed as dist
+
+    for p in params:
+        if p.grad is not None:
+            dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
+            p.grad.div_(ctx.world_size)

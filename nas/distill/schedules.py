@@ -1,0 +1,96 @@
+"""Training schedules as data: a list of phases, each with its loss terms and its trainable parameters.
+
+Paper §3.5 / §4.3 and the official code: PKT trains layer by layer bottom-up (24 phases of 10k steps)
+with layer l at 3× the base lr, the layers below at 0.3×, everything else frozen; JKT trains all layer
+losses at once, then pre-training distillation (PD); AKT optimises one combined loss. `none` is the
+control: the same student, no teacher, MLM + NSP for the same total steps. Budgets are equal across
+strategies: L·steps_per_layer layer-wise steps + pd_steps.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from search_spaces.errors import UserInputError
+
+STRATEGIES = ("pkt", "jkt", "akt", "none")
+PKT_CURRENT_LR_MULT = 3.0  # official MobileBERT code, progressive knowledge transfer
+PKT_LOWER_LR_MULT = 0.3
+LAYER_INDEX = re.compile(r"\bencoder\.layer\.(\d+)\.")
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str
+    kind: str  # "layers" (transfer losses), "pd" (pre-training distillation), "akt" (both), "mlm" (no teacher)
+    steps: int
+    layers: tuple[int, ...] = ()  # student layers whose transfer losses count
+    current_layer: int | None = None  # PKT: the layer this phase trains at ×3
+
+    @property
+    def needs_maps(self) -> bool:
+        return self.kind in ("layers", "akt")
+
+    @property
+    def needs_mlm(self) -> bool:
+        return self.kind in ("pd", "akt", "mlm")
+
+    @property
+    def needs_teacher(self) -> bool:
+        return self.kind != "mlm"
+
+
+def plan(strategy: str, num_layers: int, steps_per_layer: int, pd_steps: int) -> list[Phase]:
+    if strategy not in STRATEGIES:
+        raise UserInputError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
+    if steps_per_layer < 0 or pd_steps < 0:
+        raise UserInputError("step counts must be non-negative")
+    every = tuple(range(num_layers))
+    layer_steps = steps_per_layer * num_layers
+    if strategy == "pkt":
+        phases = [Phase(f"pkt_layer_{l}", "layers", steps_per_layer, (l,), l) for l in every]
+    elif strategy == "jkt":
+        phases = [Phase("jkt_layers", "layers", layer_steps, every)]
+    elif strategy == "akt":
+        return [p for p in [Phase("akt", "akt", layer_steps + pd_steps, every)] if p.steps]
+    else:
+        return [p for p in [Phase("mlm", "mlm", layer_steps + pd_steps)] if p.steps]
+    return [p for p in [*phases, Phase("pd", "pd", pd_steps)] if p.steps]
+
+
+def lr_multiplier(param_name: str, phase: Phase) -> float:
+    """0 = frozen. Layer-wise phases train only encoder layers (embeddings stay the teacher's)."""
+    if phase.kind != "layers":
+        return 1.0
+    match = LAYER_INDEX.search(param_name)
+    if match is None:
+        return 0.0
+    layer = int(match.group(1))
+    if phase.current_layer is None:
+        return 1.0 if layer in phase.layers else 0.0
+    if layer == phase.current_layer:
+        return PKT_CURRENT_LR_MULT
+    return PKT_LOWER_LR_MULT if layer < phase.current_layer else 0.0
+
+
+def param_groups(named_params: list[tuple[str, Any]], phase: Phase, weight_decay: float) -> list[dict[str, Any]]:
+    """Optimizer groups keyed by (lr multiplier, decay); frozen parameters get requires_grad=False."""
+    from nas.distill.lamb import no_decay
+
+    groups: dict[tuple[float, bool], list[Any]] = {}
+    for name, param in named_params:
+        mult = 1.0 if name.startswith("projection.") else lr_multiplier(name, phase)
+        param.requires_grad_(mult > 0)
+        if mult > 0:
+            groups.setdefault((mult, no_decay(name)), []).append(param)
+    return [{"params": ps, "lr_mult": mult, "weight_decay": 0.0 if nd else weight_decay}
+            for (mult, nd), ps in sorted(groups.items(), key=lambda kv: kv[0])]
+
+
+def learning_rate(base_lr: float, step: int, steps: int, warmup: int) -> float:
+    """Linear warm-up then linear decay to zero, per phase (BERT/MobileBERT's polynomial decay, power 1);
+    the warm-up is capped at a tenth of a short phase."""
+    warmup = max(1, min(warmup, steps // 10))
+    return base_lr * min(1.0, (step + 1) / warmup) * max(0.0, 1.0 - step / max(steps, 1))

