@@ -1,0 +1,72 @@
+"""Per-kernel roofline cost with a handful of device parameters.
+
+    t(kernel) = max(flops / (peak · eff_kind), bytes / bw_kind) + kernel_us
+    t(model)  = Σ calls · t(kernel) + const_ms
+
+kinds: `matmul` (dense layers; eff = matmul_eff, bw = the profile's memory bandwidth), `bmm` (attention
+score/context matmuls; bmm_eff), `elementwise` and `gather` (everything else; bandwidth-bound at an
+effective `ew_gbs`). Five parameters, fitted in log space with the profile's peaks as priors
+(`calibrate.py`): with three points (Pixel 4) the priors pin what the data cannot, with twenty the data
+decides. Efficiencies are fractions of `fp32_gflops`; `ew_gbs` is absolute.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+PARAMS = ("matmul_eff", "bmm_eff", "ew_gbs", "kernel_us", "const_ms")
+KINDS = ("matmul", "bmm", "elementwise", "gather")
+
+
+def prior_params(profile: Any) -> dict[str, float]:
+    """Before any measurement: matmuls at half the fp32 peak, attention matmuls at a quarter (small K),
+    element-wise ops at a quarter of DRAM bandwidth (strided, often single-threaded), 5 µs per launch."""
+    return {"matmul_eff": 0.5, "bmm_eff": 0.25, "ew_gbs": 0.25 * profile.memory_gbs, "kernel_us": 5.0,
+            "const_ms": 0.5}
+
+
+def profile_params(profile: Any) -> dict[str, float]:
+    """The fitted parameters of `profile` (its `[cost]` table), falling back on the priors."""
+    params = prior_params(profile)
+    for name in PARAMS:
+        value = profile.cost.get(name)
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
+            params[name] = float(value)
+    return params
+
+
+@dataclass
+class PartBlock:
+    """The kernels of one part evaluated for R rows (a row: one layer group of one arch)."""
+
+    part: str
+    names: list[str]
+    kinds: np.ndarray  # (K,) index into KINDS
+    flops: np.ndarray  # (K, R)
+    bytes: np.ndarray  # (K, R)
+    calls: np.ndarray  # (R,) how many times the part runs for this row (layers × FFNs)
+    arch_index: np.ndarray  # (R,)
+
+
+def kernel_times_s(block: PartBlock, params: dict[str, float], peak_gflops: float,
+                   memory_gbs: float) -> np.ndarray:
+    """(K, R) seconds per single call of each kernel."""
+    peak = peak_gflops * 1e9
+    eff = np.array([params["matmul_eff"], params["bmm_eff"], 1.0, 1.0])[block.kinds]
+    bw = np.array([memory_gbs, memory_gbs, params["ew_gbs"], params["ew_gbs"]])[block.kinds] * 1e9
+    compute = np.where(block.kinds[:, None] <= 1, block.flops / (peak * eff[:, None]), 0.0)
+    return np.maximum(compute, block.bytes / bw[:, None]) + params["kernel_us"] * 1e-6
+
+
+def total_ms(blocks: list[PartBlock], n_archs: int, params: dict[str, float], peak_gflops: float,
+             memory_gbs: float) -> np.ndarray:
+    out = np.full(n_archs, params["const_ms"], dtype=np.float64)
+    for block in blocks:
+        if block.flops.shape[1] == 0:
+            continue
+        per_row = kernel_times_s(block, params, peak_gflops, memory_gbs).sum(axis=0) * block.calls * 1e3
+        out += np.bincount(block.arch_index, weights=per_row, minlength=n_archs)
+    return out
