@@ -1,0 +1,158 @@
+"""Measurements files (CSV or JSONL): one measured model per row. Schema: `MEASUREMENTS.md`."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from search_spaces.arch import PER_LAYER_FIELDS, Arch
+from search_spaces.errors import UserInputError
+
+ARCH_FIELDS = tuple(f.name for f in dataclasses.fields(Arch))
+EXTRA_FIELDS = ("seq_len", "batch", "latency_ms", "threads", "source")
+BOOL_FIELDS = {f.name for f in dataclasses.fields(Arch) if f.type in ("bool", bool)}
+STR_FIELDS = ("normalization_type", "hidden_act")
+
+
+@dataclass(frozen=True)
+class Measurement:
+    arch: Arch
+    latency_ms: float
+    seq_len: int = 128
+    batch: int = 1
+    threads: int | None = None
+    source: str = ""
+    line: int = 0
+
+    def to_row(self) -> dict[str, Any]:
+        row: dict[str, Any] = dict(self.arch.to_dict())
+        row.update(seq_len=self.seq_len, batch=self.batch, latency_ms=round(self.latency_ms, 4))
+        if self.threads is not None:
+            row["threads"] = self.threads
+        if self.source:
+            row["source"] = self.source
+        return row
+
+
+def _fmt(path: Path) -> str:
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        return "csv"
+    if suffix in (".jsonl", ".json", ".ndjson"):
+        return "jsonl"
+    raise UserInputError(f"{path}: measurements file must end in .csv or .jsonl")
+
+
+def _csv_value(name: str, text: str) -> Any:
+    text = text.strip()
+    if name in BOOL_FIELDS:
+        if text.lower() in ("true", "1", "yes"):
+            return True
+        if text.lower() in ("false", "0", "no"):
+            return False
+        raise ValueError(f"{name} must be true or false, got {text!r}")
+    if name in STR_FIELDS or name == "source":
+        return text
+    if name == "latency_ms":
+        return float(text)
+    if name in PER_LAYER_FIELDS and " " in text:
+        return [int(x) for x in text.split()]
+    return int(text)
+
+
+def _parse_row(data: dict[str, Any], where: str, line: int = 0) -> Measurement:
+    if not isinstance(data, dict):
+        raise UserInputError(f"{where}: expected an object of fields")
+    unknown = sorted(set(data) - set(ARCH_FIELDS) - set(EXTRA_FIELDS))
+    if unknown:
+        raise UserInputError(f"{where}: unknown field(s) {', '.join(unknown)}")
+    if "latency_ms" not in data:
+        raise UserInputError(f"{where}: missing latency_ms")
+    try:
+        latency = float(data["latency_ms"])
+    except (TypeError, ValueError):
+        raise UserInputError(f"{where}: latency_ms must be a number, got {data['latency_ms']!r}") from None
+    if not latency > 0:
+        raise UserInputError(f"{where}: latency_ms must be positive, got {data['latency_ms']!r}")
+    ints = {}
+    for name, default in (("seq_len", 128), ("batch", 1), ("threads", None)):
+        value = data.get(name, default)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
+            raise UserInputError(f"{where}: {name} must be a positive integer, got {value!r}")
+        ints[name] = value
+    source = data.get("source", "")
+    arch = Arch.from_dict({k: v for k, v in data.items() if k in ARCH_FIELDS}, source=where)
+    return Measurement(arch, latency, ints["seq_len"], ints["batch"], ints["threads"], str(source or ""), line)
+
+
+def read_measurements(path: str | Path) -> list[Measurement]:
+    """All rows of a measurements file; a bad row raises UserInputError naming the file and line."""
+    path = Path(path)
+    fmt = _fmt(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: no such measurements file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserInputError(f"{path}: cannot read ({err})") from None
+    rows: list[Measurement] = []
+    if fmt == "jsonl":
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            where = f"{path}: line {number}"
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise UserInputError(f"{where}: not valid JSON ({err.msg})") from None
+            rows.append(_parse_row(data, where, number))
+    else:
+        reader = csv.DictReader(text.splitlines())
+        for number, raw in enumerate(reader, start=2):
+            where = f"{path}: line {number}"
+            if None in raw or any(v is None for v in raw.values()):
+                raise UserInputError(f"{where}: wrong number of columns")
+            data = {}
+            for name, value in raw.items():
+                if value is None or value.strip() == "":
+                    continue
+                try:
+                    data[name] = _csv_value(name, value)
+                except ValueError as err:
+                    raise UserInputError(f"{where}: bad {name} ({err})") from None
+            rows.append(_parse_row(data, where, number))
+    if not rows:
+        raise UserInputError(f"{path}: no measurements in the file")
+    return rows
+
+
+def append_measurements(path: str | Path, rows: list[Measurement]) -> Path:
+    """Append rows (JSONL: one object a line; CSV: a header is written for a new file)."""
+    path = Path(path)
+    fmt = _fmt(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if fmt == "jsonl":
+        with path.open("a") as f:
+            for m in rows:
+                f.write(json.dumps(m.to_row(), sort_keys=True) + "\n")
+        return path
+    columns = list(ARCH_FIELDS) + list(EXTRA_FIELDS)
+    new = not path.exists() or path.stat().st_size == 0
+    if not new:
+        with path.open() as f:
+            columns = next(csv.reader(f))
+    with path.open("a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
+        if new:
+            writer.writeheader()
+        for m in rows:
+            row = m.to_row()
+            for name in PER_LAYER_FIELDS:
+                if isinstance(row[name], list):
+                    row[name] = " ".join(str(x) for x in row[name])
+            writer.writerow(row)
+    return path
