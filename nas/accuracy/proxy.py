@@ -1,0 +1,63 @@
+"""`proxy`: a training-free accuracy estimate in [0, 1] from the architecture alone.
+
+Rationale:
+- Size. At a fixed training recipe, transformer quality grows roughly log-linearly with the number of
+  non-embedding ("body") parameters (Kaplan et al. 2020, "Scaling laws for neural language models", §3);
+  embeddings are a lookup and add little. The size term maps log10(body parameters) from 1e5 (→ 0) to
+  1e9 (→ 1).
+- Balance. The MobileBERT paper (Sun et al., ACL 2020, §4.1 and Table 2) found that at a fixed size accuracy
+  peaks when the MHA:FFN parameter ratio is 0.4–0.6. Outside that band we subtract a penalty that grows with
+  the squared distance in log space; its weight (0.03 per ln² unit: a ratio of 0.1 costs as much as 1.7× fewer
+  parameters) is our choice, not the paper's.
+- Operators. The paper's "w/o OPT" MobileBERT (LayerNorm + gelu instead of NoNorm + relu) scores 0.8 GLUE
+  points higher (78.5 vs 77.7, Table 4 of the paper), and MobileBERT-TINY at 0.6× the parameters of
+  MobileBERT scores 1.9 points lower (75.8 vs 77.7), i.e. 1 GLUE point ≈ 0.029 size units; so LayerNorm and
+  gelu add 0.012 each (0.024 together ≈ 0.8 points).
+
+How well this ranks real archs: `benchmarks/accuracy_proxy.py` (Spearman between the proxy and the MLM loss of
+briefly trained small archs; figures in benchmarks/results/accuracy_proxy.json).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from functools import lru_cache
+
+import numpy as np
+
+from search_spaces.arch import Arch
+
+SIZE_LOG10_LOW, SIZE_LOG10_HIGH = 5.0, 9.0
+RATIO_BAND = (0.4, 0.6)  # MobileBERT paper §4.1
+RATIO_PENALTY = 0.03
+OPERATOR_BONUS = {"layer_norm": 0.012, "gelu": 0.012}  # from the paper's w/o-OPT row, see the module text
+
+
+def body_params(arch: Arch) -> int:
+    """Parameters outside the embedding table and the pooler."""
+    parts = arch.params_breakdown(include_pooler=False)
+    return sum(count for part, count in parts.items() if part not in ("embedding", "pooler"))
+
+
+def ratio_distance(ratio: float) -> float:
+    """Distance of ln(ratio) from the band [ln 0.4, ln 0.6]; 0 inside it."""
+    low, high = (math.log(b) for b in RATIO_BAND)
+    value = math.log(max(ratio, 1e-9))
+    return max(low - value, 0.0, value - high)
+
+
+@lru_cache(maxsize=1 << 18)
+def proxy_score(arch: Arch) -> float:
+    size = (math.log10(max(body_params(arch), 1)) - SIZE_LOG10_LOW) / (SIZE_LOG10_HIGH - SIZE_LOG10_LOW)
+    score = size - RATIO_PENALTY * ratio_distance(arch.mha_ffn_param_ratio()) ** 2
+    score += OPERATOR_BONUS.get(arch.normalization_type, 0.0) + OPERATOR_BONUS.get(arch.hidden_act, 0.0)
+    return float(min(max(score, 0.0), 1.0))
+
+
+class ProxyEstimator:
+    name = "proxy"
+    version = "1"
+
+    def estimate(self, archs: Sequence[Arch]) -> np.ndarray:
+        return np.fromiter((proxy_score(a) for a in archs), dtype=float, count=len(archs))

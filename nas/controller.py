@@ -1,0 +1,85 @@
+"""The ask/tell loop: a Strategy proposes, an evaluation function scores, the Journal records.
+
+Trial ids are assigned in ask order, so a run is a pure function of (seed, options). Resuming replays the
+journal: the strategy, rebuilt from the same seed, is asked again; proposals whose ids are in the journal
+are not re-evaluated (their journaled scores are told back), the rest are evaluated and appended. A
+proposal that differs from its journaled arch means the options or the code changed: that is an error, never
+a silent mix of two runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import numpy as np
+
+from nas.evaluator import Scores
+from nas.journal import Journal
+from nas.strategies.base import Strategy
+from search_spaces.arch import Arch
+
+EvaluateFn = Callable[[Sequence[Arch]], Scores]
+ProgressFn = Callable[[int, int], None]  # (trials done, trials replayed from the journal so far)
+
+
+class JournalMismatch(RuntimeError):
+    pass
+
+
+def trial_record(trial_id: int, batch: int, arch: Arch, latency_ms: float, accuracy: float) -> dict[str, Any]:
+    feasible = not np.isnan(accuracy)
+    return {"id": trial_id, "batch": batch, "latency_ms": round(float(latency_ms), 6),
+            "accuracy": round(float(accuracy), 8) if feasible else None, "feasible": feasible,
+            "params": arch.num_params(), "arch": arch.to_dict(), "time": round(time.time(), 3)}
+
+
+class Controller:
+    def __init__(self, strategy: Strategy, evaluate: EvaluateFn, journal: Journal) -> None:
+        self.strategy = strategy
+        self.evaluate = evaluate
+        self.journal = journal
+
+    def run(self, trials: int, progress: ProgressFn | None = None) -> list[dict[str, Any]]:
+        """Run (or finish) a search of `trials` trials; returns every trial record in id order."""
+        done = self.journal.load()
+        records: list[dict[str, Any]] = []
+        next_id, batch, replayed = 0, 0, 0
+        try:
+            while next_id < trials:
+                archs = self.strategy.ask(min(self.strategy.batch_size, trials - next_id))
+                ids = range(next_id, next_id + len(archs))
+                latency = np.full(len(archs), np.nan)
+                accuracy = np.full(len(archs), np.nan)
+                missing = []
+                for k, (trial_id, arch) in enumerate(zip(ids, archs, strict=True)):
+                    old = done.get(trial_id)
+                    if old is None:
+                        missing.append(k)
+                        continue
+                    if Arch.from_dict(old["arch"]) != arch:
+                        raise JournalMismatch(
+                            f"trial {trial_id} in {self.journal.path} is a different arch than this run proposes "
+                            "now: the run was started with other options or another version of the code")
+                    latency[k] = old["latency_ms"]
+                    accuracy[k] = np.nan if old["accuracy"] is None else old["accuracy"]
+                    replayed += 1
+                if missing:
+                    scores = self.evaluate([archs[k] for k in missing])
+                    latency[missing], accuracy[missing] = scores.latency_ms, scores.accuracy
+                new = []
+                for k, (trial_id, arch) in enumerate(zip(ids, archs, strict=True)):
+                    record = done.get(trial_id) or trial_record(trial_id, batch, arch, latency[k], accuracy[k])
+                    records.append(record)
+                    if trial_id not in done:
+                        new.append(record)
+                self.journal.append(new)
+                self.strategy.tell(archs, latency, accuracy)
+                next_id += len(archs)
+                batch += 1
+                if progress is not None:
+                    progress(next_id, replayed)
+        finally:
+            self.journal.close()
+        return records

@@ -1,0 +1,52 @@
+"""`trials.jsonl`: one JSON object per finished trial, appended as soon as it is scored.
+
+A run killed at any moment leaves at worst a half-written last line; `load` drops it (and truncates the file
+to the last complete line, so the next append starts clean). Trial ids are unique: a repeated id is an error.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+FILE_NAME = "trials.jsonl"
+
+
+class Journal:
+    def __init__(self, run_dir: Path) -> None:
+        self.path = Path(run_dir) / FILE_NAME
+        self._handle: Any = None
+
+    def load(self) -> dict[int, dict[str, Any]]:
+        """Finished trials by id; repairs a torn last line."""
+        if not self.path.exists():
+            return {}
+        raw = self.path.read_bytes()
+        complete = raw[: raw.rfind(b"\n") + 1]
+        if len(complete) != len(raw):
+            with self.path.open("r+b") as handle:
+                handle.truncate(len(complete))
+        trials: dict[int, dict[str, Any]] = {}
+        for number, line in enumerate(complete.decode("utf-8").splitlines(), start=1):
+            if not line.strip():
+                continue
+            record = json.loads(line)
+            if record["id"] in trials:
+                raise RuntimeError(f"{self.path}:{number}: trial id {record['id']} appears twice")
+            trials[record["id"]] = record
+        return trials
+
+    def append(self, records: list[dict[str, Any]]) -> None:
+        if self._handle is None:
+            self._handle = self.path.open("a", encoding="utf-8")
+        for record in records:
+            self._handle.write(json.dumps(record, separators=(",", ":")) + "\n")
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+
+    def close(self) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None

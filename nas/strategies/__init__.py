@@ -1,0 +1,34 @@
+"""Search strategies by name. `ray` is evolution whose trials run as Ray Tune trials (see `ray_tune.py`)."""
+
+from __future__ import annotations
+
+from nas.strategies.base import Strategy
+from search_spaces.errors import UserInputError
+from search_spaces.space import SearchSpace
+
+STRATEGIES = ("nsga2", "evolution", "random", "nni", "nni-tpe", "ray")
+DEFAULT_STRATEGY = "nsga2"
+
+
+def make_strategy(name: str, space: SearchSpace, budget_ms: float, seed: int,
+                  batch_size: int | None = None) -> Strategy:
+    if name == "random":
+        from nas.strategies.random_search import RandomStrategy
+
+        return RandomStrategy(space, budget_ms, seed, batch_size)
+    if name in ("evolution", "ray"):
+        from nas.strategies.evolution import EvolutionStrategy
+
+        return EvolutionStrategy(space, budget_ms, seed, batch_size)
+    if name == "nsga2":
+        from nas.strategies.nsga2 import NSGA2Strategy
+
+        return NSGA2Strategy(space, budget_ms, seed, batch_size)
+    if name in ("nni", "nni-tpe"):
+        from nas.strategies.nni_tuners import NniStrategy
+
+        return NniStrategy(space, budget_ms, seed, batch_size, tuner="tpe" if name == "nni-tpe" else "evolution")
+    raise UserInputError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
+
+
+__all__ = ["DEFAULT_STRATEGY", "STRATEGIES", "Strategy", "make_strategy"]
