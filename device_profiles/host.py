@@ -63,5 +63,6 @@ def host_profile() -> DeviceProfile:
         memory_gbs=round(memory_gbs, 1),
         runtime="torch",
         soc=_cpu_model(),
-        lowering={"fuse_layer_norm": True, "fuse_gelu": True},
+        # PyTorch eager runs every op as its own kernel (no epilogue fusion); LayerNorm and GELU are one op each.
+        lowering={"fuse_layer_norm": True, "fuse_gelu": True, "fuse_epilogue": False},
     )

@@ -57,10 +57,9 @@ def fit_params(profile: DeviceProfile, rows: list[Measurement],
         pred = total_ms(blocks, n, params, profile.fp32_gflops, profile.memory_gbs) * scale
         return np.concatenate([(np.log(pred) - measured) / SIGMA_MEAS, (theta - theta0) / SIGMA_PRIOR])
 
-    # The efficiencies are fractions of peak: above 1 is physically impossible.
-    upper = np.array([0.0, 0.0, np.inf, np.inf, np.inf])
-    result = least_squares(residuals, np.minimum(theta0, upper - 1e-6), loss="soft_l1", f_scale=2.0,
-                           bounds=(np.full(len(PARAMS), -np.inf), upper), x_scale=1.0)
+    # No hard bound at efficiency 1: a measured host peak (numpy, machine shared) can be below what the
+    # measured runtime reaches; the prior already penalises implausible values.
+    result = least_squares(residuals, theta0, loss="soft_l1", f_scale=2.0, x_scale=1.0)
     return {p: float(f"{v:.6g}") for p, v in zip(PARAMS, np.exp(result.x), strict=True)}
 
 

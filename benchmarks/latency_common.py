@@ -1,0 +1,41 @@
+"""Shared helpers of the latency benchmarks: metrics, machine info, result files."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+from pathlib import Path
+from typing import Any
+
+RESULTS = Path(__file__).parent / "results"
+
+
+def machine_info() -> dict[str, Any]:
+    from device_profiles.host import _cpu_model
+
+    return {"cpu": _cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
+            "platform": platform.platform(), "date": datetime.datetime.now(datetime.UTC).isoformat()}
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("NAS_DATA_DIR", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
+
+
+def write_result(name: str, payload: dict[str, Any]) -> Path:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    path = RESULTS / f"latency_{name}.json"
+    payload = {"benchmark": name, "machine": machine_info(), **payload}
+    path.write_text(json.dumps(payload, indent=2) + "\n")
+    return path
+
+
+def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    def fmt(v: Any) -> str:
+        return f"{v:.3f}" if isinstance(v, float) else str(v)
+
+    widths = [max(len(c), *(len(fmt(r.get(c, ""))) for r in rows)) for c in columns]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(fmt(r.get(c, "")).ljust(w) for c, w in zip(columns, widths, strict=True)) for r in rows]
+    return "\n".join(lines)

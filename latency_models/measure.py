@@ -1,0 +1,171 @@
+"""Time a real model: the median of `repeat` runs after warm-up, batch 1 (or `batch`).
+
+Backends:
+- `torch`: HF `MobileBertModel` from `arch.to_hf_config()`, random weights, eager, fixed threads.
+- `tvm`: the same model through `torch.export` → Relax → `relax.build` (default pipeline) for the
+  profile's target on this machine. **Untuned**: no MetaSchedule tuning, so its figures are 30–80× slower
+  than a tuned runtime and are no device latency (the row's `source` says so).
+- `rpc`: the same compiled for the profile's target, exported, uploaded and timed on a remote TVM RPC
+  server (`HOST:PORT`): the workflow of a user with a real device. Also untuned.
+
+Per-layer (heterogeneous) archs are rejected by all three: HF builds identical layers, and we do not
+maintain a second PyTorch implementation of the family only for timing.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latency_models.measurements import Measurement
+from search_spaces.errors import UserInputError
+
+BACKENDS = ("torch", "tvm", "rpc")
+UNTUNED_NOTE = "untuned TVM kernels (no MetaSchedule): 30-80x slower than a tuned runtime, not device latency"
+
+
+def _check(arch: Any, backend: str) -> None:
+    if not arch.is_uniform:
+        raise UserInputError(f"the {backend} backend builds HF MobileBertModel, whose layers are identical: "
+                             "a per-layer (heterogeneous) arch cannot be measured with it")
+
+
+def _hf_model(arch: Any) -> Any:
+    import torch
+    from transformers import MobileBertModel
+
+    torch.manual_seed(0)
+    config = arch.to_hf_config(attn_implementation="sdpa")
+    config._attn_implementation = "sdpa"
+    return MobileBertModel(config).eval()
+
+
+def _inputs(arch: Any, seq_len: int, batch: int) -> Any:
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    return torch.randint(0, arch.vocab_size, (batch, seq_len), generator=g)
+
+
+def measure_torch(arch: Any, seq_len: int = 128, batch: int = 1, threads: int = 1, repeat: int = 10,
+                  warmup: int = 3) -> float:
+    import torch
+
+    _check(arch, "torch")
+    torch.set_num_threads(threads)
+    model = _hf_model(arch)
+    ids = _inputs(arch, seq_len, batch)
+    times = []
+    with torch.inference_mode():
+        for i in range(warmup + repeat):
+            start = time.perf_counter()
+            model(input_ids=ids)
+            if i >= warmup:
+                times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e3
+
+
+def _relax_module(arch: Any, seq_len: int, batch: int) -> Any:
+    import torch
+    from tvm.relax.frontend.torch import from_exported_program
+
+    model = _hf_model(arch)
+    ids = _inputs(arch, seq_len, batch)
+
+    class Wrapped(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.m = model
+
+        def forward(self, input_ids: Any) -> Any:
+            return self.m(input_ids=input_ids).last_hidden_state
+
+    with torch.no_grad():
+        ep = torch.export.export(Wrapped().eval(), (ids,))
+    return from_exported_program(ep, keep_params_as_input=False, unwrap_unit_return_tuple=True), ids.numpy()
+
+
+def _build(mod: Any, target: dict[str, Any]) -> Any:
+    import tvm
+    from tvm import relax
+
+    tgt = tvm.target.Target(dict(target))
+    return relax.build(mod, tgt, relax_pipeline=relax.get_default_pipeline(tgt))
+
+
+def _time_vm(vm: Any, dev: Any, args: list[Any], repeat: int) -> float:
+    evaluator = vm.time_evaluator("main", dev, number=1, repeat=repeat)
+    return float(np.median(np.asarray(evaluator(*args).results))) * 1e3
+
+
+def measure_tvm(arch: Any, target: dict[str, Any], seq_len: int = 128, batch: int = 1, threads: int = 1,
+                repeat: int = 10) -> float:
+    import os
+
+    import tvm
+    from tvm import relax
+
+    _check(arch, "tvm")
+    os.environ["TVM_NUM_THREADS"] = str(threads)
+    mod, ids = _relax_module(arch, seq_len, batch)
+    ex = _build(mod, target)
+    dev = tvm.cpu()
+    vm = relax.VirtualMachine(ex, dev)
+    return _time_vm(vm, dev, [tvm.runtime.tensor(ids, dev)], repeat)
+
+
+def measure_rpc(arch: Any, target: dict[str, Any], address: str, seq_len: int = 128, batch: int = 1,
+                repeat: int = 10, cross_compiler: str | None = None) -> float:
+    import tvm
+    from tvm import relax, rpc
+
+    _check(arch, "rpc")
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise UserInputError(f"--rpc must be HOST:PORT, got {address!r}")
+    mod, ids = _relax_module(arch, seq_len, batch)
+    ex = _build(mod, target)
+    with tempfile.TemporaryDirectory(prefix="nas-rpc-") as tmp:
+        lib = Path(tmp) / "model.so"
+        if cross_compiler:
+            from tvm.support import cc
+
+            ex.export_library(str(lib), fcompile=cc.cross_compiler(cross_compiler))
+        else:
+            ex.export_library(str(lib))
+        try:
+            remote = rpc.connect(host, int(port))
+        except Exception as err:  # noqa: BLE001 - any connection failure is the user's address
+            raise UserInputError(f"cannot reach the TVM RPC server at {address}: {err}") from None
+        remote.upload(str(lib))
+        rexec = remote.load_module("model.so")
+    dev = remote.cpu()
+    vm = relax.VirtualMachine(rexec, dev)
+    return _time_vm(vm, dev, [tvm.runtime.tensor(ids, dev)], repeat)
+
+
+def measure(arch: Any, backend: str, profile: Any, seq_len: int = 128, batch: int = 1, threads: int = 1,
+            repeat: int = 10, rpc_address: str | None = None) -> Measurement:
+    """One measurement row; its `source` names the backend, the machine and whether code was tuned."""
+    if backend not in BACKENDS:
+        raise UserInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if repeat <= 0 or threads <= 0 or seq_len <= 0 or batch <= 0:
+        raise UserInputError("--repeat, --threads, --seq-len and --batch must be positive")
+    if backend == "torch":
+        ms = measure_torch(arch, seq_len, batch, threads, repeat)
+        source = f"torch eager, {threads} thread(s), {profile.description}"
+    elif backend == "tvm":
+        ms = measure_tvm(arch, profile.target, seq_len, batch, threads, repeat)
+        source = f"tvm {profile.target.get('kind')} on this machine, {threads} thread(s); {UNTUNED_NOTE}"
+    else:
+        if not rpc_address:
+            raise UserInputError("the rpc backend needs --rpc HOST:PORT")
+        cross = profile.lowering.get("cross_compiler") if isinstance(profile.lowering, dict) else None
+        ms = measure_rpc(arch, profile.target, rpc_address, seq_len, batch, repeat, cross)
+        source = f"tvm rpc {rpc_address}, target {profile.target}; {UNTUNED_NOTE}"
+    return Measurement(arch, ms, seq_len, batch, threads, source)
