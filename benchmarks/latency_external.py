@@ -1,0 +1,106 @@
+"""External latency sets: HAT's Raspberry Pi 4 encoder latencies and SuperShaper's i7 BERT set.
+
+Each set is converted to a measurements file (under a temp dir, never into the repo), the cost model is
+calibrated on 20 random rows and evaluated on the rest, next to a FLOPs-only linear fit.
+
+    NAS_DATA_DIR=../shared/data python benchmarks/latency_external.py
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from latency_common import data_dir, table, write_result  # noqa: E402
+
+from device_profiles.profile import DeviceProfile  # noqa: E402
+from latency_models.calibrate import calibrated_profile  # noqa: E402
+from latency_models.measurements import Measurement, append_measurements, read_measurements  # noqa: E402
+from latency_models.predictor import Predictor  # noqa: E402
+from latency_models.validate import flops_baseline, metrics  # noqa: E402
+from search_spaces.arch import Arch  # noqa: E402
+
+EAGER = {"fuse_layer_norm": True, "fuse_gelu": True, "fuse_epilogue": False}  # PyTorch eager, both sets
+# Raspberry Pi 4: 4 x Cortex-A72 @ 1.5 GHz, 8 fp32 FLOP/cycle (one 128-bit NEON FMA pipe, 4 lanes x 2) -> 48 GFLOP/s;
+# LPDDR4-3200 32-bit: 12.8 GB/s (Raspberry Pi 4 product brief). HAT measured PyTorch, batch 1 (HAT README).
+RPI4 = DeviceProfile("rpi4-hat", "Raspberry Pi 4 (HAT data)", {"kind": "llvm", "mtriple": "aarch64-linux-gnu",
+                     "mcpu": "cortex-a72", "mattr": ["+neon"]}, 4, 48.0, 12.8, "torch", lowering=EAGER)
+# SuperShaper does not name its i7; a 4-core AVX2 desktop part (~200 GFLOP/s fp32, ~20 GB/s) as the prior.
+I7 = DeviceProfile("i7-supershaper", "Intel i7 (SuperShaper data)", {"kind": "llvm"}, 4, 200.0, 20.0, "torch",
+                   lowering=EAGER)
+
+
+def _heads(avg: float, width: int) -> int:
+    choices = [h for h in (2, 4, 8, 16) if width % h == 0]
+    return min(choices, key=lambda h: abs(h - avg))
+
+
+def hat_rows(path: Path) -> list[Measurement]:
+    rows = []
+    with path.open() as f:
+        for i, r in enumerate(csv.DictReader(f), start=2):
+            width = int(r["encoder_embed_dim"])
+            arch = Arch(num_hidden_layers=int(r["encoder_layer_num"]), hidden_size=width, use_bottleneck=False,
+                        num_attention_heads=_heads(float(r["encoder_self_attention_heads_avg"]), width),
+                        intermediate_size=round(float(r["encoder_ffn_embed_dim_avg"])),
+                        num_feedforward_networks=1, embedding_size=width, trigram_input=False,
+                        normalization_type="layer_norm", hidden_act="relu", vocab_size=32768)
+            rows.append(Measurement(arch, float(r["latency_mean_encoder"]), 30, 1, None,
+                                    f"HAT wmt14ende raspberrypi line {i}"))
+    return rows
+
+
+def supershaper_rows(path: Path) -> list[Measurement]:
+    rows = []
+    with path.open() as f:
+        for i, r in enumerate(csv.DictReader(f), start=2):
+            widths = [int(x) for x in r["hidden_sizes"].split()]
+            arch = Arch(num_hidden_layers=int(r["num_layers"]), hidden_size=768, intra_bottleneck_size=tuple(widths),
+                        use_bottleneck=True, key_query_shared_bottleneck=False, use_bottleneck_attention=True,
+                        num_attention_heads=tuple(int(x) for x in r["num_heads"].split()),
+                        intermediate_size=tuple(int(x) for x in r["intermediate_sizes"].split()),
+                        num_feedforward_networks=1, embedding_size=768, trigram_input=False,
+                        normalization_type="layer_norm", hidden_act="gelu")
+            rows.append(Measurement(arch, float(r["latency"]) * 1e3, int(r["max_seq_length"]), 1, None,
+                                    f"SuperShaper i7_bs1 line {i}"))
+    return rows
+
+
+def evaluate(name: str, base: DeviceProfile, rows: list[Measurement], n_cal: int = 20) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:  # round-trip through the public file format
+        path = append_measurements(Path(tmp) / f"{name}.jsonl", rows)
+        rows = read_measurements(path)
+    order = np.random.default_rng(0).permutation(len(rows))
+    train, test = [rows[i] for i in order[:n_cal]], [rows[i] for i in order[n_cal:]]
+    fitted, _ = calibrated_profile(base, train, base.name)
+    pred = Predictor(fitted).predict([r.arch for r in test], [r.seq_len for r in test])
+    measured = np.array([r.latency_ms for r in test])
+    return {"ours": metrics(pred, measured), "flops_baseline": metrics(flops_baseline(train, test), measured),
+            "fitted": fitted.cost, "n_calibration": n_cal}
+
+
+def main() -> None:
+    root = data_dir() / "latency"
+    if not root.is_dir():
+        sys.exit(f"no latency data at {root}: set NAS_DATA_DIR to the shared data folder")
+    results = {
+        "hat_raspberrypi_encoder": evaluate("hat", RPI4, hat_rows(root / "hat" / "wmt14ende_cpu_raspberrypi_all.csv")),
+        "supershaper_i7": evaluate("supershaper", I7, supershaper_rows(root / "supershaper" / "i7_bs1.csv")),
+    }
+    out = []
+    for name, r in results.items():
+        for model in ("ours", "flops_baseline"):
+            out.append({"set": name, "model": model, **r[model]})
+    print(table(out, ["set", "model", "n", "mape", "within_10pct", "spearman"]))
+    print("wrote", write_result("external", {"results": results, "goal": {"spearman": 0.9}}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,56 @@
+"""Predictor speed: warm predictions/s over 100k random archs, cold time for 10k (fresh process state,
+empty kernel cache: every (part, variant) is lowered by TVM once), and cold with the disk cache filled.
+
+    python benchmarks/latency_speed.py   (run with fixed threads, e.g. OMP_NUM_THREADS=1)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from latency_common import table, write_result  # noqa: E402
+
+from latency_models import kernel_cache, load_predictor  # noqa: E402
+from search_spaces.space import SearchSpace  # noqa: E402
+
+
+def main() -> None:
+    space = SearchSpace.default()
+    archs_10k = space.sample_many(10_000, np.random.default_rng(1))
+    archs_100k = space.sample_many(100_000, np.random.default_rng(2))
+    with tempfile.TemporaryDirectory() as tmp:
+        os.environ["NAS_CACHE_DIR"] = tmp
+        kernel_cache.clear_memory()
+        start = time.perf_counter()
+        p = load_predictor("pixel4")
+        p.predict(archs_10k)
+        cold = time.perf_counter() - start
+        lowered = kernel_cache.STATS.lowered
+        kernel_cache.clear_memory()
+        start = time.perf_counter()
+        load_predictor("pixel4").predict(archs_10k)
+        cold_disk = time.perf_counter() - start
+    p.predict(archs_100k[:1000])
+    start = time.perf_counter()
+    ms = p.predict(archs_100k)
+    warm = time.perf_counter() - start
+    rows = [{"case": "cold 10k (empty cache, TVM lowering)", "seconds": cold, "per_s": 1e4 / cold},
+            {"case": "cold 10k (disk kernel cache)", "seconds": cold_disk, "per_s": 1e4 / cold_disk},
+            {"case": "warm 100k", "seconds": warm, "per_s": 1e5 / warm}]
+    print(table(rows, ["case", "seconds", "per_s"]))
+    print(f"parts lowered by TVM: {lowered}; median prediction {np.median(ms):.1f} ms")
+    print("wrote", write_result("speed", {"rows": rows, "parts_lowered": lowered, "device": "pixel4",
+                                          "goal": {"warm_per_s": 1e5, "cold_10k_s": 30}}))
+
+
+if __name__ == "__main__":
+    main()
