@@ -76,14 +76,18 @@ def search(
         out = default_out(device_profile.name, format_ms(budget_ms))
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("[bold]search"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
-                  TimeElapsedColumn(), console=console, transient=False) as bar:
-        task = bar.add_task("", total=options.trials)
+    bar = Progress(TextColumn("[bold]search"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                   TimeElapsedColumn(), console=console)
+    task = bar.add_task("", total=options.trials)
 
-        def progress(done: int, replayed: int) -> None:
-            bar.update(task, completed=done, description=f"({replayed} from journal)" if replayed else "")
+    def progress(done: int, replayed: int) -> None:
+        bar.update(task, completed=done, description=f"({replayed} from the journal)" if replayed else "")
 
-        summary = run_search(options, search_space, device_profile, out, resume, progress, ray_address)
+    try:  # the bar starts once the checks passed, so an error is one line
+        summary = run_search(options, search_space, device_profile, out, resume, progress, ray_address,
+                             on_start=lambda _: bar.start())
+    finally:
+        bar.stop()
     _print_summary(out, summary, options)
 
 

@@ -48,7 +48,9 @@ class Controller:
         next_id, batch, replayed = 0, 0, 0
         try:
             while next_id < trials:
-                archs = self.strategy.ask(min(self.strategy.batch_size, trials - next_id))
+                # Always ask a full batch and drop the surplus: then a run of N trials is the first N trials of
+                # any longer run with the same seed, and `--trials` can grow on `--resume`.
+                archs = self.strategy.ask(self.strategy.batch_size)[: trials - next_id]
                 ids = range(next_id, next_id + len(archs))
                 latency = np.full(len(archs), np.nan)
                 accuracy = np.full(len(archs), np.nan)

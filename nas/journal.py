@@ -40,6 +40,7 @@ class Journal:
 
     def append(self, records: list[dict[str, Any]]) -> None:
         if self._handle is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = self.path.open("a", encoding="utf-8")
         for record in records:
             self._handle.write(json.dumps(record, separators=(",", ":")) + "\n")

@@ -72,7 +72,7 @@ class NSGA2Strategy(Strategy):
         mutate[np.arange(n), self.rng.integers(genes.shape[1], size=n)] |= ~mutate.any(axis=1)
         step = np.where(self.rng.random(genes.shape) < 0.5, -1, 1)
         stepped = np.clip(genes + step, 0, self.n_choices - 1)
-        stepped = np.where(stepped == genes, genes - step, stepped)  # bounced off an end
+        stepped = np.clip(np.where(stepped == genes, genes - step, stepped), 0, self.n_choices - 1)  # bounce
         jumped = (genes + 1 + self.rng.integers(0, 1 << 30, size=genes.shape) % np.maximum(self.n_choices - 1, 1)) \
             % self.n_choices
         use_step = self.ordered[None, :] & (self.rng.random(genes.shape) < 0.7)

@@ -1,0 +1,91 @@
+"""Every strategy runs through the controller; determinism and the replay that resume relies on."""
+
+import numpy as np
+import pytest
+
+from nas.accuracy import get_estimator
+from nas.accuracy.proxy import proxy_score
+from nas.controller import Controller, JournalMismatch
+from nas.evaluator import Evaluator
+from nas.journal import Journal
+from nas.strategies import make_strategy
+from search_spaces.presets import PRESETS
+from search_spaces.space import SearchSpace
+
+BUDGET = 62.0
+
+
+@pytest.fixture(scope="module")
+def evaluator():
+    from latency_models import load_predictor
+
+    return Evaluator(load_predictor("pixel4"), get_estimator("proxy"), BUDGET)
+
+
+@pytest.fixture(scope="module")
+def space():
+    return SearchSpace.load("mobilebert-small")
+
+
+def _run(name, space, evaluator, tmp_path, trials=96, seed=0):
+    strategy = make_strategy(name, space, BUDGET, seed)
+    return Controller(strategy, evaluator.evaluate, Journal(tmp_path)).run(trials)
+
+
+@pytest.mark.parametrize("name", ["random", "evolution", "nsga2", "nni", "nni-tpe"])
+def test_strategy_runs_and_is_deterministic(name, space, evaluator, tmp_path):
+    first = _run(name, space, evaluator, tmp_path / "a")
+    second = _run(name, space, evaluator, tmp_path / "b")
+    assert [r["id"] for r in first] == list(range(96))
+    assert [r["arch"] for r in first] == [r["arch"] for r in second]
+    for r in first:
+        assert r["feasible"] == (r["latency_ms"] <= BUDGET)
+        assert (r["accuracy"] is None) != r["feasible"]
+
+
+def test_nsga2_beats_random_on_the_small_space(space, evaluator, tmp_path):
+    from nas.pareto import hypervolume
+
+    def hv(records):
+        ok = [r for r in records if r["feasible"]]
+        return hypervolume(np.array([r["latency_ms"] for r in ok]), np.array([r["accuracy"] for r in ok]), BUDGET)
+
+    exhaustive = list(space.enumerate())
+    scores = evaluator.evaluate(exhaustive)
+    ok = scores.feasible
+    reference = hypervolume(scores.latency_ms[ok], scores.accuracy[ok], BUDGET)
+    ours = hv(_run("nsga2", space, evaluator, tmp_path / "n", trials=400))
+    assert ours >= 0.99 * reference
+    assert ours >= hv(_run("random", space, evaluator, tmp_path / "r", trials=400))
+
+
+def test_shorter_run_is_a_prefix_and_replay_matches(space, evaluator, tmp_path):
+    short = _run("nsga2", space, evaluator, tmp_path / "s", trials=100)
+    long = _run("nsga2", space, evaluator, tmp_path / "l", trials=200)
+    assert [r["arch"] for r in short] == [r["arch"] for r in long[:100]]
+    # extending the short run in place (resume with more trials) gives the long run
+    extended = _run("nsga2", space, evaluator, tmp_path / "s", trials=200)
+    assert [r["arch"] for r in extended] == [r["arch"] for r in long]
+
+
+def test_replay_with_another_seed_is_refused(space, evaluator, tmp_path):
+    _run("evolution", space, evaluator, tmp_path, trials=40, seed=0)
+    with pytest.raises(JournalMismatch):
+        _run("evolution", space, evaluator, tmp_path, trials=80, seed=1)
+
+
+def test_torn_last_line_is_dropped(space, evaluator, tmp_path):
+    _run("random", space, evaluator, tmp_path, trials=70)
+    path = tmp_path / "trials.jsonl"
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) - 25])  # SIGKILL in the middle of a write
+    records = _run("random", space, evaluator, tmp_path, trials=70)
+    assert [r["id"] for r in records] == list(range(70))
+    assert len(path.read_text().splitlines()) == 70
+
+
+def test_proxy_prefers_the_paper_ratio_at_equal_size():
+    base = PRESETS["mobilebert"].arch
+    assert proxy_score(PRESETS["bert-base"].arch) > proxy_score(PRESETS["mobilebert-tiny"].arch)
+    assert proxy_score(base.replace(normalization_type="layer_norm", hidden_act="gelu")) > proxy_score(base)
+    assert 0.0 <= proxy_score(base) <= 1.0
