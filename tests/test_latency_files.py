@@ -1,0 +1,80 @@
+"""Measurements files, calibration and the CLI's error handling."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from device_profiles.profile import load_profile, load_profile_file
+from latency_models.calibrate import calibrated_profile, points_of_profile
+from latency_models.measurements import Measurement, append_measurements, read_measurements
+from search_spaces.arch import Arch
+from search_spaces.errors import UserInputError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def nas(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "nas.cli", *args], capture_output=True, text=True, cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl"])
+def test_round_trip_with_per_layer_values(tmp_path: Path, suffix: str) -> None:
+    a = Arch(num_hidden_layers=3, intra_bottleneck_size=(128, 64, 128), num_feedforward_networks=(1, 2, 4))
+    path = append_measurements(tmp_path / f"m{suffix}", [Measurement(a, 12.5, 64, 1, 2, "test")])
+    append_measurements(path, [Measurement(Arch(), 60.0)])
+    rows = read_measurements(path)
+    assert rows[0].arch == a and rows[0].seq_len == 64 and rows[0].threads == 2 and rows[1].arch == Arch()
+
+
+def test_missing_fields_take_defaults_and_bad_row_names_line(tmp_path: Path) -> None:
+    path = tmp_path / "m.csv"
+    path.write_text("num_hidden_layers,latency_ms\n12,30\n4,-1\n")
+    with pytest.raises(UserInputError, match=r"m.csv: line 3: latency_ms"):
+        read_measurements(path)
+    path.write_text("num_hidden_layers,intra_bottleneck_size,latency_ms\n2,128 256,30\n")
+    assert read_measurements(path)[0].arch.intra_bottleneck_size == (128, 256)
+
+
+def test_calibration_refits_pixel4_within_10pct() -> None:
+    base = load_profile("pixel4")
+    prof, residuals = calibrated_profile(base, points_of_profile(base), "pixel4-refit")
+    assert all(abs(r["error_pct"]) <= 10 for r in residuals)
+    assert prof.cost["matmul_eff"] == pytest.approx(base.cost["matmul_eff"], rel=0.05)
+
+
+def test_cli_latency_json_and_errors(tmp_path: Path) -> None:
+    out = nas("latency", "--device", "pixel4", "--arch", "mobilebert", "--json")
+    assert out.returncode == 0, out.stderr
+    assert abs(json.loads(out.stdout)["latency_ms"] / 62 - 1) <= 0.10
+    bad = nas("latency", "--device", "no-such-device", "--arch", "mobilebert")
+    assert bad.returncode == 2 and len(bad.stderr.strip().splitlines()) == 1
+    corrupt = tmp_path / "corrupt.toml"
+    corrupt.write_text("name = [")
+    bad = nas("latency", "--profile", str(corrupt), "--arch", "mobilebert")
+    assert bad.returncode == 2 and "corrupt.toml" in bad.stderr
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text('{"latency_ms": 60}\n{"latency_ms": 60, "hidden_size": "wide"}\n')
+    bad = nas("validate", "--device", "pixel4", "--measurements", str(rows))
+    assert bad.returncode == 2 and "line 2" in bad.stderr
+
+
+def test_cli_calibrate_then_validate(tmp_path: Path) -> None:
+    base = load_profile("pixel4")
+    path = append_measurements(tmp_path / "m.jsonl", points_of_profile(base))
+    out = tmp_path / "p.toml"
+    r = nas("calibrate", "--measurements", str(path), "--from", "pixel4", "--name", "mine", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert load_profile_file(out).cost["matmul_eff"] > 0
+    plot = tmp_path / "plot.html"
+    r = nas("validate", "--profile", str(out), "--measurements", str(path), "--json", "--plot", str(plot))
+    assert r.returncode == 0, r.stderr
+    stats = json.loads(r.stdout)
+    assert stats["n"] == 3 and stats["within_10pct"] == 1.0 and {"mape", "spearman"} <= set(stats)
+    assert plot.stat().st_size > 1000

@@ -1,0 +1,73 @@
+"""Measurement backends on a tiny arch: torch eager, untuned TVM, and TVM RPC through a loopback server."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import pytest
+
+from device_profiles.profile import load_profile
+from latency_models.measure import measure
+from latency_models.measurements import append_measurements, read_measurements
+from search_spaces.arch import Arch
+from search_spaces.errors import UserInputError
+
+TINY = Arch(num_hidden_layers=1, hidden_size=64, intra_bottleneck_size=32, num_attention_heads=2,
+            intermediate_size=64, num_feedforward_networks=1, embedding_size=32, vocab_size=100)
+
+
+@pytest.fixture(scope="module")
+def local():
+    # pixel4's facts with this machine's target: what a user's own profile for a board looks like.
+    return dataclasses.replace(load_profile("pixel4"), name="local", target={"kind": "llvm"}, lowering={})
+
+
+def test_torch_backend_appends_a_row(tmp_path: Path, local) -> None:
+    m = measure(TINY, "torch", local, seq_len=16, threads=1, repeat=3)
+    path = append_measurements(tmp_path / "m.csv", [m])
+    row = read_measurements(path)[0]
+    assert row.arch == TINY and row.latency_ms > 0 and row.threads == 1 and "torch" in row.source
+
+
+def test_heterogeneous_arch_is_rejected(local) -> None:
+    with pytest.raises(UserInputError, match="per-layer"):
+        measure(TINY.replace(num_hidden_layers=2, intra_bottleneck_size=(32, 64)), "torch", local)
+
+
+def test_tvm_backend_says_untuned(local) -> None:
+    m = measure(TINY, "tvm", local, seq_len=16, repeat=3)
+    assert m.latency_ms > 0 and "untuned" in m.source
+
+
+def test_rpc_backend_through_loopback_server(local) -> None:
+    from tvm import rpc
+
+    server = rpc.Server(host="127.0.0.1", port=9190, port_end=9290, silent=True)
+    try:
+        m = measure(TINY, "rpc", local, seq_len=16, repeat=3, rpc_address=f"127.0.0.1:{server.port}")
+    finally:
+        server.terminate()
+    assert m.latency_ms > 0 and "rpc 127.0.0.1" in m.source and "untuned" in m.source
+
+
+def test_rpc_needs_an_address(local) -> None:
+    with pytest.raises(UserInputError, match="--rpc"):
+        measure(TINY, "rpc", local)
+
+
+DATA = Path(os.environ.get("NAS_DATA_DIR", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
+
+
+@pytest.mark.skipif(not (DATA / "latency").is_dir(), reason=f"no latency data at {DATA} (set NAS_DATA_DIR)")
+def test_external_sets_convert_to_measurements() -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from latency_external import hat_rows, supershaper_rows
+
+    hat = hat_rows(DATA / "latency" / "hat" / "wmt14ende_cpu_raspberrypi_all.csv")
+    shaper = supershaper_rows(DATA / "latency" / "supershaper" / "i7_bs1.csv")
+    assert len(hat) == 2000 and hat[0].seq_len == 30 and hat[0].arch.normalization_type == "layer_norm"
+    assert len(shaper) == 1000 and not shaper[0].arch.is_uniform and shaper[0].latency_ms > 1

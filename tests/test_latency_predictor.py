@@ -1,0 +1,87 @@
+"""Predictor: real TVM lowering, the pixel4 calibration, monotonicity, heterogeneous archs, speed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from device_profiles.profile import load_profile
+from latency_models import load_predictor
+from latency_models.graph import Variant
+from latency_models.lowering import kernel_specs, lower
+from search_spaces.arch import Arch
+from search_spaces.presets import resolve_arch
+
+PAPER = {"bert-base": 342.0, "mobilebert": 62.0, "mobilebert-no-opt": 192.0}  # MobileBERT paper Table 4
+
+
+@pytest.fixture(scope="module")
+def pixel4():
+    return load_predictor("pixel4")
+
+
+def test_tvm_lowers_symbolic_block_for_aarch64() -> None:
+    target = load_profile("pixel4").target
+    mod = lower(Variant("no_norm", "relu", "kq_shared", True), target, ("ffn",))
+    specs = kernel_specs(mod)
+    # NoNorm + relu: bias, relu, residual and NoNorm fuse into the two matmuls of the FFN.
+    assert [s.kind for s in specs] == ["matmul", "matmul"]
+    sizes = {"T": 128, "n": 4, "d": 32, "F": 512}
+    flops = sum(eval(s.flops, {}, sizes) for s in specs)
+    assert flops >= 2 * 2 * 128 * 4 * 32 * 512  # both matmuls, multiply-add = 2 FLOPs
+
+
+def test_unfused_runtime_splits_layer_norm_and_gelu() -> None:
+    fused = kernel_specs(lower(Variant("layer_norm", "gelu", "kq_shared", True), {"kind": "llvm"}, ("ffn",)))
+    split = kernel_specs(lower(Variant("layer_norm", "gelu", "kq_shared", True, False, False),
+                               {"kind": "llvm"}, ("ffn",)))
+    assert len(split) >= len(fused) + 8
+
+
+@pytest.mark.parametrize("name", list(PAPER))
+def test_pixel4_matches_published_points(pixel4, name: str) -> None:
+    ms = float(pixel4.predict(resolve_arch(name))[0])
+    assert abs(ms / PAPER[name] - 1) <= 0.10
+
+
+def test_pixel4_is_sensible_off_calibration(pixel4) -> None:
+    base = resolve_arch("mobilebert")
+    t0 = float(pixel4.predict(base)[0])
+    for field, bigger in (("num_hidden_layers", 28), ("hidden_size", 640), ("intra_bottleneck_size", 192),
+                          ("num_feedforward_networks", 5), ("intermediate_size", 768)):
+        assert float(pixel4.predict(base.replace(**{field: bigger}))[0]) > t0, field
+    assert float(pixel4.predict(base.replace(num_hidden_layers=12))[0]) < t0
+    assert float(pixel4.predict(base.replace(normalization_type="layer_norm"))[0]) > 1.2 * t0
+    assert float(pixel4.predict(base.replace(hidden_act="gelu"))[0]) > 1.2 * t0
+
+
+def test_heterogeneous_equals_sum_of_layers(pixel4) -> None:
+    a = Arch(num_hidden_layers=2, intra_bottleneck_size=(128, 256), num_attention_heads=4)
+    both = float(pixel4.predict(a)[0])
+    one = float(pixel4.predict(a.replace(intra_bottleneck_size=128))[0])
+    two = float(pixel4.predict(a.replace(intra_bottleneck_size=256))[0])
+    assert one < both < two
+    assert both == pytest.approx((one + two) / 2, rel=1e-9)
+
+
+def test_breakdown_sums_to_prediction(pixel4) -> None:
+    a = resolve_arch("mobilebert-no-opt")
+    rows = pixel4.breakdown(a)
+    assert {"part", "kernel", "kind", "calls", "flops", "bytes", "ms", "share"} <= set(rows[0])
+    assert sum(r["ms"] for r in rows) == pytest.approx(float(pixel4.predict(a)[0]), rel=1e-9)
+    assert sum(r["flops"] for r in rows) == pytest.approx(a.flops(), rel=0.1)
+
+
+def test_vectorised_and_fast(pixel4) -> None:
+    import time
+
+    from search_spaces.space import SearchSpace
+
+    archs = SearchSpace.default().sample_many(20_000, np.random.default_rng(0))
+    pixel4.predict(archs[:100])
+    start = time.perf_counter()
+    ms = pixel4.predict(archs)
+    rate = len(archs) / (time.perf_counter() - start)
+    assert ms.shape == (20_000,) and np.all(ms > 0)
+    assert ms[5] == pytest.approx(float(pixel4.predict(archs[5])[0]))
+    assert rate > 2e4  # the benchmark measures ≥ 1e5/s; this leaves room for a loaded CI machine
