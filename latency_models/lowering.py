@@ -90,10 +90,10 @@ def kernel_specs(mod: Any) -> list[KernelSpec]:
                 continue  # a pure reshape: a view in every runtime we model
             flops = _to_py(_count_flops(func.body), env)
             nbytes, shapes = [], []
-            for p in func.params:
+            for i, p in enumerate(func.params):
                 shape = _shape(p)
-                if shape is None:
-                    continue
+                if shape is None or (kind == "gather" and i == 0):
+                    continue  # a gather reads T rows of its table, not the whole table
                 dims = [_to_py(s, env) for s in shape]
                 nbytes.append("*".join([str(_dtype_bytes(p))] + [f"({x})" for x in dims]))
                 shapes.append("x".join(dims))
