@@ -43,10 +43,14 @@ def _code_hash() -> str:
     return h.hexdigest()[:12]
 
 
+# Hashed once, at import: a long-running process keeps the code it loaded, so it must keep its key too.
+_CODE_HASH = _code_hash()
+
+
 def _key(variant: Variant, part: str, target: dict[str, Any]) -> str:
     import tvm
 
-    text = json.dumps([part_key(variant, part), target, tvm.__version__, _code_hash()], sort_keys=True)
+    text = json.dumps([part_key(variant, part), target, tvm.__version__, _CODE_HASH], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
