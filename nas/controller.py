@@ -20,7 +20,7 @@ from nas.journal import Journal
 from nas.strategies.base import Strategy
 from search_spaces.arch import Arch
 
-EvaluateFn = Callable[[Sequence[Arch]], Scores]
+EvaluateFn = Callable[[Sequence[Arch], np.ndarray], Scores]  # (batch, which ones to score) → scores
 ProgressFn = Callable[[int, int], None]  # (trials done, trials replayed from the journal so far)
 
 
@@ -30,8 +30,10 @@ class JournalMismatch(RuntimeError):
 
 def trial_record(trial_id: int, batch: int, arch: Arch, latency_ms: float, accuracy: float) -> dict[str, Any]:
     feasible = not np.isnan(accuracy)
-    return {"id": trial_id, "batch": batch, "latency_ms": round(float(latency_ms), 6),
-            "accuracy": round(float(accuracy), 8) if feasible else None, "feasible": feasible,
+    # Scores are stored unrounded (JSON round-trips a float exactly): a resumed strategy must be told exactly
+    # what the uninterrupted one was told, or its choices drift apart.
+    return {"id": trial_id, "batch": batch, "latency_ms": float(latency_ms),
+            "accuracy": float(accuracy) if feasible else None, "feasible": feasible,
             "params": arch.num_params(), "arch": arch.to_dict(), "time": round(time.time(), 3)}
 
 
@@ -68,8 +70,10 @@ class Controller:
                     accuracy[k] = np.nan if old["accuracy"] is None else old["accuracy"]
                     replayed += 1
                 if missing:
-                    scores = self.evaluate([archs[k] for k in missing])
-                    latency[missing], accuracy[missing] = scores.latency_ms, scores.accuracy
+                    wanted = np.zeros(len(archs), dtype=bool)
+                    wanted[missing] = True
+                    scores = self.evaluate(archs, wanted)
+                    latency[missing], accuracy[missing] = scores.latency_ms[missing], scores.accuracy[missing]
                 new = []
                 for k, (trial_id, arch) in enumerate(zip(ids, archs, strict=True)):
                     record = done.get(trial_id) or trial_record(trial_id, batch, arch, latency[k], accuracy[k])

@@ -39,13 +39,18 @@ class Evaluator:
         self.budget_ms = budget_ms
         self.seq_len = seq_len
 
-    def evaluate(self, archs: Sequence[Arch]) -> Scores:
+    def evaluate(self, archs: Sequence[Arch], wanted: np.ndarray | None = None) -> Scores:
+        """Scores for `archs`; with `wanted`, accuracy only where it is True (NaN elsewhere).
+
+        Latency is always predicted for the whole batch: a vectorised predictor may differ in the last bits
+        with the batch's composition, and a resumed run must see exactly what the uninterrupted one saw.
+        """
         archs = list(archs)
         if not archs:
             return Scores(np.zeros(0), np.zeros(0))
         latency = np.asarray(self.latency.predict(archs, seq_len=self.seq_len), dtype=float)
         accuracy = np.full(len(archs), np.nan)
-        within = np.flatnonzero(latency <= self.budget_ms)
+        within = np.flatnonzero((latency <= self.budget_ms) & (True if wanted is None else np.asarray(wanted)))
         if len(within):
             accuracy[within] = self.accuracy.estimate([archs[i] for i in within])
         return Scores(latency, accuracy)

@@ -42,8 +42,9 @@ class Journal:
         if self._handle is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._handle = self.path.open("a", encoding="utf-8")
-        for record in records:
-            self._handle.write(json.dumps(record, separators=(",", ":")) + "\n")
+        # One write per batch: a kill leaves the batch either wholly on disk or not at all (or, at worst, a
+        # torn last line that `load` drops).
+        self._handle.write("".join(json.dumps(r, separators=(",", ":")) + "\n" for r in records))
         self._handle.flush()
         os.fsync(self._handle.fileno())
 

@@ -74,14 +74,22 @@ def test_replay_with_another_seed_is_refused(space, evaluator, tmp_path):
         _run("evolution", space, evaluator, tmp_path, trials=80, seed=1)
 
 
-def test_torn_last_line_is_dropped(space, evaluator, tmp_path):
-    _run("random", space, evaluator, tmp_path, trials=70)
-    path = tmp_path / "trials.jsonl"
-    data = path.read_bytes()
-    path.write_bytes(data[: len(data) - 25])  # SIGKILL in the middle of a write
-    records = _run("random", space, evaluator, tmp_path, trials=70)
-    assert [r["id"] for r in records] == list(range(70))
-    assert len(path.read_text().splitlines()) == 70
+@pytest.mark.parametrize("keep_lines", [100, 128, 150])
+def test_resume_from_a_torn_journal_equals_the_uninterrupted_run(keep_lines, evaluator, tmp_path):
+    family = SearchSpace.default()
+
+    def run(where):
+        return Controller(make_strategy("nsga2", family, BUDGET, 0), evaluator.evaluate, Journal(where)).run(256)
+
+    uninterrupted = run(tmp_path / "full")
+    path = tmp_path / "cut" / "trials.jsonl"
+    path.parent.mkdir()
+    lines = (tmp_path / "full" / "trials.jsonl").read_bytes().splitlines(keepends=True)
+    path.write_bytes(b"".join(lines[:keep_lines]) + lines[keep_lines][:25])  # killed inside a batch, mid-line
+    resumed = run(tmp_path / "cut")
+    strip = [{k: v for k, v in r.items() if k != "time"} for r in uninterrupted]
+    assert [{k: v for k, v in r.items() if k != "time"} for r in resumed] == strip
+    assert len(path.read_text().splitlines()) == 256
 
 
 def test_proxy_prefers_the_paper_ratio_at_equal_size():

@@ -55,10 +55,12 @@ class RayTuneExecutor:
                      configure_logging=False)
         self.batches = 0
 
-    def __call__(self, archs: Sequence[Arch]) -> Scores:
+    def __call__(self, archs: Sequence[Arch], wanted: np.ndarray | None = None) -> Scores:
+        """Runs one Tune trial per wanted arch (one arch per trial, so scores do not depend on the batch)."""
         from ray import tune
 
-        dicts = [a.to_dict() for a in archs]
+        index = np.flatnonzero(np.ones(len(archs), dtype=bool) if wanted is None else wanted)
+        dicts = [archs[i].to_dict() for i in index]
         trainable = tune.with_parameters(_evaluate_trial, archs=dicts, setup=self.setup)
         tuner = tune.Tuner(
             trainable,
@@ -68,12 +70,12 @@ class RayTuneExecutor:
         )
         self.batches += 1
         results = tuner.fit()
-        latency = np.full(len(dicts), np.nan)
-        accuracy = np.full(len(dicts), np.nan)
+        latency = np.full(len(archs), np.nan)
+        accuracy = np.full(len(archs), np.nan)
         for result in results:
             if result.error is not None:
                 raise RuntimeError(f"a Ray Tune trial failed: {result.error}")
-            i = result.config["index"]
+            i = index[result.config["index"]]
             latency[i] = result.metrics["latency_ms"]
             if result.metrics["feasible"]:
                 accuracy[i] = result.metrics["accuracy"]

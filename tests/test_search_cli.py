@@ -1,0 +1,123 @@
+"""`nas search | pareto | export` end to end, as a user runs them (subprocesses where exit codes matter)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from nas.pareto import pareto_mask
+
+NAS = [sys.executable, "-c", "from nas.cli import main; main()"]
+
+
+def nas(*args, check=False):
+    return subprocess.run([*NAS, *args], capture_output=True, text=True, check=check)
+
+
+def read_trials(run):
+    return [json.loads(line) for line in (run / "trials.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--device", "pixel4", "--budget", "1ms"], "below the fastest architecture"),
+    (["--device", "pixel4", "--budget", "fast"], "not a latency"),
+    (["--device", "pixel4", "--budget", "62"], "not a latency"),
+    (["--device", "nosuch", "--budget", "62ms"], "unknown device"),
+    (["--device", "pixel4", "--budget", "62ms", "--strategy", "magic"], "unknown strategy"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
+    result = nas("search", *args, "--out", str(tmp_path / "run"))
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("search") / "run"
+    start = time.perf_counter()
+    nas("search", "--device", "pixel4", "--budget", "62ms", "--out", str(run), "--seed", "0", check=True)
+    return run, time.perf_counter() - start
+
+
+def test_default_search_writes_a_complete_run(default_run):
+    run, seconds = default_run
+    assert seconds < 60
+    for name in ("run.json", "trials.jsonl", "trials.csv", "pareto.html", "best/arch.json", "best/config.json",
+                 "best/TRAIN.md"):
+        assert (run / name).is_file(), name
+    info = json.loads((run / "run.json").read_text())
+    assert info["seed"] == 0 and info["options"]["profile_hash"] and info["versions"]["python"]
+    trials = read_trials(run)
+    assert len(trials) == info["summary"]["trials"] == len({t["id"] for t in trials})
+    front = json.loads(nas("pareto", str(run), "--json", check=True).stdout)
+    assert front and all(p["latency_ms"] <= 62.0 for p in front)
+    best = json.loads((run / "best" / "arch.json").read_text())
+    assert best == front[0]["arch"] and front[0]["latency_ms"] <= 62.0
+    feasible = [t for t in trials if t["feasible"]]
+    mask = pareto_mask([t["latency_ms"] for t in feasible], [t["accuracy"] for t in feasible])
+    assert {t["id"] for t, m in zip(feasible, mask, strict=True) if m} >= {p["id"] for p in front}
+    html = (run / "pareto.html").read_text()
+    assert "Pareto front" in html and "mobilebert-tiny" in html and "budget 62 ms" in html
+    assert "TRAIN" not in (run / "best" / "TRAIN.md").read_text() or "nas distill --student" in \
+        (run / "best" / "TRAIN.md").read_text()
+
+
+def test_best_config_loads_with_transformers(default_run):
+    from transformers import MobileBertConfig
+
+    run, _ = default_run
+    config = MobileBertConfig.from_pretrained(str(run / "best"))
+    arch = json.loads((run / "best" / "arch.json").read_text())
+    assert config.num_hidden_layers == arch["num_hidden_layers"] and config.hidden_size == arch["hidden_size"]
+
+
+def test_existing_run_is_not_overwritten_without_resume(default_run):
+    run, _ = default_run
+    before = (run / "trials.jsonl").read_bytes()
+    result = nas("search", "--device", "pixel4", "--budget", "62ms", "--out", str(run), "--seed", "0")
+    assert result.returncode == 2 and "--resume" in result.stderr
+    assert (run / "trials.jsonl").read_bytes() == before
+    changed = nas("search", "--device", "pixel4", "--budget", "62ms", "--out", str(run), "--seed", "1", "--resume")
+    assert changed.returncode == 2 and "seed" in changed.stderr
+
+
+def test_export_pick_and_max_latency(default_run, tmp_path):
+    run, _ = default_run
+    front = json.loads(nas("pareto", str(run), "--json", check=True).stdout)
+    nas("export", str(run), "--pick", "1", "--to", str(tmp_path / "one"), check=True)
+    assert json.loads((tmp_path / "one" / "arch.json").read_text()) == front[1]["arch"]
+    nas("export", str(run), "--max-latency", "30ms", "--to", str(tmp_path / "fast"), check=True)
+    expected = next(p for p in front if p["latency_ms"] <= 30.0)
+    assert json.loads((tmp_path / "fast" / "arch.json").read_text()) == expected["arch"]
+    bad = nas("export", str(run), "--pick", "100000", "--to", str(tmp_path / "x"))
+    assert bad.returncode == 2 and "out of range" in bad.stderr
+
+
+def test_sigkill_halfway_then_resume_matches_an_uninterrupted_run(default_run, tmp_path):
+    reference_run, _ = default_run
+    run = tmp_path / "killed"
+    args = ["search", "--device", "pixel4", "--budget", "62ms", "--out", str(run), "--seed", "0"]
+    process = subprocess.Popen([*NAS, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal = run / "trials.jsonl"
+    deadline = time.time() + 60
+    while time.time() < deadline and process.poll() is None:
+        if journal.exists() and journal.read_bytes().count(b"\n") >= 800:
+            break
+        time.sleep(0.005)
+    assert process.poll() is None, "the search finished before it could be killed"
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    lines_at_kill = journal.read_bytes().count(b"\n")
+    assert 0 < lines_at_kill < 2000
+    nas(*args, "--resume", check=True)
+    resumed, reference = read_trials(run), read_trials(reference_run)
+    ids = [t["id"] for t in resumed]
+    assert len(ids) == len(set(ids)) == len(reference) == 2000
+    key = lambda t: (t["id"], json.dumps(t["arch"], sort_keys=True), t["latency_ms"], t["accuracy"])  # noqa: E731
+    assert sorted(map(key, resumed)) == sorted(map(key, reference))
