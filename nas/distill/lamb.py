@@ -39,14 +39,15 @@ class Lamb(torch.optim.Optimizer):
                 grad = p.grad.float()
                 state["exp_avg"].mul_(beta1).add_(grad, alpha=1 - beta1)
                 state["exp_avg_sq"].mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                m_hat = state["exp_avg"] / (1 - beta1 ** state["step"])
-                v_hat = state["exp_avg_sq"] / (1 - beta2 ** state["step"])
-                update = m_hat / (v_hat.sqrt() + group["eps"])
+                bias1 = 1 - beta1 ** state["step"]
+                bias2 = 1 - beta2 ** state["step"]
+                update = (state["exp_avg_sq"] / bias2).sqrt_().add_(group["eps"])
+                update = torch.div(state["exp_avg"], update).div_(bias1)  # m̂ / (√v̂ + ε)
                 if group["weight_decay"]:
-                    update = update.add(p.float(), alpha=group["weight_decay"])
+                    update.add_(p.float(), alpha=group["weight_decay"])
                 w_norm, u_norm = p.float().norm(), update.norm()
                 trust = torch.where((w_norm > 0) & (u_norm > 0), w_norm / u_norm, torch.ones_like(w_norm))
-                p.add_((update * trust).to(p.dtype), alpha=-lr)
+                p.add_(update.mul_(trust).to(p.dtype), alpha=-lr)
         return loss
 
 

@@ -54,6 +54,6 @@ def build_layer_map(student_layers: int, teacher_layers: int, student_heads: int
             f"student heads ({student_heads}) and teacher heads ({teacher_heads}) must divide one another "
             "for attention transfer"
         )
-    mapping = tuple((l + 1) * teacher_layers // student_layers - 1 for l in range(student_layers))
+    mapping = tuple((layer + 1) * teacher_layers // student_layers - 1 for layer in range(student_layers))
     return LayerMap(tuple(max(m, 0) for m in mapping), teacher_heads, student_heads, student_width,
                     teacher_width, projection and student_width != teacher_width)

@@ -50,7 +50,7 @@ def plan(strategy: str, num_layers: int, steps_per_layer: int, pd_steps: int) ->
     every = tuple(range(num_layers))
     layer_steps = steps_per_layer * num_layers
     if strategy == "pkt":
-        phases = [Phase(f"pkt_layer_{l}", "layers", steps_per_layer, (l,), l) for l in every]
+        phases = [Phase(f"pkt_layer_{layer}", "layers", steps_per_layer, (layer,), layer) for layer in every]
     elif strategy == "jkt":
         phases = [Phase("jkt_layers", "layers", layer_steps, every)]
     elif strategy == "akt":

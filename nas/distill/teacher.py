@@ -53,11 +53,23 @@ def load_pretraining_model(directory: str | Path) -> Any:
     config = AutoConfig.from_pretrained(path, local_files_only=True)
     verbosity = logging.get_verbosity()
     logging.set_verbosity_error()  # a sentence encoder has no MLM/NSP heads: they start random, by design
+    logging.disable_progress_bar()
     try:
         return _pretraining_class(config.model_type).from_pretrained(
             path, local_files_only=True, attn_implementation="eager")
     finally:
         logging.set_verbosity(verbosity)
+        logging.enable_progress_bar()
+
+
+def read_config(directory: str | Path) -> Any:
+    """A model directory's config, without loading weights (for early shape checks)."""
+    from transformers import AutoConfig
+
+    path = Path(directory)
+    if not (path / "config.json").is_file():
+        raise UserInputError(f"teacher directory {path} holds no model (run `nas teacher` first)")
+    return AutoConfig.from_pretrained(path, local_files_only=True)
 
 
 def build_teacher(arch: Arch | None, init_from: str | None) -> Any:

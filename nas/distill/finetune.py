@@ -1,0 +1,125 @@
+"""GLUE fine-tuning and dev evaluation of a pre-trained or distilled model directory.
+
+AdamW with linear warm-up (10 %) and decay, as BERT's fine-tuning recipe (Devlin et al. 2019, §4);
+the paper's GLUE search space is lr {1e-5 … 1e-4}, batch {16, 32, 48}, epochs {2 … 10} (MobileBERT §4.4).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from nas.distill.data_glue import Example, check_task, num_labels, read_split
+from nas.distill.metrics import task_metrics
+from search_spaces.errors import UserInputError
+
+WARMUP_SHARE = 0.1
+
+
+@dataclass
+class FinetuneConfig:
+    epochs: float = 3.0
+    lr: float = 5e-5
+    batch_size: int = 32
+    max_seq_len: int = 128
+    max_train_examples: int | None = None
+    seed: int = 0
+    device: str = "cpu"
+    progress: bool = True
+
+
+def _encode(tokenizer: Any, examples: list[Example], max_seq_len: int) -> dict[str, torch.Tensor]:
+    pairs = [e.text_b for e in examples]
+    enc = tokenizer([e.text_a for e in examples], pairs if all(p is not None for p in pairs) else None,
+                    truncation=True, max_length=max_seq_len, padding=True, return_tensors="pt")
+    return dict(enc)
+
+
+def load_classifier(model_dir: Path, task: str) -> Any:
+    from transformers import AutoModelForSequenceClassification
+    from transformers.utils import logging
+
+    if not (model_dir / "config.json").is_file():
+        raise UserInputError(f"{model_dir} is not a model directory (no config.json)")
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity_error()  # the classification head is new by design
+    logging.disable_progress_bar()
+    try:
+        return AutoModelForSequenceClassification.from_pretrained(
+            model_dir, num_labels=num_labels(task), local_files_only=True,
+            problem_type="regression" if task == "stsb" else "single_label_classification")
+    finally:
+        logging.set_verbosity(verbosity)
+        logging.enable_progress_bar()
+
+
+def evaluate(model: Any, tokenizer: Any, task: str, examples: list[Example], cfg: FinetuneConfig) -> dict[str, float]:
+    model.eval()
+    outputs = []
+    with torch.no_grad():
+        for i in range(0, len(examples), 64):
+            batch = {k: v.to(cfg.device) for k, v in _encode(tokenizer, examples[i:i + 64], cfg.max_seq_len).items()}
+            outputs.append(model(**batch).logits.float().cpu().numpy())
+    labels = np.array([e.label for e in examples])
+    return task_metrics(task, np.concatenate(outputs), labels)
+
+
+def finetune(model_dir: str | Path, task: str, data_dir: str | Path, out: str | Path, cfg: FinetuneConfig,
+             vocab: str | None = None) -> dict[str, Any]:
+    from tqdm.auto import tqdm
+    from transformers import get_linear_schedule_with_warmup
+
+    from nas.distill.vocab import load_tokenizer
+
+    task = check_task(task)
+    model_dir, out = Path(model_dir), Path(out)
+    train = read_split(data_dir, task, "train")
+    dev = read_split(data_dir, task, "dev")
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    if cfg.max_train_examples and cfg.max_train_examples < len(train):
+        train = [train[i] for i in sorted(rng.choice(len(train), cfg.max_train_examples, replace=False))]
+    tokenizer = load_tokenizer(vocab or (model_dir if (model_dir / "vocab.txt").is_file() else None))
+    model = load_classifier(model_dir, task).to(cfg.device)
+    steps_per_epoch = max(1, len(train) // cfg.batch_size)
+    total_steps = max(1, round(cfg.epochs * steps_per_epoch))
+    optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(WARMUP_SHARE * total_steps), total_steps)
+    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if cfg.device == "cuda"
+                else torch.autocast("cpu", enabled=False))
+    start = time.time()
+    model.train()
+    bar = tqdm(total=total_steps, desc=f"finetune {task}", disable=not cfg.progress)
+    order: list[int] = []
+    for _ in range(total_steps):
+        if len(order) < cfg.batch_size:
+            order += list(rng.permutation(len(train)))
+        batch_examples = [train[i] for i in order[:cfg.batch_size]]
+        del order[:cfg.batch_size]
+        batch = {k: v.to(cfg.device) for k, v in _encode(tokenizer, batch_examples, cfg.max_seq_len).items()}
+        labels = torch.tensor([e.label for e in batch_examples],
+                              dtype=torch.float if task == "stsb" else torch.long, device=cfg.device)
+        with autocast:
+            loss = model(**batch, labels=labels).loss
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        bar.update(1)
+        bar.set_postfix(loss=f"{float(loss.detach()):.4g}")
+        model.train()
+    bar.close()
+    metrics = evaluate(model, tokenizer, task, dev, cfg)
+    result = {"task": task, "model": str(model_dir), "dev": metrics, "train_examples": len(train),
+              "dev_examples": len(dev), "steps": total_steps, "train_seconds": round(time.time() - start, 1),
+              "config": asdict(cfg)}
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    return result
