@@ -30,7 +30,7 @@ from search_spaces.space import SearchSpace
 RESULTS = Path(__file__).parent / "results" / "accuracy_proxy.json"
 SEQ_LEN, BATCH, MASK_RATE = 64, 16, 0.15
 SMALL_SPACE = SearchSpace.from_dict({"name": "proxy-bench", "dimensions": {
-    "num_hidden_layers": [2, 4, 6], "hidden_size": [128, 256], "intra_bottleneck_size": ["none", 32, 64],
+    "num_hidden_layers": [2, 4], "hidden_size": [128], "intra_bottleneck_size": ["none", 32, 64],
     "num_feedforward_networks": [1, 2, 4], "intermediate_size": [64, 128, 256, 512],
     "num_attention_heads": [2, 4], "embedding_size": [64], "attention_form": ["kq_shared", "bottleneck"],
 }}, origin="benchmark")
