@@ -23,7 +23,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDENT = ROOT / "nas/distill/examples/student-small.json"
-SIZES = {"full": {"teacher_steps": 40, "steps_per_layer": 25, "pd_steps": 100, "ft_examples": 4000},
+SIZES = {"full": {"teacher_steps": 40, "steps_per_layer": 15, "pd_steps": 60, "ft_examples": 3000},
          "quick": {"teacher_steps": 4, "steps_per_layer": 2, "pd_steps": 4, "ft_examples": 200}}
 
 
@@ -39,6 +39,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", default="/tmp/nas-distill-bench")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--reuse-teacher", action="store_true", help="keep WORK/teacher from an earlier run")
     args = parser.parse_args()
     data = Path(os.environ.get("NAS_DATA_DIR", ROOT.parent / "shared/data"))
     size = SIZES["quick" if args.quick else "full"]
@@ -46,8 +47,11 @@ def main() -> None:
     corpus = str(data / "corpus/wikitext2-valid.txt")
     common = ["--corpus", corpus, "--batch-size", "16", "--seq-len", "64", "--warmup", "10"]
     timings: dict[str, float] = {}
-    timings["teacher"] = nas("teacher", "--init-from", "minilm", "--steps", str(size["teacher_steps"]),
-                             "--lr", "5e-4", "--out", str(work / "teacher"), *common)
+    if args.reuse_teacher and (work / "teacher/config.json").is_file():
+        timings["teacher"] = json.loads((work / "teacher/nas_distill.json").read_text())["seconds"]
+    else:
+        timings["teacher"] = nas("teacher", "--init-from", "minilm", "--steps", str(size["teacher_steps"]),
+                                 "--lr", "5e-4", "--out", str(work / "teacher"), *common)
     results: dict[str, dict[str, dict]] = {}
     for strategy in ("pkt", "none", "jkt", "akt"):
         out = work / f"student-{strategy}"

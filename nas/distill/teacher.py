@@ -84,10 +84,9 @@ def build_teacher(arch: Arch | None, init_from: str | None) -> Any:
 
 def load_teacher(directory: str | Path) -> Any:
     """A trained teacher, frozen and in eval mode."""
-    path = Path(directory)
-    if not path.is_dir():
-        raise UserInputError(f"teacher directory {path} does not exist (run `nas teacher` first)")
-    model = load_pretraining_model(path)
+    if str(directory) != MINILM_ALIAS and not Path(directory).is_dir():
+        raise UserInputError(f"teacher directory {directory} does not exist (run `nas teacher` first)")
+    model = load_pretraining_model(directory)
     model.eval()
     for p in model.parameters():
         p.requires_grad_(False)
