@@ -10,7 +10,31 @@ from tests.distill_helpers import STUDENT_ARCH, tiny_models, write_corpus
 
 
 def nas(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "nas.cli", *args], capture_output=True, text=True, timeout=120)
+    """Run `nas ARGS` in this process (fast); exit code and stderr as a subprocess would give them."""
+    import contextlib
+    import io
+
+    from nas.cli import main
+
+    stderr, stdout = io.StringIO(), io.StringIO()
+    code = 0
+    argv = sys.argv
+    sys.argv = ["nas", *args]
+    try:
+        with contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(stdout):
+            main()
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    finally:
+        sys.argv = argv
+    return subprocess.CompletedProcess(args, code, stdout.getvalue(), stderr.getvalue())
+
+
+def test_real_entry_point_exit_code(tmp_path: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "nas.cli", "finetune", "--model", str(tmp_path), "--task",
+                             "cola", "--data-dir", str(tmp_path), "--out", str(tmp_path / "o")],
+                            capture_output=True, text=True, timeout=120)
+    assert_one_line_error(result, "unknown task")
 
 
 def assert_one_line_error(result: subprocess.CompletedProcess, fragment: str) -> None:
