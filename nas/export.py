@@ -72,7 +72,7 @@ def export_onnx(arch: Arch, out: Path, seq_len: int = 128) -> Path:
     model, inputs = _model_and_inputs(arch, seq_len)
     path = out / "model.onnx"
     torch.onnx.export(_last_hidden_state_module(model), inputs, str(path), input_names=["input_ids"],
-                      output_names=["last_hidden_state"], dynamo=True, external_data=False)
+                      output_names=["last_hidden_state"], dynamo=True, external_data=False, verbose=False)
     return path
 
 
