@@ -4,7 +4,8 @@ Residuals: (log predicted − log measured) / σ_meas for each row (soft-L1 loss
 drag the fit), and (log θ − log θ_prior) / σ_prior for each parameter. σ_meas = 5 % (run-to-run spread of
 medians is 2–6 %, stack-facts); σ_prior = ln 3 (a prior is trusted to a factor of three). With three
 points the two dominant directions (matmul efficiency, element-wise bandwidth) are set by the data and
-the rest stay near their priors; with twenty the data decides everything.
+the rest (bmm efficiency, the matmul operand-traffic rate `mm_gbs`, launch and constant costs) stay near
+their priors; with twenty the data decides everything.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ just a sum over layers of parts evaluated at that layer's sizes:
 
 Widths are symbolic (`tirx.Var`), so one lowering serves every candidate of the variant. Element-wise
 sub-graphs that a runtime does not fuse (profile `[lowering]`: `fuse_layer_norm`, `fuse_gelu`,
-`fuse_epilogue`) are emitted as separate PrimFuncs marked `nas_unfused`; `lowering.py`
+`fuse_epilogue`, `fuse_bias`) are emitted as separate PrimFuncs marked `nas_unfused`; `lowering.py`
 tags them opaque so that FuseOps keeps them apart, as the runtime would.
 """
 
@@ -36,24 +36,27 @@ class Variant:
     fuse_layer_norm: bool = True
     fuse_gelu: bool = True
     fuse_epilogue: bool = True
+    # A dense layer's bias add runs inside the GEMM even in runtimes without epilogue fusion: PyTorch's
+    # `nn.Linear` calls `addmm`, TFLite's FullyConnected takes the bias. Only `fuse_bias = false` splits it.
+    fuse_bias: bool = True
 
     @classmethod
     def of(cls, arch: Any, lowering: dict[str, Any]) -> Variant:
         return cls(arch.normalization_type, arch.hidden_act, arch.attention_form(), arch.trigram_input,
                    bool(lowering.get("fuse_layer_norm", True)), bool(lowering.get("fuse_gelu", True)),
-                   bool(lowering.get("fuse_epilogue", True)))
+                   bool(lowering.get("fuse_epilogue", True)), bool(lowering.get("fuse_bias", True)))
 
     def key(self) -> str:
         flags = "".join("1" if f else "0" for f in (self.trigram_input, self.fuse_layer_norm, self.fuse_gelu,
-                                                     self.fuse_epilogue))
+                                                     self.fuse_epilogue, self.fuse_bias))
         return f"{self.normalization_type}-{self.hidden_act}-{self.attention_form}-{flags}"
 
 
 PART_FIELDS = {  # which variant fields change each part's kernel graph
-    "embed": ("normalization_type", "trigram_input", "fuse_layer_norm", "fuse_epilogue"),
-    "attn": ("normalization_type", "attention_form", "fuse_layer_norm", "fuse_epilogue"),
-    "ffn": ("normalization_type", "hidden_act", "fuse_layer_norm", "fuse_gelu", "fuse_epilogue"),
-    "out": ("normalization_type", "fuse_layer_norm", "fuse_epilogue"),
+    "embed": ("normalization_type", "trigram_input", "fuse_layer_norm", "fuse_epilogue", "fuse_bias"),
+    "attn": ("normalization_type", "attention_form", "fuse_layer_norm", "fuse_epilogue", "fuse_bias"),
+    "ffn": ("normalization_type", "hidden_act", "fuse_layer_norm", "fuse_gelu", "fuse_epilogue", "fuse_bias"),
+    "out": ("normalization_type", "fuse_layer_norm", "fuse_epilogue", "fuse_bias"),
 }
 
 
@@ -130,7 +133,10 @@ def build_module(v: Variant, parts: tuple[str, ...] = ("embed", "attn", "ffn", "
     def dense(x: Any, n_in: Any, n_out: Any, params: list) -> Any:
         w, b = tensor("w", [n_in, n_out]), tensor("b", [n_out])
         params += [w, b]
-        return ew(relax.op.add, bb.emit(relax.op.matmul(x, w)), b, name="bias")
+        y = bb.emit(relax.op.matmul(x, w))
+        if v.fuse_bias and not v.fuse_epilogue:
+            return bb.emit(relax.op.add(y, b))  # fusable: FuseOps puts it in the matmul's kernel
+        return ew(relax.op.add, y, b, name="bias")
 
     if "embed" in parts:
         _embed(bb, v, sym, tensor, dense, norm, ew)

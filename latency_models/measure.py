@@ -2,6 +2,11 @@
 
 Backends:
 - `torch`: HF `MobileBertModel` from `arch.to_hf_config()`, random weights, eager, fixed threads.
+
+Attention is HF's *eager* implementation (matmul, scale, softmax, matmul as separate ops), not sdpa's
+fused kernel: it is what the tool's exported configs use (`to_hf_config` sets eager, so attention maps
+can be distilled), what TFLite runs (pixel4), and what the lowered kernel list models. Measuring sdpa
+made many-head small models 20-34 % faster than their modelled kernels (a structure error, not noise).
 - `tvm`: the same model through `torch.export` → Relax → `relax.build` (default pipeline) for the
   profile's target on this machine. **Untuned**: no MetaSchedule tuning, so its figures are 30–80× slower
   than a tuned runtime and are no device latency (the row's `source` says so).
@@ -40,8 +45,8 @@ def _hf_model(arch: Any) -> Any:
     from transformers import MobileBertModel
 
     torch.manual_seed(0)
-    config = arch.to_hf_config(attn_implementation="sdpa")
-    config._attn_implementation = "sdpa"
+    config = arch.to_hf_config(attn_implementation="eager")
+    config._attn_implementation = "eager"
     return MobileBertModel(config).eval()
 
 
@@ -68,6 +73,51 @@ def measure_torch(arch: Any, seq_len: int = 128, batch: int = 1, threads: int = 
             if i >= warmup:
                 times.append(time.perf_counter() - start)
     return statistics.median(times) * 1e3
+
+
+def measure_torch_interleaved(archs: list[Any], seq_len: int = 128, threads: int = 1, rounds: int = 5,
+                              per_round: int = 3, chunk: int = 10, clock: str = "wall") -> list[list[list[float]]]:
+    """Run times (ms) of many archs on a shared machine: models are built `chunk` at a time and timed in
+    turn, `rounds` times (`per_round` runs each after one warm-up), so that a burst of foreign load hits
+    every model of the chunk alike instead of one. Returns times[arch][round][run]; `robust_ms` reduces them.
+
+    `clock="thread"` (1 thread only) times the calling thread's CPU time instead of wall time: at one
+    thread PyTorch runs every op inline on it, so on an idle machine the two agree, while on a shared
+    one the CPU time leaves out the time the thread waited for a core (measured here under load 6 on
+    2 cores: wall 86-98 ms, CPU 58-60 ms for the same model)."""
+    import torch
+
+    if clock not in ("wall", "thread") or (clock == "thread" and threads != 1):
+        raise UserInputError("clock must be 'wall', or 'thread' with a single thread")
+    now = time.thread_time if clock == "thread" else time.perf_counter
+
+    torch.set_num_threads(threads)
+    out: list[list[list[float]]] = [[] for _ in archs]
+    for lo in range(0, len(archs), chunk):
+        idx = list(range(lo, min(lo + chunk, len(archs))))
+        for i in idx:
+            _check(archs[i], "torch")
+        models = {i: _hf_model(archs[i]) for i in idx}
+        inputs = {i: _inputs(archs[i], seq_len, 1) for i in idx}
+        with torch.inference_mode():
+            for _ in range(rounds):
+                for i in idx:
+                    models[i](input_ids=inputs[i])  # warm-up
+                    times = []
+                    for _ in range(per_round):
+                        start = now()
+                        models[i](input_ids=inputs[i])
+                        times.append((now() - start) * 1e3)
+                    out[i].append(times)
+        del models
+    return out
+
+
+def robust_ms(rounds: list[list[float]]) -> float:
+    """The median over rounds of each round's fastest run. Foreign load on a shared machine only adds
+    time, so a round's minimum is its least disturbed run; the median over rounds drops a round in which
+    the whole machine was slow (a co-runner's burst, frequency drop) without trusting one lucky run."""
+    return statistics.median(min(r) for r in rounds)
 
 
 def _relax_module(arch: Any, seq_len: int, batch: int) -> Any:
