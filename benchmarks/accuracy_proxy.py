@@ -70,7 +70,7 @@ def masked_lm_loss(model: torch.nn.Module, inputs: torch.Tensor, labels: torch.T
     return torch.nn.functional.cross_entropy(logits, labels[where])
 
 
-def train_and_eval(arch: Arch, tokens: np.ndarray, steps: int, seed: int) -> float:
+def train_and_eval(arch: Arch, tokens: np.ndarray, steps: int, seed: int, lr: float) -> float:
     from transformers import MobileBertForMaskedLM
 
     torch.manual_seed(seed)
@@ -79,7 +79,7 @@ def train_and_eval(arch: Arch, tokens: np.ndarray, steps: int, seed: int) -> flo
     n_eval = max(len(chunks) // 10, BATCH * 4)
     train, held_out = chunks[:-n_eval], chunks[-n_eval:][: BATCH * 8]
     rng = np.random.default_rng(seed)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / 20) * (1 - s / steps))
     model.train()
     for _ in range(steps):
@@ -106,11 +106,14 @@ def main() -> None:
     parser.add_argument("--archs", type=int, default=12)
     parser.add_argument("--vocab", type=int, default=8000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 behaves best on a shared machine)")
     args = parser.parse_args()
     data_dir = Path(os.environ.get("NAS_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
     if not (data_dir / "corpus" / "wikitext2-valid.txt").is_file():
         raise SystemExit(f"no corpus under {data_dir}: set NAS_DATA_DIR")
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     tokens, vocab = load_tokens(data_dir, args.vocab)
     rng = np.random.default_rng(args.seed)
     archs: list[Arch] = []
@@ -121,7 +124,7 @@ def main() -> None:
     rows = []
     for i, arch in enumerate(archs):
         start = time.perf_counter()
-        loss = train_and_eval(arch, tokens, args.steps, args.seed)
+        loss = train_and_eval(arch, tokens, args.steps, args.seed, args.lr)
         rows.append({"arch": arch.to_dict(), "proxy": proxy_score(arch), "body_params": body_params(arch),
                      "mha_ffn_ratio": arch.mha_ffn_param_ratio(), "mlm_loss": loss,
                      "seconds": time.perf_counter() - start})
@@ -132,15 +135,15 @@ def main() -> None:
     result = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
         "machine": f"{platform.machine()} {platform.processor() or ''} {os.cpu_count()} cpus".strip(),
-        "steps": args.steps, "batch": BATCH, "seq_len": SEQ_LEN, "vocab": vocab, "archs": len(rows),
+        "steps": args.steps, "lr": args.lr, "batch": BATCH, "seq_len": SEQ_LEN, "vocab": vocab, "archs": len(rows),
         "spearman_proxy_vs_neg_loss": float(spearmanr(proxy, neg_loss).statistic),
         "spearman_body_params_vs_neg_loss": float(spearmanr([r["body_params"] for r in rows], neg_loss).statistic),
         "rows": rows,
     }
     print(f"Spearman(proxy, -MLM loss) = {result['spearman_proxy_vs_neg_loss']:.3f}; "
           f"body params alone {result['spearman_body_params_vs_neg_loss']:.3f} ({len(rows)} archs, {args.steps} steps)")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
