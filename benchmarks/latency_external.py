@@ -3,6 +3,12 @@
 Each set is converted to a measurements file (under a temp dir, never into the repo), the cost model is
 calibrated on 20 random rows and evaluated on the rest, next to a FLOPs-only linear fit.
 
+HAT's Raspberry Pi encoder latencies are very noisy (latency_std_encoder / latency_mean_encoder up to
+78 %): besides the full set, the same evaluation runs on its low-noise subset (std/mean < 2 %, ~940 rows;
+calibration and evaluation rows both drawn from the subset). Both are reported, labelled.
+SuperShaper's i7 latencies are 30.6 ± 0.6 ms whatever the widths: the set has no width signal (its
+spread is run-to-run noise), which the JSON states as a finding next to the metrics.
+
     NAS_DATA_DIR=../shared/data python benchmarks/latency_external.py
 """
 
@@ -42,10 +48,16 @@ def _heads(avg: float, width: int) -> int:
     return min(choices, key=lambda h: abs(h - avg))
 
 
-def hat_rows(path: Path) -> list[Measurement]:
+LOW_NOISE = 0.02  # HAT rows with latency_std_encoder / latency_mean_encoder below this
+
+
+def hat_rows(path: Path, max_rel_std: float | None = None) -> list[Measurement]:
     rows = []
     with path.open() as f:
         for i, r in enumerate(csv.DictReader(f), start=2):
+            if max_rel_std is not None and float(r["latency_std_encoder"]) >= max_rel_std * float(
+                    r["latency_mean_encoder"]):
+                continue
             width = int(r["encoder_embed_dim"])
             arch = Arch(num_hidden_layers=int(r["encoder_layer_num"]), hidden_size=width, use_bottleneck=False,
                         num_attention_heads=_heads(float(r["encoder_self_attention_heads_avg"]), width),
@@ -86,19 +98,50 @@ def evaluate(name: str, base: DeviceProfile, rows: list[Measurement], n_cal: int
             "fitted": fitted.cost, "n_calibration": n_cal}
 
 
+def signal_check(rows: list[Measurement]) -> dict:
+    """Is there anything to predict? Spread of the latencies and their rank correlation with FLOPs."""
+    from scipy.stats import spearmanr
+
+    y = np.array([r.latency_ms for r in rows])
+    flops = np.array([r.arch.flops(r.seq_len) for r in rows])
+    return {"latency_ms_mean": round(float(y.mean()), 3), "latency_ms_std": round(float(y.std()), 3),
+            "latency_cv_pct": round(100 * float(y.std() / y.mean()), 2),
+            "flops_max_over_min": round(float(flops.max() / flops.min()), 2),
+            "spearman_latency_vs_flops": round(float(spearmanr(y, flops).statistic), 3)}
+
+
 def main() -> None:
     root = data_dir() / "latency"
     if not root.is_dir():
         sys.exit(f"no latency data at {root}: set NAS_DATA_DIR to the shared data folder")
+    hat_csv = root / "hat" / "wmt14ende_cpu_raspberrypi_all.csv"
+    low = hat_rows(hat_csv, LOW_NOISE)
+    shaper = supershaper_rows(root / "supershaper" / "i7_bs1.csv")
+    shaper_signal = signal_check(shaper)
     results = {
-        "hat_raspberrypi_encoder": evaluate("hat", RPI4, hat_rows(root / "hat" / "wmt14ende_cpu_raspberrypi_all.csv")),
-        "supershaper_i7": evaluate("supershaper", I7, supershaper_rows(root / "supershaper" / "i7_bs1.csv")),
+        "hat_raspberrypi_encoder": evaluate("hat", RPI4, hat_rows(hat_csv)),
+        "hat_raspberrypi_encoder_low_noise": {
+            **evaluate("hat-low-noise", RPI4, low),
+            "subset": f"rows with latency_std_encoder / latency_mean_encoder < {LOW_NOISE:.0%} ({len(low)} rows); "
+                      "calibrated and evaluated within the subset"},
+        # Diagnostic only: 33 low-noise rows take > 1 s, ~10x the subset's median (201 ms), with ordinary
+        # archs; a run-level anomaly of HAT's measurements that no arch feature explains.
+        "hat_raspberrypi_encoder_low_noise_without_1s_rows": {
+            **evaluate("hat-low-noise-no-1s", RPI4, [r for r in low if r.latency_ms < 1000.0]),
+            "subset": "diagnostic: the low-noise subset without its rows above 1000 ms (~10x its median)"},
+        "supershaper_i7": {**evaluate("supershaper", I7, shaper), "signal": shaper_signal, "finding": (
+            f"no width signal: latencies are {shaper_signal['latency_ms_mean']:.1f} ± "
+            f"{shaper_signal['latency_ms_std']:.1f} ms (CV {shaper_signal['latency_cv_pct']:.1f} %) although FLOPs "
+            f"vary {shaper_signal['flops_max_over_min']:.1f}x; Spearman(latency, FLOPs) = "
+            f"{shaper_signal['spearman_latency_vs_flops']:.2f}. Any ranking metric on this set measures noise; "
+            "a constant predicts it within ±10 %.")},
     }
     out = []
     for name, r in results.items():
         for model in ("ours", "flops_baseline"):
             out.append({"set": name, "model": model, **r[model]})
     print(table(out, ["set", "model", "n", "mape", "within_10pct", "spearman"]))
+    print("SuperShaper:", results["supershaper_i7"]["finding"])
     print("wrote", write_result("external", {"results": results, "goal": {"spearman": 0.9}}))
 
 
