@@ -71,3 +71,14 @@ def test_external_sets_convert_to_measurements() -> None:
     shaper = supershaper_rows(DATA / "latency" / "supershaper" / "i7_bs1.csv")
     assert len(hat) == 2000 and hat[0].seq_len == 30 and hat[0].arch.normalization_type == "layer_norm"
     assert len(shaper) == 1000 and not shaper[0].arch.is_uniform and shaper[0].latency_ms > 1
+
+
+def test_interleaved_thread_clock() -> None:
+    from latency_models.measure import measure_torch_interleaved, robust_ms
+
+    runs = measure_torch_interleaved([TINY, TINY.replace(num_hidden_layers=2)], seq_len=16, rounds=2,
+                                     per_round=2, clock="thread")
+    assert len(runs) == 2 and all(len(r) == 2 and len(r[0]) == 2 for r in runs)
+    assert 0 < robust_ms(runs[0]) and all(x > 0 for r in runs for x in r[0])
+    with pytest.raises(UserInputError):
+        measure_torch_interleaved([TINY], threads=2, clock="thread")

@@ -85,3 +85,26 @@ def test_vectorised_and_fast(pixel4) -> None:
     assert ms.shape == (20_000,) and np.all(ms > 0)
     assert ms[5] == pytest.approx(float(pixel4.predict(archs[5])[0]))
     assert rate > 2e4  # the benchmark measures ≥ 1e5/s; this leaves room for a loaded CI machine
+
+
+def test_bias_stays_in_the_gemm_unless_split() -> None:
+    # PyTorch eager (no epilogue fusion) still adds the bias inside addmm; fuse_bias=False splits it out.
+    eager = Variant("no_norm", "relu", "kq_shared", True, fuse_epilogue=False)
+    split = Variant("no_norm", "relu", "kq_shared", True, fuse_epilogue=False, fuse_bias=False)
+    specs = kernel_specs(lower(eager, {"kind": "llvm"}, ("ffn",)))
+    specs_split = kernel_specs(lower(split, {"kind": "llvm"}, ("ffn",)))
+    assert not any("unfused_bias" in s.name for s in specs)
+    assert len(specs_split) == len(specs) + 2  # one bias kernel per dense layer
+
+
+def test_matmul_efficiency_grows_with_size() -> None:
+    from latency_models.cost_model import KINDS, PartBlock, kernel_times_s
+
+    params = {"matmul_eff": 1.0, "bmm_eff": 1.0, "mm_gbs": 10.0, "ew_gbs": 10.0, "kernel_us": 0.0,
+              "const_ms": 0.0}
+    sizes = np.array([64.0, 256.0, 1024.0])  # square T = K = N
+    flops, nbytes = 2 * sizes**3, 4 * 3 * sizes**2
+    block = PartBlock("p", ["mm"], np.array([KINDS.index("matmul")]), flops[None], nbytes[None],
+                      np.ones(3), np.arange(3))
+    gflops = flops / kernel_times_s(block, params, 100.0, 20.0)[0] / 1e9
+    assert gflops[0] < gflops[1] < gflops[2] < 100.0
