@@ -26,7 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from latency_common import RESULTS, table, write_result  # noqa: E402
 
 from device_profiles.host import host_profile  # noqa: E402
-from latency_models.calibrate import calibrated_profile  # noqa: E402
+from latency_models.calibrate import calibrated_profile, fit_params, residual_table  # noqa: E402
+from latency_models.cost_model import PARAMS, prior_params  # noqa: E402
 from latency_models.measure import measure_torch_interleaved, robust_ms  # noqa: E402
 from latency_models.measurements import Measurement, append_measurements, read_measurements  # noqa: E402
 from latency_models.predictor import Predictor  # noqa: E402
@@ -93,7 +94,14 @@ def main() -> None:
     measured = np.array([r.latency_ms for r in test])
     ours = metrics(pred, measured)
     base = metrics(flops_baseline(train, test), measured)
-    out = [{"model": "ours (TVM kernels + roofline)", **ours}, {"model": "FLOPs-only linear fit", **base}]
+    # Ablation: the same kernels with the plain max-roofline (no operand-traffic term: mm_gbs held huge).
+    no_mm = fit_params(profile, train, {**prior_params(profile), "mm_gbs": 1e9},
+                       free=tuple(p for p in PARAMS if p != "mm_gbs"))
+    ablation = metrics(Predictor(profile, no_mm).predict([r.arch for r in test], [r.seq_len for r in test]),
+                       measured)
+    abl_cal = [c["error_pct"] for c in residual_table(profile, no_mm, train)]
+    out = [{"model": "ours (TVM kernels + roofline)", **ours},
+           {"model": "ablation: no mm_gbs term", **ablation}, {"model": "FLOPs-only linear fit", **base}]
     print(table(out, ["model", "n", "mape", "within_10pct", "spearman"]))
     print("fitted:", fitted.cost)
     cal_res = [round(r["error_pct"], 2) for r in residuals]
@@ -109,6 +117,9 @@ def main() -> None:
                   "peaks": {"fp32_gflops": profile.fp32_gflops, "memory_gbs": profile.memory_gbs,
                             "threads": profile.threads}},
         "ours": ours, "flops_baseline": base, "fitted": fitted.cost,
+        "ablation_no_mm_gbs": {**ablation, "fitted": no_mm, "calibration_rms_pct": round(
+            float(np.sqrt(np.mean(np.square(abl_cal)))), 2)},
+        "calibration_rms_pct": round(float(np.sqrt(np.mean(np.square(cal_res)))), 2),
         "calibration_residuals_pct": cal_res, "held_out_errors_pct": test_err,
         "measurement_noise": noise(), "measure_seconds": round(measure_s, 1),
         "goal": {"within_10pct": 0.9, "spearman": 0.95}})

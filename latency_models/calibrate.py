@@ -39,9 +39,10 @@ def points_of_profile(profile: DeviceProfile) -> list[Measurement]:
     return out
 
 
-def fit_params(profile: DeviceProfile, rows: list[Measurement],
-               priors: dict[str, float] | None = None) -> dict[str, float]:
-    """Fitted cost parameters for `profile` from `rows`."""
+def fit_params(profile: DeviceProfile, rows: list[Measurement], priors: dict[str, float] | None = None,
+               free: tuple[str, ...] = PARAMS) -> dict[str, float]:
+    """Fitted cost parameters for `profile` from `rows` (those not in `free` stay at their priors:
+    ablations, e.g. `mm_gbs` held at a huge value is the plain max-roofline)."""
     from scipy.optimize import least_squares
 
     if not rows:
@@ -51,17 +52,18 @@ def fit_params(profile: DeviceProfile, rows: list[Measurement],
     blocks, n, scale = predictor.features([r.arch for r in rows], [r.seq_len for r in rows],
                                           [r.batch for r in rows])
     measured = np.log([r.latency_ms for r in rows])
-    theta0 = np.log([priors[p] for p in PARAMS])
+    theta0 = np.log([priors[p] for p in free])
 
     def residuals(theta: np.ndarray) -> np.ndarray:
-        params = dict(zip(PARAMS, np.exp(theta), strict=True))
+        params = {**priors, **dict(zip(free, np.exp(theta), strict=True))}
         pred = total_ms(blocks, n, params, profile.fp32_gflops, profile.memory_gbs) * scale
         return np.concatenate([(np.log(pred) - measured) / SIGMA_MEAS, (theta - theta0) / SIGMA_PRIOR])
 
     # No hard bound at efficiency 1: a measured host peak (numpy, machine shared) can be below what the
     # measured runtime reaches; the prior already penalises implausible values.
     result = least_squares(residuals, theta0, loss="soft_l1", f_scale=2.0, x_scale=1.0)
-    return {p: float(f"{v:.6g}") for p, v in zip(PARAMS, np.exp(result.x), strict=True)}
+    fitted = {**priors, **dict(zip(free, np.exp(result.x), strict=True))}
+    return {p: float(f"{fitted[p]:.6g}") for p in PARAMS}
 
 
 def residual_table(profile: DeviceProfile, params: dict[str, float],
