@@ -57,21 +57,28 @@ def _inputs(arch: Any, seq_len: int, batch: int) -> Any:
     return torch.randint(0, arch.vocab_size, (batch, seq_len), generator=g)
 
 
+def _clock(clock: str, threads: int) -> Any:
+    if clock not in ("wall", "thread") or (clock == "thread" and threads != 1):
+        raise UserInputError("--clock must be 'wall', or 'thread' with a single thread")
+    return time.thread_time if clock == "thread" else time.perf_counter
+
+
 def measure_torch(arch: Any, seq_len: int = 128, batch: int = 1, threads: int = 1, repeat: int = 10,
-                  warmup: int = 3) -> float:
+                  warmup: int = 3, clock: str = "wall") -> float:
     import torch
 
     _check(arch, "torch")
+    now = _clock(clock, threads)
     torch.set_num_threads(threads)
     model = _hf_model(arch)
     ids = _inputs(arch, seq_len, batch)
     times = []
     with torch.inference_mode():
         for i in range(warmup + repeat):
-            start = time.perf_counter()
+            start = now()
             model(input_ids=ids)
             if i >= warmup:
-                times.append(time.perf_counter() - start)
+                times.append(now() - start)
     return statistics.median(times) * 1e3
 
 
@@ -87,9 +94,7 @@ def measure_torch_interleaved(archs: list[Any], seq_len: int = 128, threads: int
     2 cores: wall 86-98 ms, CPU 58-60 ms for the same model)."""
     import torch
 
-    if clock not in ("wall", "thread") or (clock == "thread" and threads != 1):
-        raise UserInputError("clock must be 'wall', or 'thread' with a single thread")
-    now = time.thread_time if clock == "thread" else time.perf_counter
+    now = _clock(clock, threads)
 
     torch.set_num_threads(threads)
     out: list[list[list[float]]] = [[] for _ in archs]
@@ -200,15 +205,18 @@ def measure_rpc(arch: Any, target: dict[str, Any], address: str, seq_len: int = 
 
 
 def measure(arch: Any, backend: str, profile: Any, seq_len: int = 128, batch: int = 1, threads: int = 1,
-            repeat: int = 10, rpc_address: str | None = None) -> Measurement:
+            repeat: int = 10, rpc_address: str | None = None, clock: str = "wall") -> Measurement:
     """One measurement row; its `source` names the backend, the machine and whether code was tuned."""
     if backend not in BACKENDS:
         raise UserInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if repeat <= 0 or threads <= 0 or seq_len <= 0 or batch <= 0:
         raise UserInputError("--repeat, --threads, --seq-len and --batch must be positive")
+    if clock != "wall" and backend != "torch":
+        raise UserInputError("--clock thread applies to the torch backend only")
     if backend == "torch":
-        ms = measure_torch(arch, seq_len, batch, threads, repeat)
-        source = f"torch eager, {threads} thread(s), {profile.description}"
+        ms = measure_torch(arch, seq_len, batch, threads, repeat, clock=clock)
+        timed = "thread CPU time" if clock == "thread" else "wall clock"
+        source = f"torch eager, eager attention, {timed}, {threads} thread(s), {profile.description}"
     elif backend == "tvm":
         ms = measure_tvm(arch, profile.target, seq_len, batch, threads, repeat)
         source = f"tvm {profile.target.get('kind')} on this machine, {threads} thread(s); {UNTUNED_NOTE}"

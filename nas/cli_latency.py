@@ -67,6 +67,8 @@ def measure_cmd(
     repeat: int = typer.Option(10, "--repeat", min=1),
     seq_len: int = typer.Option(128, "--seq-len", min=1),
     rpc: str | None = typer.Option(None, "--rpc", help="HOST:PORT of a TVM RPC server (rpc backend)."),
+    clock: str = typer.Option("wall", "--clock", help="wall | thread (torch, 1 thread: CPU time of the "
+                              "thread, robust on a shared machine)."),
 ) -> None:
     """Measure one architecture and append a row (median of repeats after warm-up)."""
     from device_profiles.profile import load_profile
@@ -75,7 +77,7 @@ def measure_cmd(
     from search_spaces.presets import resolve_arch
 
     prof = load_profile(device)
-    m = measure(resolve_arch(arch), backend, prof, seq_len, 1, threads, repeat, rpc)
+    m = measure(resolve_arch(arch), backend, prof, seq_len, 1, threads, repeat, rpc, clock)
     append_measurements(out, [m])
     typer.echo(f"{arch}: {m.latency_ms:.2f} ms ({backend}, {threads} thread(s), seq {seq_len}) -> {out}")
     if backend != "torch":

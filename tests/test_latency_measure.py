@@ -82,3 +82,10 @@ def test_interleaved_thread_clock() -> None:
     assert 0 < robust_ms(runs[0]) and all(x > 0 for r in runs for x in r[0])
     with pytest.raises(UserInputError):
         measure_torch_interleaved([TINY], threads=2, clock="thread")
+
+
+def test_thread_clock_row_says_so(local) -> None:
+    m = measure(TINY, "torch", local, seq_len=16, threads=1, repeat=3, clock="thread")
+    assert m.latency_ms > 0 and "thread CPU time" in m.source and "eager attention" in m.source
+    with pytest.raises(UserInputError, match="torch backend only"):
+        measure(TINY, "tvm", local, seq_len=16, clock="thread")
