@@ -5,9 +5,10 @@ report MAPE / within ±10 % / Spearman on the other 40, next to a FLOPs-only lin
 
 Measurements are written to FILE (default benchmarks/results/latency_host_measurements.jsonl) and reused
 when it already holds n rows from the current backend (`BACKEND_TAG` in their source), so the fit can be
-re-run without re-measuring. They are taken interleaved (`measure_torch_interleaved`: 10 models built at a
-time, timed in turn, 5 rounds × 3 runs, median) because the machine is shared; each arch's per-round
-medians go to `latency_host_rounds.json`, and their spread is reported as the measurement noise.
+re-run without re-measuring. They are taken interleaved (`measure_torch_interleaved`: thread CPU time,
+10 models built at a time, strided over the list, timed in turn, 5 rounds × 3 runs; two passes, the
+second over the chunks in reverse order) because the machine is shared; every run's time goes to
+`latency_host_rounds.json`, and the two passes' disagreement is reported as the measurement noise.
 """
 
 from __future__ import annotations
@@ -34,13 +35,15 @@ from latency_models.predictor import Predictor  # noqa: E402
 from latency_models.validate import flops_baseline, metrics  # noqa: E402
 from search_spaces.space import SearchSpace  # noqa: E402
 
-BACKEND_TAG = "torch eager, eager attention, thread CPU time, 2 interleaved passes"
+BACKEND_TAG = "torch eager, eager attention, thread CPU time, 2 strided interleaved passes"
 
 
 def measure_all(path: Path, archs: list, profile, seq_len: int, threads: int, rounds: int) -> None:
     """Two independent passes (each interleaved); their disagreement is the measurement noise."""
     clock = "thread" if threads == 1 else "wall"  # see measure_torch_interleaved
-    passes = [measure_torch_interleaved(archs, seq_len, threads, rounds=rounds, clock=clock) for _ in range(2)]
+    first = measure_torch_interleaved(archs, seq_len, threads, rounds=rounds, clock=clock)
+    second = measure_torch_interleaved(archs[::-1], seq_len, threads, rounds=rounds, clock=clock)[::-1]
+    passes = [first, second]
     raw = [a + b for a, b in zip(*passes, strict=True)]
     path.unlink(missing_ok=True)
     source = f"{BACKEND_TAG} ({rounds} rounds x 3 runs each), {threads} thread(s), {profile.description}"

@@ -86,7 +86,8 @@ def measure_torch_interleaved(archs: list[Any], seq_len: int = 128, threads: int
                               per_round: int = 3, chunk: int = 10, clock: str = "wall") -> list[list[list[float]]]:
     """Run times (ms) of many archs on a shared machine: models are built `chunk` at a time and timed in
     turn, `rounds` times (`per_round` runs each after one warm-up), so that a burst of foreign load hits
-    every model of the chunk alike instead of one. Returns times[arch][round][run]; `robust_ms` reduces them.
+    every model of the chunk alike instead of one; chunks are strided over `archs`. Returns
+    times[arch][round][run]; `robust_ms` reduces them.
 
     `clock="thread"` (1 thread only) times the calling thread's CPU time instead of wall time: at one
     thread PyTorch runs every op inline on it, so on an idle machine the two agree, while on a shared
@@ -98,8 +99,11 @@ def measure_torch_interleaved(archs: list[Any], seq_len: int = 128, threads: int
 
     torch.set_num_threads(threads)
     out: list[list[list[float]]] = [[] for _ in archs]
-    for lo in range(0, len(archs), chunk):
-        idx = list(range(lo, min(lo + chunk, len(archs))))
+    n_chunks = max(1, -(-len(archs) // chunk))
+    # Chunk c holds archs c, c + n_chunks, ...: slow drifts of the machine's load (a few % over minutes)
+    # then spread over the whole list instead of shifting one contiguous block (e.g. a calibration split).
+    for c in range(n_chunks):
+        idx = list(range(c, len(archs), n_chunks))
         for i in idx:
             _check(archs[i], "torch")
         models = {i: _hf_model(archs[i]) for i in idx}
