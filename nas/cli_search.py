@@ -12,14 +12,16 @@ from rich.table import Table
 from search_spaces.errors import UserInputError
 
 console = Console(stderr=True)
+if not console.is_terminal:  # piped or logged: don't squeeze the front table into 80 columns
+    console = Console(stderr=True, width=140)
 STRATEGY_HELP = ("nsga2 (default: fastest to reach the front), evolution (regularized/aging), random, "
                  "nni (NNI EvolutionTuner), nni-tpe (NNI TPE), ray (evolution with trials as Ray Tune trials)")
 
 
 def _front_table(points: list[dict], title: str, limit: int | None = None) -> Table:
     table = Table(title=title)
-    for column in ("pick", "trial", "latency ms", "accuracy est.", "params", "layers", "hidden", "bottleneck",
-                   "FFN × n", "heads", "norm/act"):
+    for column in ("pick", "trial", "ms", "acc. est.", "params", "layers", "hidden", "bneck",
+                   "FFN×n", "heads", "norm/act"):
         table.add_column(column, justify="right")
     for k, r in enumerate(points[:limit]):
         a = r["arch"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -58,7 +59,10 @@ def write_report(path: Path, records: list[dict[str, Any]], front: list[dict[str
         marker={"symbol": "star", "size": 14, "color": "green"}, text=[p["name"] for p in references],
         textposition="top center", name="paper models (predicted latency)",
         hovertext=[f"{p['name']}<br>{arch_hover(p['arch'])}" for p in references], hoverinfo="text+x+y"))
-    fig.add_vline(x=budget_ms, line={"dash": "dash", "color": "red"}, annotation_text=f"budget {budget_ms:g} ms")
+    fig.add_vline(x=budget_ms, line={"dash": "dash", "color": "red"})
+    # On a log axis plotly places annotations in log10 units (shapes take data units).
+    fig.add_annotation(x=math.log10(budget_ms), y=1.0, yref="paper", text=f"budget {budget_ms:g} ms",
+                       showarrow=False, xanchor="left", font={"color": "red"})
     fig.update_layout(title=title, xaxis_title="predicted latency (ms, log scale)", xaxis_type="log",
                       yaxis_title="accuracy estimate (higher is better)", template="plotly_white",
                       hoverlabel={"align": "left"})

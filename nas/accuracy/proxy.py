@@ -13,6 +13,10 @@ Rationale:
   points higher (78.5 vs 77.7, Table 4 of the paper), and MobileBERT-TINY at 0.6× the parameters of
   MobileBERT scores 1.9 points lower (75.8 vs 77.7), i.e. 1 GLUE point ≈ 0.029 size units; so LayerNorm and
   gelu add 0.012 each (0.024 together ≈ 0.8 points).
+- Heads. Attention heads add no parameters, so the size term cannot see them, while the latency model
+  charges for every head: a proxy blind to heads drives the search to one head per layer. MobileBERT and its
+  IB-BERT teacher both use 4 heads (paper Table 1); we treat 4 or more as no loss and subtract 0.015 (about
+  half a GLUE point on the scale above) per halving below 4. The weight is our choice, not the paper's.
 
 How well this ranks real archs: `benchmarks/accuracy_proxy.py` trains 12 tiny archs (0.09–0.8 M body
 parameters, 2–4 layers, width 128) on MLM over WikiText-2 and correlates. Measured (2 shared CPU cores):
@@ -36,6 +40,15 @@ SIZE_LOG10_LOW, SIZE_LOG10_HIGH = 5.0, 9.0
 RATIO_BAND = (0.4, 0.6)  # MobileBERT paper §4.1
 RATIO_PENALTY = 0.03
 OPERATOR_BONUS = {"layer_norm": 0.012, "gelu": 0.012}  # from the paper's w/o-OPT row, see the module text
+FULL_HEADS = 4  # MobileBERT and IB-BERT use 4 heads (paper Table 1)
+HEAD_PENALTY = 0.015  # per halving below FULL_HEADS; our choice
+
+
+def heads_penalty(arch: Arch) -> float:
+    """Mean over layers of HEAD_PENALTY · log2(4 / heads) for layers with fewer than 4 heads."""
+    layers = range(arch.num_hidden_layers)
+    halvings = [max(math.log2(FULL_HEADS / arch.layer_value("num_attention_heads", i)), 0.0) for i in layers]
+    return HEAD_PENALTY * sum(halvings) / len(halvings)
 
 
 def body_params(arch: Arch) -> int:
@@ -55,13 +68,14 @@ def ratio_distance(ratio: float) -> float:
 def proxy_score(arch: Arch) -> float:
     size = (math.log10(max(body_params(arch), 1)) - SIZE_LOG10_LOW) / (SIZE_LOG10_HIGH - SIZE_LOG10_LOW)
     score = size - RATIO_PENALTY * ratio_distance(arch.mha_ffn_param_ratio()) ** 2
+    score -= heads_penalty(arch)
     score += OPERATOR_BONUS.get(arch.normalization_type, 0.0) + OPERATOR_BONUS.get(arch.hidden_act, 0.0)
     return float(min(max(score, 0.0), 1.0))
 
 
 class ProxyEstimator:
     name = "proxy"
-    version = "1"
+    version = "2"
 
     def estimate(self, archs: Sequence[Arch]) -> np.ndarray:
         return np.fromiter((proxy_score(a) for a in archs), dtype=float, count=len(archs))
