@@ -32,7 +32,9 @@ SIZES = {"full": {"teacher_steps": 40, "steps_per_layer": 15, "pd_steps": 60, "f
 JOBS = [("distill", "pkt", None), ("finetune", "pkt", "sst2"), ("distill", "none", None),
         ("finetune", "none", "sst2"), ("distill", "jkt", None), ("distill", "akt", None),
         ("finetune", "pkt", "mrpc"), ("finetune", "none", "mrpc"), ("finetune", "jkt", "sst2"),
-        ("finetune", "akt", "sst2"), ("finetune", "jkt", "mrpc"), ("finetune", "akt", "mrpc")]
+        ("finetune", "akt", "sst2"), ("finetune", "jkt", "mrpc"), ("finetune", "akt", "mrpc"),
+        # ablation: no transfer losses, but the student starts from the teacher's embeddings and heads
+        ("distill", "none-emb", None), ("finetune", "none-emb", "sst2")]
 FINETUNE = {"sst2": ["--epochs", "2", "--seq-len", "64"], "mrpc": ["--epochs", "1", "--seq-len", "96"]}
 
 
@@ -74,7 +76,7 @@ def main() -> None:
         if what == "distill":
             if not (student / "nas_distill.json").is_file():
                 nas("distill", "--student", str(STUDENT), "--teacher", str(work / "teacher"), "--strategy",
-                    strategy, "--steps-per-layer", str(size["steps_per_layer"]), "--pd-steps",
+                    strategy.removesuffix("-emb"), "--steps-per-layer", str(size["steps_per_layer"]), "--pd-steps",
                     str(size["pd_steps"]), "--lr", "1e-3", "--checkpoint-every", "50", "--out", str(student),
                     *common)
             timings[f"distill_{strategy}"] = json.loads((student / "nas_distill.json").read_text())["seconds"]

@@ -62,7 +62,8 @@ def register(app: typer.Typer) -> None:
         teacher: str = typer.Option(None, "--teacher", help="Teacher directory from `nas teacher`."),
         corpus: str = typer.Option(None, "--corpus", help=CORPUS_HELP),
         strategy: str = typer.Option("pkt", "--strategy",
-                                     help="pkt (progressive), jkt (joint), akt (auxiliary), none (no teacher)."),
+                                     help="pkt (progressive), jkt (joint), akt (auxiliary), none (no teacher losses; "
+                                          "with --teacher the student still starts from its embeddings)."),
         steps_per_layer: int = typer.Option(10_000, "--steps-per-layer"),
         pd_steps: int = typer.Option(500_000, "--pd-steps", help="Pre-training distillation steps."),
         batch_size: int = typer.Option(2048, "--batch-size"),

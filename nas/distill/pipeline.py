@@ -135,6 +135,8 @@ def run_distill(student_arch: Arch, teacher_dir: str | None, strategy: str, step
     student = MobileBertForPreTraining(config)
     _check_vocab(student, tokenizer)
     copied: list[str] = []
+    if strategy == "none" and teacher_dir:  # ablation: no transfer losses, only the teacher's embeddings
+        copied = copy_shared_weights(student, load_teacher(teacher_dir))
     if teacher is not None:
         teacher.to(opts.device)
         copied = copy_shared_weights(student, teacher)
