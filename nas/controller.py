@@ -19,13 +19,14 @@ from nas.evaluator import Scores
 from nas.journal import Journal
 from nas.strategies.base import Strategy
 from search_spaces.arch import Arch
+from search_spaces.errors import UserInputError
 
 EvaluateFn = Callable[[Sequence[Arch], np.ndarray], Scores]  # (batch, which ones to score) → scores
 ProgressFn = Callable[[int, int], None]  # (trials done, trials replayed from the journal so far)
 
 
-class JournalMismatch(RuntimeError):
-    pass
+class JournalMismatch(UserInputError):
+    """The journal holds a different run than the one asked for."""
 
 
 def trial_record(trial_id: int, batch: int, arch: Arch, latency_ms: float, accuracy: float) -> dict[str, Any]:

@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from search_spaces.errors import UserInputError
+
 FILE_NAME = "trials.jsonl"
 
 
@@ -32,10 +34,15 @@ class Journal:
         for number, line in enumerate(complete.decode("utf-8").splitlines(), start=1):
             if not line.strip():
                 continue
-            record = json.loads(line)
-            if record["id"] in trials:
-                raise RuntimeError(f"{self.path}:{number}: trial id {record['id']} appears twice")
-            trials[record["id"]] = record
+            try:
+                record = json.loads(line)
+                trial_id = record["id"]
+            except (json.JSONDecodeError, TypeError, KeyError):
+                raise UserInputError(f"{self.path}:{number}: not a trial record (the journal is corrupt; "
+                                     "fix or remove that line, or start a new run)") from None
+            if trial_id in trials:
+                raise UserInputError(f"{self.path}:{number}: trial id {trial_id} appears twice")
+            trials[trial_id] = record
         return trials
 
     def append(self, records: list[dict[str, Any]]) -> None:

@@ -121,3 +121,17 @@ def test_sigkill_halfway_then_resume_matches_an_uninterrupted_run(default_run, t
     assert len(ids) == len(set(ids)) == len(reference) == 2000
     key = lambda t: (t["id"], json.dumps(t["arch"], sort_keys=True), t["latency_ms"], t["accuracy"])  # noqa: E731
     assert sorted(map(key, resumed)) == sorted(map(key, reference))
+
+
+def test_corrupt_journal_on_resume_is_one_line_and_exit_2(tmp_path):
+    run = tmp_path / "run"
+    args = ["search", "--device", "pixel4", "--budget", "62ms", "--out", str(run), "--seed", "0", "--trials", "64"]
+    nas(*args, check=True)
+    lines = (run / "trials.jsonl").read_text().splitlines()
+    lines[3] = "{garbage"
+    (run / "trials.jsonl").write_text("\n".join(lines) + "\n")
+    result = nas(*args, "--resume")
+    assert result.returncode == 2, result.stderr
+    last = result.stderr.strip().splitlines()[-1]  # a progress line may precede it
+    assert last.startswith("error: ") and "trials.jsonl:4: not a trial record" in last
+    assert "Traceback" not in result.stderr
