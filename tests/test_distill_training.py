@@ -94,3 +94,14 @@ def test_resume_continues_identically(data: PretrainingData, tmp_path: Path) -> 
         assert torch.equal(a, b), name
     logged = (tmp_path / "b" / "losses.csv").read_text()
     assert logged == (tmp_path / "a" / "losses.csv").read_text()
+
+
+def test_resume_from_a_damaged_checkpoint_is_a_user_error(data: PretrainingData, tmp_path: Path) -> None:
+    from search_spaces.errors import UserInputError
+
+    teacher, student, layer_map = _setup()
+    (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    trainer = Trainer(student, plan("pkt", 3, 1, 1), data, TrainConfig(tmp_path, 1e-3, 1, progress=False),
+                      teacher, layer_map)
+    with pytest.raises(UserInputError, match="not a readable checkpoint"):
+        trainer.run(resume=True)

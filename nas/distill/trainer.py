@@ -71,7 +71,11 @@ class Trainer:
         path = self.cfg.out / CHECKPOINT
         if not path.is_file():
             raise UserInputError(f"--resume: no checkpoint at {path}")
-        state = torch.load(path, map_location=self.cfg.device, weights_only=False)
+        try:
+            state = torch.load(path, map_location=self.cfg.device, weights_only=False)
+            state["phase_names"]
+        except Exception as err:  # torch raises several types for a damaged file; all mean "unreadable"
+            raise UserInputError(f"--resume: {path} is not a readable checkpoint ({type(err).__name__})") from None
         if state["phase_names"] != [p.name for p in self.phases]:
             raise UserInputError(f"--resume: {path} was written by a different schedule {state['phase_names']}")
         self.model.load_state_dict(state["model"])
