@@ -20,7 +20,7 @@ from device_profiles.profile import CalibrationPoint, DeviceProfile
 from latency_models.cost_model import PARAMS, prior_params, total_ms
 from latency_models.measurements import Measurement
 from latency_models.predictor import Predictor
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 SIGMA_MEAS = 0.05
 SIGMA_PRIOR = math.log(3.0)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from latency_models.measurements import Measurement
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 BACKENDS = ("torch", "tvm", "rpc")
 UNTUNED_NOTE = "untuned TVM kernels (no MetaSchedule): 30-80x slower than a tuned runtime, not device latency"

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from search_spaces.arch import PER_LAYER_FIELDS, Arch
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 ARCH_FIELDS = tuple(f.name for f in dataclasses.fields(Arch))
 EXTRA_FIELDS = ("seq_len", "batch", "latency_ms", "threads", "source")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 _BUDGET = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)\s*$", re.IGNORECASE)
 

@@ -10,7 +10,7 @@ import sys
 import typer
 
 from nas import __version__, cli_arch, cli_distill, cli_latency, cli_search
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 app = typer.Typer(
     help="Hardware-aware architecture search of compact BERT (MobileBERT-family) models.\n\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 DEVICE_HELP = "cpu, or cuda (bf16 autocast). Several GPUs: launch with torchrun (see nas/distill/README.md)."
 CORPUS_HELP = "Plain text, one paragraph per line, or a folder of .txt files [default: $NAS_DATA_DIR/corpus]."

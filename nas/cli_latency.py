@@ -16,7 +16,7 @@ PROFILE_HELP = "A device profile TOML file (instead of --device)."
 
 def _profile(device: str | None, profile: Path | None):
     from device_profiles.profile import load_profile, load_profile_file
-    from search_spaces.errors import UserInputError
+    from nas_common.errors import UserInputError
 
     if device and profile:
         raise UserInputError("give --device or --profile, not both")

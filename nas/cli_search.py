@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 console = Console(stderr=True)
 if not console.is_terminal:  # piped or logged: don't squeeze the front table into 80 columns

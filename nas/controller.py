@@ -19,7 +19,7 @@ from nas.evaluator import Scores
 from nas.journal import Journal
 from nas.strategies.base import Strategy
 from search_spaces.arch import Arch
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 EvaluateFn = Callable[[Sequence[Arch], np.ndarray], Scores]  # (batch, which ones to score) → scores
 ProgressFn = Callable[[int, int], None]  # (trials done, trials replayed from the journal so far)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from search_spaces.arch import Arch
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 CROSS_COMPILERS = {"aarch64": "aarch64-linux-gnu-gcc", "arm": "arm-linux-gnueabihf-gcc"}
 

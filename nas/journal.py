@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 FILE_NAME = "trials.jsonl"
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from nas.journal import Journal
 from nas.pareto import pareto_mask
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 
 def load_trials(run_dir: Path) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nas.journal import FILE_NAME as JOURNAL_NAME
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 RUN_FILE = "run.json"
 _VERSIONED = ("mobilebert-nas", "numpy", "transformers", "apache-tvm", "nni", "ray", "optuna", "plotly")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 PER_LAYER_FIELDS = (
     "intra_bottleneck_size",

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from search_spaces.arch import Arch
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 
 @dataclass(frozen=True)

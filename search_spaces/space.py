@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from search_spaces.arch import Arch
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 DATA_DIR = Path(__file__).parent / "data"
 NO_BOTTLENECK = "none"

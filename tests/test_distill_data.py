@@ -14,7 +14,7 @@ from nas.distill.data_glue import read_split
 from nas.distill.lamb import Lamb
 from nas.distill.metrics import task_metrics
 from nas.distill.vocab import load_tokenizer
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 from tests.distill_helpers import write_corpus
 
 ROOT = Path(__file__).resolve().parents[1]

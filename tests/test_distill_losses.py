@@ -17,7 +17,7 @@ from nas.distill.losses import (
     feature_map_losses,
     pretraining_distillation_losses,
 )
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 
 def test_feature_map_zero_when_equal() -> None:

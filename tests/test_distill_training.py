@@ -97,7 +97,7 @@ def test_resume_continues_identically(data: PretrainingData, tmp_path: Path) -> 
 
 
 def test_resume_from_a_damaged_checkpoint_is_a_user_error(data: PretrainingData, tmp_path: Path) -> None:
-    from search_spaces.errors import UserInputError
+    from nas_common.errors import UserInputError
 
     teacher, student, layer_map = _setup()
     (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint")

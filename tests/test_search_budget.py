@@ -1,7 +1,7 @@
 import pytest
 
 from nas.budget import parse_budget
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 
 @pytest.mark.parametrize("text, millis", [("62ms", 62.0), ("62 ms", 62.0), ("0.062s", 62.0), ("62MS", 62.0),

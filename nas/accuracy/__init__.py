@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from nas.accuracy.base import AccuracyEstimator
 from nas.accuracy.proxy import ProxyEstimator
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 _FACTORIES: dict[str, Callable[[], AccuracyEstimator]] = {"proxy": ProxyEstimator}
 

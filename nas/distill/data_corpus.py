@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 # BERT (Devlin et al. 2019, §3.1 and appendix A.1): mask 15 % of tokens; of those 80 % [MASK],
 # 10 % a random token, 10 % unchanged; NSP pairs are 50 % the true next segment, 50 % random.

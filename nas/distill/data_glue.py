@@ -6,7 +6,7 @@ import csv
 from dataclasses import dataclass
 from pathlib import Path
 
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 TASKS = ("mrpc", "sst2", "rte", "stsb")
 TASK_DIRS = {"mrpc": "MRPC", "sst2": "SST-2", "rte": "RTE", "stsb": "STS-B"}

@@ -17,7 +17,7 @@ import torch
 
 from nas.distill.data_glue import Example, check_task, num_labels, read_split
 from nas.distill.metrics import task_metrics
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 WARMUP_SHARE = 0.1
 

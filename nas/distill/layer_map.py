@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 
 @dataclass(frozen=True)

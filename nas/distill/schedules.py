@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 STRATEGIES = ("pkt", "jkt", "akt", "none")
 PKT_CURRENT_LR_MULT = 3.0  # official MobileBERT code, progressive knowledge transfer

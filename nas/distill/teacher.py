@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from search_spaces.arch import Arch
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 MINILM_ALIAS = "minilm"
 

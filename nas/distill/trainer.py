@@ -20,7 +20,7 @@ from nas.distill.lamb import Lamb
 from nas.distill.layer_map import LayerMap
 from nas.distill.objective import LOSS_TERMS, phase_losses
 from nas.distill.schedules import Phase, learning_rate, param_groups
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 CHECKPOINT = "checkpoint.pt"
 LOG = "losses.csv"

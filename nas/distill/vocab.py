@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 
 
 def minilm_model_dir() -> Path:

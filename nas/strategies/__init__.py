@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from nas.strategies.base import Strategy
-from search_spaces.errors import UserInputError
+from nas_common.errors import UserInputError
 from search_spaces.space import SearchSpace
 
 STRATEGIES = ("nsga2", "evolution", "random", "nni", "nni-tpe", "ray")

@@ -1,7 +1,7 @@
 """The one exception type for bad user input anywhere in the project.
 
-The CLI turns it into a one-line message and exit code 2. It lives in `search_spaces` because that
-package sits at the bottom of the import graph (everything else may import it).
+The CLI turns it into a one-line message and exit code 2. It lives in `nas_common`, the bottom layer
+that imports nothing of the project, so every package may import it without importing another's.
 """
 
 
