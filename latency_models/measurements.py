@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from search_spaces.arch import PER_LAYER_FIELDS, Arch
 from nas_common.errors import UserInputError
+from search_spaces.arch import PER_LAYER_FIELDS, Arch
 
 ARCH_FIELDS = tuple(f.name for f in dataclasses.fields(Arch))
 EXTRA_FIELDS = ("seq_len", "batch", "latency_ms", "threads", "source")

@@ -18,8 +18,8 @@ import numpy as np
 from nas.evaluator import Scores
 from nas.journal import Journal
 from nas.strategies.base import Strategy
-from search_spaces.arch import Arch
 from nas_common.errors import UserInputError
+from search_spaces.arch import Arch
 
 EvaluateFn = Callable[[Sequence[Arch], np.ndarray], Scores]  # (batch, which ones to score) → scores
 ProgressFn = Callable[[int, int], None]  # (trials done, trials replayed from the journal so far)

@@ -10,8 +10,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from search_spaces.arch import Arch
 from nas_common.errors import UserInputError
+from search_spaces.arch import Arch
 
 CROSS_COMPILERS = {"aarch64": "aarch64-linux-gnu-gcc", "arm": "arm-linux-gnueabihf-gcc"}
 

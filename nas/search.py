@@ -20,8 +20,8 @@ from nas.journal import Journal
 from nas.pareto import hypervolume
 from nas.results import front
 from nas.strategies import make_strategy
-from search_spaces.arch import Arch
 from nas_common.errors import UserInputError
+from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
 
 # Default trials per strategy: where the strategy reaches ≥ 99 % of the reference hypervolume at 62 ms on

@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from search_spaces.arch import Arch
 from nas_common.errors import UserInputError
+from search_spaces.arch import Arch
 
 DATA_DIR = Path(__file__).parent / "data"
 NO_BOTTLENECK = "none"

@@ -13,8 +13,8 @@ import pytest
 from device_profiles.profile import load_profile, load_profile_file
 from latency_models.calibrate import calibrated_profile, points_of_profile
 from latency_models.measurements import Measurement, append_measurements, read_measurements
-from search_spaces.arch import Arch
 from nas_common.errors import UserInputError
+from search_spaces.arch import Arch
 
 ROOT = Path(__file__).resolve().parents[1]
 

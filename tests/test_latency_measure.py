@@ -11,8 +11,8 @@ import pytest
 from device_profiles.profile import load_profile
 from latency_models.measure import measure
 from latency_models.measurements import append_measurements, read_measurements
-from search_spaces.arch import Arch
 from nas_common.errors import UserInputError
+from search_spaces.arch import Arch
 
 TINY = Arch(num_hidden_layers=1, hidden_size=64, intra_bottleneck_size=32, num_attention_heads=2,
             intermediate_size=64, num_feedforward_networks=1, embedding_size=32, vocab_size=100)

@@ -27,8 +27,8 @@ from nas.distill.teacher import (
 )
 from nas.distill.trainer import TrainConfig, Trainer
 from nas.distill.vocab import load_tokenizer, resolve_vocab
-from search_spaces.arch import Arch
 from nas_common.errors import UserInputError
+from search_spaces.arch import Arch
 from search_spaces.presets import resolve_arch
 
 # Paper-scale defaults (MobileBERT §4.2–4.3 and the official code; paper-facts.md): 24 PKT phases of

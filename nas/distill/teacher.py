@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from search_spaces.arch import Arch
 from nas_common.errors import UserInputError
+from search_spaces.arch import Arch
 
 MINILM_ALIAS = "minilm"
 
