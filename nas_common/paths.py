@@ -1,0 +1,95 @@
+"""Where things are read from and written to: the one data-folder resolver and the one output-path check.
+
+Every command and test uses these, so a user's `--data-dir`/`NAS_DATA_DIR` means the same everywhere and
+a bad `--out` is one line before any work starts, never a traceback at the end of a run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from nas_common.errors import UserInputError
+
+DATA_ENV = "NAS_DATA_DIR"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+# The public development data sits beside the repository in the project's layout (../shared/data).
+SIBLING_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+def data_dir(explicit: str | Path | None = None, sub: str | None = None) -> Path | None:
+    """The data folder (or its `sub` folder): `explicit` (e.g. `--data-dir`), else `$NAS_DATA_DIR`, else
+    ../shared/data beside the repository when present; None when none of these exists.
+
+    An explicit folder that does not exist is an error (the user named it); a missing `sub` under a root
+    that came from the environment or the default is None, so the caller can say which option to give.
+    With `sub`, a root that already *is* that sub folder (`--data-dir data/glue` for `sub="glue"`) is kept.
+    """
+    if explicit is not None and str(explicit) != "":
+        root = Path(explicit).expanduser()
+        if not root.exists():
+            raise UserInputError(f"data folder {root}: no such file or directory")
+        if sub is None or root.name == sub or not (root / sub).exists():
+            return root
+        return root / sub
+    env = os.environ.get(DATA_ENV)
+    candidates = [Path(env).expanduser()] if env else []
+    candidates.append(SIBLING_DATA)
+    for root in candidates:
+        if root.is_dir():
+            if sub is None:
+                return root
+            path = root / sub
+            return path if path.exists() else None
+    return None
+
+
+def _first_existing_parent(path: Path) -> Path:
+    for parent in path.parents:
+        if parent.exists():
+            return parent
+    return Path(".")
+
+
+def check_output_dir(path: str | Path, overwrite: bool = False, what: str = "--out",
+                     result_files: tuple[str, ...] = ()) -> Path:
+    """Check, before any work, that `path` can become an output directory; returns it as a Path.
+
+    Refused with one line (`UserInputError`): `path` is a regular file; a parent is a regular file; the
+    nearest existing folder is not writable; or `path` already holds one of `result_files` (or, when
+    `result_files` is empty, is a non-empty directory) and `overwrite` is False. Nothing is created.
+    """
+    path = Path(path).expanduser()
+    if path.exists() and not path.is_dir():
+        raise UserInputError(f"{what} {path} is a file, not a directory; choose a directory")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise UserInputError(f"{what} {path}: {parent} is a file, so nothing can be written under it")
+    target = path if path.exists() else _first_existing_parent(path)
+    if not os.access(target, os.W_OK | os.X_OK):
+        raise UserInputError(f"{what} {path}: {target} is not writable")
+    if path.is_dir() and not overwrite:
+        existing = [name for name in result_files if (path / name).exists()]
+        if existing or (not result_files and any(path.iterdir())):
+            held = ", ".join(existing) if existing else "files"
+            raise UserInputError(f"{what} {path} already holds {held}; pass --overwrite to replace it, or choose "
+                                 "another directory (nothing was changed)")
+    return path
+
+
+def check_output_file(path: str | Path, what: str = "--out", inputs: tuple[str | Path, ...] = ()) -> Path:
+    """Check that a file can be written at `path` (created or appended to) and is none of `inputs`."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        raise UserInputError(f"{what} {path} is a directory; give a file name")
+    for parent in path.parents:
+        if parent.exists() and not parent.is_dir():
+            raise UserInputError(f"{what} {path}: {parent} is a file, so nothing can be written under it")
+    target = path if path.exists() else _first_existing_parent(path)
+    mode = os.W_OK if path.exists() else os.W_OK | os.X_OK
+    if not os.access(target, mode):
+        raise UserInputError(f"{what} {path}: {target} is not writable")
+    for source in inputs:
+        if Path(source).exists() and path.exists() and path.resolve() == Path(source).resolve():
+            raise UserInputError(f"{what} {path} is also an input of this command; write to another file")
+    return path
