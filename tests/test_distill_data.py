@@ -1,4 +1,4 @@
-"""Corpus → MLM/NSP examples, GLUE readers on the real files, metrics, LAMB."""
+"""Corpus → MLM/NSP examples, GLUE readers on the real files, metrics."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import torch
 
 from nas.distill.data_corpus import MASK_PROB, PretrainingData, mask_tokens, read_paragraphs
 from nas.distill.data_glue import read_split
-from nas.distill.lamb import Lamb
 from nas.distill.metrics import task_metrics
 from nas.distill.vocab import load_tokenizer
 from nas_common.errors import UserInputError
@@ -95,13 +94,3 @@ def test_metrics() -> None:
     sts = task_metrics("stsb", np.array([1.0, 2.0, 3.0, 5.0]), np.array([0.1, 0.2, 0.3, 0.4]))
     assert sts["spearman"] == pytest.approx(1.0) and 0.9 < sts["pearson"] < 1.0
 
-
-def test_lamb_minimises_a_quadratic() -> None:
-    torch.manual_seed(0)
-    w = torch.nn.Parameter(torch.randn(10) + 3)
-    opt = Lamb([w], lr=0.05, weight_decay=0.0)
-    for _ in range(300):
-        opt.zero_grad()
-        ((w - 1.0) ** 2).sum().backward()
-        opt.step()
-    assert torch.allclose(w, torch.ones(10), atol=0.1)

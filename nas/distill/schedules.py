@@ -76,17 +76,18 @@ def lr_multiplier(param_name: str, phase: Phase) -> float:
 
 
 def param_groups(named_params: list[tuple[str, Any]], phase: Phase, weight_decay: float) -> list[dict[str, Any]]:
-    """Optimizer groups keyed by (lr multiplier, decay); frozen parameters get requires_grad=False."""
-    from nas.distill.lamb import no_decay
+    """Optimizer groups keyed by (lr multiplier, excluded); frozen parameters get requires_grad=False.
+    Excluded parameters (`LayerNorm`, `layer_norm`, `bias`) take neither weight decay nor the trust ratio."""
+    from nas.distill.lamb import excluded
 
     groups: dict[tuple[float, bool], list[Any]] = {}
     for name, param in named_params:
         mult = 1.0 if name.startswith("projection.") else lr_multiplier(name, phase)
         param.requires_grad_(mult > 0)
         if mult > 0:
-            groups.setdefault((mult, no_decay(name)), []).append(param)
-    return [{"params": ps, "lr_mult": mult, "weight_decay": 0.0 if nd else weight_decay}
-            for (mult, nd), ps in sorted(groups.items(), key=lambda kv: kv[0])]
+            groups.setdefault((mult, excluded(name)), []).append(param)
+    return [{"params": ps, "lr_mult": mult, "weight_decay": 0.0 if ex else weight_decay, "trust_ratio": not ex}
+            for (mult, ex), ps in sorted(groups.items(), key=lambda kv: kv[0])]
 
 
 def learning_rate(base_lr: float, step: int, steps: int, warmup: int) -> float:
