@@ -198,6 +198,10 @@ class SearchSpace:
         point = self.to_point(arch)
         return [c.index(point[k]) for k, c in self.dimensions.items()]
 
+    def is_ordered(self, key: str) -> bool:
+        """Dimension `key` has integer choices, so a neighbouring choice is a small step."""
+        return _is_ordered(self.dimensions[key])
+
     # ------------------------------------------------------------------ size
     def size(self) -> int:
         """Points in the grid of choices, before constraints (see `enumerate` for the valid ones)."""
