@@ -11,10 +11,12 @@ from rich.table import Table
 
 from device_profiles.profile import DeviceProfile, known_devices, load_profile, load_profile_file
 from search_spaces.counting import PARTS
-from search_spaces.presets import PRESETS, resolve_arch
+from search_spaces.family import check_seq_len
+from search_spaces.presets import PRESETS, find_preset, resolve_arch
 
 console = Console()
-arch_app = typer.Typer(help="Inspect architectures: presets or arch JSON files.", no_args_is_help=True)
+arch_app = typer.Typer(help="Inspect architectures: presets, arch JSON or transformers config.json files, model "
+                       "directories.", no_args_is_help=True)
 
 
 def _human(n: float) -> str:
@@ -26,6 +28,7 @@ def _human(n: float) -> str:
 
 def arch_summary(name_or_path: str, seq_len: int) -> dict:
     arch = resolve_arch(name_or_path)
+    check_seq_len(seq_len)
     summary = {
         "name": name_or_path,
         "arch": arch.to_dict(),
@@ -36,7 +39,7 @@ def arch_summary(name_or_path: str, seq_len: int) -> dict:
         "params_by_part": arch.params_breakdown(),
         "flops_by_part": arch.flops_breakdown(seq_len),
     }
-    preset = PRESETS.get(name_or_path)
+    preset = find_preset(name_or_path)
     if preset is not None:
         summary["paper"] = {
             "params": preset.paper_params,
@@ -49,8 +52,10 @@ def arch_summary(name_or_path: str, seq_len: int) -> dict:
 
 @arch_app.command("show")
 def show(
-    name: str = typer.Argument(..., help="A preset name (see `nas arch list`) or an arch JSON file."),
-    seq_len: int = typer.Option(128, "--seq-len", min=1, max=512, help="Sequence length for FLOPs."),
+    name: str = typer.Argument(..., help="A preset name (see `nas arch list`), an arch JSON file, a transformers "
+                               "config.json, or a model, export or search-run directory."),
+    seq_len: int = typer.Option(128, "--seq-len", min=1, help="Sequence length for FLOPs (at most the model's "
+                                "max_position_embeddings, 512)."),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
 ) -> None:
     """Parameters, FLOPs and the MHA:FFN parameter ratio of an architecture, part by part."""

@@ -16,20 +16,20 @@ from pathlib import Path
 from typing import Any
 
 from nas_common.errors import UserInputError
-
-PER_LAYER_FIELDS = (
-    "intra_bottleneck_size",
-    "intermediate_size",
-    "num_attention_heads",
-    "num_feedforward_networks",
+from search_spaces import counting
+from search_spaces.family import (
+    MAX_POSITION_EMBEDDINGS,
+    PER_LAYER_FIELDS,
+    TYPE_VOCAB_SIZE,
+    VOCAB_SIZE,
+    check_limit,
 )
+from search_spaces.hf_config import check_redundant, split_fields
+
+__all__ = ["ACTIVATIONS", "MAX_POSITION_EMBEDDINGS", "NORMALIZATION_TYPES", "PER_LAYER_FIELDS", "TYPE_VOCAB_SIZE",
+           "VOCAB_SIZE", "Arch"]
 NORMALIZATION_TYPES = ("no_norm", "layer_norm")
 ACTIVATIONS = ("relu", "gelu")
-
-# Vocabulary and position table of every BERT-family checkpoint we target (HF MobileBertConfig defaults).
-VOCAB_SIZE = 30522
-MAX_POSITION_EMBEDDINGS = 512
-TYPE_VOCAB_SIZE = 2
 
 LayerValue = int | tuple[int, ...]
 
@@ -73,12 +73,15 @@ class Arch:
         def positive_int(name: str, value: Any) -> None:
             if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
                 raise UserInputError(f"{name} must be a positive integer, got {value!r}")
+            check_limit(name, value)
 
         for name in ("num_hidden_layers", "hidden_size", "embedding_size", "vocab_size"):
             positive_int(name, getattr(self, name))
         for name in PER_LAYER_FIELDS:
             value = getattr(self, name)
             if isinstance(value, tuple):
+                if not value:
+                    raise UserInputError(f"{name} is an empty list; give one value, or one per layer")
                 if len(value) != self.num_hidden_layers:
                     raise UserInputError(
                         f"{name} has {len(value)} per-layer values but the model has "
@@ -157,18 +160,17 @@ class Arch:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "arch") -> Arch:
+        """Arch fields, or a transformers MobileBertConfig dict (its other fields ignored, redundant ones
+        checked: see `hf_config`)."""
         if not isinstance(data, dict):
-            raise UserInputError(f"{source}: expected a JSON object of Arch fields")
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise UserInputError(f"{source}: unknown field(s) {', '.join(unknown)}")
+            raise UserInputError(f"{source}: expected a JSON object of Arch fields or a transformers config")
+        fields, redundant = split_fields(data, [f.name for f in dataclasses.fields(cls)], source)
         try:
-            return cls(**data)
-        except UserInputError as err:
+            arch = cls(**fields)
+        except (UserInputError, TypeError) as err:
             raise UserInputError(f"{source}: {err}") from None
-        except TypeError as err:
-            raise UserInputError(f"{source}: {err}") from None
+        check_redundant(arch, redundant, source)
+        return arch
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
@@ -183,6 +185,8 @@ class Arch:
             data = json.loads(path.read_text())
         except FileNotFoundError:
             raise UserInputError(f"{path}: no such file") from None
+        except IsADirectoryError:
+            raise UserInputError(f"{path}: a directory, not an arch JSON file") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as err:
             raise UserInputError(f"{path}: not valid JSON ({err})") from None
         if isinstance(data, dict) and "arch" in data and isinstance(data["arch"], dict):
@@ -207,31 +211,21 @@ class Arch:
 
     @classmethod
     def from_hf_config(cls, config: Any) -> Arch:
-        names = [f.name for f in dataclasses.fields(cls)]
-        return cls(**{name: getattr(config, name) for name in names})
+        """The arch of a `transformers.MobileBertConfig` (checked like its config.json)."""
+        return cls.from_dict(config.to_dict(), source="config")
 
     # ------------------------------------------------------------------ counting
     def num_params(self, include_pooler: bool = True) -> int:
-        from search_spaces.counting import count_params
-
-        return count_params(self, include_pooler=include_pooler)
+        return counting.count_params(self, include_pooler=include_pooler)
 
     def params_breakdown(self, include_pooler: bool = True) -> dict[str, int]:
-        from search_spaces.counting import params_by_part
-
-        return params_by_part(self, include_pooler=include_pooler)
+        return counting.params_by_part(self, include_pooler=include_pooler)
 
     def flops(self, seq_len: int = 128) -> int:
-        from search_spaces.counting import flops_by_part
-
-        return sum(flops_by_part(self, seq_len).values())
+        return sum(counting.flops_by_part(self, seq_len).values())
 
     def flops_breakdown(self, seq_len: int = 128) -> dict[str, int]:
-        from search_spaces.counting import flops_by_part
-
-        return flops_by_part(self, seq_len)
+        return counting.flops_by_part(self, seq_len)
 
     def mha_ffn_param_ratio(self) -> float:
-        from search_spaces.counting import mha_ffn_param_ratio
-
-        return mha_ffn_param_ratio(self)
+        return counting.mha_ffn_param_ratio(self)

@@ -9,12 +9,29 @@ per-element costs below; it is about 1-2 % of the total for MobileBERT.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from search_spaces.arch import MAX_POSITION_EMBEDDINGS, TYPE_VOCAB_SIZE
+from search_spaces.family import MAX_POSITION_EMBEDDINGS, TYPE_VOCAB_SIZE
 
-if TYPE_CHECKING:
-    from search_spaces.arch import Arch
+
+class Arch(Protocol):
+    """What counting reads of an architecture (`search_spaces.arch.Arch` is one; this module does not
+    import it, so `arch.py` can import this one at the top without a cycle)."""
+
+    num_hidden_layers: int
+    hidden_size: int
+    embedding_size: int
+    vocab_size: int
+    trigram_input: bool
+    use_bottleneck: bool
+    key_query_shared_bottleneck: bool
+    use_bottleneck_attention: bool
+    normalization_type: str
+    hidden_act: str
+
+    def layer_value(self, name: str, layer: int) -> int: ...
+
+    def true_hidden_size(self, layer: int = 0) -> int: ...
 
 # FLOPs per element of the element-wise ops (a convention; documented in the README).
 NORM_FLOPS = {"no_norm": 2, "layer_norm": 7}  # NoNorm: γ∘h+β; LayerNorm: mean, centre, var, scale, affine

@@ -88,19 +88,42 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-def preset_names() -> list[str]:
-    return list(PRESETS)
+def find_preset(name: str) -> Preset | None:
+    """The preset of that name (case does not matter), or None."""
+    return PRESETS.get(name) or PRESETS.get(name.strip().lower())
 
 
-def resolve_arch(name_or_path: str) -> Arch:
-    """A preset name or the path of an arch JSON file (a run directory's best/arch.json works too)."""
-    if name_or_path in PRESETS:
-        return PRESETS[name_or_path].arch
-    path = Path(name_or_path)
-    if path.is_dir() and (path / "arch.json").is_file():
-        path = path / "arch.json"
-    if path.suffix == ".json" or path.exists():
+# Where an arch is found inside a directory, in this order: `nas export` / `nas distill` output (arch.json),
+# a transformers model directory (`save_pretrained` writes config.json), a `nas search` run (best/arch.json).
+ARCH_FILES = ("arch.json", "config.json", "best/arch.json")
+
+
+def arch_file_in(directory: Path) -> Path:
+    """The file that defines the arch of a model, export or run directory."""
+    for name in ARCH_FILES:
+        if (directory / name).is_file():
+            return directory / name
+    if (directory / "run.json").is_file():
+        raise UserInputError(f"{directory}: this search run has no best/ (no trial fit its budget, or it has not "
+                             "finished); pick a front point with `nas export`")
+    raise UserInputError(f"{directory}: a directory with no arch.json or config.json; give a preset, an arch JSON, "
+                         "a transformers config.json or a model directory")
+
+
+def resolve_arch(name_or_path: str | Path) -> Arch:
+    """THE arch resolver, used wherever an arch is accepted: a preset name (`nas arch list`); an arch JSON
+    file; a transformers `config.json` (e.g. from `MobileBertConfig(...).save_pretrained(D)`); or a directory
+    holding one: a model directory (`nas distill`, `nas teacher`, HF `save_pretrained`), an export
+    (`nas export --to`) or a search run (its best/)."""
+    text = str(name_or_path)
+    preset = find_preset(text)
+    if preset is not None:
+        return preset.arch
+    path = Path(text).expanduser()
+    if path.is_dir():
+        return Arch.load(arch_file_in(path))
+    if path.exists() or path.suffix == ".json":
         return Arch.load(path)
     raise UserInputError(
-        f"unknown architecture {name_or_path!r}: not a preset ({', '.join(PRESETS)}) and not a JSON file"
+        f"unknown architecture {text!r}: not a preset ({', '.join(PRESETS)}), nor an existing file or directory"
     )

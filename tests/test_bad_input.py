@@ -125,7 +125,6 @@ def read_only_place(tmp: Path) -> dict[str, str]:
 
 
 # ====================================================================== rows
-PENDING = xfail("pending: the arch resolver (issue 14 item 2) lands next")
 # ---- reserved for the distill helper (nas/distill/**, nas/cli_distill.py): training commands
 TRAINING_CASES: list[Case] = [
 ]
@@ -157,19 +156,18 @@ CLI_CASES: list[Case] = [
     Case("devices-broken-profile", ("devices", "--profile", "{toml}"), "broken_toml", 2, "broken.toml"),
     # item 9: `nas arch show DIR`
     Case("arch-show-empty-dir", ("arch", "show", "{dir}"), "empty_dir", 2,
-         "no arch.json or config.json", marks=PENDING),
+         "no arch.json or config.json"),
     # item 12: an HF config.json, or a directory holding one, is an arch
-    Case("arch-show-hf-dir", ("arch", "show", "{dir}"), "hf_model_dir", 0, "MHA:FFN", marks=PENDING),
-    Case("arch-show-hf-config", ("arch", "show", "{config}", "--json"), "hf_model_dir", 0, '"num_params"',
-         marks=PENDING),
+    Case("arch-show-hf-dir", ("arch", "show", "{dir}"), "hf_model_dir", 0, "MHA:FFN"),
+    Case("arch-show-hf-config", ("arch", "show", "{config}", "--json"), "hf_model_dir", 0, '"num_params"'),
     Case("hf-true-hidden-contradiction", ("arch", "show", "{dir}"), "hf_config_bad_true_hidden", 2,
-         "true_hidden_size", marks=PENDING),
-    Case("hf-not-mobilebert", ("arch", "show", "{dir}"), "hf_config_not_mobilebert", 2, "model_type", marks=PENDING),
+         "true_hidden_size"),
+    Case("hf-not-mobilebert", ("arch", "show", "{dir}"), "hf_config_not_mobilebert", 2, "model_type"),
     # item 5: sane upper bounds
-    Case("arch-10000-layers", ("arch", "show", "{layers}"), "huge_arch", 2, "num_hidden_layers", marks=PENDING),
-    Case("arch-huge-width", ("arch", "show", "{wide}"), "huge_arch", 2, "hidden_size", marks=PENDING),
+    Case("arch-10000-layers", ("arch", "show", "{layers}"), "huge_arch", 2, "num_hidden_layers"),
+    Case("arch-huge-width", ("arch", "show", "{wide}"), "huge_arch", 2, "hidden_size"),
     Case("arch-seq-len-over-positions", ("arch", "show", "mobilebert", "--seq-len", "100000"), None, 2,
-         "max_position_embeddings", marks=PENDING),
+         "max_position_embeddings"),
 ]
 
 ALL_CASES = CLI_CASES + TRAINING_CASES + LATENCY_CASES + SEARCH_CASES
