@@ -7,6 +7,7 @@ a bad `--out` is one line before any work starts, never a traceback at the end o
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from nas_common.errors import UserInputError
@@ -51,6 +52,16 @@ def _first_existing_parent(path: Path) -> Path:
     return Path(".")
 
 
+def _writable(folder: Path) -> bool:
+    """Whether a file can be created in `folder`: tried for real, since permission bits do not bind root
+    and a read-only mount does not show in them."""
+    try:
+        with tempfile.TemporaryFile(dir=folder):
+            return True
+    except OSError:
+        return False
+
+
 def check_output_dir(path: str | Path, overwrite: bool = False, what: str = "--out",
                      result_files: tuple[str, ...] = ()) -> Path:
     """Check, before any work, that `path` can become an output directory; returns it as a Path.
@@ -66,7 +77,7 @@ def check_output_dir(path: str | Path, overwrite: bool = False, what: str = "--o
         if parent.exists() and not parent.is_dir():
             raise UserInputError(f"{what} {path}: {parent} is a file, so nothing can be written under it")
     target = path if path.exists() else _first_existing_parent(path)
-    if not os.access(target, os.W_OK | os.X_OK):
+    if not _writable(target):
         raise UserInputError(f"{what} {path}: {target} is not writable")
     if path.is_dir() and not overwrite:
         existing = [name for name in result_files if (path / name).exists()]
@@ -85,10 +96,9 @@ def check_output_file(path: str | Path, what: str = "--out", inputs: tuple[str |
     for parent in path.parents:
         if parent.exists() and not parent.is_dir():
             raise UserInputError(f"{what} {path}: {parent} is a file, so nothing can be written under it")
-    target = path if path.exists() else _first_existing_parent(path)
-    mode = os.W_OK if path.exists() else os.W_OK | os.X_OK
-    if not os.access(target, mode):
-        raise UserInputError(f"{what} {path}: {target} is not writable")
+    writable = os.access(path, os.W_OK) if path.exists() else _writable(_first_existing_parent(path))
+    if not writable:
+        raise UserInputError(f"{what} {path}: not writable")
     for source in inputs:
         if Path(source).exists() and path.exists() and path.resolve() == Path(source).resolve():
             raise UserInputError(f"{what} {path} is also an input of this command; write to another file")

@@ -1,22 +1,12 @@
-"""Shared test fixtures: where the public development data lives."""
+"""Shared test fixtures: where the public development data lives (the one resolver, `nas_common.paths`)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-def data_dir() -> Path | None:
-    """`$NAS_DATA_DIR`, else ../shared/data beside the repo; None when neither exists."""
-    candidates = [os.environ.get("NAS_DATA_DIR"), REPO_ROOT.parent / "shared" / "data"]
-    for candidate in candidates:
-        if candidate and Path(candidate).is_dir():
-            return Path(candidate)
-    return None
+from nas_common.paths import data_dir
 
 
 @pytest.fixture
