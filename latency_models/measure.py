@@ -1,13 +1,11 @@
 """Time a real model: the median of `repeat` runs after warm-up, batch 1 (or `batch`).
 
-Backends:
-- `torch`: HF `MobileBertModel` from `arch.to_hf_config()`, random weights, eager, fixed threads.
+Every backend times the model `latency_models/hf_model.py` builds, the one `nas export` ships (same
+builder, same *eager* attention; why eager: that module's docstring).
 
-Attention is HF's *eager* implementation (matmul, scale, softmax, matmul as separate ops), not sdpa's
-fused kernel: it is what the tool's exported configs use (`to_hf_config` sets eager, so attention maps
-can be distilled), what TFLite runs (pixel4), and what the lowered kernel list models. Measuring sdpa
-made many-head small models 20-34 % faster than their modelled kernels (a structure error, not noise).
-- `tvm`: the same model through `torch.export` → Relax → `relax.build` (default pipeline) for the
+Backends:
+- `torch`: `hf_model.inference_module(arch)` (HF `MobileBertModel`, random weights), eager, fixed threads.
+- `tvm`: `hf_model.export_program(arch)` → Relax → `relax.build` (default pipeline) for the
   profile's target on this machine. **Untuned**: no MetaSchedule tuning, so its figures are 30–80× slower
   than a tuned runtime and are no device latency (the row's `source` says so).
 - `rpc`: the same compiled for the profile's target, exported, uploaded and timed on a remote TVM RPC
@@ -27,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from latency_models.hf_model import example_inputs, export_program, inference_module
 from latency_models.measurements import Measurement
 from nas_common.errors import UserInputError
 
@@ -38,23 +37,6 @@ def _check(arch: Any, backend: str) -> None:
     if not arch.is_uniform:
         raise UserInputError(f"the {backend} backend builds HF MobileBertModel, whose layers are identical: "
                              "a per-layer (heterogeneous) arch cannot be measured with it")
-
-
-def _hf_model(arch: Any) -> Any:
-    import torch
-    from transformers import MobileBertModel
-
-    torch.manual_seed(0)
-    config = arch.to_hf_config(attn_implementation="eager")
-    config._attn_implementation = "eager"
-    return MobileBertModel(config).eval()
-
-
-def _inputs(arch: Any, seq_len: int, batch: int) -> Any:
-    import torch
-
-    g = torch.Generator().manual_seed(0)
-    return torch.randint(0, arch.vocab_size, (batch, seq_len), generator=g)
 
 
 def _clock(clock: str, threads: int) -> Any:
@@ -70,13 +52,13 @@ def measure_torch(arch: Any, seq_len: int = 128, batch: int = 1, threads: int = 
     _check(arch, "torch")
     now = _clock(clock, threads)
     torch.set_num_threads(threads)
-    model = _hf_model(arch)
-    ids = _inputs(arch, seq_len, batch)
+    model = inference_module(arch)
+    (ids,) = example_inputs(arch, seq_len, batch)
     times = []
     with torch.inference_mode():
         for i in range(warmup + repeat):
             start = now()
-            model(input_ids=ids)
+            model(ids)
             if i >= warmup:
                 times.append(now() - start)
     return statistics.median(times) * 1e3
@@ -106,16 +88,16 @@ def measure_torch_interleaved(archs: list[Any], seq_len: int = 128, threads: int
         idx = list(range(c, len(archs), n_chunks))
         for i in idx:
             _check(archs[i], "torch")
-        models = {i: _hf_model(archs[i]) for i in idx}
-        inputs = {i: _inputs(archs[i], seq_len, 1) for i in idx}
+        models = {i: inference_module(archs[i]) for i in idx}
+        inputs = {i: example_inputs(archs[i], seq_len, 1)[0] for i in idx}
         with torch.inference_mode():
             for _ in range(rounds):
                 for i in idx:
-                    models[i](input_ids=inputs[i])  # warm-up
+                    models[i](inputs[i])  # warm-up
                     times = []
                     for _ in range(per_round):
                         start = now()
-                        models[i](input_ids=inputs[i])
+                        models[i](inputs[i])
                         times.append((now() - start) * 1e3)
                     out[i].append(times)
         del models
@@ -129,27 +111,17 @@ def robust_ms(rounds: list[list[float]]) -> float:
     return statistics.median(min(r) for r in rounds)
 
 
-def _relax_module(arch: Any, seq_len: int, batch: int) -> Any:
-    import torch
+def relax_module(arch: Any, seq_len: int, batch: int) -> tuple[Any, Any]:
+    """The Relax module of `hf_model.export_program(arch)` (the graph `nas export --tvm` compiles) and its
+    input ids."""
     from tvm.relax.frontend.torch import from_exported_program
 
-    model = _hf_model(arch)
-    ids = _inputs(arch, seq_len, batch)
-
-    class Wrapped(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.m = model
-
-        def forward(self, input_ids: Any) -> Any:
-            return self.m(input_ids=input_ids).last_hidden_state
-
-    with torch.no_grad():
-        ep = torch.export.export(Wrapped().eval(), (ids,))
-    return from_exported_program(ep, keep_params_as_input=False, unwrap_unit_return_tuple=True), ids.numpy()
+    program = export_program(arch, seq_len, batch)
+    (ids,) = example_inputs(arch, seq_len, batch)
+    return from_exported_program(program, keep_params_as_input=False, unwrap_unit_return_tuple=True), ids.numpy()
 
 
-def _build(mod: Any, target: dict[str, Any]) -> Any:
+def build_relax(mod: Any, target: dict[str, Any]) -> Any:
     import tvm
     from tvm import relax
 
@@ -171,8 +143,8 @@ def measure_tvm(arch: Any, target: dict[str, Any], seq_len: int = 128, batch: in
 
     _check(arch, "tvm")
     os.environ["TVM_NUM_THREADS"] = str(threads)
-    mod, ids = _relax_module(arch, seq_len, batch)
-    ex = _build(mod, target)
+    mod, ids = relax_module(arch, seq_len, batch)
+    ex = build_relax(mod, target)
     dev = tvm.cpu()
     vm = relax.VirtualMachine(ex, dev)
     return _time_vm(vm, dev, [tvm.runtime.tensor(ids, dev)], repeat)
@@ -187,8 +159,8 @@ def measure_rpc(arch: Any, target: dict[str, Any], address: str, seq_len: int = 
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
         raise UserInputError(f"--rpc must be HOST:PORT, got {address!r}")
-    mod, ids = _relax_module(arch, seq_len, batch)
-    ex = _build(mod, target)
+    mod, ids = relax_module(arch, seq_len, batch)
+    ex = build_relax(mod, target)
     with tempfile.TemporaryDirectory(prefix="nas-rpc-") as tmp:
         lib = Path(tmp) / "model.so"
         if cross_compiler:

@@ -6,10 +6,13 @@ train it with `nas distill` for real weights.
 
 from __future__ import annotations
 
+import importlib.util
 import shutil
 from pathlib import Path
 from typing import Any
 
+from latency_models.hf_model import export_program
+from latency_models.measure import build_relax, relax_module
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 
@@ -41,61 +44,35 @@ def export_config(arch: Arch, out: Path, info: dict[str, Any]) -> Path:
     return out
 
 
-def _model_and_inputs(arch: Arch, seq_len: int) -> tuple[Any, tuple[Any, ...]]:
-    import torch
-    from transformers import MobileBertModel
-
-    torch.manual_seed(0)
-    model = MobileBertModel(arch.to_hf_config(attn_implementation="sdpa"), add_pooling_layer=False).eval()
-    input_ids = torch.randint(1000, 2000, (1, seq_len), dtype=torch.long)
-    return model, (input_ids,)
-
-
-def _last_hidden_state_module(model: Any) -> Any:
-    """The HF model as a module with one tensor output, which both exporters handle."""
-    import torch
-
-    class LastHiddenState(torch.nn.Module):
-        def __init__(self) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids: torch.Tensor) -> torch.Tensor:
-            return self.model(input_ids=input_ids).last_hidden_state
-
-    return LastHiddenState().eval()
+def check_onnx_available() -> None:
+    """`--onnx` needs the `dev` extra (onnx, onnxscript): one line before anything is written."""
+    missing = [name for name in ("onnx", "onnxscript") if importlib.util.find_spec(name) is None]
+    if missing:
+        raise UserInputError(f"--onnx needs {' and '.join(missing)} (the dev extra): "
+                             "pip install -e '.[dev]', or leave out --onnx")
 
 
 def export_onnx(arch: Arch, out: Path, seq_len: int = 128) -> Path:
+    """ONNX of `hf_model.export_program(arch)`: the program `nas measure` times through TVM."""
     import torch
 
-    model, inputs = _model_and_inputs(arch, seq_len)
+    check_onnx_available()
     path = out / "model.onnx"
-    torch.onnx.export(_last_hidden_state_module(model), inputs, str(path), input_names=["input_ids"],
+    torch.onnx.export(export_program(arch, seq_len), (), str(path), input_names=["input_ids"],
                       output_names=["last_hidden_state"], dynamo=True, external_data=False, verbose=False)
     return path
 
 
 def export_tvm(arch: Arch, profile: Any, out: Path, seq_len: int = 128) -> tuple[Path, str]:
     """Compile for the device's TVM target; link a .so if the cross compiler exists, else a tar of objects."""
-    import torch
-    import tvm
-    from tvm import relax
-    from tvm.relax.frontend.torch import from_exported_program
-
-    model, inputs = _model_and_inputs(arch, seq_len)
-    with torch.no_grad():
-        program = torch.export.export(_last_hidden_state_module(model), inputs)
-    mod = from_exported_program(program, keep_params_as_input=False, unwrap_unit_return_tuple=True)
-    target = tvm.target.Target(dict(profile.target))
-    executable = relax.build(mod, target, relax_pipeline=relax.get_default_pipeline(target))
+    executable = build_relax(relax_module(arch, seq_len, 1)[0], profile.target)
     triple = str(profile.target.get("mtriple", ""))
     arch_name = triple.split("-")[0] if triple else ""
     compiler = CROSS_COMPILERS.get(arch_name)
     if not triple or arch_name in ("x86_64", ""):
         path = out / "model.so"
         executable.export_library(str(path))
-        return path, f"linked for the host ({target.kind.name})"
+        return path, f"linked for the host ({profile.target.get('kind')})"
     if compiler and shutil.which(compiler):
         from tvm.support import cc
 
