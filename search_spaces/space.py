@@ -19,6 +19,7 @@ import numpy as np
 
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
+from search_spaces.family import check_limit
 
 DATA_DIR = Path(__file__).parent / "data"
 NO_BOTTLENECK = "none"
@@ -57,6 +58,8 @@ class SearchSpace:
                 f"unknown search space {str(name_or_path)!r}: not a file and not one of "
                 f"{', '.join(builtin_spaces())}"
             ) from None
+        except IsADirectoryError:
+            raise UserInputError(f"search space {path}: a directory, not a TOML file") from None
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
             raise UserInputError(f"{path}: not valid TOML ({err})") from None
         return cls.from_dict(data, origin=str(path))
@@ -76,10 +79,22 @@ class SearchSpace:
                 raise UserInputError(f"{origin}: dimensions.attention_form choices must be in {ATTENTION_FORMS}")
             if len(set(map(str, choices))) != len(choices):
                 raise UserInputError(f"{origin}: dimensions.{key} repeats a choice")
+            for choice in choices:
+                if isinstance(choice, int) and not isinstance(choice, bool):
+                    try:
+                        check_limit(key, choice)
+                    except UserInputError as err:
+                        raise UserInputError(f"{origin}: dimensions.{key}: {err}") from None
             dimensions[key] = tuple(choices)
         fixed = data.get("fixed", {})
-        if not isinstance(fixed, dict) or any(k not in _ARCH_FIELDS for k in fixed):
-            raise UserInputError(f"{origin}: [fixed] must map Arch fields to values")
+        if not isinstance(fixed, dict):
+            raise UserInputError(f"{origin}: [fixed] must be a table of Arch fields and values")
+        unknown = sorted(k for k in fixed if k not in _ARCH_FIELDS)
+        if unknown:
+            raise UserInputError(f"{origin}: fixed.{unknown[0]} is not an Arch field")
+        both = sorted(set(fixed) & set(dimensions))
+        if both:
+            raise UserInputError(f"{origin}: {both[0]} is both a dimension and fixed; keep one")
         space = cls(name=str(data.get("name", Path(origin).stem)), dimensions=dimensions, fixed=dict(fixed),
                     description=str(data.get("description", "")))
         try:
@@ -130,16 +145,21 @@ class SearchSpace:
     def _valid(self, point: dict[str, Any]) -> Arch | None:
         try:
             return self.to_arch(point)
-        except UserInputError:
+        except (UserInputError, TypeError):
             return None
 
     def sample(self, rng: np.random.Generator) -> Arch:
+        last_error = ""
         for _ in range(_MAX_TRIES):
             point = {k: c[rng.integers(len(c))] for k, c in self.dimensions.items()}
-            arch = self._valid(point)
-            if arch is not None:
-                return arch
-        raise UserInputError(f"search space {self.name!r} has no valid architecture (every sample was rejected)")
+            try:
+                return self.to_arch(point)
+            except UserInputError as err:
+                last_error = str(err)
+            except TypeError as err:  # a [fixed] or choice value of the wrong kind, e.g. a list for a number
+                last_error = str(err)
+        raise UserInputError(f"search space {self.name!r} has no valid architecture (every sample was rejected; "
+                             f"e.g. {last_error})")
 
     def sample_many(self, n: int, rng: np.random.Generator) -> list[Arch]:
         return [self.sample(rng) for _ in range(n)]

@@ -119,3 +119,104 @@ def test_save_load_round_trip(tmp_path) -> None:
     arch = Arch(num_hidden_layers=3, num_feedforward_networks=(1, 2, 4))
     arch.save(tmp_path / "a.json")
     assert Arch.load(tmp_path / "a.json") == arch
+
+
+# ---------------------------------------------------------------- bounds, seq-len, the one resolver
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"num_hidden_layers": 10_000}, "num_hidden_layers 10,000 is above this tool's limit"),
+        ({"hidden_size": 1_000_000}, "hidden_size 1,000,000 is above"),
+        ({"num_feedforward_networks": (1, 64), "num_hidden_layers": 2}, "num_feedforward_networks 64 is above"),
+        ({"intermediate_size": ()}, "empty list"),
+    ],
+)
+def test_upper_bounds_are_explained(fields: dict, message: str) -> None:
+    with pytest.raises(UserInputError, match=message):
+        Arch(**fields)
+
+
+def test_every_preset_is_inside_the_bounds() -> None:
+    from search_spaces.family import LIMITS
+
+    for preset in PRESETS.values():
+        for name, limit in LIMITS.items():
+            value = getattr(preset.arch, name)
+            assert max(value if isinstance(value, tuple) else (value,)) <= limit / 4, (preset.name, name)
+
+
+def test_check_seq_len() -> None:
+    from search_spaces.family import check_seq_len
+
+    assert check_seq_len(512) == 512 and check_seq_len(1) == 1
+    with pytest.raises(UserInputError, match="longer than the model's max_position_embeddings"):
+        check_seq_len(513)
+    with pytest.raises(UserInputError, match="--max-len must be a positive"):
+        check_seq_len(0, what="--max-len")
+
+
+def _saved_hf(tmp_path, arch: Arch, **changes):
+    directory = tmp_path / "model"
+    config = MobileBertConfig(**{**arch.to_hf_config().to_dict(), **changes})
+    config.save_pretrained(directory)
+    return directory
+
+
+@pytest.mark.parametrize("name", ["mobilebert", "mobilebert-tiny", "bert-base", "ib-bert-large"])
+def test_resolver_reads_hf_save_pretrained_dir_and_file(tmp_path, name: str) -> None:
+    from search_spaces.presets import resolve_arch
+
+    arch = PRESETS[name].arch
+    directory = _saved_hf(tmp_path, arch)
+    data = json.loads((directory / "config.json").read_text())
+    assert {"true_hidden_size", "model_type", "attention_probs_dropout_prob"} <= set(data)  # HF-only fields
+    assert resolve_arch(directory) == arch
+    assert resolve_arch(str(directory / "config.json")) == arch
+
+
+def test_resolver_reads_the_plain_hf_defaults(tmp_path) -> None:
+    from search_spaces.presets import resolve_arch
+
+    MobileBertConfig().save_pretrained(tmp_path)
+    assert resolve_arch(str(tmp_path)) == PRESETS["mobilebert"].arch
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"true_hidden_size": 100}, "true_hidden_size 100 contradicts the attention width 128"),
+        ({"max_position_embeddings": 1024}, "max_position_embeddings 1024 is not supported"),
+        ({"type_vocab_size": 4}, "type_vocab_size 4"),
+        ({"hidden_act": "gelu_new"}, "hidden_act must be one of"),
+    ],
+)
+def test_resolver_rejects_real_contradictions_only(tmp_path, changes: dict, message: str) -> None:
+    from search_spaces.presets import resolve_arch
+
+    directory = _saved_hf(tmp_path, PRESETS["mobilebert"].arch, hidden_dropout_prob=0.3, initializer_range=0.5,
+                          **changes)
+    with pytest.raises(UserInputError, match=message):
+        resolve_arch(directory)
+
+
+def test_resolver_other_inputs(tmp_path) -> None:
+    from search_spaces.presets import resolve_arch
+
+    assert resolve_arch("MobileBERT-Tiny") == PRESETS["mobilebert-tiny"].arch
+    run = tmp_path / "run"
+    (run / "best").mkdir(parents=True)
+    (run / "run.json").write_text("{}")
+    with pytest.raises(UserInputError, match="no best/"):
+        resolve_arch(run)
+    small = Arch(num_hidden_layers=2)
+    small.save(run / "best" / "arch.json")
+    assert resolve_arch(run) == small  # a search run: its best/
+    row = {**small.to_dict(), "true_hidden_size": 128}  # a measurements row may carry the redundant field
+    assert Arch.from_dict(row) == small
+    with pytest.raises(UserInputError, match="model_type 'bert' is not 'mobilebert'"):
+        Arch.from_dict({"model_type": "bert", "hidden_size": 768})
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(UserInputError, match="a directory with no arch.json or config.json"):
+        resolve_arch(tmp_path / "empty")
+    with pytest.raises(UserInputError, match="nor an existing file or directory"):
+        resolve_arch(tmp_path / "nowhere")

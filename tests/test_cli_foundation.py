@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -118,3 +119,63 @@ def test_check_output_dir_refuses_before_any_work(tmp_path) -> None:
     with pytest.raises(UserInputError, match="is a directory"):
         check_output_file(model)
     assert check_output_file(tmp_path / "rows.csv", inputs=(taken,)) == tmp_path / "rows.csv"
+
+
+# ---------------------------------------------------------------- issue 14 item 6: no hidden import cycles
+PACKAGES = ("nas", "nas_common", "search_spaces", "latency_models", "device_profiles")
+
+
+def _imports(repo: Path) -> tuple[dict[str, Path], dict[str, set[str]], dict[str, list[tuple[str, int]]]]:
+    """(modules, module-level imports, function-level imports) of the project's packages, from their AST."""
+    import ast
+
+    modules = {}
+    for package in PACKAGES:
+        for path in (repo / package).rglob("*.py"):
+            parts = list(path.relative_to(repo).with_suffix("").parts)
+            modules[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    top: dict[str, set[str]] = {m: set() for m in modules}
+    local: dict[str, list[tuple[str, int]]] = {m: [] for m in modules}
+    for module, path in modules.items():
+        def visit(node: ast.AST, in_function: bool, module: str = module, path: Path = path) -> None:
+            for child in ast.iter_child_nodes(node):
+                inside = in_function or isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda)
+                if isinstance(child, ast.Import | ast.ImportFrom):
+                    if isinstance(child, ast.Import):
+                        names = [a.name for a in child.names]
+                    else:
+                        base = child.module or ""
+                        if child.level:
+                            package = module.split(".")[: len(module.split(".")) - child.level
+                                                        + (path.name == "__init__.py")]
+                            base = ".".join([*package, base] if base else package)
+                        names = [base, *(f"{base}.{a.name}" for a in child.names)]
+                    for name in (n for n in names if n in modules):
+                        (local[module].append((name, child.lineno)) if inside else top[module].add(name))
+                visit(child, inside)
+        visit(ast.parse(path.read_text()), False)
+    return modules, top, local
+
+
+def test_no_function_level_import_dodges_a_cycle() -> None:
+    """A function-level import of module B in A is a dodged cycle when B imports A (through any chain of
+    module-level imports, TYPE_CHECKING ones included)."""
+    repo = Path(__file__).resolve().parents[1]
+    modules, top, local = _imports(repo)
+
+    def reaches(start: str, goal: str) -> bool:
+        seen, stack = set(), [start]
+        while stack:
+            current = stack.pop()
+            if current == goal:
+                return True
+            if current not in seen:
+                seen.add(current)
+                stack.extend(top[current])
+        return False
+
+    dodged = sorted(f"{modules[m].relative_to(repo)}:{line} imports {target} in a function, and {target} "
+                    f"imports {m}" for m, found in local.items() for target, line in found
+                    if target != m and reaches(target, m))
+    assert not dodged, "\n".join(dodged)
+    assert "search_spaces.counting" in top["search_spaces.arch"]  # the checker sees module-level imports
