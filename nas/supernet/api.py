@@ -1,0 +1,126 @@
+"""The supernet's public interface (stable: the accuracy estimator, the benchmark and the CLI call these).
+
+    sn = load_supernet(DIR)                  # trained elastic MobileBERT + its space, teacher and options
+    sn.space                                 # the restricted SearchSpace (its width and maxima)
+    batches = sn.eval_batches(CORPUS)        # fixed held-out batches (same for every arch)
+    sn.subnet_losses(archs, batches)         # per arch: {"mlm", "distill", "pd_kd", "nsp", "fm", ...}
+    sn.score(archs, batches, measure="mlm")  # per arch: one held-out loss, lower is better
+    extract(DIR, arch, OUT)                  # a standalone MobileBertForPreTraining directory
+
+Importing this module loads torch; the search imports it only for `--estimator supernet`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nas.supernet import evaluate, store
+from nas.supernet.elastic import ElasticMobileBert
+from nas.supernet.space import require_member
+from nas_common.errors import UserInputError
+from nas_common.paths import check_output_dir
+from search_spaces.arch import Arch
+from search_spaces.space import SearchSpace
+
+EXTRACT_FILES = ("config.json", "arch.json", "model.safetensors")
+MEASURES = evaluate.MEASURES
+DEFAULT_MEASURE = evaluate.DEFAULT_MEASURE
+
+
+@dataclass
+class Supernet:
+    directory: Path
+    elastic: ElasticMobileBert
+    meta: dict[str, Any]
+    device: str = "cpu"
+    _teacher: Any = field(default=None, repr=False)
+
+    @property
+    def space(self) -> SearchSpace:
+        return self.elastic.space
+
+    @property
+    def hidden_size(self) -> int:
+        return self.elastic.maxima.hidden
+
+    @property
+    def teacher(self) -> Any:
+        """The teacher the supernet was trained against (loaded on first use, frozen)."""
+        if self._teacher is None:
+            from nas.distill.teacher import load_teacher
+
+            self._teacher = load_teacher(self.meta["teacher"]).to(self.device)
+        return self._teacher
+
+    @cached_property
+    def tokenizer(self) -> Any:
+        from nas.distill.vocab import load_tokenizer
+
+        return load_tokenizer(self.directory / store.VOCAB)
+
+    def contains(self, arch: Arch) -> bool:
+        return self.space.contains(arch)
+
+    def eval_batches(self, corpus: str | Path | None = None, batches: int | None = None,
+                     batch_size: int | None = None) -> list[dict[str, torch.Tensor]]:
+        """Fixed held-out batches of `corpus` (default: the supernet's `--eval-corpus`) at its training
+        sequence length, from nas/distill/evaluate.py (fixed seed: the same pairs and masks every time)."""
+        from nas.distill.evaluate import EVAL_BATCH, EVAL_BATCHES, HeldOut
+
+        corpus = corpus or self.meta.get("eval_corpus")
+        if not corpus:
+            raise UserInputError("give --eval-corpus PATH (the supernet was trained without one)")
+        options = self.meta.get("options", {})
+        held = HeldOut(corpus, self.tokenizer, int(options.get("seq_len", 128)), options.get("max_predictions"),
+                       batches or EVAL_BATCHES, batch_size or EVAL_BATCH)
+        return [held.data.batch(i) for i in range(held.batches)]
+
+    def subnet_losses(self, archs: Sequence[Arch], eval_batches: Sequence[dict[str, torch.Tensor]],
+                      ) -> list[dict[str, float]]:
+        """Held-out loss terms of each arch's inherited sub-network (see nas/supernet/evaluate.py)."""
+        for arch in archs:
+            require_member(self.space, arch)
+        return evaluate.subnet_losses(self.elastic, self.teacher, archs, eval_batches, self.device)
+
+    def score(self, archs: Sequence[Arch], eval_batches: Sequence[dict[str, torch.Tensor]],
+              measure: str = DEFAULT_MEASURE) -> list[float]:
+        """One held-out loss per arch (lower is better): `measure` is one of `MEASURES`."""
+        if measure not in MEASURES:
+            raise UserInputError(f"unknown supernet measure {measure!r}; choose one of {', '.join(MEASURES)}")
+        return [losses[measure] for losses in self.subnet_losses(archs, eval_batches)]
+
+
+def load_supernet(directory: str | Path, device: str = "cpu") -> Supernet:
+    elastic, meta = store.load(directory, device)
+    return Supernet(Path(directory), elastic, meta, device)
+
+
+def extract(supernet_dir: str | Path | Supernet, arch: Arch, out: str | Path, overwrite: bool = False) -> Path:
+    """Write `arch`'s inherited weights as a standalone `MobileBertForPreTraining` directory (loads with
+    `transformers`; `arch.json` beside it; the supernet's vocabulary) — the warm start of `nas distill`."""
+    supernet = supernet_dir if isinstance(supernet_dir, Supernet) else None
+    out = check_output_dir(out, overwrite, result_files=EXTRACT_FILES)
+    if supernet is None:
+        supernet = load_supernet(supernet_dir)
+    require_member(supernet.space, arch)
+    model = supernet.elastic.extract(arch)
+    out.mkdir(parents=True, exist_ok=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.save_pretrained(out)
+    arch.save(out / "arch.json")
+    shutil.copyfile(supernet.directory / store.VOCAB, out / "vocab.txt")
+    card = {"kind": "supernet_subnet", "supernet": str(supernet.directory.resolve()),
+            "teacher": supernet.meta.get("teacher"), "depth_order": supernet.elastic.depth_order,
+            "kept_layers": list(supernet.elastic.kept(arch)), "steps": supernet.meta.get("steps_done")}
+    (out / "nas_supernet.json").write_text(json.dumps(card, indent=2) + "\n")
+    return out

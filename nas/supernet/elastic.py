@@ -1,0 +1,168 @@
+"""The elastic MobileBERT: one `MobileBertForPreTraining` at the space's maxima; any arch of the space runs as a
+sub-network by weight slicing, through `transformers`' own MobileBERT code.
+
+How a sub-network is formed (nas/supernet/README.md says why):
+- every tensor of the sub-network's `MobileBertForPreTraining` is the *leading slice* of the supernet tensor of
+  the same name (`w[:out, :in]`, `b[:n]`): bottleneck width, FFN width, the first F−1 stacked FFNs (plus the
+  last one, which HF names `intermediate`/`output`); embeddings, heads and pooler are shared whole;
+- depth: a sub-network of L of the L_max layers keeps layers ⌊(l+1)·L_max/L⌋ − 1 ("spread": the top layer is
+  always kept, and with L_max equal to the teacher's depth each supernet layer always imitates the same
+  teacher layer under nas/distill/layer_map.py), or the first L ("first");
+- heads own no weights: MobileBERT's attention width is the bottleneck width whatever the head count, so a
+  head count regroups the same Q/K/V slices;
+- "none" (no bottleneck) uses the attention and FFN slices at hidden_size and skips the bottleneck layers.
+The forward itself is `torch.func.functional_call` of a sub-network skeleton (built on the meta device, so it
+owns no memory) with the sliced tensors: it *is* the forward of the extracted standalone model.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections import OrderedDict
+from types import SimpleNamespace
+from typing import Any
+
+import torch
+from torch.func import functional_call
+
+from nas.supernet.space import maxima, require_member, supernet_arch
+from nas_common.errors import UserInputError
+from search_spaces.arch import Arch
+from search_spaces.space import SearchSpace
+
+DEPTH_ORDERS = ("spread", "first")
+LAYER = re.compile(r"^(mobilebert\.encoder\.layer\.)(\d+)(\..*)$")
+_SKELETONS = 1024  # cached sub-network skeletons (meta device: no weights, about 30 ms to build)
+# HF's MLM head holds a Linear(vocab, hidden − embedding) that is empty when embedding_size = hidden_size.
+_ZERO_ELEMENT = "Initializing zero-element tensors is a no-op"
+
+
+def model_config(arch: Arch) -> Any:
+    """The HF config of a sub-network (and of the extracted model): eager attention so that attention maps
+    come back, attention dropout 0 as in nas/distill (attention maps are compared as distributions)."""
+    try:
+        from latency_models.hf_model import hf_config
+    except ImportError:  # pragma: no cover - the shared builder is optional for this module
+        config = arch.to_hf_config(attention_probs_dropout_prob=0.0)
+    else:
+        config = hf_config(arch, attention_probs_dropout_prob=0.0)
+    return config
+
+
+def kept_layers(depth: int, max_depth: int, order: str = "spread") -> tuple[int, ...]:
+    if not 1 <= depth <= max_depth:
+        raise UserInputError(f"depth {depth} is outside the supernet's 1..{max_depth}")
+    if order == "first":
+        return tuple(range(depth))
+    return tuple((layer + 1) * max_depth // depth - 1 for layer in range(depth))
+
+
+class _Bound:
+    """A sub-module of the skeleton called with the sliced tensors under its prefix."""
+
+    def __init__(self, module: torch.nn.Module, prefix: str, tensors: dict[str, torch.Tensor]) -> None:
+        self.module = module
+        self.tensors = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return functional_call(self.module, self.tensors, args, kwargs, tie_weights=False, strict=True)
+
+
+class SubnetView:
+    """Looks like a `MobileBertForPreTraining` to nas/distill/objective.py (`base_model`, `cls.predictions`,
+    `cls.seq_relationship`, `config`) and computes with the supernet's sliced weights (gradients flow back)."""
+
+    def __init__(self, skeleton: torch.nn.Module, tensors: dict[str, torch.Tensor]) -> None:
+        self.skeleton, self.tensors, self.config = skeleton, tensors, skeleton.config
+        self.base_model = _Bound(skeleton.mobilebert, "mobilebert.", tensors)
+        self.cls = SimpleNamespace(predictions=_Bound(skeleton.cls.predictions, "cls.predictions.", tensors),
+                                   seq_relationship=_Bound(skeleton.cls.seq_relationship, "cls.seq_relationship.",
+                                                           tensors))
+
+    def __call__(self, **kwargs: Any) -> Any:
+        return functional_call(self.skeleton, self.tensors, (), kwargs, tie_weights=False, strict=True)
+
+
+class ElasticMobileBert(torch.nn.Module):
+    def __init__(self, space: SearchSpace, depth_order: str = "spread", model: Any = None) -> None:
+        """A new (randomly initialised) supernet for `space`, or one around trained weights `model`."""
+        from transformers import MobileBertForPreTraining
+
+        super().__init__()
+        if depth_order not in DEPTH_ORDERS:
+            raise UserInputError(f"depth order must be one of {', '.join(DEPTH_ORDERS)}, got {depth_order!r}")
+        self.space, self.depth_order, self.maxima = space, depth_order, maxima(space)
+        self.arch = supernet_arch(space)
+        if model is None:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=_ZERO_ELEMENT)
+                model = MobileBertForPreTraining(model_config(self.arch))
+        elif Arch.from_hf_config(model.config) != self.arch:
+            raise UserInputError("the supernet's weights do not have the shape of its space's maxima")
+        self.model = model
+        self._skeletons: OrderedDict[Arch, torch.nn.Module] = OrderedDict()
+
+    # ------------------------------------------------------------------ slicing
+    def skeleton(self, arch: Arch) -> torch.nn.Module:
+        from transformers import MobileBertForPreTraining
+
+        if arch not in self._skeletons:
+            with torch.device("meta"), warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=_ZERO_ELEMENT)
+                self._skeletons[arch] = MobileBertForPreTraining(model_config(arch))
+            if len(self._skeletons) > _SKELETONS:
+                self._skeletons.popitem(last=False)
+        self._skeletons.move_to_end(arch)
+        return self._skeletons[arch]
+
+    def source_name(self, name: str, kept: tuple[int, ...]) -> str:
+        """The supernet tensor a sub-network tensor is sliced from."""
+        match = LAYER.match(name)
+        return f"{match[1]}{kept[int(match[2])]}{match[3]}" if match else name
+
+    def kept(self, arch: Arch) -> tuple[int, ...]:
+        """The supernet layers `arch`'s sub-network runs, in order."""
+        return kept_layers(arch.num_hidden_layers, self.maxima.layers, self.depth_order)
+
+    def subnet_tensors(self, arch: Arch) -> dict[str, torch.Tensor]:
+        """Every parameter and buffer of `arch`'s `MobileBertForPreTraining` (tied names included), as views
+        of the supernet's tensors."""
+        require_member(self.space, arch)
+        skeleton = self.skeleton(arch)
+        kept = self.kept(arch)
+        source = dict(self.model.named_parameters(remove_duplicate=False))
+        source.update(self.model.named_buffers(remove_duplicate=False))
+        out: dict[str, torch.Tensor] = {}
+        for kind in (skeleton.named_parameters(remove_duplicate=False), skeleton.named_buffers(remove_duplicate=False)):
+            for name, like in kind:
+                full = source[self.source_name(name, kept)]
+                if full.shape != like.shape:
+                    full = full[tuple(slice(0, n) for n in like.shape)]
+                out[name] = full
+        return out
+
+    def view(self, arch: Arch) -> SubnetView:
+        skeleton = self.skeleton(arch)
+        skeleton.train(self.training)
+        return SubnetView(skeleton, self.subnet_tensors(arch))
+
+    def extract(self, arch: Arch) -> Any:
+        """A standalone `MobileBertForPreTraining` holding copies of `arch`'s inherited weights."""
+        from transformers import MobileBertForPreTraining
+
+        tensors = self.subnet_tensors(arch)
+        with torch.device("meta"), warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_ZERO_ELEMENT)
+            model = MobileBertForPreTraining(model_config(arch))
+        model.load_state_dict({k: v.detach().clone() for k, v in tensors.items()}, strict=False, assign=True)
+        for name, buffer in model.named_buffers():
+            if buffer.is_meta:  # non-persistent buffers are not in the state dict
+                _set(model, name, tensors[name].detach().clone())
+        model.tie_weights()
+        return model.train(False)
+
+
+def _set(model: torch.nn.Module, name: str, value: torch.Tensor) -> None:
+    owner, _, attr = name.rpartition(".")
+    model.get_submodule(owner).register_buffer(attr, value, persistent=False)

@@ -1,0 +1,181 @@
+"""`nas supernet train` as a plain function: check the inputs and the output directory, build the elastic
+model (its embeddings and heads start as the teacher's, nas/distill's `copy_shared_weights`), train, save."""
+
+from __future__ import annotations
+
+import math
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from nas.distill import options as paper
+from nas.distill.options import check_non_negative, check_not_an_input, check_positive
+from nas.distill.pipeline import check_device
+from nas.distill.teacher import read_config
+from nas.supernet import store
+from nas.supernet.elastic import DEPTH_ORDERS, ElasticMobileBert
+from nas.supernet.sampler import check_rule
+from nas.supernet.space import DEFAULT_SPACE, check_space, largest, maxima, smallest, supernet_arch
+from nas.supernet.trainer import CHECKPOINT, LOG, LoopConfig, SupernetTrainer, plan
+from nas_common.errors import UserInputError
+from nas_common.paths import check_output_dir
+from search_spaces.space import DATA_DIR, SearchSpace
+
+# Paper budget of one student (MobileBERT §4.2 and the official code): 24 layers × 10k layer-wise steps,
+# then 500k pre-training distillation steps; the supernet keeps that split of its steps.
+PAPER_STEPS = 24 * paper.PAPER_STEPS_PER_LAYER + paper.PAPER_PD_STEPS
+PAPER_PD_FRACTION = paper.PAPER_PD_STEPS / PAPER_STEPS
+RESULT_FILES = (store.META, CHECKPOINT, CHECKPOINT + ".tmp", LOG, store.WEIGHTS, store.SPACE, store.VOCAB)
+
+
+@dataclass
+class SupernetOptions:
+    teacher: str
+    corpus: str
+    out: Path
+    space: str | None = None
+    steps: int = PAPER_STEPS
+    strategy: str = "jkt"
+    pd_fraction: float = PAPER_PD_FRACTION
+    rule: str = "sandwich"
+    random_subnets: int = 2
+    depth_order: str = "spread"
+    batch_size: int = paper.PAPER_BATCH
+    micro_batch_size: int | None = None  # None: the largest that fits in memory (nas/distill/memory.py)
+    seq_len: int = paper.PAPER_SEQ_LEN
+    max_predictions: int = paper.PAPER_MAX_PREDICTIONS
+    lr: float = paper.PAPER_LR
+    warmup: int = paper.PAPER_WARMUP
+    checkpoint_every: int = paper.PAPER_CHECKPOINT_EVERY
+    resume: bool = False
+    overwrite: bool = False
+    device: str = "cpu"
+    seed: int = 0
+    vocab: str | None = None
+    eval_corpus: str | None = None
+    progress: bool = True
+    stop_after: int | None = None
+
+
+def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
+    check_device(opts.device)
+    check_rule(opts.rule, opts.random_subnets)
+    check_positive(steps=opts.steps, batch_size=opts.batch_size, seq_len=opts.seq_len, lr=opts.lr,
+                   max_predictions=opts.max_predictions, micro_batch_size=opts.micro_batch_size)
+    check_non_negative(warmup=opts.warmup, checkpoint_every=opts.checkpoint_every, seed=opts.seed)
+    if opts.depth_order not in DEPTH_ORDERS:
+        raise UserInputError(f"--depth-order must be one of {', '.join(DEPTH_ORDERS)}")
+    if opts.resume and opts.overwrite:
+        raise UserInputError("--resume and --overwrite contradict each other: choose one")
+    check_not_an_input(opts.out, teacher=opts.teacher if opts.teacher != "minilm" else None, corpus=opts.corpus,
+                       eval_corpus=opts.eval_corpus, space=opts.space if opts.space and Path(opts.space).exists()
+                       else None)
+    space_path = _space_file(opts.space)
+    space = check_space(SearchSpace.load(space_path))
+    if opts.resume:
+        if not (opts.out / CHECKPOINT).is_file():
+            raise UserInputError(f"--resume: no checkpoint at {opts.out / CHECKPOINT}")
+    else:
+        check_output_dir(opts.out, opts.overwrite, result_files=RESULT_FILES)
+    teacher_config = read_config(opts.teacher) if opts.teacher != "minilm" else None
+    width = maxima(space).hidden
+    if teacher_config is not None and teacher_config.hidden_size != width:
+        raise UserInputError(f"the space's hidden_size {width} differs from the teacher's {teacher_config.hidden_size}:"
+                             " a supernet lives at its teacher's inter-block width")
+    for path in (opts.corpus, opts.eval_corpus):
+        if path and not Path(path).exists():
+            raise UserInputError(f"corpus {path} does not exist")
+    return space, space_path.read_text()
+
+
+def _space_file(name: str | None) -> Path:
+    """The TOML file of `--space` (a path, or a built-in space name); SearchSpace.load reports a bad one."""
+    if not name:
+        return DEFAULT_SPACE
+    path = Path(name)
+    builtin = DATA_DIR / f"{name}.toml"
+    return builtin if not path.is_file() and not path.suffix and builtin.is_file() else path
+
+
+def _clear_results(out: Path) -> None:
+    """--overwrite: remove the old supernet's files so nothing stale stays behind."""
+    for name in RESULT_FILES:
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
+def _micro_batch(opts: SupernetOptions, space: SearchSpace, teacher: Any, archs_per_step: int, world: int) -> int:
+    """The requested micro-batch, or the largest that fits with `archs_per_step` sub-networks' activations at
+    once (each counted as the largest's: an upper bound) — nas/distill/memory.py's estimate."""
+    from nas.distill.memory import plan_micro_batch
+    from nas.supernet.elastic import model_config
+
+    per_rank = math.ceil(opts.batch_size / world)
+    if opts.micro_batch_size is not None:
+        return min(opts.micro_batch_size, per_rank)
+    config = model_config(largest(space))
+    positions = min(opts.max_predictions, math.ceil(0.2 * opts.seq_len))
+    params = supernet_arch(space).num_params()  # the optimiser's state is the supernet's
+    memory = plan_micro_batch(config, opts.seq_len, positions, per_rank * archs_per_step, params,
+                              teacher.config, None, what="the supernet's largest sub-network")
+    return max(1, min(per_rank, memory.micro_batch_size // archs_per_step))
+
+
+def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
+    from nas.distill.data_corpus import PretrainingData
+    from nas.distill.distributed import init_distributed
+    from nas.distill.teacher import copy_shared_weights, load_teacher
+    from nas.distill.vocab import load_tokenizer, resolve_vocab
+
+    space, space_text = _check(opts)
+    phases = plan(opts.strategy, opts.steps, opts.pd_fraction, maxima(space).layers)
+    ctx = init_distributed(opts.device)
+    tokenizer = load_tokenizer(opts.vocab)
+    data = PretrainingData(opts.corpus, tokenizer, opts.seq_len, opts.batch_size, opts.seed, ctx.rank,
+                           ctx.world_size, max_predictions=opts.max_predictions)
+    if ctx.is_main and opts.overwrite:
+        _clear_results(opts.out)
+    teacher = load_teacher(opts.teacher)
+    if teacher.config.hidden_size != maxima(space).hidden:
+        raise UserInputError(f"the space's hidden_size {maxima(space).hidden} differs from the teacher's "
+                             f"{teacher.config.hidden_size}")
+    torch.manual_seed(opts.seed)
+    elastic = ElasticMobileBert(space, opts.depth_order)
+    copied = copy_shared_weights(elastic.model, teacher)
+    elastic.to(opts.device)
+    teacher.to(opts.device)
+    if ctx.is_main:
+        opts.out.mkdir(parents=True, exist_ok=True)
+    archs_per_step = 1 if opts.rule == "largest" else opts.random_subnets + 2
+    micro = _micro_batch(opts, space, teacher, archs_per_step, ctx.world_size)
+    cfg = LoopConfig(opts.out, opts.lr, opts.warmup, opts.rule, opts.random_subnets, opts.seed,
+                     micro_batch_size=micro, checkpoint_every=opts.checkpoint_every,
+                     device=opts.device, progress=opts.progress, stop_after=opts.stop_after)
+    trainer = SupernetTrainer(elastic, teacher, phases, data, cfg, ctx)
+    start = time.time()
+    result = trainer.run(opts.resume)
+    details = {"teacher": opts.teacher if opts.teacher == "minilm" else str(Path(opts.teacher).resolve()),
+               "eval_corpus": str(Path(opts.eval_corpus).resolve()) if opts.eval_corpus else None,
+               "steps_done": result["steps_done"], "seconds": round(time.time() - start, 1),
+               "phases": [(p.name, p.kind, p.steps) for p in phases], "copied_from_teacher": copied,
+               "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()}}
+    if not result["finished"] or not ctx.is_main:
+        return details
+    if opts.eval_corpus:
+        from nas.supernet.api import Supernet
+
+        supernet = Supernet(opts.out, elastic, details, opts.device, teacher)
+        supernet.__dict__["tokenizer"] = tokenizer  # the directory holds no vocab.txt yet
+        batches = supernet.eval_batches(opts.eval_corpus)
+        ends = {"largest": largest(space), "smallest": smallest(space)}
+        losses = supernet.subnet_losses(list(ends.values()), batches)
+        details["held_out"] = dict(zip(ends, losses, strict=True))
+    store.save(elastic, opts.out, space_text, resolve_vocab(opts.vocab), details)
+    return details

@@ -1,0 +1,57 @@
+"""`nas supernet score`: the supernet's estimate for archs a user has in mind, one row each (the benchmark and
+the accuracy estimator call the same `supernet_rows`).
+
+A second column comes from the accuracy predictor fitted on supernet evaluations, when the estimator package
+provides one: `nas.accuracy.supernet.predictor_scores(directory, archs) -> list[float] | None`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nas.supernet.api import MEASURES, Supernet, load_supernet
+from nas_common.errors import UserInputError
+from search_spaces.arch import Arch
+
+
+def describe(arch: Arch) -> str:
+    width = f"b{arch.intra_bottleneck_size}" if arch.use_bottleneck else "nobottleneck"
+    return (f"L{arch.num_hidden_layers} {width} h{arch.num_attention_heads} "
+            f"ffn{arch.intermediate_size}x{arch.num_feedforward_networks}")
+
+
+def supernet_rows(supernet: Supernet, archs: Sequence[Arch], batches: Sequence[Any],
+                  measure: str = "mlm") -> list[dict[str, Any]]:
+    """Per arch: its description, parameter count, the score (`measure`, lower is better) and every term."""
+    if measure not in MEASURES:
+        raise UserInputError(f"unknown --measure {measure!r}; choose one of {', '.join(MEASURES)}")
+    losses = supernet.subnet_losses(archs, batches)
+    return [{"arch": describe(a), "params": a.num_params(), "measure": measure, "score": terms[measure],
+             "losses": terms, "arch_fields": a.to_dict()} for a, terms in zip(archs, losses, strict=True)]
+
+
+def _predictor_scores(directory: Path, archs: Sequence[Arch]) -> list[float] | None:
+    try:
+        from nas.accuracy.supernet import predictor_scores
+    except ImportError:
+        return None
+    return predictor_scores(directory, archs)
+
+
+def score_rows(directory: str | Path, arch_texts: Sequence[str], eval_corpus: str | None = None,
+               measure: str = "mlm") -> list[dict[str, Any]]:
+    from nas.cli_supernet import resolve_supernet_arch
+
+    if measure not in MEASURES:
+        raise UserInputError(f"unknown --measure {measure!r}; choose one of {', '.join(MEASURES)}")
+    supernet = load_supernet(directory)
+    archs = [resolve_supernet_arch(text, supernet.space) for text in arch_texts]
+    rows = supernet_rows(supernet, archs, supernet.eval_batches(eval_corpus), measure)
+    predicted = _predictor_scores(Path(directory), archs)
+    for index, row in enumerate(rows):
+        row["predictor"] = predicted[index] if predicted is not None else None
+        extra = f"  predictor {row['predictor']:.4f}" if row["predictor"] is not None else ""
+        row["line"] = f"{row['arch']:<32} {row['params'] / 1e6:7.2f}M params  {measure} {row['score']:.4f}{extra}"
+    return rows

@@ -1,0 +1,81 @@
+"""A supernet directory on disk.
+
+    DIR/supernet.json   format, depth order, teacher, training options, steps done, held-out losses
+    DIR/space.toml      the supernet's search space (its width and maxima)
+    DIR/weights/        the supernet's `MobileBertForPreTraining` at the maxima (`transformers` format)
+    DIR/vocab.txt       the vocabulary it was trained with
+    DIR/losses.csv, DIR/checkpoint.pt   training log and resumable state (`nas supernet train`)
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import warnings
+from pathlib import Path
+from typing import Any
+
+from nas.supernet.elastic import ElasticMobileBert
+from nas.supernet.space import check_space
+from nas_common.errors import UserInputError
+from search_spaces.space import SearchSpace
+
+FORMAT = 1
+META = "supernet.json"
+SPACE = "space.toml"
+WEIGHTS = "weights"
+VOCAB = "vocab.txt"
+
+
+def write_meta(directory: Path, meta: dict[str, Any]) -> None:
+    tmp = directory / (META + ".tmp")
+    tmp.write_text(json.dumps({"format": FORMAT, **meta}, indent=2, default=str) + "\n")
+    tmp.replace(directory / META)
+
+
+def read_meta(directory: str | Path) -> dict[str, Any]:
+    path = Path(directory) / META
+    if not path.is_file():
+        raise UserInputError(f"{directory} is not a supernet directory (no {META}; run `nas supernet train`)")
+    try:
+        meta = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise UserInputError(f"{path}: not valid JSON ({err})") from None
+    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
+        raise UserInputError(f"{path}: unknown supernet format {meta.get('format') if isinstance(meta, dict) else '?'}")
+    return meta
+
+
+def save(elastic: ElasticMobileBert, directory: Path, space_text: str, vocab: Path, meta: dict[str, Any]) -> None:
+    """Write the weights, space and vocabulary, then the metadata last (a directory with supernet.json is complete)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / SPACE).write_text(space_text)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        elastic.model.save_pretrained(directory / WEIGHTS)
+    if vocab.resolve() != (directory / VOCAB).resolve():
+        shutil.copyfile(vocab, directory / VOCAB)
+    write_meta(directory, {"depth_order": elastic.depth_order, **meta})
+
+
+def load(directory: str | Path, device: str = "cpu") -> tuple[ElasticMobileBert, dict[str, Any]]:
+    """The trained elastic model (eval mode) and its metadata."""
+    from transformers import MobileBertForPreTraining
+    from transformers.utils import logging
+
+    directory = Path(directory)
+    meta = read_meta(directory)
+    if not (directory / WEIGHTS / "config.json").is_file():
+        raise UserInputError(f"{directory} holds no trained weights ({WEIGHTS}/ is missing)")
+    space = check_space(SearchSpace.load(directory / SPACE))
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        model = MobileBertForPreTraining.from_pretrained(directory / WEIGHTS, local_files_only=True,
+                                                         attn_implementation="eager")
+    finally:
+        logging.set_verbosity(verbosity)
+        logging.enable_progress_bar()
+    elastic = ElasticMobileBert(space, meta.get("depth_order", "spread"), model=model)
+    return elastic.to(device).eval(), meta
