@@ -13,9 +13,9 @@ RESULTS = Path(__file__).parent / "results"
 
 
 def machine_info() -> dict[str, Any]:
-    from device_profiles.host import _cpu_model
+    from device_profiles.host import cpu_model
 
-    return {"cpu": _cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
+    return {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
             "platform": platform.platform(), "date": datetime.datetime.now(datetime.UTC).isoformat()}
 
 

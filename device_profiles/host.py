@@ -15,7 +15,7 @@ import time
 
 import numpy as np
 
-from device_profiles.profile import DeviceProfile
+from device_profiles.schema import DeviceProfile
 
 
 def _best_of(fn, repeats: int = 15, clock=time.perf_counter) -> float:
@@ -51,7 +51,7 @@ def _peaks(clock=time.perf_counter) -> tuple[float, float]:
     return gflops, memory_gbs
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
@@ -62,6 +62,17 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def is_this_machine(profile: DeviceProfile) -> bool:
+    """Whether timing a model here times `profile`'s device: `host`, or a profile whose target triple (if it
+    names one) is this machine's architecture and whose SoC (if it names one) is this machine's CPU."""
+    if profile.name == "host":
+        return True
+    triple = str(profile.target.get("mtriple", ""))
+    if triple and triple.split("-")[0] != platform.machine():
+        return False
+    return not profile.soc or profile.soc == cpu_model()
+
+
 @functools.cache
 def host_profile(threads: int | None = None) -> DeviceProfile:
     """This machine with `threads` threads (default: every core this process may use)."""
@@ -70,13 +81,13 @@ def host_profile(threads: int | None = None) -> DeviceProfile:
     gflops, memory_gbs = measure_peaks(threads)
     return DeviceProfile(
         name="host",
-        description=f"this machine: {_cpu_model()}, {threads} threads, PyTorch eager (measured peaks)",
+        description=f"this machine: {cpu_model()}, {threads} threads, PyTorch eager (measured peaks)",
         target={"kind": "llvm"},
         threads=threads,
         fp32_gflops=round(gflops, 1),
         memory_gbs=round(memory_gbs, 1),
         runtime="torch",
-        soc=_cpu_model(),
+        soc=cpu_model(),
         # PyTorch eager runs every op as its own kernel (no epilogue fusion) except the bias, which `addmm`
         # adds inside the GEMM; LayerNorm and GELU are one op each.
         lowering={"fuse_layer_norm": True, "fuse_gelu": True, "fuse_epilogue": False,

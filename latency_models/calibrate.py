@@ -16,27 +16,14 @@ from typing import Any
 
 import numpy as np
 
-from device_profiles.profile import CalibrationPoint, DeviceProfile
+from device_profiles.measurement import Measurement
+from device_profiles.schema import DeviceProfile
 from latency_models.cost_model import PARAMS, prior_params, total_ms
-from latency_models.measurements import Measurement
 from latency_models.predictor import Predictor
 from nas_common.errors import UserInputError
 
 SIGMA_MEAS = 0.05
 SIGMA_PRIOR = math.log(3.0)
-
-
-def points_of_profile(profile: DeviceProfile) -> list[Measurement]:
-    """A profile's own `[[calibration]]` points as measurements."""
-    from search_spaces.arch import Arch
-    from search_spaces.presets import resolve_arch
-
-    out = []
-    for i, p in enumerate(profile.calibration):
-        arch = resolve_arch(p.arch) if isinstance(p.arch, str) else Arch.from_dict(
-            p.arch, source=f"{profile.name} calibration #{i + 1}")
-        out.append(Measurement(arch, p.latency_ms, p.seq_len, p.batch, p.threads, p.source, i + 1))
-    return out
 
 
 def fit_params(profile: DeviceProfile, rows: list[Measurement], priors: dict[str, float] | None = None,
@@ -81,9 +68,6 @@ def calibrated_profile(base: DeviceProfile, rows: list[Measurement], name: str,
     params = fit_params(base, rows)
     cost = dict(params)
     cost["fitted_on"] = f"{len(rows)} measurements"
-    points = base.calibration
-    if keep_points:
-        points = tuple(CalibrationPoint(arch=r.arch.to_dict(), latency_ms=r.latency_ms, seq_len=r.seq_len,
-                                        batch=r.batch, threads=r.threads, source=r.source) for r in rows)
+    points = tuple(rows) if keep_points else base.calibration
     profile = dataclasses.replace(base, name=name, cost=cost, calibration=points, path=None, content_hash="")
     return profile, residual_table(profile, params, rows)

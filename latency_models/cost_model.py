@@ -28,7 +28,9 @@ from typing import Any
 
 import numpy as np
 
-PARAMS = ("matmul_eff", "bmm_eff", "mm_gbs", "ew_gbs", "kernel_us", "const_ms")
+from device_profiles.schema import COST_KEYS
+
+PARAMS = COST_KEYS  # a profile's `[cost]` table holds them (validated by device_profiles/schema.py)
 KINDS = ("matmul", "bmm", "elementwise", "gather")
 
 
@@ -41,13 +43,9 @@ def prior_params(profile: Any) -> dict[str, float]:
 
 
 def profile_params(profile: Any) -> dict[str, float]:
-    """The fitted parameters of `profile` (its `[cost]` table), falling back on the priors."""
-    params = prior_params(profile)
-    for name in PARAMS:
-        value = profile.cost.get(name)
-        if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0:
-            params[name] = float(value)
-    return params
+    """The fitted parameters of `profile` (its `[cost]` table, validated on load), the priors for those it
+    does not hold."""
+    return {**prior_params(profile), **{k: float(v) for k, v in profile.cost.items() if k in PARAMS}}
 
 
 @dataclass

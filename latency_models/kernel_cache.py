@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from latency_models.graph import Variant, part_key
-from latency_models.lowering import KernelSpec
+from latency_models.lowering import KernelSpec, kernel_specs, lower
 
 _MEMORY: dict[str, list[KernelSpec]] = {}
 
@@ -68,8 +68,6 @@ def part_specs(variant: Variant, part: str, target: dict[str, Any], use_disk: bo
         except (json.JSONDecodeError, TypeError, OSError):
             specs = None  # a corrupt entry is rebuilt
     if specs is None:
-        from latency_models.lowering import kernel_specs, lower
-
         specs = kernel_specs(lower(variant, target, (part,)))
         STATS.lowered += 1
         if use_disk:

@@ -25,9 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from device_profiles.host import is_this_machine
+from device_profiles.measurement import Measurement
 from latency_models.hf_model import example_inputs, export_program, inference_module
-from latency_models.measurements import Measurement
 from nas_common.errors import UserInputError
+from search_spaces.family import check_seq_len
 
 BACKENDS = ("torch", "tvm", "rpc")
 UNTUNED_NOTE = "untuned TVM kernels (no MetaSchedule): 30-80x slower than a tuned runtime, not device latency"
@@ -180,15 +182,29 @@ def measure_rpc(arch: Any, target: dict[str, Any], address: str, seq_len: int = 
     return _time_vm(vm, dev, [tvm.runtime.tensor(ids, dev)], repeat)
 
 
+def check_backend(backend: str, profile: Any, rpc_address: str | None = None) -> None:
+    """Refuse, before building anything, a backend that cannot time `profile`'s device: the local backends
+    (torch, tvm) time this machine, so they are only for `host` or a profile of this machine's CPU."""
+    if backend not in BACKENDS:
+        raise UserInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    if backend == "rpc" and not rpc_address:
+        raise UserInputError("the rpc backend needs --rpc HOST:PORT")
+    if backend != "rpc" and not is_this_machine(profile):
+        raise UserInputError(f"the {backend} backend times this machine, not {profile.name} "
+                             f"({profile.soc or profile.target.get('mtriple')}): use --backend rpc --rpc HOST:PORT "
+                             "with a TVM RPC server on the device, or --device host")
+
+
 def measure(arch: Any, backend: str, profile: Any, seq_len: int = 128, batch: int = 1, threads: int = 1,
             repeat: int = 10, rpc_address: str | None = None, clock: str = "wall") -> Measurement:
     """One measurement row; its `source` names the backend, the machine and whether code was tuned."""
-    if backend not in BACKENDS:
-        raise UserInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    if repeat <= 0 or threads <= 0 or seq_len <= 0 or batch <= 0:
-        raise UserInputError("--repeat, --threads, --seq-len and --batch must be positive")
+    check_backend(backend, profile, rpc_address)
+    check_seq_len(seq_len)
+    if repeat <= 0 or threads <= 0 or batch <= 0:
+        raise UserInputError("--repeat, --threads and --batch must be positive")
     if clock != "wall" and backend != "torch":
         raise UserInputError("--clock thread applies to the torch backend only")
+    _check(arch, backend)
     if backend == "torch":
         ms = measure_torch(arch, seq_len, batch, threads, repeat, clock=clock)
         timed = "thread CPU time" if clock == "thread" else "wall clock"
@@ -197,9 +213,7 @@ def measure(arch: Any, backend: str, profile: Any, seq_len: int = 128, batch: in
         ms = measure_tvm(arch, profile.target, seq_len, batch, threads, repeat)
         source = f"tvm {profile.target.get('kind')} on this machine, {threads} thread(s); {UNTUNED_NOTE}"
     else:
-        if not rpc_address:
-            raise UserInputError("the rpc backend needs --rpc HOST:PORT")
         cross = profile.lowering.get("cross_compiler") if isinstance(profile.lowering, dict) else None
-        ms = measure_rpc(arch, profile.target, rpc_address, seq_len, batch, repeat, cross)
+        ms = measure_rpc(arch, profile.target, str(rpc_address), seq_len, batch, repeat, cross)
         source = f"tvm rpc {rpc_address}, target {profile.target}; {UNTUNED_NOTE}"
     return Measurement(arch, ms, seq_len, batch, threads, source)

@@ -1,14 +1,14 @@
-"""Measurements files (CSV or JSONL): one measured model per row. Schema: `MEASUREMENTS.md`."""
+"""Measurements files (CSV or JSONL): one measured model per row (a `Measurement`). Schema: `MEASUREMENTS.md`."""
 
 from __future__ import annotations
 
 import csv
 import dataclasses
 import json
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from device_profiles.measurement import Measurement
 from nas_common.errors import UserInputError
 from search_spaces.arch import PER_LAYER_FIELDS, Arch
 
@@ -16,26 +16,6 @@ ARCH_FIELDS = tuple(f.name for f in dataclasses.fields(Arch))
 EXTRA_FIELDS = ("seq_len", "batch", "latency_ms", "threads", "source")
 BOOL_FIELDS = {f.name for f in dataclasses.fields(Arch) if f.type in ("bool", bool)}
 STR_FIELDS = ("normalization_type", "hidden_act")
-
-
-@dataclass(frozen=True)
-class Measurement:
-    arch: Arch
-    latency_ms: float
-    seq_len: int = 128
-    batch: int = 1
-    threads: int | None = None
-    source: str = ""
-    line: int = 0
-
-    def to_row(self) -> dict[str, Any]:
-        row: dict[str, Any] = dict(self.arch.to_dict())
-        row.update(seq_len=self.seq_len, batch=self.batch, latency_ms=round(self.latency_ms, 4))
-        if self.threads is not None:
-            row["threads"] = self.threads
-        if self.source:
-            row["source"] = self.source
-        return row
 
 
 def _fmt(path: Path) -> str:

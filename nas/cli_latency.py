@@ -14,30 +14,22 @@ DEVICE_HELP = "Device name (pixel4, host, a user profile)."
 PROFILE_HELP = "A device profile TOML file (instead of --device)."
 
 
-def _profile(device: str | None, profile: Path | None):
-    from device_profiles.profile import load_profile, load_profile_file
-    from nas_common.errors import UserInputError
-
-    if device and profile:
-        raise UserInputError("give --device or --profile, not both")
-    if profile:
-        return load_profile_file(profile)
-    return load_profile(device or "pixel4")
-
-
 def latency(
     arch: str = typer.Option(..., "--arch", help="Preset name or arch JSON file."),
-    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP),
+    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " [default: pixel4]"),
     profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
     seq_len: int = typer.Option(128, "--seq-len", min=1),
     breakdown: bool = typer.Option(False, "--breakdown", help="Per-kernel rows, slowest first."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Predict the latency of one architecture on a device."""
+    from device_profiles.profile import load_profile
     from latency_models.predictor import Predictor
+    from search_spaces.family import check_seq_len
     from search_spaces.presets import resolve_arch
 
-    prof = _profile(device, profile)
+    check_seq_len(seq_len)
+    prof = load_profile(device, profile, default="pixel4")
     a = resolve_arch(arch)
     p = Predictor(prof)
     ms = float(p.predict([a], seq_len)[0])
@@ -61,8 +53,10 @@ def latency(
 def measure_cmd(
     arch: str = typer.Option(..., "--arch", help="Preset name or arch JSON file."),
     out: Path = typer.Option(..., "--out", help="Measurements file to append to (.csv or .jsonl)."),
-    device: str = typer.Option("host", "--device", help=DEVICE_HELP),
-    backend: str = typer.Option("torch", "--backend", help="torch | tvm (untuned) | rpc (untuned)."),
+    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " [default: host]"),
+    profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
+    backend: str = typer.Option("torch", "--backend", help="torch | tvm (untuned): time on this machine; "
+                                "rpc (untuned): time on the device behind --rpc."),
     threads: int = typer.Option(1, "--threads", min=1),
     repeat: int = typer.Option(10, "--repeat", min=1),
     seq_len: int = typer.Option(128, "--seq-len", min=1),
@@ -72,12 +66,16 @@ def measure_cmd(
 ) -> None:
     """Measure one architecture and append a row (median of repeats after warm-up)."""
     from device_profiles.profile import load_profile
-    from latency_models.measure import UNTUNED_NOTE, measure
+    from latency_models.measure import UNTUNED_NOTE, check_backend, measure
     from latency_models.measurements import append_measurements
+    from nas_common.paths import check_output_file
     from search_spaces.presets import resolve_arch
 
-    prof = load_profile(device)
-    m = measure(resolve_arch(arch), backend, prof, seq_len, 1, threads, repeat, rpc, clock)
+    check_output_file(out)
+    prof = load_profile(device, profile, default="host")
+    a = resolve_arch(arch)
+    check_backend(backend, prof, rpc)
+    m = measure(a, backend, prof, seq_len, 1, threads, repeat, rpc, clock)
     append_measurements(out, [m])
     typer.echo(f"{arch}: {m.latency_ms:.2f} ms ({backend}, {threads} thread(s), seq {seq_len}) -> {out}")
     if backend != "torch":
@@ -94,7 +92,9 @@ def calibrate(
     from device_profiles.profile import load_profile, save_profile
     from latency_models.calibrate import calibrated_profile
     from latency_models.measurements import read_measurements
+    from nas_common.paths import check_output_file
 
+    check_output_file(out, inputs=(measurements,))
     rows = read_measurements(measurements)
     prof, residuals = calibrated_profile(load_profile(base), rows, name)
     save_profile(prof, out)
@@ -108,17 +108,21 @@ def calibrate(
 
 def validate(
     measurements: Path = typer.Option(..., "--measurements", help="Measurements file (.csv or .jsonl)."),
-    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP),
+    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " [default: pixel4]"),
     profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
     as_json: bool = typer.Option(False, "--json"),
     plot: Path | None = typer.Option(None, "--plot", help="Write a predicted-vs-measured plotly HTML."),
 ) -> None:
     """Compare predictions with measurements: MAPE, share within ±10 %, Spearman, worst rows."""
+    from device_profiles.profile import load_profile
     from latency_models.measurements import read_measurements
     from latency_models.predictor import Predictor
     from latency_models.validate import metrics, plot_html, worst_rows
+    from nas_common.paths import check_output_file
 
-    prof = _profile(device, profile)
+    if plot:
+        check_output_file(plot, "--plot", inputs=(measurements,))
+    prof = load_profile(device, profile, default="pixel4")
     rows = read_measurements(measurements)
     pred = Predictor(prof).predict([r.arch for r in rows], [r.seq_len for r in rows], [r.batch for r in rows])
     stats = metrics(pred, [r.latency_ms for r in rows])

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from pathlib import Path
+
 import pytest
 
 from device_profiles import known_devices, load_profile, save_profile
+from device_profiles.host import _best_of, cpu_model, host_profile, is_this_machine
+from device_profiles.measurement import Measurement
 from device_profiles.profile import load_profile_file
-from search_spaces import PRESETS, UserInputError, resolve_arch
+from nas_common.errors import UserInputError
+from search_spaces.presets import PRESETS
 
 
 def test_pixel4_profile_facts() -> None:
@@ -16,9 +23,10 @@ def test_pixel4_profile_facts() -> None:
     assert p.fp32_gflops == pytest.approx(161.6) and p.memory_gbs == pytest.approx(34.1)
     assert sum(c["count"] for c in p.cores) == 4
     published = {c.arch: c.latency_ms for c in p.calibration}
-    assert published == {"bert-base": 342.0, "mobilebert": 62.0, "mobilebert-no-opt": 192.0}
+    assert published == {PRESETS["bert-base"].arch: 342.0, PRESETS["mobilebert"].arch: 62.0,
+                         PRESETS["mobilebert-no-opt"].arch: 192.0}  # MobileBERT paper Table 4
     assert all("MobileBERT paper" in c.source for c in p.calibration)
-    assert all(c.arch in PRESETS for c in p.calibration)
+    assert [c.line for c in p.calibration] == [1, 2, 3]
     assert p.content_hash
 
 
@@ -63,6 +71,61 @@ def test_unknown_device_lists_known_ones() -> None:
         load_profile("nosuch")
 
 
-def test_calibration_archs_resolve() -> None:
-    for point in load_profile("pixel4").calibration:
-        assert resolve_arch(point.arch).num_params() > 0
+PIXEL4_TEXT = (Path(__file__).resolve().parents[1] / "device_profiles" / "pixel4.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("cost", "message"),
+    [("matmul_eff = -0.66", r"\[cost\]: key 'matmul_eff' must be positive, got -0.66"),
+     ("ew_gbs = 'fast'", r"\[cost\]: key 'ew_gbs' must be int or float"),
+     ("kernel_us = nan", r"\[cost\]: key 'kernel_us' must be a finite number"),
+     ("matmul_efff = 0.66", r"\[cost\]: unknown key\(s\) 'matmul_efff'")],
+)
+def test_invalid_cost_value_is_rejected_naming_file_and_key(tmp_path, cost: str, message: str) -> None:
+    path = tmp_path / "mine.toml"
+    key = "matmul_eff" if cost.startswith("matmul_eff") else cost.split()[0]  # the line broken (or misspelt)
+    path.write_text(re.sub(rf"(?m)^{key} = .*$", cost, PIXEL4_TEXT))
+    with pytest.raises(UserInputError, match=message) as info:
+        load_profile(path)
+    assert info.match("mine.toml")
+
+
+def test_calibration_points_are_measurements_and_round_trip(tmp_path) -> None:
+    p = load_profile("pixel4")
+    assert all(isinstance(c, Measurement) for c in p.calibration)
+    custom = Measurement(PRESETS["mobilebert"].arch.replace(num_hidden_layers=12), 31.0, threads=4, source="x")
+    mine = dataclasses.replace(p, name="mine", calibration=(*p.calibration, custom))
+    loaded = load_profile_file(save_profile(mine, tmp_path / "mine.toml"))
+    assert [c.arch for c in loaded.calibration] == [c.arch for c in mine.calibration]
+    assert 'arch = "bert-base"' in (tmp_path / "mine.toml").read_text()  # a preset stays a name
+    bad = tmp_path / "bad.toml"
+    bad.write_text(PIXEL4_TEXT.replace('arch = "bert-base"', 'arch = "bert-huge"'))
+    with pytest.raises(UserInputError, match=r"bad.toml \[\[calibration\]\] #1: key 'arch' must be a preset"):
+        load_profile(bad)
+
+
+def test_one_resolver_for_names_paths_and_profile_files(tmp_path) -> None:
+    path = save_profile(load_profile("pixel4"), tmp_path / "phone.toml")
+    assert load_profile(str(path)).path == path == load_profile(None, path).path
+    assert load_profile(default="pixel4").name == "pixel4"
+    with pytest.raises(UserInputError, match="not both"):
+        load_profile("pixel4", path)
+    with pytest.raises(UserInputError, match="give --device NAME or --profile FILE"):
+        load_profile()
+
+
+def test_host_profile_describes_this_machine() -> None:
+    host = host_profile(1)
+    assert host.name == "host" and host.threads == 1 and host.target == {"kind": "llvm"}
+    assert host.fp32_gflops > 0.1 and host.memory_gbs > 0.1
+    assert host.soc == cpu_model() and cpu_model()
+    assert host.lowering["fuse_epilogue"] is False and host.lowering["fuse_bias"] is True  # PyTorch eager
+    assert is_this_machine(host)
+    assert not is_this_machine(load_profile("pixel4"))  # aarch64 Snapdragon: not this machine
+    mine = dataclasses.replace(host, name="mybox")  # e.g. `nas calibrate --from host --name mybox`
+    assert is_this_machine(mine) and not is_this_machine(dataclasses.replace(mine, soc="Apple M2"))
+
+
+def test_best_of_keeps_the_fastest_run() -> None:
+    ticks = iter([0.0, 5.0, 10.0, 12.0, 20.0, 23.0])  # runs of 5, 2 and 3 seconds
+    assert _best_of(lambda: None, repeats=3, clock=lambda: next(ticks)) == 2.0

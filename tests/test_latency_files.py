@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from device_profiles.profile import load_profile, load_profile_file
-from latency_models.calibrate import calibrated_profile, points_of_profile
+from latency_models.calibrate import calibrated_profile
 from latency_models.measurements import Measurement, append_measurements, read_measurements
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
@@ -44,7 +44,7 @@ def test_missing_fields_take_defaults_and_bad_row_names_line(tmp_path: Path) -> 
 
 def test_calibration_refits_pixel4_within_10pct() -> None:
     base = load_profile("pixel4")
-    prof, residuals = calibrated_profile(base, points_of_profile(base), "pixel4-refit")
+    prof, residuals = calibrated_profile(base, list(base.calibration), "pixel4-refit")
     assert all(abs(r["error_pct"]) <= 10 for r in residuals)
     assert prof.cost["matmul_eff"] == pytest.approx(base.cost["matmul_eff"], rel=0.05)
 
@@ -67,7 +67,7 @@ def test_cli_latency_json_and_errors(tmp_path: Path) -> None:
 
 def test_cli_calibrate_then_validate(tmp_path: Path) -> None:
     base = load_profile("pixel4")
-    path = append_measurements(tmp_path / "m.jsonl", points_of_profile(base))
+    path = append_measurements(tmp_path / "m.jsonl", list(base.calibration))
     out = tmp_path / "p.toml"
     r = nas("calibrate", "--measurements", str(path), "--from", "pixel4", "--name", "mine", "--out", str(out))
     assert r.returncode == 0, r.stderr

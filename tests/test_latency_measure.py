@@ -20,8 +20,8 @@ TINY = Arch(num_hidden_layers=1, hidden_size=64, intra_bottleneck_size=32, num_a
 
 @pytest.fixture(scope="module")
 def local():
-    # pixel4's facts with this machine's target: what a user's own profile for a board looks like.
-    return dataclasses.replace(load_profile("pixel4"), name="local", target={"kind": "llvm"}, lowering={})
+    # pixel4's facts with this machine's target and no SoC named: a user's own profile of this machine.
+    return dataclasses.replace(load_profile("pixel4"), name="local", target={"kind": "llvm"}, lowering={}, soc="")
 
 
 def test_torch_backend_appends_a_row(tmp_path: Path, local) -> None:

@@ -1,0 +1,41 @@
+"""`Measurement`: one measured latency of one architecture. The one record for a profile's `[[calibration]]`
+points and for a row of a measurements file (`latency_models/measurements.py` reads and writes those files)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from search_spaces.arch import Arch
+from search_spaces.presets import PRESETS
+
+
+@dataclass(frozen=True)
+class Measurement:
+    arch: Arch
+    latency_ms: float
+    seq_len: int = 128
+    batch: int = 1
+    threads: int | None = None
+    source: str = ""
+    line: int = 0  # where it was read from: a file's line number, or a profile's calibration point number
+
+    def to_row(self) -> dict[str, Any]:
+        """The row of a measurements file: the Arch's fields, then the measurement's."""
+        row: dict[str, Any] = dict(self.arch.to_dict())
+        row.update(seq_len=self.seq_len, batch=self.batch, latency_ms=round(self.latency_ms, 4))
+        if self.threads is not None:
+            row["threads"] = self.threads
+        if self.source:
+            row["source"] = self.source
+        return row
+
+    def to_toml(self) -> dict[str, Any]:
+        """A profile's `[[calibration]]` table: the arch as its preset name when it is one, else its fields."""
+        preset = next((name for name, p in PRESETS.items() if p.arch == self.arch), None)
+        out: dict[str, Any] = {"arch": preset or self.arch.to_dict(), "latency_ms": self.latency_ms,
+                               "seq_len": self.seq_len, "batch": self.batch}
+        if self.threads is not None:
+            out["threads"] = self.threads
+        out["source"] = self.source
+        return out
