@@ -9,15 +9,14 @@ a silent mix of two runs.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Sequence
-from typing import Any
 
 import numpy as np
 
 from nas.evaluator import Scores
 from nas.journal import Journal
 from nas.strategies.base import Strategy
+from nas.trial import Trial
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 
@@ -29,26 +28,17 @@ class JournalMismatch(UserInputError):
     """The journal holds a different run than the one asked for."""
 
 
-def trial_record(trial_id: int, batch: int, arch: Arch, latency_ms: float, accuracy: float) -> dict[str, Any]:
-    feasible = not np.isnan(accuracy)
-    # Scores are stored unrounded (JSON round-trips a float exactly): a resumed strategy must be told exactly
-    # what the uninterrupted one was told, or its choices drift apart.
-    return {"id": trial_id, "batch": batch, "latency_ms": float(latency_ms),
-            "accuracy": float(accuracy) if feasible else None, "feasible": feasible,
-            "params": arch.num_params(), "arch": arch.to_dict(), "time": round(time.time(), 3)}
-
-
 class Controller:
     def __init__(self, strategy: Strategy, evaluate: EvaluateFn, journal: Journal) -> None:
         self.strategy = strategy
         self.evaluate = evaluate
         self.journal = journal
 
-    def run(self, trials: int, progress: ProgressFn | None = None) -> list[dict[str, Any]]:
-        """Run (or finish) a search of `trials` trials; returns every trial record in id order."""
+    def run(self, trials: int, progress: ProgressFn | None = None) -> list[Trial]:
+        """Run (or finish) a search of `trials` trials; returns every trial in id order."""
         done = self.journal.load()
-        records: list[dict[str, Any]] = []
-        next_id, batch, replayed = 0, 0, 0
+        records: list[Trial] = []
+        next_id, generation, replayed = 0, 0, 0
         try:
             while next_id < trials:
                 # Always ask a full batch and drop the surplus: then a run of N trials is the first N trials of
@@ -63,12 +53,12 @@ class Controller:
                     if old is None:
                         missing.append(k)
                         continue
-                    if Arch.from_dict(old["arch"]) != arch:
+                    if old.arch != arch:
                         raise JournalMismatch(
                             f"trial {trial_id} in {self.journal.path} is a different arch than this run proposes "
                             "now: the run was started with other options or another version of the code")
-                    latency[k] = old["latency_ms"]
-                    accuracy[k] = np.nan if old["accuracy"] is None else old["accuracy"]
+                    latency[k] = old.latency_ms
+                    accuracy[k] = np.nan if old.accuracy is None else old.accuracy
                     replayed += 1
                 if missing:
                     wanted = np.zeros(len(archs), dtype=bool)
@@ -77,14 +67,14 @@ class Controller:
                     latency[missing], accuracy[missing] = scores.latency_ms[missing], scores.accuracy[missing]
                 new = []
                 for k, (trial_id, arch) in enumerate(zip(ids, archs, strict=True)):
-                    record = done.get(trial_id) or trial_record(trial_id, batch, arch, latency[k], accuracy[k])
+                    record = done.get(trial_id) or Trial.new(trial_id, generation, arch, latency[k], accuracy[k])
                     records.append(record)
                     if trial_id not in done:
                         new.append(record)
                 self.journal.append(new)
                 self.strategy.tell(archs, latency, accuracy)
                 next_id += len(archs)
-                batch += 1
+                generation += 1
                 if progress is not None:
                     progress(next_id, replayed)
         finally:

@@ -8,8 +8,8 @@ hard constraint and an expensive estimator (distillation) must not be spent on a
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -54,6 +54,41 @@ class Evaluator:
         if len(within):
             accuracy[within] = self.accuracy.estimate([archs[i] for i in within])
         return Scores(latency, accuracy)
+
+
+@dataclass(frozen=True)
+class EvaluationJob:
+    """An `Evaluator` as an executor job (`nas/executor.py`): plain settings a worker rebuilds it from.
+
+    Items are `(arch, wanted)` pairs, results `(latency_ms, accuracy)` pairs (accuracy NaN where not scored).
+    In this process the already built evaluator (`built`) is used as is; it is never pickled.
+    """
+
+    profile: str  # device profile path (or name)
+    estimator: str
+    estimator_options: tuple[tuple[str, Any], ...]
+    budget_ms: float
+    seq_len: int
+    built: Evaluator | None = field(default=None, compare=False, hash=False, repr=False)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "built"} | {"built": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+
+    def setup(self) -> Evaluator:
+        if self.built is not None:
+            return self.built
+        from nas.accuracy import get_estimator
+
+        return Evaluator(load_latency_model(self.profile), get_estimator(self.estimator,
+                                                                         **dict(self.estimator_options)),
+                         self.budget_ms, self.seq_len)
+
+    def run(self, evaluator: Evaluator, items: list[tuple[Arch, bool]]) -> list[tuple[float, float]]:
+        scores = evaluator.evaluate([arch for arch, _ in items], np.array([wanted for _, wanted in items]))
+        return list(zip(scores.latency_ms.tolist(), scores.accuracy.tolist(), strict=True))
 
 
 def load_latency_model(device: object) -> LatencyModel:

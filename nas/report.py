@@ -1,4 +1,10 @@
-"""`pareto.html`: every trial, the front, the budget line and the paper's reference models (plotly)."""
+"""`pareto.html`: every trial, the front, the budget line and the paper's reference models (plotly).
+
+Over-budget trials were never scored (the budget is a hard constraint), so they are drawn on a band below
+every scored point, not at a score. The y axis names the estimator and its measured ranking quality; the
+recommended pick (front pick 0, exported to `best/`) is marked, and every front point's hover gives the pick
+number `nas pareto` and `nas export --pick` use.
+"""
 
 from __future__ import annotations
 
@@ -6,16 +12,22 @@ import math
 from pathlib import Path
 from typing import Any
 
+from nas.accuracy.base import describe
+from nas.trial import Trial
 from search_spaces.arch import Arch
 
 REFERENCE_MODELS = ("bert-base", "mobilebert", "mobilebert-tiny")  # MobileBERT paper, Table 1
+# Label positions that keep the two MobileBERT labels apart (they sit close together on both axes).
+_LABEL_POSITION = {"bert-base": "top center", "mobilebert": "top left", "mobilebert-tiny": "bottom right"}
 _KEY_FIELDS = ("num_hidden_layers", "hidden_size", "intra_bottleneck_size", "use_bottleneck", "num_attention_heads",
                "intermediate_size", "num_feedforward_networks", "embedding_size", "trigram_input",
                "key_query_shared_bottleneck", "use_bottleneck_attention", "normalization_type", "hidden_act")
+_MAX_OVER_DRAWN = 20_000
 
 
-def arch_hover(arch: dict[str, Any]) -> str:
-    return "<br>".join(f"{k}={arch[k]}" for k in _KEY_FIELDS if k in arch)
+def arch_hover(arch: Arch | dict[str, Any]) -> str:
+    fields = arch.to_dict() if isinstance(arch, Arch) else arch
+    return "<br>".join(f"{k}={fields[k]}" for k in _KEY_FIELDS if k in fields)
 
 
 def reference_points(latency_model: Any, estimator: Any, seq_len: int = 128) -> list[dict[str, Any]]:
@@ -24,47 +36,71 @@ def reference_points(latency_model: Any, estimator: Any, seq_len: int = 128) -> 
     archs = [PRESETS[name].arch for name in REFERENCE_MODELS]
     latency = latency_model.predict(archs, seq_len=seq_len)
     accuracy = estimator.estimate(archs)
-    return [{"name": name, "latency_ms": float(lat), "accuracy": float(acc), "arch": arch.to_dict()}
+    return [{"name": name, "latency_ms": float(lat), "accuracy": float(acc), "arch": arch}
             for name, arch, lat, acc in zip(REFERENCE_MODELS, archs, latency, accuracy, strict=True)]
 
 
-def write_report(path: Path, records: list[dict[str, Any]], front: list[dict[str, Any]], budget_ms: float,
-                 references: list[dict[str, Any]], title: str) -> Path:
+def over_budget_band(scored: list[float]) -> float:
+    """A y value below every scored point, for the trials that were never scored."""
+    low, high = (min(scored), max(scored)) if scored else (0.0, 1.0)
+    return low - 0.08 * max(high - low, 1e-3)
+
+
+def write_report(path: Path, trials: list[Trial], front: list[Trial], budget_ms: float,
+                 references: list[dict[str, Any]], title: str, estimator: Any = None) -> Path:
+    figure = build_figure(trials, front, budget_ms, references, title, estimator)
+    figure.write_html(str(path), include_plotlyjs=True, full_html=True)  # self-contained: opens offline
+    return path
+
+
+def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, references: list[dict[str, Any]],
+                 title: str, estimator: Any = None) -> Any:
     import plotly.graph_objects as go
 
-    from nas.accuracy.proxy import proxy_score
-
     fig = go.Figure()
-    feasible = [r for r in records if r["feasible"]]
-    over = [r for r in records if not r["feasible"]]
-    over_scores = [proxy_score(Arch.from_dict(r["arch"])) for r in over] if len(over) <= 20_000 else []
-    if over_scores:
+    feasible = [t for t in trials if t.accuracy is not None]
+    over = [t for t in trials if t.accuracy is None][:_MAX_OVER_DRAWN]
+    band = over_budget_band([t.accuracy for t in feasible] + [p["accuracy"] for p in references])
+    if over:
         fig.add_trace(go.Scattergl(
-            x=[r["latency_ms"] for r in over], y=over_scores, mode="markers", name="over budget (not scored)",
-            marker={"color": "rgba(214,39,40,0.25)", "size": 4},
-            text=[f"trial {r['id']}<br>{arch_hover(r['arch'])}" for r in over], hoverinfo="text+x"))
+            x=[t.latency_ms for t in over], y=[band] * len(over), mode="markers",
+            name="over budget (never scored)", marker={"color": "rgba(214,39,40,0.25)", "size": 4},
+            text=[f"trial {t.id} (over budget, not scored)<br>{arch_hover(t.arch)}" for t in over],
+            hoverinfo="text+x"))
+        fig.add_annotation(x=0.0, xref="paper", y=band, text="over budget: not scored", showarrow=False,
+                           xanchor="left", yanchor="bottom", font={"color": "rgb(214,39,40)", "size": 11})
     fig.add_trace(go.Scattergl(
-        x=[r["latency_ms"] for r in feasible], y=[r["accuracy"] for r in feasible], mode="markers",
+        x=[t.latency_ms for t in feasible], y=[t.accuracy for t in feasible], mode="markers",
         name="trials within budget", marker={"color": "rgba(31,119,180,0.35)", "size": 5},
-        text=[f"trial {r['id']}<br>{arch_hover(r['arch'])}" for r in feasible], hoverinfo="text+x+y"))
-    ordered = sorted(front, key=lambda r: r["latency_ms"])
+        text=[f"trial {t.id}<br>{arch_hover(t.arch)}" for t in feasible], hoverinfo="text+x+y"))
+    pick = {t.id: k for k, t in enumerate(front)}
+    ordered = sorted(front, key=lambda t: t.latency_ms)
     fig.add_trace(go.Scatter(
-        x=[r["latency_ms"] for r in ordered], y=[r["accuracy"] for r in ordered], mode="lines+markers",
+        x=[t.latency_ms for t in ordered], y=[t.accuracy for t in ordered], mode="lines+markers",
         line={"shape": "hv", "color": "black"}, marker={"size": 8, "color": "orange", "line": {"width": 1}},
-        name=f"Pareto front ({len(front)})",
-        text=[f"front pick {front.index(r)} · trial {r['id']}<br>{arch_hover(r['arch'])}" for r in ordered],
-        hoverinfo="text+x+y"))
+        name=f"Pareto front ({len(front)}; hover for the pick number)",
+        text=[f"pick {pick[t.id]} (nas export --pick {pick[t.id]}) · trial {t.id}<br>{arch_hover(t.arch)}"
+              for t in ordered], hoverinfo="text+x+y"))
+    if front:
+        best = front[0]
+        fig.add_trace(go.Scatter(
+            x=[best.latency_ms], y=[best.accuracy], mode="markers+text", name="recommended: pick 0 (in best/)",
+            marker={"symbol": "diamond", "size": 16, "color": "rgba(0,0,0,0)", "line": {"width": 3, "color": "red"}},
+            text=["pick 0 → best/"], textposition="middle left", textfont={"color": "red"},
+            hovertext=[f"recommended: pick 0 · trial {best.id} (exported to best/)<br>{arch_hover(best.arch)}"],
+            hoverinfo="text+x+y"))
     fig.add_trace(go.Scatter(
         x=[p["latency_ms"] for p in references], y=[p["accuracy"] for p in references], mode="markers+text",
         marker={"symbol": "star", "size": 14, "color": "green"}, text=[p["name"] for p in references],
-        textposition="top center", name="paper models (predicted latency)",
+        textposition=[_LABEL_POSITION.get(p["name"], "top center") for p in references],
+        textfont={"size": 13, "color": "darkgreen"}, name="paper models (predicted latency)",
         hovertext=[f"{p['name']}<br>{arch_hover(p['arch'])}" for p in references], hoverinfo="text+x+y"))
     fig.add_vline(x=budget_ms, line={"dash": "dash", "color": "red"})
     # On a log axis plotly places annotations in log10 units (shapes take data units).
     fig.add_annotation(x=math.log10(budget_ms), y=1.0, yref="paper", text=f"budget {budget_ms:g} ms",
                        showarrow=False, xanchor="left", font={"color": "red"})
+    label = describe(estimator) if estimator is not None else "estimator"
     fig.update_layout(title=title, xaxis_title="predicted latency (ms, log scale)", xaxis_type="log",
-                      yaxis_title="accuracy estimate (higher is better)", template="plotly_white",
+                      yaxis_title=f"estimated quality: {label}", template="plotly_white",
                       hoverlabel={"align": "left"})
-    fig.write_html(str(path), include_plotlyjs=True, full_html=True)  # self-contained: opens offline
-    return path
+    return fig

@@ -2,7 +2,9 @@
 `trials.csv`, `pareto.html`, `best/`.
 
 A directory that already holds a run is never overwritten: without `--resume` the search refuses; with it,
-the options must match the recorded ones (only `--trials` may grow).
+the options must match the recorded ones, and `--trials` may grow but never shrink (a shorter run would
+rewrite `trials.csv`, `best/` and `pareto.html` from fewer trials). `--resume` on a directory that holds no
+run is refused too: a mistyped `--out` must not silently start a new search.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from nas.journal import FILE_NAME as JOURNAL_NAME
+from nas.journal import Journal
+from nas.trial import Trial
 from nas_common.errors import UserInputError
 
 RUN_FILE = "run.json"
@@ -44,7 +48,7 @@ def holds_run(out: Path) -> bool:
 
 
 def prepare(out: Path, options: dict[str, Any], seed: int, resume: bool) -> dict[str, Any]:
-    """Create or reopen `out`; returns the run.json content."""
+    """Create or reopen `out`; returns the run.json content. Every refusal leaves the disk as it was."""
     if out.exists() and not out.is_dir():
         raise UserInputError(f"--out {out} exists and is not a directory")
     if holds_run(out):
@@ -52,9 +56,14 @@ def prepare(out: Path, options: dict[str, Any], seed: int, resume: bool) -> dict
             raise UserInputError(f"{out} already holds a search run; pass --resume to continue it, or choose "
                                  "another --out (nothing was changed)")
         return _check_resumable(out, options)
+    if resume:
+        raise UserInputError(f"--resume: {out} holds no search run (no {RUN_FILE}); drop --resume to start one")
     if out.exists() and any(out.iterdir()):
         raise UserInputError(f"--out {out} is a non-empty directory that holds no run; choose another --out")
-    out.mkdir(parents=True, exist_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UserInputError(f"--out {out}: cannot create the run directory ({err.strerror or err})") from None
     run = {"command": sys.argv, "seed": seed, "options": options, "versions": versions(),
            "created": datetime.datetime.now().isoformat(timespec="seconds")}
     write_run(out, run)
@@ -63,12 +72,16 @@ def prepare(out: Path, options: dict[str, Any], seed: int, resume: bool) -> dict
 
 def _check_resumable(out: Path, options: dict[str, Any]) -> dict[str, Any]:
     run = read_run(out)
-    recorded = run.get("options", {})
+    recorded = recorded_options(run, out)
     changed = [k for k in sorted(set(recorded) | set(options))
                if k not in MAY_CHANGE_ON_RESUME and recorded.get(k) != options.get(k)]
     if changed:
         detail = ", ".join(f"{k}: {recorded.get(k)!r} → {options.get(k)!r}" for k in changed)
         raise UserInputError(f"cannot resume {out} with different options ({detail}); rerun the original command")
+    done = len(Journal(out).load())
+    if options["trials"] < done:
+        raise UserInputError(f"cannot resume {out} with --trials {options['trials']}: the run already has {done} "
+                             f"trials and a resumed run never shrinks (give --trials {done} or more)")
     run["options"] = options
     run.setdefault("resumed", []).append(datetime.datetime.now().isoformat(timespec="seconds"))
     write_run(out, run)
@@ -78,27 +91,47 @@ def _check_resumable(out: Path, options: dict[str, Any]) -> dict[str, Any]:
 def read_run(out: Path) -> dict[str, Any]:
     path = Path(out) / RUN_FILE
     try:
-        return json.loads(path.read_text())
+        run = json.loads(path.read_text())
     except FileNotFoundError:
         raise UserInputError(f"{out} is not a search run directory (no {RUN_FILE})") from None
-    except json.JSONDecodeError as err:
+    except NotADirectoryError:
+        raise UserInputError(f"{out} is not a search run directory (not a directory)") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
         raise UserInputError(f"{path}: not valid JSON ({err})") from None
+    except OSError as err:
+        raise UserInputError(f"{path}: cannot read ({err.strerror or err})") from None
+    if not isinstance(run, dict):
+        raise UserInputError(f"{path}: not a run record (expected a JSON object)")
+    return run
+
+
+def recorded_options(run: dict[str, Any], out: Path) -> dict[str, Any]:
+    """The run's recorded search options; a damaged `run.json` is a one-line error."""
+    options = run.get("options")
+    if not isinstance(options, dict) or not isinstance(options.get("budget_ms"), (int, float)):
+        raise UserInputError(f"{Path(out) / RUN_FILE}: no search options recorded (damaged or not written by "
+                             "`nas search`)")
+    return options
 
 
 def write_run(out: Path, run: dict[str, Any]) -> None:
     tmp = Path(out) / (RUN_FILE + ".tmp")
-    tmp.write_text(json.dumps(run, indent=2) + "\n")
-    tmp.replace(Path(out) / RUN_FILE)
+    try:
+        tmp.write_text(json.dumps(run, indent=2, default=str) + "\n")
+        tmp.replace(Path(out) / RUN_FILE)
+    except OSError as err:
+        raise UserInputError(f"--out {out}: cannot write {RUN_FILE} ({err.strerror or err})") from None
 
 
-def write_trials_csv(out: Path, records: list[dict[str, Any]]) -> Path:
-    """One row per trial: id, scores, then every Arch field."""
+def write_trials_csv(out: Path, trials: list[Trial]) -> Path:
+    """One row per trial: id, generation, scores, then every Arch field."""
     path = Path(out) / "trials.csv"
-    arch_fields = list(records[0]["arch"]) if records else []
+    rows = [t.arch.to_dict() for t in trials]
+    arch_fields = list(rows[0]) if rows else []
     with path.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["id", "batch", "latency_ms", "accuracy", "feasible", "params", *arch_fields])
-        for r in records:
-            writer.writerow([r["id"], r["batch"], r["latency_ms"], "" if r["accuracy"] is None else r["accuracy"],
-                             r["feasible"], r["params"], *(r["arch"][f] for f in arch_fields)])
+        writer.writerow(["id", "generation", "latency_ms", "accuracy", "feasible", "params", *arch_fields])
+        for t, arch in zip(trials, rows, strict=True):
+            writer.writerow([t.id, t.generation, t.latency_ms, "" if t.accuracy is None else t.accuracy,
+                             t.feasible, t.params, *(arch[f] for f in arch_fields)])
     return path

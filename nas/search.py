@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import itertools
+import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from nas import run_dir
-from nas.accuracy import get_estimator
+from nas.accuracy import DEFAULT_ESTIMATOR, get_estimator, quality_of
 from nas.budget import format_ms
-from nas.controller import Controller, ProgressFn
-from nas.evaluator import Evaluator, LatencyModel, load_latency_model
+from nas.controller import Controller, EvaluateFn, ProgressFn
+from nas.evaluator import EvaluationJob, Evaluator, LatencyModel, Scores, load_latency_model
+from nas.executor import DEFAULT_EXECUTOR, Executor, make_executor
 from nas.journal import Journal
 from nas.pareto import hypervolume
 from nas.results import front
 from nas.strategies import make_strategy
+from nas.trial import Trial
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
@@ -32,6 +37,8 @@ _FASTEST_SAMPLE = 5000
 
 @dataclass(frozen=True)
 class SearchOptions:
+    """What a run searches; recorded in `run.json`, and a resumed run must give the same (but `trials`)."""
+
     budget_ms: float
     strategy: str
     trials: int
@@ -39,19 +46,47 @@ class SearchOptions:
     space: str
     device: str
     profile_hash: str
-    estimator: str = "proxy"
+    estimator: str = DEFAULT_ESTIMATOR
     estimator_version: str = "1"
     seq_len: int = 128
     batch_size: int | None = None
+    estimator_options: dict[str, Any] = field(default_factory=dict)
+    teacher: str | None = None  # a teacher directory: the student's hidden_size is fixed to its width
+
+
+def teacher_width(teacher: str | Path) -> int:
+    """The inter-block width (`hidden_size` of its config.json) of a teacher directory."""
+    path = Path(teacher)
+    config = path / "config.json" if path.is_dir() else path
+    try:
+        width = json.loads(config.read_text()).get("hidden_size")
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError, AttributeError):
+        raise UserInputError(f"--teacher {teacher}: not a teacher directory (no readable config.json)") from None
+    if not isinstance(width, int) or width <= 0:
+        raise UserInputError(f"--teacher {teacher}: config.json has no positive integer hidden_size")
+    return width
+
+
+def at_width(space: SearchSpace, width: int) -> SearchSpace:
+    """`space` with `hidden_size` fixed to `width` (MobileBERT's constraint: feature-map transfer needs the
+    student's inter-block width to equal the teacher's; Sun et al., ACL 2020, §3)."""
+    choices = space.dimensions.get("hidden_size")
+    if choices is None:
+        fixed = space.fixed.get("hidden_size")
+        if fixed is not None and fixed != width:
+            raise UserInputError(f"the teacher is {width} wide but search space {space.name!r} fixes hidden_size "
+                                 f"= {fixed}")
+        return dataclasses.replace(space, fixed={**space.fixed, "hidden_size": width})
+    if width not in choices:
+        raise UserInputError(f"the teacher is {width} wide, not a hidden_size of search space {space.name!r} "
+                             f"({', '.join(map(str, choices))}); give a --space that has it")
+    return dataclasses.replace(space, dimensions={**space.dimensions, "hidden_size": (width,)})
 
 
 def fastest_arch(space: SearchSpace, latency: LatencyModel, seq_len: int = 128) -> tuple[Arch, float]:
     """The fastest arch found cheaply: every 'all ordered dimensions at their smallest' combination of the
     unordered choices, plus a random sample."""
-    import itertools
-
-    ordered = {k: c for k, c in space.dimensions.items() if all(isinstance(x, int) and not isinstance(x, bool)
-                                                                  for x in c)}
+    ordered = {k: c for k, c in space.dimensions.items() if space.is_ordered(k)}
     other = {k: c for k, c in space.dimensions.items() if k not in ordered}
     candidates = []
     for combo in itertools.product(*other.values()):
@@ -75,66 +110,74 @@ def check_budget(space: SearchSpace, latency: LatencyModel, budget_ms: float, de
             f"raise --budget to at least {np.ceil(millis * 10) / 10:g}ms")
 
 
+def executor_evaluate(executor: Executor, job: EvaluationJob) -> EvaluateFn:
+    """The controller's evaluation function, run by `executor`."""
+
+    def evaluate(archs: list[Arch], wanted: np.ndarray) -> Scores:
+        results = executor.map(job, [(arch, bool(w)) for arch, w in zip(archs, wanted, strict=True)])
+        return Scores(np.array([r[0] for r in results], dtype=float), np.array([r[1] for r in results], dtype=float))
+
+    return evaluate
+
+
 def run_search(options: SearchOptions, space: SearchSpace, profile: Any, out: Path, resume: bool,
-               progress: ProgressFn | None = None, ray_address: str | None = None,
-               latency: LatencyModel | None = None,
-               on_start: Callable[[int], None] | None = None) -> dict[str, Any]:
+               progress: ProgressFn | None = None, latency: LatencyModel | None = None,
+               on_start: Callable[[int], None] | None = None, executor: str = DEFAULT_EXECUTOR,
+               ray_address: str | None = None) -> dict[str, Any]:
     """Runs (or resumes) the search in `out` and writes every result file; returns the summary."""
     started = time.perf_counter()
     latency = latency or load_latency_model(profile)
+    if options.teacher is not None:
+        space = at_width(space, teacher_width(options.teacher))
     check_budget(space, latency, options.budget_ms, options.device, options.seq_len)
-    estimator = get_estimator(options.estimator)
-    opts = asdict(options)
-    run = run_dir.prepare(out, opts, options.seed, resume)
-    evaluator = Evaluator(latency, estimator, options.budget_ms, options.seq_len)
+    estimator = get_estimator(options.estimator, **options.estimator_options)
+    run = run_dir.prepare(out, asdict(options), options.seed, resume)
+    run["executor"] = executor
+    job = EvaluationJob(str(getattr(profile, "path", profile)), options.estimator,
+                        tuple(sorted(options.estimator_options.items())), options.budget_ms, options.seq_len,
+                        built=Evaluator(latency, estimator, options.budget_ms, options.seq_len))
     strategy = make_strategy(options.strategy, space, options.budget_ms, options.seed, options.batch_size)
-    executor = None
-    evaluate = evaluator.evaluate
-    if options.strategy == "ray":
-        from nas.strategies.ray_tune import RayTuneExecutor
-
-        setup = {"profile": str(profile.path), "estimator": options.estimator, "budget_ms": options.budget_ms,
-                 "seq_len": options.seq_len}
-        executor = RayTuneExecutor(out, setup, address=ray_address)
-        evaluate = executor
-    if on_start is not None:
-        on_start(options.trials)
-    try:
-        records = Controller(strategy, evaluate, Journal(out)).run(options.trials, progress)
-    finally:
-        strategy.close()
-        if executor is not None:
-            executor.close()
-    return write_results(out, run, records, options, profile, latency, estimator, time.perf_counter() - started)
+    with make_executor(executor, ray_address, temp_dir=out / "ray") as runner:
+        if on_start is not None:
+            on_start(options.trials)
+        try:
+            trials = Controller(strategy, executor_evaluate(runner, job), Journal(out)).run(options.trials, progress)
+        finally:
+            strategy.close()
+    return write_results(out, run, trials, options, latency, estimator, time.perf_counter() - started)
 
 
-def write_results(out: Path, run: dict[str, Any], records: list[dict[str, Any]], options: SearchOptions,
-                  profile: Any, latency: LatencyModel, estimator: Any, seconds: float) -> dict[str, Any]:
-    from nas.export import export_config
+def write_results(out: Path, run: dict[str, Any], trials: list[Trial], options: SearchOptions,
+                  latency: LatencyModel, estimator: Any, seconds: float) -> dict[str, Any]:
     from nas.report import reference_points, write_report
+    from nas.train_guide import export_pick
 
-    run_dir.write_trials_csv(out, records)
-    points = front(records, options.budget_ms)
-    hv = hypervolume(np.array([r["latency_ms"] for r in points]), np.array([r["accuracy"] for r in points]),
+    run_dir.write_trials_csv(out, trials)
+    points = front(trials, options.budget_ms)
+    hv = hypervolume(np.array([t.latency_ms for t in points]), np.array([t.accuracy for t in points]),
                      options.budget_ms)
     summary: dict[str, Any] = {
-        "trials": len(records), "within_budget": sum(r["feasible"] for r in records), "front_size": len(points),
-        "hypervolume": hv, "hypervolume_reference_point": "(latency/budget = 1, accuracy = 0)",
+        "trials": len(trials), "within_budget": sum(t.feasible for t in trials), "front_size": len(points),
         "seconds": round(seconds, 2), "best": None,
     }
     if points:
         best = points[0]
-        summary["best"] = {k: best[k] for k in ("id", "latency_ms", "accuracy", "params")}
-        export_config(Arch.from_dict(best["arch"]), out / "best", {
-            "trial": best["id"], "run": out, "latency": best["latency_ms"], "device": options.device,
-            "budget": options.budget_ms, "accuracy": best["accuracy"], "estimator": options.estimator,
-            "params": best["params"]})
+        summary["best"] = {"id": best.id, "latency_ms": best.latency_ms, "accuracy": best.accuracy,
+                           "params": best.params}
+        export_pick(best, out / "best", out, asdict(options), estimator.name)
     references = reference_points(latency, estimator, options.seq_len)
-    title = (f"{options.device}, budget {format_ms(options.budget_ms)}: {len(records)} trials "
+    title = (f"{options.device}, budget {format_ms(options.budget_ms)}: {len(trials)} trials "
              f"({options.strategy}, seed {options.seed}), front of {len(points)}")
-    write_report(out / "pareto.html", records, points, options.budget_ms, references, title)
+    write_report(out / "pareto.html", trials, points, options.budget_ms, references, title, estimator)
     run["summary"] = summary
-    run["references"] = [{k: p[k] for k in ("name", "latency_ms", "accuracy")} for p in references]
+    run["quality"] = {  # how a run is judged (benchmarks/search_quality.py); not needed to use its results
+        "hypervolume": hv,
+        "hypervolume_definition": "area of (latency/budget, accuracy estimate) dominated by the front, "
+                                  "reference point (1, 0)",
+    }
+    run["estimator"] = {"name": estimator.name, "version": estimator.version, "quality": quality_of(estimator)}
+    run["references"] = [{"name": p["name"], "latency_ms": p["latency_ms"], "accuracy": p["accuracy"]}
+                         for p in references]
     run["finished"] = datetime.datetime.now().isoformat(timespec="seconds")
     run_dir.write_run(out, run)
     return summary

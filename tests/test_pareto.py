@@ -37,3 +37,19 @@ def test_hypervolume_ignores_points_over_budget_and_is_monotone():
     assert hypervolume(np.array([50.0, 150.0]), np.array([0.5, 0.9]), 100.0) == base
     assert hypervolume(np.array([50.0, 40.0]), np.array([0.5, 0.4]), 100.0) > base
     assert hypervolume(np.array([]), np.array([]), 100.0) == 0.0
+
+
+def test_crowding_distance_per_front_by_hand():
+    from nas.strategies.nsga2 import crowding_distance
+
+    # front 0: four points; by hand, with spans of 10 on both objectives:
+    #   (1, 9): (2 - 0)/10 + (10 - 5)/10 = 0.7      (2, 5): (10 - 1)/10 + (9 - 0)/10 = 1.8
+    # front 1: two points, both boundary points (infinite); a front is measured on its own members only
+    objectives = np.array([[0, 10], [1, 9], [2, 5], [10, 0], [5, 12], [11, 7]], dtype=float)
+    ranks = np.array([0, 0, 0, 0, 1, 1])
+    distance = crowding_distance(objectives, ranks)
+    assert np.isinf(distance[[0, 3, 4, 5]]).all()
+    assert np.allclose(distance[[1, 2]], [0.7, 1.8])
+    # a flat objective (span 0) adds nothing, instead of dividing by zero
+    flat = crowding_distance(np.array([[0, 1], [1, 1], [2, 1]], dtype=float), np.zeros(3, dtype=int))
+    assert flat[1] == 1.0

@@ -64,8 +64,27 @@ def test_default_search_writes_a_complete_run(default_run):
     assert {t["id"] for t, m in zip(feasible, mask, strict=True) if m} >= {p["id"] for p in front}
     html = (run / "pareto.html").read_text()
     assert "Pareto front" in html and "mobilebert-tiny" in html and "budget 62 ms" in html
-    assert "TRAIN" not in (run / "best" / "TRAIN.md").read_text() or "nas distill --student" in \
-        (run / "best" / "TRAIN.md").read_text()
+    assert "recommended: pick 0" in html and "estimated quality: proxy" in html
+    assert "hypervolume" not in info["summary"] and 0 < info["quality"]["hypervolume"] < 1
+    assert info["estimator"]["name"] == "proxy" and info["estimator"]["quality"]
+
+
+def test_train_md_gives_a_teacher_of_the_picks_width(default_run):
+    from nas.train_guide import commands
+
+    run, _ = default_run
+    best = run / "best"
+    guide = (best / "TRAIN.md").read_text()
+    width = json.loads((best / "arch.json").read_text())["hidden_size"]
+    teacher = json.loads((best / "teacher.json").read_text())
+    assert teacher["hidden_size"] == width and teacher["num_hidden_layers"] == 24  # IB-BERT_LARGE at that width
+    assert teacher["intra_bottleneck_size"] == 1024 and teacher["intermediate_size"] == 4096
+    paper = commands(guide, "Paper scale")
+    assert paper == [f"nas teacher --arch {best}/teacher.json --out {best}-teacher",
+                     f"nas distill --student {best} --teacher {best}-teacher --strategy pkt --out {best}-distilled",
+                     f"nas finetune --model {best}-distilled --task sst2 --out {best}-sst2"]
+    assert [line.split(" --")[0] for line in commands(guide, "Toy sizes")] == [p.split(" --")[0] for p in paper]
+    assert "--projection" in guide
 
 
 def test_best_config_loads_with_transformers(default_run):

@@ -36,19 +36,19 @@ def _run(name, space, evaluator, tmp_path, trials=96, seed=0):
 def test_strategy_runs_and_is_deterministic(name, space, evaluator, tmp_path):
     first = _run(name, space, evaluator, tmp_path / "a")
     second = _run(name, space, evaluator, tmp_path / "b")
-    assert [r["id"] for r in first] == list(range(96))
-    assert [r["arch"] for r in first] == [r["arch"] for r in second]
+    assert [r.id for r in first] == list(range(96))
+    assert [r.arch for r in first] == [r.arch for r in second]
     for r in first:
-        assert r["feasible"] == (r["latency_ms"] <= BUDGET)
-        assert (r["accuracy"] is None) != r["feasible"]
+        assert r.feasible == (r.latency_ms <= BUDGET)
+        assert (r.accuracy is None) != r.feasible
 
 
 def test_nsga2_beats_random_on_the_small_space(space, evaluator, tmp_path):
     from nas.pareto import hypervolume
 
     def hv(records):
-        ok = [r for r in records if r["feasible"]]
-        return hypervolume(np.array([r["latency_ms"] for r in ok]), np.array([r["accuracy"] for r in ok]), BUDGET)
+        ok = [r for r in records if r.feasible]
+        return hypervolume(np.array([r.latency_ms for r in ok]), np.array([r.accuracy for r in ok]), BUDGET)
 
     exhaustive = list(space.enumerate())
     scores = evaluator.evaluate(exhaustive)
@@ -62,10 +62,10 @@ def test_nsga2_beats_random_on_the_small_space(space, evaluator, tmp_path):
 def test_shorter_run_is_a_prefix_and_replay_matches(space, evaluator, tmp_path):
     short = _run("nsga2", space, evaluator, tmp_path / "s", trials=100)
     long = _run("nsga2", space, evaluator, tmp_path / "l", trials=200)
-    assert [r["arch"] for r in short] == [r["arch"] for r in long[:100]]
+    assert [r.arch for r in short] == [r.arch for r in long[:100]]
     # extending the short run in place (resume with more trials) gives the long run
     extended = _run("nsga2", space, evaluator, tmp_path / "s", trials=200)
-    assert [r["arch"] for r in extended] == [r["arch"] for r in long]
+    assert [r.arch for r in extended] == [r.arch for r in long]
 
 
 def test_replay_with_another_seed_is_refused(space, evaluator, tmp_path):
@@ -87,8 +87,8 @@ def test_resume_from_a_torn_journal_equals_the_uninterrupted_run(keep_lines, eva
     lines = (tmp_path / "full" / "trials.jsonl").read_bytes().splitlines(keepends=True)
     path.write_bytes(b"".join(lines[:keep_lines]) + lines[keep_lines][:25])  # killed inside a batch, mid-line
     resumed = run(tmp_path / "cut")
-    strip = [{k: v for k, v in r.items() if k != "time"} for r in uninterrupted]
-    assert [{k: v for k, v in r.items() if k != "time"} for r in resumed] == strip
+    strip = [{k: v for k, v in r.to_json().items() if k != "time"} for r in uninterrupted]
+    assert [{k: v for k, v in r.to_json().items() if k != "time"} for r in resumed] == strip
     assert len(path.read_text().splitlines()) == 256
 
 

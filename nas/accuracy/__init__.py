@@ -1,32 +1,43 @@
 """Accuracy estimators: how good an architecture will be once trained, without (or before) training it.
 
-An estimator maps archs to a score where higher is better. `proxy` (training-free, microseconds per arch) is
-the default; a distillation-based estimator plugs in through `register_estimator`.
+An estimator maps archs to a score where higher is better (see `base.AccuracyEstimator`). `proxy`
+(training-free, microseconds per arch) is the default. Estimators are found by name in `ESTIMATORS`
+("module:class", imported only when chosen, so training code loads only for an estimator that needs it) and
+built with their options in one place, `get_estimator(name, **options)`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import importlib
+import inspect
+from typing import Any
 
-from nas.accuracy.base import AccuracyEstimator
-from nas.accuracy.proxy import ProxyEstimator
+from nas.accuracy.base import AccuracyEstimator, describe, quality_of
 from nas_common.errors import UserInputError
 
-_FACTORIES: dict[str, Callable[[], AccuracyEstimator]] = {"proxy": ProxyEstimator}
-
-
-def register_estimator(name: str, factory: Callable[[], AccuracyEstimator]) -> None:
-    _FACTORIES[name] = factory
+ESTIMATORS: dict[str, str] = {
+    "proxy": "nas.accuracy.proxy:ProxyEstimator",
+}
+DEFAULT_ESTIMATOR = "proxy"
 
 
 def estimator_names() -> list[str]:
-    return sorted(_FACTORIES)
+    return sorted(ESTIMATORS)
 
 
-def get_estimator(name: str = "proxy") -> AccuracyEstimator:
-    if name not in _FACTORIES:
+def get_estimator(name: str = DEFAULT_ESTIMATOR, **options: Any) -> AccuracyEstimator:
+    """The estimator `name` built with `options` (e.g. `supernet=DIR`); unknown names or options are one line."""
+    if name not in ESTIMATORS:
         raise UserInputError(f"unknown accuracy estimator {name!r}; known: {', '.join(estimator_names())}")
-    return _FACTORIES[name]()
+    module, _, attr = ESTIMATORS[name].partition(":")
+    factory = getattr(importlib.import_module(module), attr)
+    given = {k: v for k, v in options.items() if v is not None}
+    try:
+        inspect.signature(factory).bind(**given)
+    except TypeError:
+        raise UserInputError(f"the {name} estimator does not take {', '.join(f'--{k}' for k in given)}") from None
+    return factory(**given)
 
 
-__all__ = ["AccuracyEstimator", "ProxyEstimator", "estimator_names", "get_estimator", "register_estimator"]
+__all__ = ["DEFAULT_ESTIMATOR", "ESTIMATORS", "AccuracyEstimator", "describe", "estimator_names", "get_estimator",
+           "quality_of"]

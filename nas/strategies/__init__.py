@@ -1,4 +1,5 @@
-"""Search strategies by name. `ray` is evolution whose trials run as Ray Tune trials (see `ray_tune.py`)."""
+"""Search strategies by name: *what* is tried. *Where* trials run is the executor's business (`nas/executor.py`):
+any strategy runs locally or on Ray."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from nas.strategies.base import Strategy
 from nas_common.errors import UserInputError
 from search_spaces.space import SearchSpace
 
-STRATEGIES = ("nsga2", "evolution", "random", "nni", "nni-tpe", "ray")
+STRATEGIES = ("nsga2", "evolution", "random", "nni", "nni-tpe")
 DEFAULT_STRATEGY = "nsga2"
 
 
@@ -16,7 +17,7 @@ def make_strategy(name: str, space: SearchSpace, budget_ms: float, seed: int,
         from nas.strategies.random_search import RandomStrategy
 
         return RandomStrategy(space, budget_ms, seed, batch_size)
-    if name in ("evolution", "ray"):
+    if name == "evolution":
         from nas.strategies.evolution import EvolutionStrategy
 
         return EvolutionStrategy(space, budget_ms, seed, batch_size)

@@ -61,7 +61,3 @@ class Strategy(ABC):
             child = self.fresh_sample()
         self.seen.add(child)
         return child
-
-    def violation(self, latency_ms: np.ndarray) -> np.ndarray:
-        """How far over the budget, as a fraction of it (0 when within)."""
-        return np.maximum(np.asarray(latency_ms, dtype=float) / self.budget_ms - 1.0, 0.0)

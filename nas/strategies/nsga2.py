@@ -48,8 +48,7 @@ class NSGA2Strategy(Strategy):
         self.choices = list(self.space.dimensions.values())
         self.keys = list(self.space.dimensions)
         self.n_choices = np.array([len(c) for c in self.choices])
-        self.ordered = np.array([all(isinstance(x, int) and not isinstance(x, bool) for x in c)
-                                 for c in self.choices])
+        self.ordered = np.array([self.space.is_ordered(k) for k in self.keys])
         self.archs: list[Arch] = []
         self.genes = np.zeros((0, len(self.choices)), dtype=int)
         self.objectives = np.zeros((0, 2))

@@ -1,0 +1,121 @@
+"""A front point as something to train: `arch.json` + `config.json` (via `nas.export`), `teacher.json` and a
+`TRAIN.md` whose commands work as written.
+
+MobileBERT's feature-map transfer needs the student's inter-block width to equal the teacher's (Sun et al.,
+ACL 2020, §3: "IB-BERT", the teacher, shares the student's inter-block width for exactly this reason).
+So the guide gives a teacher of the pick's width: IB-BERT_LARGE as in the paper's Table 1 (24 layers,
+inverted bottleneck 1024, FFN 4096, 4 heads, the `ib-bert-large` preset) with `hidden_size` set to the
+pick's; with `nas search --teacher DIR` the whole front already has that teacher's width, and the guide uses
+DIR. An existing teacher of another width is the `--projection` alternative.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from nas.trial import Trial
+from search_spaces.arch import Arch
+
+# The toy sizes: check that the sequence runs, in minutes on a CPU (the models learn nothing).
+TOY_TEACHER = "--steps 1 --batch-size 2 --seq-len 16 --warmup 0"
+TOY_DISTILL = "--steps-per-layer 1 --pd-steps 1 --batch-size 2 --seq-len 16 --warmup 0"
+TOY_FINETUNE = "--epochs 1 --max-train-examples 8 --batch-size 4 --seq-len 16"
+
+GUIDE = """# Train this architecture
+
+Trial {trial} of run `{run}`: predicted latency {latency:.1f} ms on {device} (budget {budget:g} ms),
+accuracy estimate {accuracy:.4f} ({estimator}), {params:,} parameters, {layers} layers, {width} wide.
+
+Progressive knowledge transfer from an IB-BERT teacher, as in the MobileBERT paper (Sun et al., ACL 2020).
+The teacher must have this student's inter-block width ({width}); {teacher_note}
+
+The corpus is `$NAS_DATA_DIR/corpus` (set NAS_DATA_DIR, or add `--corpus PATH` to `nas teacher` and
+`nas distill`); GLUE is `$NAS_DATA_DIR/glue` (or `--data-dir`). Run from the directory `nas search` ran in.
+
+## Paper scale (GPU days: see nas/distill/README.md)
+
+```
+{paper}
+```
+
+## Toy sizes (checks the sequence in minutes on a CPU; the models learn nothing)
+
+```
+{toy}
+```
+
+## A teacher of another width
+
+With a teacher you already have (e.g. `nas teacher --init-from minilm`, 384 wide), add `--projection` to
+`nas distill`: a trained Linear maps the student's layer outputs to the teacher's width for the
+feature-map loss (it is dropped after distillation). The paper's recipe is the equal-width teacher above.
+
+`config.json` here loads with `transformers.MobileBertConfig.from_pretrained("{student}")`;
+`arch.json` is the same architecture in this tool's terms (`nas arch show {student}/arch.json`).
+"""
+
+
+def teacher_arch(width: int) -> Arch:
+    """IB-BERT_LARGE (paper Table 1) with the inter-block width `width`."""
+    from search_spaces.presets import PRESETS
+
+    return PRESETS["ib-bert-large"].arch.replace(hidden_size=width)
+
+
+def sequence(student: Path, teacher: str, teacher_json: Path | None, toy: bool) -> list[str]:
+    """The command lines: (teacher,) distill, fine-tune; `toy` adds the toy sizes and a `-toy` suffix."""
+    suffix = "-toy" if toy else ""
+    lines = []
+    if teacher_json is not None:
+        teacher = f"{teacher}{suffix}"
+        lines.append(f"nas teacher --arch {teacher_json} --out {teacher} {TOY_TEACHER if toy else ''}")
+    distilled = f"{student}-distilled{suffix}"
+    lines.append(f"nas distill --student {student} --teacher {teacher} --strategy pkt --out {distilled} "
+                 f"{TOY_DISTILL if toy else ''}")
+    lines.append(f"nas finetune --model {distilled} --task sst2 --out {student}-sst2{suffix} "
+                 f"{TOY_FINETUNE if toy else ''}")
+    return [line.rstrip() for line in lines]
+
+
+def write_guide(trial: Trial, to: Path, run: Path, options: dict[str, Any], estimator: str) -> Path:
+    """`TRAIN.md` (and, without a given teacher, `teacher.json`) in `to`."""
+    width = trial.arch.hidden_size
+    given = options.get("teacher")
+    teacher_json: Path | None = None
+    if given:
+        teacher = str(given)
+        teacher_note = f"this run was searched for the teacher `{given}` (`nas search --teacher`), which has it."
+    else:
+        teacher_json = to / "teacher.json"
+        teacher_arch(width).save(teacher_json)
+        teacher = f"{to}-teacher"
+        teacher_note = ("`teacher.json` here is IB-BERT_LARGE (paper Table 1: 24 layers, inverted bottleneck "
+                        f"1024, FFN 4096, 4 heads) at width {width}; train it first.")
+    text = GUIDE.format(
+        trial=trial.id, run=run, latency=trial.latency_ms, device=options["device"], budget=options["budget_ms"],
+        accuracy=trial.accuracy, estimator=estimator, params=trial.params, layers=trial.arch.num_hidden_layers,
+        width=width, teacher_note=teacher_note, student=to,
+        paper="\n".join(sequence(to, teacher, teacher_json, toy=False)),
+        toy="\n".join(sequence(to, teacher, teacher_json, toy=True)))
+    path = to / "TRAIN.md"
+    path.write_text(text)
+    return path
+
+
+def commands(guide: str, section: str) -> list[str]:
+    """The command lines of the code block under the heading that starts with `section`."""
+    match = re.search(rf"^## {re.escape(section)}.*?\n```\n(.*?)```", guide, flags=re.S | re.M)
+    return [line for line in match.group(1).splitlines() if line.strip()] if match else []
+
+
+def export_pick(trial: Trial, to: Path, run: Path, options: dict[str, Any], estimator: str) -> Path:
+    """A front point as `arch.json`, `config.json`, `teacher.json` and `TRAIN.md` in `to`."""
+    from nas.export import export_config
+
+    export_config(trial.arch, to, {"trial": trial.id, "run": run, "latency": trial.latency_ms,
+                                   "device": options["device"], "budget": options["budget_ms"],
+                                   "accuracy": trial.accuracy, "estimator": estimator, "params": trial.params})
+    write_guide(trial, to, run, options, estimator)
+    return to

@@ -1,0 +1,70 @@
+"""The typed trial record: what the journal stores, old journals, `trials.csv`, and the report."""
+
+import json
+
+import pytest
+
+from nas.journal import Journal
+from nas.run_dir import write_trials_csv
+from nas.trial import Trial
+from search_spaces.presets import PRESETS
+
+ARCH = PRESETS["mobilebert-tiny"].arch
+
+
+def test_trial_round_trips_through_the_journal(tmp_path):
+    trials = [Trial.new(0, 0, ARCH, 12.5, 0.4), Trial.new(1, 1, ARCH, 99.0, float("nan"))]
+    journal = Journal(tmp_path)
+    journal.append(trials)
+    journal.close()
+    loaded = Journal(tmp_path).load()
+    assert [loaded[0], loaded[1]] == trials
+    assert loaded[1].accuracy is None and not loaded[1].feasible and loaded[0].feasible
+    line = json.loads((tmp_path / "trials.jsonl").read_text().splitlines()[0])
+    assert line["generation"] == 0 and "batch" not in line
+
+
+def test_a_journal_written_before_the_rename_still_loads(tmp_path):
+    old = {"id": 7, "batch": 3, "latency_ms": 41.5, "accuracy": 0.5, "feasible": True, "params": ARCH.num_params(),
+           "arch": ARCH.to_dict(), "time": 1.0}
+    (tmp_path / "trials.jsonl").write_text(json.dumps(old) + "\n")
+    trial = Journal(tmp_path).load()[7]
+    assert trial.generation == 3 and trial.arch == ARCH and trial.accuracy == 0.5
+
+
+def test_trials_csv_names_the_generation(tmp_path):
+    write_trials_csv(tmp_path, [Trial.new(0, 4, ARCH, 12.5, 0.4)])
+    header, row = (tmp_path / "trials.csv").read_text().splitlines()
+    assert header.split(",")[:3] == ["id", "generation", "latency_ms"] and "batch" not in header
+    assert row.split(",")[1] == "4"
+
+
+def test_report_marks_the_pick_names_the_estimator_and_never_scores_over_budget(tmp_path):
+    from nas.accuracy import get_estimator
+    from nas.report import build_figure, write_report
+
+    scored = [Trial.new(0, 0, ARCH, 20.0, 0.30), Trial.new(1, 0, ARCH.replace(num_hidden_layers=12), 10.0, 0.20)]
+    over = Trial.new(2, 0, ARCH.replace(num_hidden_layers=4), 90.0, float("nan"))
+    references = [{"name": "mobilebert-tiny", "latency_ms": 30.0, "accuracy": 0.35, "arch": ARCH}]
+    estimator = get_estimator("proxy")
+    figure = build_figure([*scored, over], scored, 62.0, references, "t", estimator)
+    traces = {trace.name.split(" (")[0].split(":")[0]: trace for trace in figure.data}
+    assert figure.layout.yaxis.title.text == f"estimated quality: proxy ({estimator.quality})"
+    # the never-scored trial sits below every scored point, not at a score
+    assert traces["over budget"].x == (90.0,) and max(traces["over budget"].y) < 0.20
+    assert traces["recommended"].x == (20.0,) and traces["recommended"].y == (0.30,)
+    assert [t.split(" ")[:2] for t in traces["Pareto front"].text] == [["pick", "1"], ["pick", "0"]]
+    write_report(tmp_path / "p.html", [*scored, over], scored, 62.0, references, "t", estimator)
+    assert "recommended: pick 0" in (tmp_path / "p.html").read_text()
+
+
+@pytest.mark.parametrize("name", ["proxy"])
+def test_estimator_quality_is_the_committed_measurement(name):
+    """The quality string quotes the figure the benchmark wrote (it goes stale if the benchmark is re-run)."""
+    from pathlib import Path
+
+    from nas.accuracy import get_estimator
+
+    result = json.loads((Path(__file__).parents[1] / "benchmarks/results/accuracy_proxy.json").read_text())
+    figure = f"{result['spearman_proxy_vs_neg_loss']:.2f}"
+    assert figure in get_estimator(name).quality and str(result["archs"]) in get_estimator(name).quality

@@ -1,0 +1,101 @@
+"""Resuming, interrupting and re-reading a run as a user does (issue 8 items 7, 11, 13, 15)."""
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+NAS = [sys.executable, "-c", "from nas.cli import main; main()"]
+SMALL = ["search", "--device", "pixel4", "--budget", "62ms", "--space", "mobilebert-small", "--seed", "0"]
+
+
+def nas(*args, env=None):
+    return subprocess.run([*NAS, *args], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory):
+    run = tmp_path_factory.mktemp("resume") / "run"
+    result = nas(*SMALL, "--out", str(run), "--trials", "128")
+    assert result.returncode == 0, result.stderr
+    return run
+
+
+def snapshot(run):
+    return {p.name: p.read_bytes() for p in sorted(run.rglob("*")) if p.is_file()}
+
+
+def test_resume_never_shrinks_a_run(small_run):
+    before = snapshot(small_run)
+    result = nas(*SMALL, "--out", str(small_run), "--trials", "64", "--resume")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot resume {small_run} with --trials 64: the run already has 128 trials and a resumed run "
+        "never shrinks (give --trials 128 or more)"]
+    assert snapshot(small_run) == before
+    same = nas(*SMALL, "--out", str(small_run), "--trials", "128", "--resume")
+    assert same.returncode == 0, same.stderr
+
+
+def test_resume_without_a_run_is_refused(tmp_path):
+    result = nas(*SMALL, "--out", str(tmp_path / "typo"), "--resume")
+    assert result.returncode == 2 and "holds no search run" in result.stderr
+    assert not (tmp_path / "typo").exists()
+
+
+def test_pareto_fits_80_columns_when_piped(small_run):
+    result = nas("pareto", str(small_run), env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) > 5 and max(len(line) for line in lines) <= 80
+    assert "…" not in result.stdout  # no column cut short
+    front = json.loads(nas("pareto", str(small_run), "--json").stdout)
+    assert all(f"{p['accuracy']:.4f}" in result.stdout for p in front)
+
+
+def test_sigint_says_how_to_continue_and_that_command_finishes_the_run(tmp_path):
+    run = tmp_path / "run"
+    process = subprocess.Popen([*NAS, *SMALL, "--out", str(run), "--trials", "100000"], stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    journal = run / "trials.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline and not (journal.exists() and journal.read_bytes().count(b"\n") >= 128):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 130, err
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("interrupted: the finished trials are saved in") and "--resume" in last
+    command = shlex.split(last.split("continue with: ", 1)[1])
+    assert command[:2] == ["nas", "search"] and command[-1] == "--resume"
+    done = journal.read_bytes().count(b"\n")
+    trials = command.index("--trials")
+    command[trials + 1] = str(done + 64)  # the printed command, grown a little so the test stays short
+    resumed = nas(*command[1:])
+    assert resumed.returncode == 0, resumed.stderr
+    assert json.loads((run / "run.json").read_text())["summary"]["trials"] == done + 64
+
+
+def test_teacher_fixes_the_width_and_train_md_uses_it(tmp_path):
+    teacher = tmp_path / "teacher"
+    teacher.mkdir()
+    (teacher / "config.json").write_text(json.dumps({"model_type": "mobilebert", "hidden_size": 384}))
+    run = tmp_path / "run"
+    result = nas("search", "--device", "pixel4", "--budget", "62ms", "--out", str(run), "--trials", "64",
+                 "--teacher", str(teacher))
+    assert result.returncode == 0, result.stderr
+    trials = [json.loads(line) for line in (run / "trials.jsonl").read_text().splitlines()]
+    assert {t["arch"]["hidden_size"] for t in trials} == {384}
+    guide = (run / "best" / "TRAIN.md").read_text()
+    assert f"--teacher {teacher} --strategy pkt" in guide and "nas teacher --arch" not in guide
+    assert not (run / "best" / "teacher.json").exists()
+    narrow = nas(*SMALL, "--out", str(tmp_path / "small"), "--teacher", str(teacher))  # this space is 512 wide
+    assert narrow.returncode == 2 and "384 wide, not a hidden_size of search space" in narrow.stderr
+    wrong = nas(*SMALL, "--out", str(tmp_path / "x"), "--teacher", str(tmp_path))
+    assert wrong.returncode == 2 and "no readable config.json" in wrong.stderr
