@@ -39,15 +39,12 @@ _ZERO_ELEMENT = "Initializing zero-element tensors is a no-op"
 
 
 def model_config(arch: Arch) -> Any:
-    """The HF config of a sub-network (and of the extracted model): eager attention so that attention maps
-    come back, attention dropout 0 as in nas/distill (attention maps are compared as distributions)."""
-    try:
-        from latency_models.hf_model import hf_config
-    except ImportError:  # pragma: no cover - the shared builder is optional for this module
-        config = arch.to_hf_config(attention_probs_dropout_prob=0.0)
-    else:
-        config = hf_config(arch, attention_probs_dropout_prob=0.0)
-    return config
+    """The HF config of a sub-network (and of the extracted model), as nas/distill builds a student: eager
+    attention so that attention maps come back, attention dropout 0 (maps are compared as distributions), no
+    pooler (the official student's `classifier_activation: false`: NSP reads the raw [CLS] vector)."""
+    from latency_models.hf_model import hf_config
+
+    return hf_config(arch, attention_probs_dropout_prob=0.0, classifier_activation=False)
 
 
 def kept_layers(depth: int, max_depth: int, order: str = "spread") -> tuple[int, ...]:
