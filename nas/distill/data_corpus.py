@@ -109,9 +109,10 @@ class PretrainingData:
     """Batches of MLM + NSP inputs; `batch(step)` is a pure function of the step (resumable)."""
 
     def __init__(self, corpus: str | Path, tokenizer: Any, max_seq_len: int = 128, batch_size: int = 32,
-                 seed: int = 0, rank: int = 0, world_size: int = 1) -> None:
+                 seed: int = 0, rank: int = 0, world_size: int = 1, max_predictions: int | None = None) -> None:
         if max_seq_len < 8:
             raise UserInputError("--seq-len must be at least 8")
+        self.max_predictions = max_predictions
         self.tokenizer = tokenizer
         self.pairs = build_pairs(read_paragraphs(corpus), tokenizer, max_seq_len, seed)
         self.max_seq_len = max_seq_len
@@ -153,7 +154,7 @@ class PretrainingData:
             attention[row, :len(seq)] = 1
         gen = torch.Generator().manual_seed(self.seed * 7919 + step)
         masked_ids, labels = mask_tokens(input_ids, attention, self.special_ids, tok.mask_token_id,
-                                         self.vocab_size, gen)
+                                         self.vocab_size, gen, self.max_predictions)
         return {
             "input_ids": masked_ids, "token_type_ids": token_type, "attention_mask": attention,
             "labels": labels,
@@ -162,12 +163,19 @@ class PretrainingData:
 
 
 def mask_tokens(input_ids: torch.Tensor, attention: torch.Tensor, special_ids: set[int], mask_id: int,
-                vocab_size: int, gen: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """BERT masking; labels are -100 where no prediction is made."""
+                vocab_size: int, gen: torch.Generator, max_predictions: int | None = None,
+                ) -> tuple[torch.Tensor, torch.Tensor]:
+    """BERT masking; labels are -100 where no prediction is made. At most `max_predictions` positions a
+    sequence (BERT's `max_predictions_per_seq`; the official MobileBERT distillation uses 20 at 512 tokens):
+    beyond that, a random subset of the chosen positions is kept."""
     candidates = attention.bool()
     for special in special_ids:
         candidates &= input_ids != special
     chosen = (torch.rand(input_ids.shape, generator=gen) < MASK_PROB) & candidates
+    if max_predictions is not None:
+        keys = torch.rand(input_ids.shape, generator=gen).masked_fill(~chosen, 2.0)
+        rank = keys.argsort(1).argsort(1)
+        chosen &= rank < max_predictions
     if not chosen.any():  # never a batch without targets
         first = candidates.nonzero()[0]
         chosen[first[0], first[1]] = True

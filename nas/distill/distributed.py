@@ -1,10 +1,11 @@
-"""Multi-GPU data parallelism under `torchrun` (designed in; the tests cover the single-process path).
+"""Multi-GPU data parallelism under `torchrun` (tested with 2 gloo processes on CPU).
 
 `torchrun --nproc-per-node 8 -m nas.cli distill ... --device cuda` starts one process per GPU. Each
 process reads the whole corpus, takes its strided slice of every global batch (so the global batch and
-the data order do not depend on the number of processes), and averages gradients with an all-reduce
-before each optimiser step — what DDP does, done by hand because PKT changes the trainable set every
-phase and the step calls sub-modules (`base_model`, `cls`) rather than one `forward`. Rank 0 alone writes
+the data order do not depend on the number of processes), weights its loss terms by its share of the
+global batch (`accumulate.py`) and sums gradients with an all-reduce before each optimiser step — what
+DDP does, done by hand because PKT changes the trainable set every phase and the step calls sub-modules
+(`base_model`, `cls`) rather than one `forward`. Rank 0 alone writes
 logs, checkpoints and the final model.
 """
 
@@ -42,7 +43,20 @@ def init_distributed(device: str) -> DistContext:
     return DistContext(dist.get_rank(), world, local_rank)
 
 
-def average_gradients(params: list[Any], ctx: DistContext) -> None:
+def all_reduce_sum(tensor: torch.Tensor, ctx: DistContext) -> torch.Tensor:
+    """The sum of `tensor` over all processes (the tensor itself in a single process)."""
+    if ctx.world_size <= 1:
+        return tensor
+    import torch.distributed as dist
+
+    tensor = tensor.clone()
+    dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+    return tensor
+
+
+def sum_gradients(params: list[Any], ctx: DistContext) -> None:
+    """Add up the processes' gradients. With `accumulate.accumulate` each process's gradient is already its
+    share of the global batch's mean, so the sum is the single-process gradient of the global batch."""
     if ctx.world_size <= 1:
         return
     import torch.distributed as dist
@@ -50,4 +64,3 @@ def average_gradients(params: list[Any], ctx: DistContext) -> None:
     for p in params:
         if p.grad is not None:
             dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
-            p.grad.div_(ctx.world_size)

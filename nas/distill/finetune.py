@@ -20,6 +20,7 @@ from nas.distill.metrics import task_metrics
 from nas_common.errors import UserInputError
 
 WARMUP_SHARE = 0.1
+METRICS = "metrics.json"
 
 
 @dataclass
@@ -32,6 +33,22 @@ class FinetuneConfig:
     seed: int = 0
     device: str = "cpu"
     progress: bool = True
+    micro_batch_size: int | None = None  # None: the most that fits in the available memory
+
+
+def check_config(cfg: FinetuneConfig) -> None:
+    from nas.distill.options import check_positive
+    from nas.distill.pipeline import check_device
+    from search_spaces.family import check_seq_len
+
+    check_positive(epochs=cfg.epochs, lr=cfg.lr, batch_size=cfg.batch_size, micro_batch_size=cfg.micro_batch_size,
+                   max_train_examples=cfg.max_train_examples)
+    check_seq_len(cfg.max_seq_len)
+    if cfg.max_seq_len < 8:
+        raise UserInputError(f"--seq-len must be at least 8, got {cfg.max_seq_len}")
+    if cfg.seed < 0:
+        raise UserInputError(f"--seed must be ≥ 0, got {cfg.seed}")
+    check_device(cfg.device)
 
 
 def _encode(tokenizer: Any, examples: list[Example], max_seq_len: int) -> dict[str, torch.Tensor]:
@@ -43,20 +60,15 @@ def _encode(tokenizer: Any, examples: list[Example], max_seq_len: int) -> dict[s
 
 def load_classifier(model_dir: Path, task: str) -> Any:
     from transformers import AutoModelForSequenceClassification
-    from transformers.utils import logging
+
+    from nas.distill.teacher import quiet_transformers
 
     if not (model_dir / "config.json").is_file():
         raise UserInputError(f"{model_dir} is not a model directory (no config.json)")
-    verbosity = logging.get_verbosity()
-    logging.set_verbosity_error()  # the classification head is new by design
-    logging.disable_progress_bar()
-    try:
+    with quiet_transformers():  # the classification head is new by design
         return AutoModelForSequenceClassification.from_pretrained(
             model_dir, num_labels=num_labels(task), local_files_only=True,
             problem_type="regression" if task == "stsb" else "single_label_classification")
-    finally:
-        logging.set_verbosity(verbosity)
-        logging.enable_progress_bar()
 
 
 def evaluate(model: Any, tokenizer: Any, task: str, examples: list[Example], cfg: FinetuneConfig) -> dict[str, float]:
@@ -71,14 +83,22 @@ def evaluate(model: Any, tokenizer: Any, task: str, examples: list[Example], cfg
 
 
 def finetune(model_dir: str | Path, task: str, data_dir: str | Path, out: str | Path, cfg: FinetuneConfig,
-             vocab: str | None = None) -> dict[str, Any]:
+             vocab: str | None = None, overwrite: bool = False) -> dict[str, Any]:
+    """Fine-tune and evaluate; every option and the output directory are checked before training."""
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
+    from nas.distill.accumulate import accumulate
+    from nas.distill.memory import plan_micro_batch
+    from nas.distill.options import check_not_an_input
     from nas.distill.vocab import load_tokenizer
+    from nas_common.paths import check_output_dir
 
     task = check_task(task)
+    check_config(cfg)
     model_dir, out = Path(model_dir), Path(out)
+    check_not_an_input(out, model=model_dir, data_dir=data_dir)
+    check_output_dir(out, overwrite=overwrite, result_files=(METRICS,))
     train = read_split(data_dir, task, "train")
     dev = read_split(data_dir, task, "dev")
     torch.manual_seed(cfg.seed)
@@ -87,6 +107,8 @@ def finetune(model_dir: str | Path, task: str, data_dir: str | Path, out: str | 
         train = [train[i] for i in sorted(rng.choice(len(train), cfg.max_train_examples, replace=False))]
     tokenizer = load_tokenizer(vocab or (model_dir if (model_dir / "vocab.txt").is_file() else None))
     model = load_classifier(model_dir, task).to(cfg.device)
+    micro = plan_micro_batch(model.config, cfg.max_seq_len, 0, cfg.batch_size, model.num_parameters(),
+                             requested=cfg.micro_batch_size, mlm=False, what="this classifier").micro_batch_size
     steps_per_epoch = max(1, len(train) // cfg.batch_size)
     total_steps = max(1, round(cfg.epochs * steps_per_epoch))
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
@@ -105,21 +127,26 @@ def finetune(model_dir: str | Path, task: str, data_dir: str | Path, out: str | 
         batch = {k: v.to(cfg.device) for k, v in _encode(tokenizer, batch_examples, cfg.max_seq_len).items()}
         labels = torch.tensor([e.label for e in batch_examples],
                               dtype=torch.float if task == "stsb" else torch.long, device=cfg.device)
-        with autocast:
-            loss = model(**batch, labels=labels).loss
+        batch["labels"] = labels
+
+        def compute(part: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+            with autocast:
+                return {"loss": model(**part).loss}
+
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
+        loss = accumulate(compute, batch, micro)["loss"]
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
         scheduler.step()
         bar.update(1)
-        bar.set_postfix(loss=f"{float(loss.detach()):.4g}")
+        bar.set_postfix(loss=f"{float(loss):.4g}")
         model.train()
     bar.close()
     metrics = evaluate(model, tokenizer, task, dev, cfg)
     result = {"task": task, "model": str(model_dir), "dev": metrics, "train_examples": len(train),
-              "dev_examples": len(dev), "steps": total_steps, "train_seconds": round(time.time() - start, 1),
+              "dev_examples": len(dev), "steps": total_steps,
+              "micro_batch_size": micro, "train_seconds": round(time.time() - start, 1),
               "config": asdict(cfg)}
     out.mkdir(parents=True, exist_ok=True)
-    (out / "metrics.json").write_text(json.dumps(result, indent=2) + "\n")
+    (out / METRICS).write_text(json.dumps(result, indent=2) + "\n")
     return result

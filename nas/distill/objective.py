@@ -22,6 +22,14 @@ class Features:
     nsp_logits: torch.Tensor
 
 
+def ensure_eager_attention(model: Any) -> Any:
+    """Attention maps come back only from the eager implementation; a model loaded with
+    `from_pretrained` defaults to sdpa, so switch it (the tool also records eager in the saved config)."""
+    if getattr(model.config, "_attn_implementation", "eager") != "eager":
+        model.set_attn_implementation("eager")
+    return model
+
+
 def forward_features(model: Any, batch: dict[str, torch.Tensor], maps: bool, mlm: bool) -> Features:
     out = model.base_model(
         input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
@@ -37,6 +45,9 @@ def forward_features(model: Any, batch: dict[str, torch.Tensor], maps: bool, mlm
 def phase_losses(student: Any, teacher: Any | None, layer_map: LayerMap | None, projection: Any | None,
                  phase: Phase, batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
     """The named loss terms of `phase` on `batch` (their sum is what is minimised)."""
+    if phase.needs_maps:
+        ensure_eager_attention(student)
+        ensure_eager_attention(teacher)
     s = forward_features(student, batch, phase.needs_maps, phase.needs_mlm)
     losses: dict[str, torch.Tensor] = {}
     if not phase.needs_teacher:
@@ -53,9 +64,9 @@ def phase_losses(student: Any, teacher: Any | None, layer_map: LayerMap | None, 
             if projection is not None:
                 s_hidden = projection(s_hidden)
             for name, value in feature_map_losses(s_hidden, t.hidden[t_layer + 1], mask).items():
-                losses[name] = losses.get(name, 0) + value
+                losses[name] = losses.get(name, 0) + phase.layer_scale * value
             attn = attention_kl(s.attentions[layer], layer_map.group_teacher_heads(t.attentions[t_layer]), mask)
-            losses["attn"] = losses.get("attn", 0) + attn
+            losses["attn"] = losses.get("attn", 0) + phase.layer_scale * attn
     if phase.needs_mlm:
         losses.update(pretraining_distillation_losses(
             s.mlm_logits, t.mlm_logits, batch["labels"][batch["labels"] != -100], s.nsp_logits,

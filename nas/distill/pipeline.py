@@ -4,10 +4,10 @@
 from __future__ import annotations
 
 import json
-import os
+import math
 import shutil
+import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +16,15 @@ import torch
 from nas.distill.data_corpus import PretrainingData
 from nas.distill.distributed import init_distributed
 from nas.distill.layer_map import build_layer_map
+from nas.distill.memory import plan_micro_batch
+from nas.distill.options import (
+    RunOptions,
+    check_non_negative,
+    check_not_an_input,
+    check_positive,
+    check_run_options,
+    prepare_output_dir,
+)
 from nas.distill.schedules import Phase, plan
 from nas.distill.teacher import (
     build_teacher,
@@ -25,133 +34,188 @@ from nas.distill.teacher import (
     read_config,
     write_model_card,
 )
-from nas.distill.trainer import TrainConfig, Trainer
+from nas.distill.trainer import LOG, TrainConfig, Trainer
 from nas.distill.vocab import load_tokenizer, resolve_vocab
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
+from search_spaces.family import MAX_POSITION_EMBEDDINGS
 from search_spaces.presets import resolve_arch
 
-# Paper-scale defaults (MobileBERT §4.2–4.3 and the official code; paper-facts.md): 24 PKT phases of
-# 10k steps, then 500k PD steps at batch 2048, lr 1.5e-3, LAMB, 10k warm-up steps, 128 tokens.
-PAPER_STEPS_PER_LAYER = 10_000
-PAPER_PD_STEPS = 500_000
-PAPER_BATCH = 2048
-PAPER_LR = 1.5e-3
-PAPER_WARMUP = 10_000
-PAPER_SEQ_LEN = 128
-
-
-@dataclass
-class RunOptions:
-    corpus: str
-    out: Path
-    batch_size: int = PAPER_BATCH
-    seq_len: int = PAPER_SEQ_LEN
-    lr: float = PAPER_LR
-    warmup: int = PAPER_WARMUP
-    checkpoint_every: int = 1000
-    resume: bool = False
-    device: str = "cpu"
-    seed: int = 0
-    vocab: str | None = None
-    progress: bool = True
-    stop_after: int | None = None
+HELDOUT = "metrics.json"
 
 
 def check_device(device: str) -> str:
     if device not in ("cpu", "cuda"):
-        raise UserInputError(f"--device must be cpu or cuda, got {device!r}")
+        raise UserInputError(f"--torch-device must be cpu or cuda, got {device!r}")
     if device == "cuda" and not torch.cuda.is_available():
-        raise UserInputError("--device cuda: no CUDA device is available")
+        raise UserInputError("--torch-device cuda: no CUDA device is available")
     return device
 
 
 def resolve_student(name_or_dir: str) -> Arch:
-    """An arch name, an arch JSON, a directory holding arch.json, or a search run dir (RUN/best)."""
-    path = Path(name_or_dir)
-    if path.is_dir() and not (path / "arch.json").is_file() and (path / "best" / "arch.json").is_file():
-        path = path / "best"
-    return resolve_arch(str(path))
+    """An arch name, an arch JSON, an HF config.json, a model directory or a search run dir (RUN/best)."""
+    return resolve_arch(name_or_dir)
 
 
-def _prepare(opts: RunOptions) -> tuple[Any, Any, Any]:
+def say(opts: RunOptions, message: str) -> None:
+    if opts.progress:
+        print(message, file=sys.stderr, flush=True)
+
+
+def _prepare(opts: RunOptions, max_positions: int = MAX_POSITION_EMBEDDINGS,
+             inputs: dict[str, str | None] | None = None) -> tuple[Any, Any, Any]:
+    """Every check that needs no model, then the data: options, device, --out, corpus."""
+    check_run_options(opts, max_positions)
     check_device(opts.device)
-    if opts.batch_size < 1 or opts.lr <= 0:
-        raise UserInputError("--batch-size must be ≥ 1 and --lr > 0")
+    check_not_an_input(opts.out, corpus=opts.corpus, eval_corpus=opts.eval_corpus, **(inputs or {}))
     ctx = init_distributed(opts.device)
+    if ctx.is_main:
+        prepare_output_dir(opts.out, opts.resume, opts.overwrite)
     tokenizer = load_tokenizer(opts.vocab)
     data = PretrainingData(opts.corpus, tokenizer, opts.seq_len, opts.batch_size, opts.seed,
-                           ctx.rank, ctx.world_size)
+                           ctx.rank, ctx.world_size, max_predictions=opts.max_predictions)
     torch.manual_seed(opts.seed)
     return ctx, tokenizer, data
 
 
-def _train_config(opts: RunOptions) -> TrainConfig:
+def mlm_positions(opts: RunOptions) -> int:
+    """Masked positions to plan memory for: 15 % (with margin for the Bernoulli draw), at most the cap."""
+    return min(opts.max_predictions, math.ceil(0.2 * opts.seq_len))
+
+
+def _micro_batch(model: Any, opts: RunOptions, ctx: Any, teacher: Any = None) -> int:
+    per_rank = math.ceil(opts.batch_size / ctx.world_size)
+    trainable = sum(p.numel() for p in model.parameters())
+    memory = plan_micro_batch(model.config, opts.seq_len, mlm_positions(opts), per_rank, trainable,
+                              teacher.config if teacher is not None else None, opts.micro_batch_size,
+                              what=f"this {trainable / 1e6:.0f} M-parameter model")
+    say(opts, f"global batch {opts.batch_size}: {memory.describe(per_rank)}")
+    return memory.micro_batch_size
+
+
+def _train_config(opts: RunOptions, micro_batch_size: int, on_checkpoint: Any = None) -> TrainConfig:
     return TrainConfig(opts.out, opts.lr, opts.warmup, checkpoint_every=opts.checkpoint_every,
-                       device=opts.device, progress=opts.progress, stop_after=opts.stop_after)
+                       device=opts.device, progress=opts.progress, stop_after=opts.stop_after,
+                       micro_batch_size=micro_batch_size, on_checkpoint=on_checkpoint)
 
 
-def _finish(model: Any, opts: RunOptions, ctx: Any, kind: str, details: dict[str, Any]) -> None:
+def _heldout_writer(opts: RunOptions, tokenizer: Any, ctx: Any, model: Any, micro: int, teacher: Any = None,
+                    layer_map: Any = None, projection: Any = None) -> Any:
+    """A callback writing the held-out per-term losses at `global_step` into OUT/metrics.json."""
+    if not opts.eval_corpus or not ctx.is_main:
+        return None
+    from nas.distill.evaluate import HeldOut
+
+    heldout = HeldOut(opts.eval_corpus, load_tokenizer(opts.vocab), opts.seq_len, opts.max_predictions)
+
+    def write(global_step: int) -> None:
+        terms = heldout.losses(model, teacher, layer_map, projection, micro, opts.device)
+        path = opts.out / HELDOUT
+        entries = json.loads(path.read_text())["heldout"] if path.is_file() else []
+        entries = [e for e in entries if e["global_step"] < global_step] + [{"global_step": global_step, **terms}]
+        path.write_text(json.dumps({"eval_corpus": str(opts.eval_corpus), "heldout": entries}, indent=2) + "\n")
+
+    return write
+
+
+def _finish(model: Any, opts: RunOptions, ctx: Any, kind: str, details: dict[str, Any],
+            on_checkpoint: Any = None) -> None:
     if not ctx.is_main:
         return
+    if on_checkpoint is not None:
+        on_checkpoint(_last_step(opts.out))
+    model.config._attn_implementation = "eager"  # attention maps are what a distillation reads
     model.save_pretrained(opts.out)
     shutil.copyfile(resolve_vocab(opts.vocab), opts.out / "vocab.txt")
     write_model_card(opts.out, kind, details)
 
 
-def run_teacher(arch: Arch | None, init_from: str | None, steps: int, opts: RunOptions) -> dict[str, Any]:
-    """Pre-train (or continue pre-training) a teacher with MLM + NSP."""
-    ctx, tokenizer, data = _prepare(opts)
+def run_teacher(arch: Arch | None, init_from: str | None, steps: int, opts: RunOptions,
+                freeze_encoder: bool = False) -> dict[str, Any]:
+    """Pre-train (or continue pre-training) a teacher with MLM + NSP; `freeze_encoder` trains only the
+    pre-training heads and pooler (the first stage of a teacher built on a sentence encoder)."""
+    check_positive(steps=steps)
+    ctx, tokenizer, data = _prepare(opts, MAX_POSITION_EMBEDDINGS, {"init_from": init_from})
     model = build_teacher(arch, init_from).to(opts.device)
     _check_vocab(model, tokenizer)
+    _check_positions(model, opts)
+    if ctx.is_main and opts.progress:
+        from nas.distill.cost import describe_work
+
+        say(opts, describe_work(model, steps, opts.batch_size, opts.seq_len, mlm_positions(opts)))
+    micro = _micro_batch(model, opts, ctx)
+    on_checkpoint = _heldout_writer(opts, tokenizer, ctx, model, micro)
     start = time.time()
-    Trainer(model, [Phase("teacher_mlm", "mlm", steps)], data, _train_config(opts), ctx=ctx).run(opts.resume)
+    phase = Phase("teacher_heads" if freeze_encoder else "teacher_mlm", "mlm", steps, heads_only=freeze_encoder)
+    Trainer(model, [phase], data, _train_config(opts, micro, on_checkpoint), ctx=ctx).run(opts.resume)
     details = {"arch": arch.to_dict() if arch and not init_from else None, "init_from": init_from,
-               "steps": steps, "seconds": round(time.time() - start, 1), "options": _plain(opts)}
-    _finish(model, opts, ctx, "teacher", details)
+               "steps": steps, "freeze_encoder": freeze_encoder, "micro_batch_size": micro,
+               "seconds": round(time.time() - start, 1), "options": _plain(opts)}
+    _finish(model, opts, ctx, "teacher", details, on_checkpoint)
     return details
 
 
 def run_distill(student_arch: Arch, teacher_dir: str | None, strategy: str, steps_per_layer: int,
-                pd_steps: int, opts: RunOptions, projection: bool = False) -> dict[str, Any]:
+                pd_steps: int, opts: RunOptions, projection: bool = False,
+                layer_scale: float | None = None) -> dict[str, Any]:
     """Layer-wise transfer then pre-training distillation (or `none`: the same budget without a teacher)."""
     from transformers import MobileBertForPreTraining
 
-    phases = plan(strategy, student_arch.num_hidden_layers, steps_per_layer, pd_steps)
-    # Attention maps are compared as distributions, so the student's attention dropout is off.
-    config = student_arch.to_hf_config(attention_probs_dropout_prob=0.0)
+    check_non_negative(steps_per_layer=steps_per_layer, pd_steps=pd_steps)
+    phases = plan(strategy, student_arch.num_hidden_layers, steps_per_layer, pd_steps, layer_scale)
+    if not phases:
+        raise UserInputError("nothing to train: --steps-per-layer and --pd-steps are both 0")
+    # Attention maps are compared as distributions, so the student's attention dropout is off; the official
+    # student has no pooler (classifier_activation false): NSP and fine-tuning read the raw [CLS] vector.
+    config = student_arch.to_hf_config(attention_probs_dropout_prob=0.0, classifier_activation=False)
     teacher = layer_map = proj = None
-    if strategy != "none":
-        if not teacher_dir:
-            raise UserInputError("--teacher DIR is required for strategies pkt, jkt and akt")
+    if strategy != "none" and not teacher_dir:
+        raise UserInputError("--teacher DIR is required for strategies pkt, jkt and akt")
+    if teacher_dir:
         teacher_config = read_config(teacher_dir)
-        t, s = model_shape(teacher_config), model_shape(config)
-        layer_map = build_layer_map(s.layers, t.layers, s.heads, t.heads, s.width, t.width, projection)
         if teacher_config.vocab_size != config.vocab_size:
             raise UserInputError(f"teacher vocabulary ({teacher_config.vocab_size}) differs from the student's "
                                  f"({config.vocab_size})")
+        if strategy != "none":
+            t, s = model_shape(teacher_config), model_shape(config)
+            layer_map = build_layer_map(s.layers, t.layers, s.heads, t.heads, s.width, t.width, projection)
+    ctx, tokenizer, data = _prepare(opts, MAX_POSITION_EMBEDDINGS, {"teacher": teacher_dir})
+    if teacher_dir:
         teacher = load_teacher(teacher_dir)
-    ctx, tokenizer, data = _prepare(opts)
     student = MobileBertForPreTraining(config)
     _check_vocab(student, tokenizer)
-    copied: list[str] = []
-    if strategy == "none" and teacher_dir:  # ablation: no transfer losses, only the teacher's embeddings
-        copied = copy_shared_weights(student, load_teacher(teacher_dir))
-    if teacher is not None:
+    copied = copy_shared_weights(student, teacher) if teacher is not None else []
+    if strategy == "none":  # with --teacher: the ablation that keeps only the teacher's embeddings and heads
+        teacher = None
+    else:
         teacher.to(opts.device)
-        copied = copy_shared_weights(student, teacher)
         if layer_map.projection:
             proj = torch.nn.Linear(layer_map.student_width, layer_map.teacher_width, bias=False).to(opts.device)
     student.to(opts.device)
+    micro = _micro_batch(student, opts, ctx, teacher)
+    on_checkpoint = _heldout_writer(opts, tokenizer, ctx, student, micro, teacher, layer_map, proj)
     start = time.time()
-    Trainer(student, phases, data, _train_config(opts), teacher, layer_map, proj, ctx).run(opts.resume)
+    Trainer(student, phases, data, _train_config(opts, micro, on_checkpoint), teacher, layer_map, proj,
+            ctx).run(opts.resume)
     details = {"strategy": strategy, "teacher": teacher_dir, "phases": [p.__dict__ for p in phases],
                "layer_map": layer_map.teacher_layer if layer_map else None, "copied_from_teacher": copied,
-               "seconds": round(time.time() - start, 1), "options": _plain(opts)}
-    _finish(student, opts, ctx, "student", details)
+               "micro_batch_size": micro, "seconds": round(time.time() - start, 1), "options": _plain(opts)}
+    _finish(student, opts, ctx, "student", details, on_checkpoint)
     if ctx.is_main:
         student_arch.save(opts.out / "arch.json")
     return details
+
+
+def _last_step(out: Path) -> int:
+    lines = (out / LOG).read_text().strip().splitlines() if (out / LOG).is_file() else []
+    return int(lines[-1].split(",")[0]) if len(lines) > 1 else 0
+
+
+def _check_positions(model: Any, opts: RunOptions) -> None:
+    positions = model.config.max_position_embeddings
+    if opts.seq_len > positions:
+        raise UserInputError(f"--seq-len {opts.seq_len} exceeds the model's {positions} positions "
+                             "(max_position_embeddings)")
 
 
 def _check_vocab(model: Any, tokenizer: Any) -> None:
@@ -164,11 +228,3 @@ def _plain(opts: RunOptions) -> dict[str, Any]:
     return {k: str(v) if isinstance(v, Path) else v for k, v in opts.__dict__.items()}
 
 
-def default_data_path(*parts: str) -> str | None:
-    """A path under $NAS_DATA_DIR (the shared data folder: corpus/, glue/, vocab/), when it is set."""
-    root = os.environ.get("NAS_DATA_DIR")
-    return str(Path(root, *parts)) if root else None
-
-
-def load_json(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text())

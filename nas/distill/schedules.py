@@ -28,6 +28,8 @@ class Phase:
     steps: int
     layers: tuple[int, ...] = ()  # student layers whose transfer losses count
     current_layer: int | None = None  # PKT: the layer this phase trains at ×3
+    heads_only: bool = False  # train only the pre-training heads and pooler (a teacher's first stage)
+    layer_scale: float = 1.0  # each layer term ×this; the official code uses 1/L (L student layers)
 
     @property
     def needs_maps(self) -> bool:
@@ -42,19 +44,24 @@ class Phase:
         return self.kind != "mlm"
 
 
-def plan(strategy: str, num_layers: int, steps_per_layer: int, pd_steps: int) -> list[Phase]:
+def plan(strategy: str, num_layers: int, steps_per_layer: int, pd_steps: int,
+         layer_scale: float | None = None) -> list[Phase]:
+    """The phases of `strategy`. Layer terms are scaled by `layer_scale`, by default 1/L as the official
+    code does (`factor / L`), so JKT and AKT weigh their summed layer terms like one layer against PD."""
     if strategy not in STRATEGIES:
         raise UserInputError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
     if steps_per_layer < 0 or pd_steps < 0:
         raise UserInputError("step counts must be non-negative")
+    scale = 1.0 / num_layers if layer_scale is None else layer_scale
     every = tuple(range(num_layers))
     layer_steps = steps_per_layer * num_layers
     if strategy == "pkt":
-        phases = [Phase(f"pkt_layer_{layer}", "layers", steps_per_layer, (layer,), layer) for layer in every]
+        phases = [Phase(f"pkt_layer_{layer}", "layers", steps_per_layer, (layer,), layer, layer_scale=scale)
+                  for layer in every]
     elif strategy == "jkt":
-        phases = [Phase("jkt_layers", "layers", layer_steps, every)]
+        phases = [Phase("jkt_layers", "layers", layer_steps, every, layer_scale=scale)]
     elif strategy == "akt":
-        return [p for p in [Phase("akt", "akt", layer_steps + pd_steps, every)] if p.steps]
+        return [p for p in [Phase("akt", "akt", layer_steps + pd_steps, every, layer_scale=scale)] if p.steps]
     else:
         return [p for p in [Phase("mlm", "mlm", layer_steps + pd_steps)] if p.steps]
     return [p for p in [*phases, Phase("pd", "pd", pd_steps)] if p.steps]
@@ -62,6 +69,8 @@ def plan(strategy: str, num_layers: int, steps_per_layer: int, pd_steps: int) ->
 
 def lr_multiplier(param_name: str, phase: Phase) -> float:
     """0 = frozen. Layer-wise phases train only encoder layers (embeddings stay the teacher's)."""
+    if phase.heads_only:
+        return 1.0 if param_name.startswith("cls.") or ".pooler." in param_name else 0.0
     if phase.kind != "layers":
         return 1.0
     match = LAYER_INDEX.search(param_name)
@@ -90,8 +99,19 @@ def param_groups(named_params: list[tuple[str, Any]], phase: Phase, weight_decay
             for (mult, ex), ps in sorted(groups.items(), key=lambda kv: kv[0])]
 
 
-def learning_rate(base_lr: float, step: int, steps: int, warmup: int) -> float:
-    """Linear warm-up then linear decay to zero, per phase (BERT/MobileBERT's polynomial decay, power 1);
-    the warm-up is capped at a tenth of a short phase."""
+LAYER_PHASE_END = 0.9  # official: per layer phase a square-root decay from 1.0 to 0.9 of the phase's rate
+LAYER_PHASE_POWER = 0.5
+PD_END = 1e-4  # official: pre-training distillation decays linearly to 1e-4·lr
+
+
+def learning_rate(base_lr: float, step: int, steps: int, warmup: int, kind: str = "pd") -> float:
+    """Linear warm-up (capped at a tenth of the phase), then, in a layer-wise phase, the official code's
+    square-root decay from 1.0 to 0.9 of the rate (polynomial decay, power 0.5, end 0.9·lr); in every other
+    phase a linear decay to 1e-4·lr (BERT's polynomial decay, power 1, MobileBERT's end rate)."""
     warmup = max(1, min(warmup, steps // 10))
-    return base_lr * min(1.0, (step + 1) / warmup) * max(0.0, 1.0 - step / max(steps, 1))
+    remaining = max(0.0, 1.0 - step / max(steps, 1))
+    if kind == "layers":
+        decay = LAYER_PHASE_END + (1 - LAYER_PHASE_END) * remaining**LAYER_PHASE_POWER
+    else:
+        decay = PD_END + (1 - PD_END) * remaining
+    return base_lr * min(1.0, (step + 1) / warmup) * decay

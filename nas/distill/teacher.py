@@ -8,6 +8,8 @@ loaded with eager attention so that attention maps are returned.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 
 MINILM_ALIAS = "minilm"
+TEACHER_HIDDEN_DROPOUT = 0.1
 
 
 @dataclass(frozen=True)
@@ -38,10 +41,24 @@ def _pretraining_class(model_type: str) -> Any:
     return classes[model_type]
 
 
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """Silence transformers' load report and progress bars (missing heads are new by design here)."""
+    from transformers.utils import logging
+
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(verbosity)
+        logging.enable_progress_bar()
+
+
 def load_pretraining_model(directory: str | Path) -> Any:
     """A BERT or MobileBERT `*ForPreTraining` from a local directory (missing heads start random)."""
     from transformers import AutoConfig
-    from transformers.utils import logging
 
     if str(directory) == MINILM_ALIAS:
         from nas.distill.vocab import minilm_model_dir
@@ -51,15 +68,9 @@ def load_pretraining_model(directory: str | Path) -> Any:
     if not (path / "config.json").is_file():
         raise UserInputError(f"{path} is not a model directory (no config.json)")
     config = AutoConfig.from_pretrained(path, local_files_only=True)
-    verbosity = logging.get_verbosity()
-    logging.set_verbosity_error()  # a sentence encoder has no MLM/NSP heads: they start random, by design
-    logging.disable_progress_bar()
-    try:
+    with quiet_transformers():  # a sentence encoder has no MLM/NSP heads: they start random, by design
         return _pretraining_class(config.model_type).from_pretrained(
             path, local_files_only=True, attn_implementation="eager")
-    finally:
-        logging.set_verbosity(verbosity)
-        logging.enable_progress_bar()
 
 
 def read_config(directory: str | Path) -> Any:
@@ -79,7 +90,8 @@ def build_teacher(arch: Arch | None, init_from: str | None) -> Any:
 
     if arch is None:
         raise UserInputError("give --arch or --init-from")
-    return MobileBertForPreTraining(arch.to_hf_config())
+    # Official teacher config (uncased_L-24_H-1024_B-512_A-4.json): hidden dropout 0.1.
+    return MobileBertForPreTraining(arch.to_hf_config(hidden_dropout_prob=TEACHER_HIDDEN_DROPOUT))
 
 
 def load_teacher(directory: str | Path) -> Any:
@@ -95,8 +107,14 @@ def load_teacher(directory: str | Path) -> Any:
 
 def copy_shared_weights(student: Any, teacher: Any, parts: tuple[str, ...] = ("embeddings.", "cls.")) -> list[str]:
     """Start the student's embeddings and pre-training heads as the teacher's where names and shapes match
-    (paper §3.5: PKT keeps the teacher's embeddings and classifier). Returns the copied names."""
+    (paper §3.5: PKT keeps the teacher's embeddings and classifier). Returns the copied names.
+
+    As in the official code, a student's NoNorm (`normalization_type: no_norm`) is not copied from a teacher's
+    LayerNorm: it starts at γ = 1, β = 0 (the two are different functions; only the names coincide)."""
     import torch
+
+    skip_norm = (getattr(student.config, "normalization_type", "layer_norm") == "no_norm"
+                 and getattr(teacher.config, "normalization_type", "layer_norm") != "no_norm")
 
     def strip(name: str, model: Any) -> str:
         prefix = model.base_model_prefix + "."
@@ -108,6 +126,8 @@ def copy_shared_weights(student: Any, teacher: Any, parts: tuple[str, ...] = ("e
         for name, tensor in student.state_dict().items():
             key = strip(name, student)
             source = teacher_params.get(key)
+            if skip_norm and key.startswith("embeddings.LayerNorm."):
+                continue
             if key.startswith(parts) and source is not None and source.shape == tensor.shape and tensor.numel():
                 tensor.copy_(source)
                 copied.append(key)

@@ -1,0 +1,93 @@
+"""Gradient accumulation gives the full-batch step; the memory plan picks a micro-batch or refuses in one line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+from nas.distill.accumulate import accumulate, split_batch
+from nas.distill.data_corpus import PretrainingData
+from nas.distill.layer_map import build_layer_map
+from nas.distill.memory import example_bytes, plan_micro_batch
+from nas.distill.objective import phase_losses
+from nas.distill.schedules import Phase, plan
+from nas.distill.teacher import copy_shared_weights, model_shape
+from nas.distill.trainer import TrainConfig, Trainer
+from nas.distill.vocab import load_tokenizer
+from nas_common.errors import UserInputError
+from tests.distill_helpers import tiny_models, write_corpus
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> PretrainingData:
+    corpus = write_corpus(tmp_path_factory.mktemp("corpus") / "c.txt")
+    return PretrainingData(corpus, load_tokenizer(None), max_seq_len=24, batch_size=6, seed=0)
+
+
+def _models():
+    teacher, student = tiny_models()
+    copy_shared_weights(student, teacher)
+    t, s = model_shape(teacher.config), model_shape(student.config)
+    return teacher, student.eval(), build_layer_map(s.layers, t.layers, s.heads, t.heads, s.width, t.width)
+
+
+@pytest.mark.parametrize("kind", ["akt", "mlm"])
+@pytest.mark.parametrize("micro", [1, 4])
+def test_micro_batches_give_the_full_batch_gradient(data: PretrainingData, kind: str, micro: int) -> None:
+    teacher, student, layer_map = _models()
+    phase = Phase(kind, kind, 1, (0, 1, 2))
+    batch = data.batch(3)
+
+    def compute(part):
+        return phase_losses(student, teacher, layer_map, None, phase, part)
+
+    full = {k: float(v.detach()) for k, v in compute(batch).items()}
+    sum(compute(batch).values()).backward()
+    reference = {n: p.grad.clone() for n, p in student.named_parameters() if p.grad is not None}
+    student.zero_grad(set_to_none=True)
+    terms = accumulate(compute, batch, micro)
+    assert len(split_batch(batch, micro)) == -(-6 // micro)
+    for name, value in full.items():
+        assert float(terms[name]) == pytest.approx(value, rel=1e-5, abs=1e-6), name
+    for name, grad in reference.items():
+        got = dict(student.named_parameters())[name].grad
+        assert torch.allclose(got, grad, rtol=1e-4, atol=1e-6), name
+
+
+def test_a_training_step_is_the_same_with_accumulation(data: PretrainingData, tmp_path: Path) -> None:
+    results = []
+    for micro in (None, 2):
+        teacher, student, layer_map = _models()
+        Trainer(student, plan("jkt", 3, 1, 1), data, TrainConfig(tmp_path / str(micro), 1e-3, 1, progress=False,
+                                                                  micro_batch_size=micro), teacher, layer_map).run()
+        results.append(dict(student.named_parameters()))
+    for name, param in results[0].items():
+        assert torch.allclose(param, results[1][name], rtol=1e-4, atol=1e-6), name
+
+
+def test_memory_plan_refuses_in_one_line_when_one_example_cannot_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from search_spaces.presets import resolve_arch
+
+    config = resolve_arch("ib-bert-large").to_hf_config()
+    one = example_bytes(config, 512, 20)
+    monkeypatch.setattr("nas.distill.memory.available_memory", lambda: int(one * 1.2))
+    with pytest.raises(UserInputError, match="--seq-len 256 fits|--seq-len 128 fits") as err:
+        plan_micro_batch(config, 512, 20, 2048, trainable_params=1000)
+    assert "\n" not in str(err.value)
+    monkeypatch.setattr("nas.distill.memory.available_memory", lambda: int(one * 100))
+    chosen = plan_micro_batch(config, 512, 20, 2048, trainable_params=1000).micro_batch_size
+    assert 50 <= chosen <= 70  # 70 % of 100 examples' worth
+    assert plan_micro_batch(config, 512, 20, 2048, 1000, requested=8).micro_batch_size == 8
+
+
+def test_the_estimate_grows_with_length_and_vocabulary_output() -> None:
+    from search_spaces.presets import resolve_arch
+
+    config = resolve_arch("mobilebert").to_hf_config()
+    assert example_bytes(config, 512, 20) > 3 * example_bytes(config, 128, 20)
+    assert example_bytes(config, 128, 80) > example_bytes(config, 128, 20)
+    assert example_bytes(config, 128, 20, mlm=False) < example_bytes(config, 128, 20)
