@@ -134,7 +134,80 @@ LATENCY_CASES: list[Case] = [
 ]
 
 # ---- reserved for the search helper (nas/search.py, run_dir.py, cli_search.py, ...)
+_SEARCH = ("search", "--device", "pixel4", "--budget", "62ms", "--space", "mobilebert-small", "--seed", "0")
+_SMALL_RUN: list[Path] = []  # one real 64-trial run, made once and copied into each row's folder
+
+
+def _search_run(tmp: Path) -> dict[str, str]:
+    import shutil
+    import subprocess
+    import sys
+    import tempfile
+
+    if not _SMALL_RUN:
+        made = Path(tempfile.mkdtemp(prefix="nas-bad-input-")) / "run"
+        subprocess.run([sys.executable, "-m", "nas.cli", *_SEARCH, "--trials", "64", "--out", str(made)],
+                       check=True, capture_output=True, timeout=300, cwd=REPO_ROOT)
+        _SMALL_RUN.append(made)
+    shutil.copytree(_SMALL_RUN[0], tmp / "run")
+    (tmp / "taken").write_text("user data\n")
+    return {"run": str(tmp / "run"), "file": str(tmp / "taken")}
+
+
+def _run_json(content: str, journal: bytes = b"") -> Setup:
+    def make(tmp: Path) -> dict[str, str]:
+        (tmp / "run").mkdir()
+        (tmp / "run" / "run.json").write_text(content)
+        (tmp / "run" / "trials.jsonl").write_bytes(journal)
+        return {"run": str(tmp / "run")}
+
+    return make
+
+
+def _non_run_dir(tmp: Path) -> dict[str, str]:
+    (tmp / "notes").mkdir()
+    (tmp / "notes" / "todo.txt").write_text("mine\n")
+    return {"dir": str(tmp / "notes")}
+
+
 SEARCH_CASES: list[Case] = [
+    # item 9: --out a regular file, under one, read-only; nothing on disk changed
+    Case("search-out-is-a-file", (*_SEARCH, "--out", "{file}"), "regular_file", 2, "is a file", ("file",)),
+    Case("search-out-under-a-file", (*_SEARCH, "--out", "{under_file}"), "regular_file", 2,
+         "is a file, so nothing can be written under it", ("file",)),
+    Case("search-out-read-only", (*_SEARCH, "--out", "{ro}"), "read_only_place", 2, "/proc/nas-bad-input-test/out"),
+    Case("search-out-holds-other-files", (*_SEARCH, "--out", "{dir}"), _non_run_dir, 2,
+         "non-empty directory that holds no run", ("dir",)),
+    # item 7: resume never shrinks; resume of nothing is refused (documented in `nas search --help`)
+    Case("search-resume-shrinks", (*_SEARCH, "--out", "{run}", "--trials", "10", "--resume"), _search_run, 2,
+         "never shrinks", ("run",)),
+    Case("search-resume-no-run", (*_SEARCH, "--out", "{dir}", "--resume"), "empty_dir", 2, "holds no search run"),
+    Case("search-resume-other-seed", (*_SEARCH[:-1], "1", "--out", "{run}", "--trials", "64", "--resume"),
+         _search_run, 2, "different options (seed: 0 → 1)", ("run",)),
+    Case("search-again-without-resume", (*_SEARCH, "--out", "{run}", "--trials", "64"), _search_run, 2,
+         "pass --resume", ("run",)),
+    # the executor, the estimator and the teacher
+    Case("search-executor-unknown", (*_SEARCH, "--executor", "spark"), None, 2, "unknown executor 'spark'"),
+    Case("search-ray-address-local", (*_SEARCH, "--ray-address", "10.0.0.1:6379"), None, 2,
+         "--ray-address needs --executor ray"),
+    Case("search-estimator-unknown", (*_SEARCH, "--estimator", "oracle"), None, 2, "unknown accuracy estimator"),
+    Case("search-teacher-missing", (*_SEARCH, "--teacher", "{tmp}/nope"), None, 2, "no readable config.json"),
+    Case("search-teacher-broken-config", (*_SEARCH, "--teacher", "{json}"), "broken_json", 2,
+         "no readable config.json"),
+    # item 9: `nas pareto` / `nas export` on damaged or foreign run directories
+    Case("pareto-run-json-without-options", ("pareto", "{run}"), _run_json('{"seed": 0}'), 2,
+         "no search options recorded"),
+    Case("pareto-run-json-not-an-object", ("pareto", "{run}"), _run_json("[1, 2]"), 2, "expected a JSON object"),
+    Case("pareto-run-json-broken", ("pareto", "{run}"), _run_json('{"options": '), 2, "not valid JSON"),
+    Case("pareto-journal-binary", ("pareto", "{run}"),
+         _run_json('{"options": {"budget_ms": 62.0}}', b"\xff\xfe\x00garbage\n"), 2, "not a trial record"),
+    Case("pareto-not-a-run", ("pareto", "{dir}"), "empty_dir", 2, "not a search run directory"),
+    Case("pareto-a-file", ("pareto", "{file}"), "regular_file", 2, "not a search run directory"),
+    Case("export-pick-out-of-range", ("export", "{run}", "--pick", "999", "--to", "{tmp}/x"), _search_run, 2,
+         "out of range"),
+    Case("export-to-a-file", ("export", "{run}", "--to", "{file}"), _search_run, 2, "is a file", ("file",)),
+    Case("export-no-front-point-fast-enough", ("export", "{run}", "--max-latency", "0.001ms", "--to", "{tmp}/x"),
+         _search_run, 2, "no front point within"),
 ]
 
 # ---- the CLI, arch and space side (nas/cli.py, nas/cli_arch.py, search_spaces/**, nas_common/**)
