@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,3 +17,17 @@ def nas_data_dir() -> Path:
     if path is None:
         pytest.skip("public data not found: set NAS_DATA_DIR to the shared data folder (see README)")
     return path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def kernel_cache_dir(tmp_path_factory) -> Iterator[Path]:
+    """Tests (and the `nas` subprocesses they start) keep the kernel cache in a temporary folder, never the
+    user's home: filled once per session, removed with pytest's temporary folders."""
+    path = tmp_path_factory.mktemp("nas-cache")
+    previous = os.environ.get("NAS_CACHE_DIR")
+    os.environ["NAS_CACHE_DIR"] = str(path)
+    yield path
+    if previous is None:
+        os.environ.pop("NAS_CACHE_DIR", None)
+    else:
+        os.environ["NAS_CACHE_DIR"] = previous
