@@ -137,9 +137,13 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
     space, space_text = _check(opts)
     phases = plan(opts.strategy, opts.steps, opts.pd_fraction, maxima(space).layers)
     ctx = init_distributed(opts.device)
+    if opts.batch_size < ctx.world_size:
+        raise UserInputError(f"--batch-size {opts.batch_size} is smaller than the {ctx.world_size} processes")
     tokenizer = load_tokenizer(opts.vocab)
-    data = PretrainingData(opts.corpus, tokenizer, opts.seq_len, opts.batch_size, opts.seed, ctx.rank,
-                           ctx.world_size, max_predictions=opts.max_predictions)
+    # The global batch in every process (the trainer takes this process's rows of it): masks and padding are
+    # then those of a single-process run, whatever the number of processes.
+    data = PretrainingData(opts.corpus, tokenizer, opts.seq_len, opts.batch_size, opts.seed,
+                           max_predictions=opts.max_predictions)
     if ctx.is_main and opts.overwrite:
         _clear_results(opts.out)
     teacher = load_teacher(opts.teacher)

@@ -75,6 +75,8 @@ def plan(strategy: str, steps: int, pd_fraction: float, max_layers: int) -> list
 class SupernetTrainer:
     def __init__(self, elastic: ElasticMobileBert, teacher: Any, phases: list[Phase], data: Any, cfg: LoopConfig,
                  ctx: DistContext | None = None) -> None:
+        """`data.batch(step)` is the *global* batch of `step` (every process collates all of it, then keeps
+        its strided rows), so masks and padding do not depend on the number of processes."""
         self.elastic, self.teacher, self.phases, self.data, self.cfg = elastic, teacher, phases, data, cfg
         self.ctx = ctx or DistContext()
         self.named = list(elastic.model.named_parameters())
@@ -190,7 +192,8 @@ class SupernetTrainer:
             bar = tqdm(total=phase.steps, initial=start, desc=phase.name, leave=True,
                        disable=not (self.cfg.progress and self.ctx.is_main))
             for step in range(start, phase.steps):
-                batch = {k: v.to(device) for k, v in self.data.batch(global_step).items()}
+                batch = {k: v[self.ctx.rank::self.ctx.world_size].to(device)
+                         for k, v in self.data.batch(global_step).items()}
                 archs = self.archs(global_step)
                 lr = learning_rate(self.cfg.lr, step, phase.steps, self.cfg.warmup, phase.kind)
                 for group in optimizer.param_groups:
