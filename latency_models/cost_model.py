@@ -31,7 +31,6 @@ import numpy as np
 from device_profiles.schema import COST_KEYS
 
 PARAMS = COST_KEYS  # a profile's `[cost]` table holds them (validated by device_profiles/schema.py)
-KINDS = ("matmul", "bmm", "elementwise", "gather")
 
 
 def prior_params(profile: Any) -> dict[str, float]:

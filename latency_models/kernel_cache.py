@@ -1,8 +1,10 @@
-"""Kernel formulas per (part, structural variant, target), cached in memory and on disk.
+"""Kernel formulas per (part, structural variant, target), cached in memory and on disk as JSON data.
 
-Lowering one part takes ~0.3–2 s; its formulas are a few kB of JSON, so they are kept under
-`$NAS_CACHE_DIR` (default `~/.cache/nas/kernels`), keyed by the part's variant fields, the target, the TVM
-version and a hash of the lowering code (a change there invalidates old entries).
+Lowering one part takes ~0.3–2 s and imports TVM (~5 s); its formulas are a few kB of polynomials
+(`formulas.py`), so they are kept under `$NAS_CACHE_DIR/kernels` (default `~/.cache/nas/kernels`), one
+readable JSON file per entry, keyed by the part's variant fields, the target, the TVM version, the format and
+a hash of the code that builds and lowers the graph (a change there invalidates old entries). A corrupt
+or foreign entry is lowered again and rewritten; a cache that cannot be written only costs time.
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ import dataclasses
 import hashlib
 import json
 import os
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from latency_models.graph import Variant, part_key
-from latency_models.lowering import KernelSpec, kernel_specs, lower
+from latency_models.formulas import KernelSpec
+from latency_models.lowering import kernel_specs, lower  # TVM itself is imported on a miss only
+from latency_models.variant import Variant, part_key
 
+FORMAT = 2  # 1: formulas as Python source (exec'd); 2: polynomials as JSON objects
 _MEMORY: dict[str, list[KernelSpec]] = {}
+_LOWERING_CODE = ("graph.py", "lowering.py", "formulas.py", "variant.py")
 
 
 def cache_dir() -> Path:
@@ -30,6 +36,7 @@ def cache_dir() -> Path:
 class CacheStats:
     lowered: int = 0
     disk_hits: int = 0
+    rebuilt: int = 0  # corrupt entries replaced
 
 
 STATS = CacheStats()
@@ -38,46 +45,69 @@ STATS = CacheStats()
 def _code_hash() -> str:
     here = Path(__file__).parent
     h = hashlib.sha256()
-    for name in ("graph.py", "lowering.py"):
+    for name in _LOWERING_CODE:
         h.update((here / name).read_bytes())
     return h.hexdigest()[:12]
 
 
 # Hashed once, at import: a long-running process keeps the code it loaded, so it must keep its key too.
-_CODE_HASH = _code_hash()
+CODE_HASH = _code_hash()
 
 
-def _key(variant: Variant, part: str, target: dict[str, Any]) -> str:
-    import tvm
+def _tvm_version() -> str:
+    try:
+        return metadata.version("apache-tvm")
+    except metadata.PackageNotFoundError:  # a source build of TVM
+        import tvm
 
-    text = json.dumps([part_key(variant, part), target, tvm.__version__, _CODE_HASH], sort_keys=True)
+        return str(tvm.__version__)
+
+
+def entry_key(variant: Variant, part: str, target: dict[str, Any]) -> str:
+    text = json.dumps([part_key(variant, part), target, _tvm_version(), FORMAT, CODE_HASH], sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def _read(path: Path) -> list[KernelSpec] | None:
+    """The entry at `path`, None when there is none; a corrupt one counts in STATS and reads as None."""
+    if not path.is_file():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("kernels"), list):
+            raise ValueError("not a kernel cache entry of this format")
+        specs = [KernelSpec.from_json(row) for row in data["kernels"]]
+    except (ValueError, OSError, UnicodeDecodeError):
+        STATS.rebuilt += 1
+        return None
+    STATS.disk_hits += 1
+    return specs
+
+
+def _write(path: Path, variant: Variant, part: str, target: dict[str, Any], specs: list[KernelSpec]) -> None:
+    entry = {"format": FORMAT, "part": part, "variant": dataclasses.asdict(variant), "target": target,
+             "kernels": [dataclasses.asdict(s) for s in specs]}
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(entry, indent=1) + "\n")
+        tmp.replace(path)
+    except OSError:
+        pass  # a read-only cache only costs time
 
 
 def part_specs(variant: Variant, part: str, target: dict[str, Any], use_disk: bool = True) -> list[KernelSpec]:
     """The kernels of one part of `variant` lowered for `target` (lowering only on a cache miss)."""
-    key = _key(variant, part, target)
+    key = entry_key(variant, part, target)
     if key in _MEMORY:
         return _MEMORY[key]
     path = cache_dir() / f"{key}.json"
-    specs: list[KernelSpec] | None = None
-    if use_disk and path.is_file():
-        try:
-            specs = [KernelSpec(**row) for row in json.loads(path.read_text())]
-            STATS.disk_hits += 1
-        except (json.JSONDecodeError, TypeError, OSError):
-            specs = None  # a corrupt entry is rebuilt
+    specs = _read(path) if use_disk else None
     if specs is None:
         specs = kernel_specs(lower(variant, target, (part,)))
         STATS.lowered += 1
         if use_disk:
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                tmp = path.with_suffix(f".{os.getpid()}.tmp")
-                tmp.write_text(json.dumps([dataclasses.asdict(s) for s in specs]))
-                tmp.replace(path)
-            except OSError:
-                pass  # a read-only cache only costs time
+            _write(path, variant, part, target, specs)
     _MEMORY[key] = specs
     return specs
 

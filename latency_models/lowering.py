@@ -8,32 +8,22 @@ PrimFuncs marked `nas_unfused` (ops the runtime runs alone) are tagged opaque so
 Features of each fused PrimFunc, per call site of each part function (`embed`, `attn`, `ffn`, `out`):
 FLOPs from walking the PrimFunc (loop extents × float ops per store; `estimate_tir_flops` is meaningless
 on symbolic modules), bytes moved (every buffer parameter read or written once), kind and shapes. Every
-size is a formula in the part's symbols (T, E, H, V, n, d, F), kept as Python source so that evaluating it
-for many candidates is numpy arithmetic. Identical kernels are deduplicated by FuseTIR: we count call sites.
+size is a polynomial in the part's symbols (T, E, H, V, n, d, F), kept as data (`formulas.py`) so that
+evaluating it for many candidates is one matrix product. Identical kernels are deduplicated by FuseTIR:
+we count call sites.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
 from typing import Any
 
-from latency_models.graph import UNFUSED_ATTR, Variant, build_module
+from latency_models.formulas import KernelSpec, Polynomial, exponents, monomial_name, to_text
+from latency_models.graph import UNFUSED_ATTR, build_module
+from latency_models.variant import PARTS, SYMBOLS, Variant
 
-PARTS = ("embed", "attn", "ffn", "out")
 OPAQUE, INJECTIVE = 8, 2
 _FLOAT_CALLS = ("exp", "erf", "tanh", "sqrt", "rsqrt", "log", "sigmoid", "pow")
-
-
-@dataclass(frozen=True)
-class KernelSpec:
-    """One kernel launch of a part, with formulas (Python source over the part's symbols)."""
-
-    part: str
-    name: str
-    kind: str  # matmul | bmm | elementwise | gather
-    flops: str
-    bytes: str
-    shapes: str  # human-readable buffer shapes, symbolic
 
 
 def lower(variant: Variant, target: dict[str, Any], parts: tuple[str, ...] = PARTS) -> Any:
@@ -88,17 +78,20 @@ def kernel_specs(mod: Any) -> list[KernelSpec]:
             kind = _kind(gv.name_hint, func)
             if kind is None:
                 continue  # a pure reshape: a view in every runtime we model
-            flops = _to_py(_count_flops(func.body), env)
-            nbytes, shapes = [], []
+            flops = _polynomial(_count_flops(func.body), env)
+            nbytes: Polynomial = {}
+            shapes = []
             for i, p in enumerate(func.params):
                 shape = _shape(p)
                 if shape is None or (kind == "gather" and i == 0):
                     continue  # a gather reads T rows of its table, not the whole table
-                dims = [_to_py(s, env) for s in shape]
-                nbytes.append("*".join([str(_dtype_bytes(p))] + [f"({x})" for x in dims]))
-                shapes.append("x".join(dims))
-            specs.append(KernelSpec(part, gv.name_hint, kind, flops, " + ".join(nbytes) or "0",
-                                    " ; ".join(shapes)))
+                dims = [_polynomial(s, env) for s in shape]
+                size: Polynomial = {"1": _dtype_bytes(p)}
+                for dim in dims:
+                    size = _times(size, dim)
+                nbytes = _plus(nbytes, size)
+                shapes.append("x".join(f"({to_text(d)})" if len(d) > 1 else to_text(d) for d in dims))
+            specs.append(KernelSpec(part, gv.name_hint, kind, flops, nbytes, " ; ".join(shapes)))
     return specs
 
 
@@ -206,27 +199,55 @@ def _expr_ops(e: Any) -> int:
     return 0
 
 
-# ------------------------------------------------------------------ formulas as Python source
-def _to_py(expr: Any, env: dict[Any, Any]) -> str:
+# ------------------------------------------------------------------ formulas as polynomials (data)
+def _polynomial(expr: Any, env: dict[Any, Any]) -> Polynomial:
+    """A TIR size expression over the part's symbols as `{monomial: coefficient}` (see `formulas.py`)."""
     from tvm import sym, tirx
 
     expr = sym.Analyzer().simplify(expr) if not isinstance(expr, int) else expr
 
-    def go(e: Any) -> str:
+    def go(e: Any) -> Polynomial:
         if isinstance(e, int):
-            return str(e)
+            return {"1": e} if e else {}
         if isinstance(e, tirx.IntImm):
-            return str(int(e.value))
+            return go(int(e.value))
         if isinstance(e, tirx.Var):
             if e in env and not env[e].same_as(e):
                 return go(env[e])
-            return e.name
-        ops = {tirx.Add: "+", tirx.Sub: "-", tirx.Mul: "*", tirx.FloorDiv: "//"}
-        for cls, op in ops.items():
-            if isinstance(e, cls):
-                return f"({go(e.a)} {op} {go(e.b)})"
+            if e.name not in SYMBOLS:
+                raise ValueError(f"size expression uses {e.name!r}, not one of the part's sizes {SYMBOLS}")
+            return {e.name: 1}
+        if isinstance(e, tirx.Add):
+            return _plus(go(e.a), go(e.b))
+        if isinstance(e, tirx.Sub):
+            return _plus(go(e.a), {m: -c for m, c in go(e.b).items()})
+        if isinstance(e, tirx.Mul):
+            return _times(go(e.a), go(e.b))
+        if isinstance(e, tirx.FloorDiv) and isinstance(e.b, tirx.IntImm):
+            num, den = go(e.a), int(e.b.value)
+            if all(c % den == 0 for c in num.values()):
+                return {m: c // den for m, c in num.items()}
         if isinstance(e, tirx.Cast):
             return go(e.value)
-        raise ValueError(f"unsupported size expression {e!r}")
+        raise ValueError(f"size expression {e!r} is not a polynomial of the part's sizes")
 
     return go(expr)
+
+
+def _plus(a: Polynomial, b: Polynomial) -> Polynomial:
+    out = dict(a)
+    for m, c in b.items():
+        out[m] = out.get(m, 0) + c
+    return {m: c for m, c in out.items() if c}
+
+
+def _times(a: Polynomial, b: Polynomial) -> Polynomial:
+    out: dict[str, int] = defaultdict(int)
+    for ma, ca in a.items():
+        for mb, cb in b.items():
+            out[_monomial_product(ma, mb)] += ca * cb
+    return {m: c for m, c in out.items() if c}
+
+
+def _monomial_product(a: str, b: str) -> str:
+    return monomial_name(tuple(x + y for x, y in zip(exponents(a), exponents(b), strict=True)))

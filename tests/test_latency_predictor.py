@@ -7,8 +7,9 @@ import pytest
 
 from device_profiles.profile import load_profile
 from latency_models import load_predictor
-from latency_models.graph import Variant
+from latency_models.formulas import evaluate
 from latency_models.lowering import kernel_specs, lower
+from latency_models.variant import Variant
 from search_spaces.arch import Arch
 from search_spaces.presets import resolve_arch
 
@@ -27,7 +28,7 @@ def test_tvm_lowers_symbolic_block_for_aarch64() -> None:
     # NoNorm + relu: bias, relu, residual and NoNorm fuse into the two matmuls of the FFN.
     assert [s.kind for s in specs] == ["matmul", "matmul"]
     sizes = {"T": 128, "n": 4, "d": 32, "F": 512}
-    flops = sum(eval(s.flops, {}, sizes) for s in specs)
+    flops = sum(evaluate(s.flops, sizes) for s in specs)
     assert flops >= 2 * 2 * 128 * 4 * 32 * 512  # both matmuls, multiply-add = 2 FLOPs
 
 
@@ -98,7 +99,8 @@ def test_bias_stays_in_the_gemm_unless_split() -> None:
 
 
 def test_matmul_efficiency_grows_with_size() -> None:
-    from latency_models.cost_model import KINDS, PartBlock, kernel_times_s
+    from latency_models.cost_model import PartBlock, kernel_times_s
+    from latency_models.formulas import KINDS
 
     params = {"matmul_eff": 1.0, "bmm_eff": 1.0, "mm_gbs": 10.0, "ew_gbs": 10.0, "kernel_us": 0.0,
               "const_ms": 0.0}
