@@ -73,19 +73,15 @@ def test_breakdown_sums_to_prediction(pixel4) -> None:
     assert sum(r["flops"] for r in rows) == pytest.approx(a.flops(), rel=0.1)
 
 
-def test_vectorised_and_fast(pixel4) -> None:
-    import time
-
+def test_vectorised_over_many_archs(pixel4) -> None:
+    """One call for 20k archs gives each arch's own prediction (speed: benchmarks/latency_speed.py)."""
     from search_spaces.space import SearchSpace
 
     archs = SearchSpace.default().sample_many(20_000, np.random.default_rng(0))
-    pixel4.predict(archs[:100])
-    start = time.perf_counter()
     ms = pixel4.predict(archs)
-    rate = len(archs) / (time.perf_counter() - start)
     assert ms.shape == (20_000,) and np.all(ms > 0)
-    assert ms[5] == pytest.approx(float(pixel4.predict(archs[5])[0]))
-    assert rate > 2e4  # the benchmark measures ≥ 1e5/s; this leaves room for a loaded CI machine
+    for i in (5, 777, 19_999):
+        assert ms[i] == pytest.approx(float(pixel4.predict(archs[i])[0]), rel=1e-12)
 
 
 def test_bias_stays_in_the_gemm_unless_split() -> None:
