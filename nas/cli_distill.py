@@ -142,7 +142,7 @@ def register(app: typer.Typer) -> None:
                             checkpoint_every, resume, overwrite, _torch_device(torch_device, device), seed, vocab,
                             eval_corpus)
         details = run_distill(resolve_student(student), teacher, strategy.lower(), steps_per_layer, pd_steps,
-                              opts, projection, layer_loss_scale)
+                              opts, projection, layer_loss_scale, warm_start=student)
         typer.echo(f"student written to {out} ({details['seconds']} s)")
 
     @app.command()

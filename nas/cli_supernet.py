@@ -125,11 +125,13 @@ def score_command(
     measure: str = typer.Option("mlm", "--measure", help="The held-out loss that is the score: mlm, distill, "
                                 "pd_kd, nsp, fm, fm_mean, fm_var or attn."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),
+    predictor: bool = typer.Option(True, "--predictor/--no-predictor",
+                                   help="Add the accuracy predictor's column (fitted on first use: minutes)."),
 ) -> None:
     """The supernet's estimate for each arch (held-out loss of its inherited sub-network, lower is better)."""
     from nas.supernet.score import score_rows
 
-    for row in score_rows(directory, arch, eval_corpus, measure):
+    for row in score_rows(directory, arch, eval_corpus, measure, predictor):
         typer.echo(json.dumps(row) if as_json else row["line"])
 
 

@@ -68,6 +68,8 @@ def _prepare(opts: RunOptions, max_positions: int = MAX_POSITION_EMBEDDINGS,
     check_run_options(opts, max_positions)
     check_device(opts.device)
     check_not_an_input(opts.out, corpus=opts.corpus, eval_corpus=opts.eval_corpus, **(inputs or {}))
+    if opts.eval_corpus and not Path(opts.eval_corpus).exists():
+        raise UserInputError(f"--eval-corpus {opts.eval_corpus} does not exist")
     ctx = init_distributed(opts.device)
     if ctx.is_main:
         prepare_output_dir(opts.out, opts.resume, opts.overwrite)
@@ -157,7 +159,7 @@ def run_teacher(arch: Arch | None, init_from: str | None, steps: int, opts: RunO
 
 def run_distill(student_arch: Arch, teacher_dir: str | None, strategy: str, steps_per_layer: int,
                 pd_steps: int, opts: RunOptions, projection: bool = False,
-                layer_scale: float | None = None) -> dict[str, Any]:
+                layer_scale: float | None = None, warm_start: str | None = None) -> dict[str, Any]:
     """Layer-wise transfer then pre-training distillation (or `none`: the same budget without a teacher)."""
     from transformers import MobileBertForPreTraining
 
@@ -184,7 +186,8 @@ def run_distill(student_arch: Arch, teacher_dir: str | None, strategy: str, step
         teacher = load_teacher(teacher_dir)
     student = MobileBertForPreTraining(config)
     _check_vocab(student, tokenizer)
-    copied = copy_shared_weights(student, teacher) if teacher is not None else []
+    warm = load_warm_start(student, warm_start)  # --student DIR with weights: start from them, not the teacher's
+    copied = copy_shared_weights(student, teacher) if teacher is not None and not warm else []
     if strategy == "none":  # with --teacher: the ablation that keeps only the teacher's embeddings and heads
         teacher = None
     else:
@@ -197,13 +200,31 @@ def run_distill(student_arch: Arch, teacher_dir: str | None, strategy: str, step
     start = time.time()
     Trainer(student, phases, data, _train_config(opts, micro, on_checkpoint), teacher, layer_map, proj,
             ctx).run(opts.resume)
-    details = {"strategy": strategy, "teacher": teacher_dir, "phases": [p.__dict__ for p in phases],
+    details = {"strategy": strategy, "teacher": teacher_dir, "warm_start": warm, "phases": [p.__dict__ for p in phases],
                "layer_map": layer_map.teacher_layer if layer_map else None, "copied_from_teacher": copied,
                "micro_batch_size": micro, "seconds": round(time.time() - start, 1), "options": _plain(opts)}
     _finish(student, opts, ctx, "student", details, on_checkpoint)
     if ctx.is_main:
         student_arch.save(opts.out / "arch.json")
     return details
+
+
+def load_warm_start(student: Any, source: str | None) -> str | None:
+    """When `--student` is a model directory holding weights (e.g. `nas supernet extract --out D`), load them
+    into `student` (same arch: every tensor must match) and return the directory; otherwise None."""
+    path = Path(source) if source else None
+    if path is None or not path.is_dir() or not any((path / f).is_file() for f in ("model.safetensors",
+                                                                                    "pytorch_model.bin")):
+        return None
+    from transformers import MobileBertForPreTraining
+
+    try:
+        loaded = MobileBertForPreTraining.from_pretrained(path, local_files_only=True, attn_implementation="eager")
+        student.load_state_dict(loaded.state_dict())
+    except (OSError, RuntimeError, ValueError) as err:
+        raise UserInputError(f"--student {path}: its weights do not fit the student "
+                             f"({' '.join(str(err).split())[:200]})") from None
+    return str(path)
 
 
 def _last_step(out: Path) -> int:

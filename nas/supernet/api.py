@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -114,8 +113,7 @@ def extract(supernet_dir: str | Path | Supernet, arch: Arch, out: str | Path, ov
     require_member(supernet.space, arch)
     model = supernet.elastic.extract(arch)
     out.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with store.quiet_transformers():
         model.save_pretrained(out)
     arch.save(out / "arch.json")
     shutil.copyfile(supernet.directory / store.VOCAB, out / "vocab.txt")

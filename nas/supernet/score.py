@@ -23,7 +23,7 @@ def describe(arch: Arch) -> str:
 
 
 def supernet_rows(supernet: Supernet, archs: Sequence[Arch], batches: Sequence[Any],
-                  measure: str = "mlm") -> list[dict[str, Any]]:
+                  measure: str = "mlm", predictor: bool = True) -> list[dict[str, Any]]:
     """Per arch: its description, parameter count, the score (`measure`, lower is better) and every term."""
     if measure not in MEASURES:
         raise UserInputError(f"unknown --measure {measure!r}; choose one of {', '.join(MEASURES)}")
@@ -41,7 +41,7 @@ def _predictor_scores(directory: Path, archs: Sequence[Arch]) -> list[float] | N
 
 
 def score_rows(directory: str | Path, arch_texts: Sequence[str], eval_corpus: str | None = None,
-               measure: str = "mlm") -> list[dict[str, Any]]:
+               measure: str = "mlm", predictor: bool = True) -> list[dict[str, Any]]:
     from nas.cli_supernet import resolve_supernet_arch
 
     if measure not in MEASURES:
@@ -49,7 +49,7 @@ def score_rows(directory: str | Path, arch_texts: Sequence[str], eval_corpus: st
     supernet = load_supernet(directory)
     archs = [resolve_supernet_arch(text, supernet.space) for text in arch_texts]
     rows = supernet_rows(supernet, archs, supernet.eval_batches(eval_corpus), measure)
-    predicted = _predictor_scores(Path(directory), archs)
+    predicted = _predictor_scores(Path(directory), archs) if predictor else None
     for index, row in enumerate(rows):
         row["predictor"] = predicted[index] if predicted is not None else None
         extra = f"  predictor {row['predictor']:.4f}" if row["predictor"] is not None else ""

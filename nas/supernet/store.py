@@ -12,6 +12,8 @@ from __future__ import annotations
 import json
 import shutil
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +27,23 @@ META = "supernet.json"
 SPACE = "space.toml"
 WEIGHTS = "weights"
 VOCAB = "vocab.txt"
+
+
+@contextmanager
+def quiet_transformers() -> Iterator[None]:
+    """No progress bars or warnings from transformers while saving or loading our own files."""
+    from transformers.utils import logging
+
+    verbosity = logging.get_verbosity()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.set_verbosity(verbosity)
+        logging.enable_progress_bar()
 
 
 def write_meta(directory: Path, meta: dict[str, Any]) -> None:
@@ -50,8 +69,7 @@ def save(elastic: ElasticMobileBert, directory: Path, space_text: str, vocab: Pa
     """Write the weights, space and vocabulary, then the metadata last (a directory with supernet.json is complete)."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / SPACE).write_text(space_text)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with quiet_transformers():
         elastic.model.save_pretrained(directory / WEIGHTS)
     if vocab.resolve() != (directory / VOCAB).resolve():
         shutil.copyfile(vocab, directory / VOCAB)
@@ -61,21 +79,14 @@ def save(elastic: ElasticMobileBert, directory: Path, space_text: str, vocab: Pa
 def load(directory: str | Path, device: str = "cpu") -> tuple[ElasticMobileBert, dict[str, Any]]:
     """The trained elastic model (eval mode) and its metadata."""
     from transformers import MobileBertForPreTraining
-    from transformers.utils import logging
 
     directory = Path(directory)
     meta = read_meta(directory)
     if not (directory / WEIGHTS / "config.json").is_file():
         raise UserInputError(f"{directory} holds no trained weights ({WEIGHTS}/ is missing)")
     space = check_space(SearchSpace.load(directory / SPACE))
-    verbosity = logging.get_verbosity()
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-    try:
+    with quiet_transformers():
         model = MobileBertForPreTraining.from_pretrained(directory / WEIGHTS, local_files_only=True,
                                                          attn_implementation="eager")
-    finally:
-        logging.set_verbosity(verbosity)
-        logging.enable_progress_bar()
     elastic = ElasticMobileBert(space, meta.get("depth_order", "spread"), model=model)
     return elastic.to(device).eval(), meta
