@@ -161,6 +161,10 @@ def measure_rpc(arch: Any, target: dict[str, Any], address: str, seq_len: int = 
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
         raise UserInputError(f"--rpc must be HOST:PORT, got {address!r}")
+    try:  # before compiling: an unreachable device is one line, not a minute of work first
+        remote = rpc.connect(host, int(port))
+    except Exception as err:  # noqa: BLE001 - any connection failure is the user's address
+        raise UserInputError(f"cannot reach the TVM RPC server at {address}: {str(err).splitlines()[0]}") from None
     mod, ids = relax_module(arch, seq_len, batch)
     ex = build_relax(mod, target)
     with tempfile.TemporaryDirectory(prefix="nas-rpc-") as tmp:
@@ -171,10 +175,6 @@ def measure_rpc(arch: Any, target: dict[str, Any], address: str, seq_len: int = 
             ex.export_library(str(lib), fcompile=cc.cross_compiler(cross_compiler))
         else:
             ex.export_library(str(lib))
-        try:
-            remote = rpc.connect(host, int(port))
-        except Exception as err:  # noqa: BLE001 - any connection failure is the user's address
-            raise UserInputError(f"cannot reach the TVM RPC server at {address}: {err}") from None
         remote.upload(str(lib))
         rexec = remote.load_module("model.so")
     dev = remote.cpu()

@@ -18,7 +18,7 @@ BOOL_FIELDS = {f.name for f in dataclasses.fields(Arch) if f.type in ("bool", bo
 STR_FIELDS = ("normalization_type", "hidden_act")
 
 
-def _fmt(path: Path) -> str:
+def file_format(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix == ".csv":
         return "csv"
@@ -72,7 +72,7 @@ def _parse_row(data: dict[str, Any], where: str, line: int = 0) -> Measurement:
 def read_measurements(path: str | Path) -> list[Measurement]:
     """All rows of a measurements file; a bad row raises UserInputError naming the file and line."""
     path = Path(path)
-    fmt = _fmt(path)
+    fmt = file_format(path)
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
@@ -113,7 +113,7 @@ def read_measurements(path: str | Path) -> list[Measurement]:
 def append_measurements(path: str | Path, rows: list[Measurement]) -> Path:
     """Append rows (JSONL: one object a line; CSV: a header is written for a new file)."""
     path = Path(path)
-    fmt = _fmt(path)
+    fmt = file_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "jsonl":
         with path.open("a") as f:

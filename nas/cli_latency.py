@@ -67,11 +67,13 @@ def measure_cmd(
     """Measure one architecture and append a row (median of repeats after warm-up)."""
     from device_profiles.profile import load_profile
     from latency_models.measure import UNTUNED_NOTE, check_backend, measure
-    from latency_models.measurements import append_measurements
+    from latency_models.measurements import append_measurements, file_format
     from nas_common.paths import check_output_file
+    from search_spaces.family import check_seq_len
     from search_spaces.presets import resolve_arch
 
-    check_output_file(out)
+    check_seq_len(seq_len)
+    file_format(check_output_file(out))
     prof = load_profile(device, profile, default="host")
     a = resolve_arch(arch)
     check_backend(backend, prof, rpc)

@@ -130,7 +130,78 @@ TRAINING_CASES: list[Case] = [
 ]
 
 # ---- reserved for the latency helper (latency_models/**, device_profiles/**, nas/cli_latency.py, nas/export.py)
+def _latency_files(tmp: Path) -> dict[str, str]:
+    """A profile whose [cost] is invalid, a measurements file, a per-layer arch, a regular file."""
+    import re
+
+    pixel4 = (REPO_ROOT / "device_profiles" / "pixel4.toml").read_text()
+    (tmp / "bad-cost.toml").write_text(re.sub(r"(?m)^matmul_eff = .*$", "matmul_eff = -0.66", pixel4))
+    (tmp / "m.jsonl").write_text('{"latency_ms": 62.0}\n{"num_hidden_layers": 12, "latency_ms": 31.0}\n')
+    (tmp / "bad-row.jsonl").write_text('{"latency_ms": 62.0}\n{"latency_ms": 60, "hidden_size": "wide"}\n')
+    (tmp / "per-layer.json").write_text(json.dumps({"num_hidden_layers": 2, "intra_bottleneck_size": [128, 64]}))
+    (tmp / "taken").write_text("user data\n")
+    return {"bad_cost": str(tmp / "bad-cost.toml"), "m": str(tmp / "m.jsonl"), "bad_row": str(tmp / "bad-row.jsonl"),
+            "per_layer": str(tmp / "per-layer.json"), "file": str(tmp / "taken"),
+            "under_file": str(tmp / "taken" / "x")}
+
+
+_L = _latency_files
+_MEASURE = ("measure", "--arch", "mobilebert-tiny")
+_CALIBRATE = ("calibrate", "--measurements", "{m}", "--from", "pixel4", "--name", "mine")
 LATENCY_CASES: list[Case] = [
+    # issue 8 item 3: a local backend times this machine, not the device
+    Case("measure-pixel4-torch", (*_MEASURE, "--device", "pixel4", "--out", "{tmp}/m.csv"), None, 2,
+         "use --backend rpc"),
+    Case("measure-pixel4-tvm", (*_MEASURE, "--device", "pixel4", "--backend", "tvm", "--out", "{tmp}/m.csv"), None,
+         2, "times this machine, not pixel4"),
+    Case("measure-rpc-without-address", (*_MEASURE, "--device", "pixel4", "--backend", "rpc", "--out",
+                                         "{tmp}/m.csv"), None, 2, "needs --rpc HOST:PORT"),
+    Case("measure-rpc-bad-address", (*_MEASURE, "--device", "pixel4", "--backend", "rpc", "--rpc", "phone",
+                                     "--out", "{tmp}/m.csv"), None, 2, "--rpc must be HOST:PORT"),
+    Case("measure-rpc-unreachable", (*_MEASURE, "--device", "pixel4", "--backend", "rpc", "--rpc", "127.0.0.1:9",
+                                     "--out", "{tmp}/m.csv"), None, 2, "cannot reach the TVM RPC server"),
+    Case("measure-unknown-backend", (*_MEASURE, "--device", "host", "--backend", "tflite", "--out", "{tmp}/m.csv"),
+         None, 2, "unknown backend 'tflite'"),
+    Case("measure-thread-clock-two-threads", (*_MEASURE, "--device", "host", "--threads", "2", "--clock", "thread",
+                                              "--out", "{tmp}/m.csv"), None, 2, "--clock must be"),
+    Case("measure-per-layer-arch", ("measure", "--arch", "{per_layer}", "--device", "host", "--out", "{tmp}/m.csv"),
+         _L, 2, "per-layer"),
+    # item 4: an invalid [cost] value is refused naming the file and the key, never a silent fallback
+    Case("latency-profile-invalid-cost", ("latency", "--profile", "{bad_cost}", "--arch", "mobilebert"), _L, 2,
+         "bad-cost.toml [cost]: key 'matmul_eff' must be positive"),
+    Case("calibrate-from-invalid-cost", (*_CALIBRATE[:4], "{bad_cost}", *_CALIBRATE[5:], "--out", "{tmp}/p.toml"),
+         _L, 2, "key 'matmul_eff'"),
+    Case("latency-device-and-profile", ("latency", "--device", "pixel4", "--profile", "{bad_cost}", "--arch",
+                                        "mobilebert"), _L, 2, "not both"),
+    Case("latency-unknown-device", ("latency", "--device", "pixel5", "--arch", "mobilebert"), None, 2,
+         "unknown device 'pixel5'"),
+    Case("latency-profile-missing", ("latency", "--profile", "{tmp}/none.toml", "--arch", "mobilebert"), None, 2,
+         "no such profile file"),
+    # item 5: sequence longer than the position table
+    Case("latency-seq-len-100000", ("latency", "--arch", "mobilebert", "--seq-len", "100000"), None, 2,
+         "max_position_embeddings"),
+    Case("measure-seq-len-100000", (*_MEASURE, "--seq-len", "100000", "--out", "{tmp}/m.csv"), None, 2,
+         "max_position_embeddings"),
+    # item 9: output paths, checked before any work; nothing on disk changed
+    Case("measure-out-is-a-directory", (*_MEASURE, "--out", "{tmp}"), None, 2, "is a directory"),
+    Case("measure-out-under-a-file", (*_MEASURE, "--out", "{under_file}"), _L, 2, "nothing can be written under it",
+         ("file",)),
+    Case("measure-out-read-only", (*_MEASURE, "--out", "{ro}"), "read_only_place", 2, "not writable"),
+    Case("measure-out-wrong-suffix", (*_MEASURE, "--out", "{tmp}/m.txt"), None, 2, "must end in .csv or .jsonl"),
+    Case("calibrate-out-under-a-file", (*_CALIBRATE, "--out", "{under_file}"), _L, 2,
+         "nothing can be written under it", ("file",)),
+    Case("calibrate-out-read-only", (*_CALIBRATE, "--out", "{ro}"), lambda t: {**_L(t), **read_only_place(t)}, 2,
+         "not writable"),
+    Case("calibrate-out-is-a-directory", (*_CALIBRATE, "--out", "{tmp}"), _L, 2, "is a directory"),
+    Case("calibrate-out-is-its-input", (*_CALIBRATE, "--out", "{m}"), _L, 2, "also an input", ("m",)),
+    Case("calibrate-measurements-missing", ("calibrate", "--measurements", "{tmp}/none.csv", "--name", "x", "--out",
+                                            "{tmp}/p.toml"), None, 2, "no such measurements file"),
+    Case("validate-bad-row", ("validate", "--measurements", "{bad_row}"), _L, 2, "line 2"),
+    Case("validate-plot-under-a-file", ("validate", "--measurements", "{m}", "--plot", "{under_file}"), _L, 2,
+         "nothing can be written under it", ("file",)),
+    # item 12: a transformers config (or its directory) is an arch
+    Case("latency-hf-model-dir", ("latency", "--arch", "{dir}", "--device", "pixel4"), "hf_model_dir", 0, "ms"),
+    Case("latency-hf-config-json", ("latency", "--arch", "{config}", "--json"), "hf_model_dir", 0, "latency_ms"),
 ]
 
 # ---- reserved for the search helper (nas/search.py, run_dir.py, cli_search.py, ...)
