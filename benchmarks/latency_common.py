@@ -9,18 +9,14 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from device_profiles.host import cpu_model
+
 RESULTS = Path(__file__).parent / "results"
 
 
 def machine_info() -> dict[str, Any]:
-    from device_profiles.host import cpu_model
-
     return {"cpu": cpu_model(), "cores": os.cpu_count(), "python": platform.python_version(),
             "platform": platform.platform(), "date": datetime.datetime.now(datetime.UTC).isoformat()}
-
-
-def data_dir() -> Path:
-    return Path(os.environ.get("NAS_DATA_DIR", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
 
 
 def write_result(name: str, payload: dict[str, Any]) -> Path:

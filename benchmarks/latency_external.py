@@ -14,7 +14,6 @@ spread is run-to-run noise), which the JSON states as a finding next to the metr
 
 from __future__ import annotations
 
-import csv
 import sys
 import tempfile
 from pathlib import Path
@@ -24,14 +23,15 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from latency_common import data_dir, table, write_result  # noqa: E402
+from latency_common import table, write_result  # noqa: E402
 
-from device_profiles.profile import DeviceProfile  # noqa: E402
+from device_profiles import DeviceProfile, Measurement  # noqa: E402
 from latency_models.calibrate import calibrated_profile  # noqa: E402
-from latency_models.measurements import Measurement, append_measurements, read_measurements  # noqa: E402
+from latency_models.external import LOW_NOISE, hat_rows, supershaper_rows  # noqa: E402
+from latency_models.measurements import append_measurements, read_measurements  # noqa: E402
 from latency_models.predictor import Predictor  # noqa: E402
 from latency_models.validate import flops_baseline, metrics  # noqa: E402
-from search_spaces.arch import Arch  # noqa: E402
+from nas_common.paths import data_dir  # noqa: E402
 
 EAGER = {"fuse_layer_norm": True, "fuse_gelu": True, "fuse_epilogue": False}  # PyTorch eager, both sets
 # Raspberry Pi 4: 4 x Cortex-A72 @ 1.5 GHz, 8 fp32 FLOP/cycle (one 128-bit NEON FMA pipe, 4 lanes x 2) -> 48 GFLOP/s;
@@ -41,48 +41,6 @@ RPI4 = DeviceProfile("rpi4-hat", "Raspberry Pi 4 (HAT data)", {"kind": "llvm", "
 # SuperShaper does not name its i7; a 4-core AVX2 desktop part (~200 GFLOP/s fp32, ~20 GB/s) as the prior.
 I7 = DeviceProfile("i7-supershaper", "Intel i7 (SuperShaper data)", {"kind": "llvm"}, 4, 200.0, 20.0, "torch",
                    lowering=EAGER)
-
-
-def _heads(avg: float, width: int) -> int:
-    choices = [h for h in (2, 4, 8, 16) if width % h == 0]
-    return min(choices, key=lambda h: abs(h - avg))
-
-
-LOW_NOISE = 0.02  # HAT rows with latency_std_encoder / latency_mean_encoder below this
-
-
-def hat_rows(path: Path, max_rel_std: float | None = None) -> list[Measurement]:
-    rows = []
-    with path.open() as f:
-        for i, r in enumerate(csv.DictReader(f), start=2):
-            if max_rel_std is not None and float(r["latency_std_encoder"]) >= max_rel_std * float(
-                    r["latency_mean_encoder"]):
-                continue
-            width = int(r["encoder_embed_dim"])
-            arch = Arch(num_hidden_layers=int(r["encoder_layer_num"]), hidden_size=width, use_bottleneck=False,
-                        num_attention_heads=_heads(float(r["encoder_self_attention_heads_avg"]), width),
-                        intermediate_size=round(float(r["encoder_ffn_embed_dim_avg"])),
-                        num_feedforward_networks=1, embedding_size=width, trigram_input=False,
-                        normalization_type="layer_norm", hidden_act="relu", vocab_size=32768)
-            rows.append(Measurement(arch, float(r["latency_mean_encoder"]), 30, 1, None,
-                                    f"HAT wmt14ende raspberrypi line {i}"))
-    return rows
-
-
-def supershaper_rows(path: Path) -> list[Measurement]:
-    rows = []
-    with path.open() as f:
-        for i, r in enumerate(csv.DictReader(f), start=2):
-            widths = [int(x) for x in r["hidden_sizes"].split()]
-            arch = Arch(num_hidden_layers=int(r["num_layers"]), hidden_size=768, intra_bottleneck_size=tuple(widths),
-                        use_bottleneck=True, key_query_shared_bottleneck=False, use_bottleneck_attention=True,
-                        num_attention_heads=tuple(int(x) for x in r["num_heads"].split()),
-                        intermediate_size=tuple(int(x) for x in r["intermediate_sizes"].split()),
-                        num_feedforward_networks=1, embedding_size=768, trigram_input=False,
-                        normalization_type="layer_norm", hidden_act="gelu")
-            rows.append(Measurement(arch, float(r["latency"]) * 1e3, int(r["max_seq_length"]), 1, None,
-                                    f"SuperShaper i7_bs1 line {i}"))
-    return rows
 
 
 def evaluate(name: str, base: DeviceProfile, rows: list[Measurement], n_cal: int = 20) -> dict:

@@ -27,10 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from latency_common import RESULTS, table, write_result  # noqa: E402
 
 from device_profiles.host import host_profile  # noqa: E402
+from device_profiles.measurement import Measurement  # noqa: E402
 from latency_models.calibrate import calibrated_profile, fit_params, residual_table  # noqa: E402
 from latency_models.cost_model import PARAMS, prior_params  # noqa: E402
 from latency_models.measure import measure_torch_interleaved, robust_ms  # noqa: E402
-from latency_models.measurements import Measurement, append_measurements, read_measurements  # noqa: E402
+from latency_models.measurements import append_measurements, read_measurements  # noqa: E402
 from latency_models.predictor import Predictor  # noqa: E402
 from latency_models.validate import flops_baseline, metrics  # noqa: E402
 from search_spaces.space import SearchSpace  # noqa: E402

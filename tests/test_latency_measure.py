@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 import pytest
@@ -57,18 +56,13 @@ def test_rpc_needs_an_address(local) -> None:
         measure(TINY, "rpc", local)
 
 
-DATA = Path(os.environ.get("NAS_DATA_DIR", Path(__file__).resolve().parents[1] / ".." / "shared" / "data"))
+def test_external_sets_convert_to_measurements(nas_data_dir: Path) -> None:
+    from latency_models.external import hat_rows, supershaper_rows
 
-
-@pytest.mark.skipif(not (DATA / "latency").is_dir(), reason=f"no latency data at {DATA} (set NAS_DATA_DIR)")
-def test_external_sets_convert_to_measurements() -> None:
-    import sys
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-    from latency_external import hat_rows, supershaper_rows
-
-    hat = hat_rows(DATA / "latency" / "hat" / "wmt14ende_cpu_raspberrypi_all.csv")
-    shaper = supershaper_rows(DATA / "latency" / "supershaper" / "i7_bs1.csv")
+    if not (nas_data_dir / "latency").is_dir():
+        pytest.skip(f"no latency data under {nas_data_dir}")
+    hat = hat_rows(nas_data_dir / "latency" / "hat" / "wmt14ende_cpu_raspberrypi_all.csv")
+    shaper = supershaper_rows(nas_data_dir / "latency" / "supershaper" / "i7_bs1.csv")
     assert len(hat) == 2000 and hat[0].seq_len == 30 and hat[0].arch.normalization_type == "layer_norm"
     assert len(shaper) == 1000 and not shaper[0].arch.is_uniform and shaper[0].latency_ms > 1
 

@@ -43,3 +43,15 @@ def test_tvm_export_targets_the_device(fast_run, tmp_path):
             member = next(m for m in tar.getmembers() if m.name.endswith(".o"))
             header = tar.extractfile(member).read(20)
         assert header[:4] == b"\x7fELF" and int.from_bytes(header[18:20], "little") == 183  # EM_AARCH64
+
+
+def test_onnx_without_the_dev_extra_is_one_line(tmp_path, monkeypatch):
+    """`--onnx` where onnx/onnxscript are not installed: a UserInputError naming the extra, nothing written."""
+    from nas.export import export_onnx
+    from nas_common.errors import UserInputError
+    from search_spaces.presets import PRESETS
+
+    monkeypatch.setitem(sys.modules, "onnxscript", None)  # what find_spec reports for a missing package
+    with pytest.raises(UserInputError, match=r"--onnx needs onnxscript \(the dev extra\)"):
+        export_onnx(PRESETS["mobilebert-tiny"].arch, tmp_path)
+    assert list(tmp_path.iterdir()) == []
