@@ -11,6 +11,8 @@ from typing import Any
 from device_profiles.measurement import Measurement
 from nas_common.errors import UserInputError
 from search_spaces.arch import PER_LAYER_FIELDS, Arch
+from search_spaces.family import check_seq_len
+from search_spaces.hf_config import REDUNDANT
 
 ARCH_FIELDS = tuple(f.name for f in dataclasses.fields(Arch))
 EXTRA_FIELDS = ("seq_len", "batch", "latency_ms", "threads", "source")
@@ -47,7 +49,7 @@ def _csv_value(name: str, text: str) -> Any:
 def _parse_row(data: dict[str, Any], where: str, line: int = 0) -> Measurement:
     if not isinstance(data, dict):
         raise UserInputError(f"{where}: expected an object of fields")
-    unknown = sorted(set(data) - set(ARCH_FIELDS) - set(EXTRA_FIELDS))
+    unknown = sorted(set(data) - set(ARCH_FIELDS) - set(REDUNDANT) - set(EXTRA_FIELDS))
     if unknown:
         raise UserInputError(f"{where}: unknown field(s) {', '.join(unknown)}")
     if "latency_ms" not in data:
@@ -64,8 +66,10 @@ def _parse_row(data: dict[str, Any], where: str, line: int = 0) -> Measurement:
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
             raise UserInputError(f"{where}: {name} must be a positive integer, got {value!r}")
         ints[name] = value
+    check_seq_len(ints["seq_len"], f"{where}: seq_len")
     source = data.get("source", "")
-    arch = Arch.from_dict({k: v for k, v in data.items() if k in ARCH_FIELDS}, source=where)
+    # Redundant HF fields (true_hidden_size, ...) are checked against the arch, never taken.
+    arch = Arch.from_dict({k: v for k, v in data.items() if k in ARCH_FIELDS or k in REDUNDANT}, source=where)
     return Measurement(arch, latency, ints["seq_len"], ints["batch"], ints["threads"], str(source or ""), line)
 
 

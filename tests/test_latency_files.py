@@ -42,6 +42,18 @@ def test_missing_fields_take_defaults_and_bad_row_names_line(tmp_path: Path) -> 
     assert read_measurements(path)[0].arch.intra_bottleneck_size == (128, 256)
 
 
+def test_row_may_repeat_true_hidden_size_but_not_contradict_it(tmp_path: Path) -> None:
+    path = tmp_path / "m.jsonl"
+    path.write_text('{"true_hidden_size": 128, "latency_ms": 62}\n')
+    assert read_measurements(path)[0].arch == Arch()  # MobileBERT: the attention runs 128 wide
+    path.write_text('{"latency_ms": 62}\n{"true_hidden_size": 512, "latency_ms": 62}\n')
+    with pytest.raises(UserInputError, match="line 2: true_hidden_size 512 contradicts"):
+        read_measurements(path)
+    path.write_text('{"latency_ms": 62, "seq_len": 100000}\n')
+    with pytest.raises(UserInputError, match="line 1: seq_len 100000 is longer"):
+        read_measurements(path)
+
+
 def test_calibration_refits_pixel4_within_10pct() -> None:
     base = load_profile("pixel4")
     prof, residuals = calibrated_profile(base, list(base.calibration), "pixel4-refit")
