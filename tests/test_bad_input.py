@@ -202,6 +202,10 @@ LATENCY_CASES: list[Case] = [
     # item 12: a transformers config (or its directory) is an arch
     Case("latency-hf-model-dir", ("latency", "--arch", "{dir}", "--device", "pixel4"), "hf_model_dir", 0, "ms"),
     Case("latency-hf-config-json", ("latency", "--arch", "{config}", "--json"), "hf_model_dir", 0, "latency_ms"),
+    Case("measure-hf-model-dir", ("measure", "--arch", "{dir}", "--device", "host", "--repeat", "1", "--seq-len", "16",
+                                  "--out", "{tmp}/m.jsonl"), "hf_model_dir", 0, "ms (torch"),
+    Case("measure-profile-and-device", (*_MEASURE, "--device", "host", "--profile", "{bad_cost}", "--out",
+                                        "{tmp}/m.csv"), _L, 2, "not both"),
 ]
 
 # ---- reserved for the search helper (nas/search.py, run_dir.py, cli_search.py, ...)
