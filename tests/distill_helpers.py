@@ -31,7 +31,9 @@ def tiny_models(seed: int = 0):
     import torch
     from transformers import MobileBertForPreTraining
 
+    from nas.distill.pipeline import student_config
+
     torch.manual_seed(seed)
     teacher = MobileBertForPreTraining(TEACHER_ARCH.to_hf_config()).eval()
-    student = MobileBertForPreTraining(STUDENT_ARCH.to_hf_config(attention_probs_dropout_prob=0.0))
+    student = MobileBertForPreTraining(student_config(STUDENT_ARCH))
     return teacher, student

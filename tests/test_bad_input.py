@@ -126,7 +126,78 @@ def read_only_place(tmp: Path) -> dict[str, str]:
 
 # ====================================================================== rows
 # ---- reserved for the distill helper (nas/distill/**, nas/cli_distill.py): training commands
+def _training_setup(tmp: Path) -> dict[str, str]:
+    """A corpus, a finished student directory, a finished fine-tuning result, a regular file."""
+    from tests.distill_helpers import write_corpus
+
+    corpus = write_corpus(tmp / "corpus.txt")
+    (tmp / "student").mkdir()
+    (tmp / "student" / "config.json").write_text("{}\n")
+    (tmp / "student" / "checkpoint.pt").write_bytes(b"old")
+    (tmp / "sst2").mkdir()
+    (tmp / "sst2" / "metrics.json").write_text("{}\n")
+    (tmp / "taken").write_text("user data\n")
+    return {"corpus": str(corpus), "student": str(tmp / "student"), "result": str(tmp / "sst2"),
+            "file": str(tmp / "taken"), "under_file": str(tmp / "taken" / "out")}
+
+
+_DISTILL = ("distill", "--student", "mobilebert-tiny", "--strategy", "none", "--corpus", "{corpus}")
+_DISTILL_OUT = (*_DISTILL, "--out", "{tmp}/s")
+_TEACHER = ("teacher", "--arch", "mobilebert-tiny", "--corpus", "{corpus}")
+_FINETUNE = ("finetune", "--model", "{student}", "--task", "sst2", "--data-dir", "{tmp}")
+_T = _training_setup
 TRAINING_CASES: list[Case] = [
+    # item 6: non-positive ranges of every training option
+    Case("finetune-epochs-negative", (*_FINETUNE, "--out", "{tmp}/o", "--epochs", "-1"), _T, 2, "--epochs must be > 0"),
+    Case("finetune-lr-zero", (*_FINETUNE, "--out", "{tmp}/o", "--lr", "0"), _T, 2, "--lr must be > 0"),
+    Case("finetune-batch-zero", (*_FINETUNE, "--out", "{tmp}/o", "--batch-size", "0"), _T, 2, "--batch-size"),
+    Case("finetune-max-train-zero", (*_FINETUNE, "--out", "{tmp}/o", "--max-train-examples", "0"), _T, 2,
+         "--max-train-examples"),
+    Case("finetune-seq-len-huge", (*_FINETUNE, "--out", "{tmp}/o", "--seq-len", "100000"), _T, 2,
+         "max_position_embeddings"),
+    Case("distill-batch-zero", (*_DISTILL_OUT, "--batch-size", "0"), _T, 2, "--batch-size must be > 0"),
+    Case("distill-micro-batch-zero", (*_DISTILL_OUT, "--micro-batch-size", "0"), _T, 2, "--micro-batch-size"),
+    Case("distill-lr-nan", (*_DISTILL_OUT, "--lr", "nan"), _T, 2, "--lr must be > 0"),
+    Case("distill-warmup-negative", (*_DISTILL_OUT, "--warmup", "-1"), _T, 2, "--warmup must be ≥ 0"),
+    Case("distill-steps-per-layer-negative", (*_DISTILL_OUT, "--steps-per-layer", "-1"), _T, 2,
+         "--steps-per-layer must be ≥ 0"),
+    Case("distill-nothing-to-train", (*_DISTILL_OUT, "--steps-per-layer", "0", "--pd-steps", "0"), _T, 2,
+         "nothing to train"),
+    Case("distill-max-predictions-zero", (*_DISTILL_OUT, "--max-predictions", "0"), _T, 2, "--max-predictions"),
+    Case("distill-layer-scale-zero", (*_DISTILL_OUT, "--layer-loss-scale", "0"), _T, 2, "--layer-loss-scale"),
+    Case("teacher-steps-zero", (*_TEACHER, "--out", "{tmp}/t", "--steps", "0"), _T, 2, "--steps must be > 0"),
+    Case("teacher-checkpoint-negative", (*_TEACHER, "--out", "{tmp}/t", "--checkpoint-every", "-5"), _T, 2,
+         "--checkpoint-every"),
+    # item 5: longer than the model's positions
+    Case("distill-seq-len-huge", (*_DISTILL_OUT, "--seq-len", "100000"), _T, 2, "512 positions"),
+    Case("teacher-seq-len-huge", (*_TEACHER, "--out", "{tmp}/t", "--seq-len", "513"), _T, 2, "512 positions"),
+    Case("distill-seq-len-tiny", (*_DISTILL_OUT, "--seq-len", "4"), _T, 2, "at least 8"),
+    # item 8: an existing result is not overwritten without --resume / --overwrite
+    Case("distill-out-existing-student", (*_DISTILL, "--out", "{student}"), _T, 2, "--overwrite",
+         ("student",)),
+    Case("teacher-out-existing-model", (*_TEACHER, "--out", "{student}"), _T, 2, "--overwrite", ("student",)),
+    Case("finetune-out-existing-result", (*_FINETUNE, "--out", "{result}"), _T, 2, "--overwrite", ("result",)),
+    Case("distill-resume-and-overwrite", (*_DISTILL, "--out", "{student}", "--resume", "--overwrite"), _T, 2,
+         "contradict", ("student",)),
+    Case("distill-resume-without-checkpoint", (*_DISTILL_OUT, "--resume"), _T, 2, "no checkpoint"),
+    # item 9: --out a regular file, under one, read-only; checked before training
+    Case("distill-out-is-a-file", (*_DISTILL, "--out", "{file}"), _T, 2, "is a file", ("file",)),
+    Case("distill-out-under-a-file", (*_DISTILL, "--out", "{under_file}"), _T, 2, "is a file", ("file",)),
+    Case("distill-out-read-only", (*_DISTILL, "--out", "/proc/nas-bad-input-test/out"), _T, 2, "not writable"),
+    Case("teacher-out-is-a-file", (*_TEACHER, "--out", "{file}"), _T, 2, "is a file", ("file",)),
+    Case("finetune-out-is-a-file", (*_FINETUNE, "--out", "{file}"), _T, 2, "is a file", ("file",)),
+    Case("finetune-out-read-only", (*_FINETUNE, "--out", "/proc/nas-bad-input-test/out"), _T, 2, "not writable"),
+    # outputs that would land on an input
+    Case("distill-out-is-the-teacher", ("distill", "--student", "mobilebert-tiny", "--strategy", "none",
+                                         "--teacher", "{student}", "--corpus", "{corpus}", "--out", "{student}",
+                                         "--overwrite"), _T, 2, "would overwrite the --teacher", ("student",)),
+    Case("finetune-out-is-the-model", (*_FINETUNE, "--out", "{student}", "--overwrite"), _T, 2,
+         "would overwrite the --model", ("student",)),
+    # item 14 (issue 14 item 4): the torch device has its own name
+    Case("distill-torch-device-unknown", (*_DISTILL_OUT, "--torch-device", "tpu"), _T, 2, "cpu or cuda"),
+    Case("distill-eval-corpus-missing", (*_DISTILL_OUT, "--eval-corpus", "{tmp}/nope.txt", "--pd-steps", "1",
+                                          "--steps-per-layer", "0", "--batch-size", "2", "--seq-len", "16"),
+         _T, 2, "does not exist"),
 ]
 
 # ---- reserved for the latency helper (latency_models/**, device_profiles/**, nas/cli_latency.py, nas/export.py)

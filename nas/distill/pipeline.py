@@ -57,6 +57,13 @@ def resolve_student(name_or_dir: str) -> Arch:
     return resolve_arch(name_or_dir)
 
 
+def student_config(arch: Arch) -> Any:
+    """The student's HF config. Attention maps are compared as distributions, so its attention dropout is off;
+    the official student has no pooler (`classifier_activation: false`): NSP and fine-tuning read the raw
+    [CLS] vector."""
+    return arch.to_hf_config(attention_probs_dropout_prob=0.0, classifier_activation=False)
+
+
 def say(opts: RunOptions, message: str) -> None:
     if opts.progress:
         print(message, file=sys.stderr, flush=True)
@@ -167,10 +174,9 @@ def run_distill(student_arch: Arch, teacher_dir: str | None, strategy: str, step
     phases = plan(strategy, student_arch.num_hidden_layers, steps_per_layer, pd_steps, layer_scale)
     if not phases:
         raise UserInputError("nothing to train: --steps-per-layer and --pd-steps are both 0")
-    # Attention maps are compared as distributions, so the student's attention dropout is off; the official
-    # student has no pooler (classifier_activation false): NSP and fine-tuning read the raw [CLS] vector.
-    config = student_arch.to_hf_config(attention_probs_dropout_prob=0.0, classifier_activation=False)
+    config = student_config(student_arch)
     teacher = layer_map = proj = None
+    check_not_an_input(opts.out, teacher=teacher_dir)
     if strategy != "none" and not teacher_dir:
         raise UserInputError("--teacher DIR is required for strategies pkt, jkt and akt")
     if teacher_dir:
@@ -197,12 +203,16 @@ def run_distill(student_arch: Arch, teacher_dir: str | None, strategy: str, step
     student.to(opts.device)
     micro = _micro_batch(student, opts, ctx, teacher)
     on_checkpoint = _heldout_writer(opts, tokenizer, ctx, student, micro, teacher, layer_map, proj)
+    initial = encoder_weights(student)
     start = time.time()
     Trainer(student, phases, data, _train_config(opts, micro, on_checkpoint), teacher, layer_map, proj,
             ctx).run(opts.resume)
-    details = {"strategy": strategy, "teacher": teacher_dir, "warm_start": warm, "phases": [p.__dict__ for p in phases],
+    change = float((encoder_weights(student) - initial).norm() / initial.norm())
+    details = {"strategy": strategy, "teacher": teacher_dir, "warm_start": warm,
+               "phases": [p.__dict__ for p in phases],
                "layer_map": layer_map.teacher_layer if layer_map else None, "copied_from_teacher": copied,
-               "micro_batch_size": micro, "seconds": round(time.time() - start, 1), "options": _plain(opts)}
+               "encoder_weight_change": round(change, 6), "micro_batch_size": micro,
+               "seconds": round(time.time() - start, 1), "options": _plain(opts)}
     _finish(student, opts, ctx, "student", details, on_checkpoint)
     if ctx.is_main:
         student_arch.save(opts.out / "arch.json")
@@ -225,6 +235,12 @@ def load_warm_start(student: Any, source: str | None) -> str | None:
         raise UserInputError(f"--student {path}: its weights do not fit the student "
                              f"({' '.join(str(err).split())[:200]})") from None
     return str(path)
+
+
+def encoder_weights(model: Any) -> torch.Tensor:
+    """All encoder weights as one vector: `encoder_weight_change` in nas_distill.json is ‖W − W₀‖ / ‖W₀‖,
+    how far training moved the encoder from its initial weights (the seed's, or the warm start's)."""
+    return torch.cat([p.detach().float().reshape(-1).cpu() for p in model.base_model.encoder.parameters()])
 
 
 def _last_step(out: Path) -> int:

@@ -58,7 +58,6 @@ def quiet_transformers() -> Iterator[None]:
 
 def load_pretraining_model(directory: str | Path) -> Any:
     """A BERT or MobileBERT `*ForPreTraining` from a local directory (missing heads start random)."""
-    from transformers import AutoConfig
 
     if str(directory) == MINILM_ALIAS:
         from nas.distill.vocab import minilm_model_dir
@@ -67,7 +66,7 @@ def load_pretraining_model(directory: str | Path) -> Any:
     path = Path(directory)
     if not (path / "config.json").is_file():
         raise UserInputError(f"{path} is not a model directory (no config.json)")
-    config = AutoConfig.from_pretrained(path, local_files_only=True)
+    config = read_config(path)
     with quiet_transformers():  # a sentence encoder has no MLM/NSP heads: they start random, by design
         return _pretraining_class(config.model_type).from_pretrained(
             path, local_files_only=True, attn_implementation="eager")
@@ -80,7 +79,10 @@ def read_config(directory: str | Path) -> Any:
     path = Path(directory)
     if not (path / "config.json").is_file():
         raise UserInputError(f"teacher directory {path} holds no model (run `nas teacher` first)")
-    return AutoConfig.from_pretrained(path, local_files_only=True)
+    try:
+        return AutoConfig.from_pretrained(path, local_files_only=True)
+    except (ValueError, OSError, KeyError) as err:  # transformers' words for a broken or foreign config
+        raise UserInputError(f"{path / 'config.json'} is not a readable model config ({type(err).__name__})") from None
 
 
 def build_teacher(arch: Arch | None, init_from: str | None) -> Any:
