@@ -1,0 +1,29 @@
+"""`best/TRAIN.md` works as written: its toy-size commands, run one after another, finish (issue 8 item 13)."""
+
+import os
+import shlex
+import subprocess
+import sys
+
+import pytest
+
+from nas.train_guide import commands
+
+NAS = [sys.executable, "-c", "from nas.cli import main; main()"]
+
+
+@pytest.mark.slow
+def test_toy_commands_of_train_md_finish(tmp_path, nas_data_dir):
+    env = {**os.environ, "NAS_DATA_DIR": str(nas_data_dir)}
+    run = tmp_path / "run"
+    subprocess.run([*NAS, "search", "--device", "pixel4", "--budget", "30ms", "--trials", "64", "--out", str(run)],
+                   check=True, capture_output=True, env=env, cwd=tmp_path)
+    lines = commands((run / "best" / "TRAIN.md").read_text(), "Toy sizes")
+    assert [shlex.split(line)[1] for line in lines] == ["teacher", "distill", "finetune"]
+    for line in lines:
+        args = shlex.split(line)
+        assert args[0] == "nas"
+        result = subprocess.run([*NAS, *args[1:]], capture_output=True, text=True, env=env, cwd=tmp_path,
+                                timeout=1500)
+        assert result.returncode == 0, f"{line}\n{result.stderr[-3000:]}"
+    assert (run / "best-sst2-toy" / "metrics.json").is_file()
