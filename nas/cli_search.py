@@ -15,7 +15,7 @@ from rich.table import Table
 
 from nas.accuracy import DEFAULT_ESTIMATOR
 from nas.executor import DEFAULT_EXECUTOR, EXECUTORS
-from nas.strategies import DEFAULT_STRATEGY, STRATEGIES
+from nas.strategies import DEFAULT_STRATEGY, DEFAULT_TRIALS, STRATEGIES
 from nas.trial import Trial
 from nas_common.errors import UserInputError
 
@@ -53,11 +53,12 @@ def search(
     device: str = typer.Option(None, "--device", help="Device name (see `nas devices`)."),
     profile: Path = typer.Option(None, "--profile", help="A device profile TOML file instead of --device."),
     strategy: str = typer.Option(DEFAULT_STRATEGY, "--strategy", help=STRATEGY_HELP),
-    trials: int = typer.Option(None, "--trials", min=1, help="Architectures to evaluate [default: 2000]."),
+    trials: int = typer.Option(None, "--trials", min=1, help="Architectures to evaluate.",
+                               show_default=str(DEFAULT_TRIALS)),
     seed: int = typer.Option(0, "--seed", help="Same seed and options give the same trials."),
     space: str = typer.Option("mobilebert-family", "--space",
                               help="Search space: built-in (mobilebert-family, mobilebert-small) or a TOML file."),
-    out: Path = typer.Option(None, "--out", help="Run directory [default: runs/<device>-<budget>-<time>]."),
+    out: Path = typer.Option(None, "--out", help="Run directory.", show_default="runs/<device>-<budget>-<time>"),
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out where it stopped (--trials may "
                                 "grow, never shrink); a directory without a run is refused."),
     executor: str = typer.Option(DEFAULT_EXECUTOR, "--executor", help=EXECUTOR_HELP),
@@ -76,7 +77,7 @@ def search(
     from device_profiles.profile import load_profile
     from nas.accuracy import get_estimator
     from nas.budget import format_ms, parse_budget
-    from nas.search import DEFAULT_TRIALS, SearchOptions, run_search
+    from nas.search import SearchOptions, run_search
     from nas_common.paths import check_output_dir
     from search_spaces.space import SearchSpace
 

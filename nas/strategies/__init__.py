@@ -9,6 +9,9 @@ from search_spaces.space import SearchSpace
 
 STRATEGIES = ("nsga2", "evolution", "random", "nni", "nni-tpe")
 DEFAULT_STRATEGY = "nsga2"
+# Default trials: where the default strategy reaches ≥ 99 % of the reference hypervolume at 62 ms on pixel4
+# (benchmarks/results/search_quality.json), with margin.
+DEFAULT_TRIALS = 2000
 
 
 def make_strategy(name: str, space: SearchSpace, budget_ms: float, seed: int,
@@ -32,4 +35,4 @@ def make_strategy(name: str, space: SearchSpace, budget_ms: float, seed: int,
     raise UserInputError(f"unknown strategy {name!r}; choose one of {', '.join(STRATEGIES)}")
 
 
-__all__ = ["DEFAULT_STRATEGY", "STRATEGIES", "Strategy", "make_strategy"]
+__all__ = ["DEFAULT_STRATEGY", "DEFAULT_TRIALS", "STRATEGIES", "Strategy", "make_strategy"]
