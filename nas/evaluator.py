@@ -64,11 +64,13 @@ class EvaluationJob:
     In this process the already built evaluator (`built`) is used as is; it is never pickled.
     """
 
-    profile: str  # device profile path (or name)
+    profile_hash: str  # identifies the device profile (the job's identity: workers cache one evaluator per job)
     estimator: str
     estimator_options: tuple[tuple[str, Any], ...]
     budget_ms: float
     seq_len: int
+    profile: Any = field(default=None, compare=False, hash=False, repr=False)  # DeviceProfile, name or path;
+    # carried by value, so a worker on another machine needs no copy of the profile file
     built: Evaluator | None = field(default=None, compare=False, hash=False, repr=False)
 
     def __getstate__(self) -> dict[str, Any]:

@@ -29,9 +29,6 @@ from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
 
-# Default trials per strategy: where the strategy reaches ≥ 99 % of the reference hypervolume at 62 ms on
-# pixel4 (benchmarks/results/search_quality.json), with margin.
-DEFAULT_TRIALS = 2000
 _FASTEST_SAMPLE = 5000
 
 
@@ -133,8 +130,8 @@ def run_search(options: SearchOptions, space: SearchSpace, profile: Any, out: Pa
     estimator = get_estimator(options.estimator, **options.estimator_options)
     run = run_dir.prepare(out, asdict(options), options.seed, resume)
     run["executor"] = executor
-    job = EvaluationJob(str(getattr(profile, "path", profile)), options.estimator,
-                        tuple(sorted(options.estimator_options.items())), options.budget_ms, options.seq_len,
+    job = EvaluationJob(options.profile_hash, options.estimator, tuple(sorted(options.estimator_options.items())),
+                        options.budget_ms, options.seq_len, profile=profile,
                         built=Evaluator(latency, estimator, options.budget_ms, options.seq_len))
     strategy = make_strategy(options.strategy, space, options.budget_ms, options.seed, options.batch_size)
     with make_executor(executor, ray_address, temp_dir=out / "ray") as runner:
