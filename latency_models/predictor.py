@@ -94,16 +94,12 @@ class Predictor:
         scale = np.broadcast_to(np.asarray(batch if not isinstance(batch, int) else [batch],
                                            dtype=np.float64), (n,))
         lowering = self.profile.lowering
-        groups: dict[Variant, list[int]] = defaultdict(list)
-        variant_of: dict[tuple, Variant] = {}
+        groups: dict[tuple, list[int]] = defaultdict(list)  # by structural key (a plain tuple hashes fast)
         for i, a in enumerate(archs):
-            key = a.structural_key()
-            v = variant_of.get(key)
-            if v is None:
-                v = variant_of[key] = Variant.of(a, lowering)
-            groups[v].append(i)
+            groups[a.structural_key()].append(i)
         blocks: list[PartBlock] = []
-        for v, idx in groups.items():
+        for idx in groups.values():
+            v = Variant.of(archs[idx[0]], lowering)
             blocks.extend(self._variant_blocks(v, [archs[i] for i in idx], np.asarray(idx), seqs[idx]))
         return blocks, n, np.asarray(scale, dtype=np.float64)
 
