@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from device_profiles.profile import DeviceProfile, known_devices, load_profile, load_profile_file
 from search_spaces.counting import PARTS
 from search_spaces.family import check_seq_len
 from search_spaces.presets import PRESETS, find_preset, resolve_arch
+
+if TYPE_CHECKING:
+    from device_profiles.profile import DeviceProfile
 
 console = Console()
 arch_app = typer.Typer(help="Inspect architectures: presets, arch JSON or transformers config.json files, model "
@@ -110,6 +113,8 @@ def devices(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """The devices the tool can target, a line each (user profiles in ~/.config/nas/devices/)."""
+    from device_profiles.profile import known_devices, load_profile, load_profile_file  # only this command needs it
+
     profiles = []
     if profile is not None:
         profiles.append(load_profile_file(profile))

@@ -116,6 +116,9 @@ def resolve_arch(name_or_path: str | Path) -> Arch:
     holding one: a model directory (`nas distill`, `nas teacher`, HF `save_pretrained`), an export
     (`nas export --to`) or a search run (its best/)."""
     text = str(name_or_path)
+    if not text.strip():
+        raise UserInputError("the architecture is empty: give a preset name (`nas arch list`), an arch JSON, a "
+                             "transformers config.json or a model directory")
     preset = find_preset(text)
     if preset is not None:
         return preset.arch

@@ -389,7 +389,155 @@ CLI_CASES: list[Case] = [
          "max_position_embeddings"),
 ]
 
-ALL_CASES = CLI_CASES + TRAINING_CASES + LATENCY_CASES + SEARCH_CASES
+
+
+# ---- "beyond this list": a new user's further cases (issue 8), across every subcommand
+def _arch_files(tmp: Path) -> dict[str, str]:
+    """Arch inputs a user might hand over: a typo, a list, binary, an infinity, per-layer lists, a row."""
+    files = {
+        "typo": {"hidden_sise": 512},
+        "inf": '{"intermediate_size": 1e400}',
+        "per_layer_short": {"intermediate_size": [512, 512]},
+        "row": {"num_hidden_layers": 2, "true_hidden_size": 128, "latency_ms": 3.0},
+        "row_ok": {"num_hidden_layers": 2, "true_hidden_size": 128},
+        "list": [1, 2],
+    }
+    out = {}
+    for name, content in files.items():
+        (tmp / f"{name}.json").write_text(content if isinstance(content, str) else json.dumps(content))
+        out[name] = str(tmp / f"{name}.json")
+    (tmp / "binary.json").write_bytes(bytes(range(256)))
+    out["binary"] = str(tmp / "binary.json")
+    return out
+
+
+def _hf_variant(**changes) -> Setup:
+    return lambda tmp: {"dir": str(_hf_config(tmp, **changes))}
+
+
+def _fake_run(best: bool) -> Setup:
+    def make(tmp: Path) -> dict[str, str]:
+        run = tmp / "run"
+        (run / "best").mkdir(parents=True) if best else run.mkdir()
+        (run / "run.json").write_text('{"options": {"budget_ms": 62.0}}')
+        if best:
+            PRESETS["mobilebert-tiny"].arch.save(run / "best" / "arch.json")
+        return {"run": str(run)}
+
+    return make
+
+
+def _space_file(text: str) -> Setup:
+    def make(tmp: Path) -> dict[str, str]:
+        (tmp / "space.toml").write_text(text)
+        return {"space": str(tmp / "space.toml")}
+
+    return make
+
+
+def _user_export_dir(tmp: Path) -> dict[str, str]:
+    values = _search_run(tmp)
+    (tmp / "mine").mkdir()
+    (tmp / "mine" / "arch.json").write_text('{"note": "my own hand-written arch"}\n')
+    return {**values, "mine": str(tmp / "mine")}
+
+
+def _existing_profile(tmp: Path) -> dict[str, str]:
+    values = _latency_files(tmp)
+    (tmp / "mine.toml").write_text("# my calibrated phone\n")
+    (tmp / "foreign.csv").write_text("a,b\n1,2\n")
+    return {**values, "profile": str(tmp / "mine.toml"), "foreign": str(tmp / "foreign.csv")}
+
+
+def _vocab_without_unk(tmp: Path) -> dict[str, str]:
+    values = _training_setup(tmp)
+    (tmp / "vocab.txt").write_text("the\ncat\nsat\n")
+    return {**values, "vocab": str(tmp / "vocab.txt")}
+
+
+_AF = _arch_files
+_SEARCH_AT = ("search", "--device", "pixel4", "--budget")
+BEYOND_CASES: list[Case] = [
+    # arch inputs, through the one resolver (nas arch show, --arch, --student)
+    Case("arch-empty-name", ("arch", "show", ""), None, 2, "architecture is empty"),
+    Case("arch-typo-field", ("arch", "show", "{typo}"), _AF, 2, "unknown field(s) hidden_sise"),
+    Case("arch-json-list", ("arch", "show", "{list}"), _AF, 2, "expected a JSON object"),
+    Case("arch-binary-file", ("arch", "show", "{binary}"), _AF, 2, "not valid JSON"),
+    Case("arch-infinite-width", ("arch", "show", "{inf}"), _AF, 2, "must be a positive integer, got inf"),
+    Case("arch-per-layer-wrong-length", ("arch", "show", "{per_layer_short}"), _AF, 2, "2 per-layer values"),
+    Case("arch-measurement-row-fields", ("arch", "show", "{row}"), _AF, 2, "unknown field(s) latency_ms"),
+    Case("arch-true-hidden-size-consistent", ("arch", "show", "{row_ok}", "--json"), _AF, 0, '"num_params"'),
+    Case("arch-preset-any-case", ("arch", "show", "MobileBERT-TINY", "--json"), None, 0, '"num_params"'),
+    Case("arch-search-run-dir", ("arch", "show", "{run}", "--json"), _fake_run(best=True), 0, '"num_params"'),
+    Case("arch-search-run-without-best", ("arch", "show", "{run}"), _fake_run(best=False), 2, "has no best/"),
+    Case("hf-more-positions", ("arch", "show", "{dir}"), _hf_variant(max_position_embeddings=1024), 2,
+         "max_position_embeddings 1024 is not supported"),
+    Case("hf-activation-unsupported", ("arch", "show", "{dir}"), _hf_variant(hidden_act="gelu_new"), 2,
+         "hidden_act must be one of"),
+    Case("hf-dropout-ignored", ("arch", "show", "{dir}", "--json"), _hf_variant(hidden_dropout_prob=0.5), 0,
+         '"num_params"'),
+    Case("latency-arch-10000-layers", ("latency", "--arch", "{layers}", "--device", "pixel4"), "huge_arch", 2,
+         "num_hidden_layers 10,000"),
+    Case("latency-arch-empty-dir", ("latency", "--arch", "{dir}", "--device", "pixel4"), "empty_dir", 2,
+         "no arch.json or config.json"),
+    Case("teacher-arch-hf-contradiction", ("teacher", "--arch", "{dir}", "--corpus", "{dir}", "--out", "{tmp}/t"),
+         "hf_config_bad_true_hidden", 2, "true_hidden_size 100"),
+    Case("distill-student-10000-layers", ("distill", "--student", "{layers}", "--out", "{tmp}/s"), "huge_arch", 2,
+         "num_hidden_layers 10,000"),
+    # usage errors of every kind are one line
+    Case("no-arguments-is-help", (), None, 0, "Usage"),
+    Case("arch-group-alone-is-help", ("arch",), None, 0, "show"),
+    Case("arch-list-extra-argument", ("arch", "list", "foo"), None, 2, "unexpected extra argument"),
+    Case("trials-not-a-number", (*_SEARCH_AT, "62ms", "--trials", "lots"), None, 2, "--trials"),
+    Case("budget-nan", (*_SEARCH_AT, "nanms"), None, 2, "not a latency"),
+    Case("budget-minutes", (*_SEARCH_AT, "1 min"), None, 2, "not a latency"),
+    Case("budget-below-fastest", (*_SEARCH_AT, "0.001ms", "--out", "{tmp}/r"), None, 2, "below the fastest"),
+    Case("profile-missing-file", ("search", "--profile", "{tmp}/none.toml", "--budget", "62ms"), None, 2,
+         "no such profile file"),
+    Case("devices-profile-is-a-directory", ("devices", "--profile", "{tmp}"), None, 2, "is a directory"),
+    # search spaces: bounds and conflicts explained
+    Case("space-10000-layers", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),
+         _space_file("[dimensions]\nnum_hidden_layers = [4, 10000]\n"), 2, "above this tool's limit"),
+    Case("space-fixed-and-dimension", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),
+         _space_file("[dimensions]\nnum_hidden_layers = [4]\n[fixed]\nnum_hidden_layers = 2\n"), 2,
+         "both a dimension and fixed"),
+    Case("space-is-a-directory", (*_SEARCH_AT, "62ms", "--space", "{tmp}", "--out", "{tmp}/r"), None, 2,
+         "not a TOML file"),
+    Case("finetune-model-without-weights", ("finetune", "--model", "{dir}", "--task", "sst2", "--out", "{tmp}/f",
+                                            "--max-train-examples", "8"), "hf_model_dir", 2, "model.safetensors",
+         marks=(pytest.mark.slow,)),  # reads GLUE and transformers first: ~10-25 s
+    # found here, fixed in other helpers' files (see each reason for where)
+    Case("search-seed-negative", (*_SEARCH_AT, "62ms", "--seed", "-1", "--trials", "4", "--out", "{tmp}/r"), None, 2,
+         "--seed", marks=xfail("numpy traceback; fix: nas/cli_search.py:search, `--seed` min=0")),
+    Case("export-into-the-runs-best", ("export", "{run}", "--pick", "1", "--to", "{run}/best"), _search_run, 2,
+         "--to", ("run",),
+         marks=xfail("replaces the run's best/ silently; fix: nas/cli_search.py:export, refuse --to inside RUN")),
+    Case("export-over-a-users-file", ("export", "{run}", "--to", "{mine}"), _user_export_dir, 2, "--overwrite",
+         ("mine",), marks=xfail("overwrites arch.json; fix: nas/export.py:export_config, check_output_dir with "
+                                "result_files and --overwrite")),
+    Case("calibrate-over-an-existing-profile", (*_CALIBRATE, "--out", "{profile}"), _existing_profile, 2,
+         "--overwrite", ("profile",),
+         marks=xfail("replaces a profile silently; fix: nas/cli_latency.py:calibrate, refuse without --overwrite")),
+    Case("calibrate-empty-name", ("calibrate", "--measurements", "{m}", "--from", "pixel4", "--name", "",
+                                  "--out", "{tmp}/p.toml"), _L, 2, "--name",
+         marks=xfail("writes a nameless profile; fix: device_profiles/profile.py, validate the name")),
+    Case("measure-append-to-a-foreign-csv", (*_MEASURE, "--device", "host", "--repeat", "1", "--seq-len", "8",
+                                             "--out", "{foreign}"), _existing_profile, 2, "header", ("foreign",),
+         marks=xfail("appends ',' to a CSV that is not a measurements file; fix: "
+                     "latency_models/measurements.py:append_measurements, check the header first")),
+    Case("measure-threads-above-cores", (*_MEASURE, "--device", "host", "--threads", "100000", "--out",
+                                         "{tmp}/m.csv"), None, 2, "--threads",
+         marks=(pytest.mark.xfail(run=False, reason="runs away (minutes); fix: nas/cli_latency.py:measure_cmd, "
+                                  "--threads at most os.cpu_count()"),)),
+    Case("distill-vocab-without-unk", (*_DISTILL_OUT, "--vocab", "{vocab}", "--steps-per-layer", "0",
+                                       "--pd-steps", "1", "--batch-size", "2", "--seq-len", "16"),
+         _vocab_without_unk, 2, "[UNK]",
+         marks=xfail("tokenizers traceback; fix: nas/distill/vocab.py:load_tokenizer, check the special tokens")),
+    Case("pareto-of-an-empty-run", ("pareto", "{run}"), _run_json('{"options": {"budget_ms": 62.0}}'), 0,
+         "no trial", marks=xfail("prints an empty table; fix: nas/cli_search.py:pareto, say the run has no trials")),
+]
+
+ALL_CASES = CLI_CASES + BEYOND_CASES + TRAINING_CASES + LATENCY_CASES + SEARCH_CASES
 
 
 # ====================================================================== the test
