@@ -55,7 +55,8 @@ def arch_summary(name_or_path: str, seq_len: int) -> dict:
 
 @arch_app.command("show")
 def show(
-    name: str = typer.Argument(..., help="A preset name (see `nas arch list`), an arch JSON file, a transformers "
+    name: str = typer.Argument(..., metavar="ARCH",
+                               help="A preset name (see `nas arch list`), an arch JSON file, a transformers "
                                "config.json, or a model, export or search-run directory."),
     seq_len: int = typer.Option(128, "--seq-len", min=1, help="Sequence length for FLOPs (at most the model's "
                                 "max_position_embeddings, 512)."),
