@@ -2,12 +2,15 @@
 
 Bad input anywhere raises `UserInputError`; `main` prints it, and every usage error click finds (a bad or
 missing option, a value out of range, an unknown command), as one line `error: ...` on stderr and exits
-with code 2: click runs in non-standalone mode so that no Rich box is drawn.
+with code 2: click runs in non-standalone mode so that no Rich box is drawn. A file-system refusal on a
+path the user gave is also one line (exit 2). Anything else is a bug: one line, exit 1, and the traceback
+with `NAS_DEBUG=1`.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import sys
 from collections.abc import Sequence
 
@@ -18,6 +21,8 @@ from typer._click import exceptions as click
 
 from nas import __version__, cli_arch, cli_distill, cli_latency, cli_search, cli_supernet
 from nas_common.errors import UserInputError
+
+DEBUG_ENV = "NAS_DEBUG"
 
 app = typer.Typer(
     help="Hardware-aware architecture search of compact BERT (MobileBERT-family) models.\n\n"
@@ -84,6 +89,11 @@ def main(argv: Sequence[str] | None = None) -> None:
             sys.exit(1)
         where = f"{err.filename}: " if err.filename else ""
         _fail(f"{where}{err.strerror or err}")
+    except Exception as err:  # a bug, not bad input: one line (exit 1) unless the traceback is asked for
+        if os.environ.get(DEBUG_ENV):
+            raise
+        _fail(f"internal error ({type(err).__name__}: {err}); this is a bug in nas: rerun with {DEBUG_ENV}=1 "
+              "for the traceback and report it", 1)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -179,3 +179,33 @@ def test_no_function_level_import_dodges_a_cycle() -> None:
                     if target != m and reaches(target, m))
     assert not dodged, "\n".join(dodged)
     assert "search_spaces.counting" in top["search_spaces.arch"]  # the checker sees module-level imports
+
+
+def test_a_bug_is_one_line_exit_1_and_its_traceback_on_request(monkeypatch, capsys) -> None:
+    from nas import cli, cli_arch
+
+    def broken(*_: object) -> None:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli_arch, "arch_summary", broken)
+    monkeypatch.delenv("NAS_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["arch", "show", "mobilebert"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 1 and err.count("\n") == 1 and "RuntimeError: boom" in err and "NAS_DEBUG=1" in err
+    monkeypatch.setenv("NAS_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="boom"):
+        cli.main(["arch", "show", "mobilebert"])
+
+
+def test_file_system_refusal_is_one_line_exit_2(monkeypatch, capsys) -> None:
+    from nas import cli, cli_arch
+
+    def refused(*_: object) -> None:
+        raise PermissionError(13, "Permission denied", "/somewhere/out")
+
+    monkeypatch.setattr(cli_arch, "arch_summary", refused)
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["arch", "show", "mobilebert"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == "error: /somewhere/out: Permission denied\n"
