@@ -47,15 +47,19 @@ def holds_run(out: Path) -> bool:
     return (out / RUN_FILE).exists() or (out / JOURNAL_NAME).exists()
 
 
-def prepare(out: Path, options: dict[str, Any], seed: int, resume: bool) -> dict[str, Any]:
-    """Create or reopen `out`; returns the run.json content. Every refusal leaves the disk as it was."""
+def prepare(out: Path, options: dict[str, Any], seed: int, resume: bool,
+            defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Create or reopen `out`; returns the run.json content. Every refusal leaves the disk as it was.
+
+    `defaults`: the value of each option a run recorded by an older version may lack (so it still resumes).
+    """
     if out.exists() and not out.is_dir():
         raise UserInputError(f"--out {out} exists and is not a directory")
     if holds_run(out):
         if not resume:
             raise UserInputError(f"{out} already holds a search run; pass --resume to continue it, or choose "
                                  "another --out (nothing was changed)")
-        return _check_resumable(out, options)
+        return _check_resumable(out, options, defaults or {})
     if resume:
         raise UserInputError(f"--resume: {out} holds no search run (no {RUN_FILE}); drop --resume to start one")
     if out.exists() and any(out.iterdir()):
@@ -70,9 +74,9 @@ def prepare(out: Path, options: dict[str, Any], seed: int, resume: bool) -> dict
     return run
 
 
-def _check_resumable(out: Path, options: dict[str, Any]) -> dict[str, Any]:
+def _check_resumable(out: Path, options: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
     run = read_run(out)
-    recorded = recorded_options(run, out)
+    recorded = {k: v for k, v in defaults.items() if k in options} | recorded_options(run, out)
     changed = [k for k in sorted(set(recorded) | set(options))
                if k not in MAY_CHANGE_ON_RESUME and recorded.get(k) != options.get(k)]
     if changed:

@@ -51,6 +51,13 @@ class SearchOptions:
     teacher: str | None = None  # a teacher directory: the student's hidden_size is fixed to its width
 
 
+def option_defaults() -> dict[str, Any]:
+    """Each option's default (what a run recorded before the option existed meant)."""
+    fields = dataclasses.fields(SearchOptions)
+    return {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            for f in fields if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING}
+
+
 def teacher_width(teacher: str | Path) -> int:
     """The inter-block width (`hidden_size` of its config.json) of a teacher directory."""
     path = Path(teacher)
@@ -128,7 +135,7 @@ def run_search(options: SearchOptions, space: SearchSpace, profile: Any, out: Pa
         space = at_width(space, teacher_width(options.teacher))
     check_budget(space, latency, options.budget_ms, options.device, options.seq_len)
     estimator = get_estimator(options.estimator, **options.estimator_options)
-    run = run_dir.prepare(out, asdict(options), options.seed, resume)
+    run = run_dir.prepare(out, asdict(options), options.seed, resume, defaults=option_defaults())
     run["executor"] = executor
     job = EvaluationJob(options.profile_hash, options.estimator, tuple(sorted(options.estimator_options.items())),
                         options.budget_ms, options.seq_len, profile=profile,

@@ -99,3 +99,26 @@ def test_teacher_fixes_the_width_and_train_md_uses_it(tmp_path):
     assert narrow.returncode == 2 and "384 wide, not a hidden_size of search space" in narrow.stderr
     wrong = nas(*SMALL, "--out", str(tmp_path / "x"), "--teacher", str(tmp_path))
     assert wrong.returncode == 2 and "no readable config.json" in wrong.stderr
+
+
+def test_a_run_written_by_the_previous_version_resumes(small_run, tmp_path):
+    """run.json without the newer options, a journal that calls the generation `batch`: it still grows."""
+    import shutil
+
+    run = tmp_path / "old"
+    shutil.copytree(small_run, run)
+    info = json.loads((run / "run.json").read_text())
+    for key in ("estimator_options", "teacher"):
+        del info["options"][key]
+    (run / "run.json").write_text(json.dumps(info))
+    old_lines = []
+    for line in (run / "trials.jsonl").read_text().splitlines():
+        record = json.loads(line)
+        record["batch"] = record.pop("generation")
+        old_lines.append(json.dumps(record))
+    (run / "trials.jsonl").write_text("\n".join(old_lines) + "\n")
+    result = nas(*SMALL, "--out", str(run), "--trials", "192", "--resume")
+    assert result.returncode == 0, result.stderr
+    lines = (run / "trials.jsonl").read_text().splitlines()
+    assert len(lines) == 192 and lines[:128] == old_lines  # the old trials are kept as they were
+    assert "generation" in (run / "trials.csv").read_text().splitlines()[0]
