@@ -26,6 +26,7 @@ EXECUTOR_HELP = ("Where trials are evaluated: local (this process) or ray (a poo
                  "instance, or the cluster at --ray-address).")
 _DEPRECATED_STRATEGY = {"ray": ("evolution", "ray")}  # old name → (strategy, executor)
 _OPS = {"no_norm": "NoNorm", "layer_norm": "LN"}
+EXPORTED = ("arch.json", "config.json", "teacher.json", "TRAIN.md", "model.onnx", "model.so", "model.tar")
 
 
 def front_table(points: list[Trial], title: str, limit: int | None = None) -> Table:
@@ -55,7 +56,7 @@ def search(
     strategy: str = typer.Option(DEFAULT_STRATEGY, "--strategy", help=STRATEGY_HELP),
     trials: int = typer.Option(None, "--trials", min=1, help="Architectures to evaluate.",
                                show_default=str(DEFAULT_TRIALS)),
-    seed: int = typer.Option(0, "--seed", help="Same seed and options give the same trials."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Same seed and options give the same trials."),
     space: str = typer.Option("mobilebert-family", "--space",
                               help="Search space: built-in (mobilebert-family, mobilebert-small) or a TOML file."),
     out: Path = typer.Option(None, "--out", help="Run directory.", show_default="runs/<device>-<budget>-<time>"),
@@ -178,9 +179,14 @@ def pareto(
     from nas.run_dir import read_run, recorded_options
 
     budget_ms = recorded_options(read_run(run), run)["budget_ms"]
-    points = front(load_trials(run), budget_ms)
+    trials = load_trials(run)
+    points = front(trials, budget_ms)
     if as_json:
         typer.echo(json.dumps([{"pick": k, **t.to_json()} for k, t in enumerate(points)], indent=2))
+        return
+    if not points:
+        within = "no trial yet" if not trials else f"no trial of {len(trials)} within {budget_ms:g} ms"
+        typer.echo(f"{run}: {within}, so no front")
         return
     Console().print(front_table(points, f"{run}: front within {budget_ms:g} ms ({len(points)} points)"))
 
@@ -192,6 +198,7 @@ def export(
     max_latency: str = typer.Option(None, "--max-latency", help="The most accurate front point under this latency."),
     onnx: bool = typer.Option(False, "--onnx", help="Also export model.onnx (torch.onnx, random weights)."),
     tvm: bool = typer.Option(False, "--tvm", help="Also compile a TVM library for the device's target."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an export already in --to."),
 ) -> None:
     """Write a front point as arch.json + config.json + teacher.json + TRAIN.md; optionally ONNX, a TVM library."""
     from device_profiles.profile import load_profile
@@ -211,7 +218,9 @@ def export(
     exports.check_exportable(chosen.arch)
     if onnx:
         exports.check_onnx_available()
-    check_output_dir(to, overwrite=True, what="--to")
+    if to.resolve() == run.resolve() or run.resolve() in to.resolve().parents:
+        raise UserInputError(f"--to {to} is inside the run {run}; export to a directory outside it")
+    check_output_dir(to, overwrite=overwrite, what="--to", result_files=EXPORTED)
     export_pick(chosen, to, run, options, options.get("estimator", DEFAULT_ESTIMATOR))
     typer.echo(f"trial {chosen.id}: {chosen.latency_ms:.1f} ms, accuracy estimate {chosen.accuracy:.4f} "
                f"→ {to}/arch.json, config.json, teacher.json, TRAIN.md")
