@@ -75,7 +75,7 @@ def _require(data: dict[str, Any], key: str, kind: type | tuple[type, ...], wher
 def parse_profile(data: dict[str, Any], origin: str, path: Path | None = None,
                   content_hash: str = "") -> DeviceProfile:
     """Validate a profile's TOML table; `origin` names the file in every error."""
-    name = _require(data, "name", str, origin)
+    name = check_name(_require(data, "name", str, origin), f"{origin}: key 'name'")
     target = _require(data, "target", dict, origin)
     kind = _require(target, "kind", str, origin, default=None)
     if kind is None:
@@ -117,6 +117,14 @@ def parse_profile(data: dict[str, Any], origin: str, path: Path | None = None,
         path=path,
         content_hash=content_hash,
     )
+
+
+def check_name(name: str, what: str) -> str:
+    """A device name: what `--device NAME` and a file name in the user's devices folder can hold."""
+    if not name.strip() or name != name.strip() or any(c in name for c in "/\\") or name.endswith(".toml"):
+        raise UserInputError(f"{what} must be a device name (not empty, no spaces around it, no '/' or "
+                             f"'.toml'), got {name!r}")
+    return name
 
 
 def _calibration_arch(arch: str | dict[str, Any], where: str) -> Arch:

@@ -17,6 +17,7 @@ maintain a second PyTorch implementation of the family only for timing.
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -138,8 +139,6 @@ def _time_vm(vm: Any, dev: Any, args: list[Any], repeat: int) -> float:
 
 def measure_tvm(arch: Any, target: dict[str, Any], seq_len: int = 128, batch: int = 1, threads: int = 1,
                 repeat: int = 10) -> float:
-    import os
-
     import tvm
     from tvm import relax
 
@@ -202,6 +201,9 @@ def measure(arch: Any, backend: str, profile: Any, seq_len: int = 128, batch: in
     check_seq_len(seq_len)
     if repeat <= 0 or threads <= 0 or batch <= 0:
         raise UserInputError("--repeat, --threads and --batch must be positive")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if backend != "rpc" and threads > cores:
+        raise UserInputError(f"--threads {threads} is more than the {cores} cores this process may use here")
     if clock != "wall" and backend != "torch":
         raise UserInputError("--clock thread applies to the torch backend only")
     _check(arch, backend)

@@ -114,9 +114,28 @@ def read_measurements(path: str | Path) -> list[Measurement]:
     return rows
 
 
+def check_appendable(path: str | Path) -> Path:
+    """`path` can take more rows: a new or empty file, or a measurements file of its format (a CSV whose
+    header holds latency_ms and only known columns; a JSONL whose rows all read)."""
+    path = Path(path)
+    fmt = file_format(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        return path
+    if fmt == "jsonl":
+        read_measurements(path)
+        return path
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as f:
+        header = next(csv.reader(f), [])
+    unknown = sorted(set(header) - set(ARCH_FIELDS) - set(REDUNDANT) - set(EXTRA_FIELDS))
+    if unknown or "latency_ms" not in header:
+        raise UserInputError(f"{path}: its header ({','.join(header)[:60]}) is not a measurements file's "
+                             "(latency_ms and Arch fields, see MEASUREMENTS.md); choose another file")
+    return path
+
+
 def append_measurements(path: str | Path, rows: list[Measurement]) -> Path:
     """Append rows (JSONL: one object a line; CSV: a header is written for a new file)."""
-    path = Path(path)
+    path = check_appendable(path)
     fmt = file_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "jsonl":

@@ -67,13 +67,13 @@ def measure_cmd(
     """Measure one architecture and append a row (median of repeats after warm-up)."""
     from device_profiles.profile import load_profile
     from latency_models.measure import UNTUNED_NOTE, check_backend, measure
-    from latency_models.measurements import append_measurements, file_format
+    from latency_models.measurements import append_measurements, check_appendable
     from nas_common.paths import check_output_file
     from search_spaces.family import check_seq_len
     from search_spaces.presets import resolve_arch
 
     check_seq_len(seq_len)
-    file_format(check_output_file(out))
+    check_appendable(check_output_file(out))
     prof = load_profile(device, profile, default="host")
     a = resolve_arch(arch)
     check_backend(backend, prof, rpc)
@@ -89,14 +89,21 @@ def calibrate(
     name: str = typer.Option(..., "--name", help="Name of the new profile."),
     out: Path = typer.Option(..., "--out", help="Where to write the profile TOML."),
     base: str = typer.Option("host", "--from", help="Profile to start from: pixel4, host or a TOML path."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace --out if it exists."),
 ) -> None:
     """Fit a device profile's cost parameters to measurements; prints the fit's residuals."""
     from device_profiles.profile import load_profile, save_profile
+    from device_profiles.schema import check_name
     from latency_models.calibrate import calibrated_profile
     from latency_models.measurements import read_measurements
+    from nas_common.errors import UserInputError
     from nas_common.paths import check_output_file
 
+    check_name(name, "--name")
     check_output_file(out, inputs=(measurements,))
+    if out.exists() and not overwrite:
+        raise UserInputError(f"--out {out} already exists; pass --overwrite to replace it, or choose another file "
+                             "(nothing was changed)")
     rows = read_measurements(measurements)
     prof, residuals = calibrated_profile(load_profile(base), rows, name)
     save_profile(prof, out)

@@ -39,6 +39,8 @@ def test_pixel4_target_is_accepted_by_tvm() -> None:
     ("text", "message"),
     [
         ("name = \n", "not valid TOML"),
+        ("name = ''\nthreads = 4\n[target]\nkind = 'llvm'\n[peaks]\nfp32_gflops = 1\nmemory_gbs = 1\n",
+         "key 'name' must be a device name"),
         ("name = 'x'\nthreads = 4\n[peaks]\nfp32_gflops = 1\nmemory_gbs = 1\n", "missing key 'target'"),
         ("name = 'x'\nthreads = 4\n[target]\nkind = 'llvm'\n[peaks]\nfp32_gflops = -1\nmemory_gbs = 1\n",
          "'fp32_gflops' must be positive"),

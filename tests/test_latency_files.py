@@ -100,3 +100,25 @@ def test_cold_kernel_cache_prints_no_tvm_warning(tmp_path: Path) -> None:
     assert out.returncode == 0, out.stderr
     assert list((tmp_path / "kernels").glob("*.json")), "the cache was not cold"
     assert "Warning" not in out.stderr and "segfault" not in out.stderr, out.stderr
+
+
+def test_rows_are_appended_only_to_a_measurements_file(tmp_path: Path) -> None:
+    foreign = tmp_path / "sales.csv"
+    foreign.write_text("a,b\n1,2\n")
+    with pytest.raises(UserInputError, match="sales.csv: its header .* is not a measurements file's"):
+        append_measurements(foreign, [Measurement(Arch(), 60.0)])
+    assert foreign.read_text() == "a,b\n1,2\n"
+    mine = append_measurements(tmp_path / "m.csv", [Measurement(Arch(), 60.0)])
+    assert len(read_measurements(append_measurements(mine, [Measurement(Arch(), 61.0)]))) == 2
+
+
+def test_cli_calibrate_keeps_an_existing_profile_and_needs_a_name(tmp_path: Path) -> None:
+    path = append_measurements(tmp_path / "m.jsonl", list(load_profile("pixel4").calibration))
+    out = tmp_path / "mine.toml"
+    out.write_text("# my phone\n")
+    args = ("calibrate", "--measurements", str(path), "--from", "pixel4", "--out", str(out))
+    r = nas(*args, "--name", "mine")
+    assert r.returncode == 2 and "--overwrite" in r.stderr and out.read_text() == "# my phone\n"
+    r = nas(*args, "--name", " ", "--overwrite")
+    assert r.returncode == 2 and "--name must be a device name" in r.stderr
+    assert nas(*args, "--name", "mine", "--overwrite").returncode == 0 and load_profile_file(out).name == "mine"
