@@ -138,8 +138,10 @@ class PretrainingData:
             if epoch not in orders:
                 orders[epoch] = self._order(epoch)
             indices.append(orders[epoch][(start + k) % n])
-        indices = indices[self.rank::self.world_size]
-        return self.collate([self.pairs[i] for i in indices], step)
+        batch = self.collate([self.pairs[i] for i in indices], step)  # the same padding and masks on every rank
+        if self.world_size == 1:
+            return batch
+        return {k: v[self.rank::self.world_size] for k, v in batch.items()}
 
     def collate(self, examples: list[PairExample], step: int) -> dict[str, torch.Tensor]:
         tok = self.tokenizer

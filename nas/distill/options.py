@@ -101,11 +101,12 @@ def prepare_output_dir(out: Path, resume: bool = False, overwrite: bool = False)
 
 
 def check_not_an_input(out: Path, **inputs: str | Path | None) -> None:
-    """--out must not be (or contain) one of the command's inputs: writing there would destroy it."""
-    target = out.resolve()
+    """--out must not be one of the command's inputs, nor would its result files land on one (writing there
+    would destroy it). An input in a sub-folder of --out is safe: only RESULT_FILES are (re)written."""
+    target = out.expanduser().resolve()
     for name, value in inputs.items():
         if value is None:
             continue
-        source = Path(value).resolve()
-        if source == target or target in source.parents:
+        source = Path(value).expanduser().resolve()
+        if source == target or (source.parent == target and source.name in RESULT_FILES):
             raise UserInputError(f"--out {out} would overwrite the --{name.replace('_', '-')} input {value}")
