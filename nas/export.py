@@ -1,4 +1,4 @@
-"""Exports of a chosen arch: `arch.json`, a transformers `config.json`, `TRAIN.md`; ONNX; a TVM library.
+"""Exports of a chosen arch: `arch.json`, a transformers `config.json`; ONNX; a TVM library.
 
 ONNX and TVM exports contain the architecture with random weights (what the latency is a property of);
 train it with `nas distill` for real weights.
@@ -18,29 +18,11 @@ from search_spaces.arch import Arch
 
 CROSS_COMPILERS = {"aarch64": "aarch64-linux-gnu-gcc", "arm": "arm-linux-gnueabihf-gcc"}
 
-TRAIN_TEMPLATE = """# Train this architecture
-
-Trial {trial} of run `{run}`: predicted latency {latency:.1f} ms on {device} (budget {budget:g} ms),
-accuracy estimate {accuracy:.4f} ({estimator}), {params:,} parameters.
-
-Progressive knowledge transfer from an IB-BERT teacher, as in the MobileBERT paper (Sun et al., ACL 2020):
-
-```
-nas teacher --out teacher --corpus CORPUS.txt          # once: pre-train the IB-BERT_LARGE teacher
-nas distill --student {student} --teacher teacher --corpus CORPUS.txt --strategy pkt --out {student_out}
-```
-
-`config.json` here loads with `transformers.MobileBertConfig.from_pretrained("{student}")`;
-`arch.json` is the same architecture in this tool's terms (`nas arch show {student}/arch.json`).
-"""
-
-
-def export_config(arch: Arch, out: Path, info: dict[str, Any]) -> Path:
-    """`arch.json`, `config.json` (transformers) and `TRAIN.md` in `out`."""
+def export_config(arch: Arch, out: Path) -> Path:
+    """`arch.json` and `config.json` (transformers) in `out` (`nas.train_guide` adds teacher.json and TRAIN.md)."""
     out.mkdir(parents=True, exist_ok=True)
     arch.save(out / "arch.json")
     arch.to_hf_config().save_pretrained(str(out))
-    (out / "TRAIN.md").write_text(TRAIN_TEMPLATE.format(student=out, student_out=f"{out}-distilled", **info))
     return out
 
 

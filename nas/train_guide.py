@@ -114,8 +114,6 @@ def export_pick(trial: Trial, to: Path, run: Path, options: dict[str, Any], esti
     """A front point as `arch.json`, `config.json`, `teacher.json` and `TRAIN.md` in `to`."""
     from nas.export import export_config
 
-    export_config(trial.arch, to, {"trial": trial.id, "run": run, "latency": trial.latency_ms,
-                                   "device": options["device"], "budget": options["budget_ms"],
-                                   "accuracy": trial.accuracy, "estimator": estimator, "params": trial.params})
+    export_config(trial.arch, to)
     write_guide(trial, to, run, options, estimator)
     return to
