@@ -45,8 +45,9 @@ def front_table(points: list[Trial], title: str, limit: int | None = None) -> Ta
 
 
 def estimator_options(**given: Any) -> dict[str, Any]:
-    """The estimator's options from the command line (those given), passed to `get_estimator`."""
-    return {k: str(v) for k, v in given.items() if v is not None}
+    """The estimator's options from the command line (those given), passed to `get_estimator`. Paths are made
+    absolute: they are recorded in run.json and read by executor workers that may run elsewhere."""
+    return {k: str(Path(v).resolve()) if isinstance(v, Path) else str(v) for k, v in given.items() if v is not None}
 
 
 def search(

@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
 
 from nas.journal import Journal
 from nas.pareto import pareto_mask
+from nas.run_dir import RUN_FILE
 from nas.trial import Trial
 from nas_common.errors import UserInputError
 
 
 def load_trials(run_dir: Path) -> list[Trial]:
+    """The run's trials in id order, with the scores an estimator re-scored at the end of the run (`rescored`
+    in run.json: trial id → [journaled score, final score]; e.g. the supernet re-scores its predictor's front),
+    so `nas pareto`, `nas export` and the summary show the front that `best/` was chosen from."""
     if not Path(run_dir).is_dir():
         raise UserInputError(f"{run_dir}: no such run directory")
     trials = Journal(Path(run_dir)).load()
-    return [trials[i] for i in sorted(trials)]
+    final = _rescored(Path(run_dir))
+    return [dataclasses.replace(trials[i], accuracy=final[i]) if i in final else trials[i] for i in sorted(trials)]
+
+
+def _rescored(run_dir: Path) -> dict[int, float | None]:
+    try:
+        rescored = json.loads((run_dir / RUN_FILE).read_text()).get("rescored") or {}
+        return {int(k): (None if v[1] is None else float(v[1])) for k, v in rescored.items()}
+    except (OSError, ValueError, AttributeError, TypeError, IndexError, KeyError):
+        return {}  # no run.json yet (a running search) or none re-scored; a damaged run.json is read_run's to report
 
 
 def front(trials: list[Trial], budget_ms: float) -> list[Trial]:

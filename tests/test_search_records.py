@@ -68,3 +68,16 @@ def test_estimator_quality_is_the_committed_measurement(name):
     result = json.loads((Path(__file__).parents[1] / "benchmarks/results/accuracy_proxy.json").read_text())
     figure = f"{result['spearman_proxy_vs_neg_loss']:.2f}"
     assert figure in get_estimator(name).quality and str(result["archs"]) in get_estimator(name).quality
+
+
+def test_load_trials_applies_the_scores_rescored_at_the_end_of_the_run(tmp_path):
+    from nas.results import front, load_trials
+
+    journal = Journal(tmp_path)
+    journal.append([Trial.new(0, 0, ARCH, 20.0, 0.30), Trial.new(1, 0, ARCH.replace(num_hidden_layers=12), 30.0, 0.40)])
+    journal.close()
+    assert [t.id for t in front(load_trials(tmp_path), 62.0)] == [1, 0]
+    (tmp_path / "run.json").write_text(json.dumps({"options": {"budget_ms": 62.0}, "rescored": {"1": [0.40, 0.25]}}))
+    trials = load_trials(tmp_path)
+    assert [t.accuracy for t in trials] == [0.30, 0.25]
+    assert [t.id for t in front(trials, 62.0)] == [0]  # the re-scored trial is now dominated
