@@ -22,27 +22,35 @@ def data_dir(explicit: str | Path | None = None, sub: str | None = None) -> Path
     """The data folder (or its `sub` folder): `explicit` (e.g. `--data-dir`), else `$NAS_DATA_DIR`, else
     ../shared/data beside the repository when present; None when none of these exists.
 
-    An explicit folder that does not exist is an error (the user named it); a missing `sub` under a root
-    that came from the environment or the default is None, so the caller can say which option to give.
-    With `sub`, a root that already *is* that sub folder (`--data-dir data/glue` for `sub="glue"`) is kept.
+    A folder the user named (`explicit`, or `$NAS_DATA_DIR` when set) that is missing or is a file is an
+    error, never silently replaced by the default. A missing `sub` under a root that came from the
+    environment or the default is None, so the caller can say which option to give. With `sub`, a root
+    that already *is* that sub folder (`--data-dir data/glue` for `sub="glue"`) is kept.
     """
     if explicit is not None and str(explicit) != "":
-        root = Path(explicit).expanduser()
-        if not root.exists():
-            raise UserInputError(f"data folder {root}: no such file or directory")
+        root = _named_folder(Path(explicit).expanduser(), "data folder")
         if sub is None or root.name == sub or not (root / sub).exists():
             return root
         return root / sub
-    env = os.environ.get(DATA_ENV)
-    candidates = [Path(env).expanduser()] if env else []
-    candidates.append(SIBLING_DATA)
-    for root in candidates:
-        if root.is_dir():
-            if sub is None:
-                return root
-            path = root / sub
-            return path if path.exists() else None
-    return None
+    env = os.environ.get(DATA_ENV, "").strip()
+    if env:
+        root = _named_folder(Path(env).expanduser(), f"${DATA_ENV}")
+    elif SIBLING_DATA.is_dir():
+        root = SIBLING_DATA
+    else:
+        return None
+    if sub is None:
+        return root
+    path = root / sub
+    return path if path.exists() else None
+
+
+def _named_folder(root: Path, what: str) -> Path:
+    if not root.exists():
+        raise UserInputError(f"{what} {root}: no such file or directory")
+    if not root.is_dir():
+        raise UserInputError(f"{what} {root} is a file, not a folder")
+    return root
 
 
 def _first_existing_parent(path: Path) -> Path:

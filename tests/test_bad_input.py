@@ -36,6 +36,7 @@ class Case:
     phrase: str  # in the one-line error (exit 2), else in stdout + stderr
     unchanged: tuple[str, ...] = ()  # setup names whose files must be byte-identical afterwards
     marks: tuple = field(default=())
+    env: tuple[tuple[str, str], ...] = ()  # (name, value) set for the row; values may hold placeholders
 
 
 def xfail(reason: str) -> tuple:
@@ -506,6 +507,13 @@ BEYOND_CASES: list[Case] = [
     Case("finetune-model-without-weights", ("finetune", "--model", "{dir}", "--task", "sst2", "--out", "{tmp}/f",
                                             "--max-train-examples", "8"), "hf_model_dir", 2, "model.safetensors",
          marks=(pytest.mark.slow,)),  # reads GLUE and transformers first: ~10-25 s
+    # the data folder: a folder the user named is never silently replaced by the default
+    Case("data-dir-env-typo", (*_FINETUNE[:-2], "--out", "{tmp}/o"), _T, 2, "$NAS_DATA_DIR",
+         env=(("NAS_DATA_DIR", "{tmp}/typo"),)),
+    Case("data-dir-is-a-file", (*_FINETUNE[:-2], "--data-dir", "{file}", "--out", "{tmp}/o"), _T, 2,
+         "is a file, not a folder", ("file",)),
+    Case("corpus-default-env-typo", (*_DISTILL_OUT[:-4], "--out", "{tmp}/s"), _T, 2, "$NAS_DATA_DIR",
+         env=(("NAS_DATA_DIR", "{tmp}/typo"),)),
     # found here and fixed in other helpers' files (search, latency): pinned here
     Case("search-seed-negative", (*_SEARCH_AT, "62ms", "--seed", "-1", "--trials", "4", "--out", "{tmp}/r"), None, 2,
          "--seed"),
@@ -565,6 +573,8 @@ def test_bad_input(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str
         make = SETUPS[case.setup] if isinstance(case.setup, str) else case.setup
         values.update(make(work))
     argv = [arg.format(**values) for arg in case.argv]
+    for name, value in case.env:
+        monkeypatch.setenv(name, value.format(**values))
     before = {name: _snapshot(Path(values[name])) for name in case.unchanged}
 
     code, out, err = _run(argv, capsys)

@@ -83,6 +83,12 @@ def test_data_dir_explicit_then_env_then_sibling(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("NAS_DATA_DIR", str(tmp_path / "env"))
     assert paths.data_dir() == tmp_path / "env"
     assert paths.data_dir(None, "corpus") is None  # the root exists, its corpus/ does not
+    monkeypatch.setenv("NAS_DATA_DIR", str(tmp_path / "typo"))  # named by the user: never silently replaced
+    with pytest.raises(UserInputError, match=r"\$NAS_DATA_DIR .*typo: no such file"):
+        paths.data_dir(None, "glue")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(UserInputError, match="is a file, not a folder"):
+        paths.data_dir(tmp_path / "file", "glue")
     monkeypatch.delenv("NAS_DATA_DIR")
     monkeypatch.setattr(paths, "SIBLING_DATA", tmp_path / "mine")
     assert paths.data_dir(None, "glue") == tmp_path / "mine" / "glue"
