@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from nas.accuracy import get_estimator
 from nas.accuracy.base import AccuracyEstimator
 from search_spaces.arch import Arch
 
@@ -82,8 +83,6 @@ class EvaluationJob:
     def setup(self) -> Evaluator:
         if self.built is not None:
             return self.built
-        from nas.accuracy import get_estimator
-
         return Evaluator(load_latency_model(self.profile), get_estimator(self.estimator,
                                                                          **dict(self.estimator_options)),
                          self.budget_ms, self.seq_len)

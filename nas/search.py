@@ -22,8 +22,10 @@ from nas.evaluator import EvaluationJob, Evaluator, LatencyModel, Scores, load_l
 from nas.executor import DEFAULT_EXECUTOR, Executor, make_executor
 from nas.journal import Journal
 from nas.pareto import hypervolume
+from nas.report import reference_points, write_report
 from nas.results import front
 from nas.strategies import make_strategy
+from nas.train_guide import export_pick
 from nas.trial import Trial
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
@@ -153,9 +155,6 @@ def run_search(options: SearchOptions, space: SearchSpace, profile: Any, out: Pa
 
 def write_results(out: Path, run: dict[str, Any], trials: list[Trial], options: SearchOptions,
                   latency: LatencyModel, estimator: Any, seconds: float) -> dict[str, Any]:
-    from nas.report import reference_points, write_report
-    from nas.train_guide import export_pick
-
     run_dir.write_trials_csv(out, trials)
     points = front(trials, options.budget_ms)
     hv = hypervolume(np.array([t.latency_ms for t in points]), np.array([t.accuracy for t in points]),
