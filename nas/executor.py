@@ -19,6 +19,7 @@ seam needs; the same interface serves `nas confirm`, whose jobs are distillation
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import tempfile
@@ -102,6 +103,9 @@ class RayExecutor(Executor):
                 ray.init(address=address, log_to_driver=False, configure_logging=False)
             else:
                 session = self._session_dir(temp_dir)
+                # Ray announces that a new local cluster uses token authentication (its default, kept): nothing
+                # a user has to act on, so that one logger is quiet.
+                logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
                 ray.init(num_cpus=num_cpus, include_dashboard=False, _temp_dir=str(session), log_to_driver=False,
                          configure_logging=False)
         except (ConnectionError, RuntimeError, ValueError) as err:
