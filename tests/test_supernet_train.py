@@ -113,6 +113,19 @@ def test_output_is_checked_before_training(paths: dict[str, Path], tmp_path: Pat
     assert code == 2 and err.startswith("error:") and err.count("\n") == 1
     code, err = _run_cli(train_argv(paths, tmp_path / "other2", "--resume"), capsys)
     assert code == 2 and "checkpoint" in err
+    wide = tmp_path / "wide.toml"
+    wide.write_text(paths["space"].read_text().replace("hidden_size = 32", "hidden_size = 64"))
+    code, err = _run_cli(train_argv(paths, tmp_path / "other3", "--space", str(wide)), capsys)
+    assert code == 2 and "teacher" in err and err.count("\n") == 1
+
+
+def test_damaged_checkpoint_is_one_line(paths: dict[str, Path], tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "sn"
+    run_supernet(options(paths, out, stop_after=1))
+    (out / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    code, err = _run_cli(train_argv(paths, out, "--resume"), capsys)
+    assert code == 2 and "not a readable checkpoint" in err and err.count("\n") == 1
 
 
 def test_cli_trains_and_overwrites(paths: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

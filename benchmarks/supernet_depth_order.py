@@ -1,0 +1,77 @@
+"""Which layers should a shallower sub-network keep? Two supernets trained alike except `--depth-order` (spread:
+⌊(l+1)·L_max/L⌋−1, the top layer always kept; first: layers 0..L−1), then the held-out losses of the same
+sub-networks (3 random archs per depth, seeded) on the same held-out batches. Each supernet is trained once
+into WORK/<order> and reused by a re-run.
+
+    python benchmarks/supernet_depth_order.py --teacher runs/teacher --corpus C --eval-corpus E --work /tmp/depth
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import statistics
+from pathlib import Path
+
+import numpy as np
+
+from nas.supernet.api import load_supernet
+from nas.supernet.pipeline import SupernetOptions, run_supernet
+from nas.supernet.space import load_space
+
+RESULTS = Path(__file__).parent / "results" / "supernet_depth_order.json"
+ORDERS = ("spread", "first")
+PER_DEPTH = 3
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--teacher", required=True)
+    parser.add_argument("--corpus", required=True)
+    parser.add_argument("--eval-corpus", required=True)
+    parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--seq-len", type=int, default=64)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args()
+    space = load_space(None)
+    rng = np.random.default_rng(0)
+    depths = space.dimensions["num_hidden_layers"]
+    archs = []
+    for depth in depths:
+        point_space = [a for a in space.sample_many(200, rng) if a.num_hidden_layers == depth]
+        archs += point_space[:PER_DEPTH]
+    results: dict[str, dict] = {}
+    for order in ORDERS:
+        directory = args.work / order
+        if not (directory / "supernet.json").is_file():
+            run_supernet(SupernetOptions(args.teacher, args.corpus, directory, steps=args.steps,
+                                         batch_size=args.batch_size, seq_len=args.seq_len, max_predictions=10,
+                                         lr=1e-3, warmup=10, checkpoint_every=10, depth_order=order,
+                                         overwrite=True, progress=False))
+        supernet = load_supernet(directory)
+        losses = supernet.subnet_losses(archs, supernet.eval_batches(args.eval_corpus, 4, 32))
+        by_depth = {}
+        for depth in depths:
+            rows = [t for a, t in zip(archs, losses, strict=True) if a.num_hidden_layers == depth]
+            by_depth[str(depth)] = {m: round(statistics.mean(r[m] for r in rows), 4) for m in ("mlm", "distill")}
+        results[order] = {"by_depth": by_depth, "per_arch": losses}
+    print(f"{'depth':>5} " + " ".join(f"{o + ' ' + m:>16}" for o in ORDERS for m in ("mlm", "distill")))
+    for depth in depths:
+        print(f"{depth:>5} " + " ".join(f"{results[o]['by_depth'][str(depth)][m]:>16.4f}" for o in ORDERS
+                                          for m in ("mlm", "distill")))
+    record = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+              "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "load_average": os.getloadavg()},
+              "settings": {k: str(v) for k, v in vars(args).items()}, "archs": [a.to_dict() for a in archs],
+              "results": results}
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
