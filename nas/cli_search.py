@@ -66,7 +66,10 @@ def search(
     executor: str = typer.Option(DEFAULT_EXECUTOR, "--executor", help=EXECUTOR_HELP),
     ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster address for --executor ray "
                                     "[default: start a local Ray with 2 CPUs]."),
-    estimator: str = typer.Option(DEFAULT_ESTIMATOR, "--estimator", help="Accuracy estimator (proxy: training-free)."),
+    estimator: str = typer.Option(DEFAULT_ESTIMATOR, "--estimator", help="Accuracy estimator (proxy: training-free; "
+                                  "supernet: a trained supernet's inherited weights, with --supernet DIR)."),
+    supernet: Path = typer.Option(None, "--supernet", help="For --estimator supernet: a `nas supernet train` "
+                                  "directory; the search space becomes the supernet's (or --space inside it)."),
     teacher: Path = typer.Option(None, "--teacher", help="A teacher directory: fixes the students' hidden_size to its "
                                  "width, as feature-map transfer needs (then every front point can learn from it)."),
     seq_len: int = typer.Option(128, "--seq-len", min=1, max=512, help="Sequence length the latency is for."),
@@ -97,8 +100,10 @@ def search(
         raise UserInputError("--ray-address needs --executor ray")
     device_profile = load_profile(profile if profile is not None else device)
     search_space = SearchSpace.load(space)
-    options_for_estimator = estimator_options()
+    options_for_estimator = estimator_options(supernet=supernet)
     accuracy = get_estimator(estimator, **options_for_estimator)
+    if hasattr(accuracy, "restrict_space"):  # the supernet's width and maxima (or --space checked inside them)
+        search_space = accuracy.restrict_space(search_space, explicit=space != "mobilebert-family")
     options = SearchOptions(budget_ms=budget_ms, strategy=strategy, trials=trials or DEFAULT_TRIALS, seed=seed,
                             space=search_space.name, device=device_profile.name,
                             profile_hash=device_profile.content_hash, estimator=estimator,

@@ -150,6 +150,10 @@ def run_search(options: SearchOptions, space: SearchSpace, profile: Any, out: Pa
             trials = Controller(strategy, executor_evaluate(runner, job), Journal(out)).run(options.trials, progress)
         finally:
             strategy.close()
+    if hasattr(estimator, "refine_front"):  # e.g. the supernet re-scores the predictor's front itself
+        before = {t.id: t.accuracy for t in trials}
+        trials = estimator.refine_front(trials, options.budget_ms)
+        run["rescored"] = {str(t.id): [before[t.id], t.accuracy] for t in trials if t.accuracy != before[t.id]}
     return write_results(out, run, trials, options, latency, estimator, time.perf_counter() - started)
 
 

@@ -17,6 +17,7 @@ from nas_common.errors import UserInputError
 
 ESTIMATORS: dict[str, str] = {
     "proxy": "nas.accuracy.proxy:ProxyEstimator",
+    "supernet": "nas.accuracy.supernet:SupernetEstimator",
 }
 DEFAULT_ESTIMATOR = "proxy"
 

@@ -1,0 +1,187 @@
+"""How well do the accuracy estimators rank real students? (issue 9, item 6)
+
+Ground truth (`estimator_rank_truth.py`, archs in `estimator_rank_archs.py`): 16 students at the MiniLM
+teacher's width (384), each distilled standalone with `nas distill` under the same budget and data seed,
+then fine-tuned on SST-2. GT1 = held-out PD loss on fixed wikitext2-test batches (lower is better),
+GT2 = SST-2 dev accuracy. The estimators — (a) the supernet's inherited-weight estimate, (b) its accuracy
+predictor, (c) the proxy, (d) the parameter count — are correlated against both (Spearman and Kendall,
+scipy), within each data seed; equal-size pairs ordered correctly; paired seed noise beside neighbour gaps;
+estimator throughput; supernet time per step vs distilling the largest subnet alone.
+
+The ground truth is hours of CPU: every finished job is written at once to
+benchmarks/results/estimator_rank_truth.json (committed) and a re-run skips it. Child processes run a
+snapshot of the committed code (git archive HEAD) so that edits made meanwhile cannot mix two protocols
+into one ground truth; the settings id covers budget, teacher weights, held-out set and distill code.
+
+Usage: NAS_DATA_DIR=../shared/data nice -n 5 python benchmarks/estimator_rank.py [--teacher DIR]
+    [--supernet DIR] [--seeds 0,1] [--workers 2] [--stop-at 08:50] [--no-truth] [--quick]
+Writes benchmarks/results/estimator_rank.json (the report; `partial` with counts until every job is done).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import estimator_rank_truth as truth  # noqa: E402
+from estimator_rank_archs import ARCHS  # noqa: E402
+from estimator_rank_jobs import Job, Store, job_key, priority, run_jobs  # noqa: E402
+
+ROOT = truth.ROOT
+RESULTS = ROOT / "benchmarks/results"
+CACHE = Path.home() / ".cache/nas"
+CODE_PATHS = ["nas", "nas_common", "search_spaces", "latency_models", "device_profiles"]
+
+
+def default_teacher() -> Path:
+    """A teacher cached by the distill work (~/.cache/nas/teachers/*), else this benchmark's own."""
+    shared = sorted(p for p in (CACHE / "teachers").glob("*") if (p / "model.safetensors").is_file())
+    return shared[-1] if shared else CACHE / "estimator_rank/teacher-minilm-400"
+
+
+def code_digest() -> str:
+    """The committed distillation code the ground truth is made with."""
+    listing = subprocess.run(["git", "ls-tree", "-r", "HEAD", "nas/distill", "nas/cli_distill.py"], cwd=ROOT,
+                             check=True, capture_output=True, text=True).stdout
+    return hashlib.sha256(listing.encode()).hexdigest()[:10]
+
+
+def snapshot(work: Path) -> Path:
+    """`git archive HEAD` of the packages, once per code digest."""
+    target = work / f"code-{code_digest()}"
+    if not (target / "nas/cli.py").is_file():
+        target.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "archive", "HEAD", *CODE_PATHS], cwd=ROOT, check=True,
+                                 capture_output=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)
+    return target
+
+
+def ground_truth(args: argparse.Namespace, store: Store, budget: truth.Budget, sid: str, data: Path) -> None:
+    work = Path(args.work) / sid
+    work.mkdir(parents=True, exist_ok=True)
+    truth.ROOT = snapshot(Path(args.work))  # children run the snapshot
+    teacher = Path(args.teacher)
+    corpus, test, glue = data / "corpus/wikitext2-valid.txt", data / "corpus/wikitext2-test.txt", data / "glue"
+    archs = ARCHS[:2] if args.quick else ARCHS
+    by_key = {b.key: b.arch for b in archs}
+    seeds = [int(s) for s in args.seeds.split(",")]
+    if not store.data["settings"].get(sid, {}).get("teacher_mlm_ce"):
+        store.put_settings(sid, {"teacher_mlm_ce": truth.teacher_mlm_ce(teacher, test, budget.seq_len)})
+
+    def distill_job(key: str, seed: int) -> dict:
+        seconds, losses = truth.distill(by_key[key], work / f"{key}-s{seed}", teacher, corpus, test, budget, seed)
+        return {"seconds": seconds, "heldout": losses, "body_params": body_params(by_key[key]),
+                "params": by_key[key].num_params()}
+
+    def finetune_job(key: str, seed: int) -> dict:
+        student = work / f"{key}-s{seed}"
+        redistilled = 0.0
+        if not (student / "model.safetensors").is_file():  # distilled in another session: redo it
+            redistilled = truth.distill(by_key[key], student, teacher, corpus, test, budget, seed)[0]
+        seconds, metrics = truth.finetune(student, glue, budget, seed)
+        return {"seconds": seconds, "redistill_seconds": redistilled, "sst2_accuracy": metrics["dev"]["accuracy"],
+                "train_seconds": metrics["train_seconds"]}
+
+    jobs = []
+    for kind, key, seed in priority(list(by_key), seeds, args.noise_archs):
+        run = (lambda k=key, s=seed: distill_job(k, s)) if kind == "distill" else (
+            lambda k=key, s=seed: finetune_job(k, s))
+        needs = [job_key(sid, "distill", key, seed)] if kind == "finetune" else []
+        jobs.append(Job(job_key(sid, kind, key, seed), run, needs))
+    deadline = None
+    if args.stop_at:
+        hour, minute = (int(x) for x in args.stop_at.split(":"))
+        now = datetime.datetime.now(datetime.UTC)
+        deadline = now.replace(hour=hour, minute=minute, second=0).timestamp()
+    run_jobs(jobs, store, args.workers, deadline, lambda line: print(f"[{time.strftime('%H:%M:%S')}] {line}",
+                                                                      flush=True))
+
+
+def body_params(arch: object) -> int:
+    from nas.accuracy.proxy import body_params as count
+
+    return count(arch)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--teacher", default=None, help="Teacher directory (default: see default_teacher).")
+    parser.add_argument("--supernet", default=None, help="A trained supernet directory (nas supernet train).")
+    parser.add_argument("--work", default=str(CACHE / "estimator_rank/work"))
+    parser.add_argument("--seeds", default="0,1", help="Data seeds; every arch is distilled on each.")
+    parser.add_argument("--noise-archs", type=int, default=4, help="Archs given the 2nd seed early.")
+    parser.add_argument("--workers", type=int, default=1, help="Jobs at a time (each child uses 1 thread).")
+    parser.add_argument("--stop-at", default=None, help="UTC HH:MM after which no new job starts.")
+    parser.add_argument("--no-truth", action="store_true", help="Only report on the ground truth recorded.")
+    parser.add_argument("--quick", action="store_true", help="2 archs, a tiny budget (smoke test).")
+    parser.add_argument("--torch-device", default="cpu", help="cpu, or cuda for the students' training (a GPU).")
+    parser.add_argument("--refit-proxy", action="store_true", help="Refit nas/accuracy/proxy_fit.json on GT1.")
+    args = parser.parse_args()
+    args.teacher = args.teacher or str(default_teacher())
+    data = Path(os.environ.get("NAS_DATA_DIR", ROOT.parent / "shared/data"))
+    budget = dataclasses.replace(truth.QUICK if args.quick else truth.Budget(), device=args.torch_device)
+    suffix = "_quick" if args.quick else ""
+    store = Store(RESULTS / f"estimator_rank_truth{suffix}.json")
+    sid = truth.settings_id(budget, Path(args.teacher)) + "-" + code_digest()
+    store.put_settings(sid, {"budget": truth.asdict(budget), "teacher": args.teacher,
+                             "eval": {"corpus": "wikitext2-test", "by": "nas distill --eval-corpus",
+                                      "max_predictions": truth.MAX_PREDICTIONS},
+                             "code": {"distill_digest": code_digest()}})
+    if not args.no_truth:
+        ground_truth(args, store, budget, sid, data)
+    from estimator_rank_report import report
+
+    if args.refit_proxy:
+        refit_proxy(store, sid)
+    result = report(store, sid, args, data, RESULTS / f"estimator_rank{suffix}.json")
+    if args.supernet:
+        record_supernet_quality(args.supernet, result)
+
+
+def refit_proxy(store: Store, sid: str) -> None:
+    """Fit the proxy on GT1 of the first seed (the most archs; comparisons within one seed are paired)."""
+    from estimator_rank_archs import by_key
+    from estimator_rank_report import truths
+
+    from nas.accuracy import proxy
+
+    gt1, _ = truths(store, sid)
+    seed = min(gt1)
+    archs = by_key()
+    keys = sorted(gt1[seed])
+    partial = len(keys) < len(archs)
+    note = (f"partial ({len(keys)} of {len(archs)} archs)" if partial else "") + \
+        f"; fitted on data seed {seed}, {Path(store.path).name} settings {sid}"
+    fitted = proxy.fit([archs[k] for k in keys], [gt1[seed][k] for k in keys], note.lstrip("; "))
+    proxy.FIT_FILE.write_text(json.dumps(fitted, indent=1) + "\n")
+    print(f"proxy refitted on {len(keys)} archs: {fitted['coefficients']}, leave-one-out Spearman "
+          f"{fitted['loo_spearman']}")
+
+
+def record_supernet_quality(directory: str, result: dict) -> None:
+    """The measured rank correlation of the supernet estimator, into the supernet directory (its `quality`)."""
+    from nas.accuracy.supernet import write_quality
+
+    seed = min(result["per_seed"])
+    block = result["per_seed"][seed]["gt1"]["supernet"]
+    if block["spearman"] is None:
+        return
+    text = (f"Spearman {block['spearman']:.2f} vs distilled students (held-out PD loss), n={block['n']}"
+            + (", partial" if result["partial"] else ""))
+    write_quality(Path(directory), text, {"benchmark": "benchmarks/estimator_rank.py", "date": result["date"],
+                                          "seed": seed, "kendall": block["kendall"]})
+
+
+if __name__ == "__main__":
+    main()

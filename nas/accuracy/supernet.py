@@ -1,0 +1,265 @@
+"""`supernet`: an arch's score is its inherited sub-network's quality on fixed held-out batches.
+
+The score of an arch is exp(−L), L its held-out loss `MEASURE` as a sub-network of a trained supernet
+(`nas supernet train`): for the masked-LM cross-entropy that is the geometric-mean probability the subnet gives
+the right token at a masked position, in (0, 1], higher is better. Which loss ranks best against students
+distilled standalone was measured by benchmarks/estimator_rank.py (see `MEASURE`).
+
+Speed: running a sub-network costs about a second on 2 CPU cores, so the search scores archs with the accuracy
+predictor (nas/accuracy/predictor.py: xgboost on SAMPLES supernet evaluations, made once per supernet and
+stored in SUPERNET/predictor/, as Once-for-All does); after the search the final front is re-scored by the
+supernet itself (`refine_front`). The search space is the supernet's: its width and its maxima.
+
+Importing this module does not load torch; the supernet is loaded only to fit the predictor or to re-score.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import sys
+from collections.abc import Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nas.accuracy import predictor as pred
+from nas_common.errors import UserInputError
+from search_spaces.arch import Arch
+from search_spaces.space import SearchSpace
+
+# The loss that ranks best against ground truth 1 in benchmarks/results/estimator_rank.json (`measures`).
+MEASURE = "mlm"
+EVAL_BATCHES, EVAL_BATCH = 4, 16  # the predictor's and the re-scoring's held-out set: 64 sequences
+PREDICTOR_DIR, QUALITY = "predictor", "quality.json"
+REFINE_ROUNDS = 3
+SEED = 0
+
+
+def derived_losses(terms: dict[str, float]) -> dict[str, float]:
+    """The supernet's terms plus `pd`: the pre-training distillation loss pd_kd + 0.5·mlm (paper §3.6)."""
+    return {**terms, "pd": terms["pd_kd"] + 0.5 * terms["mlm"]}
+
+
+def supernet_digest(directory: Path) -> str:
+    """Changes when the supernet is trained further or replaced (weights file size and time, steps done)."""
+    weights = directory / "weights" / "model.safetensors"
+    meta = json.loads((directory / "supernet.json").read_text())
+    stat = weights.stat() if weights.is_file() else None
+    key = f"{stat.st_size if stat else 0}:{stat.st_mtime_ns if stat else 0}:{meta.get('steps_done')}"
+    return hashlib.sha256(key.encode()).hexdigest()[:12]
+
+
+def eval_corpus(meta: dict[str, Any]) -> str:
+    corpus = meta.get("eval_corpus")
+    if corpus and Path(corpus).exists():
+        return str(corpus)
+    root = os.environ.get("NAS_DATA_DIR")
+    if root and (Path(root) / "corpus/wikitext2-test.txt").is_file():
+        return str(Path(root) / "corpus/wikitext2-test.txt")
+    raise UserInputError("the supernet has no held-out corpus: set NAS_DATA_DIR (corpus/wikitext2-test.txt) or "
+                         "train it with --eval-corpus")
+
+
+class _Scorer:
+    """The loaded supernet and its fixed held-out batches (torch), made on first use."""
+
+    def __init__(self, directory: Path) -> None:
+        from nas.supernet.api import load_supernet
+
+        self.supernet = load_supernet(directory)
+        self.batches = self.supernet.eval_batches(eval_corpus(self.supernet.meta), EVAL_BATCHES, EVAL_BATCH)
+
+    def losses(self, archs: Sequence[Arch]) -> list[dict[str, float]]:
+        if MEASURE == "mlm":  # needs neither the teacher nor attention maps: about half the time
+            return mlm_losses(self.supernet, archs, self.batches)
+        return [derived_losses(t) for t in self.supernet.subnet_losses(archs, self.batches)]
+
+
+def mlm_losses(supernet: Any, archs: Sequence[Arch], batches: Sequence[dict[str, Any]]) -> list[dict[str, float]]:
+    """Held-out masked-LM cross-entropy of each arch's inherited sub-network (dropout off): the `mlm` term of
+    `Supernet.subnet_losses`, without the teacher's forward and the transfer terms."""
+    import torch
+    import torch.nn.functional as F
+
+    from nas.distill.objective import forward_features
+    from nas.supernet.space import require_member
+
+    elastic = supernet.elastic
+    was_training = elastic.training
+    elastic.eval()
+    out = []
+    try:
+        with torch.no_grad():
+            for arch in archs:
+                view = elastic.view(require_member(supernet.space, arch))
+                total = 0.0
+                for batch in batches:
+                    logits = forward_features(view, batch, maps=False, mlm=True).mlm_logits
+                    total += float(F.cross_entropy(logits.float(), batch["labels"][batch["labels"] != -100]))
+                out.append({"mlm": total / len(batches)})
+    finally:
+        elastic.train(was_training)
+    return out
+
+
+@lru_cache(maxsize=4)
+def _scorer(directory: Path) -> _Scorer:
+    return _Scorer(directory)
+
+
+def _note(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def ensure_predictor(directory: Path, samples: int | None = None) -> pred.Predictor:
+    """The supernet's stored predictor, fitted first (minutes, once per supernet) when missing or stale."""
+    directory = Path(directory)
+    samples = samples or pred.SAMPLES
+    store = directory / PREDICTOR_DIR
+    digest = supernet_digest(directory)
+    found = pred.load(store)
+    if found is not None and found.meta.get("supernet_digest") == digest and found.measure == MEASURE \
+            and found.meta.get("requested_samples", 0) >= samples \
+            and (found.meta.get("eval") or {}).get("batches") == EVAL_BATCHES \
+            and found.meta["eval"].get("batch_size") == EVAL_BATCH:
+        return found
+    if (store / pred.EVALUATIONS).is_file() and (found is None or found.meta.get("supernet_digest") != digest):
+        stale = json.loads((store / "digest.json").read_text()).get("digest") if (store / "digest.json").is_file() \
+            else None
+        if stale != digest:
+            (store / pred.EVALUATIONS).unlink()
+    store.mkdir(parents=True, exist_ok=True)
+    (store / "digest.json").write_text(json.dumps({"digest": digest}) + "\n")
+    scorer = _scorer(directory)
+    from nas.supernet.space import largest, smallest
+
+    space = scorer.supernet.space
+    archs = pred.sample_archs(space, samples, SEED, always=(largest(space), smallest(space)))
+    _note(f"fitting the accuracy predictor of {directory} once: {len(archs)} supernet evaluations "
+          f"(kept in {store}; an interrupted fit resumes)")
+    evaluations = pred.evaluate_missing(store, archs, scorer.losses,
+                                        progress=lambda done, total: _note(f"  {done}/{total} evaluated"))
+    spec = {"corpus": eval_corpus(scorer.supernet.meta), "batches": EVAL_BATCHES, "batch_size": EVAL_BATCH}
+    return pred.fit(store, evaluations, MEASURE, SEED,
+                    {"supernet_digest": digest, "requested_samples": samples, "eval": spec})
+
+
+@lru_cache(maxsize=4)
+def _cached_predictor(directory: Path, digest: str) -> pred.Predictor:
+    return ensure_predictor(directory)
+
+
+def quality_text(directory: Path, predictor: pred.Predictor) -> str:
+    """The measured rank correlation vs distilled students (written by benchmarks/estimator_rank.py for this
+    supernet), and the predictor's cross-validated agreement with the supernet."""
+    cv = predictor.meta.get("cv", {})
+    fit = f"predictor CV Spearman {cv.get('spearman', float('nan')):.2f} vs the supernet, n={predictor.meta['samples']}"
+    path = directory / PREDICTOR_DIR / QUALITY
+    if path.is_file():
+        measured = json.loads(path.read_text())
+        if measured.get("supernet_digest") == predictor.meta.get("supernet_digest"):
+            return f"{measured['text']}; {fit}"
+    return f"rank correlation vs distilled students not measured for this supernet; {fit}"
+
+
+def check_within(space: SearchSpace, supernet_space: SearchSpace) -> SearchSpace:
+    """`space` itself when every arch of it is a sub-network of the supernet, else a one-line error."""
+    sample = space.to_arch({k: c[0] for k, c in space.dimensions.items()}) if space.dimensions else None
+    for key, choices in space.dimensions.items():
+        allowed = supernet_space.dimensions.get(key)
+        if allowed is None:
+            allowed = (supernet_space.fixed.get(key, getattr(sample, key, None)),)
+        outside = [c for c in choices if c not in allowed]
+        if outside:
+            raise UserInputError(f"--space {space.name}: {key} choice(s) {', '.join(map(str, outside))} are outside "
+                                 f"the supernet's space {supernet_space.name} ({key}: "
+                                 f"{', '.join(map(str, allowed))})")
+    rng = np.random.default_rng(0)
+    for arch in [sample, *space.sample_many(50, rng)]:
+        if arch is not None and not supernet_space.contains(arch):
+            differing = sorted(k for k, v in arch.to_dict().items()
+                               if k not in supernet_space.dimensions and supernet_space.fixed.get(k, v) != v)
+            raise UserInputError(f"--space {space.name} is outside the supernet's space {supernet_space.name}"
+                                 + (f": {', '.join(differing)} differ" if differing else ""))
+    return space
+
+
+class SupernetEstimator:
+    name = "supernet"
+
+    def __init__(self, supernet: str | None = None) -> None:
+        if not supernet:
+            raise UserInputError("--estimator supernet needs --supernet DIR (a directory of `nas supernet train`)")
+        directory = Path(supernet)
+        if not (directory / "supernet.json").is_file():
+            raise UserInputError(f"{directory} is not a supernet directory (no supernet.json; run `nas supernet "
+                                 "train`)")
+        self.directory = directory.resolve()
+        self.digest = supernet_digest(self.directory)
+        self.version = f"1-{MEASURE}-{self.digest}"
+
+    @property
+    def predictor(self) -> pred.Predictor:
+        """Fitted on first use (not at construction: a bad --space is reported before minutes of fitting)."""
+        return _cached_predictor(self.directory, self.digest)
+
+    @property
+    def quality(self) -> str:
+        return quality_text(self.directory, self.predictor)
+
+    @property
+    def space(self) -> SearchSpace:
+        return SearchSpace.load(self.directory / "space.toml")
+
+    def restrict_space(self, space: SearchSpace, explicit: bool) -> SearchSpace:
+        """The search space of a run: the supernet's, or a `--space` checked to lie inside it."""
+        return check_within(space, self.space) if explicit else self.space
+
+    def estimate(self, archs: Sequence[Arch]) -> np.ndarray:
+        """The predictor's estimate: exp(−predicted held-out loss)."""
+        return np.exp(-self.predictor.predict(archs))
+
+    def supernet_scores(self, archs: Sequence[Arch]) -> np.ndarray:
+        """The supernet's own score, exp(−held-out loss), on the predictor's held-out batches."""
+        losses = _scorer(self.directory).losses(archs)
+        return np.exp(-np.array([t[MEASURE] for t in losses], dtype=float))
+
+    def refine_front(self, trials: list[Any], budget_ms: float) -> list[Any]:
+        """Re-score the front's trials with the supernet itself (until the front holds only re-scored trials,
+        at most REFINE_ROUNDS rounds); other trials keep the predictor's score."""
+        from nas.results import front
+
+        refined: dict[int, float] = {}
+        for _ in range(REFINE_ROUNDS):
+            todo = [t for t in front(trials, budget_ms) if t.id not in refined]
+            if not todo:
+                break
+            _note(f"re-scoring {len(todo)} front point(s) with the supernet")
+            refined.update(zip((t.id for t in todo), self.supernet_scores([t.arch for t in todo]).tolist(),
+                               strict=True))
+            trials = [dataclasses.replace(t, accuracy=refined[t.id]) if t.id in refined else t for t in trials]
+        return trials
+
+
+def predictor_scores(directory: str | Path, archs: Sequence[Arch]) -> list[float] | None:
+    """The predictor's held-out loss (`MEASURE`) per arch, for `nas supernet score` (fitted on first use)."""
+    directory = Path(directory).resolve()
+    return [float(v) for v in _cached_predictor(directory, supernet_digest(directory)).predict(archs)]
+
+
+def write_quality(directory: Path, text: str, details: dict[str, Any]) -> None:
+    """Record the measured rank correlation of this supernet (called by benchmarks/estimator_rank.py)."""
+    store = Path(directory) / PREDICTOR_DIR
+    store.mkdir(parents=True, exist_ok=True)
+    record = {"text": text, "supernet_digest": supernet_digest(Path(directory)), **details}
+    (store / QUALITY).write_text(json.dumps(record, indent=2) + "\n")
+
+
+def score_of_loss(loss: float) -> float:
+    return math.exp(-loss)

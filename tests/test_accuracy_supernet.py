@@ -1,0 +1,201 @@
+"""`--estimator supernet`: the predictor fitted once and stored, the front re-scored by the supernet, the space
+restricted to the supernet's, and the one-line errors (on a tiny supernet trained in a few seconds)."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from nas.accuracy import get_estimator
+from nas.accuracy import predictor as pred
+from nas.accuracy import supernet as sn
+from nas.trial import Trial
+from nas_common.errors import UserInputError
+from search_spaces.space import SearchSpace
+from tests.supernet_helpers import toy_inputs
+
+torch.set_num_threads(1)
+SAMPLES = 16
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from nas.supernet.pipeline import SupernetOptions, run_supernet
+
+    root = tmp_path_factory.mktemp("accuracy_supernet")
+    paths = toy_inputs(root)
+    out = root / "sn"
+    run_supernet(SupernetOptions(str(paths["teacher"]), str(paths["corpus"]), out, str(paths["space"]), steps=3,
+                                 batch_size=4, seq_len=24, max_predictions=4, lr=1e-3, warmup=1, checkpoint_every=0,
+                                 progress=False, eval_corpus=str(paths["corpus"])))
+    return out
+
+
+@pytest.fixture
+def supernet_dir(trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh copy (no predictor yet) with a small sample and held-out set."""
+    import shutil
+
+    copy = tmp_path / "sn"
+    shutil.copytree(trained, copy)
+    monkeypatch.setattr(pred, "SAMPLES", SAMPLES)
+    monkeypatch.setattr(sn, "EVAL_BATCHES", 2)
+    monkeypatch.setattr(sn, "EVAL_BATCH", 4)
+    sn._scorer.cache_clear()
+    sn._cached_predictor.cache_clear()
+    return copy
+
+
+def test_predictor_is_fitted_once_and_stored(supernet_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    estimator = get_estimator("supernet", supernet=str(supernet_dir))
+    store = supernet_dir / sn.PREDICTOR_DIR
+    assert not store.exists()  # nothing is fitted before an arch is scored (a bad --space fails fast)
+    estimator.estimate(estimator.space.sample_many(2, np.random.default_rng(0)))
+    assert (store / pred.MODEL).is_file() and (store / pred.META).is_file()
+    assert len((store / pred.EVALUATIONS).read_text().splitlines()) == SAMPLES
+    assert estimator.predictor.meta["measure"] == sn.MEASURE and estimator.predictor.meta["samples"] == SAMPLES
+    sn._scorer.cache_clear()
+    sn._cached_predictor.cache_clear()
+
+    def no_supernet(_: Path) -> None:
+        raise AssertionError("the stored predictor must be reused, not refitted")
+
+    monkeypatch.setattr(sn, "_Scorer", no_supernet)
+    again = get_estimator("supernet", supernet=str(supernet_dir))
+    archs = again.space.sample_many(30, np.random.default_rng(0))
+    np.testing.assert_allclose(again.estimate(archs), estimator.estimate(archs))
+    assert again.version == estimator.version and "not measured" in again.quality
+
+
+def test_scores_are_exp_of_minus_the_held_out_loss(supernet_dir: Path) -> None:
+    estimator = sn.SupernetEstimator(str(supernet_dir))
+    archs = estimator.space.sample_many(6, np.random.default_rng(1))
+    scores = estimator.supernet_scores(archs)
+    direct = sn._scorer(estimator.directory).losses(archs)
+    np.testing.assert_allclose(scores, [math.exp(-t[sn.MEASURE]) for t in direct])
+    predicted = estimator.estimate(archs)
+    assert predicted.shape == (6,) and np.all((predicted > 0) & (predicted <= 1))
+    assert np.all((scores > 0) & (scores <= 1))
+
+
+def test_front_is_rescored_by_the_supernet(supernet_dir: Path) -> None:
+    estimator = sn.SupernetEstimator(str(supernet_dir))
+    archs = estimator.space.sample_many(12, np.random.default_rng(2))
+    predicted = estimator.estimate(archs)
+    trials = [Trial(i, 0, 10.0 + i, float(p), a.num_params(), a, 0.0)
+              for i, (a, p) in enumerate(zip(archs, predicted, strict=True))]
+    trials.append(Trial(99, 0, 500.0, None, archs[0].num_params(), archs[0], 0.0))  # over the budget
+    refined = estimator.refine_front(trials, budget_ms=100.0)
+    from nas.results import front
+
+    points = front(refined, 100.0)
+    truth = dict(zip((t.id for t in points), estimator.supernet_scores([t.arch for t in points]), strict=True))
+    assert points and all(t.accuracy == pytest.approx(truth[t.id]) for t in points)
+    changed = {t.id for t, r in zip(trials, refined, strict=True) if t.accuracy != r.accuracy}
+    assert changed and changed <= {t.id for t in points} | set(range(12))
+    assert refined[-1].accuracy is None
+
+
+def test_space_is_the_supernets_or_inside_it(supernet_dir: Path, tmp_path: Path) -> None:
+    estimator = sn.SupernetEstimator(str(supernet_dir))
+    default = SearchSpace.default()
+    assert estimator.restrict_space(default, explicit=False).dimensions == estimator.space.dimensions
+    inside = tmp_path / "inside.toml"
+    inside.write_text((supernet_dir / "space.toml").read_text().replace("num_hidden_layers = [1, 2, 3]",
+                                                                         "num_hidden_layers = [2, 3]"))
+    assert estimator.restrict_space(SearchSpace.load(inside), explicit=True).dimensions["num_hidden_layers"] == (2, 3)
+    outside = tmp_path / "outside.toml"
+    outside.write_text((supernet_dir / "space.toml").read_text().replace("intermediate_size = [16, 32]",
+                                                                          "intermediate_size = [16, 64]"))
+    with pytest.raises(UserInputError) as err:
+        estimator.restrict_space(SearchSpace.load(outside), explicit=True)
+    assert "intermediate_size" in str(err.value) and "64" in str(err.value) and "\n" not in str(err.value)
+    with pytest.raises(UserInputError):
+        estimator.restrict_space(default, explicit=True)  # 512-wide, 24 layers: far outside
+
+
+def test_quality_reports_what_the_benchmark_measured(supernet_dir: Path) -> None:
+    sn.write_quality(supernet_dir, "Spearman 0.50 vs distilled students (held-out PD loss), n=4, partial", {})
+    sn._cached_predictor.cache_clear()
+    estimator = sn.SupernetEstimator(str(supernet_dir))
+    assert estimator.quality.startswith("Spearman 0.50 vs distilled students")
+    assert f"n={SAMPLES}" in estimator.quality  # and the predictor's agreement with the supernet
+
+
+def test_one_line_errors(tmp_path: Path) -> None:
+    with pytest.raises(UserInputError, match="needs --supernet"):
+        get_estimator("supernet")
+    with pytest.raises(UserInputError, match="not a supernet directory"):
+        get_estimator("supernet", supernet=str(tmp_path))
+    with pytest.raises(UserInputError, match="does not take --supernet"):
+        get_estimator("proxy", supernet=str(tmp_path))
+
+
+def nas(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", "from nas.cli import main; main()", *args], capture_output=True,
+                          text=True)
+
+
+@pytest.mark.slow
+def test_search_with_the_supernet_end_to_end(trained: Path, tmp_path: Path) -> None:
+    """`nas search --estimator supernet --supernet DIR`: the front lies inside the budget and the supernet's space,
+    is scored by the supernet itself, and run.json names the estimator with its measured quality."""
+    import json
+    import shutil
+
+    directory = tmp_path / "sn"
+    shutil.copytree(trained, directory)
+    out = tmp_path / "run"
+    result = nas("search", "--device", "pixel4", "--budget", "62ms", "--estimator", "supernet", "--supernet",
+                 str(directory), "--trials", "60", "--seed", "0", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    run = json.loads((out / "run.json").read_text())
+    assert run["estimator"]["name"] == "supernet" and "predictor CV Spearman" in run["estimator"]["quality"]
+    space = SearchSpace.load(directory / "space.toml")
+    estimator = sn.SupernetEstimator(str(directory))
+    from nas.results import front, load_trials
+
+    chosen = front(load_trials(out), 62.0)
+    assert chosen and all(t.latency_ms <= 62.0 and space.contains(t.arch) for t in chosen)
+    pick = json.loads((out / "best" / "arch.json").read_text())
+    best = estimator.supernet_scores([type(chosen[0].arch).from_dict(pick)])[0]
+    assert run["summary"]["best"]["accuracy"] == pytest.approx(best, rel=1e-6)  # re-scored by the supernet
+    assert "supernet" in (out / "pareto.html").read_text()
+
+
+def test_search_space_outside_the_supernet_is_one_line(trained: Path, tmp_path: Path) -> None:
+    result = nas("search", "--device", "pixel4", "--budget", "62ms", "--estimator", "supernet", "--supernet",
+                 str(trained), "--space", "mobilebert-small", "--out", str(tmp_path / "run"))
+    assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
+    assert "outside the supernet's space" in result.stderr
+    result = nas("search", "--device", "pixel4", "--budget", "62ms", "--estimator", "supernet",
+                 "--out", str(tmp_path / "run2"))
+    assert result.returncode == 2 and "needs --supernet" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_fast_mlm_equals_the_supernets_own_term(supernet_dir: Path) -> None:
+    """The estimator's teacher-free path computes exactly Supernet.subnet_losses' `mlm`."""
+    estimator = sn.SupernetEstimator(str(supernet_dir))
+    scorer = sn._scorer(estimator.directory)
+    archs = estimator.space.sample_many(4, np.random.default_rng(3))
+    fast = sn.mlm_losses(scorer.supernet, archs, scorer.batches)
+    full = scorer.supernet.subnet_losses(archs, scorer.batches)
+    assert [f["mlm"] for f in fast] == pytest.approx([t["mlm"] for t in full], abs=2e-6)
+
+
+def test_supernet_score_shows_the_predictor(supernet_dir: Path) -> None:
+    """`nas supernet score` adds the predictor's column (its predicted held-out `MEASURE` loss)."""
+    from nas.supernet.score import score_rows
+
+    rows = score_rows(supernet_dir, ['{"num_hidden_layers": 2}'], None, sn.MEASURE)
+    estimator = sn.SupernetEstimator(str(supernet_dir))
+    from search_spaces.arch import Arch
+
+    predicted = estimator.predictor.predict([Arch.from_dict(rows[0]["arch_fields"])])[0]
+    assert rows[0]["predictor"] == pytest.approx(predicted) and "predictor" in rows[0]["line"]
