@@ -15,114 +15,24 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from search_spaces.presets import PRESETS
-
-Setup = Callable[[Path], dict[str, str]]
-REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
-@dataclass(frozen=True)
-class Case:
-    id: str
-    argv: tuple[str, ...]
-    setup: str | Setup | None
-    code: int
-    phrase: str  # in the one-line error (exit 2), else in stdout + stderr
-    unchanged: tuple[str, ...] = ()  # setup names whose files must be byte-identical afterwards
-    marks: tuple = field(default=())
-    env: tuple[tuple[str, str], ...] = ()  # (name, value) set for the row; values may hold placeholders
-
-
-def xfail(reason: str) -> tuple:
-    return (pytest.mark.xfail(reason=reason, strict=False),)
-
-
-# ====================================================================== setups
-SETUPS: dict[str, Setup] = {}
-
-
-def setup(fn: Setup) -> Setup:
-    SETUPS[fn.__name__] = fn
-    return fn
-
-
-@setup
-def regular_file(tmp: Path) -> dict[str, str]:
-    path = tmp / "taken"
-    path.write_text("user data\n")
-    return {"file": str(path), "under_file": str(path / "out")}
-
-
-@setup
-def broken_json(tmp: Path) -> dict[str, str]:
-    (tmp / "broken.json").write_text('{"num_attention_heads": 3')
-    return {"json": str(tmp / "broken.json")}
-
-
-@setup
-def contradicting_arch(tmp: Path) -> dict[str, str]:
-    (tmp / "arch.json").write_text('{"num_attention_heads": 3}')
-    return {"json": str(tmp / "arch.json")}
-
-
-@setup
-def broken_toml(tmp: Path) -> dict[str, str]:
-    (tmp / "broken.toml").write_text("name = 'x'\n[target\n")
-    return {"toml": str(tmp / "broken.toml")}
-
-
-@setup
-def empty_dir(tmp: Path) -> dict[str, str]:
-    (tmp / "empty").mkdir()
-    return {"dir": str(tmp / "empty")}
-
-
-def _hf_config(tmp: Path, **changes) -> Path:
-    from transformers import MobileBertConfig
-
-    model_dir = tmp / "hf-model"
-    PRESETS["mobilebert-tiny"].arch.to_hf_config().save_pretrained(model_dir)
-    if changes:
-        data = json.loads((model_dir / "config.json").read_text())
-        data.update(changes)
-        (model_dir / "config.json").write_text(json.dumps(data))
-    assert MobileBertConfig  # saved exactly as `MobileBertConfig(...).save_pretrained(D)` writes it
-    return model_dir
-
-
-@setup
-def hf_model_dir(tmp: Path) -> dict[str, str]:
-    model_dir = _hf_config(tmp)
-    return {"dir": str(model_dir), "config": str(model_dir / "config.json")}
-
-
-@setup
-def hf_config_bad_true_hidden(tmp: Path) -> dict[str, str]:
-    return {"dir": str(_hf_config(tmp, true_hidden_size=100))}
-
-
-@setup
-def hf_config_not_mobilebert(tmp: Path) -> dict[str, str]:
-    return {"dir": str(_hf_config(tmp, model_type="gpt2"))}
-
-
-@setup
-def huge_arch(tmp: Path) -> dict[str, str]:
-    (tmp / "huge.json").write_text(json.dumps({"num_hidden_layers": 10_000}))
-    (tmp / "wide.json").write_text(json.dumps({"hidden_size": 1_000_000}))
-    return {"layers": str(tmp / "huge.json"), "wide": str(tmp / "wide.json")}
-
-
-@setup
-def read_only_place(tmp: Path) -> dict[str, str]:
-    # /proc refuses new entries even to root, so this is read-only for whoever runs the tests
-    return {"ro": "/proc/nas-bad-input-test/out"}
+from tests.bad_input_support import (
+    REPO_ROOT,
+    SETUPS,
+    Case,
+    Setup,
+    arch_files,
+    fake_run,
+    hf_variant,
+    read_only_place,
+    run_cli,
+    snapshot,
+    space_file,
+    xfail,
+)
 
 
 # ====================================================================== rows
@@ -393,49 +303,6 @@ CLI_CASES: list[Case] = [
 
 
 # ---- "beyond this list": a new user's further cases (issue 8), across every subcommand
-def _arch_files(tmp: Path) -> dict[str, str]:
-    """Arch inputs a user might hand over: a typo, a list, binary, an infinity, per-layer lists, a row."""
-    files = {
-        "typo": {"hidden_sise": 512},
-        "inf": '{"intermediate_size": 1e400}',
-        "per_layer_short": {"intermediate_size": [512, 512]},
-        "row": {"num_hidden_layers": 2, "true_hidden_size": 128, "latency_ms": 3.0},
-        "row_ok": {"num_hidden_layers": 2, "true_hidden_size": 128},
-        "list": [1, 2],
-    }
-    out = {}
-    for name, content in files.items():
-        (tmp / f"{name}.json").write_text(content if isinstance(content, str) else json.dumps(content))
-        out[name] = str(tmp / f"{name}.json")
-    (tmp / "binary.json").write_bytes(bytes(range(256)))
-    out["binary"] = str(tmp / "binary.json")
-    return out
-
-
-def _hf_variant(**changes) -> Setup:
-    return lambda tmp: {"dir": str(_hf_config(tmp, **changes))}
-
-
-def _fake_run(best: bool) -> Setup:
-    def make(tmp: Path) -> dict[str, str]:
-        run = tmp / "run"
-        (run / "best").mkdir(parents=True) if best else run.mkdir()
-        (run / "run.json").write_text('{"options": {"budget_ms": 62.0}}')
-        if best:
-            PRESETS["mobilebert-tiny"].arch.save(run / "best" / "arch.json")
-        return {"run": str(run)}
-
-    return make
-
-
-def _space_file(text: str) -> Setup:
-    def make(tmp: Path) -> dict[str, str]:
-        (tmp / "space.toml").write_text(text)
-        return {"space": str(tmp / "space.toml")}
-
-    return make
-
-
 def _user_export_dir(tmp: Path) -> dict[str, str]:
     values = _search_run(tmp)
     (tmp / "mine").mkdir()
@@ -456,7 +323,7 @@ def _vocab_without_unk(tmp: Path) -> dict[str, str]:
     return {**values, "vocab": str(tmp / "vocab.txt")}
 
 
-_AF = _arch_files
+_AF = arch_files
 _SEARCH_AT = ("search", "--device", "pixel4", "--budget")
 BEYOND_CASES: list[Case] = [
     # arch inputs, through the one resolver (nas arch show, --arch, --student)
@@ -469,13 +336,13 @@ BEYOND_CASES: list[Case] = [
     Case("arch-measurement-row-fields", ("arch", "show", "{row}"), _AF, 2, "unknown field(s) latency_ms"),
     Case("arch-true-hidden-size-consistent", ("arch", "show", "{row_ok}", "--json"), _AF, 0, '"num_params"'),
     Case("arch-preset-any-case", ("arch", "show", "MobileBERT-TINY", "--json"), None, 0, '"num_params"'),
-    Case("arch-search-run-dir", ("arch", "show", "{run}", "--json"), _fake_run(best=True), 0, '"num_params"'),
-    Case("arch-search-run-without-best", ("arch", "show", "{run}"), _fake_run(best=False), 2, "has no best/"),
-    Case("hf-more-positions", ("arch", "show", "{dir}"), _hf_variant(max_position_embeddings=1024), 2,
+    Case("arch-search-run-dir", ("arch", "show", "{run}", "--json"), fake_run(best=True), 0, '"num_params"'),
+    Case("arch-search-run-without-best", ("arch", "show", "{run}"), fake_run(best=False), 2, "has no best/"),
+    Case("hf-more-positions", ("arch", "show", "{dir}"), hf_variant(max_position_embeddings=1024), 2,
          "max_position_embeddings 1024 is not supported"),
-    Case("hf-activation-unsupported", ("arch", "show", "{dir}"), _hf_variant(hidden_act="gelu_new"), 2,
+    Case("hf-activation-unsupported", ("arch", "show", "{dir}"), hf_variant(hidden_act="gelu_new"), 2,
          "hidden_act must be one of"),
-    Case("hf-dropout-ignored", ("arch", "show", "{dir}", "--json"), _hf_variant(hidden_dropout_prob=0.5), 0,
+    Case("hf-dropout-ignored", ("arch", "show", "{dir}", "--json"), hf_variant(hidden_dropout_prob=0.5), 0,
          '"num_params"'),
     Case("latency-arch-10000-layers", ("latency", "--arch", "{layers}", "--device", "pixel4"), "huge_arch", 2,
          "num_hidden_layers 10,000"),
@@ -498,9 +365,9 @@ BEYOND_CASES: list[Case] = [
     Case("devices-profile-is-a-directory", ("devices", "--profile", "{tmp}"), None, 2, "is a directory"),
     # search spaces: bounds and conflicts explained
     Case("space-10000-layers", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),
-         _space_file("[dimensions]\nnum_hidden_layers = [4, 10000]\n"), 2, "above this tool's limit"),
+         space_file("[dimensions]\nnum_hidden_layers = [4, 10000]\n"), 2, "above this tool's limit"),
     Case("space-fixed-and-dimension", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),
-         _space_file("[dimensions]\nnum_hidden_layers = [4]\n[fixed]\nnum_hidden_layers = 2\n"), 2,
+         space_file("[dimensions]\nnum_hidden_layers = [4]\n[fixed]\nnum_hidden_layers = 2\n"), 2,
          "both a dimension and fixed"),
     Case("space-is-a-directory", (*_SEARCH_AT, "62ms", "--space", "{tmp}", "--out", "{tmp}/r"), None, 2,
          "not a TOML file"),
@@ -543,24 +410,6 @@ ALL_CASES = CLI_CASES + BEYOND_CASES + TRAINING_CASES + LATENCY_CASES + SEARCH_C
 
 
 # ====================================================================== the test
-def _snapshot(path: Path) -> dict[str, bytes] | None:
-    if path.is_file():
-        return {"": path.read_bytes()}
-    if path.is_dir():
-        return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
-    return None
-
-
-def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    from nas.cli import main
-
-    with pytest.raises(SystemExit) as stop:
-        main(argv)
-    captured = capsys.readouterr()
-    code = stop.value.code
-    return (0 if code is None else int(code)), captured.out, captured.err
-
-
 @pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=c.marks) for c in ALL_CASES])
 def test_bad_input(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str],
                    monkeypatch: pytest.MonkeyPatch) -> None:
@@ -575,9 +424,9 @@ def test_bad_input(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str
     argv = [arg.format(**values) for arg in case.argv]
     for name, value in case.env:
         monkeypatch.setenv(name, value.format(**values))
-    before = {name: _snapshot(Path(values[name])) for name in case.unchanged}
+    before = {name: snapshot(Path(values[name])) for name in case.unchanged}
 
-    code, out, err = _run(argv, capsys)
+    code, out, err = run_cli(argv, capsys)
 
     assert "Traceback" not in out + err, err
     assert code == case.code, f"exit {code}, expected {case.code}\nstdout: {out[-2000:]}\nstderr: {err[-2000:]}"
@@ -588,8 +437,8 @@ def test_bad_input(case: Case, tmp_path: Path, capsys: pytest.CaptureFixture[str
         assert "╭" not in err and "│" not in err  # no Rich box
     else:
         assert case.phrase.lower() in (out + err).lower(), out + err
-    for name, snapshot in before.items():
-        assert _snapshot(Path(values[name])) == snapshot, f"{name} ({values[name]}) was changed"
+    for name, earlier in before.items():
+        assert snapshot(Path(values[name])) == earlier, f"{name} ({values[name]}) was changed"
 
 
 def test_every_setup_named_by_a_row_exists() -> None:
