@@ -94,3 +94,11 @@ def test_metrics() -> None:
     sts = task_metrics("stsb", np.array([1.0, 2.0, 3.0, 5.0]), np.array([0.1, 0.2, 0.3, 0.4]))
     assert sts["spearman"] == pytest.approx(1.0) and 0.9 < sts["pearson"] < 1.0
 
+
+
+def test_masking_caps_predictions_per_sequence() -> None:
+    gen = torch.Generator().manual_seed(0)
+    ids = torch.randint(1000, 2000, (16, 512))
+    _, labels = mask_tokens(ids, torch.ones_like(ids), {0, 101, 102}, 103, 30522, gen, max_predictions=20)
+    per_row = (labels != -100).sum(1)
+    assert int(per_row.max()) == 20 and int(per_row.min()) >= 1  # 15 % of 512 ≈ 77 would be drawn uncapped

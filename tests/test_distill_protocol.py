@@ -197,3 +197,10 @@ def test_a_saved_student_loaded_by_transformers_works_in_the_losses(data: Pretra
     loaded = MobileBertForPreTraining.from_pretrained(tmp_path, attn_implementation="sdpa")
     losses = phase_losses(loaded, teacher, layer_map, None, Phase("jkt", "layers", 1, (0, 1, 2)), data.batch(0))
     assert {"fm", "attn"} <= set(losses)
+
+
+def test_the_ib_bert_teacher_trains_with_hidden_dropout_0_1() -> None:
+    from nas.distill.teacher import build_teacher
+    from tests.distill_helpers import TEACHER_ARCH
+
+    assert build_teacher(TEACHER_ARCH, None).config.hidden_dropout_prob == 0.1  # official teacher config
