@@ -118,9 +118,11 @@ def _heldout_writer(opts: RunOptions, tokenizer: Any, ctx: Any, model: Any, micr
     heldout = HeldOut(opts.eval_corpus, load_tokenizer(opts.vocab), opts.seq_len, opts.max_predictions)
 
     def write(global_step: int) -> None:
-        terms = heldout.losses(model, teacher, layer_map, projection, micro, opts.device)
         path = opts.out / HELDOUT
         entries = json.loads(path.read_text())["heldout"] if path.is_file() else []
+        if entries and entries[-1]["global_step"] == global_step:
+            return  # the last checkpoint was the end: already evaluated
+        terms = heldout.losses(model, teacher, layer_map, projection, micro, opts.device)
         entries = [e for e in entries if e["global_step"] < global_step] + [{"global_step": global_step, **terms}]
         path.write_text(json.dumps({"eval_corpus": str(opts.eval_corpus), "heldout": entries}, indent=2) + "\n")
 
