@@ -19,6 +19,8 @@ class Measurement:
     threads: int | None = None
     source: str = ""
     line: int = 0  # where it was read from: a file's line number, or a profile's calibration point number
+    spread: float | None = None  # std/median of the timed runs (latency_models/timing.py), when measured
+    repeats: int | None = None  # how many timed runs the latency is the median of
 
     def to_row(self) -> dict[str, Any]:
         """The row of a measurements file: the Arch's fields, then the measurement's."""
@@ -28,6 +30,8 @@ class Measurement:
             row["threads"] = self.threads
         if self.source:
             row["source"] = self.source
+        if self.spread is not None:
+            row.update(spread=round(self.spread, 4), repeats=self.repeats)
         return row
 
     def to_toml(self) -> dict[str, Any]:

@@ -1,4 +1,8 @@
-"""Time a real model: the median of `repeat` runs after warm-up, batch 1 (or `batch`).
+"""Time a real model: the median of `repeat` runs after a warm-up until stable, batch 1 (or `batch`).
+
+Each backend gives a *runner* (one run of the model per call); `timing.py` warms it up until its times are
+stable, times it, reports the spread (std/median) and re-measures a row whose spread is too high.
+`measure_many` times a list of archs in one process, interleaved, so that drift cannot separate them.
 
 Every backend times the model `latency_models/hf_model.py` builds, the one `nas export` ships (same
 builder, same *eager* attention; why eager: that module's docstring).
@@ -24,11 +28,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from device_profiles.host import is_this_machine
 from device_profiles.measurement import Measurement
 from latency_models.hf_model import example_inputs, export_program, inference_module
+from latency_models.timing import MAX_SPREAD, RETRIES, WARMUP_MAX, Runner, Timing, time_interleaved, time_runs
 from nas_common.errors import UserInputError
 from search_spaces.family import check_seq_len
 
@@ -48,8 +51,8 @@ def _clock(clock: str, threads: int) -> Any:
     return time.thread_time if clock == "thread" else time.perf_counter
 
 
-def measure_torch(arch: Any, seq_len: int = 128, batch: int = 1, threads: int = 1, repeat: int = 10,
-                  warmup: int = 3, clock: str = "wall") -> float:
+def torch_runner(arch: Any, seq_len: int = 128, batch: int = 1, threads: int = 1, clock: str = "wall") -> Runner:
+    """One run of HF `MobileBertModel` (eager attention, random weights) per call; returns seconds."""
     import torch
 
     _check(arch, "torch")
@@ -57,14 +60,22 @@ def measure_torch(arch: Any, seq_len: int = 128, batch: int = 1, threads: int = 
     torch.set_num_threads(threads)
     model = inference_module(arch)
     (ids,) = example_inputs(arch, seq_len, batch)
-    times = []
-    with torch.inference_mode():
-        for i in range(warmup + repeat):
+
+    def run() -> float:
+        with torch.inference_mode():
             start = now()
             model(ids)
-            if i >= warmup:
-                times.append(now() - start)
-    return statistics.median(times) * 1e3
+            return now() - start
+
+    return run
+
+
+def measure_torch(arch: Any, seq_len: int = 128, batch: int = 1, threads: int = 1, repeat: int = 10,
+                  warmup: int = 3, clock: str = "wall") -> float:
+    """The median of `repeat` runs after a fixed `warmup` (ms); `measure` warms up until stable instead."""
+    run = torch_runner(arch, seq_len, batch, threads, clock)
+    time_runs(run, warmup)
+    return statistics.median(time_runs(run, repeat)) * 1e3
 
 
 def measure_torch_interleaved(archs: list[Any], seq_len: int = 128, threads: int = 1, rounds: int = 5,
@@ -132,13 +143,13 @@ def build_relax(mod: Any, target: dict[str, Any]) -> Any:
     return relax.build(mod, tgt, relax_pipeline=relax.get_default_pipeline(tgt))
 
 
-def _time_vm(vm: Any, dev: Any, args: list[Any], repeat: int) -> float:
-    evaluator = vm.time_evaluator("main", dev, number=1, repeat=repeat)
-    return float(np.median(np.asarray(evaluator(*args).results))) * 1e3
+def _vm_runner(vm: Any, dev: Any, args: list[Any]) -> Runner:
+    evaluator = vm.time_evaluator("main", dev, number=1, repeat=1)
+    return lambda: float(evaluator(*args).results[0])
 
 
-def measure_tvm(arch: Any, target: dict[str, Any], seq_len: int = 128, batch: int = 1, threads: int = 1,
-                repeat: int = 10) -> float:
+def tvm_runner(arch: Any, target: dict[str, Any], seq_len: int = 128, batch: int = 1, threads: int = 1) -> Runner:
+    """One run of the compiled (untuned) model on this machine per call; returns seconds."""
     import tvm
     from tvm import relax
 
@@ -148,26 +159,37 @@ def measure_tvm(arch: Any, target: dict[str, Any], seq_len: int = 128, batch: in
     ex = build_relax(mod, target)
     dev = tvm.cpu()
     vm = relax.VirtualMachine(ex, dev)
-    return _time_vm(vm, dev, [tvm.runtime.tensor(ids, dev)], repeat)
+    return _vm_runner(vm, dev, [tvm.runtime.tensor(ids, dev)])
 
 
-def measure_rpc(arch: Any, target: dict[str, Any], address: str, seq_len: int = 128, batch: int = 1,
-                repeat: int = 10, cross_compiler: str | None = None) -> float:
-    import tvm
-    from tvm import relax, rpc
+def measure_tvm(arch: Any, target: dict[str, Any], seq_len: int = 128, batch: int = 1, threads: int = 1,
+                repeat: int = 10) -> float:
+    return statistics.median(time_runs(tvm_runner(arch, target, seq_len, batch, threads), repeat)) * 1e3
 
-    _check(arch, "rpc")
+
+def connect_rpc(address: str) -> Any:
+    from tvm import rpc
+
     host, _, port = address.rpartition(":")
     if not host or not port.isdigit():
         raise UserInputError(f"--rpc must be HOST:PORT, got {address!r}")
     try:  # before compiling: an unreachable device is one line, not a minute of work first
-        remote = rpc.connect(host, int(port))
+        return rpc.connect(host, int(port))
     except Exception as err:  # noqa: BLE001 - any connection failure is the user's address
         raise UserInputError(f"cannot reach the TVM RPC server at {address}: {str(err).splitlines()[0]}") from None
+
+
+def rpc_runner(arch: Any, target: dict[str, Any], remote: Any, seq_len: int = 128, batch: int = 1,
+               cross_compiler: str | None = None, name: str = "model.so") -> Runner:
+    """One run of the compiled (untuned) model on the remote device per call (its own clock); seconds."""
+    import tvm
+    from tvm import relax
+
+    _check(arch, "rpc")
     mod, ids = relax_module(arch, seq_len, batch)
     ex = build_relax(mod, target)
     with tempfile.TemporaryDirectory(prefix="nas-rpc-") as tmp:
-        lib = Path(tmp) / "model.so"
+        lib = Path(tmp) / name
         if cross_compiler:
             from tvm.support import cc
 
@@ -175,10 +197,17 @@ def measure_rpc(arch: Any, target: dict[str, Any], address: str, seq_len: int = 
         else:
             ex.export_library(str(lib))
         remote.upload(str(lib))
-        rexec = remote.load_module("model.so")
+        rexec = remote.load_module(name)
     dev = remote.cpu()
     vm = relax.VirtualMachine(rexec, dev)
-    return _time_vm(vm, dev, [tvm.runtime.tensor(ids, dev)], repeat)
+    return _vm_runner(vm, dev, [tvm.runtime.tensor(ids, dev)])
+
+
+def measure_rpc(arch: Any, target: dict[str, Any], address: str, seq_len: int = 128, batch: int = 1,
+                repeat: int = 10, cross_compiler: str | None = None) -> float:
+    _check(arch, "rpc")
+    run = rpc_runner(arch, target, connect_rpc(address), seq_len, batch, cross_compiler)
+    return statistics.median(time_runs(run, repeat)) * 1e3
 
 
 def check_backend(backend: str, profile: Any, rpc_address: str | None = None) -> None:
@@ -194,9 +223,8 @@ def check_backend(backend: str, profile: Any, rpc_address: str | None = None) ->
                              "with a TVM RPC server on the device, or --device host")
 
 
-def measure(arch: Any, backend: str, profile: Any, seq_len: int = 128, batch: int = 1, threads: int = 1,
-            repeat: int = 10, rpc_address: str | None = None, clock: str = "wall") -> Measurement:
-    """One measurement row; its `source` names the backend, the machine and whether code was tuned."""
+def _check_settings(backend: str, profile: Any, seq_len: int, batch: int, threads: int, repeat: int,
+                    rpc_address: str | None, clock: str) -> None:
     check_backend(backend, profile, rpc_address)
     check_seq_len(seq_len)
     if repeat <= 0 or threads <= 0 or batch <= 0:
@@ -206,16 +234,70 @@ def measure(arch: Any, backend: str, profile: Any, seq_len: int = 128, batch: in
         raise UserInputError(f"--threads {threads} is more than the {cores} cores this process may use here")
     if clock != "wall" and backend != "torch":
         raise UserInputError("--clock thread applies to the torch backend only")
-    _check(arch, backend)
     if backend == "torch":
-        ms = measure_torch(arch, seq_len, batch, threads, repeat, clock=clock)
+        _clock(clock, threads)
+
+
+def _source(backend: str, profile: Any, threads: int, clock: str, rpc_address: str | None) -> str:
+    if backend == "torch":
         timed = "thread CPU time" if clock == "thread" else "wall clock"
-        source = f"torch eager, eager attention, {timed}, {threads} thread(s), {profile.description}"
-    elif backend == "tvm":
-        ms = measure_tvm(arch, profile.target, seq_len, batch, threads, repeat)
-        source = f"tvm {profile.target.get('kind')} on this machine, {threads} thread(s); {UNTUNED_NOTE}"
-    else:
-        cross = profile.lowering.get("cross_compiler") if isinstance(profile.lowering, dict) else None
-        ms = measure_rpc(arch, profile.target, str(rpc_address), seq_len, batch, repeat, cross)
-        source = f"tvm rpc {rpc_address}, target {profile.target}; {UNTUNED_NOTE}"
-    return Measurement(arch, ms, seq_len, batch, threads, source)
+        return f"torch eager, eager attention, {timed}, {threads} thread(s), {profile.description}"
+    if backend == "tvm":
+        return f"tvm {profile.target.get('kind')} on this machine, {threads} thread(s); {UNTUNED_NOTE}"
+    return f"tvm rpc {rpc_address}, target {profile.target}; {UNTUNED_NOTE}"
+
+
+def _runner_factory(backend: str, profile: Any, seq_len: int, batch: int, threads: int,
+                    rpc_address: str | None, clock: str) -> Any:
+    if backend == "torch":
+        return lambda arch, k: torch_runner(arch, seq_len, batch, threads, clock)
+    if backend == "tvm":
+        return lambda arch, k: tvm_runner(arch, profile.target, seq_len, batch, threads)
+    remote = connect_rpc(str(rpc_address))
+    cross = profile.lowering.get("cross_compiler") if isinstance(profile.lowering, dict) else None
+    return lambda arch, k: rpc_runner(arch, profile.target, remote, seq_len, batch, cross, f"model{k}.so")
+
+
+def _row(arch: Any, timing: Timing, seq_len: int, batch: int, threads: int, source: str) -> Measurement:
+    if not timing.warmup_settled:
+        source += f"; warm-up did not settle in {timing.warmup_runs} runs"
+    return Measurement(arch, timing.median_ms, seq_len, batch, threads, source, spread=timing.spread,
+                       repeats=timing.repeats)
+
+
+def measure(arch: Any, backend: str, profile: Any, seq_len: int = 128, batch: int = 1, threads: int = 1,
+            repeat: int = 10, rpc_address: str | None = None, clock: str = "wall", max_spread: float = MAX_SPREAD,
+            retries: int = RETRIES, warmup_max: int = WARMUP_MAX) -> Measurement:
+    """One measurement row: warm-up until stable, the median of `repeat` runs and their spread, re-measured
+    while the spread is above `max_spread` (`timing.py`); its `source` names the backend, the machine and
+    whether code was tuned."""
+    return measure_many([arch], backend, profile, seq_len, batch, threads, repeat, rpc_address, clock,
+                        max_spread, retries, warmup_max)[0]
+
+
+def measure_many(archs: list[Any], backend: str, profile: Any, seq_len: int = 128, batch: int = 1,
+                 threads: int = 1, repeat: int = 10, rpc_address: str | None = None, clock: str = "wall",
+                 max_spread: float = MAX_SPREAD, retries: int = RETRIES, warmup_max: int = WARMUP_MAX,
+                 chunk: int = 8) -> list[Measurement]:
+    """Rows for many archs timed in one process, interleaved (`timing.time_interleaved`): `chunk` models are
+    built at a time and timed in rounds; chunks are strided over the list (chunk c holds archs c, c + k, ...)
+    so that a slow drift of the machine spreads over the whole list. One arch is the plain `measure`."""
+    _check_settings(backend, profile, seq_len, batch, threads, repeat, rpc_address, clock)
+    if max_spread <= 0 or retries < 0 or warmup_max < 1:
+        raise UserInputError("--max-spread must be positive, --retries >= 0 and --warmup-max >= 1")
+    for arch in archs:
+        _check(arch, backend)
+    make = _runner_factory(backend, profile, seq_len, batch, threads, rpc_address, clock)
+    source = _source(backend, profile, threads, clock, rpc_address)
+    if len(archs) > 1:
+        source += f", {len(archs)} archs interleaved"
+    rows: list[Measurement | None] = [None] * len(archs)
+    n_chunks = max(1, -(-len(archs) // chunk))
+    for c in range(n_chunks):
+        idx = list(range(c, len(archs), n_chunks))
+        runners = [make(archs[i], i) for i in idx]
+        timings = time_interleaved(runners, repeat, max_spread, retries, max_runs=warmup_max)
+        for i, timing in zip(idx, timings, strict=True):
+            rows[i] = _row(archs[i], timing, seq_len, batch, threads, source)
+        del runners
+    return [r for r in rows if r is not None]

@@ -15,7 +15,7 @@ from search_spaces.family import check_seq_len
 from search_spaces.hf_config import REDUNDANT
 
 ARCH_FIELDS = tuple(f.name for f in dataclasses.fields(Arch))
-EXTRA_FIELDS = ("seq_len", "batch", "latency_ms", "threads", "source")
+EXTRA_FIELDS = ("seq_len", "batch", "latency_ms", "threads", "source", "spread", "repeats")
 BOOL_FIELDS = {f.name for f in dataclasses.fields(Arch) if f.type in ("bool", bool)}
 STR_FIELDS = ("normalization_type", "hidden_act")
 
@@ -39,7 +39,7 @@ def _csv_value(name: str, text: str) -> Any:
         raise ValueError(f"{name} must be true or false, got {text!r}")
     if name in STR_FIELDS or name == "source":
         return text
-    if name == "latency_ms":
+    if name in ("latency_ms", "spread"):
         return float(text)
     if name in PER_LAYER_FIELDS and " " in text:
         return [int(x) for x in text.split()]
@@ -60,8 +60,12 @@ def _parse_row(data: dict[str, Any], where: str, line: int = 0) -> Measurement:
         raise UserInputError(f"{where}: latency_ms must be a number, got {data['latency_ms']!r}") from None
     if not latency > 0:
         raise UserInputError(f"{where}: latency_ms must be positive, got {data['latency_ms']!r}")
+    spread = data.get("spread")
+    if spread is not None and (isinstance(spread, bool) or not isinstance(spread, (int, float))
+                               or not 0 <= spread < float("inf")):
+        raise UserInputError(f"{where}: spread must be a number >= 0 (std/median of the runs), got {spread!r}")
     ints = {}
-    for name, default in (("seq_len", 128), ("batch", 1), ("threads", None)):
+    for name, default in (("seq_len", 128), ("batch", 1), ("threads", None), ("repeats", None)):
         value = data.get(name, default)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
             raise UserInputError(f"{where}: {name} must be a positive integer, got {value!r}")
@@ -70,7 +74,8 @@ def _parse_row(data: dict[str, Any], where: str, line: int = 0) -> Measurement:
     source = data.get("source", "")
     # Redundant HF fields (true_hidden_size, ...) are checked against the arch, never taken.
     arch = Arch.from_dict({k: v for k, v in data.items() if k in ARCH_FIELDS or k in REDUNDANT}, source=where)
-    return Measurement(arch, latency, ints["seq_len"], ints["batch"], ints["threads"], str(source or ""), line)
+    return Measurement(arch, latency, ints["seq_len"], ints["batch"], ints["threads"], str(source or ""), line,
+                       None if spread is None else float(spread), ints["repeats"])
 
 
 def read_measurements(path: str | Path) -> list[Measurement]:

@@ -51,35 +51,56 @@ def latency(
 
 
 def measure_cmd(
-    arch: str = typer.Option(..., "--arch", help="Preset name or arch JSON file."),
+    arch: list[str] = typer.Option(None, "--arch", help="Preset name or arch JSON file; repeat it to measure "
+                                   "several archs in one process, interleaved."),
+    archs_file: Path | None = typer.Option(None, "--archs", help="A file of archs, one a line (JSON objects as "
+                                           "`nas calibrate --suggest` writes, preset names or arch files)."),
     out: Path = typer.Option(..., "--out", help="Measurements file to append to (.csv or .jsonl)."),
     device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " [default: host]"),
     profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
     backend: str = typer.Option("torch", "--backend", help="torch | tvm (untuned): time on this machine; "
                                 "rpc (untuned): time on the device behind --rpc."),
     threads: int = typer.Option(1, "--threads", min=1),
-    repeat: int = typer.Option(10, "--repeat", min=1),
+    repeat: int = typer.Option(10, "--repeat", min=1, help="Timed runs per arch (after the warm-up)."),
     seq_len: int = typer.Option(128, "--seq-len", min=1),
     rpc: str | None = typer.Option(None, "--rpc", help="HOST:PORT of a TVM RPC server (rpc backend)."),
     clock: str = typer.Option("wall", "--clock", help="wall | thread (torch, 1 thread: CPU time of the "
                               "thread, robust on a shared machine)."),
+    max_spread: float = typer.Option(0.10, "--max-spread", help="Re-measure an arch whose runs' std/median is "
+                                     "above this."),
+    retries: int = typer.Option(2, "--retries", min=0, help="Re-measurements at most (the steadiest kept)."),
+    warmup_max: int = typer.Option(50, "--warmup-max", min=1, help="Warm-up runs at most (warm-up stops "
+                                   "earlier once the times are stable)."),
 ) -> None:
-    """Measure one architecture and append a row (median of repeats after warm-up)."""
+    """Measure architectures and append one row each: median of repeats after a warm-up until stable, with
+    the runs' spread (std/median) and their number."""
     from device_profiles.profile import load_profile
-    from latency_models.measure import UNTUNED_NOTE, check_backend, measure
+    from latency_models.arch_list import read_arch_list
+    from latency_models.measure import UNTUNED_NOTE, check_backend, measure_many
     from latency_models.measurements import append_measurements, check_appendable
+    from nas_common.errors import UserInputError
     from nas_common.paths import check_output_file
     from search_spaces.family import check_seq_len
     from search_spaces.presets import resolve_arch
 
+    if not arch and archs_file is None:
+        raise UserInputError("give --arch NAME (repeatable) or --archs FILE")
     check_seq_len(seq_len)
-    check_appendable(check_output_file(out))
+    check_output_file(out, inputs=(archs_file,) if archs_file else ())
+    check_appendable(out)
     prof = load_profile(device, profile, default="host")
-    a = resolve_arch(arch)
+    named = [(a, resolve_arch(a)) for a in arch or []]
+    if archs_file is not None:
+        named += read_arch_list(archs_file)
     check_backend(backend, prof, rpc)
-    m = measure(a, backend, prof, seq_len, 1, threads, repeat, rpc, clock)
-    append_measurements(out, [m])
-    typer.echo(f"{arch}: {m.latency_ms:.2f} ms ({backend}, {threads} thread(s), seq {seq_len}) -> {out}")
+    rows = measure_many([a for _, a in named], backend, prof, seq_len, 1, threads, repeat, rpc, clock,
+                        max_spread, retries, warmup_max)
+    append_measurements(out, rows)
+    for (label, _), m in zip(named, rows, strict=True):
+        flag = "  [spread above --max-spread after retries]" if (m.spread or 0) > max_spread else ""
+        typer.echo(f"{label}: {m.latency_ms:.2f} ms, spread {100 * (m.spread or 0):.1f}% of {m.repeats} runs "
+                   f"({backend}, {threads} thread(s), seq {seq_len}){flag}")
+    typer.echo(f"{len(rows)} row(s) -> {out}")
     if backend != "torch":
         typer.echo(f"note: {UNTUNED_NOTE}")
 

@@ -1,0 +1,58 @@
+"""Lists of archs to measure (`nas measure --archs FILE`, written by `nas calibrate --suggest`).
+
+One arch per line: a JSON object of `Arch` fields (optionally with `name`, and `why`, which say which arch
+it is and why it was chosen; neither is an Arch field), or a preset name / arch file path as plain text.
+Blank lines and lines starting with `#` are skipped.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from nas_common.errors import UserInputError
+from search_spaces.arch import Arch
+from search_spaces.presets import resolve_arch
+
+LABELS = ("name", "why")
+
+
+def read_arch_list(path: str | Path) -> list[tuple[str, Arch]]:
+    """(label, arch) of every line of `path`."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UserInputError(f"--archs {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserInputError(f"--archs {path}: cannot read ({err})") from None
+    out: list[tuple[str, Arch]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        where = f"{path}: line {number}"
+        if line.startswith("{"):
+            try:
+                data = json.loads(line)
+            except json.JSONDecodeError as err:
+                raise UserInputError(f"{where}: not valid JSON ({err.msg})") from None
+            label = str(data.get("name") or f"line {number}")
+            arch = Arch.from_dict({k: v for k, v in data.items() if k not in LABELS}, source=where)
+        else:
+            label, arch = line, resolve_arch(line)
+        out.append((label, arch))
+    if not out:
+        raise UserInputError(f"--archs {path}: no architecture in the file")
+    return out
+
+
+def write_arch_list(path: str | Path, entries: list[dict[str, Any]]) -> Path:
+    """`entries`: {"name": ..., "why": ..., "arch": Arch}; one JSON object a line."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as f:
+        for e in entries:
+            f.write(json.dumps({"name": e["name"], "why": e["why"], **e["arch"].to_dict()}) + "\n")
+    return path
