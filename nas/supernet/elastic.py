@@ -42,8 +42,9 @@ def model_config(arch: Arch) -> Any:
     """The HF config of a sub-network (and of the extracted model), as nas/distill builds a student: eager
     attention so that attention maps come back, attention dropout 0 (maps are compared as distributions), no
     pooler (the official student's `classifier_activation: false`: NSP reads the raw [CLS] vector)."""
-    return arch.to_hf_config(attn_implementation="eager", attention_probs_dropout_prob=0.0,
-                             classifier_activation=False)
+    from latency_models.hf_model import hf_config  # the project's one Arch → HF config builder
+
+    return hf_config(arch, attention_probs_dropout_prob=0.0, classifier_activation=False)
 
 
 def kept_layers(depth: int, max_depth: int, order: str = "spread") -> tuple[int, ...]:
