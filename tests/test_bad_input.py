@@ -323,6 +323,26 @@ def _vocab_without_unk(tmp: Path) -> dict[str, str]:
     return {**values, "vocab": str(tmp / "vocab.txt")}
 
 
+def _truncated_model(tmp: Path) -> dict[str, str]:
+    """A finished model directory whose weights file was cut short (a copy interrupted, a full disk)."""
+    from transformers import MobileBertForPreTraining
+
+    from tests.distill_helpers import STUDENT_ARCH
+
+    values = _training_setup(tmp)
+    MobileBertForPreTraining(STUDENT_ARCH.to_hf_config()).save_pretrained(tmp / "cut")
+    weights = tmp / "cut" / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:1000])
+    return {**values, "cut": str(tmp / "cut")}
+
+
+def _run_json_missing(tmp: Path) -> dict[str, str]:
+    """A run whose run.json was deleted: only the journal is left."""
+    (tmp / "run").mkdir()
+    (tmp / "run" / "trials.jsonl").write_text("{}\n")
+    return {"run": str(tmp / "run")}
+
+
 _AF = arch_files
 _SEARCH_AT = ("search", "--device", "pixel4", "--budget")
 BEYOND_CASES: list[Case] = [
@@ -374,6 +394,9 @@ BEYOND_CASES: list[Case] = [
     Case("finetune-model-without-weights", ("finetune", "--model", "{dir}", "--task", "sst2", "--out", "{tmp}/f",
                                             "--max-train-examples", "8"), "hf_model_dir", 2, "model.safetensors",
          marks=(pytest.mark.slow,)),  # reads GLUE and transformers first: ~10-25 s
+    Case("search-out-empty-string", (*_SEARCH_AT, "62ms", "--out", ""), None, 2, "holds no run"),
+    Case("search-journal-without-run-json", (*_SEARCH_AT, "62ms", "--out", "{run}", "--resume"),
+         _run_json_missing, 2, "no run.json", ("run",)),
     # the data folder: a folder the user named is never silently replaced by the default
     Case("data-dir-env-typo", (*_FINETUNE[:-2], "--out", "{tmp}/o"), _T, 2, "$NAS_DATA_DIR",
          env=(("NAS_DATA_DIR", "{tmp}/typo"),)),
@@ -400,6 +423,18 @@ BEYOND_CASES: list[Case] = [
     Case("pareto-of-an-empty-run", ("pareto", "{run}"), _run_json('{"options": {"budget_ms": 62.0}}'), 0,
          "no trial"),
     # found here, to be fixed in another helper's file (the reason says where)
+    Case("teacher-init-from-and-arch", (*_TEACHER, "--init-from", "minilm", "--steps", "1", "--batch-size", "2",
+                                        "--seq-len", "16", "--out", "{tmp}/t"), _T, 2, "--init-from",
+         marks=xfail("--arch is silently ignored (the teacher is MiniLM); fix: nas/cli_distill.py:teacher, refuse "
+                     "--arch with --init-from or check they agree")),
+    Case("finetune-model-weights-truncated", ("finetune", "--model", "{cut}", "--task", "sst2", "--data-dir", "{tmp}",
+                                              "--out", "{tmp}/o"), _truncated_model, 2, "model.safetensors",
+         marks=xfail("SafetensorError (exit 1); fix: nas/distill/teacher.py:load_pretraining_model, a damaged "
+                     "weights file is a UserInputError naming it")),
+    Case("distill-teacher-weights-truncated", (*_DISTILL_OUT[:2], "mobilebert-tiny", "--teacher", "{cut}",
+                                               "--corpus", "{corpus}", "--projection", "--out", "{tmp}/s"),
+         _truncated_model, 2, "model.safetensors",
+         marks=xfail("SafetensorError (exit 1); fix: nas/distill/teacher.py:load_teacher, as above")),
     Case("distill-vocab-without-unk", (*_DISTILL_OUT, "--vocab", "{vocab}", "--steps-per-layer", "0",
                                        "--pd-steps", "1", "--batch-size", "2", "--seq-len", "16"),
          _vocab_without_unk, 2, "[UNK]",
