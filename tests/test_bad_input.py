@@ -333,6 +333,10 @@ def _truncated_model(tmp: Path) -> dict[str, str]:
     MobileBertForPreTraining(STUDENT_ARCH.to_hf_config()).save_pretrained(tmp / "cut")
     weights = tmp / "cut" / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:1000])
+    (tmp / "SST-2").mkdir()
+    rows = "sentence\tlabel\n" + "".join(f"a {'good' if i % 2 else 'bad'} film\t{i % 2}\n" for i in range(8))
+    for split in ("train", "dev"):
+        (tmp / "SST-2" / f"{split}.tsv").write_text(rows)
     return {**values, "cut": str(tmp / "cut")}
 
 
