@@ -108,6 +108,6 @@ def check_output_file(path: str | Path, what: str = "--out", inputs: tuple[str |
     if not writable:
         raise UserInputError(f"{what} {path}: not writable")
     for source in inputs:
-        if Path(source).exists() and path.exists() and path.resolve() == Path(source).resolve():
+        if path.exists() and Path(source).exists() and path.samefile(source):  # links and ./ spellings included
             raise UserInputError(f"{what} {path} is also an input of this command; write to another file")
     return path

@@ -122,6 +122,9 @@ def test_check_output_dir_refuses_before_any_work(tmp_path) -> None:
     assert (model / "checkpoint.pt").read_text() == "old"
     with pytest.raises(UserInputError, match="also an input"):
         check_output_file(taken, inputs=(tmp_path / "." / "taken",))
+    (tmp_path / "link").symlink_to(taken)
+    with pytest.raises(UserInputError, match="also an input"):
+        check_output_file(tmp_path / "link", inputs=(taken,))
     with pytest.raises(UserInputError, match="is a directory"):
         check_output_file(model)
     assert check_output_file(tmp_path / "rows.csv", inputs=(taken,)) == tmp_path / "rows.csv"
