@@ -40,14 +40,12 @@ def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
 @pytest.fixture(scope="module")
 def default_run(tmp_path_factory):
     run = tmp_path_factory.mktemp("search") / "run"
-    start = time.perf_counter()
     nas("search", "--device", "pixel4", "--budget", "62ms", "--out", str(run), "--seed", "0", check=True)
-    return run, time.perf_counter() - start
+    return run  # its speed is measured in benchmarks/search_quality.py, not asserted here
 
 
 def test_default_search_writes_a_complete_run(default_run):
-    run, seconds = default_run
-    assert seconds < 60
+    run = default_run
     for name in ("run.json", "trials.jsonl", "trials.csv", "pareto.html", "best/arch.json", "best/config.json",
                  "best/TRAIN.md"):
         assert (run / name).is_file(), name
@@ -119,7 +117,7 @@ def test_export_pick_and_max_latency(default_run, tmp_path):
 
 
 def test_sigkill_halfway_then_resume_matches_an_uninterrupted_run(default_run, tmp_path):
-    reference_run, _ = default_run
+    reference_run = default_run
     run = tmp_path / "killed"
     args = ["search", "--device", "pixel4", "--budget", "62ms", "--out", str(run), "--seed", "0"]
     process = subprocess.Popen([*NAS, *args], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
