@@ -70,7 +70,7 @@ def test_default_search_writes_a_complete_run(default_run):
 def test_train_md_gives_a_teacher_of_the_picks_width(default_run):
     from nas.train_guide import commands
 
-    run, _ = default_run
+    run = default_run
     best = run / "best"
     guide = (best / "TRAIN.md").read_text()
     width = json.loads((best / "arch.json").read_text())["hidden_size"]
@@ -88,14 +88,14 @@ def test_train_md_gives_a_teacher_of_the_picks_width(default_run):
 def test_best_config_loads_with_transformers(default_run):
     from transformers import MobileBertConfig
 
-    run, _ = default_run
+    run = default_run
     config = MobileBertConfig.from_pretrained(str(run / "best"))
     arch = json.loads((run / "best" / "arch.json").read_text())
     assert config.num_hidden_layers == arch["num_hidden_layers"] and config.hidden_size == arch["hidden_size"]
 
 
 def test_existing_run_is_not_overwritten_without_resume(default_run):
-    run, _ = default_run
+    run = default_run
     before = (run / "trials.jsonl").read_bytes()
     result = nas("search", "--device", "pixel4", "--budget", "62ms", "--out", str(run), "--seed", "0")
     assert result.returncode == 2 and "--resume" in result.stderr
@@ -105,7 +105,7 @@ def test_existing_run_is_not_overwritten_without_resume(default_run):
 
 
 def test_export_pick_and_max_latency(default_run, tmp_path):
-    run, _ = default_run
+    run = default_run
     front = json.loads(nas("pareto", str(run), "--json", check=True).stdout)
     nas("export", str(run), "--pick", "1", "--to", str(tmp_path / "one"), check=True)
     assert json.loads((tmp_path / "one" / "arch.json").read_text()) == front[1]["arch"]
