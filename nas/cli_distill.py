@@ -97,7 +97,9 @@ def register(app: typer.Typer) -> None:
         from nas.distill.pipeline import run_teacher
         from search_spaces.presets import resolve_arch
 
-        resolved = None if init_from and not arch else resolve_arch(arch or "ib-bert-large")
+        if init_from and arch:
+            raise UserInputError("--arch and --init-from both name the teacher's model: give one of them")
+        resolved = None if init_from else resolve_arch(arch or "ib-bert-large")
         opts = _run_options(out, corpus, batch_size, micro_batch_size, seq_len, max_predictions, lr, warmup,
                             checkpoint_every, resume, overwrite, _torch_device(torch_device, device), seed, vocab,
                             eval_corpus)

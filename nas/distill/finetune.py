@@ -61,14 +61,13 @@ def _encode(tokenizer: Any, examples: list[Example], max_seq_len: int) -> dict[s
 def load_classifier(model_dir: Path, task: str) -> Any:
     from transformers import AutoModelForSequenceClassification
 
-    from nas.distill.teacher import quiet_transformers
+    from nas.distill.teacher import load_weights, read_config
 
     if not (model_dir / "config.json").is_file():
         raise UserInputError(f"{model_dir} is not a model directory (no config.json)")
-    with quiet_transformers():  # the classification head is new by design
-        return AutoModelForSequenceClassification.from_pretrained(
-            model_dir, num_labels=num_labels(task), local_files_only=True,
-            problem_type="regression" if task == "stsb" else "single_label_classification")
+    read_config(model_dir)  # a broken config.json is a one-line error too
+    return load_weights(AutoModelForSequenceClassification, model_dir, num_labels=num_labels(task),
+                        problem_type="regression" if task == "stsb" else "single_label_classification")
 
 
 def evaluate(model: Any, tokenizer: Any, task: str, examples: list[Example], cfg: FinetuneConfig) -> dict[str, float]:

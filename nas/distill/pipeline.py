@@ -31,6 +31,7 @@ from nas.distill.teacher import (
     copy_shared_weights,
     load_teacher,
     model_shape,
+    quiet_transformers,
     read_config,
     write_model_card,
 )
@@ -136,7 +137,8 @@ def _finish(model: Any, opts: RunOptions, ctx: Any, kind: str, details: dict[str
     if on_checkpoint is not None:
         on_checkpoint(_last_step(opts.out))
     model.config._attn_implementation = "eager"  # attention maps are what a distillation reads
-    model.save_pretrained(opts.out)
+    with quiet_transformers():  # no "Writing model shards" bar
+        model.save_pretrained(opts.out)
     shutil.copyfile(resolve_vocab(opts.vocab), opts.out / "vocab.txt")
     write_model_card(opts.out, kind, details)
 

