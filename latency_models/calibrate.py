@@ -71,3 +71,37 @@ def calibrated_profile(base: DeviceProfile, rows: list[Measurement], name: str,
     points = tuple(rows) if keep_points else base.calibration
     profile = dataclasses.replace(base, name=name, cost=cost, calibration=points, path=None, content_hash="")
     return profile, residual_table(profile, params, rows)
+
+
+# ---------------------------------------------------------------------- how much to trust a fit
+SUSPECT_Z = 4.0  # a row is suspect when its leave-one-out residual is this many tolerances away
+SUSPECT_FLOOR = 0.02  # the smallest residual scale (log) the check assumes: 2 %
+MIN_ROWS_FOR_SUSPECTS = 5
+
+
+def loo_errors(profile: DeviceProfile, rows: list[Measurement]) -> np.ndarray:
+    """Leave-one-out error of each row in % (predicted by the fit on all the other rows)."""
+    out = np.empty(len(rows))
+    for i, row in enumerate(rows):
+        params = fit_params(profile, rows[:i] + rows[i + 1:])
+        pred = float(Predictor(profile, params).predict([row.arch], row.seq_len, row.batch)[0])
+        out[i] = 100.0 * (pred / row.latency_ms - 1.0)
+    return out
+
+
+def suspects(rows: list[Measurement], loo_pct: np.ndarray) -> list[dict[str, Any]]:
+    """Rows whose leave-one-out residual is far beyond what the other rows and the row's own measured spread
+    allow: |log(pred/measured)| > SUSPECT_Z · sqrt(s² + spread²), s the robust scale (1.4826 · median absolute
+    deviation) of all rows' leave-one-out residuals, at least SUSPECT_FLOOR. Leave-one-out, so that a bad row
+    cannot hide by pulling the fit towards itself; a median, so that it cannot widen the tolerance either."""
+    if len(rows) < MIN_ROWS_FOR_SUSPECTS:
+        return []
+    resid = np.log1p(loo_pct / 100.0)
+    scale = max(1.4826 * float(np.median(np.abs(resid - np.median(resid)))), SUSPECT_FLOOR)
+    out = []
+    for row, r, pct in zip(rows, resid, loo_pct, strict=True):
+        tolerance = float(np.sqrt(scale**2 + (row.spread or 0.0) ** 2))
+        if abs(r) > SUSPECT_Z * tolerance:
+            out.append({"line": row.line, "measured_ms": row.latency_ms, "loo_error_pct": float(pct),
+                        "tolerance_pct": 100 * tolerance, "spread": row.spread})
+    return out

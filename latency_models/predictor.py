@@ -19,6 +19,7 @@ from latency_models.cost_model import PartBlock, kernel_times_s, profile_params,
 from latency_models.formulas import KINDS, KernelSpec, PartFormulas
 from latency_models.kernel_cache import part_specs
 from latency_models.variant import Variant
+from nas_common.errors import UserInputError
 
 
 class _Part:
@@ -46,13 +47,29 @@ class Predictor:
         self.params = dict(params) if params is not None else profile_params(profile)
         self.use_disk_cache = use_disk_cache
         self._parts: dict[tuple[Variant, str], _Part] = {}
+        self._posterior: Any = None  # the fit's uncertainty, computed on the first interval asked for
 
     # ------------------------------------------------------------------ public API
-    def predict(self, archs: Any, seq_len: int | Iterable[int] = 128, batch: int | Iterable[int] = 1) -> np.ndarray:
-        """Latency in ms of each arch (a single Arch gives a 1-element array)."""
+    def predict(self, archs: Any, seq_len: int | Iterable[int] = 128, batch: int | Iterable[int] = 1,
+                interval: float | None = None) -> Any:
+        """Latency in ms of each arch (a single Arch gives a 1-element array). With `interval` (a level, e.g.
+        0.9): an `uncertainty.PredictionInterval` (ms, lower, upper) from the fit's parameter covariance."""
         archs = [archs] if not isinstance(archs, (list, tuple)) else list(archs)
         blocks, n, scale = self.features(archs, seq_len, batch)
+        if interval is not None:
+            return self._interval(blocks, n, scale, interval)
         return total_ms(blocks, n, self.params, self.profile.fp32_gflops, self.profile.memory_gbs) * scale
+
+    def _interval(self, blocks: list[PartBlock], n: int, scale: np.ndarray, level: float) -> Any:
+        from latency_models.uncertainty import interval, log_jacobian, profile_posterior
+
+        if not 0 < level < 1:
+            raise UserInputError(f"the interval level must be between 0 and 1 (e.g. 0.9), got {level!r}")
+        if self._posterior is None:
+            self._posterior = profile_posterior(self)
+        log_pred, jac = log_jacobian(blocks, n, scale, self.params, self.profile.fp32_gflops,
+                                     self.profile.memory_gbs)
+        return interval(log_pred, jac, self._posterior, level)
 
     def breakdown(self, arch: Any, seq_len: int = 128) -> list[dict[str, Any]]:
         """Per-kernel rows (part, kernel, kind, calls, FLOPs, bytes, ms, share) of one arch, slowest first."""
@@ -133,7 +150,12 @@ class Predictor:
         return blocks
 
 
-def load_predictor(device: str | Path | DeviceProfile) -> Predictor:
-    """A predictor for a device name (`pixel4`, `host`, a user profile), a profile path, or a DeviceProfile."""
+def load_predictor(device: str | Path | DeviceProfile) -> Any:
+    """A predictor for a device name (`pixel4`, `host`, a user profile), a profile path, or a DeviceProfile; for
+    a profile marked by `confidence.with_confidence`, the predictor of its interval's upper bound."""
+    from latency_models.confidence import ConfidentProfile, UpperBoundPredictor
+
     profile = device if isinstance(device, DeviceProfile) else load_profile(device)
+    if isinstance(profile, ConfidentProfile):
+        return UpperBoundPredictor(Predictor(profile), profile.confidence)
     return Predictor(profile)

@@ -20,29 +20,39 @@ def latency(
     profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
     seq_len: int = typer.Option(128, "--seq-len", min=1),
     breakdown: bool = typer.Option(False, "--breakdown", help="Per-kernel rows, slowest first."),
+    level: float = typer.Option(0.9, "--interval", help="Level of the prediction interval printed beside it "
+                                "(from the calibration fit's parameter covariance)."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
-    """Predict the latency of one architecture on a device."""
+    """Predict the latency of one architecture on a device, with a prediction interval."""
     from device_profiles.profile import load_profile
+    from latency_models.confidence import check_level
     from latency_models.predictor import Predictor
     from search_spaces.family import check_seq_len
     from search_spaces.presets import resolve_arch
 
     check_seq_len(seq_len)
+    check_level(level, "--interval")
     prof = load_profile(device, profile, default="pixel4")
     a = resolve_arch(arch)
     p = Predictor(prof)
     ms = float(p.predict([a], seq_len)[0])
+    band = p.predict([a], seq_len, interval=level)
+    lower, upper = float(band.lower[0]), float(band.upper[0])
+    points = len(prof.calibration)
     rows = p.breakdown(a, seq_len) if breakdown else None
     if as_json:
         out: dict = {"arch": arch, "device": prof.name, "seq_len": seq_len, "latency_ms": round(ms, 3),
+                     "interval": {"level": level, "lower_ms": round(lower, 3), "upper_ms": round(upper, 3),
+                                  "calibration_points": points},
                      "flops": a.flops(seq_len), "calibrated": bool(prof.cost)}
         if rows is not None:
             out["breakdown"] = rows
         typer.echo(json.dumps(out, indent=2))
         return
-    typer.echo(f"{arch} on {prof.name} (seq {seq_len}): {ms:.1f} ms"
-               + ("" if prof.cost else "  [uncalibrated profile: priors only]"))
+    basis = f"fit on {points} calibration point(s)" if points else "no calibration points: priors only"
+    typer.echo(f"{arch} on {prof.name} (seq {seq_len}): {ms:.1f} ms, {100 * level:g}% interval {lower:.1f}-"
+               f"{upper:.1f} ms ({basis})" + ("" if prof.cost else "  [uncalibrated profile: priors only]"))
     if rows:
         typer.echo(f"{'part':6} {'kernel':48} {'kind':11} {'calls':>5} {'GFLOP':>8} {'MB':>8} {'ms':>8} {'share':>6}")
         for r in rows:
@@ -106,34 +116,103 @@ def measure_cmd(
 
 
 def calibrate(
-    measurements: Path = typer.Option(..., "--measurements", help="Measurements file (.csv or .jsonl)."),
-    name: str = typer.Option(..., "--name", help="Name of the new profile."),
-    out: Path = typer.Option(..., "--out", help="Where to write the profile TOML."),
+    measurements: Path | None = typer.Option(None, "--measurements", help="Measurements file (.csv or .jsonl)."),
+    name: str | None = typer.Option(None, "--name", help="Name of the new profile."),
+    out: Path = typer.Option(..., "--out", help="Where to write the profile TOML (with --suggest: the archs, "
+                             ".jsonl)."),
     base: str = typer.Option("host", "--from", help="Profile to start from: pixel4, host or a TOML path."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace --out if it exists."),
+    space: str = typer.Option("mobilebert-family", "--space", help="Search space the profile is for: the "
+                              "structural variants to cover (and, with --suggest, where the archs come from)."),
+    suggest: int | None = typer.Option(None, "--suggest", min=1, help="Instead of fitting: write the N archs "
+                                       "to measure that best pin the cost parameters (to measure with "
+                                       "`nas measure --archs OUT`)."),
+    design: str = typer.Option("I", "--design", help="With --suggest: I (the smallest mean prediction variance "
+                               "over the space) or D (the smallest parameter confidence volume)."),
+    seed: int = typer.Option(0, "--seed", min=0, help="With --suggest: seed of the candidate pool."),
 ) -> None:
-    """Fit a device profile's cost parameters to measurements; prints the fit's residuals."""
+    """Fit a device profile's cost parameters to measurements (residuals, leave-one-out error, suspect rows,
+    uncovered variants), or with --suggest N choose the archs to measure first."""
     from device_profiles.profile import load_profile, save_profile
     from device_profiles.schema import check_name
-    from latency_models.calibrate import calibrated_profile
+    from latency_models.calibrate import calibrated_profile, loo_errors, suspects
+    from latency_models.coverage import gaps
     from latency_models.measurements import read_measurements
     from nas_common.errors import UserInputError
     from nas_common.paths import check_output_file
+    from search_spaces.space import SearchSpace
 
+    if suggest is not None:
+        _suggest(suggest, space, base, out, overwrite, design, seed, measurements, name)
+        return
+    if measurements is None or name is None:
+        raise UserInputError("give --measurements FILE and --name NAME (or --suggest N to choose the archs first)")
     check_name(name, "--name")
     check_output_file(out, inputs=(measurements,))
     if out.exists() and not overwrite:
         raise UserInputError(f"--out {out} already exists; pass --overwrite to replace it, or choose another file "
                              "(nothing was changed)")
+    search_space = SearchSpace.load(space)
     rows = read_measurements(measurements)
-    prof, residuals = calibrated_profile(load_profile(base), rows, name)
+    base_profile = load_profile(base)
+    prof, residuals = calibrated_profile(base_profile, rows, name, keep_points=True)
+    loo = loo_errors(base_profile, rows) if len(rows) >= 3 else None
     save_profile(prof, out)
     typer.echo(f"fitted on {len(rows)} rows: " + ", ".join(f"{k}={v}" for k, v in prof.cost.items()
                                                             if k != "fitted_on"))
-    typer.echo(f"{'line':>5} {'measured':>10} {'predicted':>10} {'error':>8}")
-    for r in residuals:
-        typer.echo(f"{r['line']:5d} {r['measured_ms']:10.2f} {r['predicted_ms']:10.2f} {r['error_pct']:7.1f}%")
+    typer.echo(f"{'line':>5} {'measured':>10} {'predicted':>10} {'error':>8} {'LOO error':>10} {'spread':>7}")
+    for k, r in enumerate(residuals):
+        spread = rows[k].spread
+        typer.echo(f"{r['line']:5d} {r['measured_ms']:10.2f} {r['predicted_ms']:10.2f} {r['error_pct']:7.1f}% "
+                   + (f"{loo[k]:9.1f}% " if loo is not None else f"{'-':>10} ")
+                   + (f"{100 * spread:6.1f}%" if spread is not None else f"{'-':>7}"))
+    if loo is not None:
+        worst = int(abs(loo).argmax())
+        typer.echo(f"leave-one-out (each row predicted by the fit on the others): MAPE {abs(loo).mean():.1f}%, "
+                   f"within ±10% {100 * (abs(loo) <= 10).mean():.0f}%, worst line {rows[worst].line} "
+                   f"({loo[worst]:+.1f}%)")
+        for bad in suspects(rows, loo):
+            typer.echo(f"suspect: line {bad['line']}: measured {bad['measured_ms']:.2f} ms is "
+                       f"{bad['loo_error_pct']:+.1f}% off the fit on the other rows, far beyond their scatter "
+                       f"and its spread (±{bad['tolerance_pct']:.1f}%): a likely bad measurement; re-measure it",
+                       err=True)
+    else:
+        typer.echo("leave-one-out: needs at least 3 rows")
+    for warning in gaps([r.arch for r in rows], search_space):
+        typer.echo(f"warning: {warning}", err=True)
     typer.echo(f"wrote {out}")
+
+
+def _suggest(n: int, space: str, base: str, out: Path, overwrite: bool, design: str, seed: int,
+             measurements: Path | None, name: str | None) -> None:
+    from device_profiles.profile import load_profile
+    from latency_models.arch_list import write_arch_list
+    from latency_models.design import suggest as choose
+    from latency_models.predictor import Predictor
+    from nas_common.errors import UserInputError
+    from nas_common.paths import check_output_file
+    from search_spaces.space import SearchSpace
+
+    if measurements is not None or name is not None:
+        raise UserInputError("--suggest chooses archs to measure: it takes no --measurements or --name")
+    if design not in ("I", "D"):
+        raise UserInputError(f"--design must be I or D, got {design!r}")
+    if out.suffix.lower() not in (".jsonl", ".json", ".ndjson"):
+        raise UserInputError(f"--out {out}: with --suggest, a .jsonl file of archs (for `nas measure --archs`)")
+    check_output_file(out)
+    if out.exists() and not overwrite:
+        raise UserInputError(f"--out {out} already exists; pass --overwrite to replace it (nothing was changed)")
+    search_space = SearchSpace.load(space)
+    prof = load_profile(base)
+    picks = choose(Predictor(prof), search_space, n, seed=seed, optimality=design)
+    write_arch_list(out, [{"name": p.name, "why": p.why, "arch": p.arch} for p in picks])
+    for p in picks:
+        a = p.arch
+        neck = str(a.intra_bottleneck_size) if a.use_bottleneck else "none"
+        typer.echo(f"{p.name:18} L{a.num_hidden_layers} H{a.hidden_size} bottleneck {neck} "
+                   f"FFN {a.intermediate_size}x{a.num_feedforward_networks} heads {a.num_attention_heads} "
+                   f"{a.normalization_type}/{a.hidden_act}  ({p.why})")
+    typer.echo(f"wrote {len(picks)} archs to {out}; measure them: nas measure --archs {out} --out m.jsonl")
 
 
 def validate(

@@ -73,6 +73,8 @@ def search(
     teacher: Path = typer.Option(None, "--teacher", help="A teacher directory: fixes the students' hidden_size to its "
                                  "width, as feature-map transfer needs (then every front point can learn from it)."),
     seq_len: int = typer.Option(128, "--seq-len", min=1, max=512, help="Sequence length the latency is for."),
+    confidence: float = typer.Option(None, "--confidence", help="Budget met only when the upper bound of this "
+                                     "prediction interval (e.g. 0.9) is within it; latencies are then upper bounds."),
 ) -> None:
     """Search the architectures whose predicted latency on a device fits a budget, trading accuracy for speed.
 
@@ -99,6 +101,10 @@ def search(
     if ray_address and executor != "ray":
         raise UserInputError("--ray-address needs --executor ray")
     device_profile = load_profile(profile if profile is not None else device)
+    if confidence is not None:  # the latency model becomes the interval's upper bound (latency_models/confidence.py)
+        from latency_models.confidence import with_confidence
+
+        device_profile = with_confidence(device_profile, confidence)
     search_space = SearchSpace.load(space)
     options_for_estimator = estimator_options(supernet=supernet)
     accuracy = get_estimator(estimator, **options_for_estimator)

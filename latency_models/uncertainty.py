@@ -1,0 +1,103 @@
+"""How sure a calibrated predictor is: the fit's parameter covariance and prediction intervals.
+
+Method: the **parameter covariance** of the fit (a Laplace approximation at the fitted parameters), not a
+bootstrap over calibration rows. Why: a user calibrates on 3-20 rows and the model has six parameters,
+which the fit pins with priors (`calibrate.py`). Resampling three rows gives at most ten distinct sets,
+most of them degenerate, and the bootstrap spread then mostly measures which rows happened to be drawn;
+the covariance uses the same priors as the fit, needs no refit (one Jacobian: `log_jacobian`), is
+deterministic, and goes smoothly from "priors only" (an uncalibrated profile) to "the data decides".
+Its limit: it linearises the model around the fit (log-latency is close to linear in log-parameters
+here) and uses the plain least-squares curvature, not the soft-L1 loss's.
+
+- Jacobian J (rows × parameters): d log t / d log θ of each calibration row (forward differences).
+- Residual scale s: the model's and the measurement's error in log space together, estimated from the
+  calibration residuals with `NU0` pseudo-rows at `SIGMA_MEAS` (a conjugate prior on s, so that three rows
+  do not claim a 1 % error): s² = (ν0·σ0² + Σ r²) / (ν0 + n − p_eff), p_eff the trace of the hat matrix.
+- Covariance Σ = (JᵀJ / s² + I / σ_prior²)⁻¹ (the fit's priors are the second term).
+- Interval of a new arch with gradient g: log t̂ ± t_q(ν0 + n − p_eff) · sqrt(gᵀΣg + s²), Student's t.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from latency_models.cost_model import PARAMS, PartBlock, total_ms
+
+SIGMA_MEAS = 0.05  # as calibrate.py: run-to-run spread of medians is 2-6 % (stack-facts)
+SIGMA_PRIOR = float(np.log(3.0))
+NU0 = 2.0
+STEP = 1e-3
+
+
+@dataclass(frozen=True)
+class Posterior:
+    cov: np.ndarray  # (p, p) covariance of the log-parameters
+    sigma: float  # residual scale (log space)
+    dof: float  # degrees of freedom of the t quantile (inf: priors only)
+    n_rows: int
+
+    def quantile(self, level: float) -> float:
+        from scipy.stats import norm, t
+
+        q = 0.5 + level / 2
+        return float(norm.ppf(q) if not np.isfinite(self.dof) else t.ppf(q, self.dof))
+
+
+@dataclass(frozen=True)
+class PredictionInterval:
+    """Point prediction and the bounds of a `level` interval, in ms (arrays, one value per arch)."""
+
+    ms: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    level: float
+
+
+def log_jacobian(blocks: list[PartBlock], n: int, scale: np.ndarray, params: dict[str, float], peak_gflops: float,
+                 memory_gbs: float, free: tuple[str, ...] = PARAMS) -> tuple[np.ndarray, np.ndarray]:
+    """(log t̂ (n,), d log t / d log θ (n, p)) by forward differences in log θ."""
+    base = np.log(total_ms(blocks, n, params, peak_gflops, memory_gbs) * scale)
+    jac = np.empty((n, len(free)))
+    for k, name in enumerate(free):
+        moved = {**params, name: params[name] * float(np.exp(STEP))}
+        jac[:, k] = (np.log(total_ms(blocks, n, moved, peak_gflops, memory_gbs) * scale) - base) / STEP
+    return base, jac
+
+
+def posterior(jac: np.ndarray, residuals: np.ndarray) -> Posterior:
+    """The fit's uncertainty from the calibration rows' Jacobian and log residuals (predicted − measured)."""
+    n, p = jac.shape
+    prior_precision = np.eye(p) / SIGMA_PRIOR**2
+    if n == 0:
+        return Posterior(np.linalg.inv(prior_precision), SIGMA_MEAS, float("inf"), 0)
+    s2 = SIGMA_MEAS**2
+    dof = NU0 + n
+    for _ in range(3):  # s depends on p_eff, which depends on s: a few fixed-point steps settle it
+        precision = jac.T @ jac / s2 + prior_precision
+        p_eff = float(np.trace(jac @ np.linalg.solve(precision, jac.T)) / s2)
+        dof = max(NU0 + n - p_eff, 1.0)
+        s2 = (NU0 * SIGMA_MEAS**2 + float(np.sum(residuals**2))) / dof
+    cov = np.linalg.inv(jac.T @ jac / s2 + prior_precision)
+    return Posterior(cov, float(np.sqrt(s2)), dof, n)
+
+
+def interval(log_pred: np.ndarray, jac: np.ndarray, post: Posterior, level: float) -> PredictionInterval:
+    """The `level` prediction interval of archs with log-predictions `log_pred` and gradients `jac`."""
+    sd = np.sqrt(np.einsum("ij,jk,ik->i", jac, post.cov, jac) + post.sigma**2)
+    half = post.quantile(level) * sd
+    return PredictionInterval(np.exp(log_pred), np.exp(log_pred - half), np.exp(log_pred + half), level)
+
+
+def profile_posterior(predictor: Any) -> Posterior:
+    """The uncertainty of a predictor's parameters from its profile's calibration points (none: priors)."""
+    rows = list(predictor.profile.calibration)
+    if not rows:
+        return posterior(np.zeros((0, len(PARAMS))), np.zeros(0))
+    blocks, n, scale = predictor.features([r.arch for r in rows], [r.seq_len for r in rows],
+                                          [r.batch for r in rows])
+    log_pred, jac = log_jacobian(blocks, n, scale, predictor.params, predictor.profile.fp32_gflops,
+                                 predictor.profile.memory_gbs)
+    return posterior(jac, log_pred - np.log([r.latency_ms for r in rows]))
