@@ -1,4 +1,5 @@
-"""Accuracy of predictions against measurements: MAPE, share within ±10 %, Spearman ρ, worst rows."""
+"""Accuracy of predictions against measurements: MAPE, share within ±10 %, Spearman ρ, worst rows, and how
+many measurements fall inside their prediction interval."""
 
 from __future__ import annotations
 
@@ -18,6 +19,12 @@ def metrics(predicted: np.ndarray, measured: np.ndarray) -> dict[str, float | in
     rho = float(spearmanr(predicted, measured).statistic) if len(measured) > 2 else float("nan")
     return {"mape": float(np.mean(np.abs(rel)) * 100), "within_10pct": float(np.mean(np.abs(rel) <= 0.10)),
             "spearman": rho, "n": int(len(measured))}
+
+
+def coverage(lower: np.ndarray, upper: np.ndarray, measured: np.ndarray) -> float:
+    """Share of measured latencies inside their prediction interval."""
+    measured = np.asarray(measured, float)
+    return float(np.mean((np.asarray(lower) <= measured) & (measured <= np.asarray(upper))))
 
 
 def worst_rows(rows: list[Measurement], predicted: np.ndarray, k: int = 5) -> list[dict[str, Any]]:

@@ -226,15 +226,18 @@ def validate(
     from device_profiles.profile import load_profile
     from latency_models.measurements import read_measurements
     from latency_models.predictor import Predictor
-    from latency_models.validate import metrics, plot_html, worst_rows
+    from latency_models.validate import coverage, metrics, plot_html, worst_rows
     from nas_common.paths import check_output_file
 
     if plot:
         check_output_file(plot, "--plot", inputs=(measurements,))
     prof = load_profile(device, profile, default="pixel4")
     rows = read_measurements(measurements)
-    pred = Predictor(prof).predict([r.arch for r in rows], [r.seq_len for r in rows], [r.batch for r in rows])
+    band = Predictor(prof).predict([r.arch for r in rows], [r.seq_len for r in rows], [r.batch for r in rows],
+                                   interval=0.9)
+    pred = band.ms
     stats = metrics(pred, [r.latency_ms for r in rows])
+    stats["coverage_90"] = coverage(band.lower, band.upper, [r.latency_ms for r in rows])
     worst = worst_rows(rows, pred)
     if plot:
         plot_html(rows, pred, plot, f"{prof.name}: predicted vs measured ({measurements.name})")
@@ -242,7 +245,8 @@ def validate(
         typer.echo(json.dumps({**stats, "device": prof.name, "worst": worst}, indent=2))
         return
     typer.echo(f"{prof.name} on {measurements}: n={stats['n']}  MAPE {stats['mape']:.1f}%  "
-               f"within ±10% {100 * stats['within_10pct']:.0f}%  Spearman {stats['spearman']:.3f}")
+               f"within ±10% {100 * stats['within_10pct']:.0f}%  Spearman {stats['spearman']:.3f}  "
+               f"inside the 90% interval {100 * stats['coverage_90']:.0f}%")
     for w in worst:
         typer.echo(f"  line {w['line']}: measured {w['measured_ms']:.2f} ms, predicted {w['predicted_ms']:.2f} ms "
                    f"({w['error_pct']:+.1f}%)")
