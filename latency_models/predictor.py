@@ -15,9 +15,11 @@ from typing import Any
 import numpy as np
 
 from device_profiles.profile import DeviceProfile, load_profile
+from latency_models.confidence import ConfidentProfile, UpperBoundPredictor
 from latency_models.cost_model import PartBlock, kernel_times_s, profile_params, total_ms
 from latency_models.formulas import KINDS, KernelSpec, PartFormulas
 from latency_models.kernel_cache import part_specs
+from latency_models.uncertainty import interval, log_jacobian, profile_posterior
 from latency_models.variant import Variant
 from nas_common.errors import UserInputError
 
@@ -61,8 +63,6 @@ class Predictor:
         return total_ms(blocks, n, self.params, self.profile.fp32_gflops, self.profile.memory_gbs) * scale
 
     def _interval(self, blocks: list[PartBlock], n: int, scale: np.ndarray, level: float) -> Any:
-        from latency_models.uncertainty import interval, log_jacobian, profile_posterior
-
         if not 0 < level < 1:
             raise UserInputError(f"the interval level must be between 0 and 1 (e.g. 0.9), got {level!r}")
         if self._posterior is None:
@@ -153,8 +153,6 @@ class Predictor:
 def load_predictor(device: str | Path | DeviceProfile) -> Any:
     """A predictor for a device name (`pixel4`, `host`, a user profile), a profile path, or a DeviceProfile; for
     a profile marked by `confidence.with_confidence`, the predictor of its interval's upper bound."""
-    from latency_models.confidence import ConfidentProfile, UpperBoundPredictor
-
     profile = device if isinstance(device, DeviceProfile) else load_profile(device)
     if isinstance(profile, ConfidentProfile):
         return UpperBoundPredictor(Predictor(profile), profile.confidence)
