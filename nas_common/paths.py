@@ -6,9 +6,11 @@ a bad `--out` is one line before any work starts, never a traceback at the end o
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from nas_common.errors import UserInputError
 
@@ -51,6 +53,21 @@ def _named_folder(root: Path, what: str) -> Path:
     if not root.is_dir():
         raise UserInputError(f"{what} {root} is a file, not a folder")
     return root
+
+
+def read_json(path: str | Path) -> Any:
+    """The JSON value in a file the user named: a missing, unreadable or broken file is one line."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UserInputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UserInputError(f"{path}: a directory, not a JSON file") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise UserInputError(f"{path}: not valid JSON ({err})") from None
+    except OSError as err:
+        raise UserInputError(f"{path}: cannot read ({err.strerror or err})") from None
 
 
 def _first_existing_parent(path: Path) -> Path:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nas_common.errors import UserInputError
+from nas_common.paths import read_json
 from search_spaces import counting
 from search_spaces.family import (
     MAX_POSITION_EMBEDDINGS,
@@ -180,15 +181,7 @@ class Arch:
 
     @classmethod
     def load(cls, path: str | Path) -> Arch:
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text())
-        except FileNotFoundError:
-            raise UserInputError(f"{path}: no such file") from None
-        except IsADirectoryError:
-            raise UserInputError(f"{path}: a directory, not an arch JSON file") from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as err:
-            raise UserInputError(f"{path}: not valid JSON ({err})") from None
+        data = read_json(path)
         if isinstance(data, dict) and "arch" in data and isinstance(data["arch"], dict):
             data = data["arch"]  # an exported arch file may wrap the fields
         return cls.from_dict(data, source=str(path))

@@ -50,22 +50,20 @@ def regular_file(tmp: Path) -> dict[str, str]:
     return {"file": str(path), "under_file": str(path / "out")}
 
 
-@setup
-def broken_json(tmp: Path) -> dict[str, str]:
-    (tmp / "broken.json").write_text('{"num_attention_heads": 3')
-    return {"json": str(tmp / "broken.json")}
+def _one_file(name: str, key: str, content: str) -> Setup:
+    def make(tmp: Path) -> dict[str, str]:
+        (tmp / name).write_text(content)
+        return {key: str(tmp / name)}
+
+    return make
 
 
-@setup
-def contradicting_arch(tmp: Path) -> dict[str, str]:
-    (tmp / "arch.json").write_text('{"num_attention_heads": 3}')
-    return {"json": str(tmp / "arch.json")}
-
-
-@setup
-def broken_toml(tmp: Path) -> dict[str, str]:
-    (tmp / "broken.toml").write_text("name = 'x'\n[target\n")
-    return {"toml": str(tmp / "broken.toml")}
+for _setup_name, _file, _key, _content in (
+    ("broken_json", "broken.json", "json", '{"num_attention_heads": 3'),
+    ("contradicting_arch", "arch.json", "json", '{"num_attention_heads": 3}'),
+    ("broken_toml", "broken.toml", "toml", "name = 'x'\n[target\n"),
+):
+    SETUPS[_setup_name] = _one_file(_file, _key, _content)
 
 
 @setup
