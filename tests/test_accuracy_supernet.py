@@ -102,6 +102,15 @@ def test_front_is_rescored_by_the_supernet(supernet_dir: Path) -> None:
     assert refined[-1].accuracy is None
 
 
+def test_rescoring_is_capped(supernet_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    estimator = sn.SupernetEstimator(str(supernet_dir))
+    archs = estimator.space.sample_many(12, np.random.default_rng(4))
+    trials = [Trial(i, 0, 10.0 + i, 1.0 - 0.01 * i, a.num_params(), a, 0.0) for i, a in enumerate(archs)]
+    monkeypatch.setattr(sn, "REFINE_MAX", 2)
+    refined = estimator.refine_front(trials, budget_ms=100.0)
+    assert sum(t.accuracy != r.accuracy for t, r in zip(trials, refined, strict=True)) == 2
+
+
 def test_space_is_the_supernets_or_inside_it(supernet_dir: Path, tmp_path: Path) -> None:
     estimator = sn.SupernetEstimator(str(supernet_dir))
     default = SearchSpace.default()

@@ -5,10 +5,12 @@ The score of an arch is exp(−L), L its held-out loss `MEASURE` as a sub-networ
 the right token at a masked position, in (0, 1], higher is better. Which loss ranks best against students
 distilled standalone was measured by benchmarks/estimator_rank.py (see `MEASURE`).
 
-Speed: running a sub-network costs about a second on 2 CPU cores, so the search scores archs with the accuracy
-predictor (nas/accuracy/predictor.py: xgboost on SAMPLES supernet evaluations, made once per supernet and
-stored in SUPERNET/predictor/, as Once-for-All does); after the search the final front is re-scored by the
-supernet itself (`refine_front`). The search space is the supernet's: its width and its maxima.
+Speed: one sub-network on the held-out set (EVAL_BATCHES × EVAL_BATCH sequences) costs seconds on CPU
+(measured 6–14 s per 384-wide subnet at load average 11–12 on the 2 shared cores), so the search scores
+archs with the accuracy predictor (nas/accuracy/predictor.py: xgboost on SAMPLES supernet evaluations, made
+once per supernet and stored in SUPERNET/predictor/, as Once-for-All does; 2000 trials took 11 s at that
+load); after the search the final front is re-scored by the supernet itself (`refine_front`, at most
+REFINE_MAX evaluations). The search space is the supernet's: its width and its maxima.
 
 Importing this module does not load torch; the supernet is loaded only to fit the predictor or to re-score.
 """
@@ -37,7 +39,7 @@ from search_spaces.space import SearchSpace
 MEASURE = "mlm"
 EVAL_BATCHES, EVAL_BATCH = 4, 16  # the predictor's and the re-scoring's held-out set: 64 sequences
 PREDICTOR_DIR, QUALITY = "predictor", "quality.json"
-REFINE_ROUNDS = 3
+REFINE_ROUNDS, REFINE_MAX = 3, 32  # re-scoring stops after 3 rounds or 32 supernet evaluations
 SEED = 0
 
 
@@ -231,13 +233,13 @@ class SupernetEstimator:
         return np.exp(-np.array([t[MEASURE] for t in losses], dtype=float))
 
     def refine_front(self, trials: list[Any], budget_ms: float) -> list[Any]:
-        """Re-score the front's trials with the supernet itself (until the front holds only re-scored trials,
-        at most REFINE_ROUNDS rounds); other trials keep the predictor's score."""
+        """Re-score the front's trials with the supernet itself, best first, until the front holds only re-scored
+        trials (at most REFINE_ROUNDS rounds and REFINE_MAX evaluations); other trials keep the predictor's score."""
         from nas.results import front
 
         refined: dict[int, float] = {}
         for _ in range(REFINE_ROUNDS):
-            todo = [t for t in front(trials, budget_ms) if t.id not in refined]
+            todo = [t for t in front(trials, budget_ms) if t.id not in refined][:REFINE_MAX - len(refined)]
             if not todo:
                 break
             _note(f"re-scoring {len(todo)} front point(s) with the supernet")
