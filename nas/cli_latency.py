@@ -50,9 +50,11 @@ def latency(
             out["breakdown"] = rows
         typer.echo(json.dumps(out, indent=2))
         return
-    basis = f"fit on {points} calibration point(s)" if points else "no calibration points: priors only"
+    basis = (f"fit on {points} calibration point(s)" if points else
+             "no calibration points: parameter priors only" if not prof.cost else
+             "no calibration points kept in the profile: the fitted parameters with the priors' uncertainty")
     typer.echo(f"{arch} on {prof.name} (seq {seq_len}): {ms:.1f} ms, {100 * level:g}% interval {lower:.1f}-"
-               f"{upper:.1f} ms ({basis})" + ("" if prof.cost else "  [uncalibrated profile: priors only]"))
+               f"{upper:.1f} ms ({basis})" + ("" if prof.cost else "  [uncalibrated profile]"))
     if rows:
         typer.echo(f"{'part':6} {'kernel':48} {'kind':11} {'calls':>5} {'GFLOP':>8} {'MB':>8} {'ms':>8} {'share':>6}")
         for r in rows:
