@@ -84,4 +84,5 @@ def test_evaluations_resume_after_an_interruption(tmp_path: Path) -> None:
     done = pred.evaluate_missing(tmp_path, archs, counting, chunk=4)
     assert seen == archs[4:]  # only what the first run did not finish
     assert [a for a, _ in done] == archs
+    assert [a for a, _ in pred.read_evaluations(tmp_path)] == archs  # the record after the cut line survived
     assert all(losses["mlm"] == pytest.approx(synthetic_loss(a)) for a, losses in done)
