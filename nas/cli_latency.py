@@ -110,8 +110,8 @@ def measure_cmd(
     append_measurements(out, rows)
     for (label, _), m in zip(named, rows, strict=True):
         flag = "  [spread above --max-spread after retries]" if (m.spread or 0) > max_spread else ""
-        typer.echo(f"{label}: {m.latency_ms:.2f} ms, spread {100 * (m.spread or 0):.1f}% of {m.repeats} runs "
-                   f"({backend}, {threads} thread(s), seq {seq_len}){flag}")
+        typer.echo(f"{label}: {m.latency_ms:.2f} ms ({backend}, {threads} thread(s), seq {seq_len}; spread "
+                   f"{100 * (m.spread or 0):.1f}% of {m.repeats} runs){flag}")
     typer.echo(f"{len(rows)} row(s) -> {out}")
     if backend != "torch":
         typer.echo(f"note: {UNTUNED_NOTE}")
