@@ -137,6 +137,17 @@ def test_pkt_one_step_moves_layer_l_at_3x_lower_at_0_3x_nothing_else(data: Pretr
             assert delta == pytest.approx(lr * rate * float(before[name].norm()), rel=1e-3), name
             checked += 1
     assert checked >= 10
+    # Upper layers get no gradient from layer 1's loss, so deltas cannot show whether they are trainable:
+    # compare the optimiser's groups with the set built here from the names.
+    from nas.distill.schedules import param_groups
+
+    groups = param_groups(list(student.named_parameters()), phase, 0.01)
+    mult = {id(p): g["lr_mult"] for g in groups for p in g["params"]}
+    for name, param in student.named_parameters():
+        match = layer_of.search(name)
+        expected = {1: PKT_CURRENT, 0: PKT_LOWER}.get(int(match.group(1))) if match else None
+        assert mult.get(id(param)) == expected, name
+        assert param.requires_grad == (expected is not None), name
 
 
 def test_pkt_moments_of_lower_layers_carry_over(data: PretrainingData, tmp_path: Path) -> None:
