@@ -33,25 +33,27 @@ def main() -> None:
     parser.add_argument("--corpus", required=True)
     parser.add_argument("--eval-corpus", required=True)
     parser.add_argument("--work", type=Path, required=True)
+    parser.add_argument("--space", default=None, help="supernet space TOML [default: the small CPU space]")
     parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--seq-len", type=int, default=64)
+    parser.add_argument("--max-predictions", type=int, default=10)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
-    space = load_space(None)
+    space = load_space(args.space)
     rng = np.random.default_rng(0)
     depths = space.dimensions["num_hidden_layers"]
     archs = []
     for depth in depths:
-        point_space = [a for a in space.sample_many(200, rng) if a.num_hidden_layers == depth]
-        archs += point_space[:PER_DEPTH]
+        archs += [a for a in space.sample_many(200, rng) if a.num_hidden_layers == depth][:PER_DEPTH]
     results: dict[str, dict] = {}
     for order in ORDERS:
         directory = args.work / order
         if not (directory / "supernet.json").is_file():
-            run_supernet(SupernetOptions(args.teacher, args.corpus, directory, steps=args.steps,
-                                         batch_size=args.batch_size, seq_len=args.seq_len, max_predictions=10,
-                                         lr=1e-3, warmup=10, checkpoint_every=10, depth_order=order,
+            run_supernet(SupernetOptions(args.teacher, args.corpus, directory, args.space, steps=args.steps,
+                                         batch_size=args.batch_size, seq_len=args.seq_len,
+                                         max_predictions=args.max_predictions, lr=1e-3, warmup=10,
+                                         checkpoint_every=10, depth_order=order,
                                          overwrite=True, progress=False))
         supernet = load_supernet(directory)
         losses = supernet.subnet_losses(archs, supernet.eval_batches(args.eval_corpus, 4, 32))
