@@ -64,8 +64,8 @@ def search(
     resume: bool = typer.Option(False, "--resume", help="Continue the run in --out where it stopped (--trials may "
                                 "grow, never shrink); a directory without a run is refused."),
     executor: str = typer.Option(DEFAULT_EXECUTOR, "--executor", help=EXECUTOR_HELP),
-    ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster address for --executor ray "
-                                    "[default: start a local Ray with 2 CPUs]."),
+    ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster address for --executor ray.",
+                                    show_default="a local Ray with 2 CPUs"),
     estimator: str = typer.Option(DEFAULT_ESTIMATOR, "--estimator", help="Accuracy estimator (proxy: training-free; "
                                   "supernet: a trained supernet's inherited weights, with --supernet DIR)."),
     supernet: Path = typer.Option(None, "--supernet", help="For --estimator supernet: a `nas supernet train` "
@@ -92,15 +92,13 @@ def search(
         strategy, executor = _DEPRECATED_STRATEGY[strategy]
         print("warning: --strategy ray is deprecated; it runs --strategy evolution --executor ray", file=sys.stderr)
     budget_ms = parse_budget(budget)
-    if (device is None) == (profile is None):
-        raise UserInputError("give exactly one of --device NAME or --profile FILE")
     if strategy not in STRATEGIES:
         raise UserInputError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     if executor not in EXECUTORS:
         raise UserInputError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     if ray_address and executor != "ray":
         raise UserInputError("--ray-address needs --executor ray")
-    device_profile = load_profile(profile if profile is not None else device)
+    device_profile = load_profile(device, profile)  # the one device rule: exactly one of them
     if confidence is not None:  # the latency model becomes the interval's upper bound (latency_models/confidence.py)
         from latency_models.confidence import with_confidence
 
@@ -137,7 +135,7 @@ def search(
         if bar.live.is_started:
             bar.stop()
         command = resume_command(out, budget, device, profile, strategy, trials, seed, space, executor, ray_address,
-                                 estimator, teacher, seq_len)
+                                 estimator, teacher, seq_len, {"--supernet": supernet, "--confidence": confidence})
         print(f"interrupted: the finished trials are saved in {out / 'trials.jsonl'}; continue with: {command}",
               file=sys.stderr)
         raise SystemExit(130) from None
@@ -149,12 +147,12 @@ def search(
 
 def resume_command(out: Path, budget: str, device: str | None, profile: Path | None, strategy: str,
                    trials: int | None, seed: int, space: str, executor: str, ray_address: str | None,
-                   estimator: str, teacher: Path | None, seq_len: int) -> str:
-    """The `nas search ... --resume` line that continues this run."""
+                   estimator: str, teacher: Path | None, seq_len: int, extra: dict[str, Any] | None = None) -> str:
+    """The `nas search ... --resume` line that continues this run (`extra`: further options, None when unset)."""
     args = ["nas", "search", "--budget", budget]
     args += ["--device", device] if device is not None else ["--profile", str(profile)]
     args += ["--strategy", strategy, "--seed", str(seed), "--space", space, "--out", str(out)]
-    optional = {"--trials": trials, "--ray-address": ray_address, "--teacher": teacher}
+    optional = {"--trials": trials, "--ray-address": ray_address, "--teacher": teacher, **(extra or {})}
     args += [item for flag, value in optional.items() if value is not None for item in (flag, str(value))]
     if executor != DEFAULT_EXECUTOR:
         args += ["--executor", executor]
@@ -211,9 +209,10 @@ def export(
     onnx: bool = typer.Option(False, "--onnx", help="Also export model.onnx (torch.onnx, random weights)."),
     tvm: bool = typer.Option(False, "--tvm", help="Also compile a TVM library for the device's target."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an export already in --to."),
+    profile: Path = typer.Option(None, "--profile", help="With --tvm: the device profile TOML of a run searched "
+                                 "with --profile FILE.", show_default="the run's --device"),
 ) -> None:
     """Write a front point as arch.json + config.json + teacher.json + TRAIN.md; optionally ONNX, a TVM library."""
-    from device_profiles.profile import load_profile
     from nas import export as exports
     from nas.budget import parse_budget
     from nas.results import load_trials
@@ -239,8 +238,22 @@ def export(
     if onnx:
         typer.echo(f"ONNX: {exports.export_onnx(chosen.arch, to, options.get('seq_len', 128))}")
     if tvm:
-        path, note = exports.export_tvm(chosen.arch, load_profile(options["device"]), to, options.get("seq_len", 128))
+        path, note = exports.export_tvm(chosen.arch, _run_profile(options, profile), to, options.get("seq_len", 128))
         typer.echo(f"TVM: {path} ({note})")
+
+
+def _run_profile(options: dict, profile: Path | None) -> Any:
+    """The device profile a run was searched for: its name, or the `--profile` file given again, checked by hash."""
+    from device_profiles.profile import known_devices, load_profile
+
+    if profile is None and options["device"] not in known_devices():
+        raise UserInputError(f"the run was searched for device {options['device']!r}, which is not a known device; "
+                             "pass its profile with --profile FILE")
+    found = load_profile(None if profile is not None else options["device"], profile)
+    if options.get("profile_hash") and found.content_hash != options["profile_hash"]:
+        print(f"warning: the profile of {found.name!r} changed since the search (hash differs); the TVM build uses "
+              "the current one", file=sys.stderr)
+    return found
 
 
 def register(app: typer.Typer) -> None:

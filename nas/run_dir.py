@@ -22,6 +22,7 @@ from nas.journal import FILE_NAME as JOURNAL_NAME
 from nas.journal import Journal
 from nas.trial import Trial
 from nas_common.errors import UserInputError
+from nas_common.paths import read_json
 
 RUN_FILE = "run.json"
 _VERSIONED = ("mobilebert-nas", "numpy", "transformers", "apache-tvm", "nni", "ray", "optuna", "plotly")
@@ -94,16 +95,11 @@ def _check_resumable(out: Path, options: dict[str, Any], defaults: dict[str, Any
 
 def read_run(out: Path) -> dict[str, Any]:
     path = Path(out) / RUN_FILE
-    try:
-        run = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UserInputError(f"{out} is not a search run directory (no {RUN_FILE})") from None
-    except NotADirectoryError:
-        raise UserInputError(f"{out} is not a search run directory (not a directory)") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UserInputError(f"{path}: not valid JSON ({err})") from None
-    except OSError as err:
-        raise UserInputError(f"{path}: cannot read ({err.strerror or err})") from None
+    if Path(out).exists() and not Path(out).is_dir():
+        raise UserInputError(f"{out} is not a search run directory (not a directory)")
+    if not path.is_file():
+        raise UserInputError(f"{out} is not a search run directory (no {RUN_FILE})")
+    run = read_json(path)
     if not isinstance(run, dict):
         raise UserInputError(f"{path}: not a run record (expected a JSON object)")
     return run

@@ -225,6 +225,18 @@ _SEARCH = ("search", "--device", "pixel4", "--budget", "62ms", "--space", "mobil
 _SMALL_RUN: list[Path] = []  # one real 64-trial run, made once and copied into each row's folder
 
 
+def _profile_run(tmp: Path) -> dict[str, str]:
+    """A run searched with --profile FILE for a device that is not a known name (the file has since gone)."""
+    import json
+
+    made = _search_run(tmp)
+    run_json = Path(made["run"]) / "run.json"
+    record = json.loads(run_json.read_text())
+    record["options"]["device"] = "myphone"
+    run_json.write_text(json.dumps(record))
+    return made
+
+
 def _search_run(tmp: Path) -> dict[str, str]:
     import shutil
     import subprocess
@@ -293,6 +305,8 @@ SEARCH_CASES: list[Case] = [
     Case("export-pick-out-of-range", ("export", "{run}", "--pick", "999", "--to", "{tmp}/x"), _search_run, 2,
          "out of range"),
     Case("export-to-a-file", ("export", "{run}", "--to", "{file}"), _search_run, 2, "is a file", ("file",)),
+    Case("export-tvm-of-a-profile-run", ("export", "{run}", "--tvm", "--to", "{tmp}/x"), _profile_run, 2,
+         "pass its profile with --profile FILE"),
     Case("export-no-front-point-fast-enough", ("export", "{run}", "--max-latency", "0.001ms", "--to", "{tmp}/x"),
          _search_run, 2, "no front point within"),
 ]
