@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nas_common.errors import UserInputError
+from nas_common.paths import read_text
 from search_spaces.arch import Arch
 from search_spaces.presets import resolve_arch
 
@@ -21,12 +22,7 @@ LABELS = ("name", "why")
 def read_arch_list(path: str | Path) -> list[tuple[str, Arch]]:
     """(label, arch) of every line of `path`."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserInputError(f"--archs {path}: no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserInputError(f"--archs {path}: cannot read ({err})") from None
+    text = read_text(path, "--archs")
     out: list[tuple[str, Arch]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()

@@ -10,6 +10,7 @@ from typing import Any
 
 from device_profiles.measurement import Measurement
 from nas_common.errors import UserInputError
+from nas_common.paths import read_text
 from search_spaces.arch import PER_LAYER_FIELDS, Arch
 from search_spaces.family import check_seq_len
 from search_spaces.hf_config import REDUNDANT
@@ -82,12 +83,9 @@ def read_measurements(path: str | Path) -> list[Measurement]:
     """All rows of a measurements file; a bad row raises UserInputError naming the file and line."""
     path = Path(path)
     fmt = file_format(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserInputError(f"{path}: no such measurements file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserInputError(f"{path}: cannot read ({err})") from None
+    if not path.exists():
+        raise UserInputError(f"{path}: no such measurements file")
+    text = read_text(path)
     rows: list[Measurement] = []
     if fmt == "jsonl":
         for number, line in enumerate(text.splitlines(), start=1):

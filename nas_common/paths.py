@@ -55,6 +55,19 @@ def _named_folder(root: Path, what: str) -> Path:
     return root
 
 
+def read_text(path: str | Path, what: str = "") -> str:
+    """The text of a file the user named (a UTF-8 byte-order mark dropped): missing or unreadable is one line,
+    prefixed with `what` (e.g. "--archs") when given."""
+    path = Path(path)
+    label = f"{what} {path}" if what else str(path)
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise UserInputError(f"{label}: no such file") from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise UserInputError(f"{label}: cannot read ({err})") from None
+
+
 def read_json(path: str | Path) -> Any:
     """The JSON value in a file the user named: a missing, unreadable or broken file is one line."""
     path = Path(path)
