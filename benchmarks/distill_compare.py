@@ -42,7 +42,7 @@ def teacher_commands(corpus: str, heldout: str) -> list[list[str]]:
              "--warmup", "6", *common, "--out", str(TEACHER)]]
 
 
-SIZES = {"full": {"steps_per_layer": 15, "pd_steps": 60, "ft_examples": 1500},
+SIZES = {"full": {"steps_per_layer": 10, "pd_steps": 40, "ft_examples": 1000},
          "quick": {"steps_per_layer": 1, "pd_steps": 2, "ft_examples": 64}}
 STRATEGIES = ("pkt", "none", "jkt", "akt", "none-emb")  # priority order
 
