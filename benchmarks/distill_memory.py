@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [("nas/distill/examples/student-small.json", 128), ("nas/distill/examples/student-small.json", 512),
-         ("mobilebert", 128), ("mobilebert", 512)]
+         ("mobilebert", 128)]
 
 
 def peak_rss(student: str, seq_len: int, micro: int, corpus: str) -> int:
