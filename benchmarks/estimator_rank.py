@@ -126,6 +126,8 @@ def main() -> None:
     parser.add_argument("--no-truth", action="store_true", help="Only report on the ground truth recorded.")
     parser.add_argument("--quick", action="store_true", help="2 archs, a tiny budget (smoke test).")
     parser.add_argument("--torch-device", default="cpu", help="cpu, or cuda for the students' training (a GPU).")
+    parser.add_argument("--settings-id", default=None, help="Report on the ground truth recorded under this id "
+                        "(with --no-truth: e.g. one made with earlier distillation code).")
     parser.add_argument("--refit-proxy", action="store_true", help="Refit nas/accuracy/proxy_fit.json on GT1.")
     args = parser.parse_args()
     args.teacher = args.teacher or str(default_teacher())
@@ -133,11 +135,14 @@ def main() -> None:
     budget = dataclasses.replace(truth.QUICK if args.quick else truth.Budget(), device=args.torch_device)
     suffix = "_quick" if args.quick else ""
     store = Store(RESULTS / f"estimator_rank_truth{suffix}.json")
-    sid = truth.settings_id(budget, Path(args.teacher)) + "-" + code_digest()
-    store.put_settings(sid, {"budget": truth.asdict(budget), "teacher": args.teacher,
-                             "eval": {"corpus": "wikitext2-test", "by": "nas distill --eval-corpus",
-                                      "max_predictions": truth.MAX_PREDICTIONS},
-                             "code": {"distill_digest": code_digest()}})
+    sid = args.settings_id or truth.settings_id(budget, Path(args.teacher)) + "-" + code_digest()
+    if args.settings_id and sid not in store.data["settings"]:
+        raise SystemExit(f"no ground truth recorded under settings id {sid}")
+    if not args.settings_id:
+        store.put_settings(sid, {"budget": truth.asdict(budget), "teacher": args.teacher,
+                                 "eval": {"corpus": "wikitext2-test", "by": "nas distill --eval-corpus",
+                                          "max_predictions": truth.MAX_PREDICTIONS},
+                                 "code": {"distill_digest": code_digest()}})
     if not args.no_truth:
         ground_truth(args, store, budget, sid, data)
     from estimator_rank_report import report

@@ -1,54 +1,55 @@
-"""`proxy`: a training-free accuracy estimate in [0, 1] from the architecture alone.
+"""`proxy`: a training-free accuracy estimate in (0, 1] from the architecture alone, fitted to measured students.
 
-Rationale:
-- Size. At a fixed training recipe, transformer quality grows roughly log-linearly with the number of
-  non-embedding ("body") parameters (Kaplan et al. 2020, "Scaling laws for neural language models", §3);
-  embeddings are a lookup and add little. The size term maps log10(body parameters) from 1e5 (→ 0) to
-  1e9 (→ 1).
-- Balance. The MobileBERT paper (Sun et al., ACL 2020, §4.1 and Table 2) found that at a fixed size accuracy
-  peaks when the MHA:FFN parameter ratio is 0.4–0.6. Outside that band we subtract a penalty that grows with
-  the squared distance in log space; its weight (0.03 per ln² unit: a ratio of 0.1 costs as much as 1.7× fewer
-  parameters) is our choice, not the paper's.
-- Operators. The paper's "w/o OPT" MobileBERT (LayerNorm + gelu instead of NoNorm + relu) scores 0.8 GLUE
-  points higher (78.5 vs 77.7, Table 4 of the paper), and MobileBERT-TINY at 0.6× the parameters of
-  MobileBERT scores 1.9 points lower (75.8 vs 77.7), i.e. 1 GLUE point ≈ 0.029 size units; so LayerNorm and
-  gelu add 0.012 each (0.024 together ≈ 0.8 points).
-- Heads. Attention heads add no parameters, so the size term cannot see them, while the latency model
-  charges for every head: a proxy blind to heads drives the search to one head per layer. MobileBERT and its
-  IB-BERT teacher both use 4 heads (paper Table 1); we treat 4 or more as no loss and subtract 0.015 (about
-  half a GLUE point on the scale above) per halving below 4. The weight is our choice, not the paper's.
+The proxy predicts the held-out pre-training-distillation loss L of the arch distilled standalone (the ground
+truth of benchmarks/estimator_rank.py) and scores exp(−L):
 
-How well this ranks real archs: `benchmarks/accuracy_proxy.py` trains 12 tiny archs (0.09–0.8 M body
-parameters, 2–4 layers, width 128) on MLM over WikiText-2 and correlates. Measured (2 shared CPU cores):
-Spearman(proxy, −loss) = −0.03 after 120 steps and −0.63 after 600 steps (benchmarks/results/
-accuracy_proxy_120steps.json, accuracy_proxy.json). At that compute every model is still near the bigram
-stage (losses within 4.62–4.69) and the smaller ones converge faster, so this signal does NOT validate the
-proxy; a meaningful check needs larger models trained for longer (or the distillation estimator).
+    L = c − a·log10(body parameters) − d·log2(layers) + r·ratio_distance² + h·head_halvings + o·(NoNorm, ReLU)
+
+- Size (a): quality grows roughly log-linearly with the non-embedding ("body") parameters (Kaplan et al. 2020,
+  "Scaling laws for neural language models", §3).
+- Depth (d): at equal size MobileBERT found thin-and-deep better (Sun et al., ACL 2020, §4.1, Table 2), so the
+  proxy sees depth, not only size: 8 × 768 and 24 × 512 no longer score alike.
+- Balance (r): at a fixed size accuracy peaks at an MHA:FFN parameter ratio of 0.4–0.6 (same paper, §4.1);
+  `ratio_distance` is the distance of ln(ratio) from [ln 0.4, ln 0.6].
+- Heads (h): heads add no parameters; `head_halvings` is the mean over layers of log2(4 / heads) below 4
+  heads (MobileBERT and IB-BERT use 4, paper Table 1).
+- Operators (o): not in the ground truth (every student there is LayerNorm + GELU), so taken from the paper:
+  "w/o OPT" (LayerNorm + GELU) scores 0.8 GLUE points above NoNorm + ReLU (Table 4) and MobileBERT-TINY at
+  0.6× the parameters 1.9 points below (75.8 vs 77.7), so one GLUE point ≈ 0.117 decades of parameters and
+  NoNorm and ReLU each cost OPERATOR_DECADES = 0.047 decades: o = a·0.047.
+
+a, d, r, h are a least-squares fit with each coefficient constrained ≥ 0 (the sign the literature gives;
+scipy.optimize.nnls on standardised, centred data; c is then the intercept) to the ground-truth students, made
+by `fit(...)` and stored in proxy_fit.json with the data it used, its size, and the fit's leave-one-out rank
+correlation — which is the `quality` a run reports. `python benchmarks/estimator_rank.py --refit-proxy` refits it.
+With fewer than FULL_FIT_MIN students only a and d are fitted, and r and h keep the earlier hand-set proxy's
+weights relative to size (PRIOR_DECADES: a ratio of 0.1 costs as much as 1.7× fewer parameters; a halving of
+the heads below 4 as much as 1.15× fewer), converted to loss units with the fitted a.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import math
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from search_spaces.arch import Arch
 
-SIZE_LOG10_LOW, SIZE_LOG10_HIGH = 5.0, 9.0
+FIT_FILE = Path(__file__).with_name("proxy_fit.json")
 RATIO_BAND = (0.4, 0.6)  # MobileBERT paper §4.1
-RATIO_PENALTY = 0.03
-OPERATOR_BONUS = {"layer_norm": 0.012, "gelu": 0.012}  # from the paper's w/o-OPT row, see the module text
 FULL_HEADS = 4  # MobileBERT and IB-BERT use 4 heads (paper Table 1)
-HEAD_PENALTY = 0.015  # per halving below FULL_HEADS; our choice
-
-
-def heads_penalty(arch: Arch) -> float:
-    """Mean over layers of HEAD_PENALTY · log2(4 / heads) for layers with fewer than 4 heads."""
-    layers = range(arch.num_hidden_layers)
-    halvings = [max(math.log2(FULL_HEADS / arch.layer_value("num_attention_heads", i)), 0.0) for i in layers]
-    return HEAD_PENALTY * sum(halvings) / len(halvings)
+OPERATOR_DECADES = 0.047  # 0.8 GLUE points (Table 4) × log10(1/0.6) / 1.9 points ÷ 2 operators, see above
+TERMS = ("log10_body_params", "log2_layers", "neg_ratio_distance_sq", "neg_head_halvings")
+FULL_FIT_MIN = 8
+# The earlier hand-set proxy's ratio (0.03) and heads (0.015) penalties were in units of 1/4 decade of
+# parameters: 0.12 and 0.06 decades; used only while the ground truth is too small to fit them.
+PRIOR_DECADES = {"neg_ratio_distance_sq": 0.12, "neg_head_halvings": 0.06}
 
 
 def body_params(arch: Arch) -> int:
@@ -64,20 +65,86 @@ def ratio_distance(ratio: float) -> float:
     return max(low - value, 0.0, value - high)
 
 
+def head_halvings(arch: Arch) -> float:
+    layers = range(arch.num_hidden_layers)
+    return sum(max(math.log2(FULL_HEADS / arch.layer_value("num_attention_heads", i)), 0.0) for i in layers) / len(
+        layers)
+
+
+def terms(arch: Arch) -> np.ndarray:
+    """The features, each oriented so that a larger value is expected to lower the loss."""
+    return np.array([math.log10(max(body_params(arch), 1)), math.log2(arch.num_hidden_layers),
+                     -ratio_distance(arch.mha_ffn_param_ratio()) ** 2, -head_halvings(arch)])
+
+
+def fit(archs: Sequence[Arch], losses: Sequence[float], note: str) -> dict[str, Any]:
+    """Non-negative least squares of the loss on the oriented terms; leave-one-out Spearman/Kendall."""
+    from scipy.optimize import nnls
+    from scipy.stats import kendalltau, spearmanr
+
+    full = np.array([terms(a) for a in archs])
+    y = -np.asarray(losses, dtype=float)  # fit the quality (−loss) with non-negative weights
+    fitted = list(TERMS) if len(y) >= FULL_FIT_MIN else list(TERMS[:2])
+    prior = np.array([PRIOR_DECADES.get(t, 0.0) for t in TERMS])
+    # with only size and depth fitted, the prior terms ride on the size column: a·(log10 P + Σ prior·term)
+    x = full[:, :2].copy() if len(fitted) == 2 else full
+    if len(fitted) == 2:
+        x[:, 0] += full[:, 2:] @ prior[2:]
+
+    def solve(rows: np.ndarray) -> tuple[np.ndarray, float]:
+        mean_x, mean_y = x[rows].mean(0), y[rows].mean()
+        scale = x[rows].std(0) + 1e-12  # nnls on standardised columns, then back to the raw units
+        weights = nnls((x[rows] - mean_x) / scale, y[rows] - mean_y)[0] / scale
+        if len(fitted) == 2:
+            weights = np.array([weights[0], weights[1], *(weights[0] * prior[2:])])
+        intercept = float(mean_y - weights[:2] @ full[rows, :2].mean(0) - weights[2:] @ full[rows, 2:].mean(0))
+        return weights, intercept
+
+    weights, intercept = solve(np.arange(len(y)))
+    held_out = np.array([full[i] @ w + c for i in range(len(y))
+                         for w, c in [solve(np.array([j for j in range(len(y)) if j != i]))]])
+    return {"coefficients": dict(zip(TERMS, np.round(weights, 6).tolist(), strict=True)),
+            "intercept": round(intercept, 6), "n": len(y), "target": "held-out PD loss of the distilled student",
+            "fitted_terms": fitted,
+            "loo_spearman": round(float(spearmanr(held_out, y).statistic), 4),
+            "loo_kendall": round(float(kendalltau(held_out, y).statistic), 4),
+            "in_sample_spearman": round(float(spearmanr(full @ weights, y).statistic), 4), "note": note,
+            "data": [{"arch": a.to_dict(), "loss": float(v)} for a, v in zip(archs, losses, strict=True)]}
+
+
+@lru_cache(maxsize=1)
+def _fit() -> dict[str, Any]:
+    return json.loads(FIT_FILE.read_text())
+
+
+def predicted_loss(arch: Arch) -> float:
+    fitted = _fit()
+    weights = np.array([fitted["coefficients"][t] for t in TERMS])
+    quality = float(terms(arch) @ weights + fitted["intercept"])
+    operators = (arch.normalization_type != "layer_norm") + (arch.hidden_act != "gelu")
+    return -quality + weights[0] * OPERATOR_DECADES * operators
+
+
 @lru_cache(maxsize=1 << 18)
 def proxy_score(arch: Arch) -> float:
-    size = (math.log10(max(body_params(arch), 1)) - SIZE_LOG10_LOW) / (SIZE_LOG10_HIGH - SIZE_LOG10_LOW)
-    score = size - RATIO_PENALTY * ratio_distance(arch.mha_ffn_param_ratio()) ** 2
-    score -= heads_penalty(arch)
-    score += OPERATOR_BONUS.get(arch.normalization_type, 0.0) + OPERATOR_BONUS.get(arch.hidden_act, 0.0)
-    return float(min(max(score, 0.0), 1.0))
+    """exp(−predicted held-out loss), in (0, 1]."""
+    return float(min(math.exp(-predicted_loss(arch)), 1.0))
+
+
+def quality_text() -> str:
+    fitted = _fit()
+    return (f"Spearman {fitted['loo_spearman']:.2f} (leave-one-out) vs distilled students' held-out PD loss, "
+            f"n={fitted['n']}{', ' + fitted['note'] if fitted['note'] else ''}")
 
 
 class ProxyEstimator:
     name = "proxy"
-    version = "2"
-    # measured by benchmarks/accuracy_proxy.py (benchmarks/results/accuracy_proxy.json); update with it
-    quality = "Spearman -0.46 vs quality (-MLM loss) of 12 tiny archs trained 600 steps"
+
+    def __init__(self) -> None:
+        fitted = _fit()
+        digest = hashlib.sha256(json.dumps(fitted["coefficients"], sort_keys=True).encode()).hexdigest()
+        self.version = f"3-{digest[:8]}"
+        self.quality = quality_text()
 
     def estimate(self, archs: Sequence[Arch]) -> np.ndarray:
         return np.fromiter((proxy_score(a) for a in archs), dtype=float, count=len(archs))
