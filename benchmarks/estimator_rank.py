@@ -70,7 +70,11 @@ def snapshot(work: Path) -> Path:
 def ground_truth(args: argparse.Namespace, store: Store, budget: truth.Budget, sid: str, data: Path) -> None:
     work = Path(args.work) / sid
     work.mkdir(parents=True, exist_ok=True)
-    truth.ROOT = snapshot(Path(args.work))  # children run the snapshot
+    digest = sid.rsplit("-", 1)[1]
+    kept = Path(args.work) / f"code-{digest}"
+    if digest != code_digest() and not (kept / "nas/cli.py").is_file():
+        raise SystemExit(f"settings id {sid} was made with distillation code {digest}, whose snapshot is gone")
+    truth.ROOT = kept if digest != code_digest() else snapshot(Path(args.work))  # children run the snapshot
     teacher = Path(args.teacher)
     corpus, test, glue = data / "corpus/wikitext2-valid.txt", data / "corpus/wikitext2-test.txt", data / "glue"
     archs = ARCHS[:2] if args.quick else ARCHS
