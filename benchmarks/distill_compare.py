@@ -42,7 +42,7 @@ def teacher_commands(corpus: str, heldout: str) -> list[list[str]]:
              "--warmup", "6", *common, "--out", str(TEACHER)]]
 
 
-SIZES = {"full": {"steps_per_layer": 10, "pd_steps": 40, "ft_examples": 1000},
+SIZES = {"full": {"steps_per_layer": 10, "pd_steps": 40, "ft_examples": 3000},
          "quick": {"steps_per_layer": 1, "pd_steps": 2, "ft_examples": 64}}
 STRATEGIES = ("pkt", "none", "jkt", "akt", "none-emb")  # priority order
 
@@ -81,9 +81,9 @@ def main() -> None:
                 "--corpus", corpus, "--eval-corpus", test, "--batch-size", "16", *SEQ, "--lr", "1e-3",
                 "--warmup", "10", "--checkpoint-every", "0", "--seed", "0", "--overwrite", "--out", str(out))
         card = json.loads((out / "nas_distill.json").read_text())
-        ft = work / f"sst2-{strategy}"
+        ft = work / f"sst2-2ep-{strategy}"
         if not (ft / "metrics.json").is_file():
-            nas("finetune", "--model", str(out), "--task", "sst2", "--epochs", "1", "--lr", "1e-4", "--batch-size",
+            nas("finetune", "--model", str(out), "--task", "sst2", "--epochs", "2", "--lr", "1e-4", "--batch-size",
                 "32", "--seq-len", "64", "--max-train-examples", str(size["ft_examples"]), "--overwrite",
                 "--out", str(ft))
         sst2 = json.loads((ft / "metrics.json").read_text())
