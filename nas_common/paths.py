@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,16 @@ def read_text(path: str | Path, what: str = "") -> str:
         raise UserInputError(f"{label}: no such file") from None
     except (OSError, UnicodeDecodeError) as err:
         raise UserInputError(f"{label}: cannot read ({err})") from None
+
+
+def remove_results(out: Path, names: tuple[str, ...] | list[str]) -> None:
+    """`--overwrite`: remove an earlier result's files (and folders) so nothing stale stays behind."""
+    for name in names:
+        target = out / name
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
 
 
 def read_json(path: str | Path) -> Any:

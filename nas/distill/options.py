@@ -4,7 +4,6 @@ output-directory checks — all before any model is built (torch-free, so the CL
 from __future__ import annotations
 
 import math
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -84,19 +83,14 @@ def prepare_output_dir(out: Path, resume: bool = False, overwrite: bool = False)
     """Refuse an --out that cannot hold results or already holds one (unless --resume/--overwrite), through
     the project's one output check (`nas_common.paths`); `--overwrite` then removes the old result files so
     nothing stale (e.g. checkpoint.pt) stays behind. Creates the directory."""
-    from nas_common.paths import check_output_dir
+    from nas_common.paths import check_output_dir, remove_results
 
     out = check_output_dir(out, overwrite=overwrite or resume, result_files=RESULT_FILES)
     if resume and not (out / "checkpoint.pt").is_file():
         raise UserInputError(f"--resume: no checkpoint at {out / 'checkpoint.pt'} (run without --resume first)")
     out.mkdir(parents=True, exist_ok=True)
     if overwrite and not resume:
-        for name in RESULT_FILES:
-            target = out / name
-            if target.is_dir():
-                shutil.rmtree(target)
-            elif target.exists():
-                target.unlink()
+        remove_results(out, RESULT_FILES)
     return out
 
 

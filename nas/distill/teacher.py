@@ -8,6 +8,7 @@ loaded with eager attention so that attention maps are returned.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,14 +44,17 @@ def _pretraining_class(model_type: str) -> Any:
 
 @contextmanager
 def quiet_transformers() -> Iterator[None]:
-    """Silence transformers' load report and progress bars (missing heads are new by design here)."""
+    """Silence transformers' load report, progress bars and warnings while loading or saving our own files
+    (missing heads are new by design here)."""
     from transformers.utils import logging
 
     verbosity = logging.get_verbosity()
     logging.set_verbosity_error()
     logging.disable_progress_bar()
     try:
-        yield
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
     finally:
         logging.set_verbosity(verbosity)
         logging.enable_progress_bar()

@@ -4,7 +4,6 @@ model (its embeddings and heads start as the teacher's, nas/distill's `copy_shar
 from __future__ import annotations
 
 import math
-import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -22,7 +21,7 @@ from nas.supernet.sampler import check_rule
 from nas.supernet.space import DEFAULT_SPACE, check_space, largest, maxima, smallest, supernet_arch
 from nas.supernet.trainer import CHECKPOINT, LOG, LoopConfig, SupernetTrainer, plan
 from nas_common.errors import UserInputError
-from nas_common.paths import check_output_dir
+from nas_common.paths import check_output_dir, remove_results
 from search_spaces.space import DATA_DIR, SearchSpace
 
 # Paper budget of one student (MobileBERT §4.2 and the official code): 24 layers × 10k layer-wise steps,
@@ -101,16 +100,6 @@ def _space_file(name: str | None) -> Path:
     return builtin if not path.is_file() and not path.suffix and builtin.is_file() else path
 
 
-def _clear_results(out: Path) -> None:
-    """--overwrite: remove the old supernet's files so nothing stale stays behind."""
-    for name in RESULT_FILES:
-        target = out / name
-        if target.is_dir():
-            shutil.rmtree(target)
-        elif target.exists():
-            target.unlink()
-
-
 def _micro_batch(opts: SupernetOptions, space: SearchSpace, teacher: Any, archs_per_step: int, world: int) -> int:
     """The requested micro-batch, or the largest that fits with `archs_per_step` sub-networks' activations at
     once (each counted as the largest's: an upper bound) — nas/distill/memory.py's estimate."""
@@ -145,7 +134,7 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
     data = PretrainingData(opts.corpus, tokenizer, opts.seq_len, opts.batch_size, opts.seed,
                            max_predictions=opts.max_predictions)
     if ctx.is_main and opts.overwrite:
-        _clear_results(opts.out)
+        remove_results(opts.out, RESULT_FILES)
     teacher = load_teacher(opts.teacher)
     if teacher.config.hidden_size != maxima(space).hidden:
         raise UserInputError(f"the space's hidden_size {maxima(space).hidden} differs from the teacher's "

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import json
 import shutil
-import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from nas.distill.teacher import quiet_transformers
 from nas.supernet.elastic import ElasticMobileBert
 from nas.supernet.space import check_space
 from nas_common.errors import UserInputError
@@ -27,23 +25,6 @@ META = "supernet.json"
 SPACE = "space.toml"
 WEIGHTS = "weights"
 VOCAB = "vocab.txt"
-
-
-@contextmanager
-def quiet_transformers() -> Iterator[None]:
-    """No progress bars or warnings from transformers while saving or loading our own files."""
-    from transformers.utils import logging
-
-    verbosity = logging.get_verbosity()
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        logging.set_verbosity(verbosity)
-        logging.enable_progress_bar()
 
 
 def write_meta(directory: Path, meta: dict[str, Any]) -> None:
