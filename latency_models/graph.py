@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from latency_models.variant import PARTS, Variant
+from latency_models.variant import GRAPH_PARTS, Variant
 
 UNFUSED_PREFIX = "unfused_"
 UNFUSED_ATTR = "nas_unfused"
@@ -25,7 +25,7 @@ F32 = "float32"
 INV_SQRT2 = 0.7071067811865476
 
 
-def build_module(v: Variant, parts: tuple[str, ...] = PARTS) -> Any:
+def build_module(v: Variant, parts: tuple[str, ...] = GRAPH_PARTS) -> Any:
     """The Relax IRModule of `v` with the functions `parts` (`out` exists with a bottleneck only)."""
     builder = PartBuilder(v)
     emit = {"embed": builder.embeddings, "attn": builder.attention, "ffn": builder.ffn, "out": builder.output}

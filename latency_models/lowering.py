@@ -20,13 +20,13 @@ from typing import Any
 
 from latency_models.formulas import KernelSpec, Polynomial, exponents, monomial_name, to_text
 from latency_models.graph import UNFUSED_ATTR, build_module
-from latency_models.variant import PARTS, SYMBOLS, Variant
+from latency_models.variant import GRAPH_PARTS, SYMBOLS, Variant
 
 OPAQUE, INJECTIVE = 8, 2
 _FLOAT_CALLS = ("exp", "erf", "tanh", "sqrt", "rsqrt", "log", "sigmoid", "pow")
 
 
-def lower(variant: Variant, target: dict[str, Any], parts: tuple[str, ...] = PARTS) -> Any:
+def lower(variant: Variant, target: dict[str, Any], parts: tuple[str, ...] = GRAPH_PARTS) -> Any:
     """The fused IRModule of `variant`'s `parts` for `target`."""
     import tvm
     from tvm import relax
@@ -63,7 +63,7 @@ def kernel_specs(mod: Any) -> list[KernelSpec]:
     from tvm import relax, tirx
 
     specs: list[KernelSpec] = []
-    for part in PARTS:
+    for part in GRAPH_PARTS:
         if not any(gv.name_hint == part for gv in mod.functions):
             continue
         for binding in _bindings(mod[part]):

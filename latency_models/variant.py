@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-PARTS = ("embed", "attn", "ffn", "out")
+GRAPH_PARTS = ("embed", "attn", "ffn", "out")
 SYMBOLS = ("T", "E", "H", "V", "n", "d", "F")  # the sizes a part's kernel formulas are written in
 
 
@@ -44,7 +44,7 @@ class Variant:
 
     def parts(self) -> tuple[str, ...]:
         """The parts of this variant: `out` exists with a bottleneck only."""
-        return PARTS if self.attention_form != "full" else PARTS[:-1]
+        return GRAPH_PARTS if self.attention_form != "full" else GRAPH_PARTS[:-1]
 
 
 PART_FIELDS = {  # which variant fields change each part's kernel graph

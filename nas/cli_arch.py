@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from search_spaces.counting import PARTS
+from search_spaces.counting import COUNT_PARTS
 from search_spaces.family import check_seq_len
 from search_spaces.presets import PRESETS, find_preset, resolve_arch
 
@@ -75,7 +75,7 @@ def show(
     parts.add_column("part")
     parts.add_column("params", justify="right")
     parts.add_column("FLOPs", justify="right")
-    for part in PARTS:
+    for part in COUNT_PARTS:
         parts.add_row(part, _human(summary["params_by_part"][part]), _human(summary["flops_by_part"][part]))
     parts.add_row("total", _human(summary["num_params"]), _human(summary["flops"]), style="bold")
     console.print(parts)

@@ -37,7 +37,7 @@ class Arch(Protocol):
 NORM_FLOPS = {"no_norm": 2, "layer_norm": 7}  # NoNorm: γ∘h+β; LayerNorm: mean, centre, var, scale, affine
 ACT_FLOPS = {"relu": 1, "gelu": 8}  # gelu through erf counted as a handful of ops
 SOFTMAX_FLOPS = 5  # max, subtract, exp, sum, divide
-PARTS = ("embedding", "bottlenecks", "attention_projections", "attention_matmuls", "ffn", "elementwise",
+COUNT_PARTS = ("embedding", "bottlenecks", "attention_projections", "attention_matmuls", "ffn", "elementwise",
          "pooler")
 
 
@@ -47,7 +47,7 @@ def _linear(n_in: int, n_out: int) -> int:
 
 def params_by_part(arch: Arch, include_pooler: bool = True) -> dict[str, int]:
     hidden = arch.hidden_size
-    parts = dict.fromkeys(PARTS, 0)
+    parts = dict.fromkeys(COUNT_PARTS, 0)
     embed_in = arch.embedding_size * (3 if arch.trigram_input else 1)
     parts["embedding"] = (
         arch.vocab_size * arch.embedding_size
@@ -86,7 +86,7 @@ def flops_by_part(arch: Arch, seq_len: int = 128) -> dict[str, int]:
     hidden = arch.hidden_size
     norm = NORM_FLOPS[arch.normalization_type]
     act = ACT_FLOPS[arch.hidden_act]
-    parts = dict.fromkeys(PARTS, 0)
+    parts = dict.fromkeys(COUNT_PARTS, 0)
 
     def matmul(n_in: int, n_out: int) -> int:
         return 2 * tokens * n_in * n_out

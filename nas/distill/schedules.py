@@ -15,7 +15,7 @@ from typing import Any
 
 from nas_common.errors import UserInputError
 
-STRATEGIES = ("pkt", "jkt", "akt", "none")
+SCHEDULES = ("pkt", "jkt", "akt", "none")
 PKT_CURRENT_LR_MULT = 3.0  # official MobileBERT code, progressive knowledge transfer
 PKT_LOWER_LR_MULT = 0.3
 LAYER_INDEX = re.compile(r"\bencoder\.layer\.(\d+)\.")
@@ -48,8 +48,8 @@ def plan(strategy: str, num_layers: int, steps_per_layer: int, pd_steps: int,
          layer_scale: float | None = None) -> list[Phase]:
     """The phases of `strategy`. Layer terms are scaled by `layer_scale`, by default 1/L as the official
     code does (`factor / L`), so JKT and AKT weigh their summed layer terms like one layer against PD."""
-    if strategy not in STRATEGIES:
-        raise UserInputError(f"unknown strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
+    if strategy not in SCHEDULES:
+        raise UserInputError(f"unknown strategy {strategy!r}: choose one of {', '.join(SCHEDULES)}")
     if steps_per_layer < 0 or pd_steps < 0:
         raise UserInputError("step counts must be non-negative")
     scale = 1.0 / num_layers if layer_scale is None else layer_scale

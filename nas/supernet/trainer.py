@@ -40,7 +40,7 @@ from search_spaces.arch import Arch
 CHECKPOINT = "checkpoint.pt"
 LOG = "losses.csv"
 LOG_COLUMNS = ("global_step", "phase", "phase_step", "lr", "subnets", "total", *LOSS_TERMS)
-STRATEGIES = ("jkt", "akt")
+SCHEDULES = ("jkt", "akt")
 
 
 @dataclass
@@ -60,8 +60,8 @@ class LoopConfig:
 
 
 def plan(strategy: str, steps: int, pd_fraction: float, max_layers: int) -> list[Phase]:
-    if strategy not in STRATEGIES:
-        raise UserInputError(f"unknown supernet strategy {strategy!r}: choose one of {', '.join(STRATEGIES)}")
+    if strategy not in SCHEDULES:
+        raise UserInputError(f"unknown supernet strategy {strategy!r}: choose one of {', '.join(SCHEDULES)}")
     if steps < 1 or not 0.0 <= pd_fraction <= 1.0:
         raise UserInputError("--steps must be ≥ 1 and --pd-fraction in [0, 1]")
     layers = tuple(range(max_layers))
