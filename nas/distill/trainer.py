@@ -5,18 +5,23 @@ uninterrupted run would (model, optimiser, phase position, RNG states; batches d
 
 from __future__ import annotations
 
-import csv
-import random
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from nas.distill.accumulate import accumulate
+from nas.distill.checkpoint import (
+    read_checkpoint,
+    restore_rng_states,
+    rng_states,
+    save_checkpoint,
+    truncate_log,
+    write_log,
+)
 from nas.distill.distributed import DistContext, sum_gradients
 from nas.distill.lamb import Lamb
 from nas.distill.layer_map import LayerMap
@@ -70,59 +75,29 @@ class Trainer:
     def _save(self, optimizer: Lamb, phase_index: int, phase_step: int, global_step: int) -> None:
         if not self.ctx.is_main:
             return
-        state = {
+        save_checkpoint({
             "model": self.model.state_dict(),
             "projection": self.projection.state_dict() if self.projection is not None else None,
             "optimizer": optimizer.state_dict(), "phase_index": phase_index, "phase_step": phase_step,
-            "global_step": global_step, "phase_names": [p.name for p in self.phases],
-            "rng": {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state(),
-                    "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None},
-        }
-        tmp = self.cfg.out / (CHECKPOINT + ".tmp")
-        torch.save(state, tmp)
-        tmp.replace(self.cfg.out / CHECKPOINT)
+            "global_step": global_step, "phase_names": [p.name for p in self.phases], "rng": rng_states(),
+        }, self.cfg.out / CHECKPOINT)
 
     def _load(self) -> dict[str, Any]:
         path = self.cfg.out / CHECKPOINT
-        if not path.is_file():
-            raise UserInputError(f"--resume: no checkpoint at {path}")
-        try:
-            state = torch.load(path, map_location=self.cfg.device, weights_only=False)
-            state["phase_names"]
-        except Exception as err:  # torch raises several types for a damaged file; all mean "unreadable"
-            raise UserInputError(f"--resume: {path} is not a readable checkpoint ({type(err).__name__})") from None
+        state = read_checkpoint(path, self.cfg.device, "phase_names")
         if state["phase_names"] != [p.name for p in self.phases]:
             raise UserInputError(f"--resume: {path} was written by a different schedule {state['phase_names']}")
         self.model.load_state_dict(state["model"])
         if self.projection is not None:
             self.projection.load_state_dict(state["projection"])
-        rng = state["rng"]
-        torch.set_rng_state(rng["torch"].cpu())
-        random.setstate(rng["python"])
-        np.random.set_state(rng["numpy"])
-        if rng["cuda"] is not None and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
-        self._truncate_log(state["global_step"])
+        restore_rng_states(state["rng"])
+        if self.ctx.is_main:
+            truncate_log(self.cfg.out / LOG, LOG_COLUMNS, state["global_step"])
         return state
 
-    def _truncate_log(self, global_step: int) -> None:
-        path = self.cfg.out / LOG
-        if not path.is_file():
-            return
-        with path.open(newline="") as handle:
-            rows = [r for r in csv.DictReader(handle) if int(r["global_step"]) <= global_step]
-        self._write_log(rows, mode="w")
-
-    def _write_log(self, rows: list[dict[str, Any]], mode: str = "a") -> None:
-        if not self.ctx.is_main:
-            return
-        path = self.cfg.out / LOG
-        new = mode == "w" or not path.is_file()
-        with path.open(mode if not new else "w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=LOG_COLUMNS)
-            if new:
-                writer.writeheader()
-            writer.writerows(rows)
+    def _write_log(self, rows: list[dict[str, Any]]) -> None:
+        if self.ctx.is_main:
+            write_log(self.cfg.out / LOG, LOG_COLUMNS, rows)
 
     # ------------------------------------------------------------------ loop
     def run(self, resume: bool = False) -> list[dict[str, Any]]:

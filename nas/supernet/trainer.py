@@ -13,18 +13,23 @@ is "current" differs per sub-network depth.
 
 from __future__ import annotations
 
-import csv
-import random
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from nas.distill.accumulate import accumulate
+from nas.distill.checkpoint import (
+    read_checkpoint,
+    restore_rng_states,
+    rng_states,
+    save_checkpoint,
+    truncate_log,
+    write_log,
+)
 from nas.distill.distributed import DistContext, sum_gradients
 from nas.distill.lamb import Lamb
 from nas.distill.objective import LOSS_TERMS, phase_losses
@@ -106,14 +111,10 @@ class SupernetTrainer:
     def _save(self, optimizer: Lamb, phase_index: int, phase_step: int, global_step: int) -> None:
         if not self.ctx.is_main:
             return
-        state = {"model": self.elastic.model.state_dict(), "optimizer": optimizer.state_dict(),
-                 "phase_index": phase_index, "phase_step": phase_step, "global_step": global_step,
-                 "phase_names": [p.name for p in self.phases], "fingerprint": self.fingerprint(),
-                 "rng": {"torch": torch.get_rng_state(), "python": random.getstate(), "numpy": np.random.get_state(),
-                         "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None}}
-        tmp = self.cfg.out / (CHECKPOINT + ".tmp")
-        torch.save(state, tmp)
-        tmp.replace(self.cfg.out / CHECKPOINT)
+        save_checkpoint({"model": self.elastic.model.state_dict(), "optimizer": optimizer.state_dict(),
+                         "phase_index": phase_index, "phase_step": phase_step, "global_step": global_step,
+                         "phase_names": [p.name for p in self.phases], "fingerprint": self.fingerprint(),
+                         "rng": rng_states()}, self.cfg.out / CHECKPOINT)
 
     def fingerprint(self) -> dict[str, Any]:
         """What must not change between a run and its resumption."""
@@ -123,42 +124,18 @@ class SupernetTrainer:
 
     def _load(self) -> dict[str, Any]:
         path = self.cfg.out / CHECKPOINT
-        if not path.is_file():
-            raise UserInputError(f"--resume: no checkpoint at {path}")
-        try:
-            state = torch.load(path, map_location=self.cfg.device, weights_only=False)
-            fingerprint = state["fingerprint"]
-        except Exception as err:  # torch raises several types for a damaged file; all mean "unreadable"
-            raise UserInputError(f"--resume: {path} is not a readable checkpoint ({type(err).__name__})") from None
-        if fingerprint != self.fingerprint():
+        state = read_checkpoint(path, self.cfg.device, "fingerprint")
+        if state["fingerprint"] != self.fingerprint():
             raise UserInputError(f"--resume: {path} was written with other options (steps, sampling, seed or space)")
         self.elastic.model.load_state_dict(state["model"])
-        rng = state["rng"]
-        torch.set_rng_state(rng["torch"].cpu())
-        random.setstate(rng["python"])
-        np.random.set_state(rng["numpy"])
-        if rng["cuda"] is not None and torch.cuda.is_available():
-            torch.cuda.set_rng_state_all(rng["cuda"])
-        self._write_log([r for r in self._read_log() if int(r["global_step"]) <= state["global_step"]], mode="w")
+        restore_rng_states(state["rng"])
+        if self.ctx.is_main:
+            truncate_log(self.cfg.out / LOG, LOG_COLUMNS, state["global_step"])
         return state
 
-    def _read_log(self) -> list[dict[str, Any]]:
-        path = self.cfg.out / LOG
-        if not path.is_file():
-            return []
-        with path.open(newline="") as handle:
-            return list(csv.DictReader(handle))
-
-    def _write_log(self, rows: list[dict[str, Any]], mode: str = "a") -> None:
-        if not self.ctx.is_main:
-            return
-        path = self.cfg.out / LOG
-        new = mode == "w" or not path.is_file()
-        with path.open("w" if new else "a", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=LOG_COLUMNS)
-            if new:
-                writer.writeheader()
-            writer.writerows(rows)
+    def _write_log(self, rows: list[dict[str, Any]]) -> None:
+        if self.ctx.is_main:
+            write_log(self.cfg.out / LOG, LOG_COLUMNS, rows)
 
     # ------------------------------------------------------------------ loop
     def run(self, resume: bool = False) -> dict[str, Any]:
