@@ -3,7 +3,7 @@
 1. The teacher (issue 13 item 8), built once with the tool's own commands and cached outside the repository
    at ~/.cache/nas/teachers/minilm-384/ (README.txt there holds the commands and held-out losses): the MiniLM
    encoder with its MLM/NSP heads trained first with the encoder frozen, then briefly unfrozen.
-2. One 384-wide student (`nas/distill/examples/student-small.json`) per strategy, all on the same data seed
+2. One 384-wide student (`nas/distill/examples/student-small.json`) per schedule, all on the same data seed
    (same batches and masks: paired), the same budget (L·steps_per_layer layer-wise + pd_steps, or the same
    total without a teacher), each with `--eval-corpus` (held-out per-term losses on fixed batches of
    wikitext2-test) and `encoder_weight_change` (‖W − W₀‖/‖W₀‖ of the encoder: did the transfer move it?).
@@ -44,7 +44,7 @@ def teacher_commands(corpus: str, heldout: str) -> list[list[str]]:
 
 SIZES = {"full": {"steps_per_layer": 10, "pd_steps": 40, "ft_examples": 3000},
          "quick": {"steps_per_layer": 1, "pd_steps": 2, "ft_examples": 64}}
-STRATEGIES = ("pkt", "none", "jkt", "akt", "none-emb")  # priority order
+SCHEDULES = ("pkt", "none", "jkt", "akt", "none-emb")  # priority order
 
 
 def nas(*args: str) -> None:
@@ -71,35 +71,35 @@ def main() -> None:
                 nas(*command, "--overwrite")
     record: dict = {"teacher": {"dir": str(TEACHER), "heldout": heldout(TEACHER)}, "students": {}, "size": size,
                     "student_arch": json.loads(STUDENT.read_text()), "data_seed": 0, "partial": True}
-    for strategy in STRATEGIES:
-        out = work / f"student-{strategy}"
+    for schedule in SCHEDULES:
+        out = work / f"student-{schedule}"
         start = time.time()
         if not (out / "nas_distill.json").is_file():
-            teacher = [] if strategy == "none" else ["--teacher", str(TEACHER)]
-            nas("distill", "--student", str(STUDENT), *teacher, "--strategy", strategy.removesuffix("-emb"),
+            teacher = [] if schedule == "none" else ["--teacher", str(TEACHER)]
+            nas("distill", "--student", str(STUDENT), *teacher, "--schedule", schedule.removesuffix("-emb"),
                 "--steps-per-layer", str(size["steps_per_layer"]), "--pd-steps", str(size["pd_steps"]),
                 "--corpus", corpus, "--eval-corpus", test, "--batch-size", "16", *SEQ, "--lr", "1e-3",
                 "--warmup", "10", "--checkpoint-every", "0", "--seed", "0", "--overwrite", "--out", str(out))
         card = json.loads((out / "nas_distill.json").read_text())
-        ft = work / f"sst2-2ep-{strategy}"
+        ft = work / f"sst2-2ep-{schedule}"
         if not (ft / "metrics.json").is_file():
             nas("finetune", "--model", str(out), "--task", "sst2", "--epochs", "2", "--lr", "1e-4", "--batch-size",
                 "32", "--seq-len", "64", "--max-train-examples", str(size["ft_examples"]), "--overwrite",
                 "--out", str(ft))
         sst2 = json.loads((ft / "metrics.json").read_text())
-        record["students"][strategy] = {
+        record["students"][schedule] = {
             "heldout": heldout(out), "encoder_weight_change": card["encoder_weight_change"],
             "distill_seconds": card["seconds"], "sst2_dev": sst2["dev"], "finetune_seconds": sst2["train_seconds"],
             "wall_seconds_this_invocation": round(time.time() - start, 1)}
         students = record["students"]
-        record["partial"] = len(students) < len(STRATEGIES)
+        record["partial"] = len(students) < len(SCHEDULES)
         record["teacher_below_every_student_mlm"] = all(
             record["teacher"]["heldout"]["mlm"] < s["heldout"]["mlm"] for s in students.values())
         record.update({"date": datetime.now(UTC).isoformat(), "machine": platform.platform(),
                        "cpus": os.cpu_count(), "load_average": os.getloadavg()})
         if not args.quick:
             (ROOT / "benchmarks/results/distill_compare.json").write_text(json.dumps(record, indent=2) + "\n")
-    print(f"{'strategy':<10} {'mlm':>7} {'pd_kd':>7} {'fm':>8} {'attn':>7} {'Δenc':>7} {'sst2':>6}")
+    print(f"{'schedule':<10} {'mlm':>7} {'pd_kd':>7} {'fm':>8} {'attn':>7} {'Δenc':>7} {'sst2':>6}")
     print(f"{'teacher':<10} {record['teacher']['heldout']['mlm']:>7.3f}")
     for name, s in record["students"].items():
         h = s["heldout"]

@@ -1,8 +1,8 @@
 """End-to-end CPU run of the distillation protocol at toy scale, and its controls.
 
-1. The documented small sequence (timed): `nas teacher --init-from minilm` → `nas distill --strategy pkt`
+1. The documented small sequence (timed): `nas teacher --init-from minilm` → `nas distill --schedule pkt`
    → `nas finetune --task sst2` (acceptance: < 20 min on CPU, writes metrics.json).
-2. The same student without a teacher (`--strategy none`, same steps), JKT and AKT at the same budget.
+2. The same student without a teacher (`--schedule none`, same steps), JKT and AKT at the same budget.
 3. SST-2 and MRPC dev figures, and the last PD losses of each schedule (equal budget).
 Jobs run in priority order; finished ones are skipped on a re-run and the JSON is rewritten after each,
 so a run cut short still records what it measured. Writes benchmarks/results/distill_end_to_end.json.
@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parents[1]
 STUDENT = ROOT / "nas/distill/examples/student-small.json"
 SIZES = {"full": {"teacher_steps": 40, "steps_per_layer": 15, "pd_steps": 60, "ft_examples": 3000},
          "quick": {"teacher_steps": 4, "steps_per_layer": 2, "pd_steps": 4, "ft_examples": 200}}
-# (what, strategy, task) in priority order: the acceptance pair first.
+# (what, schedule, task) in priority order: the acceptance pair first.
 JOBS = [("distill", "pkt", None), ("finetune", "pkt", "sst2"), ("distill", "none", None),
         ("finetune", "none", "sst2"), ("distill", "jkt", None), ("distill", "akt", None),
         ("finetune", "pkt", "mrpc"), ("finetune", "none", "mrpc"), ("finetune", "jkt", "sst2"),
@@ -71,25 +71,25 @@ def main() -> None:
                                  "--lr", "5e-4", "--out", str(work / "teacher"), *common)
     dev: dict[str, dict[str, dict]] = {}
     final_losses: dict[str, dict[str, float]] = {}
-    for what, strategy, task in JOBS:
-        student = work / f"student-{strategy}"
+    for what, schedule, task in JOBS:
+        student = work / f"student-{schedule}"
         if what == "distill":
             if not (student / "nas_distill.json").is_file():
-                nas("distill", "--student", str(STUDENT), "--teacher", str(work / "teacher"), "--strategy",
-                    strategy.removesuffix("-emb"), "--steps-per-layer", str(size["steps_per_layer"]), "--pd-steps",
+                nas("distill", "--student", str(STUDENT), "--teacher", str(work / "teacher"), "--schedule",
+                    schedule.removesuffix("-emb"), "--steps-per-layer", str(size["steps_per_layer"]), "--pd-steps",
                     str(size["pd_steps"]), "--lr", "1e-3", "--checkpoint-every", "50", "--out", str(student),
                     *common)
-            timings[f"distill_{strategy}"] = json.loads((student / "nas_distill.json").read_text())["seconds"]
-            final_losses[strategy] = last_losses(student)
+            timings[f"distill_{schedule}"] = json.loads((student / "nas_distill.json").read_text())["seconds"]
+            final_losses[schedule] = last_losses(student)
         else:
-            ft_out = work / f"ft-{strategy}-{task}"
+            ft_out = work / f"ft-{schedule}-{task}"
             if not (ft_out / "metrics.json").is_file():
                 nas("finetune", "--model", str(student), "--task", task, "--data-dir", str(data / "glue"),
                     "--lr", "1e-4", "--batch-size", "32", "--max-train-examples", str(size["ft_examples"]),
                     "--out", str(ft_out), *FINETUNE[task])
             metrics = json.loads((ft_out / "metrics.json").read_text())
-            timings[f"finetune_{strategy}_{task}"] = metrics["train_seconds"]
-            dev.setdefault(strategy, {})[task] = metrics["dev"]
+            timings[f"finetune_{schedule}_{task}"] = metrics["train_seconds"]
+            dev.setdefault(schedule, {})[task] = metrics["dev"]
         record = {"date": datetime.now(UTC).isoformat(), "machine": platform.platform(),
                   "cpus": os.cpu_count(), "load_average": os.getloadavg(), "size": size,
                   "finetune_args": FINETUNE, "timings_s": timings, "dev": dev,

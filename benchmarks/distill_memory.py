@@ -1,5 +1,5 @@
 """Is the analytic per-example memory estimate of `nas/distill/memory.py` an upper bound of what one training
-example really takes? For each (model, sequence length): two one-step `nas distill --strategy none` runs at
+example really takes? For each (model, sequence length): two one-step `nas distill --schedule none` runs at
 micro-batch 1 and 4 (same global batch 4), each in a fresh process; the peak RSS difference / 3 is the
 measured memory of one example, compared with `example_bytes` (which includes the ×2 safety factor).
 Writes benchmarks/results/distill_memory.json.
@@ -31,7 +31,7 @@ def peak_rss(student: str, seq_len: int, micro: int, corpus: str) -> int:
                 "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
                 "print('RSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
         result = subprocess.run(
-            [sys.executable, "-c", code, "nas", "distill", "--student", student, "--strategy", "none",
+            [sys.executable, "-c", code, "nas", "distill", "--student", student, "--schedule", "none",
              "--steps-per-layer", "0", "--pd-steps", "1", "--batch-size", "4", "--micro-batch-size", str(micro),
              "--seq-len", str(seq_len), "--corpus", corpus, "--checkpoint-every", "0", "--out", out],
             cwd=ROOT, capture_output=True, text=True, check=True)

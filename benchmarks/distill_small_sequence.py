@@ -33,7 +33,7 @@ def main() -> None:
         "teacher": ["teacher", "--init-from", "minilm", "--corpus", corpus, "--steps", "40", "--batch-size", "16",
                     "--seq-len", "64", "--lr", "5e-4", "--warmup", "10", "--out", str(work / "teacher")],
         "distill": ["distill", "--student", "nas/distill/examples/student-small.json", "--teacher",
-                    str(work / "teacher"), "--corpus", corpus, "--strategy", "pkt", "--steps-per-layer", "15",
+                    str(work / "teacher"), "--corpus", corpus, "--schedule", "pkt", "--steps-per-layer", "15",
                     "--pd-steps", "60", "--batch-size", "16", "--seq-len", "64", "--lr", "1e-3", "--warmup", "10",
                     "--checkpoint-every", "50", "--out", str(work / "student")],
         "finetune": ["finetune", "--model", str(work / "student"), "--task", "sst2", "--data-dir",

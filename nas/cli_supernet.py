@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 
+from nas.cli_distill import refuse_renamed
 from nas_common.errors import UserInputError
 
 supernet_app = typer.Typer(help="Weight-sharing MobileBERT supernet: train it against a teacher, score archs by "
@@ -52,8 +53,8 @@ def train(
                               "the MiniLM width, nas/supernet/data/minilm-384.toml]."),
     steps: int = typer.Option(None, "--steps", min=1, help="Optimiser steps [default: 740k, the paper's one-student "
                               "budget]."),
-    strategy: str = typer.Option("jkt", "--strategy", help="jkt (transfer losses, then pre-training "
-                                 "distillation) or akt (both at once)."),
+    schedule: str = typer.Option("jkt", "--schedule", help="Distillation schedule: jkt (transfer losses, then "
+                                 "pre-training distillation) or akt (both at once)."),
     pd_fraction: float = typer.Option(None, "--pd-fraction", min=0.0, max=1.0,
                                       help="Share of the steps for pre-training distillation (jkt) [default: "
                                            "500k / 740k, the paper's split]."),
@@ -79,17 +80,19 @@ def train(
     torch_device: str = typer.Option("cpu", "--torch-device", help="cpu, or cuda (bf16 autocast). Several "
                                      "processes: torchrun (see nas/supernet/README.md)."),
     seed: int = typer.Option(0, "--seed"),
+    strategy: str = typer.Option(None, "--strategy", hidden=True),  # the old name: refused, naming --schedule
 ) -> None:
     """Train the elastic MobileBERT on sampled sub-networks with the paper's distillation losses."""
     from nas.supernet.pipeline import SupernetOptions, run_supernet
     from nas_common.paths import data_dir
 
+    refuse_renamed("supernet train", strategy=strategy)
     corpus = corpus or (str(data_dir(sub="corpus")) if data_dir(sub="corpus") else None)
     if not corpus:
         raise UserInputError("give --corpus PATH (or set NAS_DATA_DIR)")
     given = {"steps": steps, "pd_fraction": pd_fraction, "batch_size": batch_size, "seq_len": seq_len,
              "lr": lr, "warmup": warmup}
-    opts = SupernetOptions(teacher, corpus, out, space, strategy=strategy.lower(), rule=rule.lower(),
+    opts = SupernetOptions(teacher, corpus, out, space, schedule=schedule.lower(), rule=rule.lower(),
                            random_subnets=random_subnets, depth_order=depth_order.lower(),
                            micro_batch_size=micro_batch_size, max_predictions=max_predictions,
                            checkpoint_every=checkpoint_every, resume=resume, overwrite=overwrite,

@@ -72,7 +72,7 @@ def sequence(student: Path, teacher: str, teacher_json: Path | None, toy: bool) 
         teacher = f"{teacher}{suffix}"
         lines.append(f"nas teacher --arch {teacher_json} --out {teacher} {TOY_TEACHER if toy else ''}")
     distilled = f"{student}-distilled{suffix}"
-    lines.append(f"nas distill --student {student} --teacher {teacher} --strategy pkt --out {distilled} "
+    lines.append(f"nas distill --student {student} --teacher {teacher} --schedule pkt --out {distilled} "
                  f"{TOY_DISTILL if toy else ''}")
     lines.append(f"nas finetune --model {distilled} --task sst2 --out {student}-sst2{suffix} "
                  f"{TOY_FINETUNE if toy else ''}")

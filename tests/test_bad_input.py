@@ -51,7 +51,7 @@ def _training_setup(tmp: Path) -> dict[str, str]:
             "file": str(tmp / "taken"), "under_file": str(tmp / "taken" / "out")}
 
 
-_DISTILL = ("distill", "--student", "mobilebert-tiny", "--strategy", "none", "--corpus", "{corpus}")
+_DISTILL = ("distill", "--student", "mobilebert-tiny", "--schedule", "none", "--corpus", "{corpus}")
 _DISTILL_OUT = (*_DISTILL, "--out", "{tmp}/s")
 _TEACHER = ("teacher", "--arch", "mobilebert-tiny", "--corpus", "{corpus}")
 _FINETUNE = ("finetune", "--model", "{student}", "--task", "sst2", "--data-dir", "{tmp}")
@@ -98,13 +98,25 @@ TRAINING_CASES: list[Case] = [
     Case("finetune-out-is-a-file", (*_FINETUNE, "--out", "{file}"), _T, 2, "is a file", ("file",)),
     Case("finetune-out-read-only", (*_FINETUNE, "--out", "/proc/nas-bad-input-test/out"), _T, 2, "not writable"),
     # outputs that would land on an input
-    Case("distill-out-is-the-teacher", ("distill", "--student", "mobilebert-tiny", "--strategy", "none",
+    Case("distill-out-is-the-teacher", ("distill", "--student", "mobilebert-tiny", "--schedule", "none",
                                          "--teacher", "{student}", "--corpus", "{corpus}", "--out", "{student}",
                                          "--overwrite"), _T, 2, "would overwrite the --teacher", ("student",)),
     Case("finetune-out-is-the-model", (*_FINETUNE, "--out", "{student}", "--overwrite"), _T, 2,
          "would overwrite the --model", ("student",)),
     # item 14 (issue 14 item 4): the torch device has its own name
     Case("distill-torch-device-unknown", (*_DISTILL_OUT, "--torch-device", "tpu"), _T, 2, "cpu or cuda"),
+    # issue 14 item 4: the old names are refused with the new one, not aliased (one option, one meaning)
+    Case("teacher-device-renamed", (*_TEACHER, "--out", "{tmp}/t", "--device", "cuda"), _T, 2,
+         "give the torch device as --torch-device"),
+    Case("distill-device-renamed", (*_DISTILL_OUT, "--device", "cpu"), _T, 2,
+         "give the torch device as --torch-device"),
+    Case("finetune-device-renamed", (*_FINETUNE, "--out", "{tmp}/o", "--device", "cpu"), _T, 2,
+         "give the torch device as --torch-device"),
+    Case("distill-strategy-renamed", (*_DISTILL_OUT, "--strategy", "pkt"), _T, 2,
+         "give the distillation schedule as --schedule"),
+    Case("supernet-strategy-renamed", ("supernet", "train", "--teacher", "{student}", "--corpus", "{corpus}", "--out",
+                                       "{tmp}/n", "--strategy", "jkt"), _T, 2,
+         "give the distillation schedule as --schedule"),
     Case("distill-eval-corpus-missing", (*_DISTILL_OUT, "--eval-corpus", "{tmp}/nope.txt", "--pd-steps", "1",
                                           "--steps-per-layer", "0", "--batch-size", "2", "--seq-len", "16"),
          _T, 2, "does not exist"),

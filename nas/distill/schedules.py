@@ -44,23 +44,23 @@ class Phase:
         return self.kind != "mlm"
 
 
-def plan(strategy: str, num_layers: int, steps_per_layer: int, pd_steps: int,
+def plan(schedule: str, num_layers: int, steps_per_layer: int, pd_steps: int,
          layer_scale: float | None = None) -> list[Phase]:
-    """The phases of `strategy`. Layer terms are scaled by `layer_scale`, by default 1/L as the official
+    """The phases of `schedule`. Layer terms are scaled by `layer_scale`, by default 1/L as the official
     code does (`factor / L`), so JKT and AKT weigh their summed layer terms like one layer against PD."""
-    if strategy not in SCHEDULES:
-        raise UserInputError(f"unknown strategy {strategy!r}: choose one of {', '.join(SCHEDULES)}")
+    if schedule not in SCHEDULES:
+        raise UserInputError(f"unknown schedule {schedule!r}: choose one of {', '.join(SCHEDULES)}")
     if steps_per_layer < 0 or pd_steps < 0:
         raise UserInputError("step counts must be non-negative")
     scale = 1.0 / num_layers if layer_scale is None else layer_scale
     every = tuple(range(num_layers))
     layer_steps = steps_per_layer * num_layers
-    if strategy == "pkt":
+    if schedule == "pkt":
         phases = [Phase(f"pkt_layer_{layer}", "layers", steps_per_layer, (layer,), layer, layer_scale=scale)
                   for layer in every]
-    elif strategy == "jkt":
+    elif schedule == "jkt":
         phases = [Phase("jkt_layers", "layers", layer_steps, every, layer_scale=scale)]
-    elif strategy == "akt":
+    elif schedule == "akt":
         return [p for p in [Phase("akt", "akt", layer_steps + pd_steps, every, layer_scale=scale)] if p.steps]
     else:
         return [p for p in [Phase("mlm", "mlm", layer_steps + pd_steps)] if p.steps]

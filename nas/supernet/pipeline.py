@@ -38,7 +38,7 @@ class SupernetOptions:
     out: Path
     space: str | None = None
     steps: int = PAPER_STEPS
-    strategy: str = "jkt"
+    schedule: str = "jkt"
     pd_fraction: float = PAPER_PD_FRACTION
     rule: str = "sandwich"
     random_subnets: int = 2
@@ -124,7 +124,7 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
     from nas.distill.vocab import load_tokenizer, resolve_vocab
 
     space, space_text = _check(opts)
-    phases = plan(opts.strategy, opts.steps, opts.pd_fraction, maxima(space).layers)
+    phases = plan(opts.schedule, opts.steps, opts.pd_fraction, maxima(space).layers)
     ctx = init_distributed(opts.device)
     if opts.batch_size < ctx.world_size:
         raise UserInputError(f"--batch-size {opts.batch_size} is smaller than the {ctx.world_size} processes")

@@ -64,13 +64,13 @@ class LoopConfig:
     stop_after: int | None = None  # stop as if killed after this global step (tests)
 
 
-def plan(strategy: str, steps: int, pd_fraction: float, max_layers: int) -> list[Phase]:
-    if strategy not in SCHEDULES:
-        raise UserInputError(f"unknown supernet strategy {strategy!r}: choose one of {', '.join(SCHEDULES)}")
+def plan(schedule: str, steps: int, pd_fraction: float, max_layers: int) -> list[Phase]:
+    if schedule not in SCHEDULES:
+        raise UserInputError(f"unknown supernet schedule {schedule!r}: choose one of {', '.join(SCHEDULES)}")
     if steps < 1 or not 0.0 <= pd_fraction <= 1.0:
         raise UserInputError("--steps must be ≥ 1 and --pd-fraction in [0, 1]")
     layers = tuple(range(max_layers))
-    if strategy == "akt":
+    if schedule == "akt":
         return [Phase("supernet_akt", "akt", steps, layers)]
     pd_steps = round(steps * pd_fraction)
     phases = [Phase("supernet_layers", "layers", steps - pd_steps, layers), Phase("supernet_pd", "pd", pd_steps)]
