@@ -19,7 +19,7 @@ import typer
 # typer ≥ 0.20 vendors click as `typer._click`; its exception classes are only reachable there.
 from typer._click import exceptions as click
 
-from nas import __version__, cli_arch, cli_distill, cli_latency, cli_search, cli_supernet
+from nas import __version__, cli_arch, cli_confirm, cli_distill, cli_latency, cli_search, cli_supernet
 from nas_common.errors import UserInputError
 
 DEBUG_ENV = "NAS_DEBUG"
@@ -48,7 +48,7 @@ def _root(
     """Hardware-aware architecture search of compact BERT models."""
 
 
-for module in (cli_arch, cli_latency, cli_search, cli_distill, cli_supernet):
+for module in (cli_arch, cli_latency, cli_search, cli_distill, cli_supernet, cli_confirm):
     module.register(app)
 
 

@@ -29,18 +29,28 @@ _OPS = {"no_norm": "NoNorm", "layer_norm": "LN"}
 EXPORTED = ("arch.json", "config.json", "teacher.json", "TRAIN.md", "model.onnx", "model.so", "model.tar")
 
 
-def front_table(points: list[Trial], title: str, limit: int | None = None) -> Table:
-    """The front as a table that fits 80 columns (a piped or logged output is 80 wide)."""
+def front_table(points: list[Trial], title: str, limit: int | None = None,
+                confirmed: dict[int, dict[str, Any]] | None = None) -> Table:
+    """The front as a table that fits 80 columns (a piped or logged output is 80 wide); with `confirmed`
+    (RUN/confirmed.csv by trial id) a last column gives each confirmed point's measured result: the dev metric
+    (`0.812@40`: after 40 distillation steps) or, for a point ASHA stopped early, its held-out MLM loss
+    (`L6.10@10`)."""
+    from nas.confirm.table import measured
+
     table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
-    for column in ("pick", "trial", "ms", "est.", "params", "L×H", "bneck", "FFN×n", "heads", "ops"):
+    columns = ("pick", "trial", "ms", "est.", "params", "L×H", "bneck", "FFN×n", "heads", "ops")
+    for column in (*columns, "confirmed") if confirmed else columns:
         table.add_column(column, justify="right", no_wrap=True)
     for k, t in enumerate(points[:limit]):
         a = t.arch
         bottleneck = str(a.intra_bottleneck_size) if a.use_bottleneck else "none"
-        table.add_row(str(k), str(t.id), f"{t.latency_ms:.1f}", f"{t.accuracy:.4f}", f"{t.params / 1e6:.1f}M",
-                      f"{a.num_hidden_layers}×{a.hidden_size}", bottleneck,
-                      f"{a.intermediate_size}×{a.num_feedforward_networks}", str(a.num_attention_heads),
-                      f"{_OPS.get(a.normalization_type, a.normalization_type)}/{a.hidden_act}")
+        cells = [str(k), str(t.id), f"{t.latency_ms:.1f}", f"{t.accuracy:.4f}", f"{t.params / 1e6:.1f}M",
+                 f"{a.num_hidden_layers}×{a.hidden_size}", bottleneck,
+                 f"{a.intermediate_size}×{a.num_feedforward_networks}", str(a.num_attention_heads),
+                 f"{_OPS.get(a.normalization_type, a.normalization_type)}/{a.hidden_act}"]
+        if confirmed:
+            cells.append(measured(confirmed[t.id], compact=True) if t.id in confirmed else "")
+        table.add_row(*cells)
     return table
 
 
@@ -184,21 +194,28 @@ def pareto(
     run: Path = typer.Argument(..., help="A run directory of `nas search`."),
     as_json: bool = typer.Option(False, "--json", help="Print the front as JSON."),
 ) -> None:
-    """The Pareto front of a run (within its budget), best accuracy first."""
+    """The Pareto front of a run (within its budget), best accuracy first; after `nas confirm`, with the
+    measured result of each confirmed point (RUN/confirmed.csv)."""
+    from nas.confirm.table import by_arch
     from nas.results import front, load_trials
     from nas.run_dir import read_run, recorded_options
 
     budget_ms = recorded_options(read_run(run), run)["budget_ms"]
     trials = load_trials(run)
     points = front(trials, budget_ms)
+    confirmed = by_arch(run)
     if as_json:
-        typer.echo(json.dumps([{"pick": k, **t.to_json()} for k, t in enumerate(points)], indent=2))
+        typer.echo(json.dumps([{"pick": k, **t.to_json(), "confirmed": confirmed.get(t.id)}
+                               for k, t in enumerate(points)], indent=2, default=str))
         return
     if not points:
         within = "no trial yet" if not trials else f"no trial of {len(trials)} within {budget_ms:g} ms"
         typer.echo(f"{run}: {within}, so no front")
         return
-    Console().print(front_table(points, f"{run}: front within {budget_ms:g} ms ({len(points)} points)"))
+    out = Console()
+    if confirmed:  # the extra column needs 92 characters; wider than a piped 80, never cut
+        out = Console(width=max(out.width, 92))
+    out.print(front_table(points, f"{run}: front within {budget_ms:g} ms ({len(points)} points)", confirmed=confirmed))
 
 
 def export(

@@ -3,7 +3,8 @@
 Over-budget trials were never scored (the budget is a hard constraint), so they are drawn on a band below
 every scored point, not at a score. The y axis names the estimator and its measured ranking quality; the
 recommended pick (front pick 0, exported to `best/`) is marked, and every front point's hover gives the pick
-number `nas pareto` and `nas export --pick` use.
+number `nas pareto` and `nas export --pick` use. Points confirmed by `nas confirm` (RUN/confirmed.csv) are
+ringed, with the measured metric written beside the estimate; `best/` is then the confirmed winner.
 """
 
 from __future__ import annotations
@@ -48,14 +49,62 @@ def over_budget_band(scored: list[float]) -> float:
 
 def write_report(path: Path, trials: list[Trial], front: list[Trial], budget_ms: float,
                  references: list[dict[str, Any]], title: str, estimator: Any = None) -> Path:
-    figure = build_figure(trials, front, budget_ms, references, title, estimator)
+    """Also marks the run's confirmed points (RUN/confirmed.csv beside `path`), when there are any."""
+    from nas.confirm import table
+
+    rows = table.read(Path(path).parent)
+    figure = build_figure(trials, front, budget_ms, references, title, estimator, rows)
     figure.write_html(str(path), include_plotlyjs=True, full_html=True)  # self-contained: opens offline
     return path
 
 
-def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, references: list[dict[str, Any]],
-                 title: str, estimator: Any = None) -> Any:
+def rewrite_report(run: Path) -> Path:
+    """Redraw RUN/pareto.html from the run's files (run.json, the journal, confirmed.csv), e.g. after
+    `nas confirm`; the paper models are redrawn from the latencies and estimates run.json recorded."""
+    from types import SimpleNamespace
+
+    from nas.results import front, load_trials
+    from nas.run_dir import read_run, recorded_options
+    from search_spaces.presets import PRESETS
+
+    record = read_run(run)
+    options = recorded_options(record, run)
+    trials = load_trials(run)
+    points = front(trials, options["budget_ms"])
+    references = [{**r, "arch": PRESETS[r["name"]].arch} for r in record.get("references", []) if r["name"] in PRESETS]
+    recorded = record.get("estimator") or {}
+    estimator = SimpleNamespace(**{k: recorded[k] for k in ("name", "quality") if k in recorded})
+    title = (f"{options.get('device')}, budget {options['budget_ms']:g} ms: {len(trials)} trials "
+             f"({options.get('strategy')}, seed {record.get('seed')}), front of {len(points)}")
+    return write_report(Path(run) / "pareto.html", trials, points, options["budget_ms"], references, title, estimator)
+
+
+def _confirmed_traces(fig: Any, trials: list[Trial], rows: list[dict[str, Any]]) -> None:
+    """Ring each confirmed point (at its estimate) and write the measured metric beside it."""
     import plotly.graph_objects as go
+
+    from nas.confirm.table import measured
+
+    by_id = {t.id: t for t in trials}
+    shown = [(by_id[int(r["arch_id"])], r) for r in rows if int(r["arch_id"]) in by_id
+             and by_id[int(r["arch_id"])].accuracy is not None]
+    if not shown:
+        return
+    fig.add_trace(go.Scatter(
+        x=[t.latency_ms for t, _ in shown], y=[t.accuracy for t, _ in shown], mode="markers+text",
+        name=f"confirmed by nas confirm ({len(shown)}; measured beside the estimate)",
+        marker={"symbol": "circle-open", "size": 18, "color": "purple", "line": {"width": 2}},
+        text=[f"{measured(r)} ({r['status']})" for _, r in shown], textposition="middle right",
+        textfont={"color": "purple", "size": 11},
+        hovertext=[f"trial {t.id}: estimate {t.accuracy:.4f}, measured {measured(r)} ({r['status']} at "
+                   f"{int(r['steps'])} steps)" for t, r in shown], hoverinfo="text+x"))
+
+
+def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, references: list[dict[str, Any]],
+                 title: str, estimator: Any = None, confirmed: list[dict[str, Any]] | None = None) -> Any:
+    import plotly.graph_objects as go
+
+    from nas.confirm.table import winner
 
     fig = go.Figure()
     feasible = [t for t in trials if t.accuracy is not None]
@@ -81,13 +130,17 @@ def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, refe
         name=f"Pareto front ({len(front)}; hover for the pick number)",
         text=[f"pick {pick[t.id]} (nas export --pick {pick[t.id]}) · trial {t.id}<br>{arch_hover(t.arch)}"
               for t in ordered], hoverinfo="text+x+y"))
-    if front:
-        best = front[0]
+    _confirmed_traces(fig, trials, confirmed or [])
+    chosen = winner(confirmed or [])
+    best = next((t for t in front if chosen is not None and t.id == int(chosen["arch_id"])), None)
+    recommended = f"pick {pick[best.id]}, confirmed best" if best is not None else "pick 0"
+    best = best or (front[0] if front else None)
+    if best is not None:
         fig.add_trace(go.Scatter(
-            x=[best.latency_ms], y=[best.accuracy], mode="markers+text", name="recommended: pick 0 (in best/)",
+            x=[best.latency_ms], y=[best.accuracy], mode="markers+text", name=f"recommended: {recommended} (in best/)",
             marker={"symbol": "diamond", "size": 16, "color": "rgba(0,0,0,0)", "line": {"width": 3, "color": "red"}},
-            text=["pick 0 → best/"], textposition="middle left", textfont={"color": "red"},
-            hovertext=[f"recommended: pick 0 · trial {best.id} (exported to best/)<br>{arch_hover(best.arch)}"],
+            text=[f"{recommended} → best/"], textposition="middle left", textfont={"color": "red"},
+            hovertext=[f"recommended: {recommended} · trial {best.id} (exported to best/)<br>{arch_hover(best.arch)}"],
             hoverinfo="text+x+y"))
     fig.add_trace(go.Scatter(
         x=[p["latency_ms"] for p in references], y=[p["accuracy"] for p in references], mode="markers+text",

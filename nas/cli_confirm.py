@@ -1,0 +1,158 @@
+"""`nas confirm RUN`: distil and fine-tune the K best front points of a search for real, as Ray Tune trials
+under ASHA, and put the measured results beside the estimates (nas/confirm/)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from nas_common.errors import UserInputError
+
+if TYPE_CHECKING:
+    from nas.confirm.plan import ConfirmOptions
+
+console = Console(stderr=True)
+
+
+def confirm(
+    run: Path = typer.Argument(..., help="A run directory of `nas search`."),
+    top: int = typer.Option(4, "--top", help="Confirm the K best front points (fewer if the front is smaller)."),
+    teacher: Path = typer.Option(None, "--teacher", help="Teacher directory (`nas teacher`) the students learn from."),
+    corpus: str = typer.Option(None, "--corpus", help="Distillation corpus: plain text or a folder of .txt files."),
+    eval_corpus: str = typer.Option(None, "--eval-corpus", help="Held-out text for the rungs' losses.",
+                                    show_default="$NAS_DATA_DIR/corpus/wikitext2-test.txt"),
+    task: str = typer.Option(None, "--task", help="GLUE task of the dev metric: sst2, mrpc, rte or stsb."),
+    data_dir: str = typer.Option(None, "--data-dir", help="GLUE TSV folder.", show_default="$NAS_DATA_DIR/glue"),
+    max_steps: int = typer.Option(400, "--max-steps", help="Distillation steps of the top rung."),
+    rungs: int = typer.Option(3, "--rungs", help="ASHA rungs: max-steps/rf^(R-1), …, max-steps/rf, max-steps."),
+    reduction_factor: int = typer.Option(2, "--reduction-factor", help="ASHA keeps the best 1/rf at each rung."),
+    dev_rungs: int = typer.Option(2, "--dev-rungs", help="The top N rungs also fine-tune and report the dev metric."),
+    schedule: str = typer.Option("akt", "--schedule", help="Distillation schedule: akt (one phase: every rung "
+                                 "has trained every part), jkt or pkt (half the budget layer-wise, then PD)."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Distillation batch (sequences a step)."),
+    seq_len: int = typer.Option(64, "--seq-len", help="Tokens a sequence (distillation and fine-tuning)."),
+    lr: float = typer.Option(1e-3, "--lr", help="LAMB learning rate of the distillation."),
+    finetune_epochs: float = typer.Option(1.0, "--finetune-epochs", help="Fine-tuning epochs at a dev rung."),
+    finetune_examples: int = typer.Option(2000, "--finetune-examples", help="Training examples of that fine-tune "
+                                          "(0: the whole train split)."),
+    ray_address: str = typer.Option(None, "--ray-address", help="Join the Ray cluster at this address (the run "
+                                    "directory must be on storage every node sees).", show_default="a local Ray"),
+    cpus: int = typer.Option(2, "--cpus", help="CPUs of the local Ray (one trial each)."),
+    resume: bool = typer.Option(False, "--resume", help="Continue the confirmation in RUN with its recorded options "
+                                "(finished trials are not run again)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the confirmation already in RUN."),
+    torch_device: str = typer.Option("cpu", "--torch-device", help="cpu or cuda."),
+    seed: int = typer.Option(0, "--seed", help="Data order and initialisation seed."),
+) -> None:
+    """Confirm a search's front by real distillation (Ray Tune, ASHA); writes RUN/confirmed.csv, re-chooses
+    RUN/best/ from the confirmed results and marks them in RUN/pareto.html.
+
+    Example: nas confirm runs/R --top 4 --teacher runs/teacher --corpus C --task sst2 --max-steps 40
+    """
+    from nas.confirm import plan, tuning
+
+    if resume and overwrite:
+        raise UserInputError("--resume and --overwrite contradict each other: choose one")
+    if cpus < 1:
+        raise UserInputError(f"--cpus must be ≥ 1, got {cpus}")
+    if resume:
+        plan.candidates(run, 1)  # a search run, still readable
+        if not tuning.can_resume(run):
+            raise UserInputError(f"--resume: {run} holds no confirmation to resume (no {plan.CONFIRM_DIR}/"
+                                 f"{plan.EXPERIMENT}/); drop --resume to start one")
+        options = tuning.restored_options(run)
+        print(f"resuming the confirmation in {run} with its recorded options", file=sys.stderr)
+    else:
+        options = _new_options(run, top, teacher, corpus, eval_corpus, task, data_dir, max_steps, rungs,
+                               reduction_factor, dev_rungs, schedule, batch_size, seq_len, lr, finetune_epochs,
+                               finetune_examples, torch_device, seed, overwrite)
+    started = time.time()
+    with tuning.RaySession(ray_address, cpus):
+        try:
+            results = tuning.tuner(options, resume).fit()
+        except KeyboardInterrupt:
+            print(f"interrupted: continue with `nas confirm {run} --resume`", file=sys.stderr)
+            raise SystemExit(130) from None
+    _finish(options, results, time.time() - started)
+
+
+def _new_options(run: Path, top: int, teacher: Path | None, corpus: str | None, eval_corpus: str | None,
+                 task: str | None, data_dir: str | None, max_steps: int, rungs: int, reduction_factor: int,
+                 dev_rungs: int, schedule: str, batch_size: int, seq_len: int, lr: float, finetune_epochs: float,
+                 finetune_examples: int, torch_device: str, seed: int, overwrite: bool) -> ConfirmOptions:
+    from nas.confirm import plan
+    from nas.confirm.table import FILE_NAME
+    from nas.distill.options import check_positive
+    from nas_common.paths import data_dir as resolve_data_dir
+
+    chosen, record = plan.candidates(run, top)
+    steps = plan.make_rungs(max_steps, rungs, reduction_factor)
+    if schedule not in plan.SCHEDULES:
+        raise UserInputError(f"unknown schedule {schedule!r}; choose one of {', '.join(plan.SCHEDULES)}")
+    if not 0 <= dev_rungs <= rungs:
+        raise UserInputError(f"--dev-rungs must be between 0 and --rungs ({rungs}), got {dev_rungs}")
+    check_positive(batch_size=batch_size, seq_len=seq_len, lr=lr, finetune_epochs=finetune_epochs)
+    if finetune_examples < 0:
+        raise UserInputError(f"--finetune-examples must be ≥ 0, got {finetune_examples}")
+    if teacher is None:
+        raise UserInputError("give --teacher DIR (a `nas teacher` directory the students learn from)")
+    if task is None:
+        raise UserInputError("give --task (sst2, mrpc, rte or stsb)")
+    corpus, eval_corpus, task = plan.check_files(corpus, eval_corpus, task, resolve_data_dir(data_dir, sub="glue"))
+    glue = resolve_data_dir(data_dir, sub="glue")
+    options = plan.ConfirmOptions(
+        run=str(run.resolve()), teacher=str(teacher.resolve()), corpus=corpus, eval_corpus=eval_corpus, task=task,
+        glue_dir=str(Path(glue).resolve()), top=top, max_steps=max_steps, rungs=steps, dev_rungs=dev_rungs,
+        schedule=schedule, batch_size=batch_size, seq_len=seq_len, lr=lr, warmup=max(1, max_steps // 10),
+        finetune_epochs=finetune_epochs, finetune_examples=finetune_examples or None, seed=seed,
+        torch_device=torch_device, supernet=plan.supernet_of(record), candidates=chosen)
+    plan.check_students(options)
+    held = [p for p in (run / plan.CONFIRM_DIR, run / FILE_NAME) if p.exists()]
+    if held and not overwrite:
+        raise UserInputError(f"{run} already holds a confirmation ({', '.join(p.name for p in held)}); pass --resume "
+                             "to continue it or --overwrite to replace it (nothing was changed)")
+    for path in held:
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+    if len(chosen) < top:
+        print(f"note: the front has {len(chosen)} points; confirming all of them", file=sys.stderr)
+    return options
+
+
+def _finish(options: ConfirmOptions, results: Any, seconds: float) -> None:
+    from nas.confirm import table
+    from nas.confirm.publish import publish
+
+    rows = table.rows_from_results(options, results)
+    summary = publish(options, rows, seconds)
+    out = Table(title=f"confirmed {options.run} ({summary['seconds']:.0f} s)", box=box.SIMPLE_HEAD)
+    for column in ("pick", "trial", "est.", "ms", "status", "steps", "held-out MLM", "dev"):
+        out.add_column(column, justify="right")
+    for r in rows:
+        mlm = "" if r["heldout_mlm"] is None else f"{r['heldout_mlm']:.3f}"
+        dev = "" if r["dev"] is None else f"{r['dev']:.3f}"
+        out.add_row(str(r["pick"]), str(r["arch_id"]), f"{r['estimate']:.4f}", f"{r['latency_ms']:.1f}", r["status"],
+                    str(r["steps"]), mlm, dev)
+    console.print(out)
+    best = summary["best"]
+    if best is not None:
+        how = "the estimator's pick 0 too" if best["arch_id"] == summary["estimator_pick0"] else (
+            f"the estimator's pick 0 was trial {summary['estimator_pick0']}")
+        console.print(f"best/ re-chosen from the confirmed results: trial {best['arch_id']} (pick {best['pick']}, "
+                      f"{best['measured']}; {how})")
+    console.print(f"{Path(options.run) / table.FILE_NAME}; open {Path(options.run) / 'pareto.html'}")
+    if summary["failed"]:
+        print(f"error: {summary['failed']} trial(s) failed (see {Path(options.run) / 'confirm'}/tune/*/error.txt)",
+              file=sys.stderr)
+        raise SystemExit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("confirm")(confirm)

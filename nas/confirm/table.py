@@ -1,0 +1,109 @@
+"""`confirmed.csv` in the run: one row per confirmed front point (pandas), written from Tune's results and
+read back by `nas pareto`, pareto.html and the choice of `best/`.
+
+Columns: arch_id (the search trial id), pick (front position), estimate, latency_ms, status (`survived`: reached
+the top rung; `stopped`: ASHA stopped it at a lower rung; `failed`), rung, steps, heldout_mlm and the other
+held-out terms at that rung, dev (the task's primary metric, at dev_steps) and every dev metric, task,
+wall_s (the trial's training time, all attempts), model_dir (kept for the survivors).
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+from nas.confirm.plan import METRIC, ConfirmOptions
+from nas_common.errors import UserInputError
+
+FILE_NAME = "confirmed.csv"
+_FIRST = ("arch_id", "pick", "estimate", "latency_ms", "status", "rung", "steps", METRIC, "dev", "dev_steps", "task",
+          "wall_s", "model_dir")
+
+
+def rows_from_results(options: ConfirmOptions, results: Any) -> list[dict[str, Any]]:
+    """One row per candidate from a Tune `ResultGrid` (its last report; a failed trial keeps what it had)."""
+    from nas.confirm.trial import trial_dir
+
+    by_index = {}
+    for result in results:
+        by_index[result.config["candidate"]] = result
+    rows = []
+    for index, c in enumerate(options.candidates):
+        result = by_index.get(index)
+        metrics = dict(result.metrics or {}) if result is not None else {}
+        failed = result is None or result.error is not None
+        steps = metrics.get("distill_steps", 0)
+        status = "failed" if failed else "survived" if steps >= options.max_steps else "stopped"
+        model = trial_dir(options, c.arch_id) / "model"
+        row = {"arch_id": c.arch_id, "pick": c.pick, "estimate": c.estimate, "latency_ms": c.latency_ms,
+               "status": status, "rung": metrics.get("rung", -1), "steps": steps, METRIC: metrics.get(METRIC),
+               "dev": metrics.get("dev"), "dev_steps": metrics.get("dev_steps"), "task": options.task,
+               "wall_s": metrics.get("wall_s"), "model_dir": str(model) if status == "survived" else ""}
+        row.update({k: v for k, v in metrics.items() if k.startswith(("heldout_", "dev_")) and k not in row})
+        rows.append(row)
+    return rows
+
+
+def write(run: Path, rows: list[dict[str, Any]]) -> Path:
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    ordered = [c for c in _FIRST if c in frame.columns] + sorted(c for c in frame.columns if c not in _FIRST)
+    path = Path(run) / FILE_NAME
+    tmp = path.with_name(FILE_NAME + ".tmp")
+    frame[ordered].sort_values("pick").to_csv(tmp, index=False)
+    tmp.replace(path)
+    return path
+
+
+def read(run: Path) -> list[dict[str, Any]]:
+    """The rows of RUN/confirmed.csv (empty when the run has none); NaN cells become None."""
+    import pandas as pd
+
+    path = Path(run) / FILE_NAME
+    if not path.is_file():
+        return []
+    try:
+        frame = pd.read_csv(path)
+    except (ValueError, OSError) as err:
+        raise UserInputError(f"{path}: not a readable table ({type(err).__name__})") from None
+    if "arch_id" not in frame.columns:
+        raise UserInputError(f"{path}: no arch_id column (not written by `nas confirm`)")
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
+            for row in frame.to_dict("records")]
+
+
+def by_arch(run: Path) -> dict[int, dict[str, Any]]:
+    return {int(row["arch_id"]): row for row in read(run)}
+
+
+def measured(row: dict[str, Any], compact: bool = False) -> str:
+    """A short text of a confirmed result: the dev metric where measured, else the held-out MLM loss, each
+    with the distillation steps it was measured at (`compact`: `0.812@40`, `L6.10@10`, for narrow tables)."""
+    if row.get("dev") is not None:
+        if compact:
+            return f"{row['dev']:.3f}@{int(row['dev_steps'])}"
+        return f"{row['task']} {row['dev']:.3f} @{int(row['dev_steps'])}"
+    if row.get(METRIC) is not None:
+        return f"L{row[METRIC]:.2f}@{int(row['steps'])}" if compact else f"MLM {row[METRIC]:.3f} @{int(row['steps'])}"
+    return str(row.get("status", ""))
+
+
+def winner(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The best confirmed point: the furthest-trained first (ASHA kept it), then the best dev metric (higher is
+    better for every GLUE metric used), then the lowest held-out MLM loss."""
+    done = [r for r in rows if r.get("status") != "failed" and r.get(METRIC) is not None]
+    if not done:
+        return None
+    return max(done, key=lambda r: (r["steps"], -math.inf if r.get("dev") is None else r["dev"], -r[METRIC]))
+
+
+def drop_stopped_models(options: ConfirmOptions, rows: list[dict[str, Any]]) -> None:
+    """Remove the model directories of trials ASHA stopped (the survivors' are kept: `transformers`-loadable)."""
+    from nas.confirm.trial import trial_dir
+
+    for row in rows:
+        if row["status"] == "stopped":
+            shutil.rmtree(trial_dir(options, int(row["arch_id"])) / "model", ignore_errors=True)

@@ -1,0 +1,131 @@
+"""Ray and the Tune experiment of `nas confirm`: one trial per front point under `ASHAScheduler`, a CPU per
+trial, Tune's checkpoints kept in the run (RUN/confirm/tune/), restored with `Tuner.restore`.
+
+Ray Tune rather than the search's executor (`nas/executor.py`, a pool of Ray actors): here Tune's own parts
+are the point — ASHA's early stopping at the rungs, the per-trial retry from the last checkpoint
+(`FailureConfig`), and the experiment state that lets a killed driver resume without re-running finished
+trials. Both start Ray the same way: locally with 2 CPUs by default (this project's machines), or joining
+the cluster at `--ray-address`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from ray.tune import Callback
+
+from nas.confirm.plan import CONFIRM_DIR, EXPERIMENT, METRIC, TIME_ATTR, ConfirmOptions
+from nas_common.errors import UserInputError
+
+MAX_FAILURES = 2  # a trial whose worker dies is retried from its last checkpoint up to this many times
+LOCAL_CPUS = 2
+# Ray's unix sockets live under <temp>/session_<stamp>_<pid>/sockets/ and a socket path may not exceed 107
+# bytes: a run directory deep in a temporary tree is too long, so the session goes to a short private folder.
+_SESSION_PREFIX = "nas-ray-"
+
+
+def experiment_dir(run: Path) -> Path:
+    return Path(run).resolve() / CONFIRM_DIR / EXPERIMENT
+
+
+def can_resume(run: Path) -> bool:
+    from ray import tune
+
+    path = experiment_dir(run)
+    return path.is_dir() and tune.Tuner.can_restore(str(path))
+
+
+class RaySession:
+    """`ray.init` on enter (local with `num_cpus`, or the cluster at `address`), `ray.shutdown` on exit."""
+
+    def __init__(self, address: str | None = None, num_cpus: int = LOCAL_CPUS) -> None:
+        self.address, self.num_cpus = address, num_cpus
+        self.temp: Path | None = None
+
+    def __enter__(self) -> RaySession:
+        import ray
+
+        os.environ.setdefault("RAY_DEDUP_LOGS", "0")
+        os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no tables, our one line a rung instead
+        # Each rung checkpoints (num_to_keep=1 forces an experiment snapshot): expected, so no warning about it.
+        os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+        logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
+        try:
+            if self.address:
+                ray.init(address=self.address, log_to_driver=False, configure_logging=False)
+            else:
+                self.temp = Path(tempfile.mkdtemp(prefix=_SESSION_PREFIX))
+                ray.init(num_cpus=self.num_cpus, include_dashboard=False, _temp_dir=str(self.temp),
+                         log_to_driver=False, configure_logging=False)
+        except (ConnectionError, RuntimeError, ValueError) as err:
+            where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
+            first = str(err).splitlines()[0] if str(err) else type(err).__name__
+            raise UserInputError(f"cannot start {where}: {first}") from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import ray
+
+        ray.shutdown()
+        if self.temp is not None:
+            shutil.rmtree(self.temp, ignore_errors=True)
+
+
+def _trial_name(trial: Any) -> str:
+    return f"arch-{trial.config['options']['candidates'][trial.config['candidate']]['arch_id']}"
+
+
+class Progress(Callback):
+    """One stderr line per rung reported and per trial failed (Tune's own tables are off)."""
+
+    def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
+        dev = f", dev {result['dev']:.4f}" if "dev" in result else ""
+        print(f"confirm: {_trial_name(trial)} rung {result['rung']} ({result[TIME_ATTR]} steps): held-out MLM "
+              f"{result[METRIC]:.4f}{dev}, {result['wall_s']:.0f} s", file=sys.stderr, flush=True)
+
+    def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        print(f"confirm: {_trial_name(trial)} failed (see {trial.path}/error.txt)", file=sys.stderr, flush=True)
+
+
+def tuner(options: ConfirmOptions, resume: bool) -> Any:
+    """A new Tune experiment over the candidates, or the one in the run restored (`resume`)."""
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+
+    from nas.confirm.trial import confirm_trial
+
+    trainable = tune.with_resources(confirm_trial, {"cpu": options.threads})
+    path = experiment_dir(Path(options.run))
+    if resume:
+        # Finished trials stay finished; unfinished and errored ones continue from their last checkpoint.
+        return tune.Tuner.restore(str(path), trainable, resume_unfinished=True, resume_errored=True)
+    scheduler = ASHAScheduler(time_attr=TIME_ATTR, max_t=options.max_steps, grace_period=options.rungs[0],
+                              reduction_factor=options.reduction_factor)
+    run_config = tune.RunConfig(
+        name=EXPERIMENT, storage_path=str(path.parent), verbose=0, callbacks=[Progress()],
+        failure_config=tune.FailureConfig(max_failures=MAX_FAILURES),
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=1))
+    return tune.Tuner(
+        trainable,
+        param_space={"options": options.to_dict(), "candidate": tune.grid_search(list(range(len(options.candidates))))},
+        tune_config=tune.TuneConfig(metric=METRIC, mode="min", scheduler=scheduler, trial_name_creator=_trial_name,
+                                    trial_dirname_creator=_trial_name),
+        run_config=run_config)
+
+
+def restored_options(run: Path) -> ConfirmOptions:
+    """The options the experiment in `run` was started with (from Tune's saved search space)."""
+    import pickle
+
+    path = experiment_dir(run)
+    candidates = sorted(path.glob("*/params.pkl"))
+    if not candidates:
+        raise UserInputError(f"--resume: {path} holds no trial to resume")
+    with candidates[0].open("rb") as handle:
+        return ConfirmOptions.from_dict(pickle.load(handle)["options"])
