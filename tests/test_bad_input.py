@@ -496,7 +496,45 @@ BEYOND_CASES: list[Case] = [
          _vocab_without_unk, 2, "[UNK]"),
 ]
 
-ALL_CASES = CLI_CASES + BEYOND_CASES + TRAINING_CASES + LATENCY_CASES + SEARCH_CASES
+# ---- reserved for the confirm helper (nas/confirm/**, nas/cli_confirm.py): `nas confirm`
+def _confirm_inputs(tmp: Path) -> dict[str, str]:
+    """A tiny search run, teacher, corpora and GLUE folder (tests/confirm_helpers.py), a non-run folder and a
+    run that already holds a confirmation."""
+    from tests.confirm_helpers import make_inputs, make_run
+
+    paths = make_inputs(tmp)
+    (tmp / "not-a-run").mkdir()
+    done = make_run(tmp / "done")
+    (done / "confirmed.csv").write_text("arch_id,pick\n3,0\n")
+    return {**paths, "not_run": str(tmp / "not-a-run"), "done": str(done)}
+
+
+_CONFIRM_OPTS = ("--teacher", "{teacher}", "--corpus", "{corpus}", "--eval-corpus", "{eval}", "--data-dir", "{glue}")
+_CONFIRM = ("confirm", "{run}", *_CONFIRM_OPTS, "--task", "sst2")
+_CI = _confirm_inputs
+CONFIRM_CASES: list[Case] = [
+    Case("confirm-not-a-search-run", ("confirm", "{not_run}", *_CONFIRM_OPTS, "--task", "sst2"), _CI, 2,
+         "not a search run directory"),
+    Case("confirm-top-zero", (*_CONFIRM, "--top", "0"), _CI, 2, "--top must be ≥ 1"),
+    Case("confirm-missing-teacher", ("confirm", "{run}", "--corpus", "{corpus}", "--task", "sst2"), _CI, 2,
+         "give --teacher"),
+    Case("confirm-teacher-not-there", ("confirm", "{run}", "--teacher", "{tmp}/none", "--corpus", "{corpus}",
+                                       "--eval-corpus", "{eval}", "--data-dir", "{glue}", "--task", "sst2"), _CI, 2,
+         "no such directory"),
+    Case("confirm-missing-corpus", ("confirm", "{run}", "--teacher", "{teacher}", "--task", "sst2"), _CI, 2,
+         "give --corpus"),
+    Case("confirm-unknown-task", ("confirm", "{run}", *_CONFIRM_OPTS, "--task", "cola"), _CI, 2, "unknown task"),
+    Case("confirm-eval-is-the-corpus", ("confirm", "{run}", "--teacher", "{teacher}", "--corpus", "{corpus}",
+                                        "--eval-corpus", "{corpus}", "--data-dir", "{glue}", "--task", "sst2"), _CI, 2,
+         "held-out losses need other text"),
+    Case("confirm-steps-not-a-rung-multiple", (*_CONFIRM, "--max-steps", "10"), _CI, 2, "multiple of 4"),
+    Case("confirm-existing-result", ("confirm", "{done}", *_CONFIRM_OPTS, "--task", "sst2"), _CI, 2,
+         "--overwrite", ("done",)),
+    Case("confirm-resume-nothing", (*_CONFIRM, "--resume"), _CI, 2, "no confirmation to resume", ("run",)),
+    Case("confirm-resume-and-overwrite", (*_CONFIRM, "--resume", "--overwrite"), _CI, 2, "contradict"),
+]
+
+ALL_CASES = CLI_CASES + BEYOND_CASES + TRAINING_CASES + LATENCY_CASES + SEARCH_CASES + CONFIRM_CASES
 
 
 # ====================================================================== the test
