@@ -31,7 +31,7 @@ from nas.distill.vocab import load_tokenizer
 from nas.supernet.elastic import ElasticMobileBert
 from nas.supernet.evaluate import subnet_layer_map
 from nas.supernet.space import largest, load_space
-from nas.supernet.trainer import LoopConfig, SupernetTrainer
+from nas.supernet.trainer import SupernetConfig, SupernetTrainer
 
 RESULTS = Path(__file__).parent / "results" / "supernet_step_time.json"
 
@@ -81,7 +81,8 @@ def main() -> None:
                 def run() -> None:
                     elastic.model.load_state_dict(initial)
                     phase = Phase(f"sn_{kind}", kind, n, tuple(range(elastic.maxima.layers)))
-                    cfg = LoopConfig(scratch, 1e-3, 1, rule, args.random_subnets, progress=False)
+                    cfg = SupernetConfig(scratch, 1e-3, 1, rule=rule, random_subnets=args.random_subnets,
+                                         progress=False)
                     SupernetTrainer(elastic, teacher, [phase], data, cfg).run()
                 return run
             return make

@@ -16,6 +16,7 @@ import torch
 from nas.distill.data_corpus import PretrainingData
 from nas.distill.distributed import init_distributed
 from nas.distill.layer_map import build_layer_map
+from nas.distill.loop import LOG
 from nas.distill.memory import plan_micro_batch
 from nas.distill.options import (
     RunOptions,
@@ -35,7 +36,7 @@ from nas.distill.teacher import (
     read_config,
     write_model_card,
 )
-from nas.distill.trainer import LOG, TrainConfig, Trainer
+from nas.distill.trainer import TrainConfig, Trainer
 from nas.distill.vocab import load_tokenizer, resolve_vocab
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch

@@ -12,6 +12,7 @@ from typing import Any
 import torch
 
 from nas.distill import options as paper
+from nas.distill.loop import CHECKPOINT, LOG
 from nas.distill.options import check_non_negative, check_not_an_input, check_positive
 from nas.distill.pipeline import check_device
 from nas.distill.teacher import read_config
@@ -19,7 +20,7 @@ from nas.supernet import store
 from nas.supernet.elastic import DEPTH_ORDERS, ElasticMobileBert
 from nas.supernet.sampler import check_rule
 from nas.supernet.space import DEFAULT_SPACE, check_space, largest, maxima, smallest, supernet_arch
-from nas.supernet.trainer import CHECKPOINT, LOG, LoopConfig, SupernetTrainer, plan
+from nas.supernet.trainer import SupernetConfig, SupernetTrainer, plan
 from nas_common.errors import UserInputError
 from nas_common.paths import check_output_dir, remove_results
 from search_spaces.space import DATA_DIR, SearchSpace
@@ -148,9 +149,9 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
         opts.out.mkdir(parents=True, exist_ok=True)
     archs_per_step = 1 if opts.rule == "largest" else opts.random_subnets + 2
     micro = _micro_batch(opts, space, teacher, archs_per_step, ctx.world_size)
-    cfg = LoopConfig(opts.out, opts.lr, opts.warmup, opts.rule, opts.random_subnets, opts.seed,
-                     micro_batch_size=micro, checkpoint_every=opts.checkpoint_every,
-                     device=opts.device, progress=opts.progress, stop_after=opts.stop_after)
+    cfg = SupernetConfig(opts.out, opts.lr, opts.warmup, rule=opts.rule, random_subnets=opts.random_subnets,
+                         seed=opts.seed, micro_batch_size=micro, checkpoint_every=opts.checkpoint_every,
+                         device=opts.device, progress=opts.progress, stop_after=opts.stop_after)
     trainer = SupernetTrainer(elastic, teacher, phases, data, cfg, ctx)
     start = time.time()
     result = trainer.run(opts.resume)
