@@ -37,6 +37,7 @@ def trial_dir(options: ConfirmOptions, arch_id: int) -> Path:
 
 def confirm_trial(config: dict[str, Any]) -> None:
     """The Tune trainable: `config` holds the options (a dict) and the candidate's index."""
+    import ray
     import torch
     from ray import tune
 
@@ -46,8 +47,9 @@ def confirm_trial(config: dict[str, Any]) -> None:
     home = trial_dir(options, candidate.arch_id)
     model = home / "model"
     state = restore(model, tune.get_checkpoint())
-    with (home / ATTEMPTS).open("a") as handle:
-        handle.write(json.dumps({"pid": os.getpid(), "start_step": state["steps"], "time": time.time()}) + "\n")
+    with (home / ATTEMPTS).open("a") as handle:  # which process, on which Ray cluster, from which step
+        handle.write(json.dumps({"pid": os.getpid(), "start_step": state["steps"], "time": time.time(),
+                                 "gcs_address": ray.get_runtime_context().gcs_address}) + "\n")
     warm = warm_start(options, candidate, home)
     for rung, steps in enumerate(options.rungs):
         if steps <= state["steps"]:
