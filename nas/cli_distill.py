@@ -6,7 +6,9 @@ from `nas.distill.options` (torch-free), where each carries its source.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -40,13 +42,11 @@ def refuse_renamed(command: str, device: str | None = None, strategy: str | None
                              "give the distillation schedule as --schedule")
 
 
-def _run_options(out: Path, corpus: str | None, batch_size: int, micro_batch_size: int | None, seq_len: int,
-                 max_predictions: int, lr: float, warmup: int, checkpoint_every: int, resume: bool, overwrite: bool,
-                 device: str, seed: int, vocab: str | None, eval_corpus: str | None) -> o.RunOptions:
-    return o.RunOptions(corpus=_corpus(corpus), out=out, batch_size=batch_size, seq_len=seq_len,
-                        max_predictions=max_predictions, lr=lr, warmup=warmup, checkpoint_every=checkpoint_every,
-                        resume=resume, overwrite=overwrite, device=device, seed=seed, vocab=vocab,
-                        micro_batch_size=micro_batch_size, eval_corpus=eval_corpus)
+def _run_options(params: dict[str, Any]) -> o.RunOptions:
+    """`RunOptions` from a command's `locals()`: its parameters carry the fields' names, so each field
+    is taken by name (other locals are not fields); the corpus is resolved; `--torch-device` is `device`."""
+    given = {f.name: params[f.name] for f in fields(o.RunOptions) if f.name in params}
+    return o.RunOptions(**{**given, "corpus": _corpus(params["corpus"]), "device": params["torch_device"]})
 
 
 # Options shared by `teacher` and `distill` (typer reads them from each signature).
@@ -106,9 +106,7 @@ def register(app: typer.Typer) -> None:
         if init_from and arch:
             raise UserInputError("--arch and --init-from both name the teacher's model: give one of them")
         resolved = None if init_from else resolve_arch(arch or "ib-bert-large")
-        opts = _run_options(out, corpus, batch_size, micro_batch_size, seq_len, max_predictions, lr, warmup,
-                            checkpoint_every, resume, overwrite, torch_device, seed, vocab,
-                            eval_corpus)
+        opts = _run_options(locals())
         details = run_teacher(resolved, init_from, steps, opts, freeze_encoder)
         typer.echo(f"teacher written to {out} ({details['seconds']} s)")
 
@@ -149,9 +147,7 @@ def register(app: typer.Typer) -> None:
 
         refuse_renamed("distill", device, strategy)
         o.check_positive(layer_loss_scale=layer_loss_scale)
-        opts = _run_options(out, corpus, batch_size, micro_batch_size, seq_len, max_predictions, lr, warmup,
-                            checkpoint_every, resume, overwrite, torch_device, seed, vocab,
-                            eval_corpus)
+        opts = _run_options(locals())
         details = run_distill(resolve_student(student), teacher, schedule.lower(), steps_per_layer, pd_steps,
                               opts, projection, layer_loss_scale, warm_start=student)
         typer.echo(f"student written to {out} ({details['seconds']} s)")
