@@ -9,14 +9,11 @@ into WORK/<order> and reused by a re-run.
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
-import platform
 import statistics
 from pathlib import Path
 
 import numpy as np
+from supernet_common import add_training_options, write_result
 
 from nas.supernet.api import load_supernet
 from nas.supernet.pipeline import SupernetOptions, run_supernet
@@ -29,15 +26,9 @@ PER_DEPTH = 3
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--teacher", required=True)
-    parser.add_argument("--corpus", required=True)
+    add_training_options(parser, steps=40)
     parser.add_argument("--eval-corpus", required=True)
     parser.add_argument("--work", type=Path, required=True)
-    parser.add_argument("--space", default=None, help="supernet space TOML [default: the small CPU space]")
-    parser.add_argument("--steps", type=int, default=40)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--seq-len", type=int, default=64)
-    parser.add_argument("--max-predictions", type=int, default=10)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
     space = load_space(args.space)
@@ -66,13 +57,8 @@ def main() -> None:
     for depth in depths:
         print(f"{depth:>5} " + " ".join(f"{results[o]['by_depth'][str(depth)][m]:>16.4f}" for o in ORDERS
                                           for m in ("mlm", "distill")))
-    record = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-              "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "load_average": os.getloadavg()},
-              "settings": {k: str(v) for k, v in vars(args).items()}, "archs": [a.to_dict() for a in archs],
-              "results": results}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"written to {args.out}")
+    write_result(args.out, {"settings": {k: str(v) for k, v in vars(args).items()},
+                            "archs": [a.to_dict() for a in archs], "results": results})
 
 
 if __name__ == "__main__":

@@ -13,15 +13,12 @@ to other jobs on a shared machine), wall time beside it.
 from __future__ import annotations
 
 import argparse
-import datetime
-import json
-import os
-import platform
 import tempfile
 import time
 from pathlib import Path
 
 import torch
+from supernet_common import add_training_options, write_result
 
 from nas.distill.data_corpus import PretrainingData
 from nas.distill.schedules import Phase
@@ -51,13 +48,7 @@ def per_step(make_run, steps: int) -> dict[str, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--teacher", required=True)
-    parser.add_argument("--corpus", required=True)
-    parser.add_argument("--space", default=None, help="supernet space TOML [default: the small CPU space]")
-    parser.add_argument("--steps", type=int, default=4)
-    parser.add_argument("--batch-size", type=int, default=16)
-    parser.add_argument("--seq-len", type=int, default=64)
-    parser.add_argument("--max-predictions", type=int, default=10)
+    add_training_options(parser, steps=4)
     parser.add_argument("--random-subnets", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args()
@@ -106,15 +97,8 @@ def main() -> None:
     for r in rows:
         print(f"{r['phase']:<8} {r['sandwich']['cpu_s']:>16.3f} {r['supernet_largest_only']['cpu_s']:>14.3f} "
               f"{r['distill_largest_alone']['cpu_s']:>14.3f} {r['sandwich_vs_alone_cpu']:>6.2f}")
-    record = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-              "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), "torch_threads": 1,
-                          "load_average": os.getloadavg()},
-              "settings": {**{k: str(v) for k, v in vars(args).items()}, "space": space.name,
-                           "largest": big.to_dict()},
-              "rows": rows}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(record, indent=2) + "\n")
-    print(f"written to {args.out}")
+    write_result(args.out, {"settings": {**{k: str(v) for k, v in vars(args).items()}, "space": space.name,
+                                         "largest": big.to_dict()}, "rows": rows}, torch_threads=1)
 
 
 if __name__ == "__main__":
