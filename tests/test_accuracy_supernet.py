@@ -208,3 +208,7 @@ def test_supernet_score_shows_the_predictor(supernet_dir: Path) -> None:
 
     predicted = estimator.predictor.predict([Arch.from_dict(rows[0]["arch_fields"])])[0]
     assert rows[0]["predictor"] == pytest.approx(predicted) and "predictor" in rows[0]["line"]
+    # Scored on another loss, the predictor's column still says which loss it predicts.
+    other = score_rows(supernet_dir, ['{"num_hidden_layers": 2}'], None, "distill")[0]
+    assert other["predictor_measure"] == sn.MEASURE != other["measure"]
+    assert f"predictor {sn.MEASURE} " in other["line"]

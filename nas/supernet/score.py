@@ -40,6 +40,12 @@ def _predictor_scores(directory: Path, archs: Sequence[Arch]) -> list[float] | N
     return predictor_scores(directory, archs)
 
 
+def _predictor_measure() -> str:
+    from nas.accuracy.supernet import MEASURE
+
+    return MEASURE
+
+
 def score_rows(directory: str | Path, arch_texts: Sequence[str], eval_corpus: str | None = None,
                measure: str = "mlm", predictor: bool = True) -> list[dict[str, Any]]:
     from nas.cli_supernet import resolve_supernet_arch
@@ -50,8 +56,11 @@ def score_rows(directory: str | Path, arch_texts: Sequence[str], eval_corpus: st
     archs = [resolve_supernet_arch(text, supernet.space) for text in arch_texts]
     rows = supernet_rows(supernet, archs, supernet.eval_batches(eval_corpus), measure)
     predicted = _predictor_scores(Path(directory), archs) if predictor else None
+    predicted_measure = _predictor_measure() if predicted is not None else None
     for index, row in enumerate(rows):
         row["predictor"] = predicted[index] if predicted is not None else None
-        extra = f"  predictor {row['predictor']:.4f}" if row["predictor"] is not None else ""
+        row["predictor_measure"] = predicted_measure  # the predictor is fitted on one loss, whatever --measure
+        extra = (f"  predictor {predicted_measure} {row['predictor']:.4f}" if row["predictor"] is not None
+                 else "")
         row["line"] = f"{row['arch']:<32} {row['params'] / 1e6:7.2f}M params  {measure} {row['score']:.4f}{extra}"
     return rows
