@@ -75,6 +75,11 @@ def _nas(args: list[str], log: Path) -> float:
     return round(time.time() - start, 1)
 
 
+def schedule_option() -> str:
+    """The snapshot's name for the distillation schedule option (`--strategy` before it became `--schedule`)."""
+    return "--schedule" if '"--schedule"' in (ROOT / "nas/cli_distill.py").read_text() else "--strategy"
+
+
 def distill(arch: Any, student_dir: Path, teacher: Path, corpus: Path, eval_corpus: Path, budget: Budget,
             seed: int) -> tuple[float, dict[str, float]]:
     """`nas distill --eval-corpus` (resumed from its checkpoint when one exists): the wall seconds and the
@@ -85,7 +90,7 @@ def distill(arch: Any, student_dir: Path, teacher: Path, corpus: Path, eval_corp
     if steps_per_layer * arch.num_hidden_layers != budget.layer_steps:
         raise ValueError(f"{budget.layer_steps} layer steps do not divide into {arch.num_hidden_layers} layers")
     args = ["distill", "--student", str(student_dir.parent / f"{student_dir.name}.arch.json"),
-            "--teacher", str(teacher), "--corpus", str(corpus), "--strategy", "jkt",
+            "--teacher", str(teacher), "--corpus", str(corpus), schedule_option(), "jkt",
             "--steps-per-layer", str(steps_per_layer), "--pd-steps", str(budget.pd_steps),
             "--batch-size", str(budget.batch_size), "--seq-len", str(budget.seq_len), "--lr", str(budget.lr),
             "--warmup", str(budget.warmup), "--checkpoint-every", str(CHECKPOINT_EVERY), "--seed", str(seed),
