@@ -21,8 +21,10 @@ from typer._click import exceptions as click
 
 from nas import __version__, cli_arch, cli_confirm, cli_distill, cli_latency, cli_search, cli_supernet
 from nas_common.errors import UserInputError
+from nas_common.quiet import quiet_optional_libraries
 
 DEBUG_ENV = "NAS_DEBUG"
+quiet_optional_libraries()
 
 app = typer.Typer(
     help="Hardware-aware architecture search of compact BERT (MobileBERT-family) models.\n\n"
