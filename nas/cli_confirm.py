@@ -44,7 +44,8 @@ def confirm(
     finetune_examples: int = typer.Option(2000, "--finetune-examples", help="Training examples of that fine-tune "
                                           "(0: the whole train split)."),
     ray_address: str = typer.Option(None, "--ray-address", help="Join the Ray cluster at this address (the run "
-                                    "directory must be on storage every node sees).", show_default="a local Ray"),
+                                    "directory must be on storage every node sees; a cluster with token "
+                                    "authentication: set RAY_AUTH_MODE=token).", show_default="a local Ray"),
     cpus: int = typer.Option(2, "--cpus", help="CPUs of the local Ray (one trial each)."),
     resume: bool = typer.Option(False, "--resume", help="Continue the confirmation in RUN with its recorded options "
                                 "(finished trials are not run again)."),
