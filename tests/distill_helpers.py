@@ -37,3 +37,23 @@ def tiny_models(seed: int = 0):
     teacher = MobileBertForPreTraining(TEACHER_ARCH.to_hf_config()).eval()
     student = MobileBertForPreTraining(student_config(STUDENT_ARCH))
     return teacher, student
+
+
+def tiny_data(folder: Path, batch_size: int = 4):
+    """The tiny corpus written into `folder` and tokenised: 24-token sequences, a fixed seed."""
+    from nas.distill.data_corpus import PretrainingData
+    from nas.distill.vocab import load_tokenizer
+
+    corpus = write_corpus(folder / "c.txt")
+    return PretrainingData(corpus, load_tokenizer(None), max_seq_len=24, batch_size=batch_size, seed=0)
+
+
+def tiny_distill_setup(seed: int = 0):
+    """The tiny teacher and student (the shared weights copied into the student) and their layer map."""
+    from nas.distill.layer_map import build_layer_map
+    from nas.distill.teacher import copy_shared_weights, model_shape
+
+    teacher, student = tiny_models(seed)
+    copy_shared_weights(student, teacher)
+    t, s = model_shape(teacher.config), model_shape(student.config)
+    return teacher, student, build_layer_map(s.layers, t.layers, s.heads, t.heads, s.width, t.width)

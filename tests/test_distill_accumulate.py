@@ -9,30 +9,24 @@ import torch
 
 from nas.distill.accumulate import accumulate, split_batch
 from nas.distill.data_corpus import PretrainingData
-from nas.distill.layer_map import build_layer_map
 from nas.distill.memory import example_bytes, plan_micro_batch
 from nas.distill.objective import phase_losses
 from nas.distill.schedules import Phase, plan
-from nas.distill.teacher import copy_shared_weights, model_shape
 from nas.distill.trainer import TrainConfig, Trainer
-from nas.distill.vocab import load_tokenizer
 from nas_common.errors import UserInputError
-from tests.distill_helpers import tiny_models, write_corpus
+from tests.distill_helpers import tiny_data, tiny_distill_setup
 
 torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> PretrainingData:
-    corpus = write_corpus(tmp_path_factory.mktemp("corpus") / "c.txt")
-    return PretrainingData(corpus, load_tokenizer(None), max_seq_len=24, batch_size=6, seed=0)
+    return tiny_data(tmp_path_factory.mktemp("corpus"), batch_size=6)
 
 
 def _models():
-    teacher, student = tiny_models()
-    copy_shared_weights(student, teacher)
-    t, s = model_shape(teacher.config), model_shape(student.config)
-    return teacher, student.eval(), build_layer_map(s.layers, t.layers, s.heads, t.heads, s.width, t.width)
+    teacher, student, layer_map = tiny_distill_setup()
+    return teacher, student.eval(), layer_map
 
 
 @pytest.mark.parametrize("kind", ["akt", "mlm"])

@@ -12,29 +12,19 @@ import pytest
 import torch
 
 from nas.distill.data_corpus import PretrainingData
-from nas.distill.layer_map import build_layer_map
 from nas.distill.losses import attention_kl, feature_map_losses
 from nas.distill.objective import forward_features, phase_losses
 from nas.distill.schedules import Phase, learning_rate, plan
-from nas.distill.teacher import copy_shared_weights, model_shape
+from nas.distill.teacher import copy_shared_weights
 from nas.distill.trainer import TrainConfig, Trainer
-from nas.distill.vocab import load_tokenizer
-from tests.distill_helpers import tiny_models, write_corpus
+from tests.distill_helpers import tiny_data, tiny_distill_setup, tiny_models
 
 torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> PretrainingData:
-    corpus = write_corpus(tmp_path_factory.mktemp("corpus") / "c.txt")
-    return PretrainingData(corpus, load_tokenizer(None), max_seq_len=24, batch_size=4, seed=0)
-
-
-def _setup():
-    teacher, student = tiny_models()
-    copy_shared_weights(student, teacher)
-    t, s = model_shape(teacher.config), model_shape(student.config)
-    return teacher, student, build_layer_map(s.layers, t.layers, s.heads, t.heads, s.width, t.width)
+    return tiny_data(tmp_path_factory.mktemp("corpus"))
 
 
 # ---------------------------------------------------------------- losses: weights, mask, heads
@@ -87,7 +77,7 @@ def test_attention_transfer_averages_over_heads() -> None:
 
 # ---------------------------------------------------------------- objective: which layers meet
 def test_student_layer_meets_its_mapped_teacher_layer_on_probabilities(data: PretrainingData) -> None:
-    teacher, student, layer_map = _setup()
+    teacher, student, layer_map = tiny_distill_setup()
     student.eval()
     batch = data.batch(0)
     s = forward_features(student, batch, maps=True, mlm=False)
@@ -118,7 +108,7 @@ EXCLUDED = re.compile(r"LayerNorm|layer_norm|bias")  # official LAMB exclusions 
 
 
 def test_pkt_one_step_moves_layer_l_at_3x_lower_at_0_3x_nothing_else(data: PretrainingData, tmp_path: Path) -> None:
-    teacher, student, layer_map = _setup()
+    teacher, student, layer_map = tiny_distill_setup()
     before = {n: p.detach().clone() for n, p in student.named_parameters()}
     lr = 1e-3
     phase = Phase("pkt_layer_1", "layers", 1, (1,), 1, layer_scale=1 / 3)
@@ -151,7 +141,7 @@ def test_pkt_one_step_moves_layer_l_at_3x_lower_at_0_3x_nothing_else(data: Pretr
 
 
 def test_pkt_moments_of_lower_layers_carry_over(data: PretrainingData, tmp_path: Path) -> None:
-    teacher, student, layer_map = _setup()
+    teacher, student, layer_map = tiny_distill_setup()
     phases = plan("pkt", 3, 2, 0)
     Trainer(student, phases, data, TrainConfig(tmp_path, 1e-3, 1, checkpoint_every=3, progress=False,
                                                stop_after=3), teacher, layer_map).run()
@@ -162,7 +152,7 @@ def test_pkt_moments_of_lower_layers_carry_over(data: PretrainingData, tmp_path:
 
 
 def test_every_parameter_is_trainable_after_a_stopped_run(data: PretrainingData, tmp_path: Path) -> None:
-    teacher, student, layer_map = _setup()
+    teacher, student, layer_map = tiny_distill_setup()
     Trainer(student, plan("pkt", 3, 2, 1), data, TrainConfig(tmp_path, 1e-3, 1, progress=False, stop_after=1),
             teacher, layer_map).run()
     assert all(p.requires_grad for p in student.parameters())
@@ -202,7 +192,7 @@ def test_the_student_has_no_pooler() -> None:
 def test_a_saved_student_loaded_by_transformers_works_in_the_losses(data: PretrainingData, tmp_path: Path) -> None:
     from transformers import MobileBertForPreTraining
 
-    teacher, student, layer_map = _setup()
+    teacher, student, layer_map = tiny_distill_setup()
     student.config._attn_implementation = "eager"
     student.save_pretrained(tmp_path)
     loaded = MobileBertForPreTraining.from_pretrained(tmp_path, attn_implementation="sdpa")

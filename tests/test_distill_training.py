@@ -10,31 +10,20 @@ import pytest
 import torch
 
 from nas.distill.data_corpus import PretrainingData
-from nas.distill.layer_map import build_layer_map
 from nas.distill.schedules import PKT_CURRENT_LR_MULT, PKT_LOWER_LR_MULT, Phase, param_groups, plan
-from nas.distill.teacher import copy_shared_weights, model_shape
 from nas.distill.trainer import TrainConfig, Trainer
-from nas.distill.vocab import load_tokenizer
-from tests.distill_helpers import tiny_models, write_corpus
+from tests.distill_helpers import tiny_data, tiny_distill_setup
 
 torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> PretrainingData:
-    corpus = write_corpus(tmp_path_factory.mktemp("corpus") / "c.txt")
-    return PretrainingData(corpus, load_tokenizer(None), max_seq_len=24, batch_size=4, seed=0)
-
-
-def _setup(seed: int = 0):
-    teacher, student = tiny_models(seed)
-    copy_shared_weights(student, teacher)
-    t, s = model_shape(teacher.config), model_shape(student.config)
-    return teacher, student, build_layer_map(s.layers, t.layers, s.heads, t.heads, s.width, t.width)
+    return tiny_data(tmp_path_factory.mktemp("corpus"))
 
 
 def test_pkt_phase_updates_exactly_its_layers(data: PretrainingData, tmp_path: Path) -> None:
-    teacher, student, layer_map = _setup()
+    teacher, student, layer_map = tiny_distill_setup()
     before = {n: p.detach().clone() for n, p in student.named_parameters()}
     phase = Phase("pkt_layer_1", "layers", 2, (1,), 1)
     Trainer(student, [phase], data, TrainConfig(tmp_path, 1e-2, 1, progress=False), teacher, layer_map).run()
@@ -54,7 +43,7 @@ def test_pkt_phase_updates_exactly_its_layers(data: PretrainingData, tmp_path: P
 def test_pkt_gradients_flow_only_into_trainable_layers(data: PretrainingData, tmp_path: Path) -> None:
     from nas.distill.objective import phase_losses
 
-    teacher, student, layer_map = _setup()
+    teacher, student, layer_map = tiny_distill_setup()
     phase = Phase("pkt_layer_0", "layers", 1, (0,), 0)
     param_groups(list(student.named_parameters()), phase, 0.0)
     sum(phase_losses(student, teacher, layer_map, None, phase, data.batch(0)).values()).backward()
@@ -64,7 +53,7 @@ def test_pkt_gradients_flow_only_into_trainable_layers(data: PretrainingData, tm
 
 @pytest.mark.parametrize("schedule", ["pkt", "jkt", "akt", "none"])
 def test_every_schedule_runs(schedule: str, data: PretrainingData, tmp_path: Path) -> None:
-    teacher, student, layer_map = _setup()
+    teacher, student, layer_map = tiny_distill_setup()
     phases = plan(schedule, 3, 1, 2)
     rows = Trainer(student, phases, data, TrainConfig(tmp_path, 1e-3, 1, progress=False),
                    None if schedule == "none" else teacher, layer_map).run()
@@ -78,14 +67,14 @@ def test_every_schedule_runs(schedule: str, data: PretrainingData, tmp_path: Pat
 
 def test_resume_continues_identically(data: PretrainingData, tmp_path: Path) -> None:
     phases = plan("pkt", 3, 2, 3)  # 9 steps; the break falls inside phase pkt_layer_1
-    teacher, student, layer_map = _setup()
+    teacher, student, layer_map = tiny_distill_setup()
     full = Trainer(student, phases, data, TrainConfig(tmp_path / "a", 1e-3, 1, progress=False), teacher,
                    layer_map).run()
-    teacher2, interrupted, _ = _setup()
+    teacher2, interrupted, _ = tiny_distill_setup()
     Trainer(interrupted, phases, data, TrainConfig(tmp_path / "b", 1e-3, 1, checkpoint_every=3,
                                                    progress=False, stop_after=4),
             teacher2, layer_map).run()
-    teacher3, resumed, _ = _setup(seed=1)  # different init: everything must come from the checkpoint
+    teacher3, resumed, _ = tiny_distill_setup(seed=1)  # different init: everything must come from the checkpoint
     rest = Trainer(resumed, phases, data, TrainConfig(tmp_path / "b", 1e-3, 1, checkpoint_every=3,
                                                      progress=False), teacher, layer_map).run(resume=True)
     assert [r["global_step"] for r in rest] == list(range(4, 10))
@@ -99,7 +88,7 @@ def test_resume_continues_identically(data: PretrainingData, tmp_path: Path) -> 
 def test_resume_from_a_damaged_checkpoint_is_a_user_error(data: PretrainingData, tmp_path: Path) -> None:
     from nas_common.errors import UserInputError
 
-    teacher, student, layer_map = _setup()
+    teacher, student, layer_map = tiny_distill_setup()
     (tmp_path / "checkpoint.pt").write_bytes(b"not a checkpoint")
     trainer = Trainer(student, plan("pkt", 3, 1, 1), data, TrainConfig(tmp_path, 1e-3, 1, progress=False),
                       teacher, layer_map)
