@@ -80,8 +80,12 @@ def confirm(
         try:
             results = tuning.tuner(options, resume).fit()
         except KeyboardInterrupt:
-            print(f"interrupted: continue with `nas confirm {run} --resume`", file=sys.stderr)
-            raise SystemExit(130) from None
+            results = None
+    # On Ctrl-C Tune saves its state and `fit` returns with trials unfinished: nothing is published then.
+    if results is None or results.num_terminated + results.num_errors < len(results):
+        print(f"interrupted: the finished rungs are saved; continue with `nas confirm {run} --resume`",
+              file=sys.stderr)
+        raise SystemExit(130)
     _finish(options, results, time.time() - started)
 
 
