@@ -117,3 +117,40 @@ def test_pareto_and_report_show_the_confirmed_points(tmp_path: Path) -> None:
     html = rewrite_report(run).read_text()
     assert "confirmed by nas confirm (3" in html and "sst2 0.750 @8" in html
     assert "pick 1, confirmed best" in html  # best/ follows the confirmed winner, trial 2
+
+
+def test_a_supernet_run_warm_starts_each_student_from_its_inherited_weights(tmp_path: Path) -> None:
+    """A run searched with `--estimator supernet`: each trial extracts its arch's sub-network once and the
+    distillation starts from those weights (nas_distill.json names the warm start)."""
+    import json
+
+    import numpy as np
+
+    from nas.cli import main
+    from nas.confirm.trial import distill_to, warm_start
+    from nas.supernet.api import load_supernet
+    from nas.trial import Trial
+    from tests.supernet_helpers import toy_inputs, train_argv
+
+    inputs = toy_inputs(tmp_path / "inputs")
+    with pytest.raises(SystemExit) as exit_info:
+        main(train_argv(inputs, tmp_path / "sn", "--steps", "2"))
+    assert exit_info.value.code == 0
+    space = load_supernet(tmp_path / "sn").space
+    subnet = {"num_hidden_layers": 2, "intra_bottleneck_size": 8, "num_attention_heads": 2, "intermediate_size": 16,
+              "num_feedforward_networks": 1}
+    arch = space.to_arch({**space.to_point(space.sample(np.random.default_rng(0))), **subnet})
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "trials.jsonl").write_text(json.dumps(Trial.new(0, 0, arch, 1.0, 0.5).to_json()) + "\n")
+    (run / "run.json").write_text(json.dumps({"options": {"budget_ms": 10.0, "estimator": "supernet",
+                                                          "estimator_options": {"supernet": str(tmp_path / "sn")}}}))
+    chosen, record = plan.candidates(run, 1)
+    paths = make_inputs(tmp_path / "other")
+    options = dataclasses.replace(_options(paths), run=str(run), teacher=str(inputs["teacher"]), candidates=chosen,
+                                  supernet=plan.supernet_of(record))
+    home = tmp_path / "home"
+    warm = warm_start(options, chosen[0], home)
+    assert warm == str(home / "warm") and (home / "warm" / "model.safetensors").is_file()
+    distill_to(options, chosen[0], home / "model", 2, resume=False, warm=warm)
+    assert json.loads((home / "model" / "nas_distill.json").read_text())["warm_start"] == warm
