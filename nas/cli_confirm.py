@@ -64,6 +64,12 @@ def confirm(
         raise UserInputError("--resume and --overwrite contradict each other: choose one")
     if cpus < 1:
         raise UserInputError(f"--cpus must be ≥ 1, got {cpus}")
+    if torch_device not in ("cpu", "cuda"):
+        raise UserInputError(f"--torch-device must be cpu or cuda, got {torch_device!r}")
+    if torch_device == "cuda" and ray_address is None:  # on a cluster the GPUs are the workers', not ours
+        from nas.distill.pipeline import check_device
+
+        check_device(torch_device)
     if resume:
         plan.candidates(run, 1)  # a search run, still readable
         if not tuning.can_resume(run):

@@ -100,7 +100,8 @@ def tuner(options: ConfirmOptions, resume: bool) -> Any:
 
     from nas.confirm.trial import confirm_trial
 
-    trainable = tune.with_resources(confirm_trial, {"cpu": options.threads})
+    resources = {"cpu": options.threads, **({"gpu": 1} if options.torch_device == "cuda" else {})}
+    trainable = tune.with_resources(confirm_trial, resources)
     path = experiment_dir(Path(options.run))
     if resume:
         # Finished trials stay finished; unfinished and errored ones continue from their last checkpoint.
