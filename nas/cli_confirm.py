@@ -81,6 +81,7 @@ def confirm(
         options = _new_options(run, top, teacher, corpus, eval_corpus, task, data_dir, max_steps, rungs,
                                reduction_factor, dev_rungs, schedule, batch_size, seq_len, lr, finetune_epochs,
                                finetune_examples, torch_device, seed, overwrite)
+        tuning.save_options(options)
     started = time.time()
     with tuning.RaySession(ray_address, cpus):
         try:

@@ -10,6 +10,7 @@ the cluster at `--ray-address`.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
@@ -23,6 +24,7 @@ from ray.tune import Callback
 from nas.confirm.plan import CONFIRM_DIR, EXPERIMENT, METRIC, TIME_ATTR, ConfirmOptions
 from nas_common.errors import UserInputError
 
+OPTIONS = "options.json"
 MAX_FAILURES = 2  # a trial whose worker dies is retried from its last checkpoint up to this many times
 LOCAL_CPUS = 2
 # Ray's unix sockets live under <temp>/session_<stamp>_<pid>/sockets/ and a socket path may not exceed 107
@@ -120,13 +122,18 @@ def tuner(options: ConfirmOptions, resume: bool) -> Any:
         run_config=run_config)
 
 
-def restored_options(run: Path) -> ConfirmOptions:
-    """The options the experiment in `run` was started with (from Tune's saved search space)."""
-    import pickle
+def save_options(options: ConfirmOptions) -> None:
+    """RUN/confirm/options.json: what `--resume` continues with (written before the first trial starts)."""
+    path = Path(options.run) / CONFIRM_DIR / OPTIONS
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(options.to_dict(), indent=2) + "\n")
 
-    path = experiment_dir(run)
-    candidates = sorted(path.glob("*/params.pkl"))
-    if not candidates:
-        raise UserInputError(f"--resume: {path} holds no trial to resume")
-    with candidates[0].open("rb") as handle:
-        return ConfirmOptions.from_dict(pickle.load(handle)["options"])
+
+def restored_options(run: Path) -> ConfirmOptions:
+    """The options the confirmation in `run` was started with."""
+    path = Path(run) / CONFIRM_DIR / OPTIONS
+    try:
+        return ConfirmOptions.from_dict(json.loads(path.read_text()))
+    except (OSError, ValueError, TypeError, KeyError) as err:
+        raise UserInputError(f"--resume: {path} is missing or damaged ({type(err).__name__}); start again with "
+                             "--overwrite") from None
