@@ -8,6 +8,7 @@ foreign load do not lower them; they are what this process can reach, not a data
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import platform
@@ -16,6 +17,8 @@ import time
 import numpy as np
 
 from device_profiles.schema import DeviceProfile
+
+HOST_NAMES = ("host", "host-tflite")  # generated profiles of this machine (PyTorch eager; LiteRT)
 
 
 def _best_of(fn, repeats: int = 15, clock=time.perf_counter) -> float:
@@ -65,7 +68,7 @@ def cpu_model() -> str:
 def is_this_machine(profile: DeviceProfile) -> bool:
     """Whether timing a model here times `profile`'s device: `host`, or a profile whose target triple (if it
     names one) is this machine's architecture and whose SoC (if it names one) is this machine's CPU."""
-    if profile.name == "host":
+    if profile.name in HOST_NAMES:
         return True
     triple = str(profile.target.get("mtriple", ""))
     if triple and triple.split("-")[0] != platform.machine():
@@ -93,3 +96,17 @@ def host_profile(threads: int | None = None) -> DeviceProfile:
         lowering={"fuse_layer_norm": True, "fuse_gelu": True, "fuse_epilogue": False,
                   "fuse_bias": True},
     )
+
+
+@functools.cache
+def host_tflite_profile(threads: int | None = None) -> DeviceProfile:
+    """This machine running LiteRT (TFLite, XNNPACK delegate): `nas measure --backend tflite` times it.
+
+    The `[lowering]` is a prior, not a fact: XNNPACK fuses a FullyConnected's bias (and ReLU) into the GEMM
+    and runs residual adds as their own ops; whether LayerNorm and GELU run fused is fitted by `nas calibrate`
+    (`latency_models/fusion_fit.py`) from measurements that contain both choices."""
+    base = host_profile(threads)
+    return dataclasses.replace(
+        base, name="host-tflite", runtime="tflite",
+        description=base.description.replace("PyTorch eager", "LiteRT (TFLite) XNNPACK"),
+        lowering={"fuse_layer_norm": True, "fuse_gelu": True, "fuse_epilogue": False, "fuse_bias": True})

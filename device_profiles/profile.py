@@ -2,8 +2,9 @@
 
 Where a name is looked up, in order: a path given explicitly (`--profile FILE`, or a `--device` value that
 is a path), the user's directory (`$NAS_DEVICES_DIR`, else `$XDG_CONFIG_HOME/nas/devices`, else
-`~/.config/nas/devices`), the profiles shipped with the package. `host` is generated on first use when no
-file names it (see `host.py`). A broken file is reported by file name and key, as a `UserInputError`.
+`~/.config/nas/devices`), the profiles shipped with the package. `host` and `host-tflite` are generated on
+first use when no file names them (see `host.py`). A broken file is reported by file name and key, as a
+`UserInputError`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import tomli_w
 
-from device_profiles.host import host_profile
+from device_profiles.host import HOST_NAMES, host_profile, host_tflite_profile
 from device_profiles.schema import DeviceProfile, parse_profile
 from nas_common.errors import UserInputError
 
@@ -59,7 +60,7 @@ def _profile_files() -> dict[str, Path]:
 
 
 def known_devices() -> list[str]:
-    names = set(_profile_files()) | {"host"}
+    names = set(_profile_files()) | set(HOST_NAMES)
     return sorted(names)
 
 
@@ -84,6 +85,8 @@ def load_profile(device: str | Path | None = None, profile: str | Path | None = 
         return load_profile_file(files[text])
     if text == "host":
         return host_profile()
+    if text == "host-tflite":
+        return host_tflite_profile()
     raise UserInputError(f"unknown device {text!r}; known devices: {', '.join(known_devices())} "
                          f"(or pass --profile FILE)")
 

@@ -30,6 +30,13 @@ def fit_params(profile: DeviceProfile, rows: list[Measurement], priors: dict[str
                free: tuple[str, ...] = PARAMS) -> dict[str, float]:
     """Fitted cost parameters for `profile` from `rows` (those not in `free` stay at their priors:
     ablations, e.g. `mm_gbs` held at a huge value is the plain max-roofline)."""
+    return fit_with_objective(profile, rows, priors, free)[0]
+
+
+def fit_with_objective(profile: DeviceProfile, rows: list[Measurement], priors: dict[str, float] | None = None,
+                       free: tuple[str, ...] = PARAMS) -> tuple[dict[str, float], float]:
+    """`fit_params` and the fit's final objective (robust data misfit + prior penalty): the same scale for
+    every lowering of the same rows, so `fusion_fit.py` compares lowerings by it."""
     from scipy.optimize import least_squares
 
     if not rows:
@@ -50,7 +57,7 @@ def fit_params(profile: DeviceProfile, rows: list[Measurement], priors: dict[str
     # measured runtime reaches; the prior already penalises implausible values.
     result = least_squares(residuals, theta0, loss="soft_l1", f_scale=2.0, x_scale=1.0)
     fitted = {**priors, **dict(zip(free, np.exp(result.x), strict=True))}
-    return {p: float(f"{fitted[p]:.6g}") for p in PARAMS}
+    return {p: float(f"{fitted[p]:.6g}") for p in PARAMS}, float(result.cost)
 
 
 def residual_table(profile: DeviceProfile, params: dict[str, float],

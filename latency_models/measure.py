@@ -14,6 +14,8 @@ Backends:
   than a tuned runtime and are no device latency (the row's `source` says so).
 - `rpc`: the same compiled for the profile's target, exported, uploaded and timed on a remote TVM RPC
   server (`HOST:PORT`): the workflow of a user with a real device. Also untuned.
+- `tflite`: the same module converted to `.tflite` (litert-torch) and run by the LiteRT interpreter
+  (XNNPACK) on this machine: the paper's runtime (`tflite_backend.py`; needs the `tflite` extra).
 
 Per-layer (heterogeneous) archs are rejected by all three: HF builds identical layers, and we do not
 maintain a second PyTorch implementation of the family only for timing.
@@ -35,7 +37,8 @@ from latency_models.timing import MAX_SPREAD, RETRIES, WARMUP_MAX, Runner, Timin
 from nas_common.errors import UserInputError
 from search_spaces.family import check_seq_len
 
-BACKENDS = ("torch", "tvm", "rpc")
+BACKENDS = ("torch", "tvm", "rpc", "tflite")
+THREAD_CLOCK_BACKENDS = ("torch", "tflite")  # run every op on the calling thread at one thread
 UNTUNED_NOTE = "untuned TVM kernels (no MetaSchedule): 30-80x slower than a tuned runtime, not device latency"
 
 
@@ -212,7 +215,8 @@ def measure_rpc(arch: Any, target: dict[str, Any], address: str, seq_len: int = 
 
 def check_backend(backend: str, profile: Any, rpc_address: str | None = None) -> None:
     """Refuse, before building anything, a backend that cannot time `profile`'s device: the local backends
-    (torch, tvm) time this machine, so they are only for `host` or a profile of this machine's CPU."""
+    (torch, tvm, tflite) time this machine, so they are only for `host`, `host-tflite` or a profile of this
+    machine's CPU."""
     if backend not in BACKENDS:
         raise UserInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend == "rpc" and not rpc_address:
@@ -221,6 +225,10 @@ def check_backend(backend: str, profile: Any, rpc_address: str | None = None) ->
         raise UserInputError(f"the {backend} backend times this machine, not {profile.name} "
                              f"({profile.soc or profile.target.get('mtriple')}): use --backend rpc --rpc HOST:PORT "
                              "with a TVM RPC server on the device, or --device host")
+    if backend == "tflite":  # after the device check: its message does not depend on what is installed
+        from latency_models.tflite_backend import check_available
+
+        check_available()
 
 
 def _check_settings(backend: str, profile: Any, seq_len: int, batch: int, threads: int, repeat: int,
@@ -232,9 +240,9 @@ def _check_settings(backend: str, profile: Any, seq_len: int, batch: int, thread
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
     if backend != "rpc" and threads > cores:
         raise UserInputError(f"--threads {threads} is more than the {cores} cores this process may use here")
-    if clock != "wall" and backend != "torch":
-        raise UserInputError("--clock thread applies to the torch backend only")
-    if backend == "torch":
+    if clock != "wall" and backend not in THREAD_CLOCK_BACKENDS:
+        raise UserInputError("--clock thread applies to the tflite backend and the torch backend only")
+    if backend in THREAD_CLOCK_BACKENDS:
         _clock(clock, threads)
 
 
@@ -242,6 +250,9 @@ def _source(backend: str, profile: Any, threads: int, clock: str, rpc_address: s
     if backend == "torch":
         timed = "thread CPU time" if clock == "thread" else "wall clock"
         return f"torch eager, eager attention, {timed}, {threads} thread(s), {profile.description}"
+    if backend == "tflite":
+        timed = "thread CPU time" if clock == "thread" else "wall clock"
+        return f"tflite (LiteRT XNNPACK), {timed}, {threads} thread(s), {profile.description}"
     if backend == "tvm":
         return f"tvm {profile.target.get('kind')} on this machine, {threads} thread(s); {UNTUNED_NOTE}"
     return f"tvm rpc {rpc_address}, target {profile.target}; {UNTUNED_NOTE}"
@@ -251,6 +262,10 @@ def _runner_factory(backend: str, profile: Any, seq_len: int, batch: int, thread
                     rpc_address: str | None, clock: str) -> Any:
     if backend == "torch":
         return lambda arch, k: torch_runner(arch, seq_len, batch, threads, clock)
+    if backend == "tflite":
+        from latency_models.tflite_backend import tflite_runner
+
+        return lambda arch, k: tflite_runner(arch, seq_len, batch, threads, clock)
     if backend == "tvm":
         return lambda arch, k: tvm_runner(arch, profile.target, seq_len, batch, threads)
     remote = connect_rpc(str(rpc_address))

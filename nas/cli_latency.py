@@ -70,14 +70,14 @@ def measure_cmd(
     out: Path = typer.Option(..., "--out", help="Measurements file to append to (.csv or .jsonl)."),
     device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " [default: host]"),
     profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
-    backend: str = typer.Option("torch", "--backend", help="torch | tvm (untuned): time on this machine; "
-                                "rpc (untuned): time on the device behind --rpc."),
+    backend: str = typer.Option("torch", "--backend", help="torch | tvm (untuned) | tflite (LiteRT, needs the "
+                                "tflite extra): time on this machine; rpc (untuned): time on the device behind --rpc."),
     threads: int = typer.Option(1, "--threads", min=1),
     repeat: int = typer.Option(10, "--repeat", min=1, help="Timed runs per arch (after the warm-up)."),
     seq_len: int = typer.Option(128, "--seq-len", min=1),
     rpc: str | None = typer.Option(None, "--rpc", help="HOST:PORT of a TVM RPC server (rpc backend)."),
-    clock: str = typer.Option("wall", "--clock", help="wall | thread (torch, 1 thread: CPU time of the "
-                              "thread, robust on a shared machine)."),
+    clock: str = typer.Option("wall", "--clock", help="wall | thread (torch or tflite, 1 thread: CPU time of "
+                              "the thread, robust on a shared machine)."),
     max_spread: float = typer.Option(0.10, "--max-spread", help="Re-measure an arch whose runs' std/median is "
                                      "above this."),
     retries: int = typer.Option(2, "--retries", min=0, help="Re-measurements at most (the steadiest kept)."),
@@ -113,7 +113,7 @@ def measure_cmd(
         typer.echo(f"{label}: {m.latency_ms:.2f} ms ({backend}, {threads} thread(s), seq {seq_len}; spread "
                    f"{100 * (m.spread or 0):.1f}% of {m.repeats} runs){flag}")
     typer.echo(f"{len(rows)} row(s) -> {out}")
-    if backend != "torch":
+    if backend in ("tvm", "rpc"):
         typer.echo(f"note: {UNTUNED_NOTE}")
 
 
@@ -132,13 +132,17 @@ def calibrate(
     design: str = typer.Option("I", "--design", help="With --suggest: I (the smallest mean prediction variance "
                                "over the space) or D (the smallest parameter confidence volume)."),
     seed: int = typer.Option(0, "--seed", min=0, help="With --suggest: seed of the candidate pool."),
+    keep_lowering: bool = typer.Option(False, "--keep-lowering", help="Keep the base profile's [lowering] "
+                                       "(fused or not) instead of fitting the switches the measurements contrast."),
 ) -> None:
     """Fit a device profile's cost parameters to measurements (residuals, leave-one-out error, suspect rows,
-    uncovered variants), or with --suggest N choose the archs to measure first."""
+    uncovered variants), and its [lowering] fusion switches when the measurements contrast them (LayerNorm and
+    NoNorm archs, GELU and ReLU archs); or with --suggest N choose the archs to measure first."""
     from device_profiles.profile import load_profile, save_profile
     from device_profiles.schema import check_name
     from latency_models.calibrate import calibrated_profile, loo_errors, suspects
     from latency_models.coverage import gaps
+    from latency_models.fusion_fit import fit_lowering, fittable, report_lines, with_fitted_lowering
     from latency_models.measurements import read_measurements
     from nas_common.errors import UserInputError
     from nas_common.paths import check_output_file
@@ -157,6 +161,10 @@ def calibrate(
     search_space = SearchSpace.load(space)
     rows = read_measurements(measurements)
     base_profile = load_profile(base)
+    fusion = None
+    if not keep_lowering and fittable(rows)[0]:
+        fusion = fit_lowering(base_profile, rows)
+        base_profile = with_fitted_lowering(base_profile, fusion)
     prof, residuals = calibrated_profile(base_profile, rows, name, keep_points=True)
     loo = loo_errors(base_profile, rows) if len(rows) >= 3 else None
     save_profile(prof, out)
@@ -182,6 +190,9 @@ def calibrate(
         typer.echo("leave-one-out: needs at least 3 rows")
     for warning in gaps([r.arch for r in rows], search_space):
         typer.echo(f"warning: {warning}", err=True)
+    for line in report_lines(fusion) if fusion else ["lowering kept from the base profile" + (
+            "" if keep_lowering else ": the measurements contrast no fusion switch (see `nas calibrate --help`)")]:
+        typer.echo(line)
     typer.echo(f"wrote {out}")
 
 

@@ -26,7 +26,8 @@ EXECUTOR_HELP = ("Where trials are evaluated: local (this process) or ray (a poo
                  "instance, or the cluster at --ray-address).")
 _DEPRECATED_STRATEGY = {"ray": ("evolution", "ray")}  # old name → (strategy, executor)
 _OPS = {"no_norm": "NoNorm", "layer_norm": "LN"}
-EXPORTED = ("arch.json", "config.json", "teacher.json", "TRAIN.md", "model.onnx", "model.so", "model.tar")
+EXPORTED = ("arch.json", "config.json", "teacher.json", "TRAIN.md", "model.onnx", "model.so", "model.tar",
+            "model.tflite", "model_int8.tflite")
 
 
 def front_table(points: list[Trial], title: str, limit: int | None = None,
@@ -225,11 +226,16 @@ def export(
     max_latency: str = typer.Option(None, "--max-latency", help="The most accurate front point under this latency."),
     onnx: bool = typer.Option(False, "--onnx", help="Also export model.onnx (torch.onnx, random weights)."),
     tvm: bool = typer.Option(False, "--tvm", help="Also compile a TVM library for the device's target."),
+    tflite: bool = typer.Option(False, "--tflite", help="Also write model.tflite (fp32, LiteRT; checked against "
+                                "torch to 1e-4). Needs the tflite extra."),
+    tflite_int8: bool = typer.Option(False, "--tflite-int8", help="Also write model_int8.tflite (dynamic-range "
+                                     "int8 weights; implies --tflite); its error against torch is reported."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an export already in --to."),
     profile: Path = typer.Option(None, "--profile", help="With --tvm: the device profile TOML of a run searched "
                                  "with --profile FILE.", show_default="the run's --device"),
 ) -> None:
-    """Write a front point as arch.json + config.json + teacher.json + TRAIN.md; optionally ONNX, a TVM library."""
+    """Write a front point as arch.json + config.json + teacher.json + TRAIN.md; optionally ONNX, a TVM library,
+    TFLite (fp32, dynamic-range int8)."""
     from nas import export as exports
     from nas.budget import parse_budget
     from nas.results import load_trials
@@ -240,6 +246,9 @@ def export(
 
     if pick is not None and max_latency is not None:
         raise UserInputError("give --pick or --max-latency, not both")
+    tflite = tflite or tflite_int8
+    if tflite:
+        exports.check_tflite_available()
     options = recorded_options(read_run(run), run)
     chosen = pick_trial(load_trials(run), options["budget_ms"], pick,
                         parse_budget(max_latency) if max_latency else None)
@@ -257,6 +266,9 @@ def export(
     if tvm:
         path, note = exports.export_tvm(chosen.arch, _run_profile(options, profile), to, options.get("seq_len", 128))
         typer.echo(f"TVM: {path} ({note})")
+    if tflite:
+        for line in exports.export_tflite_files(chosen.arch, to, options.get("seq_len", 128), tflite_int8):
+            typer.echo(line)
 
 
 def _run_profile(options: dict, profile: Path | None) -> Any:

@@ -1,0 +1,154 @@
+"""TFLite on this machine: 60 random archs of the default space converted to `.tflite` and timed with the
+LiteRT interpreter (XNNPACK), calibrate `host-tflite` on 20 (cost parameters and the fused-or-not
+`[lowering]` switches, `fusion_fit.py`), report MAPE / within ±10 % / Spearman on the other 40 beside a
+FLOPs-linear fit on the same split, and the measured vs predicted ratio mobilebert-no-opt / mobilebert.
+
+    python benchmarks/latency_tflite_host.py [--threads 1] [--n 60] [--stage convert|measure|all]
+
+Resumable: conversions are cached (`tflite_backend.cached_model`), measurements are appended to
+`benchmarks/results/latency_tflite_host_t{threads}.jsonl` a group at a time and a re-run skips archs already
+measured. Measurement protocol: `measure.measure_many` (warm-up until stable, interleaved rounds, median,
+re-measured while the spread is above 10 %), in strided groups (group g holds archs g, g + k, ...) so that a
+drift of the shared machine's load spreads over the whole list; 1 thread uses the thread's CPU time
+(XNNPACK runs every op on the calling thread), more threads wall time. `uptime` is recorded before and after.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from latency_common import RESULTS, table, write_result  # noqa: E402
+
+from device_profiles.host import host_tflite_profile  # noqa: E402
+from latency_models.calibrate import calibrated_profile, fit_params  # noqa: E402
+from latency_models.fusion_fit import fit_lowering, with_fitted_lowering  # noqa: E402
+from latency_models.measure import measure_many  # noqa: E402
+from latency_models.measurements import append_measurements, read_measurements  # noqa: E402
+from latency_models.predictor import Predictor  # noqa: E402
+from latency_models.tflite_backend import cached_model  # noqa: E402
+from latency_models.validate import flops_baseline, metrics  # noqa: E402
+from search_spaces.presets import resolve_arch  # noqa: E402
+from search_spaces.space import SearchSpace  # noqa: E402
+
+SEED = 2026
+RATIO = ("mobilebert-no-opt", "mobilebert")
+GROUP = 8  # archs timed interleaved at once (their interpreters are held in memory together)
+
+
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+def archs_to_measure(n: int) -> list:
+    return SearchSpace.default().sample_many(n, np.random.default_rng(SEED)) + [resolve_arch(a) for a in RATIO]
+
+
+def convert_all(archs: list, seq_len: int) -> float:
+    start = time.perf_counter()
+    for k, arch in enumerate(archs):
+        t = time.perf_counter()
+        path = cached_model(arch, seq_len)
+        print(f"[{k + 1}/{len(archs)}] {arch.num_hidden_layers} layers -> {path.name} "
+              f"({time.perf_counter() - t:.0f} s)", flush=True)
+    return time.perf_counter() - start
+
+
+def measure_missing(path: Path, archs: list, seq_len: int, threads: int) -> None:
+    done = {r.arch.to_json() for r in read_measurements(path)} if path.exists() else set()
+    todo = [a for a in archs if a.to_json() not in done]
+    groups = max(1, -(-len(todo) // GROUP))
+    profile = host_tflite_profile(threads)
+    clock = "thread" if threads == 1 else "wall"
+    for g in range(groups):
+        group = todo[g::groups]
+        print(f"group {g + 1}/{groups}: {len(group)} archs ({uptime()})", flush=True)
+        rows = measure_many(group, "tflite", profile, seq_len, 1, threads, repeat=10, clock=clock, chunk=GROUP)
+        append_measurements(path, rows)
+
+
+def evaluate(path: Path, archs: list, n: int, n_cal: int, threads: int) -> dict:
+    by_arch = {r.arch.to_json(): r for r in read_measurements(path)}
+    rows = [by_arch[a.to_json()] for a in archs]
+    sampled, ratio_rows = rows[:n], rows[n:]
+    train, test = sampled[:n_cal], sampled[n_cal:]
+    base = host_tflite_profile(threads)
+    fusion = fit_lowering(base, train)
+    fitted, residuals = calibrated_profile(with_fitted_lowering(base, fusion), train, "host-tflite-bench")
+    measured = np.array([r.latency_ms for r in test])
+    pred = Predictor(fitted).predict([r.arch for r in test], [r.seq_len for r in test])
+    ours = metrics(pred, measured)
+    flops = metrics(flops_baseline(train, test), measured)
+    prior_lowering = Predictor(base, fit_params(base, train)).predict([r.arch for r in test], 128)
+    unfitted = metrics(prior_lowering, measured)
+    ratio_pred = Predictor(fitted).predict([r.arch for r in ratio_rows], 128)
+    ratio = {"measured_ms": {name: r.latency_ms for name, r in zip(RATIO, ratio_rows, strict=True)},
+             "predicted_ms": {name: round(float(p), 3) for name, p in zip(RATIO, ratio_pred, strict=True)},
+             "measured_ratio": ratio_rows[0].latency_ms / ratio_rows[1].latency_ms,
+             "predicted_ratio": float(ratio_pred[0] / ratio_pred[1])}
+    ratio["ratio_error_pct"] = 100 * (ratio["predicted_ratio"] / ratio["measured_ratio"] - 1)
+    out = [{"model": "ours (fitted lowering)", **ours}, {"model": "ours (prior lowering)", **unfitted},
+           {"model": "FLOPs-only linear fit", **flops}]
+    print(table(out, ["model", "n", "mape", "within_10pct", "spearman"]))
+    print("fusion:", fusion.summary())
+    for a in fusion.alternatives:
+        print(f"  {a.label():80} objective {a.objective:9.2f}  rms {a.rms_pct:5.1f}%")
+    print("ratio no-opt/opt:", json.dumps(ratio))
+    return {"ours": ours, "ours_prior_lowering": unfitted, "flops_baseline": flops, "fitted": fitted.cost,
+            "fusion": fusion.to_toml(), "lowering": {k: v for k, v in fitted.lowering.items() if k != "fit"},
+            "calibration_residuals_pct": [round(r["error_pct"], 2) for r in residuals],
+            "held_out_errors_pct": [round(100 * float(p / m - 1), 2) for p, m in zip(pred, measured, strict=True)],
+            "spread_median": float(np.median([r.spread or 0 for r in rows])),
+            "no_opt_over_opt": ratio,
+            "peaks": {"fp32_gflops": base.fp32_gflops, "memory_gbs": base.memory_gbs, "threads": base.threads}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--n", type=int, default=60)
+    ap.add_argument("--n-cal", type=int, default=20)
+    ap.add_argument("--seq-len", type=int, default=128)
+    ap.add_argument("--threads", type=int, nargs="+", default=[1])
+    ap.add_argument("--stage", choices=("convert", "measure", "all"), default="all")
+    args = ap.parse_args()
+    archs = archs_to_measure(args.n)
+    start_uptime = uptime()
+    convert_s = convert_all(archs, args.seq_len)
+    if args.stage == "convert":
+        return
+    results = {}
+    for threads in args.threads:
+        path = RESULTS / f"latency_tflite_host_t{threads}.jsonl"
+        t = time.perf_counter()
+        measure_missing(path, archs, args.seq_len, threads)
+        measure_s = time.perf_counter() - t
+        if args.stage == "measure":
+            continue
+        print(f"--- {threads} thread(s)")
+        results[f"threads_{threads}"] = {**evaluate(path, archs, args.n, args.n_cal, threads),
+                                         "measurements": str(path.relative_to(RESULTS.parent.parent)),
+                                         "measure_seconds_this_run": round(measure_s, 1)}
+    if args.stage == "measure":
+        return
+    result = write_result("tflite_host", {
+        "setup": {"n": args.n, "n_calibration": args.n_cal, "seq_len": args.seq_len, "space": "mobilebert-family",
+                  "seed": SEED, "ratio_archs": list(RATIO), "backend": "tflite (LiteRT XNNPACK, litert-torch fp32)",
+                  "protocol": "measure_many: warm-up until stable, 10 interleaved rounds, median, re-measured "
+                              "above 10 % spread; strided groups of 8; 1 thread: thread CPU time",
+                  "convert_seconds_this_run": round(convert_s, 1)},
+        "uptime_start": start_uptime, "uptime_end": uptime(), **results,
+        "goal": {"within_10pct": 0.9, "spearman": 0.97, "ratio_error_pct": 10}})
+    print("wrote", result)
+
+
+if __name__ == "__main__":
+    main()

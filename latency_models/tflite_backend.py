@@ -1,0 +1,174 @@
+"""LiteRT (TFLite): the model `hf_model.py` builds as a `.tflite` file, run by the LiteRT interpreter.
+
+The paper's latencies are TFLite ones (MobileBERT paper, Sun et al., ACL 2020, §4: Pixel 4, TFLite), so
+this is the runtime a shipped pick runs in. `litert_torch.convert` converts `hf_model.inference_module`
+(the module the torch backend times and every exporter converts) with int32 token ids (the converted model
+refuses int64); `ai_edge_litert.interpreter.Interpreter` runs it with the XNNPACK delegate on this
+machine's CPU. Converting costs seconds to minutes (a 24-layer model: ~90 s on this loaded machine), so
+`cached_model` keeps each conversion under `$NAS_CACHE_DIR/tflite` and `nas measure` re-times it for free.
+
+Needs the `tflite` extra (litert-torch, ai-edge-litert); without it every entry point says so in one line.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import importlib.util
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latency_models.hf_model import example_inputs, inference_module
+from latency_models.timing import Runner
+from nas_common.errors import UserInputError
+
+MISSING = "install the tflite extra (litert-torch, ai-edge-litert; README: 'Your own phone with LiteRT')"
+QUANTISATION = ("dynamic-range int8 (ai_edge_quantizer dynamic_wi8_afp32: int8 weights, activations quantised "
+                "at run time)")
+
+
+def available() -> bool:
+    return all(importlib.util.find_spec(m) is not None for m in ("litert_torch", "ai_edge_litert"))
+
+
+def check_available() -> None:
+    if not available():
+        raise UserInputError(MISSING)
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """The converter's progress lines and C++ logs go to a temporary file (shown if conversion fails)."""
+    with tempfile.TemporaryFile(mode="w+b") as sink:
+        saved = [os.dup(1), os.dup(2)]
+        try:
+            os.dup2(sink.fileno(), 1)
+            os.dup2(sink.fileno(), 2)
+            with open(os.devnull, "w") as null, contextlib.redirect_stdout(null), contextlib.redirect_stderr(null):
+                yield
+        except Exception:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            sink.seek(0)
+            tail = sink.read()[-4000:].decode(errors="replace")
+            print(tail, file=sys.stderr)
+            raise
+        finally:
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            for fd in saved:
+                os.close(fd)
+
+
+def convert(arch: Any, path: Path, seq_len: int = 128, batch: int = 1, seed: int = 0) -> Path:
+    """Write `hf_model.inference_module(arch, seed)` at (batch, seq_len) as an fp32 `.tflite` file."""
+    import torch
+
+    check_available()
+    import litert_torch
+
+    module = inference_module(arch, seed)
+    (ids,) = example_inputs(arch, seq_len, batch)
+    path = Path(path)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    with torch.no_grad(), _quiet():
+        edge = litert_torch.convert(module, (ids.int(),))
+        edge.export(str(partial))
+    partial.replace(path)  # a cache or export never holds half a file
+    return path
+
+
+def quantize_dynamic(src: Path, dst: Path) -> Path:
+    """`src` with int8 weights and activations quantised at run time (`QUANTISATION`): no calibration set."""
+    check_available()
+    from ai_edge_quantizer import quantizer, recipe
+
+    qt = quantizer.Quantizer(str(src))
+    qt.load_quantization_recipe(recipe.dynamic_wi8_afp32())
+    with _quiet():
+        result = qt.quantize(enable_progress_report=False)
+    Path(dst).write_bytes(bytes(result.quantized_model))
+    return Path(dst)
+
+
+def interpreter(path: Path, threads: int = 1) -> Any:
+    check_available()
+    from ai_edge_litert.interpreter import Interpreter
+
+    with _quiet():  # a deprecation line and the XNNPACK banner on every load
+        interp = Interpreter(model_path=str(path), num_threads=threads)
+    interp.allocate_tensors()
+    return interp
+
+
+def run(interp: Any, ids: Any) -> np.ndarray:
+    """The model's output for token ids (any integer array of the input's shape)."""
+    (inp,), (out,) = interp.get_input_details(), interp.get_output_details()
+    interp.set_tensor(inp["index"], np.asarray(ids, dtype=np.int32))
+    interp.invoke()
+    return interp.get_tensor(out["index"])
+
+
+def max_abs_error(arch: Any, path: Path, seq_len: int = 128, inputs: int = 3, seed: int = 0) -> float:
+    """Largest |LiteRT − torch| over `inputs` random token sequences (the model of `hf_model`, weights `seed`)."""
+    import torch
+
+    module = inference_module(arch, seed)
+    interp = interpreter(path, 1)
+    generator = torch.Generator().manual_seed(1234)
+    worst = 0.0
+    for _ in range(inputs):
+        ids = torch.randint(0, arch.vocab_size, (1, seq_len), generator=generator)
+        with torch.no_grad():
+            ref = module(ids).numpy()
+        worst = max(worst, float(np.abs(run(interp, ids.numpy()) - ref).max()))
+    return worst
+
+
+def cache_dir() -> Path:
+    base = Path(os.environ["NAS_CACHE_DIR"]) if os.environ.get("NAS_CACHE_DIR") else Path.home() / ".cache" / "nas"
+    return base / "tflite"
+
+
+def model_key(arch: Any, seq_len: int, batch: int) -> str:
+    try:
+        version = metadata.version("litert-torch")
+    except metadata.PackageNotFoundError:
+        version = "?"
+    text = f"{arch.to_json()}|{seq_len}|{batch}|seed0|litert-torch {version}"
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def cached_model(arch: Any, seq_len: int = 128, batch: int = 1) -> Path:
+    """The fp32 `.tflite` of `arch` (random weights, seed 0), converted once and kept in `cache_dir()`."""
+    path = cache_dir() / f"{model_key(arch, seq_len, batch)}.tflite"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        convert(arch, path, seq_len, batch)
+    return path
+
+
+def tflite_runner(arch: Any, seq_len: int = 128, batch: int = 1, threads: int = 1, clock: str = "wall") -> Runner:
+    """One LiteRT (XNNPACK) run of `arch`'s converted model per call; returns seconds. `clock="thread"` (one
+    thread: XNNPACK then runs every op on the calling thread) times that thread's CPU time."""
+    now = time.thread_time if clock == "thread" else time.perf_counter
+    interp = interpreter(cached_model(arch, seq_len, batch), threads)
+    (ids,) = example_inputs(arch, seq_len, batch)
+    (inp,) = interp.get_input_details()
+    interp.set_tensor(inp["index"], ids.numpy().astype(np.int32))
+    invoke = interp.invoke
+
+    def once() -> float:
+        start = now()
+        invoke()
+        return now() - start
+
+    return once
