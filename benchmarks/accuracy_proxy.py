@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from data_folder import data_folder
 from scipy.stats import spearmanr
 
 from nas.accuracy.proxy import body_params, proxy_score
@@ -110,7 +111,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 behaves best on a shared machine)")
     args = parser.parse_args()
-    data_dir = Path(os.environ.get("NAS_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+    data_dir = data_folder()
     if not (data_dir / "corpus" / "wikitext2-valid.txt").is_file():
         raise SystemExit(f"no corpus under {data_dir}: set NAS_DATA_DIR")
     torch.set_num_threads(args.threads)

@@ -27,6 +27,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from data_folder import data_folder
+
 ROOT = Path(__file__).resolve().parents[1]
 STUDENT = ROOT / "nas/distill/examples/student-small.json"
 TEACHER = Path.home() / ".cache/nas/teachers/minilm-384"
@@ -61,7 +63,7 @@ def main() -> None:
     parser.add_argument("--work", default=str(Path.home() / ".cache/nas/distill-compare"))
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    data = Path(os.environ.get("NAS_DATA_DIR", ROOT.parent / "shared/data"))
+    data = data_folder()
     corpus, test = str(data / "corpus/wikitext2-valid.txt"), str(data / "corpus/wikitext2-test.txt")
     size = SIZES["quick" if args.quick else "full"]
     work = Path(args.work) / ("quick" if args.quick else "full")

@@ -24,6 +24,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from data_folder import data_folder
+
 ROOT = Path(__file__).resolve().parents[1]
 STUDENT = ROOT / "nas/distill/examples/student-small.json"
 SIZES = {"full": {"teacher_steps": 40, "steps_per_layer": 15, "pd_steps": 60, "ft_examples": 3000},
@@ -57,7 +59,7 @@ def main() -> None:
     parser.add_argument("--work", default="/tmp/nas-distill-bench")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    data = Path(os.environ.get("NAS_DATA_DIR", ROOT.parent / "shared/data"))
+    data = data_folder()
     size = SIZES["quick" if args.quick else "full"]
     work = Path(args.work)
     result_path = ROOT / "benchmarks/results/distill_end_to_end.json"

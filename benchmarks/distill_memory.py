@@ -19,6 +19,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
+from data_folder import data_folder
+
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [("nas/distill/examples/student-small.json", 128), ("nas/distill/examples/student-small.json", 512),
          ("mobilebert", 128)]
@@ -45,7 +47,7 @@ def main() -> None:
     from nas.distill.pipeline import mlm_positions, student_config
     from search_spaces.presets import resolve_arch
 
-    data = Path(os.environ.get("NAS_DATA_DIR", ROOT.parent / "shared/data"))
+    data = data_folder()
     corpus = str(data / "corpus/wikitext2-valid.txt")
     rows = []
     for student, seq_len in CASES:

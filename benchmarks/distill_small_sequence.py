@@ -18,6 +18,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from data_folder import data_folder
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -25,7 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", default="/tmp/nas-distill-sequence")
     args = parser.parse_args()
-    data = Path(os.environ.get("NAS_DATA_DIR", ROOT.parent / "shared/data"))
+    data = data_folder()
     work = Path(args.work)
     shutil.rmtree(work, ignore_errors=True)
     corpus = str(data / "corpus/wikitext2-valid.txt")

@@ -13,12 +13,12 @@ import json
 import os
 import platform
 import statistics
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import torch
+from data_folder import data_folder
 
 from nas.distill.data_corpus import PretrainingData
 from nas.distill.lamb import Lamb
@@ -33,12 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def corpus_path() -> Path:
-    data = Path(os.environ.get("NAS_DATA_DIR", ROOT.parent / "shared/data")) / "corpus/wikitext2-valid.txt"
-    if data.is_file():
-        return data
-    from tests.distill_helpers import write_corpus
-
-    return write_corpus(Path(tempfile.mkdtemp()) / "c.txt", paragraphs=400)
+    return data_folder("corpus") / "wikitext2-valid.txt"
 
 
 def time_steps(step, batches: list[dict]) -> float:

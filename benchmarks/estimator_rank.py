@@ -25,7 +25,6 @@ import dataclasses
 import datetime
 import hashlib
 import json
-import os
 import subprocess
 import sys
 import time
@@ -34,6 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import estimator_rank_truth as truth  # noqa: E402
+from data_folder import data_folder  # noqa: E402
 from estimator_rank_archs import ARCHS  # noqa: E402
 from estimator_rank_jobs import Job, Store, job_key, priority, run_jobs  # noqa: E402
 
@@ -135,7 +135,7 @@ def main() -> None:
     parser.add_argument("--refit-proxy", action="store_true", help="Refit nas/accuracy/proxy_fit.json on GT1.")
     args = parser.parse_args()
     args.teacher = args.teacher or str(default_teacher())
-    data = Path(os.environ.get("NAS_DATA_DIR", ROOT.parent / "shared/data"))
+    data = data_folder()
     budget = dataclasses.replace(truth.QUICK if args.quick else truth.Budget(), device=args.torch_device)
     suffix = "_quick" if args.quick else ""
     store = Store(RESULTS / f"estimator_rank_truth{suffix}.json")

@@ -69,7 +69,10 @@ def signal_check(rows: list[Measurement]) -> dict:
 
 
 def main() -> None:
-    root = data_dir() / "latency"
+    found = data_dir()
+    if found is None:
+        raise SystemExit("error: no data folder: set NAS_DATA_DIR (the public data, e.g. ../shared/data)")
+    root = found / "latency"
     if not root.is_dir():
         sys.exit(f"no latency data at {root}: set NAS_DATA_DIR to the shared data folder")
     hat_csv = root / "hat" / "wmt14ende_cpu_raspberrypi_all.csv"

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import typer
 
@@ -19,27 +18,6 @@ supernet_app = typer.Typer(help="Weight-sharing MobileBERT supernet: train it ag
 ARCH_HELP = ("An arch of the supernet's space: a preset, an arch JSON file, a model directory, or inline JSON of "
              "space choices, e.g. '{\"num_hidden_layers\": 4, \"intra_bottleneck_size\": 128}' (the other "
              "choices at their maxima).")
-
-
-def resolve_supernet_arch(text: str, space: Any) -> Any:
-    """`--arch`: inline JSON of space choices (missing ones at the supernet's maxima), else any arch reference."""
-    from nas.supernet.space import largest, require_member
-    from search_spaces.presets import resolve_arch
-
-    if text.lstrip().startswith("{"):
-        try:
-            choices = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise UserInputError(f"--arch: not valid JSON ({err})") from None
-        if not isinstance(choices, dict) or any(k not in space.dimensions for k in choices):
-            raise UserInputError(f"--arch: inline JSON must map space dimensions ({', '.join(space.dimensions)}) "
-                                 "to choices")
-        point = {**space.to_point(largest(space)), **choices}
-        for key, value in point.items():
-            if value not in space.dimensions[key]:
-                raise UserInputError(f"--arch: {key}={value!r} is not a choice of the supernet's space")
-        return space.to_arch(point)
-    return require_member(space, resolve_arch(text))
 
 
 @supernet_app.command("train")
@@ -112,6 +90,7 @@ def extract_command(
     """Write an arch's inherited sub-network as a `transformers` model directory (the warm start of
     `nas distill --student OUT`)."""
     from nas.supernet.api import extract, load_supernet
+    from nas.supernet.space import resolve_supernet_arch
     from nas_common.paths import check_output_dir
 
     check_output_dir(out, overwrite, result_files=("config.json", "arch.json", "model.safetensors"))

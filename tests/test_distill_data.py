@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +13,10 @@ from nas.distill.data_glue import read_split
 from nas.distill.metrics import task_metrics
 from nas.distill.vocab import load_tokenizer
 from nas_common.errors import UserInputError
+from nas_common.paths import data_dir
 from tests.distill_helpers import write_corpus
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("NAS_DATA_DIR", ROOT.parent / "shared" / "data"))
-GLUE = DATA / "glue"
+GLUE = data_dir(sub="glue") or Path("glue (no data folder)")
 needs_glue = pytest.mark.skipif(not GLUE.is_dir(), reason=f"GLUE data not found at {GLUE} (set NAS_DATA_DIR)")
 
 

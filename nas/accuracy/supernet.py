@@ -22,7 +22,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
 import sys
 from collections.abc import Sequence
 from functools import lru_cache
@@ -62,9 +61,11 @@ def eval_corpus(meta: dict[str, Any]) -> str:
     corpus = meta.get("eval_corpus")
     if corpus and Path(corpus).exists():
         return str(corpus)
-    root = os.environ.get("NAS_DATA_DIR")
-    if root and (Path(root) / "corpus/wikitext2-test.txt").is_file():
-        return str(Path(root) / "corpus/wikitext2-test.txt")
+    from nas_common.paths import data_dir
+
+    corpora = data_dir(sub="corpus")
+    if corpora is not None and (corpora / "wikitext2-test.txt").is_file():
+        return str(corpora / "wikitext2-test.txt")
     raise UserInputError("the supernet has no held-out corpus: set NAS_DATA_DIR (corpus/wikitext2-test.txt) or "
                          "train it with --eval-corpus")
 

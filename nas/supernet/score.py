@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nas.supernet.api import MEASURES, Supernet, load_supernet
+from nas.supernet.space import resolve_supernet_arch
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 
@@ -48,8 +49,6 @@ def _predictor_measure() -> str:
 
 def score_rows(directory: str | Path, arch_texts: Sequence[str], eval_corpus: str | None = None,
                measure: str = "mlm", predictor: bool = True) -> list[dict[str, Any]]:
-    from nas.cli_supernet import resolve_supernet_arch
-
     if measure not in MEASURES:
         raise UserInputError(f"unknown --measure {measure!r}; choose one of {', '.join(MEASURES)}")
     supernet = load_supernet(directory)

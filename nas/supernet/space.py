@@ -9,12 +9,14 @@ supernet's weights (`supernet_arch`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
+from search_spaces.presets import resolve_arch
 from search_spaces.space import NO_BOTTLENECK, SearchSpace
 
 SHAPE_DIMENSIONS = ("num_hidden_layers", "intra_bottleneck_size", "num_attention_heads", "intermediate_size",
@@ -115,3 +117,21 @@ def require_member(space: SearchSpace, arch: Arch) -> Arch:
     differing = [k for k, v in space.to_arch(point).to_dict().items() if arch.to_dict()[k] != v]
     raise UserInputError(f"arch is outside the supernet's space {space.name!r}: "
                          f"{', '.join(f'{k}={arch.to_dict()[k]!r}' for k in differing)} not a supernet choice")
+
+
+def resolve_supernet_arch(text: str, space: SearchSpace) -> Arch:
+    """`--arch`: inline JSON of space choices (missing ones at the supernet's maxima), else any arch reference."""
+    if text.lstrip().startswith("{"):
+        try:
+            choices = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise UserInputError(f"--arch: not valid JSON ({err})") from None
+        if not isinstance(choices, dict) or any(k not in space.dimensions for k in choices):
+            raise UserInputError(f"--arch: inline JSON must map space dimensions ({', '.join(space.dimensions)}) "
+                                 "to choices")
+        point = {**space.to_point(largest(space)), **choices}
+        for key, value in point.items():
+            if value not in space.dimensions[key]:
+                raise UserInputError(f"--arch: {key}={value!r} is not a choice of the supernet's space")
+        return space.to_arch(point)
+    return require_member(space, resolve_arch(text))
