@@ -34,7 +34,8 @@ def confirm(
     max_steps: int = typer.Option(400, "--max-steps", help="Distillation steps of the top rung."),
     rungs: int = typer.Option(3, "--rungs", help="ASHA rungs: max-steps/rf^(R-1), …, max-steps/rf, max-steps."),
     reduction_factor: int = typer.Option(2, "--reduction-factor", help="ASHA keeps the best 1/rf at each rung."),
-    dev_rungs: int = typer.Option(2, "--dev-rungs", help="The top N rungs also fine-tune and report the dev metric."),
+    dev_rungs: int = typer.Option(1, "--dev-rungs", help="The top N rungs also fine-tune and report the dev "
+                                  "metric (a fine-tune per trial and rung)."),
     schedule: str = typer.Option("akt", "--schedule", help="Distillation schedule: akt (one phase: every rung "
                                  "has trained every part), jkt or pkt (half the budget layer-wise, then PD)."),
     batch_size: int = typer.Option(16, "--batch-size", help="Distillation batch (sequences a step)."),

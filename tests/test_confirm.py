@@ -57,7 +57,8 @@ def _options(paths: dict[str, str], **changes) -> plan.ConfirmOptions:
 def test_options_round_trip_through_tune_config(tmp_path: Path) -> None:
     options = _options(make_inputs(tmp_path))
     assert plan.ConfirmOptions.from_dict(options.to_dict()) == options
-    assert options.dev_from == 4 and options.reduction_factor == 2
+    assert options.dev_from == 8 and options.reduction_factor == 2  # by default the top rung only
+    assert dataclasses.replace(options, dev_rungs=2).dev_from == 4
     assert dataclasses.replace(options, dev_rungs=0).dev_from == 9  # never
 
 

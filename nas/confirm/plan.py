@@ -51,7 +51,7 @@ class ConfirmOptions:
     top: int
     max_steps: int
     rungs: tuple[int, ...]
-    dev_rungs: int = 2
+    dev_rungs: int = 1
     schedule: str = "akt"
     batch_size: int = 16
     seq_len: int = 64
