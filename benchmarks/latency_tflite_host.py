@@ -5,6 +5,10 @@ FLOPs-linear fit on the same split, and the measured vs predicted ratio mobilebe
 
     python benchmarks/latency_tflite_host.py [--threads 1] [--n 60] [--stage convert|measure|all]
 
+Conversion is the slow part (litert-torch: 46-450 s a model on this 2-core machine under load 8-10), so
+`--converted-only` measures and evaluates the archs converted so far (a random subset: the sample's order),
+calibrating on 20 of them while 10 remain held out, else on half; the JSON says how many (`n_measured`, `complete`).
+
 Resumable: conversions are cached (`tflite_backend.cached_model`), measurements are appended to
 `benchmarks/results/latency_tflite_host_t{threads}.jsonl` a group at a time and a re-run skips archs already
 measured. Measurement protocol: `measure.measure_many` (warm-up until stable, interleaved rounds, median,
@@ -42,6 +46,7 @@ from search_spaces.space import SearchSpace  # noqa: E402
 
 SEED = 2026
 RATIO = ("mobilebert-no-opt", "mobilebert")
+MIN_HELD_OUT = 10  # a partial run keeps the 20 calibration points while at least this many remain held out
 GROUP = 8  # archs timed interleaved at once (their interpreters are held in memory together)
 
 
@@ -76,10 +81,20 @@ def measure_missing(path: Path, archs: list, seq_len: int, threads: int) -> None
         append_measurements(path, rows)
 
 
+def converted(archs: list, seq_len: int) -> list:
+    """The archs whose conversion is already cached (a partial run: conversion is the slow part here)."""
+    from latency_models.tflite_backend import cache_dir, model_key
+
+    return [a for a in archs if (cache_dir() / f"{model_key(a, seq_len, 1)}.tflite").exists()]
+
+
 def evaluate(path: Path, archs: list, n: int, n_cal: int, threads: int) -> dict:
     by_arch = {r.arch.to_json(): r for r in read_measurements(path)}
-    rows = [by_arch[a.to_json()] for a in archs]
-    sampled, ratio_rows = rows[:n], rows[n:]
+    sampled = [by_arch[a.to_json()] for a in archs[:n] if a.to_json() in by_arch]
+    ratio_rows = [by_arch[a.to_json()] for a in archs[n:]]
+    rows = sampled + ratio_rows
+    if len(sampled) < n_cal + MIN_HELD_OUT:  # a partial run: calibrate on half of what was measured
+        n_cal = len(sampled) // 2
     train, test = sampled[:n_cal], sampled[n_cal:]
     base = host_tflite_profile(threads)
     fusion = fit_lowering(base, train)
@@ -103,7 +118,8 @@ def evaluate(path: Path, archs: list, n: int, n_cal: int, threads: int) -> dict:
     for a in fusion.alternatives:
         print(f"  {a.label():80} objective {a.objective:9.2f}  rms {a.rms_pct:5.1f}%")
     print("ratio no-opt/opt:", json.dumps(ratio))
-    return {"ours": ours, "ours_prior_lowering": unfitted, "flops_baseline": flops, "fitted": fitted.cost,
+    return {"n_measured": len(sampled), "n_calibration": n_cal, "n_held_out": len(test),
+            "ours": ours, "ours_prior_lowering": unfitted, "flops_baseline": flops, "fitted": fitted.cost,
             "fusion": fusion.to_toml(), "lowering": {k: v for k, v in fitted.lowering.items() if k != "fit"},
             "calibration_residuals_pct": [round(r["error_pct"], 2) for r in residuals],
             "held_out_errors_pct": [round(100 * float(p / m - 1), 2) for p, m in zip(pred, measured, strict=True)],
@@ -119,17 +135,20 @@ def main() -> None:
     ap.add_argument("--seq-len", type=int, default=128)
     ap.add_argument("--threads", type=int, nargs="+", default=[1])
     ap.add_argument("--stage", choices=("convert", "measure", "all"), default="all")
+    ap.add_argument("--converted-only", action="store_true", help="measure and evaluate only the archs whose "
+                    "conversion is cached (a partial run), converting nothing")
     args = ap.parse_args()
     archs = archs_to_measure(args.n)
     start_uptime = uptime()
-    convert_s = convert_all(archs, args.seq_len)
+    convert_s = 0.0 if args.converted_only else convert_all(archs, args.seq_len)
     if args.stage == "convert":
         return
+    todo = converted(archs, args.seq_len) if args.converted_only else archs
     results = {}
     for threads in args.threads:
         path = RESULTS / f"latency_tflite_host_t{threads}.jsonl"
         t = time.perf_counter()
-        measure_missing(path, archs, args.seq_len, threads)
+        measure_missing(path, todo, args.seq_len, threads)
         measure_s = time.perf_counter() - t
         if args.stage == "measure":
             continue
@@ -145,6 +164,7 @@ def main() -> None:
                   "protocol": "measure_many: warm-up until stable, 10 interleaved rounds, median, re-measured "
                               "above 10 % spread; strided groups of 8; 1 thread: thread CPU time",
                   "convert_seconds_this_run": round(convert_s, 1)},
+        "complete": all(r["n_measured"] == args.n for r in results.values()),
         "uptime_start": start_uptime, "uptime_end": uptime(), **results,
         "goal": {"within_10pct": 0.9, "spearman": 0.97, "ratio_error_pct": 10}})
     print("wrote", result)
