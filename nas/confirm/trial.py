@@ -23,15 +23,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nas.confirm.plan import METRIC, MODELS, PRIMARY, TIME_ATTR, Candidate, ConfirmOptions, split_budget
+from nas.confirm.plan import CONFIRM_DIR, METRIC, MODELS, PRIMARY, TIME_ATTR, Candidate, ConfirmOptions, split_budget
 
 STATE = "state.json"  # the rung reached, wall time and results so far: part of every checkpoint
 ATTEMPTS = "attempts.jsonl"
 
 
 def trial_dir(options: ConfirmOptions, arch_id: int) -> Path:
-    from nas.confirm.plan import CONFIRM_DIR
-
     return Path(options.run) / CONFIRM_DIR / MODELS / str(arch_id)
 
 
