@@ -30,7 +30,8 @@ from latency_models.hf_model import example_inputs, inference_module
 from latency_models.timing import Runner
 from nas_common.errors import UserInputError
 
-MISSING = "install the tflite extra (litert-torch, ai-edge-litert; README: 'Your own phone with LiteRT')"
+MISSING = ("LiteRT is not installed: pip install -e '.[tflite]' and then pip install --no-deps litert-torch==0.10.0 "
+           "litert-converter==0.5.0 xdsl==0.28.0 (README: 'Your own phone with LiteRT')")
 QUANTISATION = ("dynamic-range int8 (ai_edge_quantizer dynamic_wi8_afp32: int8 weights, activations quantised "
                 "at run time)")
 
