@@ -16,6 +16,7 @@ are fitted from `MIN_ROWS_GLOBAL` rows on. The others keep the base profile's va
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +25,8 @@ import numpy as np
 
 from device_profiles.measurement import Measurement
 from device_profiles.schema import DeviceProfile
+from latency_models.calibrate import fit_with_objective
+from latency_models.predictor import Predictor
 
 SWITCHES = ("fuse_layer_norm", "fuse_gelu", "fuse_epilogue", "fuse_bias")
 MIN_ROWS_GLOBAL = 8  # switches that change every arch's graph: fitted from this many rows on
@@ -115,11 +118,6 @@ def confounded_pairs(rows: list[Measurement], switches: tuple[str, ...]) -> list
 def fit_lowering(base: DeviceProfile, rows: list[Measurement],
                  switches: tuple[str, ...] | None = None) -> FusionFit:
     """Fit the cost parameters under every combination of `switches` (default: `fittable(rows)`), best first."""
-    import dataclasses
-
-    from latency_models.calibrate import fit_with_objective
-    from latency_models.predictor import Predictor
-
     skipped: dict[str, str] = {}
     if switches is None:
         switches, skipped = fittable(rows)

@@ -33,6 +33,7 @@ from typing import Any
 from device_profiles.host import is_this_machine
 from device_profiles.measurement import Measurement
 from latency_models.hf_model import example_inputs, export_program, inference_module
+from latency_models.tflite_backend import check_available, tflite_runner
 from latency_models.timing import MAX_SPREAD, RETRIES, WARMUP_MAX, Runner, Timing, time_interleaved, time_runs
 from nas_common.errors import UserInputError
 from search_spaces.family import check_seq_len
@@ -226,7 +227,6 @@ def check_backend(backend: str, profile: Any, rpc_address: str | None = None) ->
                              f"({profile.soc or profile.target.get('mtriple')}): use --backend rpc --rpc HOST:PORT "
                              "with a TVM RPC server on the device, or --device host")
     if backend == "tflite":  # after the device check: its message does not depend on what is installed
-        from latency_models.tflite_backend import check_available
 
         check_available()
 
@@ -263,7 +263,6 @@ def _runner_factory(backend: str, profile: Any, seq_len: int, batch: int, thread
     if backend == "torch":
         return lambda arch, k: torch_runner(arch, seq_len, batch, threads, clock)
     if backend == "tflite":
-        from latency_models.tflite_backend import tflite_runner
 
         return lambda arch, k: tflite_runner(arch, seq_len, batch, threads, clock)
     if backend == "tvm":
