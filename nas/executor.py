@@ -14,7 +14,8 @@ Ray Core actors rather than Ray Tune: the search's strategies own the ask/tell l
 resume, while a Tune `Tuner` owns both (its searcher, its experiment state); driving one `Tuner.fit` per
 batch costs about 1 s per batch and a directory of Tune state per batch for nothing the search uses. An actor
 pool (`ray.util.ActorPool`, Ray's maintained primitive for stateful parallel map) is the part of Ray this
-seam needs; the same interface serves `nas confirm`, whose jobs are distillation runs.
+seam needs. `nas confirm` is the opposite case and uses Tune directly (nas/confirm/tuning.py): its trials are
+long distillations that need ASHA's early stopping, per-trial checkpoints and retries, and experiment restore.
 """
 
 from __future__ import annotations
