@@ -95,10 +95,10 @@ def test_without_the_extra_one_line_and_nothing_written(argv, tmp_path: Path, ca
     run = tmp_path / "run"
     run.mkdir()
     code, out, err = run_cli([a.format(run=run, tmp=tmp_path) for a in argv], capsys)
-    if argv[0] == "export" and code == 2 and "install the tflite extra" not in err:
+    if argv[0] == "export" and code == 2 and tflite_backend.MISSING not in err:
         pytest.fail(f"refused for another reason first: {err}")
-    assert code == 2 and err.strip() == "error: install the tflite extra (litert-torch, ai-edge-litert; README: " \
-                                        "'Your own phone with LiteRT')", err
+    assert code == 2 and err.strip() == f"error: {tflite_backend.MISSING}", err
+    assert "pip install -e '.[tflite]'" in err and "--no-deps litert-torch" in err
     assert not (tmp_path / "x").exists() and not (tmp_path / "m.jsonl").exists()
 
 
