@@ -20,22 +20,16 @@ long distillations that need ASHA's early stopping, per-trial checkpoints and re
 
 from __future__ import annotations
 
-import logging
-import os
-import shutil
-import tempfile
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from nas.ray_session import start_ray, stop_ray
 from nas_common.errors import UserInputError
 
 EXECUTORS = ("local", "ray")
 DEFAULT_EXECUTOR = "local"
-# Ray puts unix sockets at <temp>/session_<date>_<time>_<usec>_<pid>/sockets/plasma_store (about 65 characters
-# below <temp>), and a socket path may not exceed 107 bytes.
-_MAX_SOCKET_DIR = 40
 
 
 class Job(Protocol):
@@ -97,21 +91,7 @@ class RayExecutor(Executor):
         import ray
         from ray.util import ActorPool
 
-        os.environ.setdefault("RAY_DEDUP_LOGS", "0")
-        self.own_temp: Path | None = None
-        try:
-            if address:
-                ray.init(address=address, log_to_driver=False, configure_logging=False)
-            else:
-                session = self._session_dir(temp_dir)
-                # Ray announces that a new local cluster uses token authentication (its default, kept): nothing
-                # a user has to act on, so that one logger is quiet.
-                logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
-                ray.init(num_cpus=num_cpus, include_dashboard=False, _temp_dir=str(session), log_to_driver=False,
-                         configure_logging=False)
-        except (ConnectionError, RuntimeError, ValueError) as err:
-            where = f"the Ray cluster at {address}" if address else "a local Ray instance"
-            raise UserInputError(f"cannot start {where}: {str(err).splitlines()[0] if str(err) else err}") from None
+        self.own_temp = start_ray(address, num_cpus, temp_dir)
         cpus = int(ray.cluster_resources().get("CPU", 1))
         actor = ray.remote(num_cpus=1)(_Worker)
         self.actors = [actor.remote() for _ in range(max(1, workers or cpus))]
@@ -132,26 +112,14 @@ class RayExecutor(Executor):
             raise
         return [result for chunk in chunks for result in chunk]
 
-    def _session_dir(self, temp_dir: Path | None) -> Path:
-        """`temp_dir` when its path is short enough for Ray's unix sockets, else a private temporary directory
-        (removed by `close`)."""
-        if temp_dir is not None and len(str(Path(temp_dir).resolve())) <= _MAX_SOCKET_DIR:
-            path = Path(temp_dir).resolve()
-            path.mkdir(parents=True, exist_ok=True)
-            return path
-        self.own_temp = Path(tempfile.mkdtemp(prefix="nas-ray-"))
-        return self.own_temp
-
     def close(self) -> None:
         import ray
 
         for actor in self.actors:
             ray.kill(actor)
         self.actors = []
-        ray.shutdown()
-        if self.own_temp is not None:
-            shutil.rmtree(self.own_temp, ignore_errors=True)
-            self.own_temp = None
+        stop_ray(self.own_temp)
+        self.own_temp = None
 
 
 def make_executor(name: str, address: str | None = None, temp_dir: Path | None = None,

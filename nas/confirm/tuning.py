@@ -11,25 +11,20 @@ the cluster at `--ray-address`.
 from __future__ import annotations
 
 import json
-import logging
 import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from ray.tune import Callback
 
 from nas.confirm.plan import CONFIRM_DIR, EXPERIMENT, METRIC, TIME_ATTR, ConfirmOptions
+from nas.ray_session import start_ray, stop_ray
 from nas_common.errors import UserInputError
 
 OPTIONS = "options.json"
 MAX_FAILURES = 2  # a trial whose worker dies is retried from its last checkpoint up to this many times
 LOCAL_CPUS = 2
-# Ray's unix sockets live under <temp>/session_<stamp>_<pid>/sockets/ and a socket path may not exceed 107
-# bytes: a run directory deep in a temporary tree is too long, so the session goes to a short private folder.
-_SESSION_PREFIX = "nas-ray-"
 
 
 def experiment_dir(run: Path) -> Path:
@@ -51,32 +46,14 @@ class RaySession:
         self.temp: Path | None = None
 
     def __enter__(self) -> RaySession:
-        import ray
-
-        os.environ.setdefault("RAY_DEDUP_LOGS", "0")
         os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no tables, our one line a rung instead
         # Each rung checkpoints (num_to_keep=1 forces an experiment snapshot): expected, so no warning about it.
         os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
-        logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
-        try:
-            if self.address:
-                ray.init(address=self.address, log_to_driver=False, configure_logging=False)
-            else:
-                self.temp = Path(tempfile.mkdtemp(prefix=_SESSION_PREFIX))
-                ray.init(num_cpus=self.num_cpus, include_dashboard=False, _temp_dir=str(self.temp),
-                         log_to_driver=False, configure_logging=False)
-        except (ConnectionError, RuntimeError, ValueError) as err:
-            where = f"the Ray cluster at {self.address}" if self.address else "a local Ray instance"
-            first = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise UserInputError(f"cannot start {where}: {first}") from None
+        self.temp = start_ray(self.address, self.num_cpus)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        import ray
-
-        ray.shutdown()
-        if self.temp is not None:
-            shutil.rmtree(self.temp, ignore_errors=True)
+        stop_ray(self.temp)
 
 
 def _trial_name(trial: Any) -> str:
