@@ -31,14 +31,14 @@ EXPORTED = ("arch.json", "config.json", "teacher.json", "TRAIN.md", "model.onnx"
 
 
 def front_table(points: list[Trial], title: str, limit: int | None = None,
-                confirmed: dict[int, dict[str, Any]] | None = None) -> Table:
+                confirmed: dict[int, dict[str, Any]] | None = None, caption: str | None = None) -> Table:
     """The front as a table that fits 80 columns (a piped or logged output is 80 wide); with `confirmed`
     (RUN/confirmed.csv by trial id) a last column gives each confirmed point's measured result: the dev metric
     (`0.812@40`: after 40 distillation steps) or, for a point ASHA stopped early, its held-out MLM loss
     (`L6.10@10`)."""
     from nas.confirm.table import measured
 
-    table = Table(title=title, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
+    table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
     columns = ("pick", "trial", "ms", "est.", "params", "L×H", "bneck", "FFN×n", "heads", "ops")
     for column in (*columns, "confirmed") if confirmed else columns:
         table.add_column(column, justify="right", no_wrap=True)
@@ -201,7 +201,8 @@ def pareto(
     from nas.results import front, load_trials
     from nas.run_dir import read_run, recorded_options
 
-    budget_ms = recorded_options(read_run(run), run)["budget_ms"]
+    record = read_run(run)
+    budget_ms = recorded_options(record, run)["budget_ms"]
     trials = load_trials(run)
     points = front(trials, budget_ms)
     confirmed = by_arch(run)
@@ -216,7 +217,11 @@ def pareto(
     out = Console()
     if confirmed:  # the extra column needs 92 characters; wider than a piped 80, never cut
         out = Console(width=max(out.width, 92))
-    out.print(front_table(points, f"{run}: front within {budget_ms:g} ms ({len(points)} points)", confirmed=confirmed))
+    estimator = record.get("estimator") or {}
+    caption = (f"est.: {estimator.get('name', 'accuracy')} estimate; measured quality: "
+               f"{estimator.get('quality') or 'not recorded'}")
+    out.print(front_table(points, f"{run}: front within {budget_ms:g} ms ({len(points)} points)", confirmed=confirmed,
+                          caption=caption))
 
 
 def export(
