@@ -140,12 +140,15 @@ def _new_options(run: Path, top: int, teacher: Path | None, corpus: str | None, 
 
 
 def _finish(options: ConfirmOptions, results: Any, seconds: float) -> None:
+    from nas.cli_search import estimate_caption
     from nas.confirm import table
     from nas.confirm.publish import publish
+    from nas.run_dir import read_run
 
     rows = table.rows_from_results(options, results)
     summary = publish(options, rows, seconds)
-    out = Table(title=f"confirmed {options.run} ({summary['seconds']:.0f} s)", box=box.SIMPLE_HEAD)
+    out = Table(title=f"confirmed {options.run} ({summary['seconds']:.0f} s)", box=box.SIMPLE_HEAD,
+                caption=estimate_caption(read_run(options.run)))
     for column in ("pick", "trial", "est.", "ms", "status", "steps", "held-out MLM", "dev"):
         out.add_column(column, justify="right")
     for r in rows:

@@ -55,6 +55,13 @@ def front_table(points: list[Trial], title: str, limit: int | None = None,
     return table
 
 
+def estimate_caption(record: dict[str, Any]) -> str:
+    """What the `est.` column of a run's tables is: its estimator and measured quality (run.json)."""
+    estimator = record.get("estimator") or {}
+    return (f"est.: {estimator.get('name', 'accuracy')} estimate; measured quality: "
+            f"{estimator.get('quality') or 'not recorded'}")
+
+
 def estimator_options(**given: Any) -> dict[str, Any]:
     """The estimator's options from the command line (those given), passed to `get_estimator`. Paths are made
     absolute: they are recorded in run.json and read by executor workers that may run elsewhere."""
@@ -217,11 +224,8 @@ def pareto(
     out = Console()
     if confirmed:  # the extra column needs 92 characters; wider than a piped 80, never cut
         out = Console(width=max(out.width, 92))
-    estimator = record.get("estimator") or {}
-    caption = (f"est.: {estimator.get('name', 'accuracy')} estimate; measured quality: "
-               f"{estimator.get('quality') or 'not recorded'}")
     out.print(front_table(points, f"{run}: front within {budget_ms:g} ms ({len(points)} points)", confirmed=confirmed,
-                          caption=caption))
+                          caption=estimate_caption(record)))
 
 
 def export(
