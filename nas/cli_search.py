@@ -191,9 +191,14 @@ def _print_summary(out: Path, summary: dict, options: Any, estimator: Any) -> No
     table.add_row("estimator", describe(estimator))
     console.print(table)
     points = front(load_trials(out), options.budget_ms)
+    kept = summary.get("best_kept")
     if points:
-        console.print(front_table(points, "Pareto front (pick 0 = best, exported to best/)", limit=10))
-    else:
+        title = "Pareto front (pick 0 = best estimate)" if kept else "Pareto front (pick 0 = best, exported to best/)"
+        console.print(front_table(points, title, limit=10))
+    if kept:
+        console.print(f"best/ kept: arch {kept['arch_id']}, the winner `nas confirm` measured ({kept['measured']}); "
+                      f"front points found since are estimates until `nas confirm {out}` measures them")
+    if not points:
         console.print("no trial fits the budget: nothing exported")
     console.print(f"open {out / 'pareto.html'}; train the best: {out / 'best' / 'TRAIN.md'}")
 

@@ -167,11 +167,15 @@ def write_results(out: Path, run: dict[str, Any], trials: list[Trial], options: 
         "trials": len(trials), "within_budget": sum(t.feasible for t in trials), "front_size": len(points),
         "seconds": round(seconds, 2), "best": None,
     }
+    confirmed_best = (run.get("confirmed") or {}).get("best")
     if points:
         best = points[0]
         summary["best"] = {"id": best.id, "latency_ms": best.latency_ms, "accuracy": best.accuracy,
                            "params": best.params}
-        export_pick(best, out / "best", out, asdict(options), estimator.name)
+        if confirmed_best is None:
+            export_pick(best, out / "best", out, asdict(options), estimator.name)
+        else:  # a resumed run keeps the winner `nas confirm` measured; new front points are not measured yet
+            summary["best_kept"] = confirmed_best
     references = reference_points(latency, estimator, options.seq_len)
     title = (f"{options.device}, budget {format_ms(options.budget_ms)}: {len(trials)} trials "
              f"({options.strategy}, seed {options.seed}), front of {len(points)}")

@@ -144,3 +144,24 @@ def test_a_run_written_by_the_previous_version_resumes(small_run, tmp_path):
     lines = (run / "trials.jsonl").read_text().splitlines()
     assert len(lines) == 192 and lines[:128] == old_lines  # the old trials are kept as they were
     assert "generation" in (run / "trials.csv").read_text().splitlines()[0]
+
+
+def test_resume_after_confirm_keeps_the_confirmed_best(small_run, tmp_path):
+    """`nas confirm` chose best/ from measured results; resuming the search must not put pick 0 back."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(small_run, run)
+    front = json.loads(nas("pareto", str(run), "--json").stdout)
+    chosen = front[-1]  # not pick 0: the confirmed winner need not be the best estimate
+    record = json.loads((run / "run.json").read_text())
+    record["confirmed"] = {"best": {"arch_id": chosen["id"], "pick": len(front) - 1, "measured": "sst2 0.800 @8"}}
+    (run / "run.json").write_text(json.dumps(record))
+    (run / "best" / "confirmed.json").write_text(json.dumps({"arch_id": chosen["id"]}))
+    (run / "best" / "arch.json").write_text('{"marker": "the confirmed winner"}')
+    best_before = (run / "best" / "arch.json").read_bytes()
+    result = nas(*SMALL, "--out", str(run), "--trials", "160", "--resume")
+    assert result.returncode == 0, result.stderr
+    assert (run / "best" / "arch.json").read_bytes() == best_before
+    assert json.loads((run / "best" / "confirmed.json").read_text())["arch_id"] == chosen["id"]
+    assert "best/ kept" in " ".join((result.stdout + result.stderr).split())
