@@ -15,6 +15,7 @@ into one ground truth; the settings id covers budget, teacher weights, held-out 
 
 Usage: NAS_DATA_DIR=../shared/data nice -n 5 python benchmarks/estimator_rank.py [--teacher DIR]
     [--supernet DIR] [--seeds 0,1] [--workers 2] [--stop-at 08:50] [--no-truth] [--quick]
+    [--layer-steps 480 --pd-steps 480]      # a larger budget: its own settings id, its own ground truth
 Writes benchmarks/results/estimator_rank.json (the report; `partial` with counts until every job is done).
 """
 
@@ -133,10 +134,17 @@ def main() -> None:
     parser.add_argument("--settings-id", default=None, help="Report on the ground truth recorded under this id "
                         "(with --no-truth: e.g. one made with earlier distillation code).")
     parser.add_argument("--refit-proxy", action="store_true", help="Refit nas/accuracy/proxy_fit.json on GT1.")
+    parser.add_argument("--layer-steps", type=int, default=None, help="JKT steps of every student (default "
+                        f"{truth.Budget.layer_steps}; a multiple of 60 so that every depth 2-6 divides it).")
+    parser.add_argument("--pd-steps", type=int, default=None, help=f"PD steps (default {truth.Budget.pd_steps}).")
     args = parser.parse_args()
     args.teacher = args.teacher or str(default_teacher())
     data = data_folder()
     budget = dataclasses.replace(truth.QUICK if args.quick else truth.Budget(), device=args.torch_device)
+    if args.layer_steps is not None:
+        budget = dataclasses.replace(budget, layer_steps=args.layer_steps)
+    if args.pd_steps is not None:
+        budget = dataclasses.replace(budget, pd_steps=args.pd_steps)
     suffix = "_quick" if args.quick else ""
     store = Store(RESULTS / f"estimator_rank_truth{suffix}.json")
     sid = args.settings_id or truth.settings_id(budget, Path(args.teacher)) + "-" + code_digest()
