@@ -13,6 +13,9 @@ each set, the host profile is calibrated on the set's rows (`calibrated_profile`
 archs are predicted with 90 % intervals: share within ±10 %, MAPE, Spearman, and the share of measured
 latencies inside their interval (coverage).
 
+After each round the first --n-repeat validation archs are measured a second time (`repeatability`): how far
+two sequential measurements of one arch lie apart, the ceiling of any predictor's within-±10 % share.
+
 Reported per (set kind, N): the median and the worst round of within-±10 % and MAPE, and the median
 coverage. Resumable: each round's rows are appended to WORK/round-K.jsonl as they are measured, and a
 restarted run measures only the archs missing there; the host peaks are measured once and kept in
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -85,12 +89,28 @@ def measure_round(path: Path, archs: list, base: Any, args: argparse.Namespace, 
     todo = [a for a in dict.fromkeys(archs) if a not in done]
     order = np.random.default_rng(seed + 1).permutation(len(todo))
     for k, i in enumerate(order, start=1):
-        row = measure(todo[i], "torch", base, args.seq_len, 1, args.threads, args.repeat, clock=args.clock)
+        row = measure(todo[i], "torch", base, args.seq_len, 1, args.threads, args.repeat, clock=args.clock,
+                      statistic=args.statistic)
         append_measurements(path, [row])
         done[row.arch] = row
         print(f"  measured {k}/{len(todo)}: {row.latency_ms:.2f} ms (spread {100 * (row.spread or 0):.1f}%)",
               flush=True)
     return done
+
+
+def repeatability(path: Path, archs: list, rows: dict, base: Any, args: argparse.Namespace) -> dict:
+    """The same archs measured a second time, one after another, after the round: how far two measurements
+    of one arch lie apart. The share above 10 % bounds what any predictor can score within ±10 %."""
+    again = {r.arch: r for r in read_measurements(path)} if path.exists() and path.stat().st_size else {}
+    for arch in archs:
+        if arch not in again:
+            row = measure(arch, "torch", base, args.seq_len, 1, args.threads, args.repeat, clock=args.clock,
+                          statistic=args.statistic)
+            append_measurements(path, [row])
+            again[arch] = row
+    diff = np.array([100 * abs(again[a].latency_ms / rows[a].latency_ms - 1) for a in archs])
+    return {"n": len(archs), "abs_diff_pct_median": float(np.median(diff)),
+            "abs_diff_pct_p90": float(np.percentile(diff, 90)), "share_over_10pct": float(np.mean(diff > 10))}
 
 
 def evaluate(base: Any, rows: dict, sets: dict[str, list]) -> dict[str, dict]:
@@ -111,7 +131,7 @@ def evaluate(base: Any, rows: dict, sets: dict[str, list]) -> dict[str, dict]:
 
 def summarise(rounds: list[dict[str, dict]]) -> list[dict]:
     out = []
-    for name in rounds[0]:
+    for name in [n for n in rounds[0] if isinstance(rounds[0][n], dict) and "within_10pct" in rounds[0][n]]:
         within = [r[name]["within_10pct"] for r in rounds]
         mape = [r[name]["mape"] for r in rounds]
         out.append({"set": name, "rounds": len(rounds),
@@ -129,6 +149,8 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--clock", default="wall", help="wall (as `nas measure` by default) or thread")
+    ap.add_argument("--statistic", default="median", help="median (as `nas measure` by default) or min")
+    ap.add_argument("--n-repeat", type=int, default=10, help="validation archs measured twice (repeatability)")
     ap.add_argument("--seq-len", type=int, default=128)
     ap.add_argument("--space", default="mobilebert-family")
     ap.add_argument("--work", default=str(RESULTS / "calibration_stability"), help="measurements (resumable)")
@@ -145,17 +167,29 @@ def main() -> None:
         sets = round_sets(space, base, seed, args.sizes, args.n_val)
         distinct = list(dict.fromkeys(a for archs in sets.values() for a in archs))
         print(f"round {k + 1}/{args.rounds}: {len(distinct)} archs", flush=True)
+        load = os.getloadavg()
         rows = measure_round(work / f"round-{k + 1}.jsonl", distinct, base, args, seed)
-        results.append(evaluate(base, rows, sets))
+        result = evaluate(base, rows, sets)
+        result["repeatability"] = repeatability(work / f"round-{k + 1}-again.jsonl",
+                                                sets["validation"][: args.n_repeat], rows, base, args)
+        result["load_average_at_start"] = load
+        print(f"  round {k + 1}: suggest-10 within ±10 % {result.get('suggest-10', {}).get('within_10pct')}; "
+              f"repeatability {result['repeatability']}", flush=True)
+        results.append(result)
     summary = summarise(results)
     print(table(summary, ["set", "rounds", "within10_median", "within10_worst", "mape_median", "mape_worst",
                           "coverage90_median"]))
+    again = [r["repeatability"] for r in results]
+    repeat_summary = {"share_over_10pct_median": float(np.median([a["share_over_10pct"] for a in again])),
+                      "abs_diff_pct_median": float(np.median([a["abs_diff_pct_median"] for a in again]))}
+    print("repeatability (one arch measured twice):", repeat_summary)
     payload = {"benchmark": "calibration_stability", "machine": machine_info(),
                "setup": {k: v for k, v in vars(args).items() if k not in ("work", "out")} | {
                    "interval_level": LEVEL, "measurement": "latency_models.measure.measure per arch, sequential, "
                    "shuffled order (warm-up until stable, re-measured above 10 % spread)",
                    "peaks": {"fp32_gflops": base.fp32_gflops, "memory_gbs": base.memory_gbs}},
-               "summary": summary, "rounds": results, "seconds": round(time.perf_counter() - started, 1),
+               "summary": summary, "repeatability": repeat_summary, "rounds": results,
+               "seconds": round(time.perf_counter() - started, 1),
                "goal": {"suggest-10": {"within10_worst": 0.9, "within10_median": 0.95, "coverage90": [0.85, 0.95]}}}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(payload, indent=2) + "\n")

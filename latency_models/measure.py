@@ -272,37 +272,46 @@ def _runner_factory(backend: str, profile: Any, seq_len: int, batch: int, thread
     return lambda arch, k: rpc_runner(arch, profile.target, remote, seq_len, batch, cross, f"model{k}.so")
 
 
-def _row(arch: Any, timing: Timing, seq_len: int, batch: int, threads: int, source: str) -> Measurement:
+STATISTICS = ("median", "min")  # the row's latency: the median of the timed runs or the fastest (timing.py)
+
+
+def _row(arch: Any, timing: Timing, seq_len: int, batch: int, threads: int, source: str,
+         statistic: str = "median") -> Measurement:
     if not timing.warmup_settled:
         source += f"; warm-up did not settle in {timing.warmup_runs} runs"
-    return Measurement(arch, timing.median_ms, seq_len, batch, threads, source, spread=timing.spread,
+    latency = timing.min_ms if statistic == "min" and timing.min_ms is not None else timing.median_ms
+    return Measurement(arch, latency, seq_len, batch, threads, source, spread=timing.spread,
                        repeats=timing.repeats)
 
 
 def measure(arch: Any, backend: str, profile: Any, seq_len: int = 128, batch: int = 1, threads: int = 1,
             repeat: int = 10, rpc_address: str | None = None, clock: str = "wall", max_spread: float = MAX_SPREAD,
-            retries: int = RETRIES, warmup_max: int = WARMUP_MAX) -> Measurement:
+            retries: int = RETRIES, warmup_max: int = WARMUP_MAX, statistic: str = "median") -> Measurement:
     """One measurement row: warm-up until stable, the median of `repeat` runs and their spread, re-measured
     while the spread is above `max_spread` (`timing.py`); its `source` names the backend, the machine and
     whether code was tuned."""
     return measure_many([arch], backend, profile, seq_len, batch, threads, repeat, rpc_address, clock,
-                        max_spread, retries, warmup_max)[0]
+                        max_spread, retries, warmup_max, statistic=statistic)[0]
 
 
 def measure_many(archs: list[Any], backend: str, profile: Any, seq_len: int = 128, batch: int = 1,
                  threads: int = 1, repeat: int = 10, rpc_address: str | None = None, clock: str = "wall",
                  max_spread: float = MAX_SPREAD, retries: int = RETRIES, warmup_max: int = WARMUP_MAX,
-                 chunk: int = 8) -> list[Measurement]:
+                 chunk: int = 8, statistic: str = "median") -> list[Measurement]:
     """Rows for many archs timed in one process, interleaved (`timing.time_interleaved`): `chunk` models are
     built at a time and timed in rounds; chunks are strided over the list (chunk c holds archs c, c + k, ...)
     so that a slow drift of the machine spreads over the whole list. One arch is the plain `measure`."""
     _check_settings(backend, profile, seq_len, batch, threads, repeat, rpc_address, clock)
     if max_spread <= 0 or retries < 0 or warmup_max < 1:
         raise UserInputError("--max-spread must be positive, --retries >= 0 and --warmup-max >= 1")
+    if statistic not in STATISTICS:
+        raise UserInputError(f"--statistic must be one of {', '.join(STATISTICS)}, not {statistic!r}")
     for arch in archs:
         _check(arch, backend)
     make = _runner_factory(backend, profile, seq_len, batch, threads, rpc_address, clock)
     source = _source(backend, profile, threads, clock, rpc_address)
+    if statistic != "median":
+        source += f", {statistic} of {repeat} runs"
     if len(archs) > 1:
         source += f", {len(archs)} archs interleaved"
     rows: list[Measurement | None] = [None] * len(archs)
@@ -312,6 +321,6 @@ def measure_many(archs: list[Any], backend: str, profile: Any, seq_len: int = 12
         runners = [make(archs[i], i) for i in idx]
         timings = time_interleaved(runners, repeat, max_spread, retries, max_runs=warmup_max)
         for i, timing in zip(idx, timings, strict=True):
-            rows[i] = _row(archs[i], timing, seq_len, batch, threads, source)
+            rows[i] = _row(archs[i], timing, seq_len, batch, threads, source, statistic)
         del runners
     return [r for r in rows if r is not None]

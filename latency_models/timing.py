@@ -8,7 +8,13 @@ module does the rest, the same way for every backend:
   until the median of the last `window` runs is within `tol` of the median of the `window` before them,
   at least `min_runs` and at most `max_runs` runs or `max_seconds` (bounded: a machine that never settles
   still gets measured; `Timing.warmup_settled` says whether it did).
-- **spread**: the latency is the median of `repeat` runs, its spread the std/median of those runs.
+- **spread**: the latency is the median of `repeat` runs (or their minimum, `statistic="min"`), its spread
+  the std/median of those runs.
+- **statistic**: the median is the typical run; the minimum is the run least disturbed by the rest of the
+  machine. On a shared host whose speed varies from run to run (measured on the 2-core AMD EPYC VM, 2026-12-02:
+  one model's thread CPU time 47.7-70.5 ms over 60 consecutive runs), the minimum repeats better from one
+  measurement to the next (`benchmarks/calibration_stability.py`, `repeatability`), as Python's `timeit`
+  documentation advises for the same reason.
 - **re-measurement**: an attempt whose spread is above `max_spread` is timed again (after a new warm-up),
   up to `retries` more times; the attempt with the smallest spread is kept.
 - **interleaving** (`time_interleaved`): many runners are warmed up, then timed in rounds (one run of each
@@ -18,6 +24,7 @@ module does the rest, the same way for every backend:
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -42,6 +49,7 @@ class Timing:
     warmup_runs: int
     warmup_settled: bool
     attempts: int = 1
+    min_ms: float | None = None  # the fastest timed run: interference only slows a run down (see the module docstring)
 
 
 def spread_of(times: Sequence[float]) -> float:
@@ -72,7 +80,8 @@ def time_runs(run: Runner, repeat: int) -> list[float]:
 
 
 def _timing(times: list[float], warmup: tuple[int, bool], attempts: int) -> Timing:
-    return Timing(statistics.median(times) * 1e3, spread_of(times), len(times), warmup[0], warmup[1], attempts)
+    return Timing(statistics.median(times) * 1e3, spread_of(times), len(times), warmup[0], warmup[1], attempts,
+                  min(times) * 1e3)
 
 
 def time_stable(run: Runner, repeat: int, max_spread: float = MAX_SPREAD, retries: int = RETRIES,
@@ -88,7 +97,7 @@ def time_stable(run: Runner, repeat: int, max_spread: float = MAX_SPREAD, retrie
         if timing.spread <= max_spread:
             break
     assert best is not None
-    return Timing(best.median_ms, best.spread, best.repeats, best.warmup_runs, best.warmup_settled, attempt)
+    return dataclasses.replace(best, attempts=attempt)
 
 
 def time_interleaved(runners: Sequence[Runner], repeat: int, max_spread: float = MAX_SPREAD,
@@ -111,8 +120,7 @@ def time_interleaved(runners: Sequence[Runner], repeat: int, max_spread: float =
             if previous is None or timing.spread < previous.spread:
                 best[i] = timing
             else:
-                best[i] = Timing(previous.median_ms, previous.spread, previous.repeats, previous.warmup_runs,
-                                 previous.warmup_settled, attempt)
+                best[i] = dataclasses.replace(previous, attempts=attempt)
         todo = [i for i in todo if times[i] and spread_of(times[i]) > max_spread]
         if not todo:
             break

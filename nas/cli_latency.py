@@ -83,9 +83,11 @@ def measure_cmd(
     retries: int = typer.Option(2, "--retries", min=0, help="Re-measurements at most (the steadiest kept)."),
     warmup_max: int = typer.Option(50, "--warmup-max", min=1, help="Warm-up runs at most (warm-up stops "
                                    "earlier once the times are stable)."),
+    statistic: str = typer.Option("median", "--statistic", help="median | min of the timed runs (min: the run "
+                                  "least disturbed by other work, steadier on a shared machine)."),
 ) -> None:
-    """Measure architectures and append one row each: median of repeats after a warm-up until stable, with
-    the runs' spread (std/median) and their number."""
+    """Measure architectures and append one row each: median (or min) of repeats after a warm-up until stable,
+    with the runs' spread (std/median) and their number."""
     from device_profiles.profile import load_profile
     from latency_models.arch_list import read_arch_list
     from latency_models.measure import UNTUNED_NOTE, check_backend, measure_many
@@ -106,7 +108,7 @@ def measure_cmd(
         named += read_arch_list(archs_file)
     check_backend(backend, prof, rpc)
     rows = measure_many([a for _, a in named], backend, prof, seq_len, 1, threads, repeat, rpc, clock,
-                        max_spread, retries, warmup_max)
+                        max_spread, retries, warmup_max, statistic=statistic)
     append_measurements(out, rows)
     for (label, _), m in zip(named, rows, strict=True):
         flag = "  [spread above --max-spread after retries]" if (m.spread or 0) > max_spread else ""

@@ -211,6 +211,8 @@ LATENCY_CASES: list[Case] = [
          "no architecture in the file"),
     Case("measure-max-spread-zero", (*_MEASURE, "--device", "host", "--max-spread", "0", "--out", "{tmp}/m.csv"),
          None, 2, "--max-spread must be positive"),
+    Case("measure-unknown-statistic", (*_MEASURE, "--device", "host", "--statistic", "mean", "--out",
+                                       "{tmp}/m.csv"), None, 2, "--statistic must be one of median, min"),
     Case("calibrate-needs-measurements", ("calibrate", "--from", "pixel4", "--out", "{tmp}/p.toml"), None, 2,
          "give --measurements FILE and --name NAME"),
     Case("calibrate-suggest-zero", ("calibrate", "--suggest", "0", "--out", "{tmp}/a.jsonl"), None, 2, "--suggest"),

@@ -63,6 +63,13 @@ def test_noisy_attempt_is_measured_again_and_the_steadiest_kept() -> None:
     assert spread_of([2.0, 2.0, 2.0]) == 0.0 and spread_of([1.0]) == 0.0
 
 
+def test_min_statistic_is_the_fastest_timed_run_not_a_warm_up_run() -> None:
+    """Interference only slows a run down: the minimum ignores the slowed runs the median still sees."""
+    runs = [5.0] * 6 + [1.0, 1.4, 1.0, 1.5, 1.1, 1.6, 1.0, 1.4, 1.2, 1.3]
+    t = time_stable(scripted(runs), repeat=10, max_spread=1.0, window=3, tol=0.05)
+    assert t.min_ms == pytest.approx(1000.0) and t.median_ms == pytest.approx(1250.0)
+
+
 def test_interleaving_keeps_a_drift_from_separating_identical_models() -> None:
     """The machine gets slower with every run; two identical models measured one after the other differ,
     interleaved they agree."""
