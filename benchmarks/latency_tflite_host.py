@@ -10,7 +10,9 @@ Conversion is the slow part (litert-torch: 46-450 s a model on this 2-core machi
 calibrating on 20 of them while 10 remain held out, else on half; the JSON says how many (`n_measured`, `complete`).
 
 Resumable: conversions are cached (`tflite_backend.cached_model`), measurements are appended to
-`benchmarks/results/latency_tflite_host_t{threads}.jsonl` a group at a time and a re-run skips archs already
+`benchmarks/results/latency_tflite_host_t{threads}_{cpu}.jsonl` (one file per CPU model: the machine
+behind this workplace changes between sessions, and rows of two CPUs must not share a calibration) a group at a
+time and a re-run skips archs already
 measured. Measurement protocol: `measure.measure_many` (warm-up until stable, interleaved rounds, median,
 re-measured while the spread is above 10 %), in strided groups (group g holds archs g, g + k, ...) so that a
 drift of the shared machine's load spreads over the whole list; 1 thread uses the thread's CPU time
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import subprocess
 import sys
 import time
@@ -33,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from latency_common import RESULTS, table, write_result  # noqa: E402
 
-from device_profiles.host import host_tflite_profile  # noqa: E402
+from device_profiles.host import cpu_model, host_tflite_profile  # noqa: E402
 from latency_models.calibrate import calibrated_profile, fit_params  # noqa: E402
 from latency_models.fusion_fit import fit_lowering, with_fitted_lowering  # noqa: E402
 from latency_models.measure import measure_many  # noqa: E402
@@ -68,7 +71,12 @@ def convert_all(archs: list, seq_len: int) -> float:
     return time.perf_counter() - start
 
 
-def measure_missing(path: Path, archs: list, seq_len: int, threads: int) -> None:
+def machine_slug() -> str:
+    """Rows of different CPUs never mix in one calibration: the measurements file is named after the CPU."""
+    return re.sub(r"[^a-z0-9]+", "-", cpu_model().lower().replace("(r)", "")).strip("-")
+
+
+def measure_missing(path: Path, archs: list, seq_len: int, threads: int, statistic: str) -> None:
     done = {r.arch.to_json() for r in read_measurements(path)} if path.exists() else set()
     todo = [a for a in archs if a.to_json() not in done]
     groups = max(1, -(-len(todo) // GROUP))
@@ -77,7 +85,8 @@ def measure_missing(path: Path, archs: list, seq_len: int, threads: int) -> None
     for g in range(groups):
         group = todo[g::groups]
         print(f"group {g + 1}/{groups}: {len(group)} archs ({uptime()})", flush=True)
-        rows = measure_many(group, "tflite", profile, seq_len, 1, threads, repeat=10, clock=clock, chunk=GROUP)
+        rows = measure_many(group, "tflite", profile, seq_len, 1, threads, repeat=10, clock=clock, chunk=GROUP,
+                            statistic=statistic)
         append_measurements(path, rows)
 
 
@@ -135,6 +144,8 @@ def main() -> None:
     ap.add_argument("--seq-len", type=int, default=128)
     ap.add_argument("--threads", type=int, nargs="+", default=[1])
     ap.add_argument("--stage", choices=("convert", "measure", "all"), default="all")
+    ap.add_argument("--statistic", default="min", help="min (default: steadiest on a shared host, see "
+                    "latency_models/timing.py) or median of the 10 interleaved runs")
     ap.add_argument("--converted-only", action="store_true", help="measure and evaluate only the archs whose "
                     "conversion is cached (a partial run), converting nothing")
     args = ap.parse_args()
@@ -146,9 +157,9 @@ def main() -> None:
     todo = converted(archs, args.seq_len) if args.converted_only else archs
     results = {}
     for threads in args.threads:
-        path = RESULTS / f"latency_tflite_host_t{threads}.jsonl"
+        path = RESULTS / f"latency_tflite_host_t{threads}_{machine_slug()}.jsonl"
         t = time.perf_counter()
-        measure_missing(path, todo, args.seq_len, threads)
+        measure_missing(path, todo, args.seq_len, threads, args.statistic)
         measure_s = time.perf_counter() - t
         if args.stage == "measure":
             continue
@@ -161,8 +172,8 @@ def main() -> None:
     result = write_result("tflite_host", {
         "setup": {"n": args.n, "n_calibration": args.n_cal, "seq_len": args.seq_len, "space": "mobilebert-family",
                   "seed": SEED, "ratio_archs": list(RATIO), "backend": "tflite (LiteRT XNNPACK, litert-torch fp32)",
-                  "protocol": "measure_many: warm-up until stable, 10 interleaved rounds, median, re-measured "
-                              "above 10 % spread; strided groups of 8; 1 thread: thread CPU time",
+                  "protocol": f"measure_many: warm-up until stable, 10 interleaved rounds, {args.statistic}, "
+                              "re-measured above 10 % spread; strided groups of 8; 1 thread: thread CPU time",
                   "convert_seconds_this_run": round(convert_s, 1)},
         "complete": all(r["n_measured"] == args.n for r in results.values()),
         "uptime_start": start_uptime, "uptime_end": uptime(), **results,
