@@ -11,10 +11,10 @@ module does the rest, the same way for every backend:
 - **spread**: the latency is the median of `repeat` runs (or their minimum, `statistic="min"`), its spread
   the std/median of those runs.
 - **statistic**: the median is the typical run; the minimum is the run least disturbed by the rest of the
-  machine. On a shared host whose speed varies from run to run (measured on the 2-core AMD EPYC VM, 2026-12-02:
-  one model's thread CPU time 47.7-70.5 ms over 60 consecutive runs), the minimum repeats better from one
-  measurement to the next (`benchmarks/calibration_stability.py`, `repeatability`), as Python's `timeit`
-  documentation advises for the same reason.
+  machine. On a shared host whose speed varies from run to run, the minimum is the statistic that other
+  work disturbs least, as Python's `timeit` documentation advises for the same reason; how far two
+  measurements of one arch still differ is what `benchmarks/calibration_stability.py` reports
+  (`repeatability`).
 - **re-measurement**: an attempt whose spread is above `max_spread` is timed again (after a new warm-up),
   up to `retries` more times; the attempt with the smallest spread is kept.
 - **interleaving** (`time_interleaved`): many runners are warmed up, then timed in rounds (one run of each
