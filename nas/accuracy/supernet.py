@@ -10,8 +10,10 @@ Speed: one sub-network on the held-out set (EVAL_BATCHES × EVAL_BATCH sequences
 archs with the accuracy predictor (nas/accuracy/predictor.py: xgboost on SAMPLES supernet evaluations, made
 once per supernet and stored in SUPERNET/predictor/, as Once-for-All does; 2000 trials took 11 s at that
 load); after the search the final front is re-scored by the supernet itself (`refine_front`, at most
-REFINE_MAX evaluations). At load average ~3 the whole `nas search --device pixel4 --budget 62ms --estimator
-supernet` (2000 trials, 32 re-scorings, torch on 1 thread) took 45.9 s. The search space is the supernet's.
+REFINE_MAX evaluations). On 2 otherwise idle cores the whole `nas search --device pixel4 --budget 62ms
+--estimator supernet` (2000 trials, the front re-scored, process start included) took 33.5 s with the predictor
+stored, 274 s the first time (fitting it); benchmarks/results/supernet_sequence.json.
+The search space is the supernet's.
 
 Importing this module does not load torch; the supernet is loaded only to fit the predictor or to re-score.
 """
