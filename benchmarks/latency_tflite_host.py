@@ -79,6 +79,8 @@ def machine_slug() -> str:
 def measure_missing(path: Path, archs: list, seq_len: int, threads: int, statistic: str) -> None:
     done = {r.arch.to_json() for r in read_measurements(path)} if path.exists() else set()
     todo = [a for a in archs if a.to_json() not in done]
+    if not todo:
+        return
     groups = max(1, -(-len(todo) // GROUP))
     profile = host_tflite_profile(threads)
     clock = "thread" if threads == 1 else "wall"
@@ -97,8 +99,25 @@ def converted(archs: list, seq_len: int) -> list:
     return [a for a in archs if (cache_dir() / f"{model_key(a, seq_len, 1)}.tflite").exists()]
 
 
-def evaluate(path: Path, archs: list, n: int, n_cal: int, threads: int) -> dict:
-    by_arch = {r.arch.to_json(): r for r in read_measurements(path)}
+def repeatability(first: dict, second: dict) -> dict:
+    """Two passes over the same archs (the second in reverse order): how far two measurements of one arch lie
+    apart, the ceiling of any predictor's within-±10 % share."""
+    keys = [k for k in first if k in second]
+    diff = np.array([100 * abs(second[k].latency_ms / first[k].latency_ms - 1) for k in keys])
+    return {"n": len(keys), "abs_diff_pct_median": float(np.median(diff)),
+            "abs_diff_pct_p90": float(np.percentile(diff, 90)), "share_over_10pct": float(np.mean(diff > 10))}
+
+
+def fastest_of(passes: list[dict]) -> dict:
+    """Per arch the fastest of its pass measurements (the one other work disturbed least)."""
+    return {k: min((p[k] for p in passes if k in p), key=lambda r: r.latency_ms) for k in passes[0]}
+
+
+def rows_of(path: Path) -> dict:
+    return {r.arch.to_json(): r for r in read_measurements(path)} if path.exists() else {}
+
+
+def evaluate(by_arch: dict, archs: list, n: int, n_cal: int, threads: int) -> dict:
     sampled = [by_arch[a.to_json()] for a in archs[:n] if a.to_json() in by_arch]
     ratio_rows = [by_arch[a.to_json()] for a in archs[n:]]
     rows = sampled + ratio_rows
@@ -146,6 +165,8 @@ def main() -> None:
     ap.add_argument("--stage", choices=("convert", "measure", "all"), default="all")
     ap.add_argument("--statistic", default="min", help="min (default: steadiest on a shared host, see "
                     "latency_models/timing.py) or median of the 10 interleaved runs")
+    ap.add_argument("--passes", type=int, default=3, help="measure every arch this many times, alternately "
+                    "in reverse order (repeatability of passes 1 and 2, and a fit on the fastest of all)")
     ap.add_argument("--converted-only", action="store_true", help="measure and evaluate only the archs whose "
                     "conversion is cached (a partial run), converting nothing")
     args = ap.parse_args()
@@ -158,15 +179,26 @@ def main() -> None:
     results = {}
     for threads in args.threads:
         path = RESULTS / f"latency_tflite_host_t{threads}_{machine_slug()}.jsonl"
+        more = [path.with_name(f"{path.stem}_pass{k}.jsonl") for k in range(2, args.passes + 1)]
         t = time.perf_counter()
         measure_missing(path, todo, args.seq_len, threads, args.statistic)
+        for k, again in enumerate(more):
+            measure_missing(again, todo[::-1] if k % 2 == 0 else todo, args.seq_len, threads, args.statistic)
         measure_s = time.perf_counter() - t
         if args.stage == "measure":
             continue
         print(f"--- {threads} thread(s)")
-        results[f"threads_{threads}"] = {**evaluate(path, archs, args.n, args.n_cal, threads),
-                                         "measurements": str(path.relative_to(RESULTS.parent.parent)),
-                                         "measure_seconds_this_run": round(measure_s, 1)}
+        passes = [rows_of(path)] + [rows_of(f) for f in more]
+        block = {**evaluate(passes[0], archs, args.n, args.n_cal, threads),
+                 "measurements": str(path.relative_to(RESULTS.parent.parent)),
+                 "measure_seconds_this_run": round(measure_s, 1)}
+        if len(passes) > 1:
+            block["repeatability"] = repeatability(passes[0], passes[1])
+            print("passes 1 and 2:", json.dumps(block["repeatability"]))
+            print(f"--- calibrated and validated on the fastest of the {len(passes)} passes")
+            block["fastest_of_passes"] = {"passes": len(passes),
+                                          **evaluate(fastest_of(passes), archs, args.n, args.n_cal, threads)}
+        results[f"threads_{threads}"] = block
     if args.stage == "measure":
         return
     result = write_result("tflite_host", {
