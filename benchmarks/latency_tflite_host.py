@@ -117,13 +117,29 @@ def rows_of(path: Path) -> dict:
     return {r.arch.to_json(): r for r in read_measurements(path)} if path.exists() else {}
 
 
-def evaluate(by_arch: dict, archs: list, n: int, n_cal: int, threads: int) -> dict:
+def suggested_archs(n_cal: int) -> list:
+    """`nas calibrate --suggest N --from host-tflite` on the default space: the calibration set our tool proposes."""
+    from latency_models.design import suggest
+
+    return [p.arch for p in suggest(Predictor(host_tflite_profile(1)), SearchSpace.default(), n_cal, seed=SEED)]
+
+
+def evaluate(by_arch: dict, archs: list, n: int, n_cal: int, threads: int, suggested: list | None = None) -> dict:
+    """Calibrate on the first n_cal random archs and validate on the rest; with `suggested`, calibrate on those
+    (measured like the others) and validate on all n random archs."""
     sampled = [by_arch[a.to_json()] for a in archs[:n] if a.to_json() in by_arch]
-    ratio_rows = [by_arch[a.to_json()] for a in archs[n:]]
-    rows = sampled + ratio_rows
+    ratio_rows = [by_arch[a.to_json()] for a in archs[n:n + len(RATIO)]]
+    if suggested is not None:
+        train, test = [by_arch[a.to_json()] for a in suggested], sampled
+        return split_metrics(train, test, ratio_rows, threads)
     if len(sampled) < n_cal + MIN_HELD_OUT:  # a partial run: calibrate on half of what was measured
         n_cal = len(sampled) // 2
-    train, test = sampled[:n_cal], sampled[n_cal:]
+    return split_metrics(sampled[:n_cal], sampled[n_cal:], ratio_rows, threads)
+
+
+def split_metrics(train: list, test: list, ratio_rows: list, threads: int) -> dict:
+    rows = train + test + ratio_rows
+    n_cal = len(train)
     base = host_tflite_profile(threads)
     fusion = fit_lowering(base, train)
     fitted, residuals = calibrated_profile(with_fitted_lowering(base, fusion), train, "host-tflite-bench")
@@ -146,7 +162,7 @@ def evaluate(by_arch: dict, archs: list, n: int, n_cal: int, threads: int) -> di
     for a in fusion.alternatives:
         print(f"  {a.label():80} objective {a.objective:9.2f}  rms {a.rms_pct:5.1f}%")
     print("ratio no-opt/opt:", json.dumps(ratio))
-    return {"n_measured": len(sampled), "n_calibration": n_cal, "n_held_out": len(test),
+    return {"n_measured": len(train) + len(test), "n_calibration": n_cal, "n_held_out": len(test),
             "ours": ours, "ours_prior_lowering": unfitted, "flops_baseline": flops, "fitted": fitted.cost,
             "fusion": fusion.to_toml(), "lowering": {k: v for k, v in fitted.lowering.items() if k != "fit"},
             "calibration_residuals_pct": [round(r["error_pct"], 2) for r in residuals],
@@ -167,10 +183,15 @@ def main() -> None:
                     "latency_models/timing.py) or median of the 10 interleaved runs")
     ap.add_argument("--passes", type=int, default=3, help="measure every arch this many times, alternately "
                     "in reverse order (repeatability of passes 1 and 2, and a fit on the fastest of all)")
+    ap.add_argument("--suggested", action="store_true", help="also measure the --n-cal archs `nas calibrate "
+                    "--suggest` proposes, calibrate on them and validate on all --n random archs")
     ap.add_argument("--converted-only", action="store_true", help="measure and evaluate only the archs whose "
                     "conversion is cached (a partial run), converting nothing")
     args = ap.parse_args()
     archs = archs_to_measure(args.n)
+    suggested = suggested_archs(args.n_cal) if args.suggested else None
+    if suggested:
+        archs = archs + [a for a in suggested if a not in archs]
     start_uptime = uptime()
     convert_s = 0.0 if args.converted_only else convert_all(archs, args.seq_len)
     if args.stage == "convert":
@@ -198,6 +219,13 @@ def main() -> None:
             print(f"--- calibrated and validated on the fastest of the {len(passes)} passes")
             block["fastest_of_passes"] = {"passes": len(passes),
                                           **evaluate(fastest_of(passes), archs, args.n, args.n_cal, threads)}
+        if suggested:
+            print(f"--- calibrated on the {args.n_cal} suggested archs, validated on all {args.n} random ones")
+            block["suggested_calibration"] = {
+                "how": f"nas calibrate --suggest {args.n_cal} --from host-tflite (latency_models/design.py), seed "
+                       f"{SEED}; validated on the {args.n} random archs",
+                "one_pass": evaluate(passes[0], archs, args.n, args.n_cal, threads, suggested),
+                "fastest_of_passes": evaluate(fastest_of(passes), archs, args.n, args.n_cal, threads, suggested)}
         results[f"threads_{threads}"] = block
     if args.stage == "measure":
         return
