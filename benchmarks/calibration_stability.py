@@ -38,7 +38,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from latency_common import RESULTS, machine_info, table  # noqa: E402
+from latency_common import RESULTS, machine_info, repeatability_stats, table  # noqa: E402
 
 from device_profiles.host import host_profile  # noqa: E402
 from latency_models.calibrate import calibrated_profile  # noqa: E402
@@ -108,9 +108,7 @@ def repeatability(path: Path, archs: list, rows: dict, base: Any, args: argparse
                           statistic=args.statistic)
             append_measurements(path, [row])
             again[arch] = row
-    diff = np.array([100 * abs(again[a].latency_ms / rows[a].latency_ms - 1) for a in archs])
-    return {"n": len(archs), "abs_diff_pct_median": float(np.median(diff)),
-            "abs_diff_pct_p90": float(np.percentile(diff, 90)), "share_over_10pct": float(np.mean(diff > 10))}
+    return repeatability_stats([rows[a].latency_ms for a in archs], [again[a].latency_ms for a in archs])
 
 
 def evaluate(base: Any, rows: dict, sets: dict[str, list]) -> dict[str, dict]:

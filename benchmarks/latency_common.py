@@ -27,6 +27,16 @@ def write_result(name: str, payload: dict[str, Any]) -> Path:
     return path
 
 
+def repeatability_stats(first_ms: list[float], second_ms: list[float]) -> dict[str, float]:
+    """How far two measurements of the same models lie apart (percent): the ceiling of any predictor's
+    within-±10 % share."""
+    import numpy as np
+
+    diff = 100 * np.abs(np.asarray(second_ms) / np.asarray(first_ms) - 1)
+    return {"n": len(diff), "abs_diff_pct_median": float(np.median(diff)),
+            "abs_diff_pct_p90": float(np.percentile(diff, 90)), "share_over_10pct": float(np.mean(diff > 10))}
+
+
 def table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     def fmt(v: Any) -> str:
         return f"{v:.3f}" if isinstance(v, float) else str(v)

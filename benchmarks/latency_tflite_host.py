@@ -34,7 +34,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from latency_common import RESULTS, table, write_result  # noqa: E402
+from latency_common import RESULTS, repeatability_stats, table, write_result  # noqa: E402
 
 from device_profiles.host import cpu_model, host_tflite_profile  # noqa: E402
 from latency_models.calibrate import calibrated_profile, fit_params  # noqa: E402
@@ -103,9 +103,7 @@ def repeatability(first: dict, second: dict) -> dict:
     """Two passes over the same archs (the second in reverse order): how far two measurements of one arch lie
     apart, the ceiling of any predictor's within-±10 % share."""
     keys = [k for k in first if k in second]
-    diff = np.array([100 * abs(second[k].latency_ms / first[k].latency_ms - 1) for k in keys])
-    return {"n": len(keys), "abs_diff_pct_median": float(np.median(diff)),
-            "abs_diff_pct_p90": float(np.percentile(diff, 90)), "share_over_10pct": float(np.mean(diff > 10))}
+    return repeatability_stats([first[k].latency_ms for k in keys], [second[k].latency_ms for k in keys])
 
 
 def fastest_of(passes: list[dict]) -> dict:
