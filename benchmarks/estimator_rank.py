@@ -108,7 +108,10 @@ def ground_truth(args: argparse.Namespace, store: Store, budget: truth.Budget, s
     if args.stop_at:
         hour, minute = (int(x) for x in args.stop_at.split(":"))
         now = datetime.datetime.now(datetime.UTC)
-        deadline = now.replace(hour=hour, minute=minute, second=0).timestamp()
+        stop = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+        if stop <= now:  # a time already past today means tomorrow's (a run that spans midnight)
+            stop += datetime.timedelta(days=1)
+        deadline = stop.timestamp()
     run_jobs(jobs, store, args.workers, deadline, lambda line: print(f"[{time.strftime('%H:%M:%S')}] {line}",
                                                                       flush=True))
 
