@@ -30,8 +30,9 @@ def build_model(arch: Any, head: Literal["base", "pretraining"] = "base", seed: 
                 **config_extra: Any) -> Any:
     """A `MobileBertModel` (`head="base"`, no pooler) or `MobileBertForPreTraining`, in eval mode.
 
-    `seed` fixes the random initial weights (latency does not depend on them; exports are reproducible);
-    None leaves torch's global generator alone (the caller loads or copies weights itself)."""
+    `seed` fixes the random initial weights (exports are reproducible) and moves every constant-initialised
+    parameter off its constant (`untie_constant_parameters`); None leaves torch's global generator and the
+    weights alone (the caller loads or copies weights itself)."""
     import torch
     from transformers import MobileBertForPreTraining, MobileBertModel
 
@@ -41,8 +42,30 @@ def build_model(arch: Any, head: Literal["base", "pretraining"] = "base", seed: 
         torch.manual_seed(seed)
     config = hf_config(arch, **config_extra)
     if head == "pretraining":
-        return MobileBertForPreTraining(config).eval()
-    return MobileBertModel(config, add_pooling_layer=False).eval()
+        model = MobileBertForPreTraining(config).eval()
+    else:
+        model = MobileBertModel(config, add_pooling_layer=False).eval()
+    if seed is not None:
+        untie_constant_parameters(model, seed)
+    return model
+
+
+def untie_constant_parameters(model: Any, seed: int, scale: float = 0.02) -> None:
+    """Adds N(0, scale²) noise to every parameter whose entries are all equal (HF initialises norm scales to 1
+    and biases to 0).
+
+    A converter folds a multiply by 1 and an add of 0 away: LiteRT dropped every NoNorm of a freshly
+    initialised MobileBERT (33 MUL + 33 ADD of a 4-layer one), so the model it timed was not the one a trained
+    checkpoint ships. Trained weights are never exactly constant; with this a random model has the same graph.
+    """
+    import torch
+
+    generator = torch.Generator().manual_seed(seed + 1)
+    with torch.no_grad():
+        for parameter in model.parameters():
+            flat = parameter.detach().reshape(-1)
+            if flat.numel() > 1 and bool(torch.all(flat == flat[0])):
+                parameter.add_(scale * torch.randn(parameter.shape, generator=generator, dtype=parameter.dtype))
 
 
 def inference_module(arch: Any, seed: int | None = 0) -> Any:

@@ -144,7 +144,7 @@ def model_key(arch: Any, seq_len: int, batch: int) -> str:
         version = metadata.version("litert-torch")
     except metadata.PackageNotFoundError:
         version = "?"
-    text = f"{arch.to_json()}|{seq_len}|{batch}|seed0|litert-torch {version}"
+    text = f"{arch.to_json()}|{seq_len}|{batch}|seed0-untied|litert-torch {version}"
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 

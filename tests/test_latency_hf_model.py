@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -94,3 +95,14 @@ def test_pretraining_head_and_seeded_weights() -> None:
     assert sum(p.numel() for p in hf_model.build_model(TINY).parameters()) == TINY.num_params(include_pooler=False)
     with pytest.raises(ValueError, match="head"):
         hf_model.build_model(TINY, "classifier")
+
+
+def test_seeded_weights_hold_no_constant_parameter() -> None:
+    """A converter folds a multiply by 1 and an add of 0 (LiteRT dropped every NoNorm of a fresh model): the
+    model we time must carry weights like a trained one, with no all-equal parameter."""
+    model = hf_model.build_model(dataclasses.replace(TINY, normalization_type="no_norm"), "base")
+    constant = [name for name, p in model.named_parameters()
+                if p.numel() > 1 and bool(torch.all(p.reshape(-1) == p.reshape(-1)[0]))]
+    assert constant == []
+    untouched = hf_model.build_model(TINY, "base", seed=None)
+    assert any(bool(torch.all(p == 1)) for p in untouched.parameters())  # None: the caller's weights, as made

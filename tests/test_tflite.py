@@ -116,3 +116,19 @@ def test_nas_export_tflite_of_a_search_run(tmp_path: Path) -> None:
     arch = Arch.from_dict(json.loads((out / "arch.json").read_text()))
     assert tflite_backend.max_abs_error(arch, out / "model.tflite", 128, inputs=1) <= 1e-4
     assert (out / "model_int8.tflite").stat().st_size < (out / "model.tflite").stat().st_size / 3
+
+
+@pytest.mark.slow
+def test_converted_no_norm_model_keeps_its_no_norm_ops(tmp_path: Path) -> None:
+    """LiteRT folds a multiply by 1 and an add of 0: with HF's initial NoNorm (scale 1, bias 0) the timed graph
+    lost every NoNorm. The backend's models carry untied weights, so the NoNorms stay."""
+    _need_litert()
+    import collections
+
+    from ai_edge_litert.interpreter import Interpreter
+
+    arch = Arch(**{**SMALL.__dict__, "normalization_type": "no_norm", "hidden_act": "relu"})
+    path = tflite_backend.convert(arch, tmp_path / "m.tflite", SEQ)
+    ops = collections.Counter(op["op_name"] for op in Interpreter(model_path=str(path))._get_ops_details())
+    # one layer with 2 FFNs: NoNorms after the embedding, 2 bottleneck inputs, attention, 2 FFNs, the output
+    assert ops["MUL"] >= 7, ops
