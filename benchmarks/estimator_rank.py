@@ -99,7 +99,10 @@ def ground_truth(args: argparse.Namespace, store: Store, budget: truth.Budget, s
                 "train_seconds": metrics["train_seconds"]}
 
     jobs = []
+    kinds = set(args.kinds.split(","))
     for kind, key, seed in priority(list(by_key), seeds, args.noise_archs):
+        if kind not in kinds:
+            continue
         run = (lambda k=key, s=seed: distill_job(k, s)) if kind == "distill" else (
             lambda k=key, s=seed: finetune_job(k, s))
         needs = [job_key(sid, "distill", key, seed)] if kind == "finetune" else []
@@ -130,6 +133,8 @@ def main() -> None:
     parser.add_argument("--seeds", default="0,1", help="Data seeds; every arch is distilled on each.")
     parser.add_argument("--noise-archs", type=int, default=4, help="Archs given the 2nd seed early.")
     parser.add_argument("--workers", type=int, default=1, help="Jobs at a time (each child uses 1 thread).")
+    parser.add_argument("--kinds", default="distill,finetune", help="Which jobs this runner takes: distill, "
+                        "finetune or both (a second runner may take the fine-tunes; they share the store safely).")
     parser.add_argument("--stop-at", default=None, help="UTC HH:MM after which no new job starts.")
     parser.add_argument("--no-truth", action="store_true", help="Only report on the ground truth recorded.")
     parser.add_argument("--quick", action="store_true", help="2 archs, a tiny budget (smoke test).")

@@ -7,7 +7,9 @@ every job recorded there under the same settings id (same budget, same teacher w
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import fcntl
 import json
 import threading
 import time
@@ -34,15 +36,40 @@ class Store:
         return self.data["records"].get(key)
 
     def put(self, key: str, record: dict[str, Any]) -> None:
-        with self.lock:
+        with self.lock, self._file_lock():
+            self._merge_from_disk()
             record = {**record, "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
             self.data["records"][key] = record
             self._write()
 
     def put_settings(self, sid: str, settings: dict[str, Any]) -> None:
-        with self.lock:
+        with self.lock, self._file_lock():
+            self._merge_from_disk()
             self.data["settings"][sid] = {**self.data["settings"].get(sid, {}), **settings}
             self._write()
+
+    def refresh(self) -> None:
+        with self.lock, self._file_lock():
+            self._merge_from_disk()
+
+    @contextlib.contextmanager
+    def _file_lock(self) -> Any:
+        """Several runners (say one distilling, one fine-tuning) may share the store: one writer at a time."""
+        with open(self.path.with_suffix(".lock"), "w") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _merge_from_disk(self) -> None:
+        """Records another runner wrote since this one read the file (records are only ever added)."""
+        if not self.path.is_file():
+            return
+        disk = json.loads(self.path.read_text())
+        self.data["records"] = {**disk.get("records", {}), **self.data["records"]}
+        for sid, settings in disk.get("settings", {}).items():
+            self.data["settings"][sid] = {**settings, **self.data["settings"].get(sid, {})}
 
     def records(self, sid: str, kind: str) -> dict[tuple[str, int], dict[str, Any]]:
         """{(arch key, seed): record} of one kind ('distill' or 'finetune') under one settings id."""
@@ -98,7 +125,8 @@ def run_jobs(jobs: list[Job], store: Store, workers: int, deadline: float | None
 
     with ThreadPoolExecutor(max_workers=workers) as pool:
         while pending or running:
-            pending = [j for j in pending if not blocked(j)]
+            store.refresh()
+            pending = [j for j in pending if not blocked(j) and not store.has(j.key)]
             while len(running) < workers and (deadline is None or time.time() < deadline):
                 candidates = [j for j in pending if ready(j)]
                 if not candidates:
