@@ -36,28 +36,28 @@ class Store:
         return self.data["records"].get(key)
 
     def put(self, key: str, record: dict[str, Any]) -> None:
-        with self.lock, self._file_lock():
-            self._merge_from_disk()
+        with self._synced():
             record = {**record, "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")}
             self.data["records"][key] = record
             self._write()
 
     def put_settings(self, sid: str, settings: dict[str, Any]) -> None:
-        with self.lock, self._file_lock():
-            self._merge_from_disk()
+        with self._synced():
             self.data["settings"][sid] = {**self.data["settings"].get(sid, {}), **settings}
             self._write()
 
     def refresh(self) -> None:
-        with self.lock, self._file_lock():
-            self._merge_from_disk()
+        with self._synced():
+            pass
 
     @contextlib.contextmanager
-    def _file_lock(self) -> Any:
-        """Several runners (say one distilling, one fine-tuning) may share the store: one writer at a time."""
-        with open(self.path.with_suffix(".lock"), "w") as handle:
+    def _synced(self) -> Any:
+        """Several runners (say one distilling, one fine-tuning) may share the store: one writer at a time, and
+        each starts from what the others wrote."""
+        with self.lock, open(self.path.with_suffix(".lock"), "w") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
+                self._merge_from_disk()
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)

@@ -8,6 +8,7 @@ everywhere (the extra is hidden).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -127,7 +128,7 @@ def test_converted_no_norm_model_keeps_its_no_norm_ops(tmp_path: Path) -> None:
 
     from ai_edge_litert.interpreter import Interpreter
 
-    arch = Arch(**{**SMALL.__dict__, "normalization_type": "no_norm", "hidden_act": "relu"})
+    arch = dataclasses.replace(SMALL, normalization_type="no_norm", hidden_act="relu")
     path = tflite_backend.convert(arch, tmp_path / "m.tflite", SEQ)
     ops = collections.Counter(op["op_name"] for op in Interpreter(model_path=str(path))._get_ops_details())
     # one layer with 2 FFNs: NoNorms after the embedding, 2 bottleneck inputs, attention, 2 FFNs, the output
