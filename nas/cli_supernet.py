@@ -58,6 +58,9 @@ def train(
     torch_device: str = typer.Option("cpu", "--torch-device", help="cpu, or cuda (bf16 autocast). Several "
                                      "processes: torchrun (see nas/supernet/README.md)."),
     seed: int = typer.Option(0, "--seed"),
+    init_from: str = typer.Option(None, "--init-from", help="A trained supernet directory of the same space: "
+                                  "this run starts from its weights (new optimiser, schedule and sampling rule) "
+                                  "[default: a new supernet, embeddings and heads from the teacher]."),
     strategy: str = typer.Option(None, "--strategy", hidden=True),  # the old name: refused, naming --schedule
 ) -> None:
     """Train the elastic MobileBERT on sampled sub-networks with the paper's distillation losses."""
@@ -74,7 +77,7 @@ def train(
                            random_subnets=random_subnets, depth_order=depth_order.lower(),
                            micro_batch_size=micro_batch_size, max_predictions=max_predictions,
                            checkpoint_every=checkpoint_every, resume=resume, overwrite=overwrite,
-                           device=torch_device, seed=seed, vocab=vocab, eval_corpus=eval_corpus,
+                           device=torch_device, seed=seed, vocab=vocab, eval_corpus=eval_corpus, init_from=init_from,
                            **{k: v for k, v in given.items() if v is not None})
     details = run_supernet(opts)
     typer.echo(f"supernet written to {out} ({details['steps_done']} steps, {details['seconds']} s)")

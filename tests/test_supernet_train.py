@@ -28,8 +28,8 @@ def paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 def options(paths: dict[str, Path], out: Path, **changes: object) -> SupernetOptions:
     base = {"steps": 5, "batch_size": 4, "seq_len": 24, "max_predictions": 4, "lr": 1e-3, "warmup": 1,
             "checkpoint_every": 1, "progress": False}
-    return SupernetOptions(str(paths["teacher"]), str(paths["corpus"]), out, str(paths["space"]),
-                           **{**base, **changes})
+    return SupernetOptions(str(paths["teacher"]), str(paths["corpus"]), out,
+                           **{"space": str(paths["space"]), **base, **changes})
 
 
 def weights(out: Path) -> dict[str, torch.Tensor]:
@@ -135,3 +135,24 @@ def test_cli_trains_and_overwrites(paths: dict[str, Path], tmp_path: Path, capsy
         assert code == 0 and (out / META).is_file()
     with (out / "losses.csv").open() as handle:
         assert len(list(csv.DictReader(handle))) == 2  # the old log did not survive --overwrite
+
+
+def test_init_from_starts_at_the_trained_supernet(paths: dict[str, Path], tmp_path: Path,
+                                                  capsys: pytest.CaptureFixture[str]) -> None:
+    """A run with --init-from starts at the trained weights (a near-zero learning rate leaves them there), takes
+    the space from that directory when --space is not given, and a resumption must name it again."""
+    trained, again, fresh = tmp_path / "trained", tmp_path / "again", tmp_path / "fresh"
+    run_supernet(options(paths, trained))
+    run_supernet(options(paths, again, space=None, init_from=str(trained), lr=1e-12, steps=1))
+    run_supernet(options(paths, fresh, lr=1e-12, steps=1))
+    a, b, c = weights(trained), weights(again), weights(fresh)
+    assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
+    assert not all(torch.allclose(a[k], c[k], atol=1e-3) for k in a)
+    assert (again / "space.toml").read_text() == paths["space"].read_text()
+    stopped = tmp_path / "stopped"
+    run_supernet(options(paths, stopped, init_from=str(trained), stop_after=1))
+    code, err = _run_cli(train_argv(paths, stopped, "--resume"), capsys)
+    assert code == 2 and "--init-from" in err and err.count("\n") == 1
+    code, err = _run_cli(train_argv(paths, tmp_path / "other", "--init-from", str(trained), "--depth-order",
+                                    "first"), capsys)
+    assert code == 2 and "--depth-order spread" in err and err.count("\n") == 1

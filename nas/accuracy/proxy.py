@@ -18,8 +18,9 @@ truth of benchmarks/estimator_rank.py) and scores exp(−L):
   0.6× the parameters 1.9 points below (75.8 vs 77.7), so one GLUE point ≈ 0.117 decades of parameters and
   NoNorm and ReLU each cost OPERATOR_DECADES = 0.047 decades: o = a·0.047.
 
-a, d, r, h are a least-squares fit with each coefficient constrained ≥ 0 (the sign the literature gives;
-scipy.optimize.nnls on standardised, centred data; c is then the intercept) to the ground-truth students, made
+d comes from the ground truth's equal-size depth pairs when it has any (`depth_pairs`; see `fit` for why), and
+a, r, h (and d when there are no pairs) are a least-squares fit with each coefficient constrained ≥ 0 (the sign
+the literature gives; scipy.optimize.nnls on standardised, centred data; c is then the intercept), made
 by `fit(...)` and stored in proxy_fit.json with the data it used, its size, and the fit's leave-one-out rank
 correlation — which is the `quality` a run reports. `python benchmarks/estimator_rank.py --refit-proxy` refits it.
 With fewer than FULL_FIT_MIN students only a and d are fitted, and r and h keep the earlier hand-set proxy's
@@ -77,8 +78,31 @@ def terms(arch: Arch) -> np.ndarray:
                      -ratio_distance(arch.mha_ffn_param_ratio()) ** 2, -head_halvings(arch)])
 
 
+EQUAL_SIZE = 0.015  # two students within 1.5 % of each other's body parameters count as the same size
+
+
+def depth_pairs(archs: Sequence[Arch]) -> list[tuple[int, int]]:
+    """(deeper, shallower) index pairs that differ in depth but not in size, bottleneck, heads or operators: the
+    controlled comparisons that isolate depth (in MobileBERT's Table 2 sense: thin-and-deep vs shallow-and-wide
+    at equal size). The FFN shape is what gives the shallower one its parameters back."""
+    def key(a: Arch) -> tuple[Any, ...]:
+        return (a.use_bottleneck, a.intra_bottleneck_size if a.use_bottleneck else a.hidden_size, a.hidden_size,
+                a.num_attention_heads, a.normalization_type, a.hidden_act)
+
+    sizes = [body_params(a) for a in archs]
+    return [(i, j) if archs[i].num_hidden_layers > archs[j].num_hidden_layers else (j, i)
+            for i in range(len(archs)) for j in range(i + 1, len(archs))
+            if key(archs[i]) == key(archs[j]) and archs[i].num_hidden_layers != archs[j].num_hidden_layers
+            and abs(sizes[i] - sizes[j]) <= EQUAL_SIZE * max(sizes[i], sizes[j])]
+
+
 def fit(archs: Sequence[Arch], losses: Sequence[float], note: str) -> dict[str, Any]:
-    """Non-negative least squares of the loss on the oriented terms; leave-one-out Spearman/Kendall."""
+    """The depth weight from the equal-size depth pairs in the data when there are any (the mean quality gain
+    per doubling of depth, ≥ 0), else fitted with the rest; the other weights by non-negative least squares on
+    what depth leaves. Why the pairs: across the whole ground truth depth is confounded with the bottleneck
+    width (the deep students there are often the narrow ones), and least squares then sets depth to 0 — a proxy
+    blind to depth, which is the failure the refit exists to fix. Leave-one-out Spearman/Kendall: every fold
+    redoes both steps without the left-out student."""
     from scipy.optimize import nnls
     from scipy.stats import kendalltau, spearmanr
 
@@ -87,17 +111,31 @@ def fit(archs: Sequence[Arch], losses: Sequence[float], note: str) -> dict[str, 
     fitted = list(TERMS) if len(y) >= FULL_FIT_MIN else list(TERMS[:2])
     prior = np.array([PRIOR_DECADES.get(t, 0.0) for t in TERMS])
     # with only size and depth fitted, the prior terms ride on the size column: a·(log10 P + Σ prior·term)
-    x = full[:, :2].copy() if len(fitted) == 2 else full
+    x = full[:, :2].copy() if len(fitted) == 2 else full.copy()
     if len(fitted) == 2:
         x[:, 0] += full[:, 2:] @ prior[2:]
+    pairs = depth_pairs(archs)
+    depth = TERMS.index("log2_layers")
+
+    def pair_depth(rows: np.ndarray) -> float | None:
+        kept = set(rows.tolist())
+        gains = [(y[i] - y[j]) / (full[i, depth] - full[j, depth]) for i, j in pairs if i in kept and j in kept]
+        return max(float(np.mean(gains)), 0.0) if gains else None
 
     def solve(rows: np.ndarray) -> tuple[np.ndarray, float]:
-        mean_x, mean_y = x[rows].mean(0), y[rows].mean()
-        scale = x[rows].std(0) + 1e-12  # nnls on standardised columns, then back to the raw units
-        weights = nnls((x[rows] - mean_x) / scale, y[rows] - mean_y)[0] / scale
+        d = pair_depth(rows)
+        columns = [c for c in range(x.shape[1]) if d is None or c != depth]
+        target = y[rows] - (0.0 if d is None else d * x[rows, depth])
+        mean_x, mean_y = x[rows][:, columns].mean(0), target.mean()
+        scale = x[rows][:, columns].std(0) + 1e-12  # nnls on standardised columns, then back to the raw units
+        solved = nnls((x[rows][:, columns] - mean_x) / scale, target - mean_y)[0] / scale
+        weights = np.zeros(x.shape[1])
+        weights[columns] = solved
+        if d is not None:
+            weights[depth] = d
         if len(fitted) == 2:
             weights = np.array([weights[0], weights[1], *(weights[0] * prior[2:])])
-        intercept = float(mean_y - weights[:2] @ full[rows, :2].mean(0) - weights[2:] @ full[rows, 2:].mean(0))
+        intercept = float(y[rows].mean() - weights @ full[rows].mean(0))
         return weights, intercept
 
     weights, intercept = solve(np.arange(len(y)))
@@ -106,6 +144,7 @@ def fit(archs: Sequence[Arch], losses: Sequence[float], note: str) -> dict[str, 
     return {"coefficients": dict(zip(TERMS, np.round(weights, 6).tolist(), strict=True)),
             "intercept": round(intercept, 6), "n": len(y), "target": "held-out PD loss of the distilled student",
             "fitted_terms": fitted,
+            "depth_from": f"{len(pairs)} equal-size depth pairs" if pairs else "least squares",
             "loo_spearman": round(float(spearmanr(held_out, y).statistic), 4),
             "loo_kendall": round(float(kendalltau(held_out, y).statistic), 4),
             "in_sample_spearman": round(float(spearmanr(full @ weights, y).statistic), 4), "note": note,

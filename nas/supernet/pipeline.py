@@ -57,6 +57,7 @@ class SupernetOptions:
     seed: int = 0
     vocab: str | None = None
     eval_corpus: str | None = None
+    init_from: str | None = None  # a trained supernet directory of the same space: its weights start this run
     progress: bool = True
     stop_after: int | None = None
 
@@ -73,9 +74,13 @@ def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
         raise UserInputError("--resume and --overwrite contradict each other: choose one")
     check_not_an_input(opts.out, teacher=opts.teacher if opts.teacher != "minilm" else None, corpus=opts.corpus,
                        eval_corpus=opts.eval_corpus, space=opts.space if opts.space and Path(opts.space).exists()
-                       else None)
-    space_path = _space_file(opts.space)
+                       else None, init_from=opts.init_from)
+    if opts.init_from:
+        store.read_meta(opts.init_from)  # a one-line error when it is not a supernet directory
+    space_path = _space_file(opts.space) if opts.space or not opts.init_from else Path(opts.init_from) / store.SPACE
     space = check_space(SearchSpace.load(space_path))
+    if opts.init_from:
+        _check_init_from(Path(opts.init_from), space, opts.depth_order)
     if opts.resume:
         if not (opts.out / CHECKPOINT).is_file():
             raise UserInputError(f"--resume: no checkpoint at {opts.out / CHECKPOINT}")
@@ -90,6 +95,17 @@ def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
         if path and not Path(path).exists():
             raise UserInputError(f"corpus {path} does not exist")
     return space, space_path.read_text()
+
+
+def _check_init_from(directory: Path, space: SearchSpace, depth_order: str) -> None:
+    """`--init-from` must hold a supernet of the same shape (space maxima) and layer order as this run's."""
+    meta = store.read_meta(directory)
+    source = check_space(SearchSpace.load(directory / store.SPACE))
+    if supernet_arch(source) != supernet_arch(space):
+        raise UserInputError(f"--init-from {directory}: its space's maxima differ from this run's space")
+    if meta.get("depth_order", "spread") != depth_order:
+        raise UserInputError(f"--init-from {directory} keeps layers in {meta.get('depth_order')!r} order, this run "
+                             f"in {depth_order!r}: give --depth-order {meta.get('depth_order')}")
 
 
 def _space_file(name: str | None) -> Path:
@@ -129,7 +145,8 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
     ctx = init_distributed(opts.device)
     if opts.batch_size < ctx.world_size:
         raise UserInputError(f"--batch-size {opts.batch_size} is smaller than the {ctx.world_size} processes")
-    tokenizer = load_tokenizer(opts.vocab)
+    vocab = opts.vocab or (str(Path(opts.init_from) / store.VOCAB) if opts.init_from else None)
+    tokenizer = load_tokenizer(vocab)
     # The global batch in every process (the trainer takes this process's rows of it): masks and padding are
     # then those of a single-process run, whatever the number of processes.
     data = PretrainingData(opts.corpus, tokenizer, opts.seq_len, opts.batch_size, opts.seed,
@@ -143,6 +160,12 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
     torch.manual_seed(opts.seed)
     elastic = ElasticMobileBert(space, opts.depth_order)
     copied = copy_shared_weights(elastic.model, teacher)
+    init_from = None
+    if opts.init_from:  # every weight, the embeddings and heads included, from the trained supernet
+        source, source_meta = store.load(opts.init_from)
+        elastic.model.load_state_dict(source.model.state_dict())
+        init_from = {"directory": str(Path(opts.init_from).resolve()), "steps_done": source_meta.get("steps_done"),
+                     "rule": source_meta.get("options", {}).get("rule")}
     elastic.to(opts.device)
     teacher.to(opts.device)
     if ctx.is_main:
@@ -150,7 +173,8 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
     archs_per_step = 1 if opts.rule == "largest" else opts.random_subnets + 2
     micro = _micro_batch(opts, space, teacher, archs_per_step, ctx.world_size)
     cfg = SupernetConfig(opts.out, opts.lr, opts.warmup, rule=opts.rule, random_subnets=opts.random_subnets,
-                         seed=opts.seed, micro_batch_size=micro, checkpoint_every=opts.checkpoint_every,
+                         seed=opts.seed, init_from=init_from["directory"] if init_from else None,
+                         micro_batch_size=micro, checkpoint_every=opts.checkpoint_every,
                          device=opts.device, progress=opts.progress, stop_after=opts.stop_after)
     trainer = SupernetTrainer(elastic, teacher, phases, data, cfg, ctx)
     start = time.time()
@@ -159,6 +183,7 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
                "eval_corpus": str(Path(opts.eval_corpus).resolve()) if opts.eval_corpus else None,
                "steps_done": result["steps_done"], "seconds": round(time.time() - start, 1),
                "phases": [(p.name, p.kind, p.steps) for p in phases], "copied_from_teacher": copied,
+               "init_from": init_from,
                "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()}}
     if not result["finished"] or not ctx.is_main:
         return details
@@ -171,5 +196,5 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
         ends = {"largest": largest(space), "smallest": smallest(space)}
         losses = supernet.subnet_losses(list(ends.values()), batches)
         details["held_out"] = dict(zip(ends, losses, strict=True))
-    store.save(elastic, opts.out, space_text, resolve_vocab(opts.vocab), details)
+    store.save(elastic, opts.out, space_text, resolve_vocab(vocab), details)
     return details

@@ -39,6 +39,7 @@ class SupernetConfig(LoopConfig):
     rule: str = "sandwich"
     random_subnets: int = 2
     seed: int = 0
+    init_from: str | None = None  # the supernet whose weights started the run (a resumption must name it too)
 
 
 def plan(schedule: str, steps: int, pd_fraction: float, max_layers: int) -> list[Phase]:
@@ -99,14 +100,16 @@ class SupernetTrainer(PhaseLoop):
         """What must not change between a run and its resumption."""
         return {"phases": [(p.name, p.steps) for p in self.phases], "rule": self.cfg.rule,
                 "random_subnets": self.cfg.random_subnets, "seed": self.cfg.seed,
-                "supernet": self.elastic.arch.to_dict(), "depth_order": self.elastic.depth_order}
+                "supernet": self.elastic.arch.to_dict(), "depth_order": self.elastic.depth_order,
+                **({"init_from": self.cfg.init_from} if self.cfg.init_from else {})}
 
     def checkpoint_extra(self) -> dict[str, Any]:
         return {"fingerprint": self.fingerprint()}
 
     def check_resume(self, state: dict[str, Any], path: Path) -> None:
         if state["fingerprint"] != self.fingerprint():
-            raise UserInputError(f"--resume: {path} was written with other options (steps, sampling, seed or space)")
+            raise UserInputError(f"--resume: {path} was written with other options (steps, sampling, seed, space or "
+                                 "--init-from)")
 
     def run(self, resume: bool = False) -> dict[str, Any]:
         """Train; returns {"steps_done", "seconds", "finished"}."""
