@@ -86,3 +86,17 @@ def test_committed_fit_is_readable_and_says_what_it_measured() -> None:
     assert all(v >= 0 for v in fitted["coefficients"].values())
     assert fitted["n"] == len(fitted["data"]) >= 3
     assert "Spearman" in proxy.ProxyEstimator().quality
+
+
+def test_depth_comes_from_equal_size_pairs_when_the_data_has_them(archs: list[Arch]) -> None:
+    """Data where depth looks harmful overall (least squares would set it to 0) but an equal-size pair says the
+    deeper student is better: the depth weight is that pair's gain per doubling of depth."""
+    wrong = {**TRUE, "log2_layers": -0.5}
+    deep, shallow = Arch(num_hidden_layers=12), Arch(num_hidden_layers=6, intermediate_size=1344)
+    assert proxy.depth_pairs([deep, shallow]) == [(0, 1)]
+    data = [*archs, deep, shallow]
+    losses = [synthetic(a, wrong) for a in archs] + [3.0, 3.2]
+    fitted = proxy.fit(data, losses, note="")
+    assert fitted["depth_from"] == "1 equal-size depth pair"
+    assert fitted["coefficients"]["log2_layers"] == pytest.approx(0.2, abs=1e-6)
+    assert proxy.fit(archs, [synthetic(a) for a in archs], note="")["depth_from"] == "least squares"
