@@ -111,9 +111,10 @@ def fit(archs: Sequence[Arch], losses: Sequence[float], note: str) -> dict[str, 
     fitted = list(TERMS) if len(y) >= FULL_FIT_MIN else list(TERMS[:2])
     prior = np.array([PRIOR_DECADES.get(t, 0.0) for t in TERMS])
     # with only size and depth fitted, the prior terms ride on the size column: a·(log10 P + Σ prior·term)
-    x = full[:, :2].copy() if len(fitted) == 2 else full.copy()
+    x = full.copy()
     if len(fitted) == 2:
         x[:, 0] += full[:, 2:] @ prior[2:]
+        x[:, 2:] = 0.0
     pairs = depth_pairs(archs)
     depth = TERMS.index("log2_layers")
 
@@ -133,8 +134,10 @@ def fit(archs: Sequence[Arch], losses: Sequence[float], note: str) -> dict[str, 
         weights[columns] = solved
         if d is not None:
             weights[depth] = d
-        if len(fitted) == 2:
-            weights = np.array([weights[0], weights[1], *(weights[0] * prior[2:])])
+        # a shape term the data cannot support (fitted 0, or not fitted at all) keeps the literature's weight
+        # relative to size (PRIOR_DECADES): e.g. no student of the ground truth has 1 head, so its silence on
+        # heads below 2 is not evidence that they cost nothing
+        weights[2:] = np.maximum(weights[2:], weights[0] * prior[2:])
         intercept = float(y[rows].mean() - weights @ full[rows].mean(0))
         return weights, intercept
 
