@@ -16,7 +16,8 @@ into one ground truth; the settings id covers budget, teacher weights, held-out 
 Usage: NAS_DATA_DIR=../shared/data nice -n 5 python benchmarks/estimator_rank.py [--teacher DIR]
     [--supernet DIR] [--seeds 0,1] [--workers 2] [--stop-at 08:50] [--no-truth] [--quick]
     [--layer-steps 480 --pd-steps 480]      # a larger budget: its own settings id, its own ground truth
-Writes benchmarks/results/estimator_rank.json (the report; `partial` with counts until every job is done).
+Writes benchmarks/results/estimator_rank.json, or `--report NAME` (the report; `partial` with counts until every job
+is done).
 """
 
 from __future__ import annotations
@@ -142,6 +143,8 @@ def main() -> None:
     parser.add_argument("--settings-id", default=None, help="Report on the ground truth recorded under this id "
                         "(with --no-truth: e.g. one made with earlier distillation code).")
     parser.add_argument("--refit-proxy", action="store_true", help="Refit nas/accuracy/proxy_fit.json on GT1.")
+    parser.add_argument("--report", default=None, help="The report's file name under benchmarks/results (default "
+                        "estimator_rank.json): name a variant's report so that it does not replace the main one.")
     parser.add_argument("--layer-steps", type=int, default=None, help="JKT steps of every student (default "
                         f"{truth.Budget.layer_steps}; a multiple of 60 so that every depth 2-6 divides it).")
     parser.add_argument("--pd-steps", type=int, default=None, help=f"PD steps (default {truth.Budget.pd_steps}).")
@@ -169,7 +172,10 @@ def main() -> None:
 
     if args.refit_proxy:
         refit_proxy(store, sid)
-    result = report(store, sid, args, data, RESULTS / f"estimator_rank{suffix}.json")
+    report_name = args.report or f"estimator_rank{suffix}.json"
+    if Path(report_name).name != report_name or not report_name.endswith(".json"):
+        raise SystemExit(f"--report {report_name}: a file name ending in .json, no folder")
+    result = report(store, sid, args, data, RESULTS / report_name)
     if args.supernet:
         record_supernet_quality(args.supernet, result)
 
