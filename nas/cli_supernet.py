@@ -41,6 +41,9 @@ def train(
     random_subnets: int = typer.Option(2, "--random-subnets", min=0, help="k: random sub-networks per step."),
     depth_order: str = typer.Option("spread", "--depth-order", help="Which layers a shallower sub-network keeps: "
                                     "spread (⌊(l+1)·L_max/L⌋−1) or first."),
+    head_layout: str = typer.Option("blocked", "--head-layout", help="Which attention channels a narrower "
+                                    "sub-network's heads take: blocked (the leading part of each head's block: "
+                                    "every head narrows) or prefix (the leading channels, regrouped)."),
     batch_size: int = typer.Option(None, "--batch-size", min=1, help="Global batch [default: 2048, paper §4.2]."),
     micro_batch_size: int = typer.Option(None, "--micro-batch-size", min=1,
                                          help="Accumulate gradients over micro-batches of this size."),
@@ -75,6 +78,7 @@ def train(
              "lr": lr, "warmup": warmup}
     opts = SupernetOptions(teacher, corpus, out, space, schedule=schedule.lower(), rule=rule.lower(),
                            random_subnets=random_subnets, depth_order=depth_order.lower(),
+                           head_layout=head_layout.lower(),
                            micro_batch_size=micro_batch_size, max_predictions=max_predictions,
                            checkpoint_every=checkpoint_every, resume=resume, overwrite=overwrite,
                            device=torch_device, seed=seed, vocab=vocab, eval_corpus=eval_corpus, init_from=init_from,

@@ -8,6 +8,7 @@ import warnings
 import pytest
 import torch
 
+from nas.supernet import store
 from nas.supernet.elastic import ElasticMobileBert, kept_layers
 from nas.supernet.space import check_space, largest, maxima, require_member, smallest, supernet_arch
 from nas_common.errors import UserInputError
@@ -26,10 +27,10 @@ def tiny_space(**fixed: object) -> SearchSpace:
     return check_space(SearchSpace.from_dict({**TINY_SPACE, "fixed": {**TINY_SPACE["fixed"], **fixed}}))
 
 
-def perturbed(space: SearchSpace) -> ElasticMobileBert:
+def perturbed(space: SearchSpace, head_layout: str = "blocked") -> ElasticMobileBert:
     """Random weights everywhere, norms included, so that a wrong slice changes the output."""
     torch.manual_seed(0)
-    elastic = ElasticMobileBert(space)
+    elastic = ElasticMobileBert(space, head_layout=head_layout)
     with torch.no_grad():
         for p in elastic.parameters():
             p.add_(torch.randn_like(p) * 0.1)
@@ -56,10 +57,11 @@ def arch_of(space: SearchSpace, point: dict) -> object:
     return space.to_arch({**space.to_point(largest(space)), **point})
 
 
-@pytest.mark.parametrize("norm,act", [("layer_norm", "gelu"), ("no_norm", "relu")])
-def test_subnet_forward_equals_extracted_model(norm: str, act: str) -> None:
+@pytest.mark.parametrize("norm,act,head_layout", [("layer_norm", "gelu", "blocked"), ("no_norm", "relu", "blocked"),
+                                                   ("layer_norm", "gelu", "prefix")])
+def test_subnet_forward_equals_extracted_model(norm: str, act: str, head_layout: str) -> None:
     space = tiny_space(normalization_type=norm, hidden_act=act)
-    elastic = perturbed(space)
+    elastic = perturbed(space, head_layout)
     batch = inputs()
     for point in ARCH_POINTS:
         arch = arch_of(space, point)
@@ -106,6 +108,40 @@ def test_slices_are_leading_and_layers_spread() -> None:
     assert torch.equal(sub, full[:16, :8])
     first = ElasticMobileBert(space, "first")
     assert first.kept(arch) == (0, 1)
+
+
+def test_blocked_heads_narrow_every_head() -> None:
+    space = tiny_space()  # attention width 32 ("none" is a choice): 2 heads own the blocks 0-15 and 16-31
+    elastic = perturbed(space)
+    narrow = arch_of(space, {"intra_bottleneck_size": 8, "num_attention_heads": 2})
+    wide = arch_of(space, {"intra_bottleneck_size": 16, "num_attention_heads": 2})
+    channels = [0, 1, 2, 3, 16, 17, 18, 19]
+    assert elastic.head_channels(narrow).tolist() == channels
+    assert elastic.head_channels(wide).tolist() == [*range(8), *range(16, 24)]  # each narrow head inside a wide one
+    assert elastic.head_channels(largest(space)) is None  # the full width: every channel in place
+    layer = elastic.model.mobilebert.encoder.layer[2]
+    sub = elastic.extract(narrow).mobilebert.encoder.layer[-1]
+    for name in ("query", "key", "value"):
+        full = getattr(layer.attention.self, name)
+        inputs_ = getattr(sub.attention.self, name).in_features  # 8, or 32 where the value reads the block's input
+        assert torch.equal(getattr(sub.attention.self, name).weight, full.weight[channels, :inputs_])
+        assert torch.equal(getattr(sub.attention.self, name).bias, full.bias[channels])
+    assert torch.equal(sub.attention.output.dense.weight, layer.attention.output.dense.weight[:8][:, channels])
+    assert torch.equal(sub.attention.output.dense.bias, layer.attention.output.dense.bias[:8])
+    assert ElasticMobileBert(space, head_layout="prefix").head_channels(narrow) is None
+
+
+def test_blocked_heads_need_head_counts_that_divide_the_attention_width() -> None:
+    dims = {**TINY_SPACE["dimensions"], "num_attention_heads": [1, 3]}
+    space = check_space(SearchSpace.from_dict({**TINY_SPACE, "dimensions": dims}))
+    with pytest.raises(UserInputError, match="--head-layout prefix"):
+        ElasticMobileBert(space)
+    assert ElasticMobileBert(space, head_layout="prefix").head_layout == "prefix"
+
+
+def test_supernets_written_before_head_layouts_read_as_prefix() -> None:
+    assert store.head_layout({"format": 1, "depth_order": "spread"}) == "prefix"
+    assert store.head_layout({"head_layout": "blocked"}) == "blocked"
 
 
 def test_kept_layers() -> None:

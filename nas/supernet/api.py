@@ -119,6 +119,7 @@ def extract(supernet_dir: str | Path | Supernet, arch: Arch, out: str | Path, ov
     shutil.copyfile(supernet.directory / store.VOCAB, out / "vocab.txt")
     card = {"kind": "supernet_subnet", "supernet": str(supernet.directory.resolve()),
             "teacher": supernet.meta.get("teacher"), "depth_order": supernet.elastic.depth_order,
+            "head_layout": supernet.elastic.head_layout,
             "kept_layers": list(supernet.elastic.kept(arch)), "steps": supernet.meta.get("steps_done")}
     (out / "nas_supernet.json").write_text(json.dumps(card, indent=2) + "\n")
     return out

@@ -9,7 +9,11 @@ How a sub-network is formed (nas/supernet/README.md says why):
   always kept, and with L_max equal to the teacher's depth each supernet layer always imitates the same
   teacher layer under nas/distill/layer_map.py), or the first L ("first");
 - heads own no weights: MobileBERT's attention width is the bottleneck width whatever the head count, so a
-  head count regroups the same Q/K/V slices;
+  head count regroups Q/K/V channels. Head layout "blocked" (default): for h heads the supernet's attention
+  channels are h blocks of (attention width)/h, and a sub-network's head j takes the leading (its width)/h
+  channels of block j — so a narrower bottleneck narrows every head (HAT's elastic head dimension) instead of
+  cutting one wide head into several; "prefix" (supernets before 2026-12-03) takes the leading channels and
+  regroups them, so the same channel belongs to different heads at different widths;
 - "none" (no bottleneck) uses the attention and FFN slices at hidden_size and skips the bottleneck layers.
 The forward itself is `torch.func.functional_call` of a sub-network skeleton (built on the meta device, so it
 owns no memory) with the sliced tensors: it *is* the forward of the extracted standalone model.
@@ -26,13 +30,16 @@ from typing import Any
 import torch
 from torch.func import functional_call
 
-from nas.supernet.space import maxima, require_member, supernet_arch
+from nas.supernet.space import choices, maxima, require_member, supernet_arch
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
 
 DEPTH_ORDERS = ("spread", "first")
+HEAD_LAYOUTS = ("blocked", "prefix")
 LAYER = re.compile(r"^(mobilebert\.encoder\.layer\.)(\d+)(\..*)$")
+HEAD_ROWS = re.compile(r"\.attention\.self\.(query|key|value)\.(weight|bias)$")  # output channels: the heads'
+HEAD_COLUMNS = re.compile(r"\.attention\.output\.dense\.weight$")  # input channels: the heads' outputs
 _SKELETONS = 1024  # cached sub-network skeletons (meta device: no weights, about 30 ms to build)
 # HF's MLM head holds a Linear(vocab, hidden − embedding) that is empty when embedding_size = hidden_size.
 _ZERO_ELEMENT = "Initializing zero-element tensors is a no-op"
@@ -82,14 +89,22 @@ class SubnetView:
 
 
 class ElasticMobileBert(torch.nn.Module):
-    def __init__(self, space: SearchSpace, depth_order: str = "spread", model: Any = None) -> None:
+    def __init__(self, space: SearchSpace, depth_order: str = "spread", model: Any = None,
+                 head_layout: str = "blocked") -> None:
         """A new (randomly initialised) supernet for `space`, or one around trained weights `model`."""
         from transformers import MobileBertForPreTraining
 
         super().__init__()
         if depth_order not in DEPTH_ORDERS:
             raise UserInputError(f"depth order must be one of {', '.join(DEPTH_ORDERS)}, got {depth_order!r}")
-        self.space, self.depth_order, self.maxima = space, depth_order, maxima(space)
+        if head_layout not in HEAD_LAYOUTS:
+            raise UserInputError(f"head layout must be one of {', '.join(HEAD_LAYOUTS)}, got {head_layout!r}")
+        self.space, self.depth_order, self.head_layout, self.maxima = space, depth_order, head_layout, maxima(space)
+        if head_layout == "blocked":
+            uneven = [h for h in choices(space, "num_attention_heads") if self.maxima.inner % h]
+            if uneven:
+                raise UserInputError(f"head layout blocked: {uneven} heads do not divide the supernet's attention "
+                                     f"width {self.maxima.inner}; use --head-layout prefix")
         self.arch = supernet_arch(space)
         if model is None:
             with warnings.catch_warnings():
@@ -122,18 +137,32 @@ class ElasticMobileBert(torch.nn.Module):
         """The supernet layers `arch`'s sub-network runs, in order."""
         return kept_layers(arch.num_hidden_layers, self.maxima.layers, self.depth_order)
 
+    def head_channels(self, arch: Arch) -> torch.Tensor | None:
+        """The supernet attention channels `arch`'s heads use, head by head, or None for the leading ones."""
+        width = arch.intra_bottleneck_size if arch.use_bottleneck else arch.hidden_size
+        if self.head_layout == "prefix" or width == self.maxima.inner:
+            return None
+        heads = arch.num_attention_heads
+        block = self.maxima.inner // heads
+        return (torch.arange(heads)[:, None] * block + torch.arange(width // heads)).reshape(-1)
+
     def subnet_tensors(self, arch: Arch) -> dict[str, torch.Tensor]:
-        """Every parameter and buffer of `arch`'s `MobileBertForPreTraining` (tied names included), as views
-        of the supernet's tensors."""
+        """Every parameter and buffer of `arch`'s `MobileBertForPreTraining` (tied names included), as slices
+        of the supernet's tensors (views, or gathered head channels; gradients flow back either way)."""
         require_member(self.space, arch)
         skeleton = self.skeleton(arch)
         kept = self.kept(arch)
+        channels = self.head_channels(arch)
         source = dict(self.model.named_parameters(remove_duplicate=False))
         source.update(self.model.named_buffers(remove_duplicate=False))
         out: dict[str, torch.Tensor] = {}
         for kind in (skeleton.named_parameters(remove_duplicate=False), skeleton.named_buffers(remove_duplicate=False)):
             for name, like in kind:
                 full = source[self.source_name(name, kept)]
+                if channels is not None and HEAD_ROWS.search(name):
+                    full = full.index_select(0, channels.to(full.device))
+                elif channels is not None and HEAD_COLUMNS.search(name):
+                    full = full.index_select(1, channels.to(full.device))
                 if full.shape != like.shape:
                     full = full[tuple(slice(0, n) for n in like.shape)]
                 out[name] = full

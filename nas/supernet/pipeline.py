@@ -17,7 +17,7 @@ from nas.distill.options import check_non_negative, check_not_an_input, check_po
 from nas.distill.pipeline import check_device
 from nas.distill.teacher import read_config
 from nas.supernet import store
-from nas.supernet.elastic import DEPTH_ORDERS, ElasticMobileBert
+from nas.supernet.elastic import DEPTH_ORDERS, HEAD_LAYOUTS, ElasticMobileBert
 from nas.supernet.sampler import check_rule
 from nas.supernet.space import DEFAULT_SPACE, check_space, largest, maxima, smallest, supernet_arch
 from nas.supernet.trainer import SupernetConfig, SupernetTrainer, plan
@@ -44,6 +44,7 @@ class SupernetOptions:
     rule: str = "sandwich"
     random_subnets: int = 2
     depth_order: str = "spread"
+    head_layout: str = "blocked"
     batch_size: int = paper.PAPER_BATCH
     micro_batch_size: int | None = None  # None: the largest that fits in memory (nas/distill/memory.py)
     seq_len: int = paper.PAPER_SEQ_LEN
@@ -70,6 +71,8 @@ def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
     check_non_negative(warmup=opts.warmup, checkpoint_every=opts.checkpoint_every, seed=opts.seed)
     if opts.depth_order not in DEPTH_ORDERS:
         raise UserInputError(f"--depth-order must be one of {', '.join(DEPTH_ORDERS)}")
+    if opts.head_layout not in HEAD_LAYOUTS:
+        raise UserInputError(f"--head-layout must be one of {', '.join(HEAD_LAYOUTS)}")
     if opts.resume and opts.overwrite:
         raise UserInputError("--resume and --overwrite contradict each other: choose one")
     check_not_an_input(opts.out, teacher=opts.teacher if opts.teacher != "minilm" else None, corpus=opts.corpus,
@@ -80,7 +83,7 @@ def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
     space_path = _space_file(opts.space) if opts.space or not opts.init_from else Path(opts.init_from) / store.SPACE
     space = check_space(SearchSpace.load(space_path))
     if opts.init_from:
-        _check_init_from(Path(opts.init_from), space, opts.depth_order)
+        _check_init_from(Path(opts.init_from), space, opts.depth_order, opts.head_layout)
     if opts.resume:
         if not (opts.out / CHECKPOINT).is_file():
             raise UserInputError(f"--resume: no checkpoint at {opts.out / CHECKPOINT}")
@@ -97,8 +100,9 @@ def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
     return space, space_path.read_text()
 
 
-def _check_init_from(directory: Path, space: SearchSpace, depth_order: str) -> None:
-    """`--init-from` must hold a supernet of the same shape (space maxima) and layer order as this run's."""
+def _check_init_from(directory: Path, space: SearchSpace, depth_order: str, head_layout: str) -> None:
+    """`--init-from` must hold a supernet of the same shape (space maxima), layer order and head layout as this
+    run's."""
     meta = store.read_meta(directory)
     source = check_space(SearchSpace.load(directory / store.SPACE))
     if supernet_arch(source) != supernet_arch(space):
@@ -106,6 +110,9 @@ def _check_init_from(directory: Path, space: SearchSpace, depth_order: str) -> N
     if meta.get("depth_order", "spread") != depth_order:
         raise UserInputError(f"--init-from {directory} keeps layers in {meta.get('depth_order')!r} order, this run "
                              f"in {depth_order!r}: give --depth-order {meta.get('depth_order')}")
+    if store.head_layout(meta) != head_layout:
+        raise UserInputError(f"--init-from {directory} lays heads out {store.head_layout(meta)!r}, this run "
+                             f"{head_layout!r}: give --head-layout {store.head_layout(meta)}")
 
 
 def _space_file(name: str | None) -> Path:
@@ -158,7 +165,7 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
         raise UserInputError(f"the space's hidden_size {maxima(space).hidden} differs from the teacher's "
                              f"{teacher.config.hidden_size}")
     torch.manual_seed(opts.seed)
-    elastic = ElasticMobileBert(space, opts.depth_order)
+    elastic = ElasticMobileBert(space, opts.depth_order, head_layout=opts.head_layout)
     copied = copy_shared_weights(elastic.model, teacher)
     init_from = None
     if opts.init_from:  # every weight, the embeddings and heads included, from the trained supernet

@@ -40,9 +40,9 @@ def load_space(path: str | Path | None) -> SearchSpace:
 
 
 def check_space(space: SearchSpace) -> SearchSpace:
-    for key, choices in space.dimensions.items():
-        if key not in SHAPE_DIMENSIONS and len(choices) != 1:
-            raise UserInputError(f"space {space.name!r}: {key} has {len(choices)} choices; a supernet fixes it "
+    for key, values in space.dimensions.items():
+        if key not in SHAPE_DIMENSIONS and len(values) != 1:
+            raise UserInputError(f"space {space.name!r}: {key} has {len(values)} choices; a supernet fixes it "
                                  f"(only {', '.join(SHAPE_DIMENSIONS)} may vary)")
     for key in SHAPE_DIMENSIONS:
         if key in space.dimensions and key != "intra_bottleneck_size" and not all(
@@ -51,21 +51,22 @@ def check_space(space: SearchSpace) -> SearchSpace:
     return space
 
 
-def _choices(space: SearchSpace, key: str) -> tuple[Any, ...]:
+def choices(space: SearchSpace, key: str) -> tuple[Any, ...]:
+    """The values a space allows for `key` (its one fixed value where it does not vary)."""
     if key in space.dimensions:
         return space.dimensions[key]
     return (space.fixed.get(key, getattr(Arch(), key)),)
 
 
 def maxima(space: SearchSpace) -> Maxima:
-    hidden = _choices(space, "hidden_size")[0]
-    widths = _choices(space, "intra_bottleneck_size")
+    hidden = choices(space, "hidden_size")[0]
+    widths = choices(space, "intra_bottleneck_size")
     ints = [w for w in widths if w != NO_BOTTLENECK]
     if "intra_bottleneck_size" not in space.dimensions and space.fixed.get("use_bottleneck") is False:
         ints = []
     inner = max([*ints, *([hidden] if len(ints) < len(widths) or not ints else [])])
-    return Maxima(max(_choices(space, "num_hidden_layers")), hidden, inner,
-                  max(_choices(space, "intermediate_size")), max(_choices(space, "num_feedforward_networks")),
+    return Maxima(max(choices(space, "num_hidden_layers")), hidden, inner,
+                  max(choices(space, "intermediate_size")), max(choices(space, "num_feedforward_networks")),
                   bool(ints))
 
 
@@ -82,12 +83,12 @@ def supernet_arch(space: SearchSpace) -> Arch:
 
 def _extreme(space: SearchSpace, pick: Any) -> Arch:
     point = {}
-    for key, choices in space.dimensions.items():
+    for key, values in space.dimensions.items():
         if key == "intra_bottleneck_size":
-            point[key] = pick(choices, key=lambda c: maxima(space).hidden if c == NO_BOTTLENECK else c)
+            point[key] = pick(values, key=lambda c: maxima(space).hidden if c == NO_BOTTLENECK else c)
         elif key != "num_attention_heads":
-            point[key] = pick(choices)
-    heads = sorted(_choices(space, "num_attention_heads"), reverse=pick is max)
+            point[key] = pick(values)
+    heads = sorted(choices(space, "num_attention_heads"), reverse=pick is max)
     for h in heads:  # the most (largest) or fewest (smallest) heads that divide the attention width
         try:
             return space.to_arch({**point, "num_attention_heads": h} if "num_attention_heads" in space.dimensions

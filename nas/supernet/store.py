@@ -33,6 +33,11 @@ def write_meta(directory: Path, meta: dict[str, Any]) -> None:
     tmp.replace(directory / META)
 
 
+def head_layout(meta: dict[str, Any]) -> str:
+    """A supernet's head layout (elastic.py); directories written before the field existed used "prefix"."""
+    return meta.get("head_layout", "prefix")
+
+
 def read_meta(directory: str | Path) -> dict[str, Any]:
     path = Path(directory) / META
     if not path.is_file():
@@ -54,7 +59,7 @@ def save(elastic: ElasticMobileBert, directory: Path, space_text: str, vocab: Pa
         elastic.model.save_pretrained(directory / WEIGHTS)
     if vocab.resolve() != (directory / VOCAB).resolve():
         shutil.copyfile(vocab, directory / VOCAB)
-    write_meta(directory, {"depth_order": elastic.depth_order, **meta})
+    write_meta(directory, {"depth_order": elastic.depth_order, "head_layout": elastic.head_layout, **meta})
 
 
 def load(directory: str | Path, device: str = "cpu") -> tuple[ElasticMobileBert, dict[str, Any]]:
@@ -69,5 +74,5 @@ def load(directory: str | Path, device: str = "cpu") -> tuple[ElasticMobileBert,
     with quiet_transformers():
         model = MobileBertForPreTraining.from_pretrained(directory / WEIGHTS, local_files_only=True,
                                                          attn_implementation="eager")
-    elastic = ElasticMobileBert(space, meta.get("depth_order", "spread"), model=model)
+    elastic = ElasticMobileBert(space, meta.get("depth_order", "spread"), model=model, head_layout=head_layout(meta))
     return elastic.to(device).eval(), meta
