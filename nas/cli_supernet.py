@@ -41,9 +41,9 @@ def train(
     random_subnets: int = typer.Option(2, "--random-subnets", min=0, help="k: random sub-networks per step."),
     depth_order: str = typer.Option("spread", "--depth-order", help="Which layers a shallower sub-network keeps: "
                                     "spread (⌊(l+1)·L_max/L⌋−1) or first."),
-    head_layout: str = typer.Option("blocked", "--head-layout", help="Which attention channels a narrower "
-                                    "sub-network's heads take: blocked (the leading part of each head's block: "
-                                    "every head narrows) or prefix (the leading channels, regrouped)."),
+    head_layout: str = typer.Option("prefix", "--head-layout", help="Which attention channels a narrower "
+                                    "sub-network's heads take: prefix (the leading channels, cut into heads) or "
+                                    "blocked (the leading part of each head's block: every head narrows)."),
     batch_size: int = typer.Option(None, "--batch-size", min=1, help="Global batch [default: 2048, paper §4.2]."),
     micro_batch_size: int = typer.Option(None, "--micro-batch-size", min=1,
                                          help="Accumulate gradients over micro-batches of this size."),

@@ -9,11 +9,11 @@ How a sub-network is formed (nas/supernet/README.md says why):
   always kept, and with L_max equal to the teacher's depth each supernet layer always imitates the same
   teacher layer under nas/distill/layer_map.py), or the first L ("first");
 - heads own no weights: MobileBERT's attention width is the bottleneck width whatever the head count, so a
-  head count regroups Q/K/V channels. Head layout "blocked" (default): for h heads the supernet's attention
-  channels are h blocks of (attention width)/h, and a sub-network's head j takes the leading (its width)/h
-  channels of block j — so a narrower bottleneck narrows every head (HAT's elastic head dimension) instead of
-  cutting one wide head into several; "prefix" (supernets before 2026-12-03) takes the leading channels and
-  regroups them, so the same channel belongs to different heads at different widths;
+  head count regroups Q/K/V channels. Head layout "prefix" (default) takes the leading channels and cuts them
+  into heads, so one channel belongs to different heads at different widths; "blocked": for h heads the
+  supernet's attention channels are h blocks of (attention width)/h, and a sub-network's head j takes the
+  leading (its width)/h channels of block j — a narrower bottleneck narrows every head (HAT's elastic head
+  dimension). Blocked is the consistent layout but did not rank better when measured (nas/supernet/README.md);
 - "none" (no bottleneck) uses the attention and FFN slices at hidden_size and skips the bottleneck layers.
 The forward itself is `torch.func.functional_call` of a sub-network skeleton (built on the meta device, so it
 owns no memory) with the sliced tensors: it *is* the forward of the extracted standalone model.
@@ -90,7 +90,7 @@ class SubnetView:
 
 class ElasticMobileBert(torch.nn.Module):
     def __init__(self, space: SearchSpace, depth_order: str = "spread", model: Any = None,
-                 head_layout: str = "blocked") -> None:
+                 head_layout: str = "prefix") -> None:
         """A new (randomly initialised) supernet for `space`, or one around trained weights `model`."""
         from transformers import MobileBertForPreTraining
 

@@ -44,7 +44,7 @@ class SupernetOptions:
     rule: str = "sandwich"
     random_subnets: int = 2
     depth_order: str = "spread"
-    head_layout: str = "blocked"
+    head_layout: str = "prefix"
     batch_size: int = paper.PAPER_BATCH
     micro_batch_size: int | None = None  # None: the largest that fits in memory (nas/distill/memory.py)
     seq_len: int = paper.PAPER_SEQ_LEN

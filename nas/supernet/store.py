@@ -34,7 +34,7 @@ def write_meta(directory: Path, meta: dict[str, Any]) -> None:
 
 
 def head_layout(meta: dict[str, Any]) -> str:
-    """A supernet's head layout (elastic.py); directories written before the field existed used "prefix"."""
+    """A supernet's head layout (elastic.py); directories written before the field existed are "prefix"."""
     return meta.get("head_layout", "prefix")
 
 
