@@ -154,7 +154,7 @@ def _finish(options: ConfirmOptions, results: Any, seconds: float) -> None:
     for r in rows:
         mlm = "" if r["heldout_mlm"] is None else f"{r['heldout_mlm']:.3f}"
         dev = "" if r["dev"] is None else f"{r['dev']:.3f}"
-        out.add_row(str(r["pick"]), str(r["arch_id"]), f"{r['estimate']:.4g}", f"{r['latency_ms']:.1f}", r["status"],
+        out.add_row(str(r["pick"]), str(r["arch_id"]), f"{r['estimate']:#.4g}", f"{r['latency_ms']:.1f}", r["status"],
                     str(r["steps"]), mlm, dev)
     console.print(out)
     best = summary["best"]

@@ -45,7 +45,7 @@ def front_table(points: list[Trial], title: str, limit: int | None = None,
     for k, t in enumerate(points[:limit]):
         a = t.arch
         bottleneck = str(a.intra_bottleneck_size) if a.use_bottleneck else "none"
-        cells = [str(k), str(t.id), f"{t.latency_ms:.1f}", f"{t.accuracy:.4g}", f"{t.params / 1e6:.1f}M",
+        cells = [str(k), str(t.id), f"{t.latency_ms:.1f}", f"{t.accuracy:#.4g}", f"{t.params / 1e6:.1f}M",
                  f"{a.num_hidden_layers}×{a.hidden_size}", bottleneck,
                  f"{a.intermediate_size}×{a.num_feedforward_networks}", str(a.num_attention_heads),
                  f"{_OPS.get(a.normalization_type, a.normalization_type)}/{a.hidden_act}"]
@@ -273,7 +273,7 @@ def export(
         raise UserInputError(f"--to {to} is inside the run {run}; export to a directory outside it")
     check_output_dir(to, overwrite=overwrite, what="--to", result_files=EXPORTED)
     export_pick(chosen, to, run, options, options.get("estimator", DEFAULT_ESTIMATOR))
-    typer.echo(f"trial {chosen.id}: {chosen.latency_ms:.1f} ms, accuracy estimate {chosen.accuracy:.4g} "
+    typer.echo(f"trial {chosen.id}: {chosen.latency_ms:.1f} ms, accuracy estimate {chosen.accuracy:#.4g} "
                f"→ {to}/arch.json, config.json, teacher.json, TRAIN.md")
     if onnx:
         typer.echo(f"ONNX: {exports.export_onnx(chosen.arch, to, options.get('seq_len', 128))}")

@@ -96,7 +96,7 @@ def _confirmed_traces(fig: Any, trials: list[Trial], rows: list[dict[str, Any]])
         marker={"symbol": "circle-open", "size": 18, "color": "purple", "line": {"width": 2}},
         text=[f"{measured(r)} ({r['status']})" for _, r in shown], textposition="middle right",
         textfont={"color": "purple", "size": 11},
-        hovertext=[f"trial {t.id}: estimate {t.accuracy:.4g}, measured {measured(r)} ({r['status']} at "
+        hovertext=[f"trial {t.id}: estimate {t.accuracy:#.4g}, measured {measured(r)} ({r['status']} at "
                    f"{int(r['steps'])} steps)" for t, r in shown], hoverinfo="text+x"))
 
 
