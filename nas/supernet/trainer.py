@@ -101,8 +101,9 @@ class SupernetTrainer(PhaseLoop):
         return {"phases": [(p.name, p.steps) for p in self.phases], "rule": self.cfg.rule,
                 "random_subnets": self.cfg.random_subnets, "seed": self.cfg.seed,
                 "supernet": self.elastic.arch.to_dict(), "depth_order": self.elastic.depth_order,
-                "head_layout": self.elastic.head_layout,
-                **({"init_from": self.cfg.init_from} if self.cfg.init_from else {})}
+                **({"init_from": self.cfg.init_from} if self.cfg.init_from else {}),
+                # named only when not the default, so checkpoints written before the option still resume
+                **({"head_layout": self.elastic.head_layout} if self.elastic.head_layout != "prefix" else {})}
 
     def checkpoint_extra(self) -> dict[str, Any]:
         return {"fingerprint": self.fingerprint()}
