@@ -30,7 +30,7 @@ def snapshot(checkpoint: Path, out: Path, space_file: Path, vocab: str | None) -
     state = read_checkpoint(checkpoint, "cpu", "fingerprint")
     fingerprint = state["fingerprint"]
     space = check_space(SearchSpace.load(space_file))
-    elastic = ElasticMobileBert(space, fingerprint["depth_order"], head_layout=fingerprint.get("head_layout", "prefix"))
+    elastic = ElasticMobileBert(space, fingerprint["depth_order"], head_layout=store.head_layout(fingerprint))
     if elastic.arch.to_dict() != fingerprint["supernet"]:
         raise SystemExit(f"{checkpoint} was trained in another space than {space_file}")
     elastic.model.load_state_dict(state["model"])
