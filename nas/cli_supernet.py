@@ -75,11 +75,11 @@ def train(
     if not corpus:
         raise UserInputError("give --corpus PATH (or set NAS_DATA_DIR)")
     given = {"steps": steps, "pd_fraction": pd_fraction, "batch_size": batch_size, "seq_len": seq_len,
-             "lr": lr, "warmup": warmup}
+             "lr": lr, "warmup": warmup, "max_predictions": max_predictions}
     opts = SupernetOptions(teacher, corpus, out, space, schedule=schedule.lower(), rule=rule.lower(),
                            random_subnets=random_subnets, depth_order=depth_order.lower(),
                            head_layout=head_layout.lower(),
-                           micro_batch_size=micro_batch_size, max_predictions=max_predictions,
+                           micro_batch_size=micro_batch_size,
                            checkpoint_every=checkpoint_every, resume=resume, overwrite=overwrite,
                            device=torch_device, seed=seed, vocab=vocab, eval_corpus=eval_corpus, init_from=init_from,
                            **{k: v for k, v in given.items() if v is not None})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -135,6 +136,16 @@ def test_cli_trains_and_overwrites(paths: dict[str, Path], tmp_path: Path, capsy
         assert code == 0 and (out / META).is_file()
     with (out / "losses.csv").open() as handle:
         assert len(list(csv.DictReader(handle))) == 2  # the old log did not survive --overwrite
+
+
+def test_cli_defaults_fill_unset_options(paths: dict[str, Path], tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    """An option left out (here --max-predictions) takes the paper default, not None (it used to crash)."""
+    argv = train_argv(paths, tmp_path / "sn", "--steps", "2")
+    index = argv.index("--max-predictions")
+    code, _ = _run_cli(argv[:index] + argv[index + 2:], capsys)
+    assert code == 0
+    assert json.loads((tmp_path / "sn" / META).read_text())["options"]["max_predictions"] == 20
 
 
 def test_init_from_starts_at_the_trained_supernet(paths: dict[str, Path], tmp_path: Path,
