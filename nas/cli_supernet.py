@@ -44,6 +44,8 @@ def train(
     head_layout: str = typer.Option("prefix", "--head-layout", help="Which attention channels a narrower "
                                     "sub-network's heads take: prefix (the leading channels, cut into heads) or "
                                     "blocked (the leading part of each head's block: every head narrows)."),
+    split: str = typer.Option("none", "--split", help="none (one set of weights) or bottleneck (one part per "
+                              "bottleneck width, the steps split evenly; nas/supernet/README.md)."),
     batch_size: int = typer.Option(None, "--batch-size", min=1, help="Global batch [default: 2048, paper §4.2]."),
     micro_batch_size: int = typer.Option(None, "--micro-batch-size", min=1,
                                          help="Accumulate gradients over micro-batches of this size."),
@@ -78,7 +80,7 @@ def train(
              "lr": lr, "warmup": warmup, "max_predictions": max_predictions}
     opts = SupernetOptions(teacher, corpus, out, space, schedule=schedule.lower(), rule=rule.lower(),
                            random_subnets=random_subnets, depth_order=depth_order.lower(),
-                           head_layout=head_layout.lower(),
+                           head_layout=head_layout.lower(), split=split.lower(),
                            micro_batch_size=micro_batch_size,
                            checkpoint_every=checkpoint_every, resume=resume, overwrite=overwrite,
                            device=torch_device, seed=seed, vocab=vocab, eval_corpus=eval_corpus, init_from=init_from,

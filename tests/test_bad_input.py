@@ -56,6 +56,14 @@ _DISTILL_OUT = (*_DISTILL, "--out", "{tmp}/s")
 _TEACHER = ("teacher", "--arch", "mobilebert-tiny", "--corpus", "{corpus}")
 _FINETUNE = ("finetune", "--model", "{student}", "--task", "sst2", "--data-dir", "{tmp}")
 _T = _training_setup
+
+
+def _split_supernet_setup(tmp: Path) -> dict[str, str]:
+    """The training inputs and a directory that reads as a split supernet (nas/supernet/split.py)."""
+    (tmp / "split").mkdir()
+    (tmp / "split" / "supernet.json").write_text('{"format": 1, "split": {"dimension": "intra_bottleneck_size", '
+                                                 '"parts": {}}}\n')
+    return {**_training_setup(tmp), "split": str(tmp / "split")}
 TRAINING_CASES: list[Case] = [
     # item 6: non-positive ranges of every training option
     Case("finetune-epochs-negative", (*_FINETUNE, "--out", "{tmp}/o", "--epochs", "-1"), _T, 2, "--epochs must be > 0"),
@@ -126,6 +134,12 @@ TRAINING_CASES: list[Case] = [
     Case("supernet-head-layout-unknown", ("supernet", "train", "--teacher", "{student}", "--corpus", "{corpus}",
                                           "--out", "{tmp}/n", "--head-layout", "interleaved"), _T, 2,
          "--head-layout must be one of blocked, prefix", ("student",)),
+    Case("supernet-split-unknown", ("supernet", "train", "--teacher", "{student}", "--corpus", "{corpus}",
+                                    "--out", "{tmp}/n", "--split", "heads"), _T, 2,
+         "--split must be one of none, bottleneck", ("student",)),
+    Case("supernet-init-from-a-split-supernet", ("supernet", "train", "--teacher", "minilm", "--corpus", "{corpus}",
+                                                 "--out", "{tmp}/n", "--init-from", "{split}"),
+         _split_supernet_setup, 2, "a split supernet; give a supernet with one set of weights", ("split",)),
     Case("distill-eval-corpus-missing", (*_DISTILL_OUT, "--eval-corpus", "{tmp}/nope.txt", "--pd-steps", "1",
                                           "--steps-per-layer", "0", "--batch-size", "2", "--seq-len", "16"),
          _T, 2, "does not exist"),

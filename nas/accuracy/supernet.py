@@ -52,10 +52,12 @@ def derived_losses(terms: dict[str, float]) -> dict[str, float]:
 
 def supernet_digest(directory: Path) -> str:
     """Changes when the supernet is trained further or replaced (weights file size and time, steps done)."""
-    weights = directory / "weights" / "model.safetensors"
     meta = json.loads((directory / "supernet.json").read_text())
-    stat = weights.stat() if weights.is_file() else None
-    key = f"{stat.st_size if stat else 0}:{stat.st_mtime_ns if stat else 0}:{meta.get('steps_done')}"
+    files = sorted(directory.glob("weights/model.safetensors")) + sorted(directory.glob("parts/*/weights/"
+                                                                                        "model.safetensors"))
+    stats = [f.stat() for f in files]  # a split supernet's parts (nas/supernet/split.py) each hold weights
+    key = ":".join(f"{s.st_size}:{s.st_mtime_ns}" for s in stats) or "0:0"
+    key = f"{key}:{meta.get('steps_done')}"
     return hashlib.sha256(key.encode()).hexdigest()[:12]
 
 

@@ -20,6 +20,7 @@ from nas.supernet import store
 from nas.supernet.elastic import DEPTH_ORDERS, HEAD_LAYOUTS, ElasticMobileBert
 from nas.supernet.sampler import check_rule
 from nas.supernet.space import DEFAULT_SPACE, check_space, largest, maxima, smallest, supernet_arch
+from nas.supernet.split import PARTS, SPLITS
 from nas.supernet.trainer import SupernetConfig, SupernetTrainer, plan
 from nas_common.errors import UserInputError
 from nas_common.paths import check_output_dir, remove_results
@@ -29,7 +30,7 @@ from search_spaces.space import DATA_DIR, SearchSpace
 # then 500k pre-training distillation steps; the supernet keeps that split of its steps.
 PAPER_STEPS = 24 * paper.PAPER_STEPS_PER_LAYER + paper.PAPER_PD_STEPS
 PAPER_PD_FRACTION = paper.PAPER_PD_STEPS / PAPER_STEPS
-RESULT_FILES = (store.META, CHECKPOINT, CHECKPOINT + ".tmp", LOG, store.WEIGHTS, store.SPACE, store.VOCAB)
+RESULT_FILES = (store.META, CHECKPOINT, CHECKPOINT + ".tmp", LOG, store.WEIGHTS, store.SPACE, store.VOCAB, PARTS)
 
 
 @dataclass
@@ -59,6 +60,8 @@ class SupernetOptions:
     vocab: str | None = None
     eval_corpus: str | None = None
     init_from: str | None = None  # a trained supernet directory of the same space: its weights start this run
+    split: str = "none"  # "bottleneck": one part per bottleneck width (nas/supernet/split.py)
+    part: bool = False  # set by split_train for each part: --init-from is then sliced to the part's widths
     progress: bool = True
     stop_after: int | None = None
 
@@ -66,6 +69,8 @@ class SupernetOptions:
 def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
     check_device(opts.device)
     check_rule(opts.rule, opts.random_subnets)
+    if opts.split not in SPLITS:
+        raise UserInputError(f"--split must be one of {', '.join(SPLITS)}")
     check_positive(steps=opts.steps, batch_size=opts.batch_size, seq_len=opts.seq_len, lr=opts.lr,
                    max_predictions=opts.max_predictions, micro_batch_size=opts.micro_batch_size)
     check_non_negative(warmup=opts.warmup, checkpoint_every=opts.checkpoint_every, seed=opts.seed)
@@ -78,15 +83,16 @@ def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
     check_not_an_input(opts.out, teacher=opts.teacher if opts.teacher != "minilm" else None, corpus=opts.corpus,
                        eval_corpus=opts.eval_corpus, space=opts.space if opts.space and Path(opts.space).exists()
                        else None, init_from=opts.init_from)
-    if opts.init_from:
-        store.read_meta(opts.init_from)  # a one-line error when it is not a supernet directory
+    if opts.init_from and store.is_split(store.read_meta(opts.init_from)):  # read_meta: one line if not a supernet
+        raise UserInputError(f"--init-from {opts.init_from}: a split supernet; give a supernet with one set of weights")
     space_path = _space_file(opts.space) if opts.space or not opts.init_from else Path(opts.init_from) / store.SPACE
     space = check_space(SearchSpace.load(space_path))
-    if opts.init_from:
+    if opts.init_from and not opts.part:  # a part's source was checked against the whole split space
         _check_init_from(Path(opts.init_from), space, opts.depth_order, opts.head_layout)
     if opts.resume:
-        if not (opts.out / CHECKPOINT).is_file():
-            raise UserInputError(f"--resume: no checkpoint at {opts.out / CHECKPOINT}")
+        marker = opts.out / (CHECKPOINT if opts.split == "none" else PARTS)
+        if not marker.exists():
+            raise UserInputError(f"--resume: no checkpoint at {marker}")
     else:
         check_output_dir(opts.out, opts.overwrite, result_files=RESULT_FILES)
     teacher_config = read_config(opts.teacher) if opts.teacher != "minilm" else None
@@ -113,6 +119,14 @@ def _check_init_from(directory: Path, space: SearchSpace, depth_order: str, head
     if store.head_layout(meta) != head_layout:
         raise UserInputError(f"--init-from {directory} lays heads out {store.head_layout(meta)!r}, this run "
                              f"{head_layout!r}: give --head-layout {store.head_layout(meta)}")
+
+
+def _inherited_state(source: ElasticMobileBert, part: ElasticMobileBert) -> dict[str, torch.Tensor]:
+    """A split part's start from an unsplit supernet (few-shot NAS: sub-supernets inherit the one-shot weights):
+    the source's slice at the part's widest sub-network, which has every weight of the part's model."""
+    wanted = part.model.state_dict()
+    tensors = source.subnet_tensors(largest(part.space))
+    return {name: tensors[name].detach().clone() for name in wanted}
 
 
 def _space_file(name: str | None) -> Path:
@@ -148,6 +162,12 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
     from nas.distill.vocab import load_tokenizer, resolve_vocab
 
     space, space_text = _check(opts)
+    if opts.split != "none":
+        from nas.supernet.split_train import run_split
+
+        if opts.overwrite and init_distributed(opts.device).is_main:
+            remove_results(opts.out, RESULT_FILES)
+        return run_split(opts, space, space_text)
     phases = plan(opts.schedule, opts.steps, opts.pd_fraction, maxima(space).layers)
     ctx = init_distributed(opts.device)
     if opts.batch_size < ctx.world_size:
@@ -170,7 +190,7 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
     init_from = None
     if opts.init_from:  # every weight, the embeddings and heads included, from the trained supernet
         source, source_meta = store.load(opts.init_from)
-        elastic.model.load_state_dict(source.model.state_dict())
+        elastic.model.load_state_dict(_inherited_state(source, elastic) if opts.part else source.model.state_dict())
         init_from = {"directory": str(Path(opts.init_from).resolve()), "steps_done": source_meta.get("steps_done"),
                      "rule": source_meta.get("options", {}).get("rule")}
     elastic.to(opts.device)

@@ -62,12 +62,30 @@ def save(elastic: ElasticMobileBert, directory: Path, space_text: str, vocab: Pa
     write_meta(directory, {"depth_order": elastic.depth_order, "head_layout": elastic.head_layout, **meta})
 
 
+def save_split(directory: Path, space_text: str, vocab: Path, meta: dict[str, Any]) -> None:
+    """A split supernet (nas/supernet/split.py): its parts are saved already; the space, vocabulary and metadata."""
+    (directory / SPACE).write_text(space_text)
+    if vocab.resolve() != (directory / VOCAB).resolve():
+        shutil.copyfile(vocab, directory / VOCAB)
+    write_meta(directory, meta)
+
+
+def is_split(meta: dict[str, Any]) -> bool:
+    return bool(meta.get("split"))
+
+
 def load(directory: str | Path, device: str = "cpu") -> tuple[ElasticMobileBert, dict[str, Any]]:
-    """The trained elastic model (eval mode) and its metadata."""
+    """The trained elastic model (eval mode) and its metadata; a split supernet's parts behind one
+    ElasticMobileBert interface (`SplitElastic`)."""
     from transformers import MobileBertForPreTraining
 
     directory = Path(directory)
     meta = read_meta(directory)
+    if is_split(meta):
+        from nas.supernet.split import load_parts
+
+        space = check_space(SearchSpace.load(directory / SPACE))
+        return load_parts(directory, meta, space, lambda part: load(part, device)).to(device).eval(), meta
     if not (directory / WEIGHTS / "config.json").is_file():
         raise UserInputError(f"{directory} holds no trained weights ({WEIGHTS}/ is missing)")
     space = check_space(SearchSpace.load(directory / SPACE))

@@ -1,0 +1,92 @@
+"""`nas supernet train --split bottleneck`: train one part per bottleneck width (nas/supernet/split.py), each a
+whole `run_supernet` on the space with that width, then write the split supernet's own `supernet.json` last.
+
+The steps are the run's: `--steps N` is split evenly over the parts (the compute of one unsplit supernet), and
+each part keeps the run's schedule, sampling rule, batch and seed. With `--init-from` (an unsplit supernet of
+the same space) each part starts from that supernet's slice at the part's widest sub-network, as few-shot NAS
+initialises its sub-supernets from the trained one-shot supernet (Zhao et al., ICML 2021). `--resume` keeps
+finished parts, resumes the one with a checkpoint and starts the rest; a killed run therefore ends as an
+uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from nas.supernet import store
+from nas.supernet.split import PARTS, part_name, part_spaces, space_toml
+from search_spaces.space import SearchSpace
+
+SPACES = "spaces"  # DIR/parts/spaces/b64.toml: each part's space, the input of its run
+
+
+def part_steps(total: int, parts: int) -> int:
+    return max(1, math.ceil(total / parts))
+
+
+def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
+    """Train every part in turn (each resumable), then save the split supernet's metadata."""
+    from nas.distill.distributed import init_distributed
+    from nas.supernet.pipeline import run_supernet
+
+    spaces = part_spaces(space)
+    steps = part_steps(opts.steps, len(spaces))
+    ctx = init_distributed(opts.device)
+    root = opts.out / PARTS
+    (root / SPACES).mkdir(parents=True, exist_ok=True)
+    start, details = time.time(), {}
+    for key, part_space in spaces.items():
+        out = root / part_name(key)
+        if (out / store.META).is_file():
+            details[key] = store.read_meta(out)
+            continue
+        space_file = root / SPACES / f"{part_name(key)}.toml"
+        if ctx.is_main:
+            space_file.write_text(space_toml(part_space))
+        _barrier(ctx)
+        resume = opts.resume and (out / "checkpoint.pt").is_file()
+        part_opts = replace(opts, out=out, space=str(space_file), steps=steps, split="none", part=True, resume=resume,
+                            overwrite=False, stop_after=_left(opts.stop_after, details, steps))
+        if part_opts.stop_after == 0:
+            break
+        if opts.progress and ctx.is_main:
+            print(f"part {part_name(key)} ({list(spaces).index(key) + 1} of {len(spaces)}): {steps} steps",
+                  file=sys.stderr, flush=True)
+        details[key] = run_supernet(part_opts)
+        if "held_out" not in details[key] and not (out / store.META).is_file():
+            break  # stopped part-way (--stop-after): the run resumes here
+    done = sum(int(d.get("steps_done", 0)) for d in details.values())
+    summary = {"split": {"dimension": "intra_bottleneck_size",
+                         "parts": {k: part_name(k) for k in spaces}}, "steps_done": done,
+               "steps_per_part": steps, "seconds": round(time.time() - start, 1),
+               "teacher": next(iter(details.values()), {}).get("teacher", opts.teacher),
+               "eval_corpus": str(Path(opts.eval_corpus).resolve()) if opts.eval_corpus else None,
+               "init_from": str(Path(opts.init_from).resolve()) if opts.init_from else None,
+               "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()},
+               "held_out": {k: d.get("held_out") for k, d in details.items()}}
+    finished = all((root / part_name(k) / store.META).is_file() for k in spaces)
+    if finished and ctx.is_main:
+        first = root / part_name(next(iter(spaces)))
+        summary["seconds"] = round(sum(float(store.read_meta(root / part_name(k)).get("seconds", 0))
+                                       for k in spaces), 1)
+        store.save_split(opts.out, space_text, first / store.VOCAB, summary)
+    return {**summary, "finished": finished}
+
+
+def _left(stop_after: int | None, details: dict[str, Any], steps: int) -> int | None:
+    """`--stop-after` counts the run's steps: what is left of it for the next part."""
+    if stop_after is None:
+        return None
+    return max(0, stop_after - steps * len(details))
+
+
+def _barrier(ctx: Any) -> None:
+    if ctx.world_size > 1:
+        import torch.distributed as dist
+
+        dist.barrier()

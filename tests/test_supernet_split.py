@@ -1,0 +1,147 @@
+"""`nas supernet train --split bottleneck`: one part per bottleneck width, behind the same interface (score,
+extract, the accuracy estimator), resumable part by part."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from nas.cli import main
+from nas.supernet.api import load_supernet
+from nas.supernet.pipeline import SupernetOptions, run_supernet
+from nas.supernet.split import part_spaces, space_toml
+from nas.supernet.store import META
+from search_spaces.space import SearchSpace
+from tests.supernet_helpers import inline, toy_inputs, train_argv
+
+torch.set_num_threads(1)
+PARTS = ("b8", "b16", "bnone")
+
+
+@pytest.fixture(scope="module")
+def paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return toy_inputs(tmp_path_factory.mktemp("supernet_inputs"))
+
+
+def options(paths: dict[str, Path], out: Path, **changes: object) -> SupernetOptions:
+    base = {"steps": 6, "batch_size": 4, "seq_len": 24, "max_predictions": 4, "lr": 1e-3, "warmup": 1,
+            "checkpoint_every": 1, "progress": False, "split": "bottleneck", "eval_corpus": str(paths["corpus"])}
+    return SupernetOptions(str(paths["teacher"]), str(paths["corpus"]), out,
+                           **{"space": str(paths["space"]), **base, **changes})
+
+
+def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    captured = capsys.readouterr()
+    return exit_info.value.code, captured.out, captured.err
+
+
+def test_part_spaces_fix_one_width_and_round_trip(paths: dict[str, Path], tmp_path: Path) -> None:
+    space = SearchSpace.load(paths["space"])
+    parts = part_spaces(space)
+    assert list(parts) == ["8", "16", "none"]
+    for key, part in parts.items():
+        assert [str(c) for c in part.dimensions["intra_bottleneck_size"]] == [key]
+        (tmp_path / f"{key}.toml").write_text(space_toml(part))
+        assert SearchSpace.load(tmp_path / f"{key}.toml") == part
+
+
+def test_split_trains_each_part_and_scores_through_one_interface(paths: dict[str, Path], tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    from transformers import MobileBertForPreTraining
+
+    out = tmp_path / "split"
+    code, _, err = _run(train_argv(paths, out, "--steps", "6", "--split", "bottleneck", "--eval-corpus",
+                                   str(paths["corpus"])), capsys)
+    assert code == 0, err
+    meta = json.loads((out / META).read_text())
+    assert meta["split"]["parts"] == {"8": "b8", "16": "b16", "none": "bnone"}
+    assert meta["steps_per_part"] == 2 and meta["steps_done"] == 6
+    assert all((out / "parts" / p / META).is_file() for p in PARTS)
+    supernet = load_supernet(out)
+    rng = np.random.default_rng(0)
+    archs = [supernet.space.sample(rng) for _ in range(8)]
+    widths = {a.intra_bottleneck_size if a.use_bottleneck else "none" for a in archs}
+    assert len(widths) >= 2
+    batches = supernet.eval_batches(batches=1, batch_size=3)
+    together = supernet.subnet_losses(archs, batches)
+    alone = [supernet.subnet_losses([a], batches)[0] for a in archs]
+    assert together == alone
+    arch = next(a for a in archs if a.use_bottleneck)
+    code, _, err = _run(["supernet", "extract", str(out), "--arch", inline(
+        **{k: getattr(arch, k) for k in ("num_hidden_layers", "intra_bottleneck_size", "num_attention_heads",
+                                         "intermediate_size", "num_feedforward_networks")}), "--out",
+        str(tmp_path / "sub")], capsys)
+    assert code == 0, err
+    model = MobileBertForPreTraining.from_pretrained(tmp_path / "sub", attn_implementation="eager").eval()
+    inputs = {k: batches[0][k] for k in ("input_ids", "attention_mask", "token_type_ids")}
+    with torch.no_grad():
+        want = supernet.elastic.view(arch)(**inputs).prediction_logits
+        got = model(**inputs).prediction_logits
+    torch.testing.assert_close(got, want, atol=1e-5, rtol=0)
+    code, printed, err = _run(["supernet", "score", str(out), "--arch", inline(num_hidden_layers=1), "--json"],
+                              capsys)
+    assert code == 0, err
+
+
+def test_split_resumes_part_by_part_bit_exact(paths: dict[str, Path], tmp_path: Path) -> None:
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    run_supernet(options(paths, whole))
+    stopped = run_supernet(options(paths, parts, stop_after=3))  # inside the second part, as if killed
+    assert not stopped["finished"] and not (parts / META).exists()
+    run_supernet(options(paths, parts, resume=True))
+    for part in PARTS:
+        a = load_file(whole / "parts" / part / "weights" / "model.safetensors")
+        b = load_file(parts / "parts" / part / "weights" / "model.safetensors")
+        assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_split_refuses_a_space_with_one_width(paths: dict[str, Path], tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    space = tmp_path / "one.toml"
+    space.write_text(paths["space"].read_text().replace('intra_bottleneck_size = [8, 16, "none"]',
+                                                        "intra_bottleneck_size = [8]"))
+    argv = train_argv(paths, tmp_path / "sn", "--split", "bottleneck")
+    argv[argv.index("--space") + 1] = str(space)
+    code, _, err = _run(argv, capsys)
+    assert code == 2 and "nothing to split" in err and err.count("\n") == 1
+
+
+def test_a_part_inherits_the_unsplit_supernets_subnetworks(paths: dict[str, Path], tmp_path: Path) -> None:
+    """--init-from an unsplit supernet: each part starts as the source's slice, so every arch of the part
+    computes what it computed in the source (few-shot NAS's fine-tuning start)."""
+    from nas.supernet.elastic import ElasticMobileBert
+    from nas.supernet.pipeline import _inherited_state
+
+    source_dir = tmp_path / "one"
+    run_supernet(options(paths, source_dir, split="none", steps=2))
+    source = load_supernet(source_dir)
+    batch = source.eval_batches(batches=1, batch_size=2)[0]
+    inputs = {k: batch[k] for k in ("input_ids", "attention_mask", "token_type_ids")}
+    rng = np.random.default_rng(1)
+    for key, space in part_spaces(source.space).items():
+        part = ElasticMobileBert(space, source.elastic.depth_order)
+        part.model.load_state_dict(_inherited_state(source.elastic, part))
+        part.eval()
+        for arch in [space.sample(rng) for _ in range(3)]:
+            with torch.no_grad():
+                want = source.elastic.view(arch)(**inputs).prediction_logits
+                got = part.view(arch)(**inputs).prediction_logits
+            torch.testing.assert_close(got, want, atol=1e-5, rtol=0, msg=f"part {key}")
+
+
+def test_split_init_from_trains_every_part(paths: dict[str, Path], tmp_path: Path) -> None:
+    run_supernet(options(paths, tmp_path / "one", split="none", steps=2))
+    out = tmp_path / "split"
+    run_supernet(options(paths, out, init_from=str(tmp_path / "one"), steps=3, pd_fraction=1.0))
+    meta = json.loads((out / META).read_text())
+    assert meta["init_from"] == str((tmp_path / "one").resolve()) and meta["steps_done"] == 3
+    assert all(json.loads((out / "parts" / p / META).read_text())["init_from"]["directory"]
+               == str((tmp_path / "one").resolve()) for p in PARTS)
