@@ -42,7 +42,7 @@ def main() -> None:
         directory = args.work / order
         if not (directory / "supernet.json").is_file():
             run_supernet(SupernetOptions(args.teacher, args.corpus, directory, args.space, steps=args.steps,
-                                         batch_size=args.batch_size, seq_len=args.seq_len,
+                                         split="none", batch_size=args.batch_size, seq_len=args.seq_len,
                                          max_predictions=args.max_predictions, lr=1e-3, warmup=10,
                                          checkpoint_every=10, depth_order=order,
                                          overwrite=True, progress=False))

@@ -1,7 +1,7 @@
 """Why a supernet ranks the ground-truth students as it does: two checks on estimator_rank reports.
 
     NAS_DATA_DIR=../shared/data python benchmarks/supernet_rank_diagnosis.py REPORT [REPORT ...]
-        [--supernet DIR --batches 32]
+        [--supernet DIR --batches 32] [--out NAME]
 
 1. What each estimate follows: Spearman of the supernet estimate (held-out MLM cross-entropy) of every report,
    and of GT1, against depth, bottleneck width ("none" = the inter-block width) and log body parameters.
@@ -88,6 +88,7 @@ def main() -> None:
     parser.add_argument("reports", nargs="+", help="estimator_rank report names under benchmarks/results")
     parser.add_argument("--supernet", default=None)
     parser.add_argument("--batches", type=int, default=32)
+    parser.add_argument("--out", default="supernet_rank_diagnosis", help="Report name under benchmarks/results.")
     args = parser.parse_args()
     paths = [RESULTS / (name if name.endswith(".json") else name + ".json") for name in args.reports]
     result = {"follows": what_estimates_follow(paths)}
@@ -99,7 +100,7 @@ def main() -> None:
             raise SystemExit("set NAS_DATA_DIR (the held-out corpus is its corpus/wikitext2-test.txt)")
         gt = ground_truth(json.loads(paths[0].read_text()))
         result["held_out_sample"] = held_out_sample(args.supernet, args.batches, gt, corpus / "wikitext2-test.txt")
-    out = RESULTS / "supernet_rank_diagnosis.json"
+    out = RESULTS / f"{args.out.removesuffix('.json')}.json"
     out.write_text(json.dumps({"benchmark": "supernet_rank_diagnosis", "machine": machine_info(),
                                "reports": args.reports, **result}, indent=2) + "\n")
     print(f"wrote {out}")

@@ -44,8 +44,9 @@ def train(
     head_layout: str = typer.Option("prefix", "--head-layout", help="Which attention channels a narrower "
                                     "sub-network's heads take: prefix (the leading channels, cut into heads) or "
                                     "blocked (the leading part of each head's block: every head narrows)."),
-    split: str = typer.Option("none", "--split", help="none (one set of weights) or bottleneck (one part per "
-                              "bottleneck width, the steps split evenly; nas/supernet/README.md)."),
+    split: str = typer.Option("auto", "--split", help="bottleneck (one part per bottleneck width, the steps "
+                              "split evenly), none (one set of weights) or auto (bottleneck where the space has "
+                              "several widths); nas/supernet/README.md."),
     batch_size: int = typer.Option(None, "--batch-size", min=1, help="Global batch [default: 2048, paper §4.2]."),
     micro_batch_size: int = typer.Option(None, "--micro-batch-size", min=1,
                                          help="Accumulate gradients over micro-batches of this size."),

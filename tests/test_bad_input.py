@@ -136,7 +136,7 @@ TRAINING_CASES: list[Case] = [
          "--head-layout must be one of blocked, prefix", ("student",)),
     Case("supernet-split-unknown", ("supernet", "train", "--teacher", "{student}", "--corpus", "{corpus}",
                                     "--out", "{tmp}/n", "--split", "heads"), _T, 2,
-         "--split must be one of none, bottleneck", ("student",)),
+         "--split must be one of auto, none, bottleneck", ("student",)),
     Case("supernet-init-from-a-split-supernet", ("supernet", "train", "--teacher", "minilm", "--corpus", "{corpus}",
                                                  "--out", "{tmp}/n", "--init-from", "{split}"),
          _split_supernet_setup, 2, "a split supernet; give a supernet with one set of weights", ("split",)),

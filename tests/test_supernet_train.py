@@ -28,7 +28,7 @@ def paths(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 def options(paths: dict[str, Path], out: Path, **changes: object) -> SupernetOptions:
     base = {"steps": 5, "batch_size": 4, "seq_len": 24, "max_predictions": 4, "lr": 1e-3, "warmup": 1,
-            "checkpoint_every": 1, "progress": False}
+            "checkpoint_every": 1, "progress": False, "split": "none"}
     return SupernetOptions(str(paths["teacher"]), str(paths["corpus"]), out,
                            **{"space": str(paths["space"]), **base, **changes})
 

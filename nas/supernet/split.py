@@ -31,7 +31,8 @@ from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 from search_spaces.space import NO_BOTTLENECK, SearchSpace
 
-SPLITS = ("none", "bottleneck")
+SPLITS = ("auto", "none", "bottleneck")
+DEFAULT_SPLIT = "auto"  # bottleneck where the space has several widths (measured better: nas/supernet/README.md)
 DIMENSION = "intra_bottleneck_size"
 PARTS = "parts"
 
@@ -43,6 +44,14 @@ def part_key(arch: Arch) -> str:
 
 def part_name(key: str) -> str:
     return f"b{key}"
+
+
+def effective_split(split: str, space: SearchSpace, init_from: str | None = None) -> str:
+    """`auto`: split by bottleneck width when the space has more than one, else one set of weights; a run that
+    continues a supernet (`--init-from`) keeps its one set of weights unless `--split bottleneck` is given."""
+    if split != "auto":
+        return split
+    return "bottleneck" if len(space.dimensions.get(DIMENSION, ())) > 1 and not init_from else "none"
 
 
 def part_spaces(space: SearchSpace) -> dict[str, SearchSpace]:
