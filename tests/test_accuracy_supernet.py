@@ -52,6 +52,22 @@ def supernet_dir(trained: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     return copy
 
 
+def test_a_new_held_out_set_re_evaluates_the_predictor_sample(supernet_dir: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stored evaluations made on another held-out set are not reused (they used to be, when only the set changed)."""
+    estimator = get_estimator("supernet", supernet=str(supernet_dir))
+    estimator.estimate(estimator.space.sample_many(2, np.random.default_rng(0)))
+    evaluations = supernet_dir / sn.PREDICTOR_DIR / pred.EVALUATIONS
+    before = evaluations.read_text()
+    monkeypatch.setattr(sn, "EVAL_BATCHES", 3)
+    sn._scorer.cache_clear()
+    sn._cached_predictor.cache_clear()
+    again = get_estimator("supernet", supernet=str(supernet_dir))
+    again.estimate(again.space.sample_many(2, np.random.default_rng(0)))
+    assert again.predictor.meta["eval"]["batches"] == 3
+    assert evaluations.read_text() != before
+
+
 def test_predictor_is_fitted_once_and_stored(supernet_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     estimator = get_estimator("supernet", supernet=str(supernet_dir))
     store = supernet_dir / sn.PREDICTOR_DIR
