@@ -145,3 +145,12 @@ def test_split_init_from_trains_every_part(paths: dict[str, Path], tmp_path: Pat
     assert meta["init_from"] == str((tmp_path / "one").resolve()) and meta["steps_done"] == 3
     assert all(json.loads((out / "parts" / p / META).read_text())["init_from"]["directory"]
                == str((tmp_path / "one").resolve()) for p in PARTS)
+
+
+def test_resume_refuses_other_steps_for_finished_parts(paths: dict[str, Path], tmp_path: Path) -> None:
+    from nas_common.errors import UserInputError
+
+    out = tmp_path / "split"
+    run_supernet(options(paths, out, stop_after=3))  # the first part finished, the second stopped
+    with pytest.raises(UserInputError, match="was trained for 2 steps; this run gives each part 3"):
+        run_supernet(options(paths, out, steps=9, resume=True))

@@ -20,6 +20,7 @@ from typing import Any
 
 from nas.supernet import store
 from nas.supernet.split import PARTS, part_name, part_spaces, space_toml
+from nas_common.errors import UserInputError
 from search_spaces.space import SearchSpace
 
 SPACES = "spaces"  # DIR/parts/spaces/b64.toml: each part's space, the input of its run
@@ -44,6 +45,9 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
         out = root / part_name(key)
         if (out / store.META).is_file():
             details[key] = store.read_meta(out)
+            if details[key].get("steps_done") != steps:
+                raise UserInputError(f"--resume: part {part_name(key)} was trained for "
+                                     f"{details[key].get('steps_done')} steps; this run gives each part {steps}")
             continue
         space_file = root / SPACES / f"{part_name(key)}.toml"
         if ctx.is_main:
