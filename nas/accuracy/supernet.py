@@ -11,8 +11,8 @@ archs with the accuracy predictor (nas/accuracy/predictor.py: xgboost on SAMPLES
 once per supernet and stored in SUPERNET/predictor/, as Once-for-All does; 2000 trials took 11 s at that
 load); after the search the final front is re-scored by the supernet itself (`refine_front`, at most
 REFINE_MAX evaluations). On 2 otherwise idle cores the whole `nas search --device pixel4 --budget 62ms
---estimator supernet` (2000 trials, the front re-scored, process start included) took 33.5 s with the predictor
-stored, 274 s the first time (fitting it); benchmarks/results/supernet_sequence.json.
+--estimator supernet` (2000 trials, the front re-scored, process start included) took 28.3 s with the predictor
+stored, 428 s the first time (fitting it on 8 × 32 held-out sequences); benchmarks/results/supernet_sequence.json.
 The search space is the supernet's.
 
 Importing this module does not load torch; the supernet is loaded only to fit the predictor or to re-score.
