@@ -138,6 +138,8 @@ def main() -> None:
                         "finetune or both (a second runner may take the fine-tunes; they share the store safely).")
     parser.add_argument("--stop-at", default=None, help="UTC HH:MM after which no new job starts.")
     parser.add_argument("--no-truth", action="store_true", help="Only report on the ground truth recorded.")
+    parser.add_argument("--no-predictor", action="store_true", help="With --supernet: leave out the accuracy "
+                        "predictor (its fit is most of the scoring time).")
     parser.add_argument("--quick", action="store_true", help="2 archs, a tiny budget (smoke test).")
     parser.add_argument("--torch-device", default="cpu", help="cpu, or cuda for the students' training (a GPU).")
     parser.add_argument("--settings-id", default=None, help="Report on the ground truth recorded under this id "

@@ -57,9 +57,11 @@ def size_and_proxy() -> tuple[dict[str, dict[str, float]], dict[str, Any]]:
             "body_params": {b.key: float(body_params(b.arch)) for b in ARCHS}}, info
 
 
-def supernet_estimates(directory: str, data: Path, seq_len: int) -> tuple[dict[str, dict[str, float]], dict]:
+def supernet_estimates(directory: str, data: Path, seq_len: int,
+                       predictor: bool = True) -> tuple[dict[str, dict[str, float]], dict]:
     """(a) the supernet's score and (b) the predictor's, as the search computes them, plus every supernet
-    measure on the ground truth's own held-out batches (to choose the measure), and throughputs."""
+    measure on the ground truth's own held-out batches (to choose the measure), and throughputs. Without
+    `predictor`, (b) is left out (fitting it is most of the time: 300 supernet evaluations)."""
     from nas.accuracy.supernet import SupernetEstimator, _scorer, derived_losses
 
     estimator = SupernetEstimator(directory)
@@ -68,22 +70,24 @@ def supernet_estimates(directory: str, data: Path, seq_len: int) -> tuple[dict[s
     archs = [b.arch for b in inside]
     keys = [b.key for b in inside]
     out: dict[str, dict[str, float]] = {}
-    predicted, _ = timed(estimator.estimate, archs)  # fits the predictor first when the supernet has none
-    out["predictor"] = dict(zip(keys, predicted.tolist(), strict=True))
+    if predictor:
+        predicted, _ = timed(estimator.estimate, archs)  # fits the predictor first when the supernet has none
+        out["predictor"] = dict(zip(keys, predicted.tolist(), strict=True))
     _scorer(estimator.directory)  # load the supernet and its held-out batches outside the timing
     scored, seconds = timed(estimator.supernet_scores, archs)
     out["supernet"] = dict(zip(keys, scored.tolist(), strict=True))
     sample = space.sample_many(2000, np.random.default_rng(1))
-    _, predictor_seconds = timed(estimator.estimate, sample)
+    predictor_seconds = timed(estimator.estimate, sample)[1] if predictor else None
     batches = eval_batches(data / "corpus/wikitext2-test.txt", seq_len)
     losses = [derived_losses(t) for t in _scorer(estimator.directory).supernet.subnet_losses(archs, batches)]
     for measure in SUPERNET_MEASURES:
         out[f"supernet_gt_batches_{measure}"] = {k: -t[measure] for k, t in zip(keys, losses, strict=True)}
     meta = json.loads((Path(directory) / "supernet.json").read_text())
-    info = {"directory": str(directory), "archs_inside_space": len(inside), "quality_before": estimator.quality,
+    info = {"directory": str(directory), "archs_inside_space": len(inside),
+            "quality_before": estimator.quality if predictor else None,
             "supernet_archs_per_s": round(len(archs) / seconds, 3),
-            "predictor_archs_per_s": round(len(sample) / predictor_seconds, 1),
-            "predictor_meta": estimator.predictor.meta, "training": {k: meta.get(k) for k in
+            "predictor_archs_per_s": round(len(sample) / predictor_seconds, 1) if predictor else None,
+            "predictor_meta": estimator.predictor.meta if predictor else None, "training": {k: meta.get(k) for k in
                                                                     ("steps_done", "seconds", "options", "teacher")},
             "training_seconds_per_step": round(meta["seconds"] / meta["steps_done"], 2) if meta.get("steps_done")
             else None}
@@ -102,7 +106,7 @@ def report(store: Store, sid: str, args: argparse.Namespace, data: Path, path: P
     estimates, proxy_info = size_and_proxy()
     supernet_info = None
     if args.supernet:
-        extra, supernet_info = supernet_estimates(args.supernet, data, seq_len)
+        extra, supernet_info = supernet_estimates(args.supernet, data, seq_len, not args.no_predictor)
         estimates.update(extra)
     seeds = sorted(gt1)
     result: dict[str, Any] = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
