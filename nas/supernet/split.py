@@ -19,7 +19,6 @@ supernet directories under `parts/` (each trained by `run_supernet` on the space
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -120,9 +119,3 @@ def load_parts(directory: Path, meta: dict[str, Any], space: SearchSpace,
         raise UserInputError(f"{directory}: its parts {sorted(parts)} are not its space's bottleneck choices")
     return SplitElastic(space, {key: load(directory / PARTS / name)[0] for key, name in parts.items()})
 
-
-def group_by_part(archs: Sequence[Arch]) -> dict[str, list[int]]:
-    groups: dict[str, list[int]] = {}
-    for index, arch in enumerate(archs):
-        groups.setdefault(part_key(arch), []).append(index)
-    return groups

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import math
 import sys
-import time
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from nas.supernet import store
-from nas.supernet.split import PARTS, part_name, part_spaces, space_toml
+from nas.supernet.split import DIMENSION, PARTS, part_name, part_spaces, space_toml
 from nas_common.errors import UserInputError
 from search_spaces.space import SearchSpace
 
@@ -40,7 +39,7 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
     ctx = init_distributed(opts.device)
     root = opts.out / PARTS
     (root / SPACES).mkdir(parents=True, exist_ok=True)
-    start, details = time.time(), {}
+    details: dict[str, Any] = {}
     for key, part_space in spaces.items():
         out = root / part_name(key)
         if (out / store.META).is_file():
@@ -65,9 +64,10 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
         if "held_out" not in details[key] and not (out / store.META).is_file():
             break  # stopped part-way (--stop-after): the run resumes here
     done = sum(int(d.get("steps_done", 0)) for d in details.values())
-    summary = {"split": {"dimension": "intra_bottleneck_size",
+    summary = {"split": {"dimension": DIMENSION,
                          "parts": {k: part_name(k) for k in spaces}}, "steps_done": done,
-               "steps_per_part": steps, "seconds": round(time.time() - start, 1),
+               "steps_per_part": steps,
+               "seconds": round(sum(float(d.get("seconds", 0)) for d in details.values()), 1),
                "teacher": next(iter(details.values()), {}).get("teacher", opts.teacher),
                "eval_corpus": str(Path(opts.eval_corpus).resolve()) if opts.eval_corpus else None,
                "init_from": str(Path(opts.init_from).resolve()) if opts.init_from else None,
@@ -76,8 +76,6 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
     finished = all((root / part_name(k) / store.META).is_file() for k in spaces)
     if finished and ctx.is_main:
         first = root / part_name(next(iter(spaces)))
-        summary["seconds"] = round(sum(float(store.read_meta(root / part_name(k)).get("seconds", 0))
-                                       for k in spaces), 1)
         store.save_split(opts.out, space_text, first / store.VOCAB, summary)
     return {**summary, "finished": finished}
 
