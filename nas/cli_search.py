@@ -103,6 +103,7 @@ def search(
     from nas.accuracy import get_estimator
     from nas.budget import format_ms, parse_budget
     from nas.search import SearchOptions, run_search
+    from nas_common.interrupt import SigintLatch
     from nas_common.paths import check_output_dir
     from search_spaces.space import SearchSpace
 
@@ -143,12 +144,16 @@ def search(
                    TimeElapsedColumn(), console=console)
     task = bar.add_task("", total=options.trials)
 
+    latch = SigintLatch()
+
     def progress(done: int, replayed: int) -> None:
+        latch.raise_if_interrupted()
         bar.update(task, completed=done, description=f"({replayed} from the journal)" if replayed else "")
 
     try:  # the bar starts once the checks passed, so an error is one line
-        summary = run_search(options, search_space, device_profile, out, resume, progress,
-                             on_start=lambda _: bar.start(), executor=executor, ray_address=ray_address)
+        with latch:
+            summary = run_search(options, search_space, device_profile, out, resume, progress,
+                                 on_start=lambda _: bar.start(), executor=executor, ray_address=ray_address)
     except KeyboardInterrupt:
         if bar.live.is_started:
             bar.stop()
