@@ -47,6 +47,9 @@ def train(
     split: str = typer.Option("auto", "--split", help="bottleneck (one part per bottleneck width, the steps "
                               "split evenly), none (one set of weights) or auto (bottleneck where the space has "
                               "several widths); nas/supernet/README.md."),
+    parts: str = typer.Option(None, "--parts", help="Train only these parts of a split supernet, comma-separated "
+                              "(b64,b192,...): spread the parts over processes or machines sharing OUT; the last "
+                              "to finish writes the supernet."),
     batch_size: int = typer.Option(None, "--batch-size", min=1, help="Global batch [default: 2048, paper §4.2]."),
     micro_batch_size: int = typer.Option(None, "--micro-batch-size", min=1,
                                          help="Accumulate gradients over micro-batches of this size."),
@@ -82,11 +85,17 @@ def train(
     opts = SupernetOptions(teacher, corpus, out, space, schedule=schedule.lower(), rule=rule.lower(),
                            random_subnets=random_subnets, depth_order=depth_order.lower(),
                            head_layout=head_layout.lower(), split=split.lower(),
+                           parts=tuple(p.strip() for p in parts.split(",") if p.strip()) if parts else (),
                            micro_batch_size=micro_batch_size,
                            checkpoint_every=checkpoint_every, resume=resume, overwrite=overwrite,
                            device=torch_device, seed=seed, vocab=vocab, eval_corpus=eval_corpus, init_from=init_from,
                            **{k: v for k, v in given.items() if v is not None})
     details = run_supernet(opts)
+    if details.get("finished") is False:
+        trained = ", ".join(details["split"]["parts"][k] for k in details["held_out"])
+        typer.echo(f"{details['steps_done']} steps of parts {trained} are in {out / 'parts'}; the supernet is "
+                   "written once every part has finished (`--resume` without --parts writes it then)")
+        return
     typer.echo(f"supernet written to {out} ({details['steps_done']} steps, {details['seconds']} s)")
 
 

@@ -154,3 +154,29 @@ def test_resume_refuses_other_steps_for_finished_parts(paths: dict[str, Path], t
     run_supernet(options(paths, out, stop_after=3))  # the first part finished, the second stopped
     with pytest.raises(UserInputError, match="was trained for 2 steps; this run gives each part 3"):
         run_supernet(options(paths, out, steps=9, resume=True))
+
+
+def test_parts_trained_apart_equal_one_run_and_the_last_writes_the_supernet(paths: dict[str, Path],
+                                                                            tmp_path: Path) -> None:
+    """`--parts` spreads the parts over processes sharing OUT: each part is what one run would have made."""
+    whole, apart = tmp_path / "whole", tmp_path / "apart"
+    run_supernet(options(paths, whole))
+    first = run_supernet(options(paths, apart, parts=("bnone",)))
+    assert not first["finished"] and not (apart / META).exists()
+    assert list(first["held_out"]) == ["none"]
+    last = run_supernet(options(paths, apart, parts=("b8", "b16"), resume=True))
+    assert last["finished"] and (apart / META).is_file()
+    assert json.loads((apart / META).read_text())["steps_done"] == 6
+    for part in PARTS:
+        a = load_file(whole / "parts" / part / "weights" / "model.safetensors")
+        b = load_file(apart / "parts" / part / "weights" / "model.safetensors")
+        assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_parts_must_name_parts_of_a_split_space(paths: dict[str, Path], tmp_path: Path) -> None:
+    from nas_common.errors import UserInputError
+
+    with pytest.raises(UserInputError, match="no part b512 in this space; its parts are b8, b16, bnone"):
+        run_supernet(options(paths, tmp_path / "x", parts=("b512",)))
+    with pytest.raises(UserInputError, match="--parts needs a split supernet"):
+        run_supernet(options(paths, tmp_path / "y", parts=("b8",), split="none"))

@@ -20,7 +20,7 @@ from nas.supernet import store
 from nas.supernet.elastic import DEPTH_ORDERS, HEAD_LAYOUTS, ElasticMobileBert
 from nas.supernet.sampler import check_rule
 from nas.supernet.space import DEFAULT_SPACE, check_space, largest, maxima, smallest, supernet_arch
-from nas.supernet.split import DEFAULT_SPLIT, PARTS, SPLITS, effective_split
+from nas.supernet.split import DEFAULT_SPLIT, PARTS, SPLITS, check_parts, effective_split
 from nas.supernet.trainer import SupernetConfig, SupernetTrainer, plan
 from nas_common.errors import UserInputError
 from nas_common.paths import check_output_dir, remove_results
@@ -62,6 +62,7 @@ class SupernetOptions:
     init_from: str | None = None  # a trained supernet directory of the same space: its weights start this run
     split: str = DEFAULT_SPLIT  # "bottleneck": one part per bottleneck width (nas/supernet/split.py)
     part: bool = False  # set by split_train for each part: --init-from is then sliced to the part's widths
+    parts: tuple[str, ...] = ()  # --parts: train only these parts of a split supernet (others: other processes)
     progress: bool = True
     stop_after: int | None = None
 
@@ -88,6 +89,7 @@ def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
     space_path = _space_file(opts.space) if opts.space or not opts.init_from else Path(opts.init_from) / store.SPACE
     space = check_space(SearchSpace.load(space_path))
     opts.split = effective_split(opts.split, space, opts.init_from)  # "auto" becomes what this space allows
+    check_parts(opts.parts, space, opts.split)
     if opts.init_from and not opts.part:  # a part's source was checked against the whole split space
         _check_init_from(Path(opts.init_from), space, opts.depth_order, opts.head_layout)
     if opts.resume:

@@ -53,6 +53,18 @@ def effective_split(split: str, space: SearchSpace, init_from: str | None = None
     return "bottleneck" if len(space.dimensions.get(DIMENSION, ())) > 1 and not init_from else "none"
 
 
+def check_parts(parts: tuple[str, ...], space: SearchSpace, split: str) -> None:
+    """`--parts`: names of this space's parts, on a split run."""
+    if not parts:
+        return
+    if split == "none":
+        raise UserInputError("--parts needs a split supernet (--split bottleneck)")
+    names = [part_name(key) for key in part_spaces(space)]
+    unknown = [p for p in parts if p not in names]
+    if unknown:
+        raise UserInputError(f"--parts: no part {', '.join(unknown)} in this space; its parts are {', '.join(names)}")
+
+
 def part_spaces(space: SearchSpace) -> dict[str, SearchSpace]:
     """The space of each part: `space` with one bottleneck choice (in the order the space lists them)."""
     widths = space.dimensions.get(DIMENSION)

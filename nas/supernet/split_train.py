@@ -6,7 +6,9 @@ each part keeps the run's schedule, sampling rule, batch and seed. With `--init-
 the same space) each part starts from that supernet's slice at the part's widest sub-network, as few-shot NAS
 initialises its sub-supernets from the trained one-shot supernet (Zhao et al., ICML 2021). `--resume` keeps
 finished parts, resumes the one with a checkpoint and starts the rest; a killed run therefore ends as an
-uninterrupted one would.
+uninterrupted one would. `--parts` trains only the named parts, so that the parts can run in several processes
+or on several machines at once (on one directory); the run that finds every part finished writes the supernet, and
+a last `--resume` without `--parts` does so in any case.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
     details: dict[str, Any] = {}
     for key, part_space in spaces.items():
         out = root / part_name(key)
+        if opts.parts and part_name(key) not in opts.parts:
+            continue  # another process's part: read below if it has finished
         if (out / store.META).is_file():
             details[key] = store.read_meta(out)
             if details[key].get("steps_done") != steps:
@@ -53,8 +57,8 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
             space_file.write_text(space_toml(part_space))
         _barrier(ctx)
         resume = opts.resume and (out / "checkpoint.pt").is_file()
-        part_opts = replace(opts, out=out, space=str(space_file), steps=steps, split="none", part=True, resume=resume,
-                            overwrite=False, stop_after=_left(opts.stop_after, details, steps))
+        part_opts = replace(opts, out=out, space=str(space_file), steps=steps, split="none", part=True, parts=(),
+                            resume=resume, overwrite=False, stop_after=_left(opts.stop_after, details, steps))
         if part_opts.stop_after == 0:
             break
         if opts.progress and ctx.is_main:
@@ -63,6 +67,9 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
         details[key] = run_supernet(part_opts)
         if "held_out" not in details[key] and not (out / store.META).is_file():
             break  # stopped part-way (--stop-after): the run resumes here
+    details |= {k: store.read_meta(root / part_name(k)) for k in spaces
+                if k not in details and (root / part_name(k) / store.META).is_file()}
+    details = {k: details[k] for k in spaces if k in details}  # the space's order, whoever trained which part
     done = sum(int(d.get("steps_done", 0)) for d in details.values())
     summary = {"split": {"dimension": DIMENSION,
                          "parts": {k: part_name(k) for k in spaces}}, "steps_done": done,
