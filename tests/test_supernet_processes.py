@@ -88,3 +88,23 @@ def test_two_gloo_processes_match_one(reference: tuple[dict[str, Path], Path], t
     ref_rows = (ref / "losses.csv").read_text().splitlines()
     rows = (out / "losses.csv").read_text().splitlines()
     assert len(rows) == len(ref_rows) == 7
+
+
+@pytest.mark.slow
+def test_a_split_supernet_under_two_gloo_processes_matches_one(tmp_path: Path) -> None:
+    """The default split supernet trains its parts one after another in every process: each part equals the
+    single-process one (a rank that ran ahead to the next part once left the other waiting on a closed peer)."""
+    paths = toy_inputs(tmp_path / "inputs")
+    argv = train_argv(paths, tmp_path / "one", "--steps", "6", "--checkpoint-every", "1", "--split", "bottleneck")
+    subprocess.run(_nas(*argv), check=True, env=ENV, cwd=REPO, capture_output=True)
+    two = tmp_path / "two"
+    result = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--nproc-per-node", "2", "--master-port", str(_free_port()),
+         "-m", "nas.cli", *train_argv(paths, two, "--steps", "6", "--checkpoint-every", "1", "--split", "bottleneck")],
+        env=ENV, cwd=REPO, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert (two / "supernet.json").is_file()
+    for part in ("b8", "b16", "bnone"):
+        a, b = _weights(tmp_path / "one" / "parts" / part), _weights(two / "parts" / part)
+        for name in a:
+            torch.testing.assert_close(b[name], a[name], atol=2e-5, rtol=1e-4)

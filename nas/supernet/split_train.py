@@ -65,7 +65,8 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
             print(f"part {part_name(key)} ({list(spaces).index(key) + 1} of {len(spaces)}): {steps} steps",
                   file=sys.stderr, flush=True)
         details[key] = run_supernet(part_opts)
-        if "held_out" not in details[key] and not (out / store.META).is_file():
+        _barrier(ctx)  # the main process has saved the part (and its held-out losses) before any rank goes on
+        if details[key]["steps_done"] < steps:
             break  # stopped part-way (--stop-after): the run resumes here
     details |= {k: store.read_meta(root / part_name(k)) for k in spaces
                 if k not in details and (root / part_name(k) / store.META).is_file()}
