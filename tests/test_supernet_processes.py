@@ -108,3 +108,27 @@ def test_a_split_supernet_under_two_gloo_processes_matches_one(tmp_path: Path) -
         a, b = _weights(tmp_path / "one" / "parts" / part), _weights(two / "parts" / part)
         for name in a:
             torch.testing.assert_close(b[name], a[name], atol=2e-5, rtol=1e-4)
+
+
+@pytest.mark.slow
+def test_a_split_supernet_killed_in_its_second_part_resumes_bit_identical(tmp_path: Path) -> None:
+    paths = toy_inputs(tmp_path / "inputs")
+    extra = ("--steps", "6", "--checkpoint-every", "1", "--split", "bottleneck")
+    whole = tmp_path / "whole"
+    subprocess.run(_nas(*train_argv(paths, whole, *extra)), check=True, env=ENV, cwd=REPO, capture_output=True)
+    out = tmp_path / "killed"
+    process = subprocess.Popen(_nas(*train_argv(paths, out, *extra)), env=ENV, cwd=REPO,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    second = out / "parts" / "b16"  # two steps a part: killed after the second part's first step
+    deadline = time.time() + 300
+    while _logged_steps(second) < 1 and process.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not (out / "supernet.json").exists()
+    subprocess.run(_nas(*train_argv(paths, out, *extra, "--resume")), check=True, env=ENV, cwd=REPO,
+                   capture_output=True)
+    for part in ("b8", "b16", "bnone"):
+        a, b = _weights(whole / "parts" / part), _weights(out / "parts" / part)
+        assert all(torch.equal(a[k], b[k]) for k in a), part
