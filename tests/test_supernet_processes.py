@@ -35,6 +35,17 @@ def _logged_steps(out: Path) -> int:
     return max(0, len(log.read_text().splitlines()) - 1) if log.is_file() else 0
 
 
+def _kill_after(argv: list[str], logged: Path, steps: int) -> None:
+    """Start `argv`, SIGKILL it once `logged`/losses.csv has `steps` rows."""
+    process = subprocess.Popen(argv, env=ENV, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while _logged_steps(logged) < steps and process.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+
+
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path], Path]:
     """An uninterrupted single-process run of 6 steps, checkpoint every step."""
@@ -49,14 +60,7 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Path]
 def test_sigkill_then_resume_is_bit_identical(reference: tuple[dict[str, Path], Path], tmp_path: Path) -> None:
     paths, ref = reference
     out = tmp_path / "sn"
-    argv = _nas(*train_argv(paths, out, "--steps", "6", "--checkpoint-every", "1"))
-    process = subprocess.Popen(argv, env=ENV, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while _logged_steps(out) < 3 and process.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    _kill_after(_nas(*train_argv(paths, out, "--steps", "6", "--checkpoint-every", "1")), out, steps=3)
     assert not (out / WEIGHTS).exists()
     subprocess.run(_nas(*train_argv(paths, out, "--steps", "6", "--checkpoint-every", "1", "--resume")),
                    check=True, env=ENV, cwd=REPO, capture_output=True)
@@ -117,15 +121,8 @@ def test_a_split_supernet_killed_in_its_second_part_resumes_bit_identical(tmp_pa
     whole = tmp_path / "whole"
     subprocess.run(_nas(*train_argv(paths, whole, *extra)), check=True, env=ENV, cwd=REPO, capture_output=True)
     out = tmp_path / "killed"
-    process = subprocess.Popen(_nas(*train_argv(paths, out, *extra)), env=ENV, cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    second = out / "parts" / "b16"  # two steps a part: killed after the second part's first step
-    deadline = time.time() + 300
-    while _logged_steps(second) < 1 and process.poll() is None and time.time() < deadline:
-        time.sleep(0.02)
-    os.kill(process.pid, signal.SIGKILL)
-    process.wait()
-    assert process.returncode == -signal.SIGKILL, "the run ended before it could be killed"
+    # two steps a part: killed after the second part's first step
+    _kill_after(_nas(*train_argv(paths, out, *extra)), out / "parts" / "b16", steps=1)
     assert not (out / "supernet.json").exists()
     subprocess.run(_nas(*train_argv(paths, out, *extra, "--resume")), check=True, env=ENV, cwd=REPO,
                    capture_output=True)
