@@ -35,6 +35,14 @@ def options(paths: dict[str, Path], out: Path, **changes: object) -> SupernetOpt
                            **{"space": str(paths["space"]), **base, **changes})
 
 
+def assert_same_parts(a: Path, b: Path) -> None:
+    """Every part's weights bit-identical in the split supernets `a` and `b`."""
+    for part in PARTS:
+        wa = load_file(a / "parts" / part / "weights" / "model.safetensors")
+        wb = load_file(b / "parts" / part / "weights" / "model.safetensors")
+        assert all(torch.equal(wa[k], wb[k]) for k in wa), part
+
+
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
     capsys.readouterr()
     with pytest.raises(SystemExit) as exit_info:
@@ -97,10 +105,7 @@ def test_split_resumes_part_by_part_bit_exact(paths: dict[str, Path], tmp_path: 
     stopped = run_supernet(options(paths, parts, stop_after=3))  # inside the second part, as if killed
     assert not stopped["finished"] and not (parts / META).exists()
     run_supernet(options(paths, parts, resume=True))
-    for part in PARTS:
-        a = load_file(whole / "parts" / part / "weights" / "model.safetensors")
-        b = load_file(parts / "parts" / part / "weights" / "model.safetensors")
-        assert all(torch.equal(a[k], b[k]) for k in a)
+    assert_same_parts(whole, parts)
 
 
 def test_split_refuses_a_space_with_one_width(paths: dict[str, Path], tmp_path: Path,
@@ -167,10 +172,7 @@ def test_parts_trained_apart_equal_one_run_and_the_last_writes_the_supernet(path
     last = run_supernet(options(paths, apart, parts=("b8", "b16"), resume=True))
     assert last["finished"] and (apart / META).is_file()
     assert json.loads((apart / META).read_text())["steps_done"] == 6
-    for part in PARTS:
-        a = load_file(whole / "parts" / part / "weights" / "model.safetensors")
-        b = load_file(apart / "parts" / part / "weights" / "model.safetensors")
-        assert all(torch.equal(a[k], b[k]) for k in a)
+    assert_same_parts(whole, apart)
 
 
 def test_parts_must_name_parts_of_a_split_space(paths: dict[str, Path], tmp_path: Path) -> None:
