@@ -163,6 +163,11 @@ def main() -> None:
     sid = args.settings_id or truth.settings_id(budget, Path(args.teacher)) + "-" + code_digest()
     if args.settings_id and sid not in store.data["settings"]:
         raise SystemExit(f"no ground truth recorded under settings id {sid}")
+    if args.settings_id and not args.no_truth:
+        made = truth.settings_id(budget, Path(args.teacher))
+        if made != sid.rsplit("-", 1)[0]:
+            raise SystemExit(f"--settings-id {sid}: this budget and teacher make {made}; pass the budget it was "
+                             f"recorded with ({store.data['settings'][sid].get('budget')})")
     if not args.settings_id:
         store.put_settings(sid, {"budget": truth.asdict(budget), "teacher": args.teacher,
                                  "eval": {"corpus": "wikitext2-test", "by": "nas distill --eval-corpus",

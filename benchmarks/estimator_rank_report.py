@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 from estimator_rank_archs import ARCHS, PAIRS, by_key
 from estimator_rank_jobs import Store
-from estimator_rank_stats import correlations, neighbour_gaps, paired_noise, pairs_ordered
+from estimator_rank_stats import correlations, neighbour_gaps, paired_noise, pairs_ordered, seed_agreement, seed_mean
 from estimator_rank_truth import eval_batches
 
 GT1, GT2 = "heldout_pd", "sst2_accuracy"
@@ -125,7 +125,14 @@ def report(store: Store, sid: str, args: argparse.Namespace, data: Path, path: P
             "pairs": {name: pairs_ordered(est, gt1[seed], list(PAIRS)) for name, est in estimates.items()},
             "neighbour_gaps": neighbour_gaps(gt1[seed])}
     result["per_seed"] = per_seed
-    result["noise"] = paired_noise(gt1)
+    result["noise"] = {**paired_noise(gt1), "gt1_seed_agreement": seed_agreement(gt1)}
+    if len(seeds) > 1:
+        mean = seed_mean(gt1)
+        result["seed_mean"] = {
+            "what": f"GT1 averaged over data seeds {seeds} on the {len(mean)} archs distilled on every seed",
+            "gt1": {name: correlations(est, mean, higher_is_better=False) for name, est in estimates.items()},
+            "pairs": {name: pairs_ordered(est, mean, list(PAIRS)) for name, est in estimates.items()},
+            "neighbour_gaps": neighbour_gaps(mean)}
     result["ground_truth"] = {"gt1": {s: gt1[s] for s in seeds}, "gt2": gt2,
                               "teacher_heldout_mlm_ce": settings.get("teacher_mlm_ce")}
     result["estimates"] = estimates
@@ -178,6 +185,13 @@ def print_table(result: dict[str, Any]) -> None:
 
             print(f"  {name:<28} {a['n']:>5} {fmt(a['spearman']):>9} {fmt(a['kendall']):>8} {b['n']:>6} "
                   f"{fmt(b['spearman']):>9} {fmt(b['kendall']):>8} {p['correct']:>3}/{p['of']:<2}")
+    if "seed_mean" in result:
+        block = result["seed_mean"]
+        print(f"{block['what']}:")
+        for name, a in block["gt1"].items():
+            rho = "—" if a["spearman"] is None else f"{a['spearman']:+.3f}"
+            pairs = block["pairs"][name]
+            print(f"  {name:<28} {a['n']:>5} {rho:>9} {pairs['correct']:>3}/{pairs['of']}")
     print(f"paired noise: {result['noise']}")
     if "supernet" in result:
         s = result["supernet"]

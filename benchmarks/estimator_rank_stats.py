@@ -63,6 +63,24 @@ def paired_noise(by_seed: dict[int, dict[str, float]]) -> dict[str, Any]:
             "rank_stable": _same_order(by_seed[s0], by_seed[s1], common)}
 
 
+def seed_mean(by_seed: dict[int, dict[str, float]]) -> dict[str, float]:
+    """GT averaged over the data seeds, on the archs that have every seed (each seed paired: same batches for
+    all archs), so that one estimate meets a ground truth with √(seeds) less seed noise."""
+    seeds = sorted(by_seed)
+    common = set.intersection(*(set(by_seed[s]) for s in seeds)) if seeds else set()
+    return {a: float(np.mean([by_seed[s][a] for s in seeds])) for a in sorted(common)}
+
+
+def seed_agreement(by_seed: dict[int, dict[str, float]]) -> dict[str, Any]:
+    """Spearman and Kendall of GT1 on one data seed against another (the common archs): how well the ground
+    truth predicts itself, a ceiling for any estimate scored against one seed."""
+    seeds = sorted(by_seed)
+    if len(seeds) < 2:
+        return {"n": 0}
+    return {"seeds": seeds[:2], **correlations({a: -v for a, v in by_seed[seeds[0]].items()}, by_seed[seeds[1]],
+                                               higher_is_better=False)}
+
+
 def _same_order(a: dict[str, float], b: dict[str, float], keys: list[str]) -> float:
     """Share of arch pairs ordered the same on both seeds."""
     pairs = list(itertools.combinations(keys, 2))
