@@ -175,6 +175,17 @@ def test_parts_trained_apart_equal_one_run_and_the_last_writes_the_supernet(path
     assert_same_parts(whole, apart)
 
 
+def test_parts_refuses_a_part_another_process_trained_for_other_steps(paths: dict[str, Path],
+                                                                     tmp_path: Path) -> None:
+    from nas_common.errors import UserInputError
+
+    out = tmp_path / "apart"
+    run_supernet(options(paths, out, parts=("bnone",), steps=3))  # 1 step per part
+    with pytest.raises(UserInputError, match="part bnone was trained for 1 steps; this run gives each part 2"):
+        run_supernet(options(paths, out, parts=("b8", "b16"), resume=True))
+    assert not (out / META).exists() and not (out / "parts" / "b8" / META).exists()  # refused before training
+
+
 def test_parts_must_name_parts_of_a_split_space(paths: dict[str, Path], tmp_path: Path) -> None:
     from nas_common.errors import UserInputError
 

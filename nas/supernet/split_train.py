@@ -41,16 +41,15 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
     ctx = init_distributed(opts.device)
     root = opts.out / PARTS
     (root / SPACES).mkdir(parents=True, exist_ok=True)
+    finished_before = {k: _finished_part(root / part_name(k), k, steps) for k in spaces
+                       if (root / part_name(k) / store.META).is_file()}  # checked before any training
     details: dict[str, Any] = {}
     for key, part_space in spaces.items():
         out = root / part_name(key)
         if opts.parts and part_name(key) not in opts.parts:
             continue  # another process's part: read below if it has finished
-        if (out / store.META).is_file():
-            details[key] = store.read_meta(out)
-            if details[key].get("steps_done") != steps:
-                raise UserInputError(f"--resume: part {part_name(key)} was trained for "
-                                     f"{details[key].get('steps_done')} steps; this run gives each part {steps}")
+        if key in finished_before:
+            details[key] = finished_before[key]
             continue
         space_file = root / SPACES / f"{part_name(key)}.toml"
         if ctx.is_main:
@@ -68,7 +67,7 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
         _barrier(ctx)  # the main process has saved the part (and its held-out losses) before any rank goes on
         if details[key]["steps_done"] < steps:
             break  # stopped part-way (--stop-after): the run resumes here
-    details |= {k: store.read_meta(root / part_name(k)) for k in spaces
+    details |= {k: _finished_part(root / part_name(k), k, steps) for k in spaces
                 if k not in details and (root / part_name(k) / store.META).is_file()}
     details = {k: details[k] for k in spaces if k in details}  # the space's order, whoever trained which part
     done = sum(int(d.get("steps_done", 0)) for d in details.values())
@@ -86,6 +85,16 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
         first = root / part_name(next(iter(spaces)))
         store.save_split(opts.out, space_text, first / store.VOCAB, summary)
     return {**summary, "finished": finished}
+
+
+def _finished_part(out: Path, key: Any, steps: int) -> dict[str, Any]:
+    """A finished part's metadata, refused when it was trained for other than this run's steps per part (a
+    part another process finished with a different --steps must not be mixed in)."""
+    meta = store.read_meta(out)
+    if meta.get("steps_done") != steps:
+        raise UserInputError(f"part {part_name(key)} was trained for {meta.get('steps_done')} steps; this run "
+                             f"gives each part {steps} (the same --steps for every process and resume)")
+    return meta
 
 
 def _left(stop_after: int | None, details: dict[str, Any], steps: int) -> int | None:
