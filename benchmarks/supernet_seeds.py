@@ -1,0 +1,96 @@
+"""Supernets of one recipe trained on different seeds: how much does the rank correlation move with the
+supernet's seed, and does averaging their estimates rank the students better? (issue 9)
+
+    python benchmarks/supernet_seeds.py estimator_rank_split_s4800.json estimator_rank_split_s4800_seed1.json
+        [--out supernet_seeds_s4800.json]
+
+Reads estimator_rank reports (each made with `--supernet DIR` against the same stored ground truth) and scores,
+against GT1 of every data seed recorded now (estimator_rank_truth.json) and of the seed mean: each report's
+supernet estimate and predictor, and the ensemble fixed before the second 4800-step supernet's result was seen —
+the plain mean of the supernets' estimates (each is minus the held-out MLM cross-entropy on the same batches, so
+the values share one scale) and the mean of their predictors; beside them the parameter count and the proxy. No
+new training or scoring: the reports hold every estimate. Writes benchmarks/results/OUT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from estimator_rank_archs import PAIRS  # noqa: E402
+from estimator_rank_jobs import Store  # noqa: E402
+from estimator_rank_report import size_and_proxy  # noqa: E402
+from estimator_rank_report import truths as recorded_truths  # noqa: E402
+from estimator_rank_stats import correlations, pairs_ordered, seed_mean  # noqa: E402
+from latency_common import RESULTS, machine_info  # noqa: E402
+
+ESTIMATORS = ("supernet", "predictor")
+
+
+def mean_estimate(reports: list[dict[str, Any]], name: str) -> dict[str, float]:
+    """Each arch's mean over the reports that have it (the archs every report scored)."""
+    tables = [r["estimates"][name] for r in reports if name in r["estimates"]]
+    if len(tables) < len(reports):
+        return {}
+    common = set.intersection(*(set(t) for t in tables))
+    return {k: float(np.mean([t[k] for t in tables])) for k in sorted(common)}
+
+
+def score(estimates: dict[str, dict[str, float]], truth: dict[str, float]) -> dict[str, Any]:
+    return {name: {**correlations(est, truth, higher_is_better=False),
+                   "pairs": pairs_ordered(est, truth, list(PAIRS))["correct"]} for name, est in estimates.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("reports", nargs="+", help="estimator_rank report file names under benchmarks/results")
+    parser.add_argument("--out", default="supernet_seeds.json")
+    args = parser.parse_args()
+    if len(args.reports) < 2:
+        raise SystemExit("error: name at least two reports (one per supernet seed)")
+    reports = [json.loads((RESULTS / name).read_text()) for name in args.reports]
+    if len({r["settings_id"] for r in reports}) != 1:
+        raise SystemExit("error: the reports were scored against different ground truths (settings ids differ)")
+    estimates: dict[str, dict[str, float]] = {}
+    for name, report in zip(args.reports, reports, strict=True):
+        for est in ESTIMATORS:
+            if est in report["estimates"]:
+                estimates[f"{est} ({name})"] = report["estimates"][est]
+    for est in ESTIMATORS:
+        mean = mean_estimate(reports, est)
+        if mean:
+            estimates[f"{est}, mean of {len(reports)} supernets"] = mean
+    estimates.update(size_and_proxy()[0])  # the parameter count and today's proxy
+    gt1, _ = recorded_truths(Store(RESULTS / "estimator_rank_truth.json"), reports[0]["settings_id"])
+    truths = {f"GT1 seed {s}": v for s, v in sorted(gt1.items())}
+    if len(gt1) > 1:
+        truths["GT1 seed mean"] = seed_mean(gt1)
+    result = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "machine": machine_info(),
+              "reports": args.reports, "settings_id": reports[0]["settings_id"],
+              "supernets": [r.get("supernet", {}).get("directory") for r in reports],
+              "ensemble": "plain mean of the supernets' estimates (minus held-out MLM CE, same batches) and of "
+                          "their predictors; fixed before the second supernet's result was seen",
+              "scores": {t: score(estimates, truth) for t, truth in truths.items()}}
+    (RESULTS / args.out).write_text(json.dumps(result, indent=1) + "\n")
+    width = max(len(n) for n in estimates)
+    print(f"{'estimator':<{width}} " + " ".join(f"{t:>22}" for t in truths))
+    for name in estimates:
+        cells = []
+        for t in truths:
+            s = result["scores"][t][name]
+            cells.append(f"{s['spearman']:+.3f} n={s['n']:<2} {s['pairs']}/6".rjust(22) if s["spearman"] is not None
+                         else "—".rjust(22))
+        print(f"{name:<{width}} " + " ".join(cells))
+    print(f"wrote {RESULTS / args.out}")
+
+
+if __name__ == "__main__":
+    main()
