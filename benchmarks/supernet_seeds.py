@@ -2,14 +2,16 @@
 supernet's seed, and does averaging their estimates rank the students better? (issue 9)
 
     python benchmarks/supernet_seeds.py estimator_rank_split_s4800.json estimator_rank_split_s4800_seed1.json
-        [--out supernet_seeds_s4800.json]
+        [--out supernet_seeds_s4800.json] [--ensemble DIR]
 
 Reads estimator_rank reports (each made with `--supernet DIR` against the same stored ground truth) and scores,
 against GT1 of every data seed recorded now (estimator_rank_truth.json) and of the seed mean: each report's
 supernet estimate and predictor, and the ensemble fixed before the second 4800-step supernet's result was seen —
 the plain mean of the supernets' estimates (each is minus the held-out MLM cross-entropy on the same batches, so
 the values share one scale) and the mean of their predictors; beside them the parameter count and the proxy. No
-new training or scoring: the reports hold every estimate. Writes benchmarks/results/OUT.
+new training or scoring: the reports hold every estimate. Writes benchmarks/results/OUT; with `--ensemble DIR`
+(`nas supernet ensemble` of the reports' supernets) also the ensemble's measured quality into DIR, which
+`nas search --supernet DIR` shows on the plot's axis and in run.json.
 """
 
 from __future__ import annotations
@@ -49,10 +51,32 @@ def score(estimates: dict[str, dict[str, float]], truth: dict[str, float]) -> di
                    "pairs": pairs_ordered(est, truth, list(PAIRS))["correct"]} for name, est in estimates.items()}
 
 
+def record_quality(directory: str, reports: list[dict[str, Any]], result: dict[str, Any]) -> None:
+    """The ensemble's measured Spearman against GT1 of the first data seed (as estimator_rank.py records a single
+    supernet's), into the ensemble directory."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from nas.accuracy.supernet import write_quality
+    from nas.supernet.ensemble import members
+
+    listed = {str(Path(m).resolve()) for m in members(directory)}
+    scored = {str(Path(r["supernet"]["directory"]).resolve()) for r in reports if r.get("supernet")}
+    if listed != scored:
+        raise SystemExit(f"error: {directory} groups {sorted(listed)}, the reports scored {sorted(scored)}")
+    first = min(t for t in result["scores"] if t.startswith("GT1 seed ") and t != "GT1 seed mean")
+    block = result["scores"][first][f"supernet, mean of {len(reports)} supernets"]
+    text = (f"Spearman {block['spearman']:.2f} vs distilled students (held-out PD loss), n={block['n']}, "
+            f"mean of {len(reports)} supernets")
+    write_quality(Path(directory), text, {"benchmark": "benchmarks/supernet_seeds.py", "date": result["date"],
+                                          "truth": first, "kendall": block["kendall"]})
+    print(f"recorded in {directory}: {text}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("reports", nargs="+", help="estimator_rank report file names under benchmarks/results")
     parser.add_argument("--out", default="supernet_seeds.json")
+    parser.add_argument("--ensemble", default=None, help="The ensemble directory of these supernets: record its "
+                        "measured rank correlation there.")
     args = parser.parse_args()
     if len(args.reports) < 2:
         raise SystemExit("error: name at least two reports (one per supernet seed)")
@@ -80,6 +104,8 @@ def main() -> None:
                           "their predictors; fixed before the second supernet's result was seen",
               "scores": {t: score(estimates, truth) for t, truth in truths.items()}}
     (RESULTS / args.out).write_text(json.dumps(result, indent=1) + "\n")
+    if args.ensemble:
+        record_quality(args.ensemble, reports, result)
     width = max(len(n) for n in estimates)
     print(f"{'estimator':<{width}} " + " ".join(f"{t:>22}" for t in truths))
     for name in estimates:

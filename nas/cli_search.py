@@ -87,7 +87,8 @@ def search(
     estimator: str = typer.Option(DEFAULT_ESTIMATOR, "--estimator", help="Accuracy estimator (proxy: training-free; "
                                   "supernet: a trained supernet's inherited weights, with --supernet DIR)."),
     supernet: Path = typer.Option(None, "--supernet", help="For --estimator supernet: a `nas supernet train` "
-                                  "directory; the search space becomes the supernet's (or --space inside it)."),
+                                  "directory or an ensemble of them (`nas supernet ensemble`); the search space "
+                                  "becomes the supernet's (or --space inside it)."),
     teacher: Path = typer.Option(None, "--teacher", help="A teacher directory: fixes the students' hidden_size to its "
                                  "width, as feature-map transfer needs (then every front point can learn from it)."),
     seq_len: int = typer.Option(128, "--seq-len", min=1, max=512, help="Sequence length the latency is for."),

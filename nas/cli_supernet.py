@@ -1,4 +1,4 @@
-"""`nas supernet train|extract|score`: the weight-sharing MobileBERT supernet (nas/supernet/README.md).
+"""`nas supernet train|extract|score|ensemble`: the weight-sharing MobileBERT supernet (nas/supernet/README.md).
 
 Torch and transformers are imported inside the commands so that `nas --help` stays fast.
 """
@@ -118,9 +118,24 @@ def extract_command(
     typer.echo(f"sub-network written to {written}")
 
 
+@supernet_app.command("ensemble")
+def ensemble_command(
+    members: list[Path] = typer.Argument(..., help="Two or more supernet directories of one space (e.g. one "
+                                         "recipe trained with --seed 0 and --seed 1)."),
+    out: Path = typer.Option(..., "--out", help="Directory for the ensemble (a list of its members, no weights)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an ensemble already in OUT."),
+) -> None:
+    """Group supernets into one estimator: an arch's score is the mean of theirs (`nas search --supernet OUT`,
+    `nas supernet score OUT`); nas/supernet/README.md says what it measured."""
+    from nas.supernet.ensemble import write_ensemble
+
+    written = write_ensemble(members, out, overwrite)
+    typer.echo(f"ensemble of {len(members)} supernets written to {written}")
+
+
 @supernet_app.command("score")
 def score_command(
-    directory: Path = typer.Argument(..., help="A supernet directory."),
+    directory: Path = typer.Argument(..., help="A supernet directory, or an ensemble (`nas supernet ensemble`)."),
     arch: list[str] = typer.Option(..., "--arch", help=ARCH_HELP + " Repeat for several."),
     eval_corpus: str = typer.Option(None, "--eval-corpus", help="Held-out corpus [default: the supernet's]."),
     measure: str = typer.Option("mlm", "--measure", help="The held-out loss that is the score: mlm, distill, "

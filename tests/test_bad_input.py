@@ -64,6 +64,27 @@ def _split_supernet_setup(tmp: Path) -> dict[str, str]:
     (tmp / "split" / "supernet.json").write_text('{"format": 1, "split": {"dimension": "intra_bottleneck_size", '
                                                  '"parts": {}}}\n')
     return {**_training_setup(tmp), "split": str(tmp / "split")}
+
+
+def _ensemble_setup(tmp: Path) -> dict[str, str]:
+    """Directories that read as supernets (two of one space, one of another), a plain folder, an ensemble and an
+    ensemble whose member is gone (nas/supernet/ensemble.py reads only supernet.json and space.toml)."""
+    from tests.supernet_helpers import SPACE_TOML
+
+    for name, space in (("a", SPACE_TOML), ("b", SPACE_TOML), ("c", SPACE_TOML.replace("[1, 2, 3]", "[1, 2]"))):
+        (tmp / name).mkdir()
+        (tmp / name / "supernet.json").write_text('{"format": 1}\n')
+        (tmp / name / "space.toml").write_text(space)
+    (tmp / "plain").mkdir()
+    for name, members in (("ens", ["a", "b"]), ("broken", ["a", "gone"])):
+        (tmp / name).mkdir()
+        (tmp / name / "space.toml").write_text(SPACE_TOML)
+        (tmp / name / "ensemble.json").write_text(json.dumps({"format": 1, "members": [str(tmp / m) for m in members]}))
+    return {k: str(tmp / k) for k in ("a", "b", "c", "plain", "ens", "broken")}
+
+
+_ENSEMBLE = ("supernet", "ensemble")
+_E = _ensemble_setup
 TRAINING_CASES: list[Case] = [
     # item 6: non-positive ranges of every training option
     Case("finetune-epochs-negative", (*_FINETUNE, "--out", "{tmp}/o", "--epochs", "-1"), _T, 2, "--epochs must be > 0"),
@@ -146,6 +167,23 @@ TRAINING_CASES: list[Case] = [
     Case("supernet-init-from-a-split-supernet", ("supernet", "train", "--teacher", "minilm", "--corpus", "{corpus}",
                                                  "--out", "{tmp}/n", "--init-from", "{split}"),
          _split_supernet_setup, 2, "a split supernet; give a supernet with one set of weights", ("split",)),
+    Case("ensemble-one-member", (*_ENSEMBLE, "{a}", "--out", "{tmp}/e"), _E, 2, "at least two different"),
+    Case("ensemble-same-member-twice", (*_ENSEMBLE, "{a}", "{a}", "--out", "{tmp}/e"), _E, 2,
+         "at least two different"),
+    Case("ensemble-member-not-a-supernet", (*_ENSEMBLE, "{a}", "{plain}", "--out", "{tmp}/e"), _E, 2,
+         "is not a supernet directory"),
+    Case("ensemble-spaces-differ", (*_ENSEMBLE, "{a}", "{c}", "--out", "{tmp}/e"), _E, 2, "another search space"),
+    Case("ensemble-of-an-ensemble", (*_ENSEMBLE, "{ens}", "{a}", "--out", "{tmp}/e"), _E, 2,
+         "is an ensemble itself"),
+    Case("ensemble-out-exists", (*_ENSEMBLE, "{a}", "{b}", "--out", "{ens}"), _E, 2, "already holds ensemble.json",
+         ("ens",)),
+    Case("ensemble-out-is-a-member", (*_ENSEMBLE, "{a}", "{b}", "--out", "{a}", "--overwrite"), _E, 2,
+         "is one of the members", ("a",)),
+    Case("extract-from-an-ensemble", ("supernet", "extract", "{ens}", "--arch", '{{"num_hidden_layers": 1}}', "--out",
+                                      "{tmp}/x"), _E, 2, "is an ensemble of supernets", ("ens",)),
+    Case("search-ensemble-member-gone", ("search", "--device", "pixel4", "--budget", "62ms", "--estimator",
+                                         "supernet", "--supernet", "{broken}", "--out", "{tmp}/run"), _E, 2,
+         "not a supernet directory any more", ("broken",)),
     Case("distill-eval-corpus-missing", (*_DISTILL_OUT, "--eval-corpus", "{tmp}/nope.txt", "--pd-steps", "1",
                                           "--steps-per-layer", "0", "--batch-size", "2", "--seq-len", "16"),
          _T, 2, "does not exist"),

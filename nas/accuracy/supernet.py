@@ -13,7 +13,8 @@ load); after the search the final front is re-scored by the supernet itself (`re
 REFINE_MAX evaluations). On 2 otherwise idle cores the whole `nas search --device pixel4 --budget 62ms
 --estimator supernet` (2000 trials, the front re-scored, process start included) took 28.3 s with the predictor
 stored, 428 s the first time (fitting it on 8 × 32 held-out sequences); benchmarks/results/supernet_sequence.json.
-The search space is the supernet's.
+The search space is the supernet's. An ensemble of supernets (nas/supernet/ensemble.py: one recipe, several
+seeds) scores an arch by the mean of its members' held-out losses (and of their predictors').
 
 Importing this module does not load torch; the supernet is loaded only to fit the predictor or to re-score.
 """
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from nas.accuracy import predictor as pred
+from nas.supernet import ensemble
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
@@ -167,17 +169,27 @@ def _cached_predictor(directory: Path, digest: str) -> pred.Predictor:
     return ensure_predictor(directory)
 
 
-def quality_text(directory: Path, predictor: pred.Predictor) -> str:
+def estimator_digest(directory: Path) -> str:
+    """A supernet's digest, or an ensemble's (from its members')."""
+    if ensemble.is_ensemble(directory):
+        return ensemble.ensemble_digest([supernet_digest(m) for m in ensemble.members(directory)])
+    return supernet_digest(directory)
+
+
+def quality_text(directory: Path, predictors: Sequence[pred.Predictor]) -> str:
     """The measured rank correlation vs distilled students (written by benchmarks/estimator_rank.py for this
-    supernet), and the predictor's cross-validated agreement with the supernet."""
-    cv = predictor.meta.get("cv", {})
-    fit = f"predictor CV Spearman {cv.get('spearman', float('nan')):.2f} vs the supernet, n={predictor.meta['samples']}"
+    supernet, or by benchmarks/supernet_seeds.py for an ensemble), and the predictors' cross-validated agreement
+    with their supernets."""
+    cvs = ", ".join(f"{p.meta.get('cv', {}).get('spearman', float('nan')):.2f}" for p in predictors)
+    fit = f"predictor CV Spearman {cvs} vs the supernet{'s' if len(predictors) > 1 else ''}, " \
+          f"n={predictors[0].meta['samples']}"
+    kind = f"ensemble of {len(predictors)} supernets" if len(predictors) > 1 else "supernet"
     path = directory / PREDICTOR_DIR / QUALITY
     if path.is_file():
         measured = json.loads(path.read_text())
-        if measured.get("supernet_digest") == predictor.meta.get("supernet_digest"):
+        if measured.get("supernet_digest") == estimator_digest(directory):
             return f"{measured['text']}; {fit}"
-    return f"rank correlation vs distilled students not measured for this supernet; {fit}"
+    return f"rank correlation vs distilled students not measured for this {kind}; {fit}"
 
 
 def check_within(space: SearchSpace, supernet_space: SearchSpace) -> SearchSpace:
@@ -209,21 +221,28 @@ class SupernetEstimator:
         if not supernet:
             raise UserInputError("--estimator supernet needs --supernet DIR (a directory of `nas supernet train`)")
         directory = Path(supernet)
-        if not (directory / "supernet.json").is_file():
+        if not (directory / "supernet.json").is_file() and not ensemble.is_ensemble(directory):
             raise UserInputError(f"{directory} is not a supernet directory (no supernet.json; run `nas supernet "
                                  "train`)")
         self.directory = directory.resolve()
-        self.digest = supernet_digest(self.directory)
+        self.members = [m.resolve() for m in ensemble.members(self.directory)]
+        self.digest = estimator_digest(self.directory)
         self.version = f"1-{MEASURE}-{self.digest}"
 
     @property
+    def predictors(self) -> list[pred.Predictor]:
+        """One per member, each fitted on first use (not at construction: a bad --space is reported before minutes
+        of fitting)."""
+        return [_cached_predictor(m, supernet_digest(m)) for m in self.members]
+
+    @property
     def predictor(self) -> pred.Predictor:
-        """Fitted on first use (not at construction: a bad --space is reported before minutes of fitting)."""
-        return _cached_predictor(self.directory, self.digest)
+        """The (first) member's predictor: its metadata and fit."""
+        return self.predictors[0]
 
     @property
     def quality(self) -> str:
-        return quality_text(self.directory, self.predictor)
+        return quality_text(self.directory, self.predictors)
 
     @property
     def space(self) -> SearchSpace:
@@ -233,14 +252,19 @@ class SupernetEstimator:
         """The search space of a run: the supernet's, or a `--space` checked to lie inside it."""
         return check_within(space, self.space) if explicit else self.space
 
+    def predicted_losses(self, archs: Sequence[Arch]) -> np.ndarray:
+        """The predicted held-out loss (`MEASURE`), the members' mean for an ensemble."""
+        return np.mean([p.predict(archs) for p in self.predictors], axis=0)
+
     def estimate(self, archs: Sequence[Arch]) -> np.ndarray:
         """The predictor's estimate: exp(−predicted held-out loss)."""
-        return np.exp(-self.predictor.predict(archs))
+        return np.exp(-self.predicted_losses(archs))
 
     def supernet_scores(self, archs: Sequence[Arch]) -> np.ndarray:
-        """The supernet's own score, exp(−held-out loss), on the predictor's held-out batches."""
-        losses = _scorer(self.directory).losses(archs)
-        return np.exp(-np.array([t[MEASURE] for t in losses], dtype=float))
+        """The supernet's own score, exp(−held-out loss), on the predictor's held-out batches (an ensemble: of the
+        members' mean loss)."""
+        losses = [[t[MEASURE] for t in _scorer(m).losses(archs)] for m in self.members]
+        return np.exp(-np.mean(np.array(losses, dtype=float), axis=0))
 
     def refine_front(self, trials: list[Any], budget_ms: float) -> list[Any]:
         """Re-score the front's trials with the supernet itself, best first, until the front holds only re-scored
@@ -260,16 +284,16 @@ class SupernetEstimator:
 
 
 def predictor_scores(directory: str | Path, archs: Sequence[Arch]) -> list[float] | None:
-    """The predictor's held-out loss (`MEASURE`) per arch, for `nas supernet score` (fitted on first use)."""
-    directory = Path(directory).resolve()
-    return [float(v) for v in _cached_predictor(directory, supernet_digest(directory)).predict(archs)]
+    """The predictor's held-out loss (`MEASURE`) per arch, for `nas supernet score` (fitted on first use; an
+    ensemble's: the mean of its members' predictors)."""
+    return [float(v) for v in SupernetEstimator(str(directory)).predicted_losses(archs)]
 
 
 def write_quality(directory: Path, text: str, details: dict[str, Any]) -> None:
     """Record the measured rank correlation of this supernet (called by benchmarks/estimator_rank.py)."""
     store = Path(directory) / PREDICTOR_DIR
     store.mkdir(parents=True, exist_ok=True)
-    record = {"text": text, "supernet_digest": supernet_digest(Path(directory)), **details}
+    record = {"text": text, "supernet_digest": estimator_digest(Path(directory)), **details}
     (store / QUALITY).write_text(json.dumps(record, indent=2) + "\n")
 
 

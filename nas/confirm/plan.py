@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nas.supernet.ensemble import members
 from nas_common.errors import UserInputError
 
 CONFIRM_DIR = "confirm"  # under the run: tune/ (Ray Tune's experiment) and models/ (one directory a trial)
@@ -127,7 +128,7 @@ def supernet_of(record: dict[str, Any]) -> str | None:
     if not path or not Path(path).is_dir():
         raise UserInputError(f"the run was searched with the supernet at {path!r}, which is not there any more; "
                              "nothing to warm-start from")
-    return str(Path(path).resolve())
+    return str(members(Path(path))[0].resolve())  # an ensemble's students start from its first member's weights
 
 
 def split_budget(schedule: str, layers: int, steps: int) -> tuple[int, int]:

@@ -1,8 +1,9 @@
 """`nas supernet score`: the supernet's estimate for archs a user has in mind, one row each (the benchmark and
 the accuracy estimator call the same `supernet_rows`).
 
-A second column comes from the accuracy predictor fitted on supernet evaluations, when the estimator package
-provides one: `nas.accuracy.supernet.predictor_scores(directory, archs) -> list[float] | None`.
+An ensemble of supernets scores each arch by the members' mean. A second column comes from the accuracy
+predictor fitted on supernet evaluations, when the estimator package provides one:
+`nas.accuracy.supernet.predictor_scores(directory, archs) -> list[float] | None`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nas.supernet.api import MEASURES, Supernet, load_supernet
+from nas.supernet.ensemble import members
 from nas.supernet.space import resolve_supernet_arch
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
@@ -47,13 +49,27 @@ def _predictor_measure() -> str:
     return MEASURE
 
 
+def mean_rows(per_member: Sequence[list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    """An ensemble's rows: each arch's score and every loss term averaged over the members."""
+    out = []
+    for rows in zip(*per_member, strict=True):
+        terms = {k: sum(r["losses"][k] for r in rows) / len(rows) for k in rows[0]["losses"]}
+        out.append({**rows[0], "score": sum(r["score"] for r in rows) / len(rows), "losses": terms,
+                    "members": len(rows)})
+    return out
+
+
 def score_rows(directory: str | Path, arch_texts: Sequence[str], eval_corpus: str | None = None,
                measure: str = "mlm", predictor: bool = True) -> list[dict[str, Any]]:
+    """One row per arch: a supernet's scores, or an ensemble's (nas/supernet/ensemble.py), the members' mean."""
     if measure not in MEASURES:
         raise UserInputError(f"unknown --measure {measure!r}; choose one of {', '.join(MEASURES)}")
-    supernet = load_supernet(directory)
-    archs = [resolve_supernet_arch(text, supernet.space) for text in arch_texts]
-    rows = supernet_rows(supernet, archs, supernet.eval_batches(eval_corpus), measure)
+    per_member = []
+    for member in members(directory):
+        supernet = load_supernet(member)
+        archs = [resolve_supernet_arch(text, supernet.space) for text in arch_texts]
+        per_member.append(supernet_rows(supernet, archs, supernet.eval_batches(eval_corpus), measure))
+    rows = mean_rows(per_member) if len(per_member) > 1 else per_member[0]
     predicted = _predictor_scores(Path(directory), archs) if predictor else None
     predicted_measure = _predictor_measure() if predicted is not None else None
     for index, row in enumerate(rows):

@@ -40,6 +40,9 @@ def head_layout(meta: dict[str, Any]) -> str:
 
 def read_meta(directory: str | Path) -> dict[str, Any]:
     path = Path(directory) / META
+    if not path.is_file() and (Path(directory) / "ensemble.json").is_file():  # nas/supernet/ensemble.py
+        raise UserInputError(f"{directory} is an ensemble of supernets: it has no weights of its own; use one of "
+                             "the members listed in its ensemble.json")
     if not path.is_file():
         raise UserInputError(f"{directory} is not a supernet directory (no {META}; run `nas supernet train`)")
     try:

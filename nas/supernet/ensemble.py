@@ -1,0 +1,85 @@
+"""An ensemble of supernets: one recipe trained on several seeds; an arch's estimate is the mean of theirs.
+
+    DIR/ensemble.json   {"format": 1, "members": [absolute supernet directories]}
+    DIR/space.toml      the members' common search space
+
+Why: a supernet's ranking of the students moves with its training seed (runs 9 and 10 of nas/supernet/README.md:
+Spearman 0.68 and 0.69 against the students' seed-mean held-out loss), and the mean of the two ranks them at
+0.75 (n = 17, benchmarks/results/supernet_seeds_s1000.json): the seeds' errors partly cancel. The members are
+scored on the same held-out batches, so their held-out losses share one scale and are averaged as they are.
+
+No weights of its own: `nas search --estimator supernet --supernet DIR` and `nas supernet score DIR` take an
+ensemble; `nas supernet extract` and a confirmation's warm start use one member. Pure Python (no torch).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from nas_common.errors import UserInputError
+from nas_common.paths import check_output_dir
+from search_spaces.space import SearchSpace
+
+FORMAT = 1
+ENSEMBLE = "ensemble.json"
+SPACE = "space.toml"
+SUPERNET_META = "supernet.json"  # nas/supernet/store.py's META (not imported: that module loads torch)
+
+
+def is_ensemble(directory: str | Path) -> bool:
+    return (Path(directory) / ENSEMBLE).is_file()
+
+
+def members(directory: str | Path) -> list[Path]:
+    """An ensemble's member supernets, or [directory] for a single supernet; a member gone is one line."""
+    directory = Path(directory)
+    if not is_ensemble(directory):
+        return [directory]
+    try:
+        record = json.loads((directory / ENSEMBLE).read_text())
+        listed = [Path(p) for p in record["members"]]
+    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as err:
+        raise UserInputError(f"{directory / ENSEMBLE}: not an ensemble record ({err})") from None
+    for member in listed:
+        if not (member / SUPERNET_META).is_file():
+            raise UserInputError(f"{directory} is an ensemble whose member {member} is not a supernet directory "
+                                 "any more (moved or deleted)")
+    return listed
+
+
+def same_space(a: SearchSpace, b: SearchSpace) -> bool:
+    return a.dimensions == b.dimensions and a.fixed == b.fixed
+
+
+def write_ensemble(member_dirs: Sequence[str | Path], out: str | Path, overwrite: bool = False) -> Path:
+    """Check the members (at least two distinct supernets of one space) and write the ensemble directory."""
+    resolved = [Path(m).resolve() for m in member_dirs]
+    if len(set(resolved)) < 2:
+        raise UserInputError("an ensemble needs at least two different supernet directories")
+    for member in resolved:
+        if is_ensemble(member):
+            raise UserInputError(f"{member} is an ensemble itself; list its member supernets instead")
+        if not (member / SUPERNET_META).is_file():
+            raise UserInputError(f"{member} is not a supernet directory (no {SUPERNET_META}; run `nas supernet "
+                                 "train`)")
+    spaces = [SearchSpace.load(m / SPACE) for m in resolved]
+    for member, space in zip(resolved[1:], spaces[1:], strict=True):
+        if not same_space(spaces[0], space):
+            raise UserInputError(f"{member} has another search space than {resolved[0]}: an ensemble's members "
+                                 "score the same archs, so they must share one space")
+    out = check_output_dir(out, overwrite, result_files=(ENSEMBLE,))
+    if out.resolve() in resolved:
+        raise UserInputError(f"--out {out} is one of the members; write the ensemble to its own directory")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / SPACE).write_text((resolved[0] / SPACE).read_text())
+    (out / ENSEMBLE).write_text(json.dumps({"format": FORMAT, "members": [str(m) for m in resolved]}, indent=2)
+                                + "\n")
+    return out
+
+
+def ensemble_digest(member_digests: Sequence[str]) -> str:
+    """Changes when any member is trained further or replaced."""
+    return hashlib.sha256(":".join(member_digests).encode()).hexdigest()[:12]
