@@ -85,7 +85,7 @@ def test_supernet_score_of_an_ensemble_is_the_members_mean(ensemble_dir: Path) -
     assert mean["score"] == pytest.approx((rows[0]["score"] + rows[1]["score"]) / 2)
     assert mean["losses"]["distill"] == pytest.approx((rows[0]["losses"]["distill"] + rows[1]["losses"]["distill"])
                                                       / 2)
-    assert mean["members"] == 2
+    assert mean["members"] == 2 and "(mean of 2 supernets)" in mean["line"]
 
 
 def test_a_search_with_an_ensemble(ensemble_dir: Path, tmp_path: Path) -> None:

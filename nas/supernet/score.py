@@ -77,5 +77,7 @@ def score_rows(directory: str | Path, arch_texts: Sequence[str], eval_corpus: st
         row["predictor_measure"] = predicted_measure  # the predictor is fitted on one loss, whatever --measure
         extra = (f"  predictor {predicted_measure} {row['predictor']:.4f}" if row["predictor"] is not None
                  else "")
+        if row.get("members"):
+            extra += f"  (mean of {row['members']} supernets)"
         row["line"] = f"{row['arch']:<32} {row['params'] / 1e6:7.2f}M params  {measure} {row['score']:.4f}{extra}"
     return rows
