@@ -8,7 +8,8 @@ Reads estimator_rank reports (each made with `--supernet DIR` against the same s
 against GT1 of every data seed recorded now (estimator_rank_truth.json) and of the seed mean: each report's
 supernet estimate and predictor, and the ensemble fixed before the second 4800-step supernet's result was seen —
 the plain mean of the supernets' estimates (each is minus the held-out MLM cross-entropy on the same batches, so
-the values share one scale) and the mean of their predictors; beside them the parameter count and the proxy. No
+the values share one scale) and the mean of their predictors (with three or more reports, also every pair's
+mean); beside them the parameter count and the proxy. No
 new training or scoring: the reports hold every estimate. Writes benchmarks/results/OUT; with `--ensemble DIR`
 (`nas supernet ensemble` of the reports' supernets) also the ensemble's measured quality into DIR, which
 `nas search --supernet DIR` shows on the plot's axis and in run.json.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -89,6 +91,11 @@ def main() -> None:
             if est in report["estimates"]:
                 estimates[f"{est} ({name})"] = report["estimates"][est]
     for est in ESTIMATORS:
+        if len(reports) > 2:  # every pair too: does any two seeds' mean beat its members?
+            for (i, a), (j, b) in itertools.combinations(enumerate(args.reports), 2):
+                pair = mean_estimate([reports[i], reports[j]], est)
+                if pair:
+                    estimates[f"{est}, mean of {Path(a).stem} + {Path(b).stem}"] = pair
         mean = mean_estimate(reports, est)
         if mean:
             estimates[f"{est}, mean of {len(reports)} supernets"] = mean
