@@ -48,7 +48,11 @@ def mean_estimate(reports: list[dict[str, Any]], name: str) -> dict[str, float]:
     return {k: float(np.mean([t[k] for t in tables])) for k in sorted(common)}
 
 
-def score(estimates: dict[str, dict[str, float]], truth: dict[str, float]) -> dict[str, Any]:
+def score(estimates: dict[str, dict[str, float]], truth: dict[str, float], accuracy: bool = False) -> dict[str, Any]:
+    """Correlations against a loss (GT1, with the equal-size pairs) or an accuracy (GT2)."""
+    if accuracy:
+        return {name: {**correlations(est, truth, higher_is_better=True), "pairs": None}
+                for name, est in estimates.items()}
     return {name: {**correlations(est, truth, higher_is_better=False),
                    "pairs": pairs_ordered(est, truth, list(PAIRS))["correct"]} for name, est in estimates.items()}
 
@@ -100,7 +104,7 @@ def main() -> None:
         if mean:
             estimates[f"{est}, mean of {len(reports)} supernets"] = mean
     estimates.update(size_and_proxy()[0])  # the parameter count and today's proxy
-    gt1, _ = recorded_truths(Store(RESULTS / "estimator_rank_truth.json"), reports[0]["settings_id"])
+    gt1, gt2 = recorded_truths(Store(RESULTS / "estimator_rank_truth.json"), reports[0]["settings_id"])
     truths = {f"GT1 seed {s}": v for s, v in sorted(gt1.items())}
     if len(gt1) > 1:
         truths["GT1 seed mean"] = seed_mean(gt1)
@@ -110,6 +114,10 @@ def main() -> None:
               "ensemble": "plain mean of the supernets' estimates (minus held-out MLM CE, same batches) and of "
                           "their predictors; fixed before the second supernet's result was seen",
               "scores": {t: score(estimates, truth) for t, truth in truths.items()}}
+    first_gt2 = min(gt2) if gt2 else None
+    if first_gt2 is not None:  # GT2: SST-2 dev accuracy on the first data seed (every arch fine-tuned)
+        truths[f"GT2 seed {first_gt2}"] = gt2[first_gt2]
+        result["scores"][f"GT2 seed {first_gt2}"] = score(estimates, gt2[first_gt2], accuracy=True)
     (RESULTS / args.out).write_text(json.dumps(result, indent=1) + "\n")
     if args.ensemble:
         record_quality(args.ensemble, reports, result)
@@ -119,7 +127,8 @@ def main() -> None:
         cells = []
         for t in truths:
             s = result["scores"][t][name]
-            cells.append(f"{s['spearman']:+.3f} n={s['n']:<2} {s['pairs']}/6".rjust(22) if s["spearman"] is not None
+            pairs = f" {s['pairs']}/6" if s["pairs"] is not None else "    "
+            cells.append(f"{s['spearman']:+.3f} n={s['n']:<2}{pairs}".rjust(22) if s["spearman"] is not None
                          else "—".rjust(22))
         print(f"{name:<{width}} " + " ".join(cells))
     print(f"wrote {RESULTS / args.out}")
