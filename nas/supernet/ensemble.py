@@ -3,10 +3,11 @@
     DIR/ensemble.json   {"format": 1, "members": [absolute supernet directories]}
     DIR/space.toml      the members' common search space
 
-Why: a supernet's ranking of the students moves with its training seed (runs 9 and 10 of nas/supernet/README.md:
-Spearman 0.68 and 0.69 against the students' seed-mean held-out loss), and the mean of the two ranks them at
-0.75 (n = 17, benchmarks/results/supernet_seeds_s1000.json): the seeds' errors partly cancel. The members are
-scored on the same held-out batches, so their held-out losses share one scale and are averaged as they are.
+Why: a supernet's ranking of the students moves with its training seed (four 1000-step supernets: Spearman 0.62
+to 0.82 against the students' held-out loss), and a mean of supernets ranks 0.04–0.05 above its members' average
+with less spread (benchmarks/results/supernet_seeds_s1000.json; nas/supernet/README.md): it removes seed noise,
+not the supernets' shared bias. The members are scored on the same held-out batches, so their held-out losses
+share one scale and are averaged as they are.
 
 No weights of its own: `nas search --estimator supernet --supernet DIR` and `nas supernet score DIR` take an
 ensemble; `nas supernet extract` and a confirmation's warm start use one member. Pure Python (no torch).
