@@ -1,16 +1,16 @@
 """Supernets of one recipe trained on different seeds: how much does the rank correlation move with the
 supernet's seed, and does averaging their estimates rank the students better? (issue 9)
 
-    python benchmarks/supernet_seeds.py estimator_rank_split_s4800.json estimator_rank_split_s4800_seed1.json
-        [--out supernet_seeds_s4800.json] [--ensemble DIR]
+    python benchmarks/supernet_seeds.py estimator_rank_split_s1000.json estimator_rank_split_s1000_seed1.json
+        [more reports ...] [--out supernet_seeds_s1000.json] [--ensemble DIR]
 
 Reads estimator_rank reports (each made with `--supernet DIR` against the same stored ground truth) and scores,
-against GT1 of every data seed recorded now (estimator_rank_truth.json) and of the seed mean: each report's
-supernet estimate and predictor, and the ensemble fixed before the second 4800-step supernet's result was seen —
-the plain mean of the supernets' estimates (each is minus the held-out MLM cross-entropy on the same batches, so
-the values share one scale) and the mean of their predictors (with three or more reports, also every pair's
-mean); beside them the parameter count and the proxy. No
-new training or scoring: the reports hold every estimate. Writes benchmarks/results/OUT; with `--ensemble DIR`
+against GT1 of every data seed recorded now (estimator_rank_truth.json), of the seed mean, and against GT2
+(SST-2, first data seed): each report's supernet estimate and predictor, and the plain mean of the supernets'
+estimates (each is minus the held-out MLM cross-entropy on the same batches, so the values share one scale) and
+of their predictors (with three or more reports, also every pair's mean); beside them the parameter count and
+the proxy. Which means were judged, and when each rule was declared, is in nas/supernet/README.md. No new
+training or scoring: the reports hold every estimate. Writes benchmarks/results/OUT; with `--ensemble DIR`
 (`nas supernet ensemble` of the reports' supernets) also the ensemble's measured quality into DIR, which
 `nas search --supernet DIR` shows on the plot's axis and in run.json.
 """
@@ -112,7 +112,7 @@ def main() -> None:
               "reports": args.reports, "settings_id": reports[0]["settings_id"],
               "supernets": [r.get("supernet", {}).get("directory") for r in reports],
               "ensemble": "plain mean of the supernets' estimates (minus held-out MLM CE, same batches) and of "
-                          "their predictors; fixed before the second supernet's result was seen",
+                          "their predictors",
               "scores": {t: score(estimates, truth) for t, truth in truths.items()}}
     first_gt2 = min(gt2) if gt2 else None
     if first_gt2 is not None:  # GT2: SST-2 dev accuracy on the first data seed (every arch fine-tuned)

@@ -16,6 +16,7 @@ from typing import Any
 
 from nas.distill.teacher import quiet_transformers
 from nas.supernet.elastic import ElasticMobileBert
+from nas.supernet.ensemble import is_ensemble
 from nas.supernet.space import check_space
 from nas_common.errors import UserInputError
 from search_spaces.space import SearchSpace
@@ -40,7 +41,7 @@ def head_layout(meta: dict[str, Any]) -> str:
 
 def read_meta(directory: str | Path) -> dict[str, Any]:
     path = Path(directory) / META
-    if not path.is_file() and (Path(directory) / "ensemble.json").is_file():  # nas/supernet/ensemble.py
+    if not path.is_file() and is_ensemble(directory):
         raise UserInputError(f"{directory} is an ensemble of supernets: it has no weights of its own; use one of "
                              "the members listed in its ensemble.json")
     if not path.is_file():
