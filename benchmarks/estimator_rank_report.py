@@ -15,7 +15,7 @@ import numpy as np
 from estimator_rank_archs import ARCHS, PAIRS, by_key
 from estimator_rank_jobs import Store
 from estimator_rank_stats import correlations, neighbour_gaps, paired_noise, pairs_ordered, seed_agreement, seed_mean
-from estimator_rank_truth import eval_batches
+from estimator_rank_truth import eval_batches, layer_steps
 
 GT1, GT2 = "heldout_pd", "sst2_accuracy"
 SUPERNET_MEASURES = ("mlm", "pd", "distill", "pd_kd", "fm", "attn")
@@ -156,8 +156,11 @@ def timing(store: Store, sid: str) -> dict[str, Any]:
     distill = store.records(sid, "distill")
     finetune = store.records(sid, "finetune")
     budget = store.data["settings"][sid]["budget"]
-    steps = budget["layer_steps"] + budget["pd_steps"]
-    rows = {f"{a}/s{s}": {"distill_s": r["seconds"], "distill_s_per_step": round(r["seconds"] / steps, 2)}
+
+    def steps(arch: str) -> int:
+        return layer_steps(budget, int(arch.split("-")[0][1:])) + budget["pd_steps"]
+
+    rows = {f"{a}/s{s}": {"distill_s": r["seconds"], "distill_s_per_step": round(r["seconds"] / steps(a), 2)}
             for (a, s), r in distill.items()}
     for (a, s), r in finetune.items():
         rows.setdefault(f"{a}/s{s}", {})["finetune_s"] = r["seconds"]
@@ -166,8 +169,8 @@ def timing(store: Store, sid: str) -> dict[str, Any]:
     largest = max(distill.items(), key=lambda kv: kv[1]["body_params"], default=None)
     out: dict[str, Any] = {"per_job": rows, "total": total}
     if largest:
-        out["largest_standalone"] = {"arch": largest[0][0], "seconds_per_step": round(largest[1]["seconds"] / steps,
-                                                                                      2)}
+        arch = largest[0][0]
+        out["largest_standalone"] = {"arch": arch, "seconds_per_step": round(largest[1]["seconds"] / steps(arch), 2)}
     return out
 
 

@@ -6,7 +6,10 @@ Same budget: every student gets the same number of optimiser steps on the same b
 pre-training distillation, batch 16 × 64 tokens. The paper's PKT schedule (`--steps-per-layer` fixed) gives a
 deeper student proportionally more steps and tokens; that would reward depth for its extra training, not for
 its shape, and the supernet trains every subnet on the same steps — so the ground truth holds steps and
-tokens fixed. Same data seed for every arch within a seed (same batches and masks): comparisons are paired.
+tokens fixed. `--steps-per-layer N` (Budget.steps_per_layer) makes the other ground truth, the paper's schedule
+that `nas distill` runs for a user: N × L layer-wise steps (80 × L: the fixed budget's 480 at L = 6), then the
+same PD_STEPS — what a user gets when they distill the arch they picked. Same data seed for every arch within a
+seed (same batches and masks): comparisons are paired.
 
 Held-out losses: `nas distill --eval-corpus wikitext2-test` (nas/distill/evaluate.py: every term on fixed
 batches, the same for every model). Ground truth 1 is the held-out PD loss pd_kd + 0.5·mlm (the paper's
@@ -34,7 +37,8 @@ PD_MLM_SHARE = 0.5  # PD's one-hot share (paper §3.6): pd_mlm = 0.5·mlm
 
 @dataclass(frozen=True)
 class Budget:
-    layer_steps: int = 120  # JKT layer-wise steps, whatever the depth
+    layer_steps: int = 120  # JKT layer-wise steps, whatever the depth (when steps_per_layer is 0)
+    steps_per_layer: int = 0  # > 0: the paper's schedule, steps_per_layer × L layer-wise steps
     pd_steps: int = 120
     batch_size: int = 16
     seq_len: int = 64
@@ -49,6 +53,12 @@ class Budget:
 QUICK = Budget(layer_steps=12, pd_steps=4, ft_examples=64, ft_epochs=1.0)
 
 
+def layer_steps(budget: Budget | dict[str, Any], depth: int) -> int:
+    """A student's layer-wise steps under the budget (a Budget or its recorded dict)."""
+    fields = budget if isinstance(budget, dict) else asdict(budget)
+    return fields.get("steps_per_layer", 0) * depth or fields["layer_steps"]
+
+
 def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -59,7 +69,10 @@ def file_digest(path: Path) -> str:
 
 def settings_id(budget: Budget, teacher: Path) -> str:
     """Records from different budgets or teachers never mix (the code digest is added by the caller)."""
-    blob = json.dumps({"budget": asdict(budget), "teacher": file_digest(teacher / "model.safetensors"),
+    fields = asdict(budget)
+    if not fields["steps_per_layer"]:  # the fixed budget: ids recorded before the field existed stay valid
+        del fields["steps_per_layer"]
+    blob = json.dumps({"budget": fields, "teacher": file_digest(teacher / "model.safetensors"),
                        "max_predictions": MAX_PREDICTIONS}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
 
@@ -86,8 +99,8 @@ def distill(arch: Any, student_dir: Path, teacher: Path, corpus: Path, eval_corp
     held-out terms at the end, plus `pd` = pd_kd + 0.5·mlm (the pre-training distillation loss)."""
     student_dir.mkdir(parents=True, exist_ok=True)
     arch.save(student_dir.parent / f"{student_dir.name}.arch.json")
-    steps_per_layer = budget.layer_steps // arch.num_hidden_layers
-    if steps_per_layer * arch.num_hidden_layers != budget.layer_steps:
+    steps_per_layer = budget.steps_per_layer or budget.layer_steps // arch.num_hidden_layers
+    if not budget.steps_per_layer and steps_per_layer * arch.num_hidden_layers != budget.layer_steps:
         raise ValueError(f"{budget.layer_steps} layer steps do not divide into {arch.num_hidden_layers} layers")
     args = ["distill", "--student", str(student_dir.parent / f"{student_dir.name}.arch.json"),
             "--teacher", str(teacher), "--corpus", str(corpus), schedule_option(), "jkt",
