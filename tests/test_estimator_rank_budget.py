@@ -1,0 +1,37 @@
+"""The ground truth's budget (benchmarks/estimator_rank_truth.py): the paper's schedule gives deeper students more
+layer-wise steps, and adding it left the settings ids of truths recorded before it unchanged."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import estimator_rank_truth as truth  # noqa: E402
+
+
+def test_fixed_budget_gives_every_depth_the_same_layer_steps() -> None:
+    budget = truth.Budget(layer_steps=480)
+    assert {truth.layer_steps(budget, depth) for depth in (2, 3, 6)} == {480}
+
+
+def test_paper_schedule_gives_deeper_students_more_layer_steps() -> None:
+    budget = truth.Budget(layer_steps=480, steps_per_layer=80)
+    assert [truth.layer_steps(budget, depth) for depth in (2, 3, 6)] == [160, 240, 480]
+    assert truth.layer_steps(dataclasses.asdict(budget), 4) == 320  # a recorded budget reads the same
+
+
+def test_settings_id_of_a_fixed_budget_is_the_one_recorded_before_the_schedule_existed(tmp_path: Path) -> None:
+    (tmp_path / "model.safetensors").write_bytes(b"teacher weights")
+    budget = truth.Budget(layer_steps=480, pd_steps=480)
+    fields = dataclasses.asdict(budget)
+    del fields["steps_per_layer"]
+    blob = json.dumps({"budget": fields, "teacher": truth.file_digest(tmp_path / "model.safetensors"),
+                       "max_predictions": truth.MAX_PREDICTIONS}, sort_keys=True)
+    assert truth.settings_id(budget, tmp_path) == hashlib.sha256(blob.encode()).hexdigest()[:10]
+    paper = dataclasses.replace(budget, steps_per_layer=80)
+    assert truth.settings_id(paper, tmp_path) != truth.settings_id(budget, tmp_path)
