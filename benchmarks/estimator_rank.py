@@ -189,7 +189,7 @@ def main() -> None:
         raise SystemExit(f"--report {report_name}: a file name ending in .json, no folder")
     result = report(store, sid, args, data, RESULTS / report_name)
     if args.supernet:
-        record_supernet_quality(args.supernet, result)
+        record_supernet_quality(args.supernet, result, store.data["settings"][sid]["budget"])
 
 
 def refit_proxy(store: Store, sid: str) -> None:
@@ -212,7 +212,7 @@ def refit_proxy(store: Store, sid: str) -> None:
           f"{fitted['loo_spearman']}")
 
 
-def record_supernet_quality(directory: str, result: dict) -> None:
+def record_supernet_quality(directory: str, result: dict, budget: dict) -> None:
     """The measured rank correlation of the supernet estimator, into the supernet directory (its `quality`)."""
     from nas.accuracy.supernet import write_quality
 
@@ -220,10 +220,11 @@ def record_supernet_quality(directory: str, result: dict) -> None:
     block = result["per_seed"][seed]["gt1"]["supernet"]
     if block["spearman"] is None:
         return
-    text = (f"Spearman {block['spearman']:.2f} vs distilled students (held-out PD loss), n={block['n']}"
+    text = (f"Spearman {block['spearman']:.2f} vs {truth.students_label(budget)} (held-out PD loss), n={block['n']}"
             + (", partial" if result["partial"] else ""))
     write_quality(Path(directory), text, {"benchmark": "benchmarks/estimator_rank.py", "date": result["date"],
-                                          "seed": seed, "kendall": block["kendall"]})
+                                          "seed": seed, "kendall": block["kendall"],
+                                          "budget": budget})
 
 
 if __name__ == "__main__":

@@ -59,6 +59,11 @@ def layer_steps(budget: Budget | dict[str, Any], depth: int) -> int:
     return fields.get("steps_per_layer", 0) * depth or fields["layer_steps"]
 
 
+def students_label(budget: dict[str, Any]) -> str:
+    """What the ground truth's students are, for a quality record's text (the plot's axis)."""
+    return "students distilled on the paper's schedule" if budget.get("steps_per_layer") else "distilled students"
+
+
 def file_digest(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:

@@ -34,6 +34,7 @@ from estimator_rank_jobs import Store  # noqa: E402
 from estimator_rank_report import size_and_proxy  # noqa: E402
 from estimator_rank_report import truths as recorded_truths  # noqa: E402
 from estimator_rank_stats import correlations, pairs_ordered, seed_mean  # noqa: E402
+from estimator_rank_truth import students_label  # noqa: E402
 from latency_common import RESULTS, machine_info  # noqa: E402
 
 ESTIMATORS = ("supernet", "predictor")
@@ -57,7 +58,7 @@ def score(estimates: dict[str, dict[str, float]], truth: dict[str, float], accur
                    "pairs": pairs_ordered(est, truth, list(PAIRS))["correct"]} for name, est in estimates.items()}
 
 
-def record_quality(directory: str, reports: list[dict[str, Any]], result: dict[str, Any]) -> None:
+def record_quality(directory: str, reports: list[dict[str, Any]], result: dict[str, Any], students: str) -> None:
     """The ensemble's measured Spearman against GT1 of the first data seed (as estimator_rank.py records a single
     supernet's), into the ensemble directory."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -70,7 +71,7 @@ def record_quality(directory: str, reports: list[dict[str, Any]], result: dict[s
         raise SystemExit(f"error: {directory} groups {sorted(listed)}, the reports scored {sorted(scored)}")
     first = min(t for t in result["scores"] if t.startswith("GT1 seed ") and t != "GT1 seed mean")
     block = result["scores"][first][f"supernet, mean of {len(reports)} supernets"]
-    text = (f"Spearman {block['spearman']:.2f} vs distilled students (held-out PD loss), n={block['n']}, "
+    text = (f"Spearman {block['spearman']:.2f} vs {students} (held-out PD loss), n={block['n']}, "
             f"mean of {len(reports)} supernets")
     write_quality(Path(directory), text, {"benchmark": "benchmarks/supernet_seeds.py", "date": result["date"],
                                           "truth": first, "kendall": block["kendall"]})
@@ -104,7 +105,8 @@ def main() -> None:
         if mean:
             estimates[f"{est}, mean of {len(reports)} supernets"] = mean
     estimates.update(size_and_proxy()[0])  # the parameter count and today's proxy
-    gt1, gt2 = recorded_truths(Store(RESULTS / "estimator_rank_truth.json"), reports[0]["settings_id"])
+    store = Store(RESULTS / "estimator_rank_truth.json")
+    gt1, gt2 = recorded_truths(store, reports[0]["settings_id"])
     truths = {f"GT1 seed {s}": v for s, v in sorted(gt1.items())}
     if len(gt1) > 1:
         truths["GT1 seed mean"] = seed_mean(gt1)
@@ -120,7 +122,8 @@ def main() -> None:
         result["scores"][f"GT2 seed {first_gt2}"] = score(estimates, gt2[first_gt2], accuracy=True)
     (RESULTS / args.out).write_text(json.dumps(result, indent=1) + "\n")
     if args.ensemble:
-        record_quality(args.ensemble, reports, result)
+        record_quality(args.ensemble, reports, result,
+                       students_label(store.data["settings"][reports[0]["settings_id"]]["budget"]))
     width = max(len(n) for n in estimates)
     print(f"{'estimator':<{width}} " + " ".join(f"{t:>22}" for t in truths))
     for name in estimates:
