@@ -6,13 +6,15 @@ supernet's seed, and does averaging their estimates rank the students better? (i
 
 Reads estimator_rank reports (each made with `--supernet DIR` against the same stored ground truth) and scores,
 against GT1 of every data seed recorded now (estimator_rank_truth.json), of the seed mean, and against GT2
-(SST-2, first data seed): each report's supernet estimate and predictor, and the plain mean of the supernets'
-estimates (each is minus the held-out MLM cross-entropy on the same batches, so the values share one scale) and
-of their predictors (with three or more reports, also every pair's mean); beside them the parameter count and
-the proxy. Which means were judged, and when each rule was declared, is in nas/supernet/README.md. No new
-training or scoring: the reports hold every estimate. Writes benchmarks/results/OUT; with `--ensemble DIR`
-(`nas supernet ensemble` of the reports' supernets) also the ensemble's measured quality into DIR, which
-`nas search --supernet DIR` shows on the plot's axis and in run.json.
+(SST-2, first data seed) — of their ground truth, or with `--settings-id SID` of another made on the same
+held-out batches (the students' held-out set is the estimates' scoring set; e.g. the paper's schedule):
+each report's supernet estimate and predictor, and the plain mean of the supernets' estimates (each is minus
+the held-out MLM cross-entropy on the same batches, so the values share one scale) and of their predictors
+(with three or more reports, also every pair's mean); beside them the parameter count and the proxy. Which
+means were judged, and when each rule was declared, is in nas/supernet/README.md. No new training or scoring:
+the reports hold every estimate. Writes benchmarks/results/OUT; with `--ensemble DIR` (`nas supernet ensemble`
+of the reports' supernets) also the ensemble's measured quality into DIR, which `nas search --supernet DIR`
+shows on the plot's axis and in run.json.
 """
 
 from __future__ import annotations
@@ -78,10 +80,23 @@ def record_quality(directory: str, reports: list[dict[str, Any]], result: dict[s
     print(f"recorded in {directory}: {text}")
 
 
+def check_same_heldout(scored: dict[str, Any], judged: dict[str, Any]) -> None:
+    """The reports' estimates were made on their ground truth's held-out batches: another truth may judge them
+    only if its students were evaluated on the same batches (corpus, sequence length, predictions)."""
+    def batches(settings: dict[str, Any]) -> tuple[Any, ...]:
+        return settings.get("eval"), settings["budget"]["seq_len"]
+
+    if batches(scored) != batches(judged):
+        raise SystemExit(f"error: that ground truth's held-out set {batches(judged)} is not the reports' "
+                         f"{batches(scored)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("reports", nargs="+", help="estimator_rank report file names under benchmarks/results")
     parser.add_argument("--out", default="supernet_seeds.json")
+    parser.add_argument("--settings-id", default=None, help="Score the reports' estimates against the ground truth "
+                        "recorded under this id instead of theirs (it must share their held-out batches).")
     parser.add_argument("--ensemble", default=None, help="The ensemble directory of these supernets: record its "
                         "measured rank correlation there.")
     args = parser.parse_args()
@@ -106,12 +121,16 @@ def main() -> None:
             estimates[f"{est}, mean of {len(reports)} supernets"] = mean
     estimates.update(size_and_proxy()[0])  # the parameter count and today's proxy
     store = Store(RESULTS / "estimator_rank_truth.json")
-    gt1, gt2 = recorded_truths(store, reports[0]["settings_id"])
+    sid = args.settings_id or reports[0]["settings_id"]
+    if sid not in store.data["settings"]:
+        raise SystemExit(f"error: no ground truth recorded under settings id {sid}")
+    check_same_heldout(store.data["settings"][reports[0]["settings_id"]], store.data["settings"][sid])
+    gt1, gt2 = recorded_truths(store, sid)
     truths = {f"GT1 seed {s}": v for s, v in sorted(gt1.items())}
     if len(gt1) > 1:
         truths["GT1 seed mean"] = seed_mean(gt1)
     result = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "machine": machine_info(),
-              "reports": args.reports, "settings_id": reports[0]["settings_id"],
+              "reports": args.reports, "settings_id": sid, "budget": store.data["settings"][sid]["budget"],
               "supernets": [r.get("supernet", {}).get("directory") for r in reports],
               "ensemble": "plain mean of the supernets' estimates (minus held-out MLM CE, same batches) and of "
                           "their predictors",
@@ -122,8 +141,7 @@ def main() -> None:
         result["scores"][f"GT2 seed {first_gt2}"] = score(estimates, gt2[first_gt2], accuracy=True)
     (RESULTS / args.out).write_text(json.dumps(result, indent=1) + "\n")
     if args.ensemble:
-        record_quality(args.ensemble, reports, result,
-                       students_label(store.data["settings"][reports[0]["settings_id"]]["budget"]))
+        record_quality(args.ensemble, reports, result, students_label(store.data["settings"][sid]["budget"]))
     width = max(len(n) for n in estimates)
     print(f"{'estimator':<{width}} " + " ".join(f"{t:>22}" for t in truths))
     for name in estimates:
