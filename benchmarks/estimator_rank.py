@@ -16,7 +16,7 @@ into one ground truth; the settings id covers budget, teacher weights, held-out 
 Usage: NAS_DATA_DIR=../shared/data nice -n 5 python benchmarks/estimator_rank.py [--teacher DIR]
     [--supernet DIR] [--seeds 0,1] [--workers 2] [--stop-at 08:50] [--no-truth] [--quick]
     [--layer-steps 480 --pd-steps 480]      # a larger budget: its own settings id, its own ground truth
-    [--steps-per-layer 80 --pd-steps 480]   # the paper's schedule: 80 × L layer-wise steps (deeper: more)
+    [--schedule pkt --steps-per-layer 80 --pd-steps 480]   # the paper's schedule, as nas distill runs it
 Writes benchmarks/results/estimator_rank.json, or `--report NAME` (the report; `partial` with counts until every job
 is done).
 """
@@ -151,14 +151,18 @@ def main() -> None:
     parser.add_argument("--layer-steps", type=int, default=None, help="JKT steps of every student (default "
                         f"{truth.Budget.layer_steps}; a multiple of 60 so that every depth 2-6 divides it).")
     parser.add_argument("--pd-steps", type=int, default=None, help=f"PD steps (default {truth.Budget.pd_steps}).")
-    parser.add_argument("--steps-per-layer", type=int, default=None, help="The paper's schedule instead of "
-                        "--layer-steps: this many layer-wise steps per layer, so deeper students get more.")
+    parser.add_argument("--steps-per-layer", type=int, default=None, help="Instead of --layer-steps: this many "
+                        "layer-wise steps per layer, so deeper students get more (with --schedule pkt: the paper's).")
+    parser.add_argument("--schedule", choices=("jkt", "pkt"), default=None, help="The students' distillation "
+                        "schedule (default jkt, the supernet's; pkt: the paper's and nas distill's default).")
     args = parser.parse_args()
     args.teacher = args.teacher or str(default_teacher())
     data = data_folder()
     budget = dataclasses.replace(truth.QUICK if args.quick else truth.Budget(), device=args.torch_device)
     if args.layer_steps is not None:
         budget = dataclasses.replace(budget, layer_steps=args.layer_steps)
+    if args.schedule is not None:
+        budget = dataclasses.replace(budget, schedule=args.schedule)
     if args.steps_per_layer is not None:
         budget = dataclasses.replace(budget, steps_per_layer=args.steps_per_layer)
     if args.pd_steps is not None:

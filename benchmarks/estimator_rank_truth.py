@@ -6,9 +6,11 @@ Same budget: every student gets the same number of optimiser steps on the same b
 pre-training distillation, batch 16 × 64 tokens. The paper's PKT schedule (`--steps-per-layer` fixed) gives a
 deeper student proportionally more steps and tokens; that would reward depth for its extra training, not for
 its shape, and the supernet trains every subnet on the same steps — so the ground truth holds steps and
-tokens fixed. `--steps-per-layer N` (Budget.steps_per_layer) makes the other ground truth, the paper's schedule
-that `nas distill` runs for a user: N × L layer-wise steps (80 × L: the fixed budget's 480 at L = 6), then the
-same PD_STEPS — what a user gets when they distill the arch they picked. Same data seed for every arch within a
+tokens fixed. `--schedule pkt --steps-per-layer N` makes the other ground truth: what `nas distill` runs for a
+user by default, the paper's progressive schedule — N steps for each layer in its own phase (N × L layer-wise
+steps in all, so a deeper student trains longer but every layer alike), then the same PD_STEPS. (JKT with
+N × L steps only shortens a shallow student's one joint phase: a run of it, settings d7ee0effd0, was stopped.)
+Same data seed for every arch within a
 seed (same batches and masks): comparisons are paired.
 
 Held-out losses: `nas distill --eval-corpus wikitext2-test` (nas/distill/evaluate.py: every term on fixed
@@ -38,7 +40,8 @@ PD_MLM_SHARE = 0.5  # PD's one-hot share (paper §3.6): pd_mlm = 0.5·mlm
 @dataclass(frozen=True)
 class Budget:
     layer_steps: int = 120  # JKT layer-wise steps, whatever the depth (when steps_per_layer is 0)
-    steps_per_layer: int = 0  # > 0: the paper's schedule, steps_per_layer × L layer-wise steps
+    steps_per_layer: int = 0  # > 0: steps_per_layer × L layer-wise steps (the paper's schedule with pkt)
+    schedule: str = "jkt"  # nas distill --schedule: jkt (all layers at once) or pkt (layer by layer, the paper's)
     pd_steps: int = 120
     batch_size: int = 16
     seq_len: int = 64
@@ -61,7 +64,9 @@ def layer_steps(budget: Budget | dict[str, Any], depth: int) -> int:
 
 def students_label(budget: dict[str, Any]) -> str:
     """What the ground truth's students are, for a quality record's text (the plot's axis)."""
-    return "students distilled on the paper's schedule" if budget.get("steps_per_layer") else "distilled students"
+    if budget.get("schedule", "jkt") == "pkt" and budget.get("steps_per_layer"):
+        return "students distilled on the paper's schedule"
+    return "distilled students"
 
 
 def file_digest(path: Path) -> str:
@@ -75,8 +80,9 @@ def file_digest(path: Path) -> str:
 def settings_id(budget: Budget, teacher: Path) -> str:
     """Records from different budgets or teachers never mix (the code digest is added by the caller)."""
     fields = asdict(budget)
-    if not fields["steps_per_layer"]:  # the fixed budget: ids recorded before the field existed stay valid
-        del fields["steps_per_layer"]
+    for name, before in (("steps_per_layer", 0), ("schedule", "jkt")):  # ids recorded before a field existed
+        if fields[name] == before:
+            del fields[name]
     blob = json.dumps({"budget": fields, "teacher": file_digest(teacher / "model.safetensors"),
                        "max_predictions": MAX_PREDICTIONS}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:10]
@@ -108,7 +114,7 @@ def distill(arch: Any, student_dir: Path, teacher: Path, corpus: Path, eval_corp
     if not budget.steps_per_layer and steps_per_layer * arch.num_hidden_layers != budget.layer_steps:
         raise ValueError(f"{budget.layer_steps} layer steps do not divide into {arch.num_hidden_layers} layers")
     args = ["distill", "--student", str(student_dir.parent / f"{student_dir.name}.arch.json"),
-            "--teacher", str(teacher), "--corpus", str(corpus), schedule_option(), "jkt",
+            "--teacher", str(teacher), "--corpus", str(corpus), schedule_option(), budget.schedule,
             "--steps-per-layer", str(steps_per_layer), "--pd-steps", str(budget.pd_steps),
             "--batch-size", str(budget.batch_size), "--seq-len", str(budget.seq_len), "--lr", str(budget.lr),
             "--warmup", str(budget.warmup), "--checkpoint-every", str(CHECKPOINT_EVERY), "--seed", str(seed),

@@ -29,9 +29,17 @@ def test_settings_id_of_a_fixed_budget_is_the_one_recorded_before_the_schedule_e
     (tmp_path / "model.safetensors").write_bytes(b"teacher weights")
     budget = truth.Budget(layer_steps=480, pd_steps=480)
     fields = dataclasses.asdict(budget)
-    del fields["steps_per_layer"]
+    del fields["steps_per_layer"], fields["schedule"]
     blob = json.dumps({"budget": fields, "teacher": truth.file_digest(tmp_path / "model.safetensors"),
                        "max_predictions": truth.MAX_PREDICTIONS}, sort_keys=True)
     assert truth.settings_id(budget, tmp_path) == hashlib.sha256(blob.encode()).hexdigest()[:10]
-    paper = dataclasses.replace(budget, steps_per_layer=80)
-    assert truth.settings_id(paper, tmp_path) != truth.settings_id(budget, tmp_path)
+    per_layer = dataclasses.replace(budget, steps_per_layer=80)
+    paper = dataclasses.replace(per_layer, schedule="pkt")
+    assert len({truth.settings_id(b, tmp_path) for b in (budget, per_layer, paper)}) == 3
+
+
+def test_only_the_progressive_schedule_with_steps_per_layer_is_called_the_papers() -> None:
+    assert truth.students_label({"schedule": "pkt", "steps_per_layer": 80}) == \
+        "students distilled on the paper's schedule"
+    assert truth.students_label({"schedule": "jkt", "steps_per_layer": 80}) == "distilled students"
+    assert truth.students_label({"layer_steps": 480}) == "distilled students"
