@@ -97,3 +97,24 @@ def test_proxy_prefers_the_paper_ratio_at_equal_size():
     assert proxy_score(PRESETS["bert-base"].arch) > proxy_score(PRESETS["mobilebert-tiny"].arch)
     assert proxy_score(base.replace(normalization_type="layer_norm", hidden_act="gelu")) > proxy_score(base)
     assert 0.0 <= proxy_score(base) <= 1.0
+
+
+def test_a_small_space_is_searched_whole_and_then_without_dedup_search(evaluator, tmp_path, monkeypatch):
+    """More trials than the space holds (the supernet's space: 1600 archs, 2000 trials): every arch is proposed,
+    and once all are, a child costs one mutation instead of a 50-try search for an unseen one."""
+    space = SearchSpace.from_dict({"name": "four", "dimensions": {"num_hidden_layers": [2, 4],
+                                                                  "intermediate_size": [256, 512]},
+                                   "fixed": {"hidden_size": 384, "intra_bottleneck_size": 128}})
+    archs = set(space.enumerate())
+    assert len(archs) == 4
+    trials = _run("nsga2", space, evaluator, tmp_path, trials=24)
+    assert {t.arch for t in trials} == archs
+    strategy = make_strategy("nsga2", space, BUDGET, 0)
+    for _ in range(12):
+        strategy.fresh_sample()
+    assert strategy.unseen() == []
+    calls = []
+    original = SearchSpace.mutate
+    monkeypatch.setattr(SearchSpace, "mutate", lambda *a, **k: calls.append(1) or original(*a, **k))
+    strategy.fresh_child(next(iter(archs)))
+    assert len(calls) == 1

@@ -46,7 +46,7 @@ MEASURE = "mlm"
 # agreement 0.65 at 64 sequences against 0.94 at 1024 (benchmarks/results/supernet_rank_diagnosis_split.json).
 EVAL_BATCHES, EVAL_BATCH = 8, 32
 PREDICTOR_DIR, QUALITY = "predictor", "quality.json"
-REFINE_ROUNDS, REFINE_MAX = 3, 16  # re-scoring stops after 3 rounds or 16 supernet evaluations
+REFINE_ROUNDS, REFINE_MAX = 3, 8  # re-scoring stops after 3 rounds or 8 archs (each costs ~3 s on 2 cores)
 SEED = 0
 
 
@@ -100,25 +100,47 @@ def mlm_losses(supernet: Any, archs: Sequence[Arch], batches: Sequence[dict[str,
     import torch
     import torch.nn.functional as F
 
-    from nas.distill.objective import forward_features
     from nas.supernet.space import require_member
 
     elastic = supernet.elastic
     was_training = elastic.training
     elastic.eval()
     out = []
+    head_weights: dict[tuple[int, Any], Any] = {}
     try:
         with torch.no_grad():
             for arch in archs:
                 view = elastic.view(require_member(supernet.space, arch))
                 total = 0.0
                 for batch in batches:
-                    logits = forward_features(view, batch, maps=False, mlm=True).mlm_logits
-                    total += float(F.cross_entropy(logits.float(), batch["labels"][batch["labels"] != -100]))
+                    masked = batch["labels"] != -100
+                    hidden = view.base_model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"],
+                                             token_type_ids=batch["token_type_ids"]).last_hidden_state[masked]
+                    logits = _mlm_logits(view, hidden, head_weights)
+                    total += float(F.cross_entropy(logits.float(), batch["labels"][masked]))
                 out.append({"mlm": total / len(batches)})
     finally:
         elastic.train(was_training)
     return out
+
+
+def _mlm_logits(view: Any, hidden: Any, head_weights: dict[tuple[int, Any], Any]) -> Any:
+    """What HF's MobileBertLMPredictionHead computes, with its output matrix — the tied decoder weight
+    concatenated with `dense` — built once per set of head weights instead of once per call (the concatenation
+    copies vocab × hidden floats; benchmarks/supernet_ensemble_search.py --profile measures its share)."""
+    import torch
+
+    from nas.supernet.elastic import _Bound
+
+    tensors = view.tensors
+    decoder = tensors["cls.predictions.decoder.weight"]
+    key = (decoder.data_ptr(), tuple(decoder.shape))  # one per part of a split supernet
+    if key not in head_weights:
+        head_weights[key] = torch.cat([decoder.t(), tensors["cls.predictions.dense.weight"]], dim=0)
+    transformed = _Bound(view.skeleton.cls.predictions.transform, "cls.predictions.transform.", tensors)(hidden)
+    logits = transformed.matmul(head_weights[key])
+    logits += tensors["cls.predictions.decoder.bias"]
+    return logits
 
 
 @lru_cache(maxsize=4)

@@ -15,6 +15,8 @@ from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
 
 _DEDUP_TRIES = 50
+_CROWDED_TRIES = 10  # a dedup search this long in a small space: draw from the archs left (see Strategy.unseen)
+_ENUMERABLE = 20_000  # grid points up to which a space counts as small
 
 
 class Strategy(ABC):
@@ -28,6 +30,8 @@ class Strategy(ABC):
         self.rng = np.random.default_rng(seed)
         self.batch_size = batch_size or self.default_batch_size
         self.seen: set[Arch] = set()
+        self._crowded = False
+        self._all_archs: tuple[Arch, ...] | None = None
 
     @abstractmethod
     def ask(self, n: int) -> list[Arch]:
@@ -43,21 +47,47 @@ class Strategy(ABC):
     # ------------------------------------------------------------------ helpers for subclasses
     def fresh_sample(self) -> Arch:
         """A random arch not proposed before (when the space still has one within a few tries)."""
-        for _ in range(_DEDUP_TRIES):
+        left = self.unseen()
+        if left is not None:
+            arch = left[int(self.rng.integers(len(left)))] if left else self.space.sample(self.rng)
+            self.seen.add(arch)
+            return arch
+        for attempt in range(_DEDUP_TRIES):
             arch = self.space.sample(self.rng)
             if arch not in self.seen:
                 break
+            self._note_repeat(attempt)
         self.seen.add(arch)
         return arch
 
     def fresh_child(self, parent: Arch, other: Arch | None = None) -> Arch:
         """A mutated (and, with `other`, crossed-over) child not proposed before."""
-        for attempt in range(_DEDUP_TRIES):
+        for attempt in range(1 if self.unseen() is not None else _DEDUP_TRIES):
             child = parent if other is None else self.space.crossover(parent, other, self.rng)
             child = self.space.mutate(child, self.rng, n_changes=1 + attempt // 10)
             if child not in self.seen:
                 break
+            self._note_repeat(attempt)
         else:
             child = self.fresh_sample()
         self.seen.add(child)
         return child
+
+    def _note_repeat(self, attempt: int) -> None:
+        if attempt + 1 >= _CROWDED_TRIES:
+            self._crowded = True
+
+    def unseen(self) -> list[Arch] | None:
+        """The archs not yet proposed, once a small space is crowded (a dedup search needed _CROWDED_TRIES tries);
+        None before, and always for large spaces. A search may ask for about as many trials as such a space
+        holds (the supernet's: 1600 archs, 2000 trials), and then mutating until an unseen arch turns up burns
+        time (10 s of a 90 s search); from then on a child is one mutation, else an arch drawn from what is
+        left. Runs that never crowd their space propose exactly what they did before."""
+        if not self._crowded:
+            return None
+        if self._all_archs is None:
+            small = self.space.size() <= _ENUMERABLE
+            self._all_archs = tuple(self.space.enumerate()) if small else ()
+        if not self._all_archs:
+            return None
+        return [arch for arch in self._all_archs if arch not in self.seen]
