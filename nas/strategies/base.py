@@ -19,6 +19,18 @@ _CROWDED_TRIES = 10  # a dedup search this long in a small space: draw from the 
 _ENUMERABLE = 20_000  # grid points up to which a space counts as small
 
 
+class _Proposed(set):
+    """The archs proposed so far; once a small space is crowded, also those of it left (`left`, in enumeration
+    order), kept up to date as archs are added, so that drawing from them costs no scan of the space."""
+
+    left: dict[Arch, None] | None = None
+
+    def add(self, arch: Arch) -> None:
+        super().add(arch)
+        if self.left is not None:
+            self.left.pop(arch, None)
+
+
 class Strategy(ABC):
     name: str = "strategy"
     default_batch_size: int = 64
@@ -29,9 +41,9 @@ class Strategy(ABC):
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.batch_size = batch_size or self.default_batch_size
-        self.seen: set[Arch] = set()
+        self.seen: set[Arch] = _Proposed()
         self._crowded = False
-        self._all_archs: tuple[Arch, ...] | None = None
+        self._large_space = False
 
     @abstractmethod
     def ask(self, n: int) -> list[Arch]:
@@ -83,11 +95,13 @@ class Strategy(ABC):
         holds (the supernet's: 1600 archs, 2000 trials), and then mutating until an unseen arch turns up burns
         time (10 s of a 90 s search); from then on a child is one mutation, else an arch drawn from what is
         left. Runs that never crowd their space propose exactly what they did before."""
-        if not self._crowded:
+        if not self._crowded or self._large_space:
             return None
-        if self._all_archs is None:
-            small = self.space.size() <= _ENUMERABLE
-            self._all_archs = tuple(self.space.enumerate()) if small else ()
-        if not self._all_archs:
-            return None
-        return [arch for arch in self._all_archs if arch not in self.seen]
+        seen = self.seen
+        assert isinstance(seen, _Proposed)
+        if seen.left is None:
+            if self.space.size() > _ENUMERABLE:
+                self._large_space = True
+                return None
+            seen.left = {arch: None for arch in self.space.enumerate() if arch not in seen}
+        return list(seen.left)
