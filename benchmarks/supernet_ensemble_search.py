@@ -81,8 +81,8 @@ def main() -> None:
 
 def commit(code: Path) -> str:
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=code, capture_output=True, text=True)
-    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=code, capture_output=True,
-                           text=True).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+                            ":!benchmarks/results"], cwd=code, capture_output=True, text=True).stdout.strip()
     return head.stdout.strip() + (" + uncommitted changes" if dirty else "")
 
 
