@@ -13,6 +13,9 @@ load); after the search the final front is re-scored by the supernet itself (`re
 REFINE_MAX evaluations). On 2 otherwise idle cores the whole `nas search --device pixel4 --budget 62ms
 --estimator supernet` (2000 trials, the front re-scored, process start included) took 28.3 s with the predictor
 stored, 428 s the first time (fitting it on 8 × 32 held-out sequences); benchmarks/results/supernet_sequence.json.
+On a slower machine (2026-12-04) 42.9 s with one split supernet, 59.4 s with a two-member ensemble (75.6 s
+before the head and proposal fixes and the cap of 8; benchmarks/supernet_ensemble_search.py, --profile for
+where the time goes: mostly the re-scoring's forward passes, about 3 s an arch, and loading the supernet).
 The search space is the supernet's. An ensemble of supernets (nas/supernet/ensemble.py: one recipe, several
 seeds) scores an arch by the mean of its members' held-out losses (and of their predictors').
 
