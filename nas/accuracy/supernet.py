@@ -133,14 +133,12 @@ def _mlm_logits(view: Any, hidden: Any, head_weights: dict[tuple[int, Any], Any]
     copies vocab × hidden floats; benchmarks/supernet_ensemble_search.py --profile measures its share)."""
     import torch
 
-    from nas.supernet.elastic import _Bound
-
     tensors = view.tensors
     decoder = tensors["cls.predictions.decoder.weight"]
     key = (decoder.data_ptr(), tuple(decoder.shape))  # one per part of a split supernet
     if key not in head_weights:
         head_weights[key] = torch.cat([decoder.t(), tensors["cls.predictions.dense.weight"]], dim=0)
-    transformed = _Bound(view.skeleton.cls.predictions.transform, "cls.predictions.transform.", tensors)(hidden)
+    transformed = view.submodule("cls.predictions.transform")(hidden)
     logits = transformed.matmul(head_weights[key])
     logits += tensors["cls.predictions.decoder.bias"]
     return logits

@@ -87,6 +87,10 @@ class SubnetView:
     def __call__(self, **kwargs: Any) -> Any:
         return functional_call(self.skeleton, self.tensors, (), kwargs, tie_weights=False, strict=True)
 
+    def submodule(self, path: str) -> _Bound:
+        """The skeleton's sub-module at dotted `path`, called with its sliced weights."""
+        return _Bound(self.skeleton.get_submodule(path), f"{path}.", self.tensors)
+
 
 class ElasticMobileBert(torch.nn.Module):
     def __init__(self, space: SearchSpace, depth_order: str = "spread", model: Any = None,
