@@ -10,8 +10,7 @@ tokens fixed. `--schedule pkt --steps-per-layer N` makes the other ground truth:
 user by default, the paper's progressive schedule — N steps for each layer in its own phase (N × L layer-wise
 steps in all, so a deeper student trains longer but every layer alike), then the same PD_STEPS. (JKT with
 N × L steps only shortens a shallow student's one joint phase: a run of it, settings d7ee0effd0, was stopped.)
-Same data seed for every arch within a
-seed (same batches and masks): comparisons are paired.
+Same data seed for every arch within a seed (same batches and masks): comparisons are paired.
 
 Held-out losses: `nas distill --eval-corpus wikitext2-test` (nas/distill/evaluate.py: every term on fixed
 batches, the same for every model). Ground truth 1 is the held-out PD loss pd_kd + 0.5·mlm (the paper's
@@ -110,9 +109,10 @@ def distill(arch: Any, student_dir: Path, teacher: Path, corpus: Path, eval_corp
     held-out terms at the end, plus `pd` = pd_kd + 0.5·mlm (the pre-training distillation loss)."""
     student_dir.mkdir(parents=True, exist_ok=True)
     arch.save(student_dir.parent / f"{student_dir.name}.arch.json")
-    steps_per_layer = budget.steps_per_layer or budget.layer_steps // arch.num_hidden_layers
-    if not budget.steps_per_layer and steps_per_layer * arch.num_hidden_layers != budget.layer_steps:
-        raise ValueError(f"{budget.layer_steps} layer steps do not divide into {arch.num_hidden_layers} layers")
+    total = layer_steps(budget, arch.num_hidden_layers)
+    steps_per_layer = total // arch.num_hidden_layers
+    if steps_per_layer * arch.num_hidden_layers != total:
+        raise ValueError(f"{total} layer steps do not divide into {arch.num_hidden_layers} layers")
     args = ["distill", "--student", str(student_dir.parent / f"{student_dir.name}.arch.json"),
             "--teacher", str(teacher), "--corpus", str(corpus), schedule_option(), budget.schedule,
             "--steps-per-layer", str(steps_per_layer), "--pd-steps", str(budget.pd_steps),

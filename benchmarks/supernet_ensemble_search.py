@@ -27,6 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from latency_common import RESULTS, machine_info  # noqa: E402
 
+from nas.supernet.ensemble import members as ensemble_members  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = {"re-scoring the front": ("accuracy/supernet.py", "refine_front"),
          "loading the supernet and held-out batches": ("accuracy/supernet.py", "_scorer"),
@@ -66,8 +68,7 @@ def main() -> None:
         seconds = round(time.perf_counter() - start, 1)
         record = json.loads((run / "run.json").read_text())
         parts = profile_parts(profile) if args.profile else None
-    members = json.loads((Path(args.supernet) / "ensemble.json").read_text())["members"] \
-        if (Path(args.supernet) / "ensemble.json").is_file() else [args.supernet]
+    members = [str(m) for m in ensemble_members(args.supernet)]
     result = {"machine": machine_info(), "command": "nas " + " ".join(command[:-2]), "members": members,
               "trials": record["options"]["trials"], "seconds": seconds,
               "estimator": record["estimator"], "best": record["summary"]["best"], "code": commit(Path(args.code))}
