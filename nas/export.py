@@ -24,7 +24,7 @@ def export_config(arch: Arch, out: Path) -> Path:
     """`arch.json` and `config.json` (transformers) in `out` (`nas.train_guide` adds teacher.json and TRAIN.md)."""
     out.mkdir(parents=True, exist_ok=True)
     arch.save(out / "arch.json")
-    arch.to_hf_config().save_pretrained(str(out))
+    arch.save_hf_config(out)
     return out
 
 

@@ -220,3 +220,20 @@ def test_resolver_other_inputs(tmp_path) -> None:
         resolve_arch(tmp_path / "empty")
     with pytest.raises(UserInputError, match="nor an existing file or directory"):
         resolve_arch(tmp_path / "nowhere")
+
+
+@pytest.mark.parametrize("name", ["mobilebert", "mobilebert-tiny", "bert-base", "ib-bert-large"])
+def test_the_config_json_written_without_transformers_loads_as_its_config(tmp_path, name: str) -> None:
+    from transformers import AutoConfig
+
+    from search_spaces.presets import resolve_arch
+
+    arch = PRESETS[name].arch
+    arch.save_hf_config(tmp_path)
+    loaded = AutoConfig.from_pretrained(tmp_path)
+    expected = arch.to_hf_config()
+    assert type(loaded) is type(expected)
+    unversioned = ("transformers_version", "_name_or_path")  # where and by which version it was written
+    assert {k: v for k, v in loaded.to_dict().items() if k not in unversioned} == \
+        {k: v for k, v in expected.to_dict().items() if k not in unversioned}
+    assert resolve_arch(tmp_path) == arch

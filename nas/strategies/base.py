@@ -74,7 +74,7 @@ class Strategy(ABC):
 
     def fresh_child(self, parent: Arch, other: Arch | None = None) -> Arch:
         """A mutated (and, with `other`, crossed-over) child not proposed before."""
-        for attempt in range(1 if self.unseen() is not None else _DEDUP_TRIES):
+        for attempt in range(1 if self.unseen_left() is not None else _DEDUP_TRIES):
             child = parent if other is None else self.space.crossover(parent, other, self.rng)
             child = self.space.mutate(child, self.rng, n_changes=1 + attempt // 10)
             if child not in self.seen:
@@ -90,6 +90,11 @@ class Strategy(ABC):
             self._crowded = True
 
     def unseen(self) -> list[Arch] | None:
+        """`unseen_left()` as a list (a copy: for drawing one by index)."""
+        left = self.unseen_left()
+        return None if left is None else list(left)
+
+    def unseen_left(self) -> dict[Arch, None] | None:
         """The archs not yet proposed, once a small space is crowded (a dedup search needed _CROWDED_TRIES tries);
         None before, and always for large spaces. A search may ask for about as many trials as such a space
         holds (the supernet's: 1600 archs, 2000 trials), and then mutating until an unseen arch turns up burns
@@ -104,4 +109,4 @@ class Strategy(ABC):
                 self._large_space = True
                 return None
             seen.left = {arch: None for arch in self.space.enumerate() if arch not in seen}
-        return list(seen.left)
+        return seen.left
