@@ -260,7 +260,7 @@ def export(
     from nas.budget import parse_budget
     from nas.results import load_trials
     from nas.results import pick as pick_trial
-    from nas.run_dir import read_run, recorded_options
+    from nas.run_dir import read_run, recorded_estimator, recorded_options
     from nas.train_guide import export_pick
     from nas_common.paths import check_output_dir
 
@@ -269,7 +269,8 @@ def export(
     tflite = tflite or tflite_int8
     if tflite:
         exports.check_tflite_available()
-    options = recorded_options(read_run(run), run)
+    record = read_run(run)
+    options = recorded_options(record, run)
     chosen = pick_trial(load_trials(run), options["budget_ms"], pick,
                         parse_budget(max_latency) if max_latency else None)
     exports.check_exportable(chosen.arch)
@@ -278,8 +279,9 @@ def export(
     if to.resolve() == run.resolve() or run.resolve() in to.resolve().parents:
         raise UserInputError(f"--to {to} is inside the run {run}; export to a directory outside it")
     check_output_dir(to, overwrite=overwrite, what="--to", result_files=EXPORTED)
-    export_pick(chosen, to, run, options, options.get("estimator", DEFAULT_ESTIMATOR))
-    typer.echo(f"trial {chosen.id}: {chosen.latency_ms:.1f} ms, accuracy estimate {chosen.accuracy:#.4g} "
+    name, quality = recorded_estimator(record)
+    export_pick(chosen, to, run, options, name, quality)
+    typer.echo(f"trial {chosen.id}: {chosen.latency_ms:.1f} ms, accuracy estimate {chosen.accuracy:#.4g} ({name}) "
                f"→ {to}/arch.json, config.json, teacher.json, TRAIN.md")
     if onnx:
         typer.echo(f"ONNX: {exports.export_onnx(chosen.arch, to, options.get('seq_len', 128))}")

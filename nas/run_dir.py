@@ -114,6 +114,13 @@ def recorded_options(run: dict[str, Any], out: Path) -> dict[str, Any]:
     return options
 
 
+def recorded_estimator(run: dict[str, Any]) -> tuple[str, str]:
+    """The run's accuracy estimator and its measured quality, as run.json records them."""
+    estimator = run.get("estimator") or {}
+    name = estimator.get("name") or (run.get("options") or {}).get("estimator") or "proxy"
+    return str(name), str(estimator.get("quality") or "not recorded in run.json")
+
+
 def write_run(out: Path, run: dict[str, Any]) -> None:
     tmp = Path(out) / (RUN_FILE + ".tmp")
     try:

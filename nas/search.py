@@ -173,7 +173,7 @@ def write_results(out: Path, run: dict[str, Any], trials: list[Trial], options: 
         summary["best"] = {"id": best.id, "latency_ms": best.latency_ms, "accuracy": best.accuracy,
                            "params": best.params}
         if confirmed_best is None:
-            export_pick(best, out / "best", out, asdict(options), estimator.name)
+            export_pick(best, out / "best", out, asdict(options), estimator.name, quality_of(estimator))
         else:  # a resumed run keeps the winner `nas confirm` measured; new front points are not measured yet
             summary["best_kept"] = confirmed_best
     references = reference_points(latency, estimator, options.seq_len)

@@ -27,6 +27,7 @@ GUIDE = """# Train this architecture
 
 Trial {trial} of run `{run}`: predicted latency {latency:.1f} ms on {device} (budget {budget:g} ms),
 accuracy estimate {accuracy:.4f} ({estimator}), {params:,} parameters, {layers} layers, {width} wide.
+How far to trust that estimate, as measured: {quality}.
 
 Progressive knowledge transfer from an IB-BERT teacher, as in the MobileBERT paper (Sun et al., ACL 2020).
 The teacher must have this student's inter-block width ({width}); {teacher_note}
@@ -79,7 +80,7 @@ def sequence(student: Path, teacher: str, teacher_json: Path | None, toy: bool) 
     return [line.rstrip() for line in lines]
 
 
-def write_guide(trial: Trial, to: Path, run: Path, options: dict[str, Any], estimator: str) -> Path:
+def write_guide(trial: Trial, to: Path, run: Path, options: dict[str, Any], estimator: str, quality: str) -> Path:
     """`TRAIN.md` (and, without a given teacher, `teacher.json`) in `to`."""
     width = trial.arch.hidden_size
     given = options.get("teacher")
@@ -95,7 +96,8 @@ def write_guide(trial: Trial, to: Path, run: Path, options: dict[str, Any], esti
                         f"1024, FFN 4096, 4 heads) at width {width}; train it first.")
     text = GUIDE.format(
         trial=trial.id, run=run, latency=trial.latency_ms, device=options["device"], budget=options["budget_ms"],
-        accuracy=trial.accuracy, estimator=estimator, params=trial.params, layers=trial.arch.num_hidden_layers,
+        accuracy=trial.accuracy, estimator=estimator, quality=quality, params=trial.params,
+        layers=trial.arch.num_hidden_layers,
         width=width, teacher_note=teacher_note, student=to,
         paper="\n".join(sequence(to, teacher, teacher_json, toy=False)),
         toy="\n".join(sequence(to, teacher, teacher_json, toy=True)))
@@ -110,10 +112,10 @@ def commands(guide: str, section: str) -> list[str]:
     return [line for line in match.group(1).splitlines() if line.strip()] if match else []
 
 
-def export_pick(trial: Trial, to: Path, run: Path, options: dict[str, Any], estimator: str) -> Path:
+def export_pick(trial: Trial, to: Path, run: Path, options: dict[str, Any], estimator: str, quality: str) -> Path:
     """A front point as `arch.json`, `config.json`, `teacher.json` and `TRAIN.md` in `to`."""
     from nas.export import export_config
 
     export_config(trial.arch, to)
-    write_guide(trial, to, run, options, estimator)
+    write_guide(trial, to, run, options, estimator, quality)
     return to

@@ -112,6 +112,9 @@ def test_export_pick_and_max_latency(default_run, tmp_path):
     front = json.loads(nas("pareto", str(run), "--json", check=True).stdout)
     nas("export", str(run), "--pick", "1", "--to", str(tmp_path / "one"), check=True)
     assert json.loads((tmp_path / "one" / "arch.json").read_text()) == front[1]["arch"]
+    quality = json.loads((run / "run.json").read_text())["estimator"]["quality"]
+    for guide in (tmp_path / "one" / "TRAIN.md", run / "best" / "TRAIN.md"):  # the estimate comes with its quality
+        assert f"How far to trust that estimate, as measured: {quality}." in guide.read_text()
     nas("export", str(run), "--max-latency", "30ms", "--to", str(tmp_path / "fast"), check=True)
     expected = next(p for p in front if p["latency_ms"] <= 30.0)
     assert json.loads((tmp_path / "fast" / "arch.json").read_text()) == expected["arch"]

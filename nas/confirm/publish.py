@@ -17,7 +17,7 @@ def publish(options: ConfirmOptions, rows: list[dict[str, Any]], seconds: float)
     """Write everything; returns the summary (also stored as run.json["confirmed"])."""
     from nas.report import rewrite_report
     from nas.results import load_trials
-    from nas.run_dir import read_run, recorded_options, write_run
+    from nas.run_dir import read_run, recorded_estimator, recorded_options, write_run
     from nas.train_guide import export_pick
 
     run = Path(options.run)
@@ -35,7 +35,7 @@ def publish(options: ConfirmOptions, rows: list[dict[str, Any]], seconds: float)
         trials = {t.id: t for t in load_trials(run)}
         best = trials[int(chosen["arch_id"])]
         search_options = recorded_options(record, run)
-        export_pick(best, run / "best", run, search_options, search_options.get("estimator", "proxy"))
+        export_pick(best, run / "best", run, search_options, *recorded_estimator(record))
         note = {"chosen_from": "confirmed.csv (nas confirm)", "arch_id": best.id, "measured": table.measured(chosen),
                 "row": chosen}
         (run / "best" / "confirmed.json").write_text(json.dumps(note, indent=2, default=str) + "\n")
