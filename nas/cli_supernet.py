@@ -145,10 +145,13 @@ def score_command(
                                    help="Add the accuracy predictor's column (fitted on first use: minutes)."),
 ) -> None:
     """The supernet's estimate for each arch (held-out loss of its inherited sub-network, lower is better)."""
-    from nas.supernet.score import score_rows
+    from nas.supernet.score import measured_quality, score_rows
 
+    quality = measured_quality(directory, measure)
     for row in score_rows(directory, arch, eval_corpus, measure, predictor):
-        typer.echo(json.dumps(row) if as_json else row["line"])
+        typer.echo(json.dumps({**row, "quality": quality}) if as_json else row["line"])
+    typer.echo(f"{measure}: held-out loss of each inherited sub-network, lower is better; an estimate whose measured "
+               f"quality is: {quality}", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -132,10 +132,12 @@ def test_score_prints_one_line_per_arch(trained: tuple[dict[str, Path], Path],
     assert code == 0, err
     lines = out.strip().splitlines()
     assert len(lines) == 2 and all(" mlm " in line for line in lines)
+    assert "an estimate whose measured quality is: not measured for these weights" in err  # a fresh supernet
     code, out, _ = _run(["supernet", "score", str(supernet_dir), "--arch", archs[0], "--json", "--measure",
                          "distill", "--no-predictor"], capsys)
     row = json.loads(out)
     assert code == 0 and row["measure"] == "distill" and row["score"] == row["losses"]["distill"] > 0
+    assert row["quality"].startswith("not measured for --measure distill")
     assert row["arch_fields"]["num_hidden_layers"] == 2
     code, _, err = _run(["supernet", "score", str(supernet_dir), "--arch", archs[0], "--measure", "bleu"], capsys)
     assert code == 2 and err.count("\n") == 1

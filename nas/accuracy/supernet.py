@@ -207,12 +207,20 @@ def quality_text(directory: Path, predictors: Sequence[pred.Predictor]) -> str:
     fit = f"predictor CV Spearman {cvs} vs the supernet{'s' if len(predictors) > 1 else ''}, " \
           f"n={predictors[0].meta['samples']}"
     kind = f"ensemble of {len(predictors)} supernets" if len(predictors) > 1 else "supernet"
-    path = directory / PREDICTOR_DIR / QUALITY
+    measured = measured_quality(directory)
+    if measured is not None:
+        return f"{measured}; {fit}"
+    return f"rank correlation vs distilled students not measured for this {kind}; {fit}"
+
+
+def measured_quality(directory: Path) -> str | None:
+    """The rank correlation vs distilled students measured for these very weights, if it was."""
+    path = Path(directory) / PREDICTOR_DIR / QUALITY
     if path.is_file():
         measured = json.loads(path.read_text())
-        if measured.get("supernet_digest") == estimator_digest(directory):
-            return f"{measured['text']}; {fit}"
-    return f"rank correlation vs distilled students not measured for this {kind}; {fit}"
+        if measured.get("supernet_digest") == estimator_digest(Path(directory)):
+            return str(measured["text"])
+    return None
 
 
 def check_within(space: SearchSpace, supernet_space: SearchSpace) -> SearchSpace:

@@ -43,6 +43,17 @@ def _predictor_scores(directory: Path, archs: Sequence[Arch]) -> list[float] | N
     return predictor_scores(directory, archs)
 
 
+def measured_quality(directory: str | Path, measure: str) -> str:
+    """What is known of how well `measure` ranks distilled students, for the line under the scores."""
+    try:
+        from nas.accuracy.supernet import MEASURE, measured_quality
+    except ImportError:
+        return "not measured"
+    if measure != MEASURE:
+        return f"not measured for --measure {measure} (the search's estimate is {MEASURE})"
+    return measured_quality(Path(directory)) or "not measured for these weights (benchmarks/estimator_rank.py)"
+
+
 def _predictor_measure() -> str:
     from nas.accuracy.supernet import MEASURE
 
