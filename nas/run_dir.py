@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from nas.accuracy import DEFAULT_ESTIMATOR
 from nas.journal import FILE_NAME as JOURNAL_NAME
 from nas.journal import Journal
 from nas.trial import Trial
@@ -117,7 +118,7 @@ def recorded_options(run: dict[str, Any], out: Path) -> dict[str, Any]:
 def recorded_estimator(run: dict[str, Any]) -> tuple[str, str]:
     """The run's accuracy estimator and its measured quality, as run.json records them."""
     estimator = run.get("estimator") or {}
-    name = estimator.get("name") or (run.get("options") or {}).get("estimator") or "proxy"
+    name = estimator.get("name") or (run.get("options") or {}).get("estimator") or DEFAULT_ESTIMATOR
     return str(name), str(estimator.get("quality") or "not recorded in run.json")
 
 

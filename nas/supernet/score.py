@@ -46,12 +46,13 @@ def _predictor_scores(directory: Path, archs: Sequence[Arch]) -> list[float] | N
 def measured_quality(directory: str | Path, measure: str) -> str:
     """What is known of how well `measure` ranks distilled students, for the line under the scores."""
     try:
-        from nas.accuracy.supernet import MEASURE, measured_quality
+        from nas.accuracy.supernet import MEASURE
+        from nas.accuracy.supernet import measured_quality as recorded_quality
     except ImportError:
         return "not measured"
     if measure != MEASURE:
         return f"not measured for --measure {measure} (the search's estimate is {MEASURE})"
-    return measured_quality(Path(directory)) or "not measured for these weights (benchmarks/estimator_rank.py)"
+    return recorded_quality(Path(directory)) or "not measured for these weights (benchmarks/estimator_rank.py)"
 
 
 def _predictor_measure() -> str:
