@@ -1,0 +1,46 @@
+"""Wall time of the main job, `nas search --device pixel4 --budget 62ms` (2000 trials, proxy), as a user waits
+for it: a fresh process each time, writing the run directory (best/config.json, TRAIN.md, pareto.html) included.
+
+    python benchmarks/search_wall_time.py [--repeats 3] [--code DIR] [--out search_wall_time.json]
+
+`--code DIR` times another checkout of this repository (`git worktree add DIR REV`: before and after a change);
+its `python -m nas.cli` runs from DIR with this interpreter. Writes benchmarks/results/OUT (date, machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from latency_common import RESULTS, machine_info  # noqa: E402
+from search_quality import default_search_wall_time  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--code", default=None, help="Another checkout to time (default: the installed `nas`).")
+    parser.add_argument("--out", default="search_wall_time.json")
+    args = parser.parse_args()
+    launcher = (sys.executable, "-m", "nas.cli") if args.code else None
+    runs = [default_search_wall_time(launcher, args.code) if launcher else default_search_wall_time()
+            for _ in range(args.repeats)]
+    seconds = [r["seconds"] for r in runs]
+    code = args.code or str(Path(__file__).resolve().parents[1])
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=code, capture_output=True, text=True)
+    result = {"machine": machine_info(), "command": runs[0]["command"], "code": head.stdout.strip(),
+              "trials": runs[0]["trials"], "seconds": seconds, "median_seconds": float(np.median(seconds))}
+    (RESULTS / args.out).write_text(json.dumps(result, indent=1) + "\n")
+    print(f"{result['code']}: {result['trials']} trials, {' / '.join(f'{s:.2f}' for s in seconds)} s "
+          f"(median {result['median_seconds']:.2f} s); wrote {RESULTS / args.out}")
+
+
+if __name__ == "__main__":
+    main()
