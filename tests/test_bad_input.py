@@ -66,6 +66,13 @@ def _split_supernet_setup(tmp: Path) -> dict[str, str]:
     return {**_training_setup(tmp), "split": str(tmp / "split")}
 
 
+
+def _held_part_setup(tmp: Path) -> dict[str, str]:
+    """The training inputs and a split supernet directory in which part b64 has been started."""
+    (tmp / "held" / "parts" / "b64").mkdir(parents=True)
+    (tmp / "held" / "parts" / "b64" / "checkpoint.pt").write_bytes(b"another process's part")
+    return {**_training_setup(tmp), "held": str(tmp / "held")}
+
 def _ensemble_setup(tmp: Path) -> dict[str, str]:
     """Directories that read as supernets (two of one space, one of another), a plain folder, an ensemble and an
     ensemble whose member is gone (nas/supernet/ensemble.py reads only supernet.json and space.toml)."""
@@ -164,6 +171,9 @@ TRAINING_CASES: list[Case] = [
     Case("supernet-parts-unsplit", ("supernet", "train", "--teacher", "{student}", "--corpus", "{corpus}",
                                     "--out", "{tmp}/n", "--split", "none", "--parts", "b64"), _T, 2,
          "--parts needs a split supernet", ("student",)),
+    Case("supernet-parts-own-part-held", ("supernet", "train", "--teacher", "{student}", "--corpus", "{corpus}",
+                                          "--out", "{held}", "--split", "bottleneck", "--parts", "b64"),
+         _held_part_setup, 2, "already holds part b64; pass --resume", ("held",)),
     Case("supernet-init-from-a-split-supernet", ("supernet", "train", "--teacher", "minilm", "--corpus", "{corpus}",
                                                  "--out", "{tmp}/n", "--init-from", "{split}"),
          _split_supernet_setup, 2, "a split supernet; give a supernet with one set of weights", ("split",)),

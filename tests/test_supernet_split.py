@@ -193,3 +193,19 @@ def test_parts_must_name_parts_of_a_split_space(paths: dict[str, Path], tmp_path
         run_supernet(options(paths, tmp_path / "x", parts=("b512",)))
     with pytest.raises(UserInputError, match="--parts needs a split supernet"):
         run_supernet(options(paths, tmp_path / "y", parts=("b8",), split="none"))
+
+
+def test_parts_processes_start_together_and_keep_each_others_parts(paths: dict[str, Path], tmp_path: Path) -> None:
+    """Several `--parts` processes started at once on one OUT: with or without --resume none is refused for
+    the others' parts, a fresh run refuses its own part if it is there, and --overwrite replaces only its own."""
+    from nas_common.errors import UserInputError
+
+    out = tmp_path / "together"
+    run_supernet(options(paths, out, parts=("b8", "b16"), resume=True))  # nothing there yet: starts fresh
+    first = run_supernet(options(paths, out, parts=("bnone",)))  # no --resume, others' parts beside it
+    assert first["finished"] and (out / META).is_file()
+    kept = (out / "parts" / "b8" / "checkpoint.pt").read_bytes()
+    with pytest.raises(UserInputError, match="already holds part bnone; pass --resume"):
+        run_supernet(options(paths, out, parts=("bnone",)))
+    again = run_supernet(options(paths, out, parts=("bnone",), overwrite=True))
+    assert again["finished"] and (out / "parts" / "b8" / "checkpoint.pt").read_bytes() == kept

@@ -20,7 +20,15 @@ from nas.supernet import store
 from nas.supernet.elastic import DEPTH_ORDERS, HEAD_LAYOUTS, ElasticMobileBert
 from nas.supernet.sampler import check_rule
 from nas.supernet.space import DEFAULT_SPACE, check_space, largest, maxima, smallest, supernet_arch
-from nas.supernet.split import DEFAULT_SPLIT, PARTS, SPLITS, check_parts, effective_split
+from nas.supernet.split import (
+    DEFAULT_SPLIT,
+    PARTS,
+    SPLITS,
+    check_parts,
+    check_parts_free,
+    effective_split,
+    remove_parts,
+)
 from nas.supernet.trainer import SupernetConfig, SupernetTrainer, plan
 from nas_common.errors import UserInputError
 from nas_common.paths import check_output_dir, remove_results
@@ -92,10 +100,14 @@ def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
     check_parts(opts.parts, space, opts.split)
     if opts.init_from and not opts.part:  # a part's source was checked against the whole split space
         _check_init_from(Path(opts.init_from), space, opts.depth_order, opts.head_layout)
+    some_parts = opts.split != "none" and bool(opts.parts)  # one of several processes sharing OUT
     if opts.resume:
         marker = opts.out / (CHECKPOINT if opts.split == "none" else PARTS)
-        if not marker.exists():
+        if not marker.exists() and not some_parts:  # --parts: the processes may start together, before any part
             raise UserInputError(f"--resume: no checkpoint at {marker}")
+    elif some_parts:
+        check_output_dir(opts.out, overwrite=True)  # a usable folder; other processes' parts may already be there
+        check_parts_free(opts.out / PARTS, opts.parts, opts.overwrite)
     else:
         check_output_dir(opts.out, opts.overwrite, result_files=RESULT_FILES)
     teacher_config = read_config(opts.teacher) if opts.teacher != "minilm" else None
@@ -169,7 +181,10 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
         from nas.supernet.split_train import run_split
 
         if opts.overwrite and init_distributed(opts.device).is_main:
-            remove_results(opts.out, RESULT_FILES)
+            if opts.parts:  # only this process's parts: the others belong to other processes
+                remove_parts(opts.out / PARTS, opts.parts)
+            else:
+                remove_results(opts.out, RESULT_FILES)
         return run_split(opts, space, space_text)
     phases = plan(opts.schedule, opts.steps, opts.pd_fraction, maxima(space).layers)
     ctx = init_distributed(opts.device)

@@ -7,7 +7,8 @@ the same space) each part starts from that supernet's slice at the part's widest
 initialises its sub-supernets from the trained one-shot supernet (Zhao et al., ICML 2021). `--resume` keeps
 finished parts, resumes the one with a checkpoint and starts the rest; a killed run therefore ends as an
 uninterrupted one would. `--parts` trains only the named parts, so that the parts can run in several processes
-or on several machines at once (on one directory); the run that finds every part finished writes the supernet, and
+or on several machines at once (on one directory, started together; pipeline._check refuses a fresh run only its
+own parts); the run that finds every part finished writes the supernet, and
 a last `--resume` without `--parts` does so in any case.
 """
 
