@@ -71,7 +71,9 @@ def _held_part_setup(tmp: Path) -> dict[str, str]:
     """The training inputs and a split supernet directory in which part b64 has been started."""
     (tmp / "held" / "parts" / "b64").mkdir(parents=True)
     (tmp / "held" / "parts" / "b64" / "checkpoint.pt").write_bytes(b"another process's part")
-    return {**_training_setup(tmp), "held": str(tmp / "held")}
+    (tmp / "unsplit" / "weights").mkdir(parents=True)
+    (tmp / "unsplit" / "supernet.json").write_text("{}\n")
+    return {**_training_setup(tmp), "held": str(tmp / "held"), "unsplit": str(tmp / "unsplit")}
 
 def _ensemble_setup(tmp: Path) -> dict[str, str]:
     """Directories that read as supernets (two of one space, one of another), a plain folder, an ensemble and an
@@ -174,6 +176,10 @@ TRAINING_CASES: list[Case] = [
     Case("supernet-parts-own-part-held", ("supernet", "train", "--teacher", "{student}", "--corpus", "{corpus}",
                                           "--out", "{held}", "--split", "bottleneck", "--parts", "b64"),
          _held_part_setup, 2, "already holds part b64; pass --resume", ("held",)),
+    Case("supernet-parts-beside-an-unsplit-supernet", ("supernet", "train", "--teacher", "{student}", "--corpus",
+                                                       "{corpus}", "--out", "{unsplit}", "--split", "bottleneck",
+                                                       "--parts", "b64", "--overwrite"),
+         _held_part_setup, 2, "already holds a supernet with one set of weights", ("unsplit",)),
     Case("supernet-init-from-a-split-supernet", ("supernet", "train", "--teacher", "minilm", "--corpus", "{corpus}",
                                                  "--out", "{tmp}/n", "--init-from", "{split}"),
          _split_supernet_setup, 2, "a split supernet; give a supernet with one set of weights", ("split",)),
