@@ -4,8 +4,8 @@ schedules rank alike, and how does each treat depth?
     python benchmarks/estimator_rank_compare_truths.py SID_A SID_B [--seed 0] [--out estimator_rank_truths.json]
 
 For the archs both settings ids distilled on data seed `--seed` (estimator_rank_truth.json): a table of their
-held-out PD loss (GT1) and its difference, and Spearman (scipy) of GT1 A vs B, GT2 (SST-2) A vs B, GT1 vs GT2
-within each, and each GT1 against depth (negative: deeper students have lower loss). Writes
+held-out PD loss (GT1) and its difference, and Spearman and Kendall (scipy, via estimator_rank_stats) of GT1 A vs
+B, GT2 (SST-2) A vs B, GT1 vs GT2 within each, and each GT1 against depth (negative: deeper students have lower loss). Writes
 benchmarks/results/OUT (date, machine, n with every figure).
 """
 
@@ -14,27 +14,21 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import re
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from estimator_rank_archs import by_key  # noqa: E402
 from estimator_rank_jobs import Store  # noqa: E402
 from estimator_rank_report import truths  # noqa: E402
+from estimator_rank_stats import correlations  # noqa: E402
 from latency_common import RESULTS, machine_info  # noqa: E402
 
 
 def spearman(a: dict[str, float], b: dict[str, float]) -> dict[str, float | int | None]:
-    from scipy.stats import spearmanr
-
-    keys = sorted(set(a) & set(b))
-    value = float(spearmanr([a[k] for k in keys], [b[k] for k in keys]).statistic) if len(keys) > 2 else None
-    return {"n": len(keys), "spearman": None if value is None else round(value, 4)}
-
-
-def depth(arch_key: str) -> int:
-    return int(re.match(r"L(\d+)-", arch_key).group(1))
+    """Rank agreement of a with b on their common archs (+1: same order)."""
+    return correlations(a, b, higher_is_better=True)
 
 
 def main() -> None:
@@ -50,6 +44,7 @@ def main() -> None:
     if len(common) < 3:
         raise SystemExit(f"error: the two settings ids share {len(common)} distilled archs on seed {args.seed}")
     a, b = args.settings_ids
+    layers = {k: float(arch.num_hidden_layers) for k, arch in by_key().items() if k in common}
     result = {
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "machine": machine_info(),
         "settings_ids": args.settings_ids, "data_seed": args.seed,
@@ -58,7 +53,7 @@ def main() -> None:
         "gt1_a_vs_b": spearman(gt1_a, gt1_b), "gt2_a_vs_b": spearman(gt2_a, gt2_b),
         "gt1_vs_gt2": {a: spearman(gt1_a, {k: -v for k, v in gt2_a.items()}),
                        b: spearman(gt1_b, {k: -v for k, v in gt2_b.items()})},
-        "gt1_vs_depth": {sid: spearman({k: g[k] for k in common}, {k: float(depth(k)) for k in common})
+        "gt1_vs_depth": {sid: spearman({k: g[k] for k in common}, layers)
                          for sid, g in ((a, gt1_a), (b, gt1_b))},
         "note": "gt1_vs_gt2 is Spearman of the loss against minus the accuracy (+1: they agree)",
     }

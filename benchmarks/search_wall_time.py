@@ -20,7 +20,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from latency_common import RESULTS, machine_info  # noqa: E402
-from search_quality import default_search_wall_time  # noqa: E402
+from search_quality import NAS, default_search_wall_time  # noqa: E402
 
 
 def main() -> None:
@@ -29,9 +29,8 @@ def main() -> None:
     parser.add_argument("--code", default=None, help="Another checkout to time (default: the installed `nas`).")
     parser.add_argument("--out", default="search_wall_time.json")
     args = parser.parse_args()
-    launcher = (sys.executable, "-m", "nas.cli") if args.code else None
-    runs = [default_search_wall_time(launcher, args.code) if launcher else default_search_wall_time()
-            for _ in range(args.repeats)]
+    launcher = (sys.executable, "-m", "nas.cli") if args.code else (NAS,)
+    runs = [default_search_wall_time(launcher, args.code) for _ in range(args.repeats)]
     seconds = [r["seconds"] for r in runs]
     code = args.code or str(Path(__file__).resolve().parents[1])
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=code, capture_output=True, text=True)
