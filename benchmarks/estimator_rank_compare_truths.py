@@ -5,8 +5,8 @@ schedules rank alike, and how does each treat depth?
 
 For the archs both settings ids distilled on data seed `--seed` (estimator_rank_truth.json): a table of their
 held-out PD loss (GT1) and its difference, and Spearman and Kendall (scipy, via estimator_rank_stats) of GT1 A vs
-B, GT2 (SST-2) A vs B, GT1 vs GT2 within each, and each GT1 against depth (negative: deeper students have lower loss). Writes
-benchmarks/results/OUT (date, machine, n with every figure).
+B, GT2 (SST-2) A vs B, GT1 vs GT2 within each, and each GT1 against depth (negative: deeper students have lower
+loss). Writes benchmarks/results/OUT (date, machine, n with every figure).
 """
 
 from __future__ import annotations
