@@ -20,8 +20,15 @@ from nas.supernet import store
 from nas.supernet.elastic import DEPTH_ORDERS, HEAD_LAYOUTS, ElasticMobileBert
 from nas.supernet.sampler import check_rule
 from nas.supernet.space import DEFAULT_SPACE, check_space, largest, maxima, smallest, supernet_arch
-from nas.supernet.split import DEFAULT_SPLIT, PARTS, SPLITS, check_parts, effective_split
-from nas.supernet.split_train import check_parts_free, remove_parts
+from nas.supernet.split import (
+    DEFAULT_SPLIT,
+    PARTS,
+    SPLITS,
+    check_parts,
+    check_parts_free,
+    effective_split,
+    remove_parts,
+)
 from nas.supernet.trainer import SupernetConfig, SupernetTrainer, plan
 from nas_common.errors import UserInputError
 from nas_common.paths import check_output_dir, remove_results

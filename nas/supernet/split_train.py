@@ -7,7 +7,7 @@ the same space) each part starts from that supernet's slice at the part's widest
 initialises its sub-supernets from the trained one-shot supernet (Zhao et al., ICML 2021). `--resume` keeps
 finished parts, resumes the one with a checkpoint and starts the rest; a killed run therefore ends as an
 uninterrupted one would. `--parts` trains only the named parts, so that the parts can run in several processes
-or on several machines at once (on one directory, started together; `check_parts_free` refuses a fresh run only its
+or on several machines at once (on one directory, started together; pipeline._check refuses a fresh run only its
 own parts); the run that finds every part finished writes the supernet, and
 a last `--resume` without `--parts` does so in any case.
 """
@@ -15,7 +15,6 @@ a last `--resume` without `--parts` does so in any case.
 from __future__ import annotations
 
 import math
-import shutil
 import sys
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -27,27 +26,6 @@ from nas_common.errors import UserInputError
 from search_spaces.space import SearchSpace
 
 SPACES = "spaces"  # DIR/parts/spaces/b64.toml: each part's space, the input of its run
-
-
-def check_parts_free(root: Path, parts: tuple[str, ...], overwrite: bool) -> None:
-    """A fresh `--parts` run (no --resume) on DIR/parts: refused when one of its own parts is already there, since
-    other processes' parts are expected beside it and must not be touched."""
-    if (root.parent / store.WEIGHTS).exists():  # an unsplit supernet: parts beside it would mix two supernets
-        raise UserInputError(f"--out {root.parent} already holds a supernet with one set of weights; choose another "
-                             "directory, or replace it with a run without --parts and with --overwrite (nothing was "
-                             "changed)")
-    held = [p for p in parts if (root / p).is_dir() and any((root / p).iterdir())]
-    if held and not overwrite:
-        raise UserInputError(f"--out {root.parent} already holds part {', '.join(held)}; pass --resume to continue "
-                             "it, --overwrite to replace it (other parts are kept), or choose another directory "
-                             "(nothing was changed)")
-
-
-def remove_parts(root: Path, parts: tuple[str, ...]) -> None:
-    """`--overwrite` with `--parts`: remove these parts only (and the split supernet's files, now stale)."""
-    for name in parts:
-        shutil.rmtree(root / name, ignore_errors=True)
-    (root.parent / store.META).unlink(missing_ok=True)
 
 
 def part_steps(total: int, parts: int) -> int:
