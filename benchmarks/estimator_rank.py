@@ -224,11 +224,13 @@ def record_supernet_quality(directory: str, result: dict, budget: dict) -> None:
     block = result["per_seed"][seed]["gt1"]["supernet"]
     if block["spearman"] is None:
         return
+    predictor = result["per_seed"][seed]["gt1"].get("predictor", {}).get("spearman")
     text = (f"Spearman {block['spearman']:.2f} vs {truth.students_label(budget)} (held-out PD loss), n={block['n']}"
-            + (", partial" if result["partial"] else ""))
+            + (f", {block['n']} of {len(ARCHS)} archs" if block["n"] < len(ARCHS) else "")
+            + (f"; its predictor {predictor:.2f} on the same students" if predictor is not None else ""))
     write_quality(Path(directory), text, {"benchmark": "benchmarks/estimator_rank.py", "date": result["date"],
                                           "seed": seed, "kendall": block["kendall"],
-                                          "budget": budget})
+                                          "predictor_spearman": predictor, "budget": budget})
 
 
 if __name__ == "__main__":

@@ -50,6 +50,9 @@ def train(
     parts: str = typer.Option(None, "--parts", help="Train only these parts of a split supernet, comma-separated "
                               "(b64,b192,...): spread the parts over processes or machines sharing OUT; the last "
                               "to finish writes the supernet."),
+    workers: int = typer.Option(1, "--workers", min=1, help="Train a split supernet's parts in this many processes "
+                                "at once (CPU: the cores shared out, the most expensive part first); "
+                                "nas/supernet/README.md measures it."),
     batch_size: int = typer.Option(None, "--batch-size", min=1, help="Global batch [default: 2048, paper §4.2]."),
     micro_batch_size: int = typer.Option(None, "--micro-batch-size", min=1,
                                          help="Accumulate gradients over micro-batches of this size."),
@@ -87,7 +90,7 @@ def train(
                            head_layout=head_layout.lower(), split=split.lower(),
                            parts=tuple(p.strip() for p in parts.split(",") if p.strip()) if parts else (),
                            micro_batch_size=micro_batch_size,
-                           checkpoint_every=checkpoint_every, resume=resume, overwrite=overwrite,
+                           checkpoint_every=checkpoint_every, resume=resume, overwrite=overwrite, workers=workers,
                            device=torch_device, seed=seed, vocab=vocab, eval_corpus=eval_corpus, init_from=init_from,
                            **{k: v for k, v in given.items() if v is not None})
     details = run_supernet(opts)

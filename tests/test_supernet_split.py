@@ -209,3 +209,52 @@ def test_parts_processes_start_together_and_keep_each_others_parts(paths: dict[s
         run_supernet(options(paths, out, parts=("bnone",)))
     again = run_supernet(options(paths, out, parts=("bnone",), overwrite=True))
     assert again["finished"] and (out / "parts" / "b8" / "checkpoint.pt").read_bytes() == kept
+
+
+def test_workers_train_the_parts_as_one_process_does(paths: dict[str, Path], tmp_path: Path) -> None:
+    """--workers 2: the unfinished parts in two spawned one-thread processes, the most expensive first; each part
+    is what one run makes, a part already finished is kept, and the parent writes the supernet."""
+    from nas.supernet.workers import expected_costs
+
+    whole, apart = tmp_path / "whole", tmp_path / "workers"
+    run_supernet(options(paths, whole))
+    space = SearchSpace.load(paths["space"])
+    costs = expected_costs(part_spaces(space), options(paths, apart), apart / "parts", 2)
+    assert sorted(costs, key=costs.__getitem__, reverse=True) == ["none", "16", "8"]
+    run_supernet(options(paths, apart, parts=("b16",)))
+    kept = (apart / "parts" / "b16" / "checkpoint.pt").read_bytes()
+    done = run_supernet(options(paths, apart, workers=2, resume=True))
+    assert done["finished"] and json.loads((apart / META).read_text())["steps_done"] == 6
+    assert (apart / "parts" / "b16" / "checkpoint.pt").read_bytes() == kept
+    assert_same_parts(whole, apart)
+
+
+def test_workers_refuse_a_finished_part_of_other_steps_before_training(paths: dict[str, Path],
+                                                                       tmp_path: Path) -> None:
+    from nas_common.errors import UserInputError
+
+    out = tmp_path / "apart"
+    run_supernet(options(paths, out, parts=("bnone",), steps=3))
+    with pytest.raises(UserInputError, match="part bnone was trained for 1 steps; this run gives each part 2"):
+        run_supernet(options(paths, out, workers=2, resume=True))
+    assert not (out / "parts" / "b8").exists()
+
+
+def test_a_failed_worker_is_reported_in_one_line() -> None:
+    """A worker's bad input is the parent's one-line input error; a worker's bug names the part and --resume."""
+    from nas.supernet.workers import _raise_failure
+    from nas_common.errors import UserInputError
+
+    class Reports(list):
+        def empty(self) -> bool:
+            return not self
+
+        def get(self) -> object:
+            return self.pop(0)
+
+    with pytest.raises(UserInputError, match="^part b8: corpus x does not exist$"):
+        _raise_failure(2, Reports([("b8", "input", "corpus x does not exist")]))
+    with pytest.raises(RuntimeError, match="training part b16 failed: ValueError: boom; .*--resume continues"):
+        _raise_failure(1, Reports([("b16", "bug", "ValueError: boom")]))
+    with pytest.raises(RuntimeError, match="a worker process exited with code -9"):
+        _raise_failure(-9, Reports())

@@ -26,6 +26,7 @@ from nas.supernet.split import (
     SPLITS,
     check_parts,
     check_parts_free,
+    check_workers,
     effective_split,
     remove_parts,
 )
@@ -73,6 +74,8 @@ class SupernetOptions:
     parts: tuple[str, ...] = ()  # --parts: train only these parts of a split supernet (others: other processes)
     progress: bool = True
     stop_after: int | None = None
+    workers: int = 1  # --workers: a split supernet's parts in this many processes at once (workers.py)
+    assemble: bool = True  # write the split supernet once every part is there (False in --workers' processes)
 
 
 def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
@@ -98,6 +101,7 @@ def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
     space = check_space(SearchSpace.load(space_path))
     opts.split = effective_split(opts.split, space, opts.init_from)  # "auto" becomes what this space allows
     check_parts(opts.parts, space, opts.split)
+    check_workers(opts.workers, opts.split, opts.parts, opts.device)
     if opts.init_from and not opts.part:  # a part's source was checked against the whole split space
         _check_init_from(Path(opts.init_from), space, opts.depth_order, opts.head_layout)
     some_parts = opts.split != "none" and bool(opts.parts)  # one of several processes sharing OUT
@@ -185,6 +189,10 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
                 remove_parts(opts.out / PARTS, opts.parts)
             else:
                 remove_results(opts.out, RESULT_FILES)
+        if opts.workers > 1:
+            from nas.supernet.workers import run_workers
+
+            return run_workers(opts, space, space_text)
         return run_split(opts, space, space_text)
     phases = plan(opts.schedule, opts.steps, opts.pd_fraction, maxima(space).layers)
     ctx = init_distributed(opts.device)

@@ -19,6 +19,7 @@ supernet directories under `parts/` (each trained by `run_supernet` on the space
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,20 @@ def check_parts(parts: tuple[str, ...], space: SearchSpace, split: str) -> None:
     unknown = [p for p in parts if p not in names]
     if unknown:
         raise UserInputError(f"--parts: no part {', '.join(unknown)} in this space; its parts are {', '.join(names)}")
+
+
+def check_workers(workers: int, split: str, parts: tuple[str, ...], device: str) -> None:
+    if workers <= 1:
+        return
+    if split == "none":
+        raise UserInputError("--workers trains a split supernet's parts at once; this run has one set of weights "
+                             "(--split none): use one process, or torchrun for data-parallel training")
+    if parts:
+        raise UserInputError("--workers and --parts: choose one (--workers spreads every part over processes)")
+    if device != "cpu":
+        raise UserInputError("--workers is for CPU training; on a GPU train the parts in one process")
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1:
+        raise UserInputError("--workers under torchrun: choose one way to use several processes")
 
 
 def check_parts_free(root: Path, parts: tuple[str, ...], overwrite: bool) -> None:

@@ -42,7 +42,7 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
     ctx = init_distributed(opts.device)
     root = opts.out / PARTS
     (root / SPACES).mkdir(parents=True, exist_ok=True)
-    finished_before = {k: _finished_part(root / part_name(k), k, steps) for k in spaces
+    finished_before = {k: finished_part(root / part_name(k), k, steps) for k in spaces
                        if (root / part_name(k) / store.META).is_file()}  # checked before any training
     details: dict[str, Any] = {}
     for key, part_space in spaces.items():
@@ -68,7 +68,7 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
         _barrier(ctx)  # the main process has saved the part (and its held-out losses) before any rank goes on
         if details[key]["steps_done"] < steps:
             break  # stopped part-way (--stop-after): the run resumes here
-    details |= {k: _finished_part(root / part_name(k), k, steps) for k in spaces
+    details |= {k: finished_part(root / part_name(k), k, steps) for k in spaces
                 if k not in details and (root / part_name(k) / store.META).is_file()}
     details = {k: details[k] for k in spaces if k in details}  # the space's order, whoever trained which part
     done = sum(int(d.get("steps_done", 0)) for d in details.values())
@@ -82,13 +82,13 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
                "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()},
                "held_out": {k: d.get("held_out") for k, d in details.items()}}
     finished = all((root / part_name(k) / store.META).is_file() for k in spaces)
-    if finished and ctx.is_main:
+    if finished and ctx.is_main and opts.assemble:
         first = root / part_name(next(iter(spaces)))
         store.save_split(opts.out, space_text, first / store.VOCAB, summary)
     return {**summary, "finished": finished}
 
 
-def _finished_part(out: Path, key: Any, steps: int) -> dict[str, Any]:
+def finished_part(out: Path, key: Any, steps: int) -> dict[str, Any]:
     """A finished part's metadata, refused when it was trained for other than this run's steps per part (a
     part another process finished with a different --steps must not be mixed in)."""
     meta = store.read_meta(out)

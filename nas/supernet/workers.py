@@ -1,0 +1,191 @@
+"""`nas supernet train --workers N`: a split supernet's parts trained by N processes at once on one machine.
+
+The parts are independent (split.py), so on a CPU several one-thread processes keep every core busy where one
+process with several threads does not (its small matrices leave threads idle). The parts go to the processes
+as a work queue, the most expensive first (longest processing time first): a process that finishes a part takes
+the next, so no cost model has to be right for the cores to stay busy to the end. A part's expected cost is its
+remaining steps times the FLOPs of the sub-networks its steps train (the sampler's own draws), which orders the
+five parts of the default space as their measured times do (nas/supernet/README.md, run 13).
+
+Each part runs in its own spawned process as `--parts bX --resume` would, so an interrupted run resumes with
+`--resume` (with or without `--workers`); the parent writes the split supernet once every part has finished.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from nas.distill.loop import LOG
+from nas.supernet.sampler import step_archs
+from nas.supernet.split import PARTS, part_name, part_spaces
+from nas.supernet.split_train import SPACES, finished_part, part_steps, run_split
+from nas.supernet.store import META
+from nas_common.errors import UserInputError
+from search_spaces.space import SearchSpace
+
+POLL_S = 2.0
+COST_SAMPLE_STEPS = 32  # sampled steps per part for its expected FLOPs a step
+
+
+def steps_done(directory: Path) -> int:
+    """Steps a part has logged (its loss CSV is cut back to the checkpoint on resume)."""
+    path = directory / LOG
+    if (directory / META).is_file():
+        return -1  # finished
+    if not path.is_file():
+        return 0
+    with path.open() as handle:
+        return max(0, sum(1 for _ in handle) - 1)
+
+
+def expected_costs(spaces: dict[str, SearchSpace], opts: Any, root: Path, steps: int) -> dict[str, float]:
+    """Remaining steps × mean FLOPs a step of each unfinished part (FLOPs of the sub-networks it trains)."""
+    costs = {}
+    for key, space in spaces.items():
+        done = steps_done(root / part_name(key))
+        if done < 0:
+            continue
+        draws = [step_archs(space, opts.rule, opts.random_subnets, opts.seed, s) for s in range(COST_SAMPLE_STEPS)]
+        per_step = sum(a.flops(opts.seq_len) for archs in draws for a in archs) / len(draws)
+        costs[key] = (steps - min(done, steps)) * per_step
+    return costs
+
+
+def run_workers(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
+    """Train the unfinished parts in `opts.workers` processes, then write the split supernet (split_train)."""
+    spaces = part_spaces(space)
+    steps = part_steps(opts.steps, len(spaces))
+    root = opts.out / PARTS
+    (root / SPACES).mkdir(parents=True, exist_ok=True)
+    for key in spaces:  # a part finished with other --steps is refused before any training
+        if (root / part_name(key) / META).is_file():
+            finished_part(root / part_name(key), key, steps)
+    costs = expected_costs(spaces, opts, root, steps)
+    queue = sorted(costs, key=costs.__getitem__, reverse=True)
+    workers = min(opts.workers, len(queue))
+    threads = max(1, _threads() // max(1, workers))
+    if queue and opts.progress:
+        print(f"{len(queue)} part(s) to train in {workers} processes of {threads} thread(s), the most expensive "
+              f"first: {', '.join(part_name(k) for k in queue)}", file=sys.stderr, flush=True)
+    _train_queue([part_name(k) for k in queue], workers, threads, opts, root, steps * len(spaces))
+    return run_split(replace(opts, workers=1, resume=True, overwrite=False), space, space_text)
+
+
+def _threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def _train_queue(queue: list[str], workers: int, threads: int, opts: Any, root: Path, total: int) -> None:
+    """`workers` spawned processes take the parts from `queue` in order (not fork: torch's thread pools do not
+    survive a fork), each training one part after another until the queue is empty."""
+    context = multiprocessing.get_context("spawn")
+    tasks, reports = context.Queue(), context.SimpleQueue()
+    for name in [*queue, *[None] * workers]:
+        tasks.put(name)
+    processes = [context.Process(target=train_parts, args=(opts, threads, os.getpid(), tasks, reports),
+                                 name=f"nas-supernet-worker-{i}", daemon=True) for i in range(workers)]
+    for process in processes:
+        process.start()
+    bar = _Progress(total, root, opts.progress)
+    try:
+        while any(p.exitcode is None for p in processes):
+            time.sleep(POLL_S)
+            failed = next((p for p in processes if p.exitcode not in (None, 0)), None)
+            if failed is not None:
+                _stop(processes)
+                _raise_failure(failed.exitcode, reports)
+            bar.update(root)
+    except KeyboardInterrupt:
+        _stop(processes)
+        raise
+    finally:
+        bar.close()
+
+
+def train_parts(opts: Any, threads: int, parent: int, tasks: Any, reports: Any) -> None:
+    """A worker process: its own threads, quiet, gone when the parent is; trains parts from `tasks` until None."""
+    import torch
+
+    torch.set_num_threads(threads)
+    threading.Thread(target=_follow_parent, args=(parent,), daemon=True).start()
+    from nas.supernet.pipeline import run_supernet
+
+    while (name := tasks.get()) is not None:
+        part = replace(opts, parts=(name,), resume=True, overwrite=False, workers=1, progress=False, assemble=False)
+        try:
+            run_supernet(part)
+        except UserInputError as error:
+            reports.put((name, "input", str(error)))
+            raise SystemExit(2) from None
+        except KeyboardInterrupt:
+            raise SystemExit(130) from None
+        except Exception as error:  # reported by the parent in one line; the traceback stays in this process
+            reports.put((name, "bug", f"{type(error).__name__}: {error}"))
+            raise
+
+
+def _follow_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(1)  # the parent was killed: stop rather than train on unseen (the checkpoint resumes it)
+
+
+def _stop(processes: list[Any]) -> None:
+    for process in processes:
+        if process.exitcode is None:
+            process.terminate()
+    for process in processes:
+        process.join(timeout=30)
+
+
+def _raise_failure(code: int, reports: Any) -> None:
+    found = []
+    while not reports.empty():
+        found.append(reports.get())
+    for part, kind, message in found:
+        if kind == "input":
+            raise UserInputError(f"part {part}: {message}")
+    part, _, detail = found[0] if found else ("?", "", f"a worker process exited with code {code}")
+    raise RuntimeError(f"training part {part} failed: {detail}; the other parts were stopped at their last "
+                       "checkpoint (--resume continues)")
+
+
+class _Progress:
+    """One progress bar over every part's logged steps."""
+
+    def __init__(self, total: int, root: Path, show: bool) -> None:
+        self.bar = None
+        if show:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc="supernet parts", unit="step", dynamic_ncols=True)
+            self.update(root)
+
+    def update(self, root: Path) -> None:
+        if self.bar is None:
+            return
+        done = 0
+        for directory in root.iterdir():
+            if directory.is_dir() and directory.name != SPACES:
+                logged = steps_done(directory)
+                done += int(_finished_steps(directory)) if logged < 0 else logged
+        self.bar.n = min(done, self.bar.total)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _finished_steps(directory: Path) -> int:
+    return int(json.loads((directory / META).read_text()).get("steps_done", 0))
