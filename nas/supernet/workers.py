@@ -104,7 +104,7 @@ def _train_queue(queue: list[str], workers: int, threads: int, opts: Any, root: 
             if failed is not None:
                 _stop(processes)
                 _raise_failure(failed.exitcode, reports)
-            bar.update(root)
+            bar.update()
     except KeyboardInterrupt:
         _stop(processes)
         raise
@@ -161,26 +161,27 @@ def _raise_failure(code: int, reports: Any) -> None:
 
 
 class _Progress:
-    """One progress bar over every part's logged steps."""
+    """One progress bar over every part's logged steps (its rate counts only the steps trained since it began)."""
 
     def __init__(self, total: int, root: Path, show: bool) -> None:
-        self.bar = None
+        self.root, self.bar = root, None
         if show:
             from tqdm.auto import tqdm
 
-            self.bar = tqdm(total=total, desc="supernet parts", unit="step", dynamic_ncols=True)
-            self.update(root)
+            self.bar = tqdm(total=total, initial=self.logged(), desc="supernet parts", unit="step",
+                            dynamic_ncols=True)
 
-    def update(self, root: Path) -> None:
-        if self.bar is None:
-            return
+    def logged(self) -> int:
         done = 0
-        for directory in root.iterdir():
+        for directory in self.root.iterdir():
             if directory.is_dir() and directory.name != SPACES:
                 logged = steps_done(directory)
-                done += int(_finished_steps(directory)) if logged < 0 else logged
-        self.bar.n = min(done, self.bar.total)
-        self.bar.refresh()
+                done += _finished_steps(directory) if logged < 0 else logged
+        return done
+
+    def update(self) -> None:
+        if self.bar is not None:
+            self.bar.update(min(self.logged(), self.bar.total) - self.bar.n)  # negative after a resume's cut
 
     def close(self) -> None:
         if self.bar is not None:
