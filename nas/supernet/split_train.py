@@ -9,7 +9,8 @@ finished parts, resumes the one with a checkpoint and starts the rest; a killed 
 uninterrupted one would. `--parts` trains only the named parts, so that the parts can run in several processes
 or on several machines at once (on one directory, started together; pipeline._check refuses a fresh run only its
 own parts); the run that finds every part finished writes the supernet, and
-a last `--resume` without `--parts` does so in any case.
+a last `--resume` without `--parts` does so in any case. `--workers N` (workers.py) runs the parts in N processes
+that never write it (`assemble` off) and writes it itself once they have all finished.
 """
 
 from __future__ import annotations

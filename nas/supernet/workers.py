@@ -76,7 +76,7 @@ def run_workers(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any
         print(f"{len(queue)} part(s) to train in {workers} processes of {threads} thread(s), the most expensive "
               f"first: {', '.join(part_name(k) for k in queue)}", file=sys.stderr, flush=True)
     _train_queue([part_name(k) for k in queue], workers, threads, opts, root, steps * len(spaces))
-    return run_split(replace(opts, workers=1, resume=True, overwrite=False), space, space_text)
+    return run_split(replace(opts, resume=True, overwrite=False), space, space_text)  # writes the supernet
 
 
 def _threads() -> int:
