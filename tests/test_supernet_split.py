@@ -4,6 +4,11 @@ extract, the accuracy estimator), resumable part by part."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +109,17 @@ def test_split_resumes_part_by_part_bit_exact(paths: dict[str, Path], tmp_path: 
     run_supernet(options(paths, whole))
     stopped = run_supernet(options(paths, parts, stop_after=3))  # inside the second part, as if killed
     assert not stopped["finished"] and not (parts / META).exists()
+    run_supernet(options(paths, parts, resume=True))
+    assert_same_parts(whole, parts)
+
+
+def test_split_resume_restarts_a_part_stopped_before_its_first_checkpoint(paths: dict[str, Path],
+                                                                          tmp_path: Path) -> None:
+    whole, parts = tmp_path / "whole", tmp_path / "parts"
+    run_supernet(options(paths, whole))
+    run_supernet(options(paths, parts, stop_after=3))  # b8 finished, b16 one step in
+    (parts / "parts" / "b16" / "checkpoint.pt").unlink()  # as if killed before its first checkpoint: a log only
+    assert (parts / "parts" / "b16" / "losses.csv").is_file()
     run_supernet(options(paths, parts, resume=True))
     assert_same_parts(whole, parts)
 
@@ -245,16 +261,30 @@ def test_a_failed_worker_is_reported_in_one_line() -> None:
     from nas.supernet.workers import _raise_failure
     from nas_common.errors import UserInputError
 
-    class Reports(list):
-        def empty(self) -> bool:
-            return not self
-
-        def get(self) -> object:
-            return self.pop(0)
-
     with pytest.raises(UserInputError, match="^part b8: corpus x does not exist$"):
-        _raise_failure(2, Reports([("b8", "input", "corpus x does not exist")]))
+        _raise_failure(2, [("b8", "input", "corpus x does not exist")])
     with pytest.raises(RuntimeError, match="training part b16 failed: ValueError: boom; .*--resume continues"):
-        _raise_failure(1, Reports([("b16", "bug", "ValueError: boom")]))
+        _raise_failure(1, [("b16", "bug", "ValueError: boom")])
     with pytest.raises(RuntimeError, match="a worker process exited with code -9"):
-        _raise_failure(-9, Reports())
+        _raise_failure(-9, [])
+
+
+def test_workers_interrupted_stop_at_checkpoints_and_resume(paths: dict[str, Path], tmp_path: Path) -> None:
+    """Ctrl-C (SIGINT to the terminal's process group) stops every worker as an interrupted run stops: exit 130,
+    one line naming --resume, no traceback; the same command with --resume then finishes the supernet."""
+    out = tmp_path / "interrupted"
+    argv = [sys.executable, "-m", "nas.cli", *train_argv(paths, out, "--steps", "240", "--split", "bottleneck",
+                                                         "--workers", "2", "--checkpoint-every", "5")]
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
+                               start_new_session=True)
+    deadline = time.monotonic() + 180
+    while not any((out / "parts").glob("*/checkpoint.pt")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGINT)
+    _, err = process.communicate(timeout=180)
+    assert process.returncode == 130, err
+    assert "the same command with --resume continues" in err and "Traceback" not in err and "leaked" not in err
+    assert not (out / META).exists()
+    resumed = subprocess.run([*argv, "--resume"], capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert json.loads((out / META).read_text())["steps_done"] == 240

@@ -16,10 +16,12 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
 from dataclasses import replace
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
@@ -86,52 +88,81 @@ def _threads() -> int:
 
 
 def _train_queue(queue: list[str], workers: int, threads: int, opts: Any, root: Path, total: int) -> None:
-    """`workers` spawned processes take the parts from `queue` in order (not fork: torch's thread pools do not
-    survive a fork), each training one part after another until the queue is empty."""
+    """`workers` spawned processes (not forked: torch's thread pools do not survive a fork) ask the parent for the
+    next part of `queue` whenever they are free, over a pipe each (no shared locks for a killed process to
+    leave behind)."""
     context = multiprocessing.get_context("spawn")
-    tasks, reports = context.Queue(), context.SimpleQueue()
-    for name in [*queue, *[None] * workers]:
-        tasks.put(name)
-    processes = [context.Process(target=train_parts, args=(opts, threads, os.getpid(), tasks, reports),
-                                 name=f"nas-supernet-worker-{i}", daemon=True) for i in range(workers)]
+    pipes = [context.Pipe() for _ in range(workers)]
+    processes = [context.Process(target=train_parts, args=(opts, threads, os.getpid(), child),
+                                 name=f"nas-supernet-worker-{i}", daemon=True)
+                 for i, (_, child) in enumerate(pipes)]
     for process in processes:
         process.start()
+    for _, child in pipes:
+        child.close()  # the parent keeps only its ends: a dead worker's pipe then reads as closed
     bar = _Progress(total, root, opts.progress)
+    failures: list[tuple[str, str, str]] = []
     try:
-        while any(p.exitcode is None for p in processes):
-            time.sleep(POLL_S)
-            failed = next((p for p in processes if p.exitcode not in (None, 0)), None)
-            if failed is not None:
-                _stop(processes)
-                _raise_failure(failed.exitcode, reports)
+        open_pipes = [parent for parent, _ in pipes]
+        while open_pipes:
+            for pipe in wait(open_pipes, timeout=POLL_S):
+                try:
+                    kind, part, message = pipe.recv()
+                except EOFError:  # the worker has exited
+                    open_pipes.remove(pipe)
+                    continue
+                if kind == "ready":
+                    pipe.send(queue.pop(0) if queue else None)
+                else:
+                    failures.append((part, kind, message))
             bar.update()
+            failed = next((p for p in processes if p.exitcode not in (None, 0)), None)
+            if failed is not None or failures:
+                _stop(processes)
+                _raise_failure(failed.exitcode if failed is not None else 1, failures)
+        for process in processes:
+            process.join()
     except KeyboardInterrupt:
-        _stop(processes)
+        _stop(processes, signal.SIGINT)
+        bar.close()
+        print(f"interrupted: each part keeps its last checkpoint in {root}; the same command with --resume "
+              "continues", file=sys.stderr, flush=True)
         raise
     finally:
         bar.close()
 
 
-def train_parts(opts: Any, threads: int, parent: int, tasks: Any, reports: Any) -> None:
-    """A worker process: its own threads, quiet, gone when the parent is; trains parts from `tasks` until None."""
+def train_parts(opts: Any, threads: int, parent: int, pipe: Any) -> None:
+    """A worker process: its own threads, quiet, gone when the parent is; trains the parts the parent sends
+    until it sends None."""
     import torch
 
     torch.set_num_threads(threads)
+    signal.signal(signal.SIGINT, _interrupt_once)  # Ctrl-C reaches a worker from the terminal and from the parent
     threading.Thread(target=_follow_parent, args=(parent,), daemon=True).start()
     from nas.supernet.pipeline import run_supernet
 
-    while (name := tasks.get()) is not None:
+    while True:
+        pipe.send(("ready", None, None))
+        name = pipe.recv()
+        if name is None:
+            return
         part = replace(opts, parts=(name,), resume=True, overwrite=False, workers=1, progress=False, assemble=False)
         try:
             run_supernet(part)
         except UserInputError as error:
-            reports.put((name, "input", str(error)))
+            pipe.send(("input", name, str(error)))
             raise SystemExit(2) from None
         except KeyboardInterrupt:
             raise SystemExit(130) from None
         except Exception as error:  # reported by the parent in one line; the traceback stays in this process
-            reports.put((name, "bug", f"{type(error).__name__}: {error}"))
+            pipe.send(("bug", name, f"{type(error).__name__}: {error}"))
             raise
+
+
+def _interrupt_once(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
 
 
 def _follow_parent(parent: int) -> None:
@@ -140,22 +171,25 @@ def _follow_parent(parent: int) -> None:
     os._exit(1)  # the parent was killed: stop rather than train on unseen (the checkpoint resumes it)
 
 
-def _stop(processes: list[Any]) -> None:
+def _stop(processes: list[Any], first: int = signal.SIGTERM, grace_s: float = 30.0) -> None:
+    """Send the living workers `first` (SIGINT: they stop as an interrupted single run does), then SIGTERM to any
+    still there after `grace_s`."""
     for process in processes:
         if process.exitcode is None:
-            process.terminate()
+            os.kill(process.pid, first)
+    deadline = time.monotonic() + grace_s
     for process in processes:
-        process.join(timeout=30)
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
+        if process.exitcode is None:
+            process.terminate()
+            process.join(timeout=10)
 
 
-def _raise_failure(code: int, reports: Any) -> None:
-    found = []
-    while not reports.empty():
-        found.append(reports.get())
-    for part, kind, message in found:
+def _raise_failure(code: int, failures: list[tuple[str, str, str]]) -> None:
+    for part, kind, message in failures:
         if kind == "input":
             raise UserInputError(f"part {part}: {message}")
-    part, _, detail = found[0] if found else ("?", "", f"a worker process exited with code {code}")
+    part, _, detail = failures[0] if failures else ("?", "", f"a worker process exited with code {code}")
     raise RuntimeError(f"training part {part} failed: {detail}; the other parts were stopped at their last "
                        "checkpoint (--resume continues)")
 
