@@ -269,6 +269,11 @@ def test_a_failed_worker_is_reported_in_one_line() -> None:
         _raise_failure(-9, [])
 
 
+def _ctrl_c_as_in_a_terminal() -> None:
+    """The test may run as a background job, whose children inherit SIGINT ignored (POSIX): undo that."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_workers_interrupted_stop_at_checkpoints_and_resume(paths: dict[str, Path], tmp_path: Path) -> None:
     """Ctrl-C (SIGINT to the terminal's process group) stops every worker as an interrupted run stops: exit 130,
     one line naming --resume, no traceback; the same command with --resume then finishes the supernet."""
@@ -276,7 +281,7 @@ def test_workers_interrupted_stop_at_checkpoints_and_resume(paths: dict[str, Pat
     argv = [sys.executable, "-m", "nas.cli", *train_argv(paths, out, "--steps", "240", "--split", "bottleneck",
                                                          "--workers", "2", "--checkpoint-every", "5")]
     process = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
-                               start_new_session=True)
+                               start_new_session=True, preexec_fn=_ctrl_c_as_in_a_terminal)
     deadline = time.monotonic() + 180
     while not any((out / "parts").glob("*/checkpoint.pt")) and time.monotonic() < deadline:
         time.sleep(0.2)

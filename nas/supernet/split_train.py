@@ -60,7 +60,8 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
         resume = opts.resume and (out / "checkpoint.pt").is_file()
         restart = opts.resume and not resume and out.is_dir()  # stopped before its first checkpoint: start it again
         part_opts = replace(opts, out=out, space=str(space_file), steps=steps, split="none", part=True, parts=(),
-                            resume=resume, overwrite=restart, stop_after=_left(opts.stop_after, details, steps))
+                            workers=1, resume=resume, overwrite=restart,
+                            stop_after=_left(opts.stop_after, details, steps))
         if part_opts.stop_after == 0:
             break
         if opts.progress and ctx.is_main:

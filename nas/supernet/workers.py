@@ -93,7 +93,8 @@ def _train_queue(queue: list[str], workers: int, threads: int, opts: Any, root: 
     leave behind)."""
     context = multiprocessing.get_context("spawn")
     pipes = [context.Pipe() for _ in range(workers)]
-    processes = [context.Process(target=train_parts, args=(opts, threads, os.getpid(), child),
+    interruptible = signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # a nohup'ed run's workers ignore it too
+    processes = [context.Process(target=train_parts, args=(opts, threads, os.getpid(), child, interruptible),
                                  name=f"nas-supernet-worker-{i}", daemon=True)
                  for i, (_, child) in enumerate(pipes)]
     for process in processes:
@@ -116,12 +117,12 @@ def _train_queue(queue: list[str], workers: int, threads: int, opts: Any, root: 
                 else:
                     failures.append((part, kind, message))
             bar.update()
-            failed = next((p for p in processes if p.exitcode not in (None, 0)), None)
-            if failed is not None or failures:
-                _stop(processes)
-                _raise_failure(failed.exitcode if failed is not None else 1, failures)
+            _check_workers(processes, failures)
         for process in processes:
             process.join()
+        _check_workers(processes, failures)
+        if queue:
+            raise RuntimeError(f"the workers stopped with part(s) {', '.join(queue)} not started; --resume continues")
     except KeyboardInterrupt:
         _stop(processes, signal.SIGINT)
         bar.close()
@@ -132,13 +133,26 @@ def _train_queue(queue: list[str], workers: int, threads: int, opts: Any, root: 
         bar.close()
 
 
-def train_parts(opts: Any, threads: int, parent: int, pipe: Any) -> None:
+def _check_workers(processes: list[Any], failures: list[tuple[str, str, str]]) -> None:
+    """Raise when a worker has failed: KeyboardInterrupt when it was interrupted (Ctrl-C reached the workers),
+    else the failure in one line, the other workers stopped first."""
+    codes = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
+    if not codes and not failures:
+        return
+    if not failures and all(code in (130, -signal.SIGINT) for code in codes):
+        raise KeyboardInterrupt
+    _stop(processes)
+    _raise_failure(codes[0] if codes else 1, failures)
+
+
+def train_parts(opts: Any, threads: int, parent: int, pipe: Any, interruptible: bool) -> None:
     """A worker process: its own threads, quiet, gone when the parent is; trains the parts the parent sends
     until it sends None."""
     import torch
 
     torch.set_num_threads(threads)
-    signal.signal(signal.SIGINT, _interrupt_once)  # Ctrl-C reaches a worker from the terminal and from the parent
+    # Ctrl-C reaches a worker twice, from the terminal and from the parent: the first stops it
+    signal.signal(signal.SIGINT, _interrupt_once if interruptible else signal.SIG_IGN)
     threading.Thread(target=_follow_parent, args=(parent,), daemon=True).start()
     from nas.supernet.pipeline import run_supernet
 
