@@ -1,14 +1,16 @@
 """`nas supernet train --workers N`: a split supernet's parts trained by N processes at once on one machine.
 
-The parts are independent (split.py), so on a CPU several one-thread processes keep every core busy where one
-process with several threads does not (its small matrices leave threads idle). The parts go to the processes
-as a work queue, the most expensive first (longest processing time first): a process that finishes a part takes
-the next, so no cost model has to be right for the cores to stay busy to the end. A part's expected cost is its
-remaining steps times the FLOPs of the sub-networks its steps train (the sampler's own draws), which orders the
-five parts of the default space as their measured times do (nas/supernet/README.md, run 13).
+The parts are independent (split.py), so they can train side by side, each process on its share of the cores.
+Measured on a 2-core machine the gain over one process on both cores is small (1.06×, nas/supernet/README.md):
+its two threads already keep both busy; it is meant for machines with more cores than one process's threads
+use well on these small matrices (not measured). The parts go out as a work queue, the most expensive first
+(longest processing time first): a worker that finishes a part asks for the next, so no cost model has to be
+right for the cores to stay busy to the end. A part's expected cost is its remaining steps times the FLOPs of
+the sub-networks its steps train (the sampler's own draws), which orders the five parts of the default space as
+their measured times do (run 13).
 
-Each part runs in its own spawned process as `--parts bX --resume` would, so an interrupted run resumes with
-`--resume` (with or without `--workers`); the parent writes the split supernet once every part has finished.
+A worker trains a part as `--parts bX --resume` would, so an interrupted run continues with `--resume` (with or
+without `--workers`); the parent writes the split supernet once every part has finished.
 """
 
 from __future__ import annotations
