@@ -75,6 +75,8 @@ def test_memory_plan_refuses_in_one_line_when_one_example_cannot_fit(monkeypatch
     monkeypatch.setattr("nas.distill.memory.available_memory", lambda: int(one * 100))
     chosen = plan_micro_batch(config, 512, 20, 2048, trainable_params=1000).micro_batch_size
     assert 50 <= chosen <= 70  # 70 % of 100 examples' worth
+    halved = plan_micro_batch(config, 512, 20, 2048, trainable_params=1000, share=0.5).micro_batch_size
+    assert 25 <= halved <= 35  # one of two processes training at once (nas supernet train --workers 2)
     assert plan_micro_batch(config, 512, 20, 2048, 1000, requested=8).micro_batch_size == 8
 
 

@@ -243,6 +243,8 @@ def test_workers_train_the_parts_as_one_process_does(paths: dict[str, Path], tmp
     assert done["finished"] and json.loads((apart / META).read_text())["steps_done"] == 6
     assert (apart / "parts" / "b16" / "checkpoint.pt").read_bytes() == kept
     assert_same_parts(whole, apart)
+    shares = {p: json.loads((apart / "parts" / p / META).read_text())["options"]["memory_share"] for p in PARTS}
+    assert shares == {"b8": 0.5, "b16": 1.0, "bnone": 0.5}  # a worker plans its micro-batch for its share of memory
 
 
 def test_workers_refuse_a_finished_part_of_other_steps_before_training(paths: dict[str, Path],

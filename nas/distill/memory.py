@@ -90,12 +90,13 @@ def example_bytes(config: Any, seq_len: int, mlm_positions: int, trains: bool = 
 
 def plan_micro_batch(config: Any, seq_len: int, mlm_positions: int, batch_size: int, trainable_params: int,
                      teacher: Any | None = None, requested: int | None = None, mlm: bool = True,
-                     what: str = "the model") -> MemoryPlan:
-    """The micro-batch size: `requested`, or the largest that fits; exit 2 (UserInputError) when one
-    example does not fit, saying what does."""
+                     what: str = "the model", share: float = 1.0) -> MemoryPlan:
+    """The micro-batch size: `requested`, or the largest that fits in `share` of the available memory (several
+    processes training at once each plan for their share); exit 2 (UserInputError) when one example does not
+    fit, saying what does."""
     per_example = example_bytes(config, seq_len, mlm_positions, teacher=teacher, mlm=mlm)
     fixed = OPTIMISER_BYTES_PER_PARAM * trainable_params
-    available = available_memory()
+    available = int(share * available_memory())
     if requested is not None:
         return MemoryPlan(min(requested, batch_size), per_example, fixed, available)
     budget = BUDGET_SHARE * available - fixed

@@ -76,6 +76,7 @@ class SupernetOptions:
     stop_after: int | None = None
     workers: int = 1  # --workers: a split supernet's parts in this many processes at once (workers.py)
     assemble: bool = True  # write the split supernet once every part is there (False in --workers' processes)
+    memory_share: float = 1.0  # of the available memory, for the micro-batch plan (1/N in --workers' processes)
 
 
 def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
@@ -170,7 +171,8 @@ def _micro_batch(opts: SupernetOptions, space: SearchSpace, teacher: Any, archs_
     positions = min(opts.max_predictions, math.ceil(0.2 * opts.seq_len))
     params = supernet_arch(space).num_params()  # the optimiser's state is the supernet's
     memory = plan_micro_batch(config, opts.seq_len, positions, per_rank * archs_per_step, params,
-                              teacher.config, None, what="the supernet's largest sub-network")
+                              teacher.config, None, what="the supernet's largest sub-network",
+                              share=opts.memory_share)
     return max(1, min(per_rank, memory.micro_batch_size // archs_per_step))
 
 

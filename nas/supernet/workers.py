@@ -96,8 +96,8 @@ def _train_queue(queue: list[str], workers: int, threads: int, opts: Any, root: 
     context = multiprocessing.get_context("spawn")
     pipes = [context.Pipe() for _ in range(workers)]
     interruptible = signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # a nohup'ed run's workers ignore it too
-    processes = [context.Process(target=train_parts, args=(opts, threads, os.getpid(), child, interruptible),
-                                 name=f"nas-supernet-worker-{i}", daemon=True)
+    processes = [context.Process(target=train_parts, name=f"nas-supernet-worker-{i}", daemon=True,
+                                 args=(opts, threads, workers, os.getpid(), child, interruptible))
                  for i, (_, child) in enumerate(pipes)]
     for process in processes:
         process.start()
@@ -147,9 +147,10 @@ def _check_workers(processes: list[Any], failures: list[tuple[str, str, str]]) -
     _raise_failure(codes[0] if codes else 1, failures)
 
 
-def train_parts(opts: Any, threads: int, parent: int, pipe: Any, interruptible: bool) -> None:
-    """A worker process: its own threads, quiet, gone when the parent is; trains the parts the parent sends
-    until it sends None."""
+def train_parts(opts: Any, threads: int, workers: int, parent: int, pipe: Any,
+                interruptible: bool) -> None:
+    """A worker process: its own threads and 1/`workers` of the free memory for its micro-batch plan, quiet,
+    gone when the parent is; trains the parts the parent sends until it sends None."""
     import torch
 
     torch.set_num_threads(threads)
@@ -163,7 +164,8 @@ def train_parts(opts: Any, threads: int, parent: int, pipe: Any, interruptible: 
         name = pipe.recv()
         if name is None:
             return
-        part = replace(opts, parts=(name,), resume=True, overwrite=False, workers=1, progress=False, assemble=False)
+        part = replace(opts, parts=(name,), resume=True, overwrite=False, workers=1, progress=False, assemble=False,
+                       memory_share=1 / workers)
         try:
             run_supernet(part)
         except UserInputError as error:
