@@ -71,7 +71,8 @@ def check_workers(workers: int, split: str, parts: tuple[str, ...], device: str)
         return
     if split == "none":
         raise UserInputError("--workers trains a split supernet's parts at once; this run has one set of weights "
-                             "(--split none): use one process, or torchrun for data-parallel training")
+                             "(--split none, or a space with one bottleneck width): use one process, or torchrun "
+                             "for data-parallel training")
     if parts:
         raise UserInputError("--workers and --parts: choose one (--workers spreads every part over processes)")
     if device != "cpu":
