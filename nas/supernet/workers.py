@@ -15,7 +15,6 @@ without `--workers`); the parent writes the split supernet once every part has f
 
 from __future__ import annotations
 
-import json
 import multiprocessing
 import os
 import signal
@@ -31,7 +30,7 @@ from nas.distill.loop import LOG
 from nas.supernet.sampler import step_archs
 from nas.supernet.split import PARTS, part_name, part_spaces
 from nas.supernet.split_train import SPACES, finished_part, part_steps, run_split
-from nas.supernet.store import META
+from nas.supernet.store import META, read_meta
 from nas_common.errors import UserInputError
 from search_spaces.space import SearchSpace
 
@@ -241,4 +240,4 @@ class _Progress:
 
 
 def _finished_steps(directory: Path) -> int:
-    return int(json.loads((directory / META).read_text()).get("steps_done", 0))
+    return int(read_meta(directory).get("steps_done", 0))
