@@ -66,7 +66,7 @@ TORCH_DEVICE = typer.Option("cpu", "--torch-device", help=TORCH_DEVICE_HELP)
 # Old names, hidden: given, they are refused with the new name (refuse_renamed).
 OLD_DEVICE = typer.Option(None, "--device", hidden=True)
 OLD_STRATEGY = typer.Option(None, "--strategy", hidden=True)
-SEED = typer.Option(0, "--seed")
+SEED = typer.Option(0, "--seed", help="Seed of the initial weights, the data order and the masks.")
 
 
 def register(app: typer.Typer) -> None:
@@ -121,7 +121,9 @@ def register(app: typer.Typer) -> None:
                                      help="Distillation schedule: pkt (progressive), jkt (joint), akt (auxiliary), "
                                           "none (no teacher losses; with --teacher the student still starts from "
                                           "its embeddings)."),
-        steps_per_layer: int = typer.Option(o.PAPER_STEPS_PER_LAYER, "--steps-per-layer"),
+        steps_per_layer: int = typer.Option(o.PAPER_STEPS_PER_LAYER, "--steps-per-layer",
+                                            help="Layer-wise transfer steps per student layer (pkt: one phase a layer; "
+                                                 "jkt, akt: L × this in one; paper: 10k, 24 phases, official code)."),
         pd_steps: int = typer.Option(o.PAPER_PD_STEPS, "--pd-steps", help="Pre-training distillation steps."),
         batch_size: int = BATCH,
         micro_batch_size: int = MICRO,
@@ -158,11 +160,13 @@ def register(app: typer.Typer) -> None:
         task: str = typer.Option(..., "--task", help="mrpc, sst2, rte or stsb."),
         out: Path = typer.Option(..., "--out", help="Directory for metrics.json."),
         data_dir: str = typer.Option(None, "--data-dir", help="GLUE TSV layout.", show_default="$NAS_DATA_DIR/glue"),
-        epochs: float = typer.Option(o.FINETUNE_EPOCHS, "--epochs"),
-        lr: float = typer.Option(o.FINETUNE_LR, "--lr"),
-        batch_size: int = typer.Option(o.FINETUNE_BATCH, "--batch-size"),
+        epochs: float = typer.Option(o.FINETUNE_EPOCHS, "--epochs", help="Passes over the training set (BERT's recipe, "
+                                    "Devlin et al. 2019 §4; MobileBERT §4.4 searches 2–10)."),
+        lr: float = typer.Option(o.FINETUNE_LR, "--lr", help="AdamW learning rate (BERT's recipe; "
+                                                                  "MobileBERT §4.4 searches 1e-5…1e-4)."),
+        batch_size: int = typer.Option(o.FINETUNE_BATCH, "--batch-size", help="Examples a step (BERT's recipe)."),
         micro_batch_size: int = MICRO,
-        seq_len: int = typer.Option(o.FINETUNE_SEQ_LEN, "--seq-len"),
+        seq_len: int = typer.Option(o.FINETUNE_SEQ_LEN, "--seq-len", help="Tokens per example (longer ones are cut)."),
         max_train_examples: int = typer.Option(None, "--max-train-examples", help="Subsample the train split."),
         overwrite: bool = OVERWRITE,
         torch_device: str = TORCH_DEVICE,

@@ -18,11 +18,11 @@ def latency(
     arch: str = typer.Option(..., "--arch", help="Preset name or arch JSON file."),
     device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " \\[default: pixel4]"),
     profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
-    seq_len: int = typer.Option(128, "--seq-len", min=1),
+    seq_len: int = typer.Option(128, "--seq-len", min=1, help="Sequence length the latency is for."),
     breakdown: bool = typer.Option(False, "--breakdown", help="Per-kernel rows, slowest first."),
     level: float = typer.Option(0.9, "--interval", help="Level of the prediction interval printed beside it "
                                 "(from the calibration fit's parameter covariance)."),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Print the prediction as one JSON object."),
 ) -> None:
     """Predict the latency of one architecture on a device, with a prediction interval."""
     from device_profiles.profile import load_profile
@@ -72,9 +72,9 @@ def measure_cmd(
     profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
     backend: str = typer.Option("torch", "--backend", help="torch | tvm (untuned) | tflite (LiteRT, needs the "
                                 "tflite extra): time on this machine; rpc (untuned): time on the device behind --rpc."),
-    threads: int = typer.Option(1, "--threads", min=1),
+    threads: int = typer.Option(1, "--threads", min=1, help="CPU threads the timed runtime may use."),
     repeat: int = typer.Option(10, "--repeat", min=1, help="Timed runs per arch (after the warm-up)."),
-    seq_len: int = typer.Option(128, "--seq-len", min=1),
+    seq_len: int = typer.Option(128, "--seq-len", min=1, help="Sequence length of the timed inputs."),
     rpc: str | None = typer.Option(None, "--rpc", help="HOST:PORT of a TVM RPC server (rpc backend)."),
     clock: str = typer.Option("wall", "--clock", help="wall | thread (torch or tflite, 1 thread: CPU time of "
                               "the thread, robust on a shared machine)."),
@@ -234,7 +234,7 @@ def validate(
     measurements: Path = typer.Option(..., "--measurements", help="Measurements file (.csv or .jsonl)."),
     device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " \\[default: pixel4]"),
     profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
-    as_json: bool = typer.Option(False, "--json"),
+    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
     plot: Path | None = typer.Option(None, "--plot", help="Write a predicted-vs-measured plotly HTML."),
 ) -> None:
     """Compare predictions with measurements: MAPE, share within ±10 %, Spearman, worst rows."""

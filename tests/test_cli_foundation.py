@@ -241,3 +241,15 @@ def test_help_texts_lose_nothing_to_rich_markup() -> None:
             if Text.from_markup(text).plain != text.replace("\\[", "["):
                 lost.append(f"{' '.join(path)} {name}: {text[:60]!r}")
     assert not lost, "\n".join(lost)
+
+
+def test_every_visible_option_says_what_it_does() -> None:
+    import typer
+
+    from nas.cli import app
+
+    silent = [f"{' '.join(path)} {param.opts[0]}" for path, command in _commands(typer.main.get_command(app))
+              for param in command.params
+              if param.opts and param.opts[0].startswith("--") and param.name != "help"
+              and not getattr(param, "hidden", False) and not (getattr(param, "help", None) or "").strip()]
+    assert not silent, "\n".join(silent)
