@@ -131,7 +131,8 @@ class SearchSpace:
             else:
                 value = getattr(arch, key)
             if value not in choices:
-                raise UserInputError(f"{key}={value!r} is not a choice of search space {self.name!r}")
+                raise UserInputError(f"{key}={value!r} is not a choice of search space {self.name!r} (choices: "
+                                     f"{', '.join(map(str, choices))})")
             point[key] = value
         return point
 

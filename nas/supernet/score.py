@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from nas.supernet.api import MEASURES, Supernet, load_supernet
-from nas.supernet.ensemble import members
+from nas.supernet.ensemble import SPACE, members
 from nas.supernet.space import resolve_supernet_arch
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
+from search_spaces.space import SearchSpace
 
 
 def describe(arch: Arch) -> str:
@@ -76,10 +77,12 @@ def score_rows(directory: str | Path, arch_texts: Sequence[str], eval_corpus: st
     """One row per arch: a supernet's scores, or an ensemble's (nas/supernet/ensemble.py), the members' mean."""
     if measure not in MEASURES:
         raise UserInputError(f"unknown --measure {measure!r}; choose one of {', '.join(MEASURES)}")
+    member_dirs = members(directory)
+    space = SearchSpace.load(Path(directory) / SPACE)  # a bad --arch is refused before any weights load
+    archs = [resolve_supernet_arch(text, space) for text in arch_texts]
     per_member = []
-    for member in members(directory):
+    for member in member_dirs:
         supernet = load_supernet(member)
-        archs = [resolve_supernet_arch(text, supernet.space) for text in arch_texts]
         per_member.append(supernet_rows(supernet, archs, supernet.eval_batches(eval_corpus), measure))
     rows = mean_rows(per_member) if len(per_member) > 1 else per_member[0]
     predicted = _predictor_scores(Path(directory), archs) if predictor else None

@@ -111,6 +111,10 @@ def require_member(space: SearchSpace, arch: Arch) -> Arch:
     """`arch` itself, or a one-line error saying which choice the supernet does not have."""
     if space.contains(arch):
         return arch
+    width = largest(space).hidden_size
+    if arch.hidden_size != width:  # the first thing to say: no choice of depth or heads can mend it
+        raise UserInputError(f"arch is outside the supernet's space {space.name!r}: hidden_size {arch.hidden_size} "
+                             f"is not the supernet's {width} (its teacher's width)")
     try:
         point = space.to_point(arch)
     except UserInputError as err:
@@ -133,6 +137,7 @@ def resolve_supernet_arch(text: str, space: SearchSpace) -> Arch:
         point = {**space.to_point(largest(space)), **choices}
         for key, value in point.items():
             if value not in space.dimensions[key]:
-                raise UserInputError(f"--arch: {key}={value!r} is not a choice of the supernet's space")
+                raise UserInputError(f"--arch: {key}={value!r} is not a choice of the supernet's space (choices: "
+                                     f"{', '.join(map(str, space.dimensions[key]))})")
         return space.to_arch(point)
     return require_member(space, resolve_arch(text))
