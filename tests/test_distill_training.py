@@ -94,3 +94,41 @@ def test_resume_from_a_damaged_checkpoint_is_a_user_error(data: PretrainingData,
                       teacher, layer_map)
     with pytest.raises(UserInputError, match="not a readable checkpoint"):
         trainer.run(resume=True)
+
+
+def test_ctrl_c_saves_a_checkpoint_at_the_step_end_and_resumes_identically(data: PretrainingData, tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    """Ctrl-C mid-phase (no checkpoint due for 1000 steps) stops after the step it lands in, with a checkpoint
+    there: nothing trained is lost, and --resume ends where an uninterrupted run does."""
+    import os
+    import signal
+
+    from nas.distill.loop import PhaseLoop
+
+    phases = plan("pkt", 3, 2, 3)
+    teacher, student, layer_map = tiny_distill_setup()
+    Trainer(student, phases, data, TrainConfig(tmp_path / "a", 1e-3, 1, progress=False), teacher, layer_map).run()
+    step = PhaseLoop._step
+
+    def pressed_during_step_5(self, phase, phase_step, global_step, *args):  # noqa: ANN001, ANN202
+        if global_step == 4:
+            os.kill(os.getpid(), signal.SIGINT)  # the handler runs here, mid-step: the step still completes
+        return step(self, phase, phase_step, global_step, *args)
+
+    monkeypatch.setattr(PhaseLoop, "_step", pressed_during_step_5)
+    teacher2, interrupted, _ = tiny_distill_setup()
+    config = TrainConfig(tmp_path / "b", 1e-3, 1, checkpoint_every=1000, progress=False, checkpoint_on_interrupt=True)
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal (CI may run in background)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            Trainer(interrupted, phases, data, config, teacher2, layer_map).run()
+    finally:
+        signal.signal(signal.SIGINT, before)
+    monkeypatch.undo()
+    assert torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=False)["global_step"] == 5
+    teacher3, resumed, _ = tiny_distill_setup(seed=1)
+    rest = Trainer(resumed, phases, data, config, teacher, layer_map).run(resume=True)
+    assert [r["global_step"] for r in rest] == list(range(6, 10))
+    for (name, a), (_, b) in zip(student.named_parameters(), resumed.named_parameters(), strict=True):
+        assert torch.equal(a, b), name
+    assert (tmp_path / "b" / "losses.csv").read_text() == (tmp_path / "a" / "losses.csv").read_text()

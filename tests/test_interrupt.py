@@ -21,3 +21,37 @@ def test_a_swallowed_ctrl_c_is_raised_again_at_the_checkpoint():
         with pytest.raises(KeyboardInterrupt):
             latch.raise_if_interrupted()
     assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_stop_at_step_end_counts_a_forwarded_press_once_and_a_second_press_stops_at_once():
+    from nas_common.interrupt import StopAtStepEnd
+
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a terminal (CI may run in background)
+    try:
+        with StopAtStepEnd(grace_s=0.5) as stop:
+            assert not stop.requested
+            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)  # the same press, forwarded by a parent process
+            time.sleep(0.1)
+            assert stop.requested
+            time.sleep(0.6)
+            with pytest.raises(KeyboardInterrupt):
+                os.kill(os.getpid(), signal.SIGINT)
+                time.sleep(1)
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, before)
+
+
+def test_stop_at_step_end_leaves_an_ignored_sigint_alone():
+    from nas_common.interrupt import StopAtStepEnd
+
+    before = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        with StopAtStepEnd() as stop:
+            assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.1)
+            assert not stop.requested
+    finally:
+        signal.signal(signal.SIGINT, before)

@@ -292,6 +292,9 @@ def test_workers_interrupted_stop_at_checkpoints_and_resume(paths: dict[str, Pat
     assert process.returncode == 130, err
     assert "the same command with --resume continues" in err and "Traceback" not in err and "leaked" not in err
     assert not (out / META).exists()
+    for checkpoint in (out / "parts").glob("*/checkpoint.pt"):  # each saved at its last logged step: none lost
+        logged = len((checkpoint.parent / "losses.csv").read_text().splitlines()) - 1
+        assert torch.load(checkpoint, weights_only=False)["global_step"] == logged, checkpoint.parent.name
     resumed = subprocess.run([*argv, "--resume"], capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert json.loads((out / META).read_text())["steps_done"] == 240

@@ -102,7 +102,8 @@ def distill_to(options: ConfirmOptions, candidate: Candidate, model: Path, steps
     opts = RunOptions(corpus=options.corpus, out=model, batch_size=options.batch_size, seq_len=options.seq_len,
                       lr=options.lr, warmup=options.warmup, checkpoint_every=math.gcd(*options.rungs),
                       resume=resume, overwrite=not resume, device=options.torch_device, seed=options.seed,
-                      progress=False, stop_after=steps, eval_corpus=options.eval_corpus)
+                      progress=False, stop_after=steps, eval_corpus=options.eval_corpus,
+                      checkpoint_on_interrupt=False)  # Ray Tune owns a trial's interruption
     run_distill(arch, options.teacher, schedule=options.schedule, steps_per_layer=per_layer, pd_steps=pd,
                 opts=opts, warm_start=None if resume else warm)
 

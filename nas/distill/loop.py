@@ -4,7 +4,8 @@ layer-transfer phases hand on the moments of the parameters they share, as the o
 step takes the global batch of its global step (a pure function of the step), accumulates gradients over
 micro-batches, sums them over processes, clips them, steps the optimiser and appends every loss term to
 `losses.csv`; a checkpoint every N steps (model, optimiser, phase position, RNG states) lets `--resume`
-continue exactly as an uninterrupted run would.
+continue exactly as an uninterrupted run would. Ctrl-C in a CLI run ends it after the current step with a
+checkpoint there (`checkpoint_on_interrupt`), so none of the steps since the last regular one is lost.
 
 A trainer subclasses `PhaseLoop` and says only what differs: the loss terms of a step (`step_compute`: one
 student against the teacher, or the average over the step's sub-networks sharing one teacher pass), what its
@@ -13,6 +14,7 @@ checkpoint holds besides the common part, and what a resumed run must match.
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -31,9 +33,10 @@ from nas.distill.checkpoint import (
     truncate_log,
     write_log,
 )
-from nas.distill.distributed import DistContext, sum_gradients
+from nas.distill.distributed import DistContext, all_reduce_sum, sum_gradients
 from nas.distill.lamb import Lamb
 from nas.distill.schedules import Phase, learning_rate, param_groups
+from nas_common.interrupt import StopAtStepEnd
 
 CHECKPOINT = "checkpoint.pt"
 LOG = "losses.csv"
@@ -54,6 +57,7 @@ class LoopConfig:
     stop_after: int | None = None  # stop (as if killed) after this global step; for tests
     micro_batch_size: int | None = None  # accumulate gradients over micro-batches of this size (None: whole batch)
     on_checkpoint: Callable[[int], None] | None = None  # called with the global step after each checkpoint
+    checkpoint_on_interrupt: bool = False  # Ctrl-C: finish the step, save a checkpoint, stop (the CLI's runs)
 
 
 @dataclass
@@ -136,6 +140,23 @@ class PhaseLoop:
                 p.requires_grad_(True)
 
     def _train(self, resume: bool) -> LoopResult:
+        announce = "stopping after this step to save a checkpoint (Ctrl-C again to stop at once)"
+        with StopAtStepEnd(self.cfg.checkpoint_on_interrupt, announce if self.cfg.progress else None) as stop:
+            return self._train_until(resume, stop)
+
+    def _stop_agreed(self, stop: StopAtStepEnd, device: torch.device) -> bool:
+        """Whether any process was asked to stop (all of them stop at the same step, rank 0 saving)."""
+        if self.ctx.world_size <= 1:
+            return stop.requested
+        return bool(all_reduce_sum(torch.tensor([float(stop.requested)], device=device), self.ctx).item() > 0)
+
+    def _stopped(self, global_step: int) -> KeyboardInterrupt:
+        if self.ctx.is_main and self.cfg.progress:
+            print(f"interrupted after step {global_step}: checkpoint saved in {self.cfg.out}; the same command "
+                  "with --resume continues", file=sys.stderr, flush=True)
+        return KeyboardInterrupt()
+
+    def _train_until(self, resume: bool, stop: StopAtStepEnd) -> LoopResult:
         from tqdm.auto import tqdm
 
         state = self._load() if resume else None
@@ -167,11 +188,17 @@ class PhaseLoop:
                     rows.append(row)
                 bar.update(1)
                 bar.set_postfix(loss=f"{row['total']:.4g}")
-                if self.cfg.checkpoint_every and global_step % self.cfg.checkpoint_every == 0:
+                saved = bool(self.cfg.checkpoint_every) and global_step % self.cfg.checkpoint_every == 0
+                if saved:
                     self._save(optimizer, phase_index, step + 1, global_step)
                 if self.cfg.stop_after is not None and global_step >= self.cfg.stop_after:
                     bar.close()
                     return LoopResult(global_step, False, time.time() - started, rows)
+                if self._stop_agreed(stop, device):
+                    if not saved:
+                        self._save(optimizer, phase_index, step + 1, global_step)
+                    bar.close()
+                    raise self._stopped(global_step)
             bar.close()
         return LoopResult(global_step, True, time.time() - started, rows)
 

@@ -77,6 +77,7 @@ class SupernetOptions:
     workers: int = 1  # --workers: a split supernet's parts in this many processes at once (workers.py)
     assemble: bool = True  # write the split supernet once every part is there (False in --workers' processes)
     memory_share: float = 1.0  # of the available memory, for the micro-batch plan (1/N in --workers' processes)
+    checkpoint_on_interrupt: bool = True  # Ctrl-C: each process finishes its step and saves a checkpoint
 
 
 def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
@@ -230,7 +231,8 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
     cfg = SupernetConfig(opts.out, opts.lr, opts.warmup, rule=opts.rule, random_subnets=opts.random_subnets,
                          seed=opts.seed, init_from=init_from["directory"] if init_from else None,
                          micro_batch_size=micro, checkpoint_every=opts.checkpoint_every,
-                         device=opts.device, progress=opts.progress, stop_after=opts.stop_after)
+                         device=opts.device, progress=opts.progress, stop_after=opts.stop_after,
+                         checkpoint_on_interrupt=opts.checkpoint_on_interrupt)
     trainer = SupernetTrainer(elastic, teacher, phases, data, cfg, ctx)
     start = time.time()
     result = trainer.run(opts.resume)

@@ -35,6 +35,7 @@ from nas_common.errors import UserInputError
 from search_spaces.space import SearchSpace
 
 POLL_S = 2.0
+STOP_GRACE_S = 30.0  # for a worker to finish its step and save a checkpoint after Ctrl-C
 COST_SAMPLE_STEPS = 32  # sampled steps per part for its expected FLOPs a step
 
 
@@ -125,10 +126,13 @@ def _train_queue(queue: list[str], workers: int, threads: int, opts: Any, root: 
         if queue:
             raise RuntimeError(f"the workers stopped with part(s) {', '.join(queue)} not started; --resume continues")
     except KeyboardInterrupt:
-        _stop(processes, signal.SIGINT)
+        cut_short = _stop(processes, signal.SIGINT)
         bar.close()
-        print(f"interrupted: each part keeps its last checkpoint in {root}; the same command with --resume "
-              "continues", file=sys.stderr, flush=True)
+        saved = ("each running part saved a checkpoint at the end of its step" if not cut_short else
+                 f"{cut_short} worker(s) did not finish their step within {STOP_GRACE_S:.0f} s and keep their last "
+                 "checkpoint; the others saved one at the end of their step")
+        print(f"interrupted: {saved} ({root}); the same command with --resume continues", file=sys.stderr,
+              flush=True)
         raise
     finally:
         bar.close()
@@ -188,18 +192,20 @@ def _follow_parent(parent: int) -> None:
     os._exit(1)  # the parent was killed: stop rather than train on unseen (the checkpoint resumes it)
 
 
-def _stop(processes: list[Any], first: int = signal.SIGTERM, grace_s: float = 30.0) -> None:
-    """Send the living workers `first` (SIGINT: they stop as an interrupted single run does), then SIGTERM to any
-    still there after `grace_s`."""
+def _stop(processes: list[Any], first: int = signal.SIGTERM, grace_s: float = STOP_GRACE_S) -> int:
+    """Send the living workers `first` (SIGINT: they finish their step and save a checkpoint, as an interrupted
+    single run does), then SIGTERM to any still there after `grace_s`; how many needed that."""
     for process in processes:
         if process.exitcode is None:
             os.kill(process.pid, first)
-    deadline = time.monotonic() + grace_s
+    deadline, terminated = time.monotonic() + grace_s, 0
     for process in processes:
         process.join(timeout=max(0.0, deadline - time.monotonic()))
         if process.exitcode is None:
             process.terminate()
             process.join(timeout=10)
+            terminated += 1
+    return terminated
 
 
 def _raise_failure(code: int, failures: list[tuple[str, str, str]]) -> None:
