@@ -55,3 +55,15 @@ def test_stop_at_step_end_leaves_an_ignored_sigint_alone():
             assert not stop.requested
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+def test_stop_at_step_end_takes_sigterm_and_exits_as_a_terminated_process_would():
+    from nas_common.interrupt import StopAtStepEnd
+
+    before = signal.getsignal(signal.SIGTERM)
+    with StopAtStepEnd() as stop:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.1)
+        assert stop.requested
+        assert isinstance(stop.stop(), SystemExit) and stop.stop().code == 143
+    assert signal.getsignal(signal.SIGTERM) is before

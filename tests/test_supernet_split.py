@@ -298,3 +298,26 @@ def test_workers_interrupted_stop_at_checkpoints_and_resume(paths: dict[str, Pat
     resumed = subprocess.run([*argv, "--resume"], capture_output=True, text=True, timeout=600)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert json.loads((out / META).read_text())["steps_done"] == 240
+
+
+def test_workers_sigterm_to_the_parent_stops_every_worker_with_a_checkpoint(paths: dict[str, Path],
+                                                                             tmp_path: Path) -> None:
+    """SIGTERM to the parent alone (a scheduler, `kill PID`): it stops the workers as Ctrl-C does and exits 143;
+    each started part keeps a checkpoint at its last logged step (none was due: --checkpoint-every 1000)."""
+    out = tmp_path / "terminated"
+    argv = [sys.executable, "-m", "nas.cli", *train_argv(paths, out, "--steps", "5000", "--split", "bottleneck",
+                                                         "--workers", "2", "--checkpoint-every", "1000")]
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    deadline = time.monotonic() + 180
+    while len([log for log in (out / "parts").glob("*/losses.csv") if len(log.read_text().splitlines()) > 2]) < 2 \
+            and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=180)
+    assert process.returncode == 143, err[-2000:]
+    assert "each running part saved a checkpoint" in err and "Traceback" not in err and "leaked" not in err
+    checkpoints = list((out / "parts").glob("*/checkpoint.pt"))
+    assert len(checkpoints) == 2
+    for checkpoint in checkpoints:
+        logged = len((checkpoint.parent / "losses.csv").read_text().splitlines()) - 1
+        assert torch.load(checkpoint, weights_only=False)["global_step"] == logged, checkpoint.parent.name

@@ -167,3 +167,26 @@ def test_init_from_starts_at_the_trained_supernet(paths: dict[str, Path], tmp_pa
     code, err = _run_cli(train_argv(paths, tmp_path / "other", "--init-from", str(trained), "--depth-order",
                                     "first"), capsys)
     assert code == 2 and "--depth-order spread" in err and err.count("\n") == 1
+
+
+def test_sigterm_ends_the_run_after_its_step_with_a_checkpoint(paths: dict[str, Path], tmp_path: Path) -> None:
+    """A scheduler's SIGTERM (time limit, eviction) mid-run: exit 143 with one line naming --resume, and a
+    checkpoint at the last logged step although none was due (--checkpoint-every 1000)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "terminated"
+    argv = [sys.executable, "-m", "nas.cli", *train_argv(paths, out), "--steps", "5000", "--checkpoint-every", "1000"]
+    process = subprocess.Popen(argv, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+    log, deadline = out / "losses.csv", time.monotonic() + 180
+    while (not log.is_file() or len(log.read_text().splitlines()) < 4) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    _, err = process.communicate(timeout=180)
+    assert process.returncode == 143, err[-2000:]
+    assert "the same command with --resume continues" in err and "Traceback" not in err
+    logged = len(log.read_text().splitlines()) - 1
+    assert 3 <= logged < 5000
+    assert torch.load(out / "checkpoint.pt", weights_only=False)["global_step"] == logged

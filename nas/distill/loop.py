@@ -4,8 +4,8 @@ layer-transfer phases hand on the moments of the parameters they share, as the o
 step takes the global batch of its global step (a pure function of the step), accumulates gradients over
 micro-batches, sums them over processes, clips them, steps the optimiser and appends every loss term to
 `losses.csv`; a checkpoint every N steps (model, optimiser, phase position, RNG states) lets `--resume`
-continue exactly as an uninterrupted run would. Ctrl-C in a CLI run ends it after the current step with a
-checkpoint there (`checkpoint_on_interrupt`), so none of the steps since the last regular one is lost.
+continue exactly as an uninterrupted run would. Ctrl-C or SIGTERM in a CLI run ends it after the current step
+with a checkpoint there (`checkpoint_on_interrupt`), so none of the steps since the last regular one is lost.
 
 A trainer subclasses `PhaseLoop` and says only what differs: the loss terms of a step (`step_compute`: one
 student against the teacher, or the average over the step's sub-networks sharing one teacher pass), what its
@@ -57,7 +57,7 @@ class LoopConfig:
     stop_after: int | None = None  # stop (as if killed) after this global step; for tests
     micro_batch_size: int | None = None  # accumulate gradients over micro-batches of this size (None: whole batch)
     on_checkpoint: Callable[[int], None] | None = None  # called with the global step after each checkpoint
-    checkpoint_on_interrupt: bool = False  # Ctrl-C: finish the step, save a checkpoint, stop (the CLI's runs)
+    checkpoint_on_interrupt: bool = False  # Ctrl-C, SIGTERM: finish the step, save a checkpoint, stop (CLI runs)
 
 
 @dataclass
@@ -150,11 +150,11 @@ class PhaseLoop:
             return stop.requested
         return bool(all_reduce_sum(torch.tensor([float(stop.requested)], device=device), self.ctx).item() > 0)
 
-    def _stopped(self, global_step: int) -> KeyboardInterrupt:
+    def _stopped(self, global_step: int, stop: StopAtStepEnd) -> BaseException:
         if self.ctx.is_main and self.cfg.progress:
             print(f"interrupted after step {global_step}: checkpoint saved in {self.cfg.out}; the same command "
                   "with --resume continues", file=sys.stderr, flush=True)
-        return KeyboardInterrupt()
+        return stop.stop()
 
     def _train_until(self, resume: bool, stop: StopAtStepEnd) -> LoopResult:
         from tqdm.auto import tqdm
@@ -198,7 +198,7 @@ class PhaseLoop:
                     if not saved:
                         self._save(optimizer, phase_index, step + 1, global_step)
                     bar.close()
-                    raise self._stopped(global_step)
+                    raise self._stopped(global_step, stop)
             bar.close()
         return LoopResult(global_step, True, time.time() - started, rows)
 

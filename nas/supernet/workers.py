@@ -36,6 +36,7 @@ from search_spaces.space import SearchSpace
 
 POLL_S = 2.0
 STOP_GRACE_S = 30.0  # for a worker to finish its step and save a checkpoint after Ctrl-C
+STOPPED_CODES = (130, -signal.SIGINT, 128 + signal.SIGTERM, -signal.SIGTERM)  # a worker stopped by Ctrl-C or SIGTERM
 COST_SAMPLE_STEPS = 32  # sampled steps per part for its expected FLOPs a step
 
 
@@ -105,6 +106,8 @@ def _train_queue(queue: list[str], workers: int, threads: int, opts: Any, root: 
         child.close()  # the parent keeps only its ends: a dead worker's pipe then reads as closed
     bar = _Progress(total, root, opts.progress)
     failures: list[tuple[str, str, str]] = []
+    on_term = signal.signal(signal.SIGTERM, _terminated) if threading.current_thread() is threading.main_thread() \
+        else None
     try:
         open_pipes = [parent for parent, _ in pipes]
         while open_pipes:
@@ -125,26 +128,39 @@ def _train_queue(queue: list[str], workers: int, threads: int, opts: Any, root: 
         _check_workers(processes, failures)
         if queue:
             raise RuntimeError(f"the workers stopped with part(s) {', '.join(queue)} not started; --resume continues")
-    except KeyboardInterrupt:
-        cut_short = _stop(processes, signal.SIGINT)
+    except (KeyboardInterrupt, _Terminated) as stop:
+        cut_short = _stop(processes, signal.SIGTERM if isinstance(stop, _Terminated) else signal.SIGINT)
         bar.close()
         saved = ("each running part saved a checkpoint at the end of its step" if not cut_short else
                  f"{cut_short} worker(s) did not finish their step within {STOP_GRACE_S:.0f} s and keep their last "
                  "checkpoint; the others saved one at the end of their step")
         print(f"interrupted: {saved} ({root}); the same command with --resume continues", file=sys.stderr,
               flush=True)
+        if isinstance(stop, _Terminated):
+            raise SystemExit(128 + signal.SIGTERM) from None
         raise
     finally:
         bar.close()
+        if on_term is not None:
+            signal.signal(signal.SIGTERM, on_term)
+
+
+class _Terminated(BaseException):
+    """SIGTERM reached the parent (a scheduler's time limit, `kill PID`): stop the workers as Ctrl-C does."""
+
+
+def _terminated(signum: int, frame: Any) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # once: the workers' own SIGTERM may follow from the group
+    raise _Terminated
 
 
 def _check_workers(processes: list[Any], failures: list[tuple[str, str, str]]) -> None:
-    """Raise when a worker has failed: KeyboardInterrupt when it was interrupted (Ctrl-C reached the workers),
-    else the failure in one line, the other workers stopped first."""
+    """Raise when a worker has failed: KeyboardInterrupt when it was stopped (Ctrl-C or SIGTERM reached the
+    workers), else the failure in one line, the other workers stopped first."""
     codes = [p.exitcode for p in processes if p.exitcode not in (None, 0)]
     if not codes and not failures:
         return
-    if not failures and all(code in (130, -signal.SIGINT) for code in codes):
+    if not failures and all(code in STOPPED_CODES for code in codes):
         raise KeyboardInterrupt
     _stop(processes)
     _raise_failure(codes[0] if codes else 1, failures)
@@ -213,7 +229,7 @@ def _raise_failure(code: int, failures: list[tuple[str, str, str]]) -> None:
         if kind == "input":
             raise UserInputError(f"part {part}: {message}")
     part, _, detail = failures[0] if failures else ("?", "", f"a worker process exited with code {code}")
-    raise RuntimeError(f"training part {part} failed: {detail}; the other parts were stopped at their last "
+    raise RuntimeError(f"training part {part} failed: {detail}; the other parts were stopped, each with a "
                        "checkpoint (--resume continues)")
 
 
