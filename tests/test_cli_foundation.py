@@ -262,8 +262,9 @@ def test_a_student_as_wide_as_its_embeddings_builds_without_a_spurious_warning()
 
     from transformers import MobileBertConfig, MobileBertForPreTraining
 
-    import nas.cli  # noqa: F401 - installs the filters, as every `nas` command does
+    from nas_common.quiet import quiet_optional_libraries
 
+    quiet_optional_libraries()  # what importing nas.cli does in every `nas` process (pytest resets filters per test)
     config = MobileBertConfig(vocab_size=64, hidden_size=32, embedding_size=32, intra_bottleneck_size=16,
                               num_hidden_layers=1, num_attention_heads=2, intermediate_size=32, true_hidden_size=16)
     with warnings.catch_warnings(record=True) as caught:
