@@ -51,7 +51,7 @@ class RunOptions:
     stop_after: int | None = None
     micro_batch_size: int | None = None  # None: chosen from the available memory
     eval_corpus: str | None = None
-    checkpoint_on_interrupt: bool = True  # Ctrl-C: finish the step and save a checkpoint (off in nas confirm's trials)
+    checkpoint_on_interrupt: bool = True  # Ctrl-C, SIGTERM: finish the step, save a checkpoint (off in confirm trials)
 
 
 def check_positive(**values: float | None) -> None:

@@ -77,7 +77,7 @@ class SupernetOptions:
     workers: int = 1  # --workers: a split supernet's parts in this many processes at once (workers.py)
     assemble: bool = True  # write the split supernet once every part is there (False in --workers' processes)
     memory_share: float = 1.0  # of the available memory, for the micro-batch plan (1/N in --workers' processes)
-    checkpoint_on_interrupt: bool = True  # Ctrl-C: each process finishes its step and saves a checkpoint
+    checkpoint_on_interrupt: bool = True  # Ctrl-C, SIGTERM: each process finishes its step and saves a checkpoint
 
 
 def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
