@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from nas_common.errors import UserInputError
+from nas_common.interrupt import EXIT_INTERRUPTED
 
 if TYPE_CHECKING:
     from nas.confirm.plan import ConfirmOptions
@@ -93,7 +94,7 @@ def confirm(
     if results is None or results.num_terminated + results.num_errors < len(results):
         print(f"interrupted: the finished rungs are saved; continue with `nas confirm {run} --resume`",
               file=sys.stderr)
-        raise SystemExit(130)
+        raise SystemExit(EXIT_INTERRUPTED)
     _finish(options, results, time.time() - started)
 
 

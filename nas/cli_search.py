@@ -18,6 +18,7 @@ from nas.executor import DEFAULT_EXECUTOR, EXECUTORS
 from nas.strategies import DEFAULT_STRATEGY, DEFAULT_TRIALS, STRATEGIES
 from nas.trial import Trial
 from nas_common.errors import UserInputError
+from nas_common.interrupt import EXIT_INTERRUPTED
 
 console = Console(stderr=True)
 STRATEGY_HELP = ("nsga2 (fastest to reach the front), evolution (regularized/aging), random, "
@@ -162,7 +163,7 @@ def search(
                                  estimator, teacher, seq_len, {"--supernet": supernet, "--confidence": confidence})
         print(f"interrupted: the finished trials are saved in {out / 'trials.jsonl'}; continue with: {command}",
               file=sys.stderr)
-        raise SystemExit(130) from None
+        raise SystemExit(EXIT_INTERRUPTED) from None
     finally:
         if bar.live.is_started:
             bar.stop()

@@ -16,6 +16,9 @@ import threading
 import time
 from types import FrameType, TracebackType
 
+EXIT_INTERRUPTED = 128 + signal.SIGINT  # 130: the shell's status for a run stopped by Ctrl-C
+EXIT_TERMINATED = 128 + signal.SIGTERM  # 143: the shell's status for a run stopped by SIGTERM
+
 
 class SigintLatch:
     def __init__(self) -> None:
@@ -66,7 +69,7 @@ class StopAtStepEnd:
     def stop(self) -> BaseException:
         """What to raise once the checkpoint is saved: KeyboardInterrupt (exit 130) after Ctrl-C, else the
         exit status a process killed by SIGTERM reports (143)."""
-        return KeyboardInterrupt() if self.signal != signal.SIGTERM else SystemExit(128 + signal.SIGTERM)
+        return KeyboardInterrupt() if self.signal != signal.SIGTERM else SystemExit(EXIT_TERMINATED)
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         now = time.monotonic()

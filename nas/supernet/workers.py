@@ -32,11 +32,13 @@ from nas.supernet.split import PARTS, part_name, part_spaces
 from nas.supernet.split_train import SPACES, finished_part, part_steps, run_split
 from nas.supernet.store import META, read_meta
 from nas_common.errors import UserInputError
+from nas_common.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED
 from search_spaces.space import SearchSpace
 
 POLL_S = 2.0
 STOP_GRACE_S = 30.0  # for a worker to finish its step and save a checkpoint after Ctrl-C
-STOPPED_CODES = (130, -signal.SIGINT, 128 + signal.SIGTERM, -signal.SIGTERM)  # a worker stopped by Ctrl-C or SIGTERM
+# a worker stopped by Ctrl-C or SIGTERM, by its own handler (exit status) or by the signal itself (negative)
+STOPPED_CODES = (EXIT_INTERRUPTED, -signal.SIGINT, EXIT_TERMINATED, -signal.SIGTERM)
 COST_SAMPLE_STEPS = 32  # sampled steps per part for its expected FLOPs a step
 
 
@@ -137,7 +139,7 @@ def _train_queue(queue: list[str], workers: int, threads: int, opts: Any, root: 
         print(f"interrupted: {saved} ({root}); the same command with --resume continues", file=sys.stderr,
               flush=True)
         if isinstance(stop, _Terminated):
-            raise SystemExit(128 + signal.SIGTERM) from None
+            raise SystemExit(EXIT_TERMINATED) from None
         raise
     finally:
         bar.close()
@@ -191,7 +193,7 @@ def train_parts(opts: Any, threads: int, workers: int, parent: int, pipe: Any,
             pipe.send(("input", name, str(error)))
             raise SystemExit(2) from None
         except KeyboardInterrupt:
-            raise SystemExit(130) from None
+            raise SystemExit(EXIT_INTERRUPTED) from None
         except Exception as error:  # reported by the parent in one line; the traceback stays in this process
             pipe.send(("bug", name, f"{type(error).__name__}: {error}"))
             raise
