@@ -155,7 +155,14 @@ def main() -> None:
                         "layer-wise steps per layer, so deeper students get more (with --schedule pkt: the paper's).")
     parser.add_argument("--schedule", choices=("jkt", "pkt"), default=None, help="The students' distillation "
                         "schedule (default jkt, the supernet's; pkt: the paper's and nas distill's default).")
+    parser.add_argument("--record-quality", default=None, metavar="REPORT", help="Only record in its supernet's "
+                        "directory what an earlier report (a file under benchmarks/results) measured of it.")
     args = parser.parse_args()
+    if args.record_quality:
+        recorded = json.loads((RESULTS / args.record_quality).read_text())
+        record_supernet_quality(recorded["supernet"]["directory"], recorded, recorded["settings"]["budget"])
+        print(f"recorded in {recorded['supernet']['directory']}")
+        return
     args.teacher = args.teacher or str(default_teacher())
     data = data_folder()
     budget = dataclasses.replace(truth.QUICK if args.quick else truth.Budget(), device=args.torch_device)
@@ -218,6 +225,7 @@ def refit_proxy(store: Store, sid: str) -> None:
 
 def record_supernet_quality(directory: str, result: dict, budget: dict) -> None:
     """The measured rank correlation of the supernet estimator, into the supernet directory (its `quality`)."""
+    from nas.accuracy.resolution import scatter
     from nas.accuracy.supernet import write_quality
 
     seed = min(result["per_seed"])
@@ -225,12 +233,17 @@ def record_supernet_quality(directory: str, result: dict, budget: dict) -> None:
     if block["spearman"] is None:
         return
     predictor = result["per_seed"][seed]["gt1"].get("predictor", {}).get("spearman")
+    losses, scores = result["ground_truth"]["gt1"][seed], result["estimates"]["supernet"]
+    keys = sorted(k for k in losses if scores.get(k) is not None)
     text = (f"Spearman {block['spearman']:.2f} vs {truth.students_label(budget)} (held-out PD loss), n={block['n']}"
             + (f", {block['n']} of {len(ARCHS)} archs" if block["n"] < len(ARCHS) else "")
             + (f"; its predictor {predictor:.2f} on the same students" if predictor is not None else ""))
     write_quality(Path(directory), text, {"benchmark": "benchmarks/estimator_rank.py", "date": result["date"],
                                           "seed": seed, "kendall": block["kendall"],
-                                          "predictor_spearman": predictor, "budget": budget})
+                                          "predictor_spearman": predictor, "budget": budget,
+                                          "scatter": round(scatter([scores[k] for k in keys],
+                                                                   [losses[k] for k in keys]), 6),
+                                          "scatter_n": len(keys)})
 
 
 if __name__ == "__main__":

@@ -141,22 +141,25 @@ def _new_options(run: Path, top: int, teacher: Path | None, corpus: str | None, 
 
 
 def _finish(options: ConfirmOptions, results: Any, seconds: float) -> None:
-    from nas.cli_search import estimate_caption
+    from nas.accuracy.resolution import format_estimate
+    from nas.cli_search import estimate_caption, recorded_scatter
     from nas.confirm import table
     from nas.confirm.publish import publish
     from nas.run_dir import read_run
 
     rows = table.rows_from_results(options, results)
     summary = publish(options, rows, seconds)
+    record = read_run(options.run)
     out = Table(title=f"confirmed {options.run} ({summary['seconds']:.0f} s)", box=box.SIMPLE_HEAD,
-                caption=estimate_caption(read_run(options.run)))
+                caption=estimate_caption(record))
     for column in ("pick", "trial", "est.", "ms", "status", "steps", "held-out MLM", "dev"):
         out.add_column(column, justify="right")
+    spread = recorded_scatter(record)
     for r in rows:
         mlm = "" if r["heldout_mlm"] is None else f"{r['heldout_mlm']:.3f}"
         dev = "" if r["dev"] is None else f"{r['dev']:.3f}"
-        out.add_row(str(r["pick"]), str(r["arch_id"]), f"{r['estimate']:#.4g}", f"{r['latency_ms']:.1f}", r["status"],
-                    str(r["steps"]), mlm, dev)
+        out.add_row(str(r["pick"]), str(r["arch_id"]), format_estimate(r["estimate"], spread),
+                    f"{r['latency_ms']:.1f}", r["status"], str(r["steps"]), mlm, dev)
     console.print(out)
     best = summary["best"]
     if best is not None:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import typer
@@ -32,11 +34,13 @@ EXPORTED = ("arch.json", "config.json", "teacher.json", "TRAIN.md", "model.onnx"
 
 
 def front_table(points: list[Trial], title: str, limit: int | None = None,
-                confirmed: dict[int, dict[str, Any]] | None = None, caption: str | None = None) -> Table:
+                confirmed: dict[int, dict[str, Any]] | None = None, caption: str | None = None,
+                scatter: float | None = None) -> Table:
     """The front as a table that fits 80 columns (a piped or logged output is 80 wide); with `confirmed`
     (RUN/confirmed.csv by trial id) a last column gives each confirmed point's measured result: the dev metric
     (`0.812@40`: after 40 distillation steps) or, for a point ASHA stopped early, its held-out MLM loss
     (`L6.10@10`)."""
+    from nas.accuracy.resolution import format_estimate
     from nas.confirm.table import measured
 
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
@@ -46,8 +50,8 @@ def front_table(points: list[Trial], title: str, limit: int | None = None,
     for k, t in enumerate(points[:limit]):
         a = t.arch
         bottleneck = str(a.intra_bottleneck_size) if a.use_bottleneck else "none"
-        cells = [str(k), str(t.id), f"{t.latency_ms:.1f}", f"{t.accuracy:#.4g}", f"{t.params / 1e6:.1f}M",
-                 f"{a.num_hidden_layers}×{a.hidden_size}", bottleneck,
+        cells = [str(k), str(t.id), f"{t.latency_ms:.1f}", format_estimate(t.accuracy, scatter),
+                 f"{t.params / 1e6:.1f}M", f"{a.num_hidden_layers}×{a.hidden_size}", bottleneck,
                  f"{a.intermediate_size}×{a.num_feedforward_networks}", str(a.num_attention_heads),
                  f"{_OPS.get(a.normalization_type, a.normalization_type)}/{a.hidden_act}"]
         if confirmed:
@@ -56,10 +60,23 @@ def front_table(points: list[Trial], title: str, limit: int | None = None,
     return table
 
 
-def estimate_caption(record: dict[str, Any]) -> str:
-    """What the `est.` column of a run's tables is: its estimator and measured quality (run.json)."""
+def recorded_scatter(record: dict[str, Any]) -> float | None:
+    """The measured scatter of the run's estimator (run.json), which sets how many digits of `est.` mean
+    something (nas/accuracy/resolution.py)."""
+    from nas.accuracy.resolution import scatter_of
+
+    return scatter_of(SimpleNamespace(scatter=(record.get("estimator") or {}).get("scatter")))
+
+
+def estimate_caption(record: dict[str, Any], points: Sequence[Trial] = ()) -> str:
+    """What the `est.` column of a run's tables is: its estimator, how finely its scores can be read, and its
+    measured quality (run.json)."""
+    from nas.accuracy.resolution import scatter_note
+
     estimator = record.get("estimator") or {}
-    return (f"est.: {estimator.get('name', 'accuracy')} estimate; measured quality: "
+    spread = recorded_scatter(record)
+    note = scatter_note(spread, estimator.get("scatter_source") or "measured", [t.accuracy for t in points])
+    return (f"est.: {estimator.get('name', 'accuracy')} estimate, {note}; measured quality: "
             f"{estimator.get('quality') or 'not recorded'}")
 
 
@@ -191,6 +208,7 @@ def resume_command(out: Path, budget: str, device: str | None, profile: Path | N
 def _print_summary(out: Path, summary: dict, options: Any, estimator: Any) -> None:
     from nas.accuracy import describe
     from nas.results import front, load_trials
+    from nas.run_dir import read_run
 
     table = Table(title=f"search {out}", show_header=False, box=box.SIMPLE)
     for key in ("trials", "within_budget", "front_size", "seconds"):
@@ -201,7 +219,9 @@ def _print_summary(out: Path, summary: dict, options: Any, estimator: Any) -> No
     kept = summary.get("best_kept")
     if points:
         title = "Pareto front (pick 0 = best estimate)" if kept else "Pareto front (pick 0 = best, exported to best/)"
-        console.print(front_table(points, title, limit=10))
+        record = read_run(out)
+        console.print(front_table(points, title, limit=10, caption=estimate_caption(record, points),
+                                  scatter=recorded_scatter(record)))
     if kept:
         console.print(f"best/ kept: arch {kept['arch_id']}, the winner `nas confirm` measured ({kept['measured']}); "
                       f"front points found since are estimates until `nas confirm {out}` measures them")
@@ -237,7 +257,7 @@ def pareto(
     if confirmed:  # the extra column needs 92 characters; wider than a piped 80, never cut
         out = Console(width=max(out.width, 92))
     out.print(front_table(points, f"{run}: front within {budget_ms:g} ms ({len(points)} points)", confirmed=confirmed,
-                          caption=estimate_caption(record)))
+                          caption=estimate_caption(record, points), scatter=recorded_scatter(record)))
 
 
 def export(
@@ -258,6 +278,7 @@ def export(
     """Write a front point as arch.json + config.json + teacher.json + TRAIN.md; optionally ONNX, a TVM library,
     TFLite (fp32, dynamic-range int8)."""
     from nas import export as exports
+    from nas.accuracy.resolution import format_estimate
     from nas.budget import parse_budget
     from nas.results import load_trials
     from nas.results import pick as pick_trial
@@ -282,7 +303,8 @@ def export(
     check_output_dir(to, overwrite=overwrite, what="--to", result_files=EXPORTED)
     name, quality = recorded_estimator(record)
     export_pick(chosen, to, run, options, name, quality)
-    typer.echo(f"trial {chosen.id}: {chosen.latency_ms:.1f} ms, accuracy estimate {chosen.accuracy:#.4g} ({name}) "
+    estimate = format_estimate(chosen.accuracy, recorded_scatter(record))
+    typer.echo(f"trial {chosen.id}: {chosen.latency_ms:.1f} ms, accuracy estimate {estimate} ({name}) "
                f"→ {to}/arch.json, config.json, teacher.json, TRAIN.md")
     if onnx:
         typer.echo(f"ONNX: {exports.export_onnx(chosen.arch, to, options.get('seq_len', 128))}")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from nas.accuracy.base import describe
+from nas.accuracy.resolution import decimals, format_estimate, scatter_of
 from nas.trial import Trial
 from search_spaces.arch import Arch
 
@@ -73,13 +74,14 @@ def rewrite_report(run: Path) -> Path:
     points = front(trials, options["budget_ms"])
     references = [{**r, "arch": PRESETS[r["name"]].arch} for r in record.get("references", []) if r["name"] in PRESETS]
     recorded = record.get("estimator") or {}
-    estimator = SimpleNamespace(**{k: recorded[k] for k in ("name", "quality") if k in recorded})
+    estimator = SimpleNamespace(**{k: recorded[k] for k in ("name", "quality", "scatter", "scatter_source")
+                                   if k in recorded})
     title = (f"{options.get('device')}, budget {options['budget_ms']:g} ms: {len(trials)} trials "
              f"({options.get('strategy')}, seed {record.get('seed')}), front of {len(points)}")
     return write_report(Path(run) / "pareto.html", trials, points, options["budget_ms"], references, title, estimator)
 
 
-def _confirmed_traces(fig: Any, trials: list[Trial], rows: list[dict[str, Any]]) -> None:
+def _confirmed_traces(fig: Any, trials: list[Trial], rows: list[dict[str, Any]], spread: float | None) -> None:
     """Ring each confirmed point (at its estimate) and write the measured metric beside it."""
     import plotly.graph_objects as go
 
@@ -96,8 +98,8 @@ def _confirmed_traces(fig: Any, trials: list[Trial], rows: list[dict[str, Any]])
         marker={"symbol": "circle-open", "size": 18, "color": "purple", "line": {"width": 2}},
         text=[f"{measured(r)} ({r['status']})" for _, r in shown], textposition="middle right",
         textfont={"color": "purple", "size": 11},
-        hovertext=[f"trial {t.id}: estimate {t.accuracy:#.4g}, measured {measured(r)} ({r['status']} at "
-                   f"{int(r['steps'])} steps)" for t, r in shown], hoverinfo="text+x"))
+        hovertext=[f"trial {t.id}: estimate {format_estimate(t.accuracy, spread)}, measured {measured(r)} "
+                   f"({r['status']} at {int(r['steps'])} steps)" for t, r in shown], hoverinfo="text+x"))
 
 
 def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, references: list[dict[str, Any]],
@@ -107,6 +109,7 @@ def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, refe
     from nas.confirm.table import winner
 
     fig = go.Figure()
+    spread = scatter_of(estimator)
     feasible = [t for t in trials if t.accuracy is not None]
     over = [t for t in trials if t.accuracy is None][:_MAX_OVER_DRAWN]
     band = over_budget_band([t.accuracy for t in feasible] + [p["accuracy"] for p in references])
@@ -127,10 +130,12 @@ def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, refe
     fig.add_trace(go.Scatter(
         x=[t.latency_ms for t in ordered], y=[t.accuracy for t in ordered], mode="lines+markers",
         line={"shape": "hv", "color": "black"}, marker={"size": 8, "color": "orange", "line": {"width": 1}},
-        name=f"Pareto front ({len(front)}; hover for the pick number)",
+        name=f"Pareto front ({len(front)}; hover for the pick number)" + (", ± its scatter" if spread else ""),
+        error_y={"type": "constant", "value": spread, "thickness": 1, "width": 0, "color": "rgba(255,127,14,0.45)"}
+        if spread else None,
         text=[f"pick {pick[t.id]} (nas export --pick {pick[t.id]}) · trial {t.id}<br>{arch_hover(t.arch)}"
               for t in ordered], hoverinfo="text+x+y"))
-    _confirmed_traces(fig, trials, confirmed or [])
+    _confirmed_traces(fig, trials, confirmed or [], spread)
     chosen = winner(confirmed or [])
     best = next((t for t in front if chosen is not None and t.id == int(chosen["arch_id"])), None)
     recommended = f"pick {pick[best.id]}, confirmed best" if best is not None else "pick 0"
@@ -153,6 +158,10 @@ def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, refe
     fig.add_annotation(x=math.log10(budget_ms), y=1.0, yref="paper", text=f"budget {budget_ms:g} ms",
                        showarrow=False, xanchor="left", font={"color": "red"})
     label = describe(estimator) if estimator is not None else "estimator"
+    if spread:  # the scores' measured scatter: a second line of the axis title, and no hover digit finer than it
+        source = getattr(estimator, "scatter_source", None) or "measured scatter"
+        label += f"<br>scores ±{spread:.{decimals(spread)}f}: {source}"
+        fig.update_yaxes(hoverformat=f".{decimals(spread)}f")
     fig.update_layout(title=title, xaxis_title="predicted latency (ms, log scale)", xaxis_type="log",
                       yaxis_title=f"estimated quality: {label}", template="plotly_white",
                       hoverlabel={"align": "left"})

@@ -16,6 +16,7 @@ import numpy as np
 
 from nas import run_dir
 from nas.accuracy import DEFAULT_ESTIMATOR, get_estimator, quality_of
+from nas.accuracy.resolution import scatter_of
 from nas.budget import format_ms
 from nas.controller import Controller, EvaluateFn, ProgressFn
 from nas.evaluator import EvaluationJob, Evaluator, LatencyModel, Scores, load_latency_model
@@ -186,7 +187,8 @@ def write_results(out: Path, run: dict[str, Any], trials: list[Trial], options: 
         "hypervolume_definition": "area of (latency/budget, accuracy estimate) dominated by the front, "
                                   "reference point (1, 0)",
     }
-    run["estimator"] = {"name": estimator.name, "version": estimator.version, "quality": quality_of(estimator)}
+    run["estimator"] = {"name": estimator.name, "version": estimator.version, "quality": quality_of(estimator),
+                        "scatter": scatter_of(estimator), "scatter_source": getattr(estimator, "scatter_source", None)}
     run["references"] = [{"name": p["name"], "latency_ms": p["latency_ms"], "accuracy": p["accuracy"]}
                          for p in references]
     run["finished"] = datetime.datetime.now().isoformat(timespec="seconds")

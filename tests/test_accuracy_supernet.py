@@ -146,11 +146,14 @@ def test_space_is_the_supernets_or_inside_it(supernet_dir: Path, tmp_path: Path)
 
 
 def test_quality_reports_what_the_benchmark_measured(supernet_dir: Path) -> None:
-    sn.write_quality(supernet_dir, "Spearman 0.50 vs distilled students (held-out PD loss), n=4, partial", {})
     sn._cached_predictor.cache_clear()
+    assert sn.SupernetEstimator(str(supernet_dir)).scatter is None  # nothing measured yet
+    sn.write_quality(supernet_dir, "Spearman 0.50 vs distilled students (held-out PD loss), n=4, partial",
+                     {"scatter": 0.0123, "scatter_n": 4})
     estimator = sn.SupernetEstimator(str(supernet_dir))
     assert estimator.quality.startswith("Spearman 0.50 vs distilled students")
     assert f"n={SAMPLES}" in estimator.quality  # and the predictor's agreement with the supernet
+    assert estimator.scatter == 0.0123 and "4 distilled students" in estimator.scatter_source
 
 
 def test_one_line_errors(tmp_path: Path) -> None:

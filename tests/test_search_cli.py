@@ -56,7 +56,9 @@ def test_default_search_writes_a_complete_run(default_run):
     front = json.loads(nas("pareto", str(run), "--json", check=True).stdout)
     assert front and all(p["latency_ms"] <= 62.0 for p in front)
     table = " ".join(nas("pareto", str(run), check=True).stdout.split())  # the caption wraps at 80 columns
-    assert f"est.: {info['estimator']['name']} estimate; measured quality:" in table
+    scatter = info["estimator"]["scatter"]
+    assert scatter > 0 and f"est.: {info['estimator']['name']} estimate, ±{scatter:.4f} (sd of its" in table
+    assert "; measured quality:" in table
     assert " ".join(info["estimator"]["quality"].split()) in table
     best = json.loads((run / "best" / "arch.json").read_text())
     assert best == front[0]["arch"] and front[0]["latency_ms"] <= 62.0

@@ -49,7 +49,11 @@ def test_report_marks_the_pick_names_the_estimator_and_never_scores_over_budget(
     estimator = get_estimator("proxy")
     figure = build_figure([*scored, over], scored, 62.0, references, "t", estimator)
     traces = {trace.name.split(" (")[0].split(":")[0]: trace for trace in figure.data}
-    assert figure.layout.yaxis.title.text == f"estimated quality: proxy ({estimator.quality})"
+    assert figure.layout.yaxis.title.text.startswith(f"estimated quality: proxy ({estimator.quality})<br>scores ±")
+    from nas.accuracy.resolution import decimals
+
+    assert figure.layout.yaxis.hoverformat == f".{decimals(estimator.scatter)}f"  # no digit finer than its scatter
+    assert traces["Pareto front"].error_y.value == estimator.scatter  # the front drawn with its scatter
     # the never-scored trial sits below every scored point, not at a score
     assert traces["over budget"].x == (90.0,) and max(traces["over budget"].y) < 0.20
     assert traces["recommended"].x == (20.0,) and traces["recommended"].y == (0.30,)

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from nas.accuracy.resolution import decimals
+
 NAS = [sys.executable, "-c", "from nas.cli import main; main()"]
 SMALL = ["search", "--device", "pixel4", "--budget", "62ms", "--space", "mobilebert-small", "--seed", "0"]
 
@@ -57,7 +59,8 @@ def test_pareto_fits_80_columns_when_piped(small_run):
     assert len(lines) > 5 and max(len(line) for line in lines) <= 80
     assert "…" not in result.stdout  # no column cut short
     front = json.loads(nas("pareto", str(small_run), "--json").stdout)
-    assert all(f"{p['accuracy']:#.4g}" in result.stdout for p in front)  # 4 significant digits, zeros kept
+    digits = decimals(json.loads((small_run / "run.json").read_text())["estimator"]["scatter"])
+    assert all(f"{p['accuracy']:.{digits}f}" in result.stdout for p in front)  # to the estimator's resolution
 
 
 def _default_sigint() -> None:

@@ -106,6 +106,8 @@ def fit(archs: Sequence[Arch], losses: Sequence[float], note: str) -> dict[str, 
     from scipy.optimize import nnls
     from scipy.stats import kendalltau, spearmanr
 
+    from nas.accuracy.resolution import scatter
+
     full = np.array([terms(a) for a in archs])
     y = -np.asarray(losses, dtype=float)  # fit the quality (−loss) with non-negative weights
     fitted = list(TERMS) if len(y) >= FULL_FIT_MIN else list(TERMS[:2])
@@ -150,6 +152,8 @@ def fit(archs: Sequence[Arch], losses: Sequence[float], note: str) -> dict[str, 
             "depth_from": f"{len(pairs)} equal-size depth pair{'s' * (len(pairs) != 1)}" if pairs else "least squares",
             "loo_spearman": round(float(spearmanr(held_out, y).statistic), 4),
             "loo_kendall": round(float(kendalltau(held_out, y).statistic), 4),
+            # the leave-one-out scores' scatter about the students' trend, in score units (exp(−loss))
+            "loo_scatter": round(scatter(np.minimum(np.exp(held_out), 1.0), -y), 6),
             "in_sample_spearman": round(float(spearmanr(full @ weights, y).statistic), 4), "note": note,
             "data": [{"arch": a.to_dict(), "loss": float(v)} for a, v in zip(archs, losses, strict=True)]}
 
@@ -187,6 +191,8 @@ class ProxyEstimator:
         digest = hashlib.sha256(json.dumps(fitted["coefficients"], sort_keys=True).encode()).hexdigest()
         self.version = f"3-{digest[:8]}"
         self.quality = quality_text()
+        self.scatter = fitted.get("loo_scatter")
+        self.scatter_source = f"sd of its leave-one-out scores about {fitted['n']} distilled students' trend"
 
     def estimate(self, archs: Sequence[Arch]) -> np.ndarray:
         return np.fromiter((proxy_score(a) for a in archs), dtype=float, count=len(archs))

@@ -213,14 +213,20 @@ def quality_text(directory: Path, predictors: Sequence[pred.Predictor]) -> str:
     return f"rank correlation vs distilled students not measured for this {kind}; {fit}"
 
 
-def measured_quality(directory: Path) -> str | None:
-    """The rank correlation vs distilled students measured for these very weights, if it was."""
+def measured_record(directory: Path) -> dict[str, Any] | None:
+    """What a benchmark measured of these very weights against distilled students (quality.json), if it did."""
     path = Path(directory) / PREDICTOR_DIR / QUALITY
     if path.is_file():
         measured = json.loads(path.read_text())
         if measured.get("supernet_digest") == estimator_digest(Path(directory)):
-            return str(measured["text"])
+            return measured
     return None
+
+
+def measured_quality(directory: Path) -> str | None:
+    """The rank correlation vs distilled students measured for these very weights, if it was."""
+    measured = measured_record(directory)
+    return str(measured["text"]) if measured else None
 
 
 def check_within(space: SearchSpace, supernet_space: SearchSpace) -> SearchSpace:
@@ -274,6 +280,16 @@ class SupernetEstimator:
     @property
     def quality(self) -> str:
         return quality_text(self.directory, self.predictors)
+
+    @property
+    def scatter(self) -> float | None:
+        """The scatter of the supernet's scores about the distilled students' trend, where it was measured."""
+        return (measured_record(self.directory) or {}).get("scatter")
+
+    @property
+    def scatter_source(self) -> str:
+        return f"sd of its scores about {(measured_record(self.directory) or {}).get('scatter_n', '?')} distilled " \
+               "students' trend"
 
     @property
     def space(self) -> SearchSpace:
