@@ -87,11 +87,23 @@ def supernet_estimates(directory: str, data: Path, seq_len: int,
             "quality_before": estimator.quality if predictor else None,
             "supernet_archs_per_s": round(len(archs) / seconds, 3),
             "predictor_archs_per_s": round(len(sample) / predictor_seconds, 1) if predictor else None,
-            "predictor_meta": estimator.predictor.meta if predictor else None, "training": {k: meta.get(k) for k in
-                                                                    ("steps_done", "seconds", "options", "teacher")},
-            "training_seconds_per_step": round(meta["seconds"] / meta["steps_done"], 2) if meta.get("steps_done")
-            else None}
+            "predictor_meta": estimator.predictor.meta if predictor else None,
+            "training": {k: meta.get(k) for k in ("steps_done", "seconds", "training_seconds", "options", "teacher")},
+            **training_per_step(meta)}
     return out, info
+
+
+def training_per_step(meta: dict[str, Any]) -> dict[str, Any]:
+    """The supernet's training seconds a step: over every resumed invocation when supernet.json counts them
+    (`training_seconds`); a supernet trained before that records only its last invocation's `seconds`, which
+    undercounts one that resumed, and is said to."""
+    if not meta.get("steps_done"):
+        return {"training_seconds_per_step": None}
+    if meta.get("training_seconds") is not None:
+        return {"training_seconds_per_step": round(meta["training_seconds"] / meta["steps_done"], 2)}
+    return {"training_seconds_per_step": round(meta["seconds"] / meta["steps_done"], 2),
+            "training_seconds_note": "the last invocation's time only (recorded before the count spanned --resume): "
+                                     "a lower bound for a supernet that resumed"}
 
 
 def machine() -> dict[str, Any]:

@@ -49,6 +49,21 @@ def test_resume_is_bit_exact(paths: dict[str, Path], tmp_path: Path) -> None:
     assert (whole / "losses.csv").read_text() == (parts / "losses.csv").read_text()
 
 
+def test_training_time_is_counted_across_resume(paths: dict[str, Path], tmp_path: Path) -> None:
+    """supernet.json's `training_seconds` adds every invocation's time (the checkpoint carries the count), so a
+    supernet trained over several sessions reports its whole cost."""
+    out = tmp_path / "sn"
+    stopped = run_supernet(options(paths, out, stop_after=3))
+    assert stopped["training_seconds"] > 0
+    checkpoint = out / "checkpoint.pt"
+    state = torch.load(checkpoint, weights_only=False)
+    state["seconds"] = 1000.0  # as if the first session had trained for 1000 s
+    torch.save(state, checkpoint)
+    run_supernet(options(paths, out, resume=True))
+    meta = json.loads((out / META).read_text())
+    assert 1000.0 <= meta["training_seconds"] <= 1000.0 + meta["seconds"] + 0.1  # both rounded to 0.1 s
+
+
 def test_logs_every_term_of_both_phases(paths: dict[str, Path], tmp_path: Path) -> None:
     out = tmp_path / "sn"
     run_supernet(options(paths, out, steps=4, pd_fraction=0.5))

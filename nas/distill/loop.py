@@ -64,8 +64,11 @@ class LoopConfig:
 class LoopResult:
     steps_done: int
     finished: bool
-    seconds: float
+    seconds: float  # this invocation's
     rows: list[dict[str, Any]] = field(default_factory=list)  # this invocation's log rows, if kept
+    # every invocation's training time up to here (the checkpoint carries the count across --resume); None when
+    # the run resumed from a checkpoint written before the count was kept
+    total_seconds: float | None = None
 
 
 def carry_moments(previous: Lamb, optimizer: Lamb) -> None:
@@ -114,9 +117,17 @@ class PhaseLoop:
         save_checkpoint({"model": self.model.state_dict(), "optimizer": optimizer.state_dict(),
                          "phase_index": phase_index, "phase_step": phase_step, "global_step": global_step,
                          "phase_names": [p.name for p in self.phases], **self.checkpoint_extra(),
-                         "rng": rng_states()}, self.cfg.out / CHECKPOINT)
+                         "seconds": self._trained_seconds(), "rng": rng_states()}, self.cfg.out / CHECKPOINT)
         if self.cfg.on_checkpoint is not None:
             self.cfg.on_checkpoint(global_step)
+
+    def _trained_seconds(self) -> float | None:
+        """Training time over every invocation so far: the checkpoint's count plus this invocation's."""
+        before, started = self._clock
+        return None if before is None else before + time.time() - started
+
+    def _result(self, global_step: int, finished: bool, rows: list[dict[str, Any]]) -> LoopResult:
+        return LoopResult(global_step, finished, time.time() - self._clock[1], rows, self._trained_seconds())
 
     def _load(self) -> dict[str, Any]:
         path = self.cfg.out / CHECKPOINT
@@ -167,7 +178,8 @@ class PhaseLoop:
         device = torch.device(self.cfg.device)
         autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
         self.module.train()
-        started, rows = time.time(), []
+        rows: list[dict[str, Any]] = []
+        self._clock = (state.get("seconds") if state else 0.0), time.time()
         optimizer: Lamb | None = None
         for phase_index in range(first_phase, len(self.phases)):
             phase = self.phases[phase_index]
@@ -193,14 +205,14 @@ class PhaseLoop:
                     self._save(optimizer, phase_index, step + 1, global_step)
                 if self.cfg.stop_after is not None and global_step >= self.cfg.stop_after:
                     bar.close()
-                    return LoopResult(global_step, False, time.time() - started, rows)
+                    return self._result(global_step, False, rows)
                 if self._stop_agreed(stop, device):
                     if not saved:
                         self._save(optimizer, phase_index, step + 1, global_step)
                     bar.close()
                     raise self._stopped(global_step, stop)
             bar.close()
-        return LoopResult(global_step, True, time.time() - started, rows)
+        return self._result(global_step, True, rows)
 
     def _step(self, phase: Phase, step: int, global_step: int, optimizer: Lamb, device: torch.device,
               autocast: AbstractContextManager[Any]) -> dict[str, Any]:

@@ -239,6 +239,7 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
     details = {"teacher": opts.teacher if opts.teacher == "minilm" else str(Path(opts.teacher).resolve()),
                "eval_corpus": str(Path(opts.eval_corpus).resolve()) if opts.eval_corpus else None,
                "steps_done": result["steps_done"], "seconds": round(time.time() - start, 1),
+               "training_seconds": result["training_seconds"],  # over every --resume'd invocation
                "phases": [(p.name, p.kind, p.steps) for p in phases], "copied_from_teacher": copied,
                "init_from": init_from,
                "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()}}

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Iterable
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -79,6 +80,7 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
                          "parts": {k: part_name(k) for k in spaces}}, "steps_done": done,
                "steps_per_part": steps,
                "seconds": round(sum(float(d.get("seconds", 0)) for d in details.values()), 1),
+               "training_seconds": _summed(d.get("training_seconds") for d in details.values()),
                "teacher": next(iter(details.values()), {}).get("teacher", opts.teacher),
                "eval_corpus": str(Path(opts.eval_corpus).resolve()) if opts.eval_corpus else None,
                "init_from": str(Path(opts.init_from).resolve()) if opts.init_from else None,
@@ -113,3 +115,9 @@ def _barrier(ctx: Any) -> None:
         import torch.distributed as dist
 
         dist.barrier()
+
+
+def _summed(values: Iterable[float | None]) -> float | None:
+    """The parts' training time summed; None when any part's is unknown (trained before it was counted)."""
+    listed = list(values)
+    return None if any(v is None for v in listed) else round(sum(listed), 1)

@@ -114,6 +114,8 @@ class SupernetTrainer(PhaseLoop):
                                  "--init-from)")
 
     def run(self, resume: bool = False) -> dict[str, Any]:
-        """Train; returns {"steps_done", "seconds", "finished"}."""
+        """Train; returns {"steps_done", "seconds" (this invocation), "training_seconds" (all invocations, None
+        when an older checkpoint did not count them), "finished"}."""
         result = self.train_phases(resume)
-        return {"steps_done": result.steps_done, "seconds": result.seconds, "finished": result.finished}
+        return {"steps_done": result.steps_done, "seconds": result.seconds, "finished": result.finished,
+                "training_seconds": None if result.total_seconds is None else round(result.total_seconds, 1)}
