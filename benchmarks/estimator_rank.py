@@ -28,6 +28,7 @@ import dataclasses
 import datetime
 import hashlib
 import json
+import math
 import subprocess
 import sys
 import time
@@ -235,15 +236,23 @@ def record_supernet_quality(directory: str, result: dict, budget: dict) -> None:
     predictor = result["per_seed"][seed]["gt1"].get("predictor", {}).get("spearman")
     losses, scores = result["ground_truth"]["gt1"][seed], result["estimates"]["supernet"]
     keys = sorted(k for k in losses if scores.get(k) is not None)
+    student_losses = [losses[k] for k in keys]
+
+    def loss_scatter(estimates: dict[str, float] | None) -> float | None:
+        """In nats of the estimator's own loss (its score is exp(−loss)), for `nas supernet score`'s lines."""
+        if not estimates or any(estimates.get(k) is None for k in keys):
+            return None
+        return round(scatter([-math.log(estimates[k]) for k in keys], student_losses), 6)
+
     text = (f"Spearman {block['spearman']:.2f} vs {truth.students_label(budget)} (held-out PD loss), n={block['n']}"
             + (f", {block['n']} of {len(ARCHS)} archs" if block["n"] < len(ARCHS) else "")
             + (f"; its predictor {predictor:.2f} on the same students" if predictor is not None else ""))
     write_quality(Path(directory), text, {"benchmark": "benchmarks/estimator_rank.py", "date": result["date"],
                                           "seed": seed, "kendall": block["kendall"],
                                           "predictor_spearman": predictor, "budget": budget,
-                                          "scatter": round(scatter([scores[k] for k in keys],
-                                                                   [losses[k] for k in keys]), 6),
-                                          "scatter_n": len(keys)})
+                                          "scatter": round(scatter([scores[k] for k in keys], student_losses), 6),
+                                          "scatter_n": len(keys), "scatter_loss": loss_scatter(scores),
+                                          "predictor_scatter_loss": loss_scatter(result["estimates"].get("predictor"))})
 
 
 if __name__ == "__main__":

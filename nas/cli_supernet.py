@@ -149,13 +149,18 @@ def score_command(
                                    help="Add the accuracy predictor's column (fitted on first use: minutes)."),
 ) -> None:
     """The supernet's estimate for each arch (held-out loss of its inherited sub-network, lower is better)."""
-    from nas.supernet.score import measured_quality, score_rows
+    from nas.supernet.score import loss_scatters, measured_quality, score_rows
 
     quality = measured_quality(directory, measure)
     for row in score_rows(directory, arch, eval_corpus, measure, predictor):
         typer.echo(json.dumps({**row, "quality": quality}) if as_json else row["line"])
+    scatter, predictor_scatter = loss_scatters(directory, measure)
+    spread = "" if scatter is None else (
+        f"; it scatters by ±{scatter:.2f} nats about the distilled students' trend"
+        + (f" (the predictor's by ±{predictor_scatter:.2f})" if predictor and predictor_scatter else "")
+        + ": closer scores are one choice until distillation measures them")
     typer.echo(f"{measure}: held-out loss of each inherited sub-network, lower is better; an estimate whose measured "
-               f"quality is: {quality}", err=True)
+               f"quality is: {quality}{spread}", err=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -231,3 +231,19 @@ def test_supernet_score_shows_the_predictor(supernet_dir: Path) -> None:
     other = score_rows(supernet_dir, ['{"num_hidden_layers": 2}'], None, "distill")[0]
     assert other["predictor_measure"] == sn.MEASURE != other["measure"]
     assert f"predictor {sn.MEASURE} " in other["line"]
+
+
+def test_supernet_score_lines_keep_the_digits_its_scatter_resolves(supernet_dir: Path) -> None:
+    """Once a benchmark measured how far the supernet's loss scatters about distilled students' (0.14 nats for
+    run 17), a score line shows two decimals, not four; unmeasured, four."""
+    from nas.supernet.score import score_rows
+
+    arch = ['{"num_hidden_layers": 2}']
+    plain = score_rows(supernet_dir, arch, None, sn.MEASURE, predictor=False)[0]
+    assert f"{sn.MEASURE} {plain['score']:.4f}" in plain["line"]
+    sn.write_quality(supernet_dir, "Spearman 0.88 vs distilled students (held-out PD loss), n=18",
+                     {"scatter_loss": 0.14, "predictor_scatter_loss": 0.014})
+    row = score_rows(supernet_dir, arch, None, sn.MEASURE)[0]
+    assert row["line"].endswith(f"{sn.MEASURE} {row['score']:.2f}  predictor {sn.MEASURE} {row['predictor']:.3f}")
+    other = score_rows(supernet_dir, arch, None, "distill", predictor=False)[0]  # not what was measured
+    assert f"distill {other['score']:.4f}" in other["line"]

@@ -223,6 +223,13 @@ def measured_record(directory: Path) -> dict[str, Any] | None:
     return None
 
 
+def measured_loss_scatter(directory: Path) -> tuple[float | None, float | None]:
+    """The supernet's and its predictor's held-out loss scattered about the distilled students' trend (nats),
+    where a benchmark measured them for these weights."""
+    measured = measured_record(directory) or {}
+    return measured.get("scatter_loss"), measured.get("predictor_scatter_loss")
+
+
 def measured_quality(directory: Path) -> str | None:
     """The rank correlation vs distilled students measured for these very weights, if it was."""
     measured = measured_record(directory)

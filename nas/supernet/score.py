@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from nas.accuracy.resolution import decimals
 from nas.supernet.api import MEASURES, Supernet, load_supernet
 from nas.supernet.ensemble import SPACE, members
 from nas.supernet.space import resolve_supernet_arch
@@ -56,6 +57,17 @@ def measured_quality(directory: str | Path, measure: str) -> str:
     return recorded_quality(Path(directory)) or "not measured for these weights (benchmarks/estimator_rank.py)"
 
 
+def loss_scatters(directory: str | Path, measure: str) -> tuple[float | None, float | None]:
+    """The measured scatter (nats) of the supernet's and the predictor's loss about the distilled students' trend:
+    how many digits of a score line mean something (None: not measured, or another --measure)."""
+    try:
+        from nas.accuracy.supernet import MEASURE, measured_loss_scatter
+    except ImportError:
+        return None, None
+    supernet, predictor = measured_loss_scatter(Path(directory))
+    return (supernet if measure == MEASURE else None), predictor
+
+
 def _predictor_measure() -> str:
     from nas.accuracy.supernet import MEASURE
 
@@ -87,12 +99,19 @@ def score_rows(directory: str | Path, arch_texts: Sequence[str], eval_corpus: st
     rows = mean_rows(per_member) if len(per_member) > 1 else per_member[0]
     predicted = _predictor_scores(Path(directory), archs) if predictor else None
     predicted_measure = _predictor_measure() if predicted is not None else None
+    score_scatter, predictor_scatter = loss_scatters(directory, measure)
     for index, row in enumerate(rows):
         row["predictor"] = predicted[index] if predicted is not None else None
         row["predictor_measure"] = predicted_measure  # the predictor is fitted on one loss, whatever --measure
-        extra = (f"  predictor {predicted_measure} {row['predictor']:.4f}" if row["predictor"] is not None
-                 else "")
+        extra = (f"  predictor {predicted_measure} {_loss(row['predictor'], predictor_scatter)}"
+                 if row["predictor"] is not None else "")
         if row.get("members"):
             extra += f"  (mean of {row['members']} supernets)"
-        row["line"] = f"{row['arch']:<32} {row['params'] / 1e6:7.2f}M params  {measure} {row['score']:.4f}{extra}"
+        row["line"] = (f"{row['arch']:<32} {row['params'] / 1e6:7.2f}M params  {measure} "
+                       f"{_loss(row['score'], score_scatter)}{extra}")
     return rows
+
+
+def _loss(value: float, scatter: float | None) -> str:
+    """A loss to the digits its measured scatter about the students resolves; four decimals where unmeasured."""
+    return f"{value:.{decimals(scatter)}f}" if scatter else f"{value:.4f}"
