@@ -7,7 +7,6 @@ import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import typer
@@ -63,9 +62,9 @@ def front_table(points: list[Trial], title: str, limit: int | None = None,
 def recorded_scatter(record: dict[str, Any]) -> float | None:
     """The measured scatter of the run's estimator (run.json), which sets how many digits of `est.` mean
     something (nas/accuracy/resolution.py)."""
-    from nas.accuracy.resolution import scatter_of
+    from nas.accuracy.resolution import measured_scatter
 
-    return scatter_of(SimpleNamespace(scatter=(record.get("estimator") or {}).get("scatter")))
+    return measured_scatter((record.get("estimator") or {}).get("scatter"))
 
 
 def estimate_caption(record: dict[str, Any], points: Sequence[Trial] = ()) -> str:

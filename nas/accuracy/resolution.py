@@ -28,10 +28,14 @@ def scatter(scores: Sequence[float], losses: Sequence[float]) -> float:
     return float(math.sqrt(residuals @ residuals / (len(x) - 2)))
 
 
+def measured_scatter(value: object) -> float | None:
+    """`value` as a scatter (a positive finite number, e.g. as run.json recorded it), or None when it is none."""
+    return float(value) if isinstance(value, int | float) and math.isfinite(value) and value > 0 else None
+
+
 def scatter_of(estimator: object) -> float | None:
     """The estimator's measured scatter, or None when none was measured."""
-    value = getattr(estimator, "scatter", None)
-    return float(value) if isinstance(value, int | float) and math.isfinite(value) and value > 0 else None
+    return measured_scatter(getattr(estimator, "scatter", None))
 
 
 def decimals(spread: float) -> int:
@@ -39,8 +43,9 @@ def decimals(spread: float) -> int:
     return max(0, 1 - math.floor(math.log10(spread)))
 
 
-def format_estimate(value: float, spread: float | None) -> str:
-    return f"{value:.{decimals(spread)}f}" if spread else f"{value:{UNKNOWN_DIGITS}}"
+def format_estimate(value: float, spread: float | None, unmeasured: str = UNKNOWN_DIGITS) -> str:
+    """`value` to the decimal `spread` resolves; in the `unmeasured` format when no scatter was measured."""
+    return f"{value:.{decimals(spread)}f}" if spread else f"{value:{unmeasured}}"
 
 
 def within_scatter(values: Sequence[float], spread: float | None) -> int:

@@ -12,13 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nas.accuracy.resolution import decimals
+from nas.accuracy.resolution import format_estimate
 from nas.supernet.api import MEASURES, Supernet, load_supernet
 from nas.supernet.ensemble import SPACE, members
 from nas.supernet.space import resolve_supernet_arch
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
+
+LOSS_DIGITS = ".4f"  # a loss whose scatter about distilled students was not measured
 
 
 def describe(arch: Arch) -> str:
@@ -103,15 +105,11 @@ def score_rows(directory: str | Path, arch_texts: Sequence[str], eval_corpus: st
     for index, row in enumerate(rows):
         row["predictor"] = predicted[index] if predicted is not None else None
         row["predictor_measure"] = predicted_measure  # the predictor is fitted on one loss, whatever --measure
-        extra = (f"  predictor {predicted_measure} {_loss(row['predictor'], predictor_scatter)}"
+        extra = (f"  predictor {predicted_measure} {format_estimate(row['predictor'], predictor_scatter, LOSS_DIGITS)}"
                  if row["predictor"] is not None else "")
         if row.get("members"):
             extra += f"  (mean of {row['members']} supernets)"
         row["line"] = (f"{row['arch']:<32} {row['params'] / 1e6:7.2f}M params  {measure} "
-                       f"{_loss(row['score'], score_scatter)}{extra}")
+                       f"{format_estimate(row['score'], score_scatter, LOSS_DIGITS)}{extra}")
     return rows
 
-
-def _loss(value: float, scatter: float | None) -> str:
-    """A loss to the digits its measured scatter about the students resolves; four decimals where unmeasured."""
-    return f"{value:.{decimals(scatter)}f}" if scatter else f"{value:.4f}"
