@@ -161,8 +161,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.record_quality:
         recorded = json.loads((RESULTS / args.record_quality).read_text())
-        record_supernet_quality(recorded["supernet"]["directory"], recorded, recorded["settings"]["budget"])
-        print(f"recorded in {recorded['supernet']['directory']}")
+        record_supernet_quality(recorded["supernet"]["directory"], recorded, recorded["settings"]["budget"],
+                                args.record_quality)
         return
     args.teacher = args.teacher or str(default_teacher())
     data = data_folder()
@@ -201,7 +201,7 @@ def main() -> None:
         raise SystemExit(f"--report {report_name}: a file name ending in .json, no folder")
     result = report(store, sid, args, data, RESULTS / report_name)
     if args.supernet:
-        record_supernet_quality(args.supernet, result, store.data["settings"][sid]["budget"])
+        record_supernet_quality(args.supernet, result, store.data["settings"][sid]["budget"], report_name)
 
 
 def refit_proxy(store: Store, sid: str) -> None:
@@ -224,7 +224,7 @@ def refit_proxy(store: Store, sid: str) -> None:
           f"{fitted['loo_spearman']}")
 
 
-def record_supernet_quality(directory: str, result: dict, budget: dict) -> None:
+def record_supernet_quality(directory: str, result: dict, budget: dict, report_name: str) -> None:
     """The measured rank correlation of the supernet estimator, into the supernet directory (its `quality`)."""
     from nas.accuracy.resolution import scatter
     from nas.accuracy.supernet import write_quality
@@ -247,12 +247,17 @@ def record_supernet_quality(directory: str, result: dict, budget: dict) -> None:
     text = (f"Spearman {block['spearman']:.2f} vs {truth.students_label(budget)} (held-out PD loss), n={block['n']}"
             + (f", {block['n']} of {len(ARCHS)} archs" if block["n"] < len(ARCHS) else "")
             + (f"; its predictor {predictor:.2f} on the same students" if predictor is not None else ""))
-    write_quality(Path(directory), text, {"benchmark": "benchmarks/estimator_rank.py", "date": result["date"],
-                                          "seed": seed, "kendall": block["kendall"],
-                                          "predictor_spearman": predictor, "budget": budget,
-                                          "scatter": round(scatter([scores[k] for k in keys], student_losses), 6),
-                                          "scatter_n": len(keys), "scatter_loss": loss_scatter(scores),
-                                          "predictor_scatter_loss": loss_scatter(result["estimates"].get("predictor"))})
+    details = {"benchmark": "benchmarks/estimator_rank.py", "date": result["date"], "seed": seed,
+               "kendall": block["kendall"], "predictor_spearman": predictor, "budget": budget,
+               "scatter": round(scatter([scores[k] for k in keys], student_losses), 6),
+               "scatter_n": len(keys), "scatter_loss": loss_scatter(scores),
+               "predictor_scatter_loss": loss_scatter(result["estimates"].get("predictor"))}
+    write_quality(Path(directory), text, details)
+    # the same record beside the report, so that the figures a table or the docs quote are in a committed file
+    published = RESULTS / f"{Path(report_name).stem}_quality.json"
+    published.write_text(json.dumps({"report": report_name, "machine": result.get("machine"),
+                                     "supernet": str(directory), "text": text, **details}, indent=2) + "\n")
+    print(f"recorded in {directory} and {published}")
 
 
 if __name__ == "__main__":
