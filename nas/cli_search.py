@@ -209,24 +209,25 @@ def _print_summary(out: Path, summary: dict, options: Any, estimator: Any) -> No
     from nas.results import front, load_trials
     from nas.run_dir import read_run
 
+    results = Console()  # the results go to stdout (`nas search ... > front.txt`); the bar and logs to stderr
     table = Table(title=f"search {out}", show_header=False, box=box.SIMPLE)
     for key in ("trials", "within_budget", "front_size", "seconds"):
         table.add_row(key.replace("_", " "), str(summary[key]))
     table.add_row("estimator", describe(estimator))
-    console.print(table)
+    results.print(table)
     points = front(load_trials(out), options.budget_ms)
     kept = summary.get("best_kept")
     if points:
         title = "Pareto front (pick 0 = best estimate)" if kept else "Pareto front (pick 0 = best, exported to best/)"
         record = read_run(out)
-        console.print(front_table(points, title, limit=10, caption=estimate_caption(record, points),
+        results.print(front_table(points, title, limit=10, caption=estimate_caption(record, points),
                                   scatter=recorded_scatter(record)))
     if kept:
-        console.print(f"best/ kept: arch {kept['arch_id']}, the winner `nas confirm` measured ({kept['measured']}); "
-                      f"front points found since are estimates until `nas confirm {out}` measures them")
+        results.print(f"best/ kept: arch {kept['arch_id']}, the winner `nas confirm` measured ({kept['measured']}); "
+                      f"front points found since are estimates until `nas confirm {out}` measures them", soft_wrap=True)
     if not points:
-        console.print("no trial fits the budget: nothing exported")
-    console.print(f"open {out / 'pareto.html'}; train the best: {out / 'best' / 'TRAIN.md'}")
+        results.print("no trial fits the budget: nothing exported")
+    results.print(f"open {out / 'pareto.html'}; train the best: {out / 'best' / 'TRAIN.md'}", soft_wrap=True)
 
 
 def pareto(

@@ -38,10 +38,25 @@ def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def default_run(tmp_path_factory):
+def default_search(tmp_path_factory):
     run = tmp_path_factory.mktemp("search") / "run"
-    nas("search", "--device", "pixel4", "--budget", "62ms", "--out", str(run), "--seed", "0", check=True)
-    return run  # its speed is measured in benchmarks/search_quality.py, not asserted here
+    result = nas("search", "--device", "pixel4", "--budget", "62ms", "--out", str(run), "--seed", "0", check=True)
+    return run, result  # its speed is measured in benchmarks/search_quality.py, not asserted here
+
+
+@pytest.fixture(scope="module")
+def default_run(default_search):
+    return default_search[0]
+
+
+def test_search_prints_its_results_on_stdout_and_its_progress_on_stderr(default_search):
+    """`nas search ... > front.txt` keeps the summary and the front (as `nas pareto` does); the bar stays on
+    stderr, where it does not end up in the file."""
+    run, result = default_search
+    assert "Pareto front" in result.stdout and "front size" in result.stdout
+    assert f"open {run / 'pareto.html'}" in result.stdout
+    assert "Pareto front" not in result.stderr and "front size" not in result.stderr
+    assert "search" in result.stderr  # the progress bar's last frame
 
 
 def test_default_search_writes_a_complete_run(default_run):
