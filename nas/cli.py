@@ -10,6 +10,7 @@ with `NAS_DEBUG=1`.
 from __future__ import annotations
 
 import errno
+import inspect
 import os
 import sys
 from collections.abc import Sequence
@@ -17,10 +18,13 @@ from collections.abc import Sequence
 import typer
 
 # typer ≥ 0.20 vendors click as `typer._click`; its exception classes are only reachable there.
+from typer._click import core as click_core
 from typer._click import exceptions as click
+from typer.core import TyperOption
 
 from nas import __version__, cli_arch, cli_confirm, cli_distill, cli_latency, cli_search, cli_supernet
 from nas_common.errors import UserInputError
+from nas_common.paths import anchor_data_env
 from nas_common.quiet import quiet_optional_libraries
 
 DEBUG_ENV = "NAS_DEBUG"
@@ -54,6 +58,44 @@ for module in (cli_arch, cli_latency, cli_search, cli_distill, cli_supernet, cli
     module.register(app)
 
 
+LONG_WORD = 24  # a default with a longer unbroken word is cut ("…") in rich's narrow default column
+
+
+def _paragraphs(text: str | None) -> str | None:
+    """Docstring line breaks are not sentence breaks: rich keeps them in a command's help (and in the commands
+    list), so each paragraph becomes one line that the terminal wraps; a paragraph opened by \\b keeps its lines."""
+    if not text:
+        return text
+    parts = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(p if p.startswith("\b") else " ".join(p.split()) for p in parts)
+
+
+def tidy_help(command: click_core.Command) -> click_core.Command:
+    """What `--help` shows, per command (recursively): paragraphs unbroken, flags without a value type
+    (`--resume`, not `--resume <bool>`), and a long default inside the help text, where it wraps, not cut."""
+    command.help = _paragraphs(command.help)
+    context = click_core.Context(command)
+    help_option = command.get_help_option(context)  # cached by click: the one --help shows
+    for param in [*command.params, *([help_option] if help_option is not None else [])]:
+        if getattr(param, "is_bool_flag", False):
+            param.metavar = ""
+        elif isinstance(param, TyperOption) and param.metavar is None:
+            shown = param.display_type_rich(context)  # "<int range>", followed by the range: "<int> [x>=1]"
+            param.metavar = shown.replace(" range>", ">") if shown else None
+        default = getattr(param, "show_default", None)
+        if isinstance(default, str) and any(len(word) > LONG_WORD for word in default.split()):
+            param.help = f"{param.help or ''} \\[default: {default}]".strip()
+            param.show_default = False
+    for sub in getattr(command, "commands", {}).values():
+        tidy_help(sub)
+    return command
+
+
+def command() -> click_core.Command:
+    """The click command `nas` runs (the typer app, its help tidied)."""
+    return tidy_help(typer.main.get_command(app))
+
+
 def _one_line(text: object) -> str:
     return " ".join(str(text).split())
 
@@ -70,8 +112,9 @@ def _usage_message(err: click.UsageError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Run `nas` with `argv` (default: the command line); always ends with SystemExit."""
+    anchor_data_env()
     try:
-        code = app(args=list(argv) if argv is not None else None, prog_name="nas", standalone_mode=False)
+        code = command().main(args=list(argv) if argv is not None else None, prog_name="nas", standalone_mode=False)
     except click.NoArgsIsHelpError as err:
         typer.echo(err.ctx.get_help())
         sys.exit(0)

@@ -6,19 +6,30 @@ a bad `--out` is one line before any work starts, never a traceback at the end o
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 from typing import Any
 
+from nas_common import io
 from nas_common.errors import UserInputError
 
 DATA_ENV = "NAS_DATA_DIR"
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # The public development data sits beside the repository in the project's layout (../shared/data).
 SIBLING_DATA = REPO_ROOT.parent / "shared" / "data"
+
+
+def anchor_data_env() -> None:
+    """Make a relative `$NAS_DATA_DIR` absolute against the directory the process was started in.
+
+    People type `NAS_DATA_DIR=../shared/data`; resolved once at start-up, it keeps meaning the same folder
+    after a change of directory (tests, Ray workers started elsewhere, `cd` in a script).
+    """
+    env = os.environ.get(DATA_ENV, "").strip()
+    if env and not Path(env).expanduser().is_absolute():
+        os.environ[DATA_ENV] = os.path.abspath(Path(env).expanduser())
 
 
 def data_dir(explicit: str | Path | None = None, sub: str | None = None) -> Path | None:
@@ -57,16 +68,9 @@ def _named_folder(root: Path, what: str) -> Path:
 
 
 def read_text(path: str | Path, what: str = "") -> str:
-    """The text of a file the user named (a UTF-8 byte-order mark dropped): missing or unreadable is one line,
-    prefixed with `what` (e.g. "--archs") when given."""
-    path = Path(path)
-    label = f"{what} {path}" if what else str(path)
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise UserInputError(f"{label}: no such file") from None
-    except (OSError, UnicodeDecodeError) as err:
-        raise UserInputError(f"{label}: cannot read ({err})") from None
+    """The text of a file the user named (the I/O layer's `read_text`: BOM dropped, `\\n` line ends); missing or
+    unreadable is one line, prefixed with `what` (e.g. "--archs") when given."""
+    return io.read_text(path, what)
 
 
 def remove_results(out: Path, names: tuple[str, ...] | list[str]) -> None:
@@ -80,18 +84,8 @@ def remove_results(out: Path, names: tuple[str, ...] | list[str]) -> None:
 
 
 def read_json(path: str | Path) -> Any:
-    """The JSON value in a file the user named: a missing, unreadable or broken file is one line."""
-    path = Path(path)
-    try:
-        return json.loads(path.read_text())
-    except FileNotFoundError:
-        raise UserInputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise UserInputError(f"{path}: a directory, not a JSON file") from None
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UserInputError(f"{path}: not valid JSON ({err})") from None
-    except OSError as err:
-        raise UserInputError(f"{path}: cannot read ({err.strerror or err})") from None
+    """The JSON value in a file the user named (the I/O layer's `read_json`: strict, finite numbers)."""
+    return io.read_json(path)
 
 
 def _first_existing_parent(path: Path) -> Path:

@@ -9,7 +9,11 @@ from pathlib import Path
 import pytest
 
 from nas_common.errors import UserInputError
-from nas_common.paths import data_dir
+from nas_common.paths import anchor_data_env, data_dir
+
+# The README's test command sets NAS_DATA_DIR=../shared/data, relative to where pytest starts; tests change
+# directory, so it is made absolute here, once, before any test runs (as `nas` itself does at start-up).
+anchor_data_env()
 
 
 @pytest.fixture
