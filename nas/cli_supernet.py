@@ -28,7 +28,7 @@ def train(
     corpus: str = typer.Option(None, "--corpus", help="Plain text, one paragraph per line, or a folder of .txt "
                                "files \\[default: $NAS_DATA_DIR/corpus]."),
     space: str = typer.Option(None, "--space", help="Supernet search space TOML \\[default: the small CPU space at "
-                              "the MiniLM width, nas/supernet/data/minilm-384.toml]."),
+                              "the MiniLM width: minilm-384.toml in nas/supernet/data/]."),
     steps: int = typer.Option(None, "--steps", min=1, help="Optimiser steps \\[default: 740k, the paper's one-student "
                               "budget]."),
     schedule: str = typer.Option("jkt", "--schedule", help="Distillation schedule: jkt (transfer losses, then "

@@ -229,13 +229,12 @@ def _commands(command, path: tuple[str, ...] = ("nas",)):
 def test_help_texts_lose_nothing_to_rich_markup() -> None:
     """`--help` renders through rich, which takes "[default: 2048, paper §4.2]" for a style tag and drops it:
     brackets in help texts must be escaped (\\[) so users see the defaults."""
-    import typer
     from rich.text import Text
 
-    from nas.cli import app
+    from nas import cli
 
     lost = []
-    for path, command in _commands(typer.main.get_command(app)):
+    for path, command in _commands(cli.command()):
         texts = [("", command.help or "")] + [(p.name, getattr(p, "help", None) or "") for p in command.params]
         for name, text in texts:
             if Text.from_markup(text).plain != text.replace("\\[", "["):
@@ -244,15 +243,34 @@ def test_help_texts_lose_nothing_to_rich_markup() -> None:
 
 
 def test_every_visible_option_says_what_it_does() -> None:
-    import typer
+    from nas import cli
 
-    from nas.cli import app
-
-    silent = [f"{' '.join(path)} {param.opts[0]}" for path, command in _commands(typer.main.get_command(app))
+    silent = [f"{' '.join(path)} {param.opts[0]}" for path, command in _commands(cli.command())
               for param in command.params
               if param.opts and param.opts[0].startswith("--") and param.name != "help"
               and not getattr(param, "hidden", False) and not (getattr(param, "help", None) or "").strip()]
     assert not silent, "\n".join(silent)
+
+
+def test_every_help_page_reads_whole_at_80_columns(monkeypatch, capsys) -> None:
+    """Each command's `--help` as a piped terminal shows it (80 columns): a flag takes no value (no `<bool>`),
+    no default or word is cut short ("…" at a cell's end), and a description wraps where the terminal ends, not
+    where its docstring's line did."""
+    import re
+
+    from nas import cli
+
+    monkeypatch.setenv("COLUMNS", "80")
+    problems = []
+    for path, command in _commands(cli.command()):
+        if any("\n" in p for p in (command.help or "").split("\n\n") if not p.startswith("\b")):
+            problems.append(f"{' '.join(path)}: a line break inside a paragraph of its help")
+        with pytest.raises(SystemExit):
+            cli.main([*path[1:], "--help"])
+        page = capsys.readouterr().out
+        problems += [f"{' '.join(path)}: {line.strip()}" for line in page.splitlines()
+                     if "<bool>" in line or re.search(r"…\s*│?\s*$", line)]
+    assert not problems, "\n".join(problems)
 
 
 def test_a_student_as_wide_as_its_embeddings_builds_without_a_spurious_warning() -> None:
