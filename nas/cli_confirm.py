@@ -61,6 +61,7 @@ def confirm(
     Example: nas confirm runs/R --top 4 --teacher runs/teacher --corpus C --task sst2 --max-steps 40
     """
     from nas.confirm import plan, tuning
+    from nas_common.run_lock import RunLock
 
     if resume and overwrite:
         raise UserInputError("--resume and --overwrite contradict each other: choose one")
@@ -72,30 +73,33 @@ def confirm(
         from nas.distill.pipeline import check_device
 
         check_device(torch_device)
-    if resume:
-        plan.candidates(run, 1)  # a search run, still readable
-        if not tuning.can_resume(run):
-            raise UserInputError(f"--resume: {run} holds no confirmation to resume (no {plan.CONFIRM_DIR}/"
-                                 f"{plan.EXPERIMENT}/); drop --resume to start one")
-        options = tuning.restored_options(run)
-        print(f"resuming the confirmation in {run} with its recorded options", file=sys.stderr)
-    else:
-        options = _new_options(run, top, teacher, corpus, eval_corpus, task, data_dir, max_steps, rungs,
-                               reduction_factor, dev_rungs, schedule, batch_size, seq_len, lr, finetune_epochs,
-                               finetune_examples, torch_device, seed, overwrite)
-        tuning.save_options(options)
-    started = time.time()
-    with tuning.RaySession(ray_address, cpus):
-        try:
-            results = tuning.tuner(options, resume).fit()
-        except KeyboardInterrupt:
-            results = None
-    # On Ctrl-C Tune saves its state and `fit` returns with trials unfinished: nothing is published then.
-    if results is None or results.num_terminated + results.num_errors < len(results):
-        print(f"interrupted: the finished rungs are saved; continue with `nas confirm {run} --resume`",
-              file=sys.stderr)
-        raise SystemExit(EXIT_INTERRUPTED)
-    _finish(options, results, time.time() - started)
+    # One writer per run directory: a `nas search --resume` (or another confirm) writing this run refuses us
+    # here, before anything is deleted or trained.
+    with RunLock(run, create=False):
+        if resume:
+            plan.candidates(run, 1)  # a search run, still readable
+            if not tuning.can_resume(run):
+                raise UserInputError(f"--resume: {run} holds no confirmation to resume (no {plan.CONFIRM_DIR}/"
+                                     f"{plan.EXPERIMENT}/); drop --resume to start one")
+            options = tuning.restored_options(run)
+            print(f"resuming the confirmation in {run} with its recorded options", file=sys.stderr)
+        else:
+            options = _new_options(run, top, teacher, corpus, eval_corpus, task, data_dir, max_steps, rungs,
+                                   reduction_factor, dev_rungs, schedule, batch_size, seq_len, lr, finetune_epochs,
+                                   finetune_examples, torch_device, seed, overwrite)
+            tuning.save_options(options)
+        started = time.time()
+        with tuning.RaySession(ray_address, cpus):
+            try:
+                results = tuning.tuner(options, resume).fit()
+            except KeyboardInterrupt:
+                results = None
+        # On Ctrl-C Tune saves its state and `fit` returns with trials unfinished: nothing is published then.
+        if results is None or results.num_terminated + results.num_errors < len(results):
+            print(f"interrupted: the finished rungs are saved; continue with `nas confirm {run} --resume`",
+                  file=sys.stderr)
+            raise SystemExit(EXIT_INTERRUPTED)
+        _finish(options, results, time.time() - started)
 
 
 def _new_options(run: Path, top: int, teacher: Path | None, corpus: str | None, eval_corpus: str | None,

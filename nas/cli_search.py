@@ -123,6 +123,7 @@ def search(
     from nas.search import SearchOptions, run_search
     from nas_common.interrupt import SigintLatch
     from nas_common.paths import check_output_dir
+    from nas_common.run_lock import RunLock
     from search_spaces.space import SearchSpace
 
     if strategy in _DEPRECATED_STRATEGY:
@@ -169,7 +170,7 @@ def search(
         bar.update(task, completed=done, description=f"({replayed} from the journal)" if replayed else "")
 
     try:  # the bar starts once the checks passed, so an error is one line
-        with latch:
+        with RunLock(out), latch:  # one writer per run: a second search or a confirm is refused at once
             summary = run_search(options, search_space, device_profile, out, resume, progress,
                                  on_start=lambda _: bar.start(), executor=executor, ray_address=ray_address)
     except KeyboardInterrupt:

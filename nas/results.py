@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +12,7 @@ from nas.pareto import pareto_mask
 from nas.run_dir import RUN_FILE
 from nas.trial import Trial
 from nas_common.errors import UserInputError
+from nas_common.io import read_json
 
 
 def load_trials(run_dir: Path) -> list[Trial]:
@@ -28,9 +28,9 @@ def load_trials(run_dir: Path) -> list[Trial]:
 
 def _rescored(run_dir: Path) -> dict[int, float | None]:
     try:
-        rescored = json.loads((run_dir / RUN_FILE).read_text()).get("rescored") or {}
+        rescored = read_json(run_dir / RUN_FILE).get("rescored") or {}
         return {int(k): (None if v[1] is None else float(v[1])) for k, v in rescored.items()}
-    except (OSError, ValueError, AttributeError, TypeError, IndexError, KeyError):
+    except (UserInputError, ValueError, AttributeError, TypeError, IndexError, KeyError):
         return {}  # no run.json yet (a running search) or none re-scored; a damaged run.json is read_run's to report
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import datetime
 import importlib.metadata
-import json
+import io
 import platform
 import sys
 from pathlib import Path
@@ -24,6 +24,8 @@ from nas.journal import Journal
 from nas.trial import Trial
 from nas_common.errors import UserInputError
 from nas_common.paths import read_json
+from nas_common.run_lock import LOCK_NAME
+from nas_common.writing import write_json, write_text
 
 RUN_FILE = "run.json"
 _VERSIONED = ("mobilebert-nas", "numpy", "transformers", "apache-tvm", "nni", "ray", "optuna", "plotly")
@@ -64,7 +66,7 @@ def prepare(out: Path, options: dict[str, Any], seed: int, resume: bool,
         return _check_resumable(out, options, defaults or {})
     if resume:
         raise UserInputError(f"--resume: {out} holds no search run (no {RUN_FILE}); drop --resume to start one")
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and any(p.name != LOCK_NAME for p in out.iterdir()):
         raise UserInputError(f"--out {out} is a non-empty directory that holds no run; choose another --out")
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -123,12 +125,8 @@ def recorded_estimator(run: dict[str, Any]) -> tuple[str, str]:
 
 
 def write_run(out: Path, run: dict[str, Any]) -> None:
-    tmp = Path(out) / (RUN_FILE + ".tmp")
-    try:
-        tmp.write_text(json.dumps(run, indent=2, default=str) + "\n")
-        tmp.replace(Path(out) / RUN_FILE)
-    except OSError as err:
-        raise UserInputError(f"--out {out}: cannot write {RUN_FILE} ({err.strerror or err})") from None
+    """run.json, strict JSON written atomically (a reader sees the old record or the new one)."""
+    write_json(Path(out) / RUN_FILE, run, what="--out")
 
 
 def write_trials_csv(out: Path, trials: list[Trial]) -> Path:
@@ -136,10 +134,10 @@ def write_trials_csv(out: Path, trials: list[Trial]) -> Path:
     path = Path(out) / "trials.csv"
     rows = [t.arch.to_dict() for t in trials]
     arch_fields = list(rows[0]) if rows else []
-    with path.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["id", "generation", "latency_ms", "accuracy", "feasible", "params", *arch_fields])
-        for t, arch in zip(trials, rows, strict=True):
-            writer.writerow([t.id, t.generation, t.latency_ms, "" if t.accuracy is None else t.accuracy,
-                             t.feasible, t.params, *(arch[f] for f in arch_fields)])
-    return path
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["id", "generation", "latency_ms", "accuracy", "feasible", "params", *arch_fields])
+    for t, arch in zip(trials, rows, strict=True):
+        writer.writerow([t.id, t.generation, t.latency_ms, "" if t.accuracy is None else t.accuracy,
+                         t.feasible, t.params, *(arch[f] for f in arch_fields)])
+    return write_text(path, buffer.getvalue(), what="--out")

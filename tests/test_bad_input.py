@@ -507,7 +507,7 @@ BEYOND_CASES: list[Case] = [
     Case("arch-typo-field", ("arch", "show", "{typo}"), _AF, 2, "unknown field(s) hidden_sise"),
     Case("arch-json-list", ("arch", "show", "{list}"), _AF, 2, "expected a JSON object"),
     Case("arch-binary-file", ("arch", "show", "{binary}"), _AF, 2, "not valid JSON"),
-    Case("arch-infinite-width", ("arch", "show", "{inf}"), _AF, 2, "must be a positive integer, got inf"),
+    Case("arch-infinite-width", ("arch", "show", "{inf}"), _AF, 2, "intermediate_size must be a finite number, got inf"),
     Case("arch-per-layer-wrong-length", ("arch", "show", "{per_layer_short}"), _AF, 2, "2 per-layer values"),
     Case("arch-measurement-row-fields", ("arch", "show", "{row}"), _AF, 2, "unknown field(s) latency_ms"),
     Case("arch-true-hidden-size-consistent", ("arch", "show", "{row_ok}", "--json"), _AF, 0, '"num_params"'),
