@@ -169,11 +169,16 @@ def _finish(options: ConfirmOptions, results: Any, seconds: float) -> None:
     if best is not None:
         how = "the estimator's pick 0 too" if best["arch_id"] == summary["estimator_pick0"] else (
             f"the estimator's pick 0 was trial {summary['estimator_pick0']}")
-        console.print(f"best/ re-chosen from the confirmed results: trial {best['arch_id']} (pick {best['pick']}, "
+        among = (f"among the {summary['trials'] - summary['failed']} of {summary['trials']} trials that did not "
+                 "fail" if summary["failed"] else "from the confirmed results")
+        console.print(f"best/ re-chosen {among}: trial {best['arch_id']} (pick {best['pick']}, "
                       f"{best['measured']}; {how})")
     console.print(f"{Path(options.run) / table.FILE_NAME}; open {Path(options.run) / 'pareto.html'}")
     if summary["failed"]:
-        print(f"error: {summary['failed']} trial(s) failed (see {Path(options.run) / 'confirm'}/tune/*/error.txt)",
+        failed = [r for r in rows if r["status"] == "failed"]
+        chosen = "best/ was re-chosen among the others" if best is not None else "best/ was left as the search chose it"
+        reasons = "; ".join(f"trial {r['arch_id']}: {r['reason']}" for r in failed)
+        print(f"error: partial confirmation: {len(failed)} of {len(rows)} trials failed ({reasons}); {chosen}",
               file=sys.stderr)
         raise SystemExit(1)
 

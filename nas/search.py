@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import itertools
-import json
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -31,6 +30,7 @@ from nas.trial import Trial
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
+from search_spaces.teacher_fit import read_teacher_shape, restrict_to_teacher
 
 _FASTEST_SAMPLE = 5000
 
@@ -59,35 +59,6 @@ def option_defaults() -> dict[str, Any]:
     fields = dataclasses.fields(SearchOptions)
     return {f.name: f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
             for f in fields if f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING}
-
-
-def teacher_width(teacher: str | Path) -> int:
-    """The inter-block width (`hidden_size` of its config.json) of a teacher directory."""
-    path = Path(teacher)
-    config = path / "config.json" if path.is_dir() else path
-    try:
-        width = json.loads(config.read_text()).get("hidden_size")
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError, AttributeError):
-        raise UserInputError(f"--teacher {teacher}: not a teacher directory (no readable config.json)") from None
-    if not isinstance(width, int) or width <= 0:
-        raise UserInputError(f"--teacher {teacher}: config.json has no positive integer hidden_size")
-    return width
-
-
-def at_width(space: SearchSpace, width: int) -> SearchSpace:
-    """`space` with `hidden_size` fixed to `width` (MobileBERT's constraint: feature-map transfer needs the
-    student's inter-block width to equal the teacher's; Sun et al., ACL 2020, §3)."""
-    choices = space.dimensions.get("hidden_size")
-    if choices is None:
-        fixed = space.fixed.get("hidden_size")
-        if fixed is not None and fixed != width:
-            raise UserInputError(f"the teacher is {width} wide but search space {space.name!r} fixes hidden_size "
-                                 f"= {fixed}")
-        return dataclasses.replace(space, fixed={**space.fixed, "hidden_size": width})
-    if width not in choices:
-        raise UserInputError(f"the teacher is {width} wide, not a hidden_size of search space {space.name!r} "
-                             f"({', '.join(map(str, choices))}); give a --space that has it")
-    return dataclasses.replace(space, dimensions={**space.dimensions, "hidden_size": (width,)})
 
 
 def fastest_arch(space: SearchSpace, latency: LatencyModel, seq_len: int = 128) -> tuple[Arch, float]:
@@ -135,7 +106,7 @@ def run_search(options: SearchOptions, space: SearchSpace, profile: Any, out: Pa
     started = time.perf_counter()
     latency = latency or load_latency_model(profile)
     if options.teacher is not None:
-        space = at_width(space, teacher_width(options.teacher))
+        space = restrict_to_teacher(space, read_teacher_shape(options.teacher))
     check_budget(space, latency, options.budget_ms, options.device, options.seq_len)
     estimator = get_estimator(options.estimator, **options.estimator_options)
     run = run_dir.prepare(out, asdict(options), options.seed, resume, defaults=option_defaults())

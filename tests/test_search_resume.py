@@ -110,7 +110,9 @@ def test_sigint_says_how_to_continue_and_that_command_finishes_the_run(tmp_path)
 def test_teacher_fixes_the_width_and_train_md_uses_it(tmp_path):
     teacher = tmp_path / "teacher"
     teacher.mkdir()
-    (teacher / "config.json").write_text(json.dumps({"model_type": "mobilebert", "hidden_size": 384}))
+    (teacher / "config.json").write_text(json.dumps({"model_type": "mobilebert", "hidden_size": 384,
+                                                     "num_attention_heads": 4, "num_hidden_layers": 24,
+                                                     "vocab_size": 30522}))
     run = tmp_path / "run"
     result = nas("search", "--device", "pixel4", "--budget", "62ms", "--out", str(run), "--trials", "64",
                  "--teacher", str(teacher))

@@ -141,7 +141,9 @@ def split_budget(schedule: str, layers: int, steps: int) -> tuple[int, int]:
 
 
 def check_students(options: ConfirmOptions) -> None:
-    """Every student must be able to learn from the teacher: the same vocabulary and inter-block width."""
+    """Every student must be able to learn from the teacher: the distillation's own validation
+    (`nas.distill.layer_map.check_pair`: one vocabulary, equal widths, mappable heads), before any trial."""
+    from nas.distill.layer_map import check_pair
     from nas.distill.teacher import read_config
     from search_spaces.arch import Arch
 
@@ -150,12 +152,11 @@ def check_students(options: ConfirmOptions) -> None:
     teacher = read_config(options.teacher)
     for c in options.candidates:
         arch = Arch.from_dict(c.arch, source=f"trial {c.arch_id}")
-        if arch.hidden_size != teacher.hidden_size:
-            raise UserInputError(f"front point trial {c.arch_id} is {arch.hidden_size} wide but the teacher "
-                                 f"{teacher.hidden_size}: feature-map transfer needs equal widths (search with "
-                                 "--teacher DIR so that the front fits it)")
-        if arch.to_hf_config().vocab_size != teacher.vocab_size:
-            raise UserInputError(f"teacher vocabulary ({teacher.vocab_size}) differs from the students'")
+        try:
+            check_pair(arch.to_hf_config(), teacher)
+        except UserInputError as err:
+            raise UserInputError(f"front point trial {c.arch_id} cannot learn from the teacher: {err} (search with "
+                                 "--teacher DIR so that the front fits it)") from None
 
 
 def check_files(corpus: str | None, eval_corpus: str | None, task: str, glue: Path | None) -> tuple[str, str, str]:

@@ -31,13 +31,18 @@ def publish(options: ConfirmOptions, rows: list[dict[str, Any]], seconds: float)
         "warm_start": "supernet" if options.supernet else "teacher", "trials": len(rows),
         "survived": sum(r["status"] == "survived" for r in rows), "failed": sum(r["status"] == "failed" for r in rows),
         "best": None, "estimator_pick0": options.candidates[0].arch_id if options.candidates else None}
+    failed_ids = [int(r["arch_id"]) for r in rows if r["status"] == "failed"]
+    summary["partial"] = bool(failed_ids)
+    summary["failed_trials"] = failed_ids
     if chosen is not None:
         trials = {t.id: t for t in load_trials(run)}
         best = trials[int(chosen["arch_id"])]
         search_options = recorded_options(record, run)
         export_pick(best, run / "best", run, search_options, *recorded_estimator(record))
         note = {"chosen_from": "confirmed.csv (nas confirm)", "arch_id": best.id, "measured": table.measured(chosen),
-                "row": chosen}
+                "row": chosen, "partial": bool(failed_ids),
+                "compared": f"{len(rows) - len(failed_ids)} of {len(rows)} confirmed points"
+                            + (f" (trials {', '.join(map(str, failed_ids))} failed)" if failed_ids else "")}
         (run / "best" / "confirmed.json").write_text(json.dumps(note, indent=2, default=str) + "\n")
         summary["best"] = {"arch_id": best.id, "pick": int(chosen["pick"]), "measured": table.measured(chosen)}
     record["confirmed"] = summary

@@ -4,7 +4,8 @@ read back by `nas pareto`, pareto.html and the choice of `best/`.
 Columns: arch_id (the search trial id), pick (front position), estimate, latency_ms, status (`survived`: reached
 the top rung; `stopped`: ASHA stopped it at a lower rung; `failed`), rung, steps, heldout_mlm and the other
 held-out terms at that rung, dev (the task's primary metric, at dev_steps) and every dev metric, task,
-wall_s (the trial's training time, all attempts), model_dir (kept for the survivors).
+wall_s (the trial's training time, all attempts), model_dir (kept for the survivors), reason (why a
+failed trial failed, one line).
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from nas_common.errors import UserInputError
 
 FILE_NAME = "confirmed.csv"
 _FIRST = ("arch_id", "pick", "estimate", "latency_ms", "status", "rung", "steps", METRIC, "dev", "dev_steps", "task",
-          "wall_s", "model_dir")
+          "wall_s", "model_dir", "reason")
 
 
 def rows_from_results(options: ConfirmOptions, results: Any) -> list[dict[str, Any]]:
     """One row per candidate from a Tune `ResultGrid` (its last report; a failed trial keeps what it had)."""
-    from nas.confirm.trial import trial_dir
+    from nas.confirm.trial import refusal, trial_dir
 
     by_index = {}
     for result in results:
@@ -33,17 +34,25 @@ def rows_from_results(options: ConfirmOptions, results: Any) -> list[dict[str, A
     for index, c in enumerate(options.candidates):
         result = by_index.get(index)
         metrics = dict(result.metrics or {}) if result is not None else {}
-        failed = result is None or result.error is not None
+        refused = refusal(options, c.arch_id)
+        failed = result is None or result.error is not None or refused is not None
         steps = metrics.get("distill_steps", 0)
         status = "failed" if failed else "survived" if steps >= options.max_steps else "stopped"
         model = trial_dir(options, c.arch_id) / "model"
         row = {"arch_id": c.arch_id, "pick": c.pick, "estimate": c.estimate, "latency_ms": c.latency_ms,
                "status": status, "rung": metrics.get("rung", -1), "steps": steps, METRIC: metrics.get(METRIC),
                "dev": metrics.get("dev"), "dev_steps": metrics.get("dev_steps"), "task": options.task,
-               "wall_s": metrics.get("wall_s"), "model_dir": str(model) if status == "survived" else ""}
+               "wall_s": metrics.get("wall_s"), "model_dir": str(model) if status == "survived" else "",
+               "reason": refused or (_error_line(result) if failed else "")}
         row.update({k: v for k, v in metrics.items() if k.startswith(("heldout_", "dev_")) and k not in row})
         rows.append(row)
     return rows
+
+
+def _error_line(result: Any) -> str:
+    if result is None:
+        return "no result (the trial never ran)"
+    return " ".join(f"{type(result.error).__name__}: {result.error}".split())[:300] if result.error else ""
 
 
 def write(run: Path, rows: list[dict[str, Any]]) -> Path:

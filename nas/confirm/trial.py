@@ -24,9 +24,13 @@ from pathlib import Path
 from typing import Any
 
 from nas.confirm.plan import CONFIRM_DIR, METRIC, MODELS, PRIMARY, TIME_ATTR, Candidate, ConfirmOptions, split_budget
+from nas_common.errors import UserInputError
 
 STATE = "state.json"  # the rung reached, wall time and results so far: part of every checkpoint
 ATTEMPTS = "attempts.jsonl"
+# A trial whose student the distillation refuses (a UserInputError: deterministic, so never retried) ends
+# without raising and leaves the one-line reason here; the driver prints it and the row says `failed`.
+REFUSED = "refused.txt"
 
 
 def trial_dir(options: ConfirmOptions, arch_id: int) -> Path:
@@ -48,6 +52,21 @@ def confirm_trial(config: dict[str, Any]) -> None:
     with (home / ATTEMPTS).open("a") as handle:  # which process, on which Ray cluster, from which step
         handle.write(json.dumps({"pid": os.getpid(), "start_step": state["steps"], "time": time.time(),
                                  "gcs_address": ray.get_runtime_context().gcs_address}) + "\n")
+    try:
+        _train_rungs(options, candidate, home, model, state)
+    except UserInputError as err:
+        (home / REFUSED).write_text(" ".join(str(err).split()) + "\n")
+
+
+def refusal(options: ConfirmOptions, arch_id: int) -> str | None:
+    """The one-line reason a trial's student was refused, or None."""
+    path = trial_dir(options, arch_id) / REFUSED
+    return path.read_text().strip() if path.is_file() else None
+
+
+def _train_rungs(options: ConfirmOptions, candidate: Candidate, home: Path, model: Path, state: dict[str, Any]) -> None:
+    from ray import tune
+
     warm = warm_start(options, candidate, home)
     for rung, steps in enumerate(options.rungs):
         if steps <= state["steps"]:

@@ -68,6 +68,14 @@ class Progress(Callback):
         print(f"confirm: {_trial_name(trial)} rung {result['rung']} ({result[TIME_ATTR]} steps): held-out MLM "
               f"{result[METRIC]:.4f}{dev}, {result['wall_s']:.0f} s", file=sys.stderr, flush=True)
 
+    def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        from nas.confirm.trial import refusal
+
+        options = ConfirmOptions.from_dict(trial.config["options"])
+        reason = refusal(options, options.candidates[trial.config["candidate"]].arch_id)
+        if reason is not None:
+            print(f"confirm: {_trial_name(trial)} failed: {reason}", file=sys.stderr, flush=True)
+
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
         print(f"confirm: {_trial_name(trial)} failed (see {trial.path}/error.txt)", file=sys.stderr, flush=True)
 

@@ -17,10 +17,12 @@ the student's layer outputs before the loss (it is part of the distillation stat
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
 from nas_common.errors import UserInputError
+from search_spaces.teacher_fit import heads_compatible
 
 
 @dataclass(frozen=True)
@@ -49,7 +51,7 @@ def build_layer_map(student_layers: int, teacher_layers: int, student_heads: int
             f"student inter-block width (hidden_size {student_width}) differs from the teacher's "
             f"({teacher_width}): feature-map transfer needs equal widths (or pass --projection)"
         )
-    if teacher_heads % student_heads and student_heads % teacher_heads:
+    if not heads_compatible(student_heads, teacher_heads):
         raise UserInputError(
             f"student heads ({student_heads}) and teacher heads ({teacher_heads}) must divide one another "
             "for attention transfer"
@@ -57,3 +59,19 @@ def build_layer_map(student_layers: int, teacher_layers: int, student_heads: int
     mapping = tuple((layer + 1) * teacher_layers // student_layers - 1 for layer in range(student_layers))
     return LayerMap(tuple(max(m, 0) for m in mapping), teacher_heads, student_heads, student_width,
                     teacher_width, projection and student_width != teacher_width)
+
+
+def check_pair(student_config: Any, teacher_config: Any, projection: bool = False) -> LayerMap:
+    """The distillation's validation of a student against its teacher (both HF configs): one vocabulary,
+    equal widths (or a projection), mappable heads. `nas search --teacher` keeps its space inside these
+    constraints (`search_spaces/teacher_fit.py`); a test checks every front point passes this."""
+    check_vocabulary(student_config, teacher_config)
+    return build_layer_map(student_config.num_hidden_layers, teacher_config.num_hidden_layers,
+                           student_config.num_attention_heads, teacher_config.num_attention_heads,
+                           student_config.hidden_size, teacher_config.hidden_size, projection)
+
+
+def check_vocabulary(student_config: Any, teacher_config: Any) -> None:
+    if teacher_config.vocab_size != student_config.vocab_size:
+        raise UserInputError(f"teacher vocabulary ({teacher_config.vocab_size}) differs from the student's "
+                             f"({student_config.vocab_size})")

@@ -15,7 +15,7 @@ import torch
 
 from nas.distill.data_corpus import PretrainingData
 from nas.distill.distributed import init_distributed
-from nas.distill.layer_map import build_layer_map
+from nas.distill.layer_map import check_pair, check_vocabulary
 from nas.distill.loop import LOG
 from nas.distill.memory import plan_micro_batch
 from nas.distill.options import (
@@ -31,7 +31,6 @@ from nas.distill.teacher import (
     build_teacher,
     copy_shared_weights,
     load_teacher,
-    model_shape,
     quiet_transformers,
     read_config,
     write_model_card,
@@ -187,12 +186,10 @@ def run_distill(student_arch: Arch, teacher_dir: str | None, schedule: str, step
         raise UserInputError("--teacher DIR is required for the schedules pkt, jkt and akt")
     if teacher_dir:
         teacher_config = read_config(teacher_dir)
-        if teacher_config.vocab_size != config.vocab_size:
-            raise UserInputError(f"teacher vocabulary ({teacher_config.vocab_size}) differs from the student's "
-                                 f"({config.vocab_size})")
-        if schedule != "none":
-            t, s = model_shape(teacher_config), model_shape(config)
-            layer_map = build_layer_map(s.layers, t.layers, s.heads, t.heads, s.width, t.width, projection)
+        if schedule == "none":
+            check_vocabulary(config, teacher_config)
+        else:
+            layer_map = check_pair(config, teacher_config, projection)
     ctx, tokenizer, data = _prepare(opts, MAX_POSITION_EMBEDDINGS, {"teacher": teacher_dir})
     if teacher_dir:
         teacher = load_teacher(teacher_dir)
