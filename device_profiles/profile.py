@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tomllib
 from pathlib import Path
 
 import tomli_w
@@ -19,6 +18,8 @@ import tomli_w
 from device_profiles.host import HOST_NAMES, host_profile, host_tflite_profile
 from device_profiles.schema import DeviceProfile, parse_profile
 from nas_common.errors import UserInputError
+from nas_common.io import decode, loads_toml, read_bytes
+from nas_common.writing import write_text
 
 __all__ = ["DeviceProfile", "known_devices", "load_profile", "load_profile_file", "save_profile",
            "user_devices_dir"]
@@ -35,18 +36,12 @@ def user_devices_dir() -> Path:
 
 def load_profile_file(path: str | Path) -> DeviceProfile:
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise UserInputError(f"{path}: no such profile file") from None
-    except IsADirectoryError:
-        raise UserInputError(f"{path}: is a directory, expected a TOML profile") from None
-    except OSError as err:
-        raise UserInputError(f"{path}: cannot read ({err.strerror})") from None
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-        raise UserInputError(f"{path}: not valid TOML ({err})") from None
+    if path.is_dir():
+        raise UserInputError(f"{path}: is a directory, expected a TOML profile")
+    if not path.exists():
+        raise UserInputError(f"{path}: no such profile file")
+    raw = read_bytes(path)
+    data = loads_toml(decode(raw, str(path), "TOML"), str(path))
     return parse_profile(data, str(path), path=path, content_hash=hashlib.sha256(raw).hexdigest())
 
 
@@ -92,7 +87,4 @@ def load_profile(device: str | Path | None = None, profile: str | Path | None = 
 
 
 def save_profile(profile: DeviceProfile, path: str | Path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(tomli_w.dumps(profile.to_toml_dict()))
-    return path
+    return write_text(path, tomli_w.dumps(profile.to_toml_dict()))

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from device_profiles.measurement import Measurement
+from device_profiles.targets import check_target
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 from search_spaces.presets import PRESETS, find_preset
@@ -80,6 +81,7 @@ def parse_profile(data: dict[str, Any], origin: str, path: Path | None = None,
     kind = _require(target, "kind", str, origin, default=None)
     if kind is None:
         raise UserInputError(f"{origin}: missing key 'target.kind'")
+    check_target(target, origin)  # what TVM would refuse at the first compile, refused now
     peaks = _require(data, "peaks", dict, origin)
     fp32 = _require(peaks, "fp32_gflops", (int, float), f"{origin} [peaks]", positive=True)
     memory = _require(peaks, "memory_gbs", (int, float), f"{origin} [peaks]", positive=True)

@@ -60,17 +60,27 @@ def read_text(path: str | Path, what: str = "", kind: str = "") -> str:
 
 
 # ---------------------------------------------------------------------------------------------- numbers
-def check_finite_tree(value: Any, where: str, field: str = "") -> Any:
-    """`value` unchanged when every number in it is finite; else one line naming the field (`a.b[2]`)."""
+def _named(field: str, toml: bool) -> str:
+    if not field:
+        return "a value"
+    if not toml:
+        return f"field {field}"
+    table, _, key = field.rpartition(".")  # TOML's own words: `[cost]: key 'kernel_us'`
+    return f"[{table}]: key '{key}'" if table else f"key '{key}'"
+
+
+def check_finite_tree(value: Any, where: str, field: str = "", toml: bool = False) -> Any:
+    """`value` unchanged when every number in it is finite; else one line naming the field (`a.b[2]`; in
+    `toml` style `[a]: key 'b'`)."""
     if isinstance(value, float) and not math.isfinite(value):
-        named = f"field {field} " if field else "a value "
-        raise UserInputError(f"{where}: {named}must be a finite number, got {value!r}")
+        sep = " " if toml and field and "." in field else ": "
+        raise UserInputError(f"{where}{sep}{_named(field, toml)} must be a finite number, got {value!r}")
     if isinstance(value, dict):
         for key, item in value.items():
-            check_finite_tree(item, where, f"{field}.{key}" if field else str(key))
+            check_finite_tree(item, where, f"{field}.{key}" if field else str(key), toml)
     elif isinstance(value, list):
         for index, item in enumerate(value):
-            check_finite_tree(item, where, f"{field}[{index}]")
+            check_finite_tree(item, where, f"{field}[{index}]", toml)
     return value
 
 
@@ -159,7 +169,7 @@ def loads_toml(text: str, where: str) -> dict[str, Any]:
         raise UserInputError(f"{where}: not valid TOML ({err})") from None
     except RecursionError:
         raise UserInputError(f"{where}: not valid TOML (nested too deep)") from None
-    return check_finite_tree(data, where)
+    return check_finite_tree(data, where, toml=True)
 
 
 def read_toml(path: str | Path, what: str = "") -> dict[str, Any]:

@@ -18,7 +18,7 @@ import json
 import math
 import os
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from io import StringIO
 from pathlib import Path
 from typing import Any
@@ -180,17 +180,17 @@ def _line_end(raw: bytes) -> str:
 
 
 def append_csv(path: str | Path, rows: Sequence[dict[str, Any]], columns: Sequence[str], what: str = "",
-               fsync: bool = True) -> Path:
+               fsync: bool = True, optional: Collection[str] = ()) -> Path:
     """Append rows to a CSV file: a new (or empty) file gets `columns` as its header; an existing one keeps its
-    own column order and line ends, and must hold every column a row has a value for (else refused, nothing
-    written). Missing cells are empty; non-finite numbers are refused."""
+    own column order and line ends, and must hold every column a row has a value for, but the `optional` ones
+    (else refused, nothing written). Missing cells are empty; non-finite numbers are refused."""
     path = Path(path)
     label = f"{what} {path}" if what else str(path)
     raw = read_bytes(path, what) if path.exists() else b""
     new = not raw.strip()
     header = list(columns) if new else csv_header(path, what)
     for row in rows:
-        lost = [k for k, v in row.items() if k not in header and v not in (None, "")]
+        lost = [k for k, v in row.items() if k not in header and k not in optional and v not in (None, "")]
         if lost:
             raise UserInputError(f"{label}: its header has no column {lost[0]!r} (written by something else, or "
                                  "an older version); write to a new file (nothing was changed)")
