@@ -50,8 +50,11 @@ def _version_callback(value: bool) -> None:
 def _root(
     version: bool = typer.Option(False, "--version", callback=_version_callback, is_eager=True,
                                  help="Print the version and exit."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Also show the warnings and log lines of the "
+                                 "libraries underneath (torch, transformers, ONNX, LiteRT), hidden by default."),
 ) -> None:
     """Hardware-aware architecture search of compact BERT models."""
+    quiet_optional_libraries(verbose)
 
 
 for module in (cli_arch, cli_latency, cli_search, cli_distill, cli_supernet, cli_confirm):

@@ -29,7 +29,7 @@ EXECUTOR_HELP = ("Where trials are evaluated: local (this process) or ray (a poo
 _DEPRECATED_STRATEGY = {"ray": ("evolution", "ray")}  # old name → (strategy, executor)
 _OPS = {"no_norm": "NoNorm", "layer_norm": "LN"}
 EXPORTED = ("arch.json", "config.json", "teacher.json", "TRAIN.md", "model.onnx", "model.so", "model.tar",
-            "model.tflite", "model_int8.tflite")
+            "model.tflite", "model_int8.tflite", "export.json")
 
 
 def front_table(points: list[Trial], title: str, limit: int | None = None,
@@ -266,7 +266,8 @@ def export(
     to: Path = typer.Option(..., "--to", help="Output directory."),
     pick: int = typer.Option(None, "--pick", min=0, help="Front point K (see `nas pareto`) \\[default: 0, the best]."),
     max_latency: str = typer.Option(None, "--max-latency", help="The most accurate front point under this latency."),
-    onnx: bool = typer.Option(False, "--onnx", help="Also export model.onnx (torch.onnx, random weights)."),
+    onnx: bool = typer.Option(False, "--onnx", help="Also export model.onnx (untrained weights; ids, attention mask "
+                              "and token types of any batch and length up to 512; export.json says so)."),
     tvm: bool = typer.Option(False, "--tvm", help="Also compile a TVM library for the device's target."),
     tflite: bool = typer.Option(False, "--tflite", help="Also write model.tflite (fp32, LiteRT; checked against "
                                 "torch to 1e-4). Needs the tflite extra."),
@@ -308,7 +309,7 @@ def export(
     typer.echo(f"trial {chosen.id}: {chosen.latency_ms:.1f} ms, accuracy estimate {estimate} ({name}) "
                f"→ {to}/arch.json, config.json, teacher.json, TRAIN.md")
     if onnx:
-        typer.echo(f"ONNX: {exports.export_onnx(chosen.arch, to, options.get('seq_len', 128))}")
+        typer.echo(exports.describe_onnx(exports.export_onnx(chosen.arch, to, options.get("seq_len", 128)), to))
     if tvm:
         path, note = exports.export_tvm(chosen.arch, _run_profile(options, profile), to, options.get("seq_len", 128))
         typer.echo(f"TVM: {path} ({note})")

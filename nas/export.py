@@ -8,17 +8,26 @@ builds, the one `nas measure` times.
 from __future__ import annotations
 
 import importlib.util
+import json
 import shutil
+import warnings
 from pathlib import Path
 from typing import Any
 
-from latency_models.hf_model import export_program
+from latency_models.hf_model import example_inputs
 from latency_models.measure import build_relax, relax_module
 from nas_common.errors import UserInputError
+from nas_common.quiet import native_stderr_hidden
 from search_spaces.arch import Arch
+from search_spaces.family import MAX_POSITION_EMBEDDINGS
 
 CROSS_COMPILERS = {"aarch64": "aarch64-linux-gnu-gcc", "arm": "arm-linux-gnueabihf-gcc"}
 TFLITE_TOLERANCE = 1e-4  # max |LiteRT - torch| of the fp32 file on random inputs
+ONNX_TOLERANCE = 1e-4  # max |onnxruntime - torch| on random inputs
+ONNX_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+ONNX_MAX_BATCH = 1024
+EXPORT_RECORD = "export.json"
+UNTRAINED = "untrained (random) weights: the searched architecture, not a trained model (TRAIN.md trains it)"
 
 def export_config(arch: Arch, out: Path) -> Path:
     """`arch.json` and `config.json` (transformers) in `out` (`nas.train_guide` adds teacher.json and TRAIN.md)."""
@@ -36,15 +45,103 @@ def check_onnx_available() -> None:
                              "pip install -e '.[dev]', or leave out --onnx")
 
 
-def export_onnx(arch: Arch, out: Path, seq_len: int = 128) -> Path:
-    """ONNX of `hf_model.export_program(arch)`: the program `nas measure` times through TVM."""
+def onnx_module(arch: Arch, seed: int | None = 0) -> Any:
+    """The encoder `hf_model.build_model` builds (the one `nas measure` times), taking what a tokenizer gives an
+    app — `input_ids`, `attention_mask`, `token_type_ids` — and returning `last_hidden_state`."""
+    import torch
+
+    from latency_models.hf_model import build_model
+
+    class Encoder(torch.nn.Module):
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                    token_type_ids: torch.Tensor) -> torch.Tensor:
+            return self.model(input_ids=input_ids, attention_mask=attention_mask,
+                              token_type_ids=token_type_ids).last_hidden_state
+
+    return Encoder(build_model(arch, "base", seed)).eval()
+
+
+def onnx_example(arch: Arch, batch: int, seq_len: int) -> tuple[Any, Any, Any]:
+    """Token ids (reproducible), a mask with the last position padded in the second row, one segment."""
+    import torch
+
+    (ids,) = example_inputs(arch, seq_len, batch)
+    mask = torch.ones_like(ids)
+    mask[1:, -1] = 0
+    return ids, mask, torch.zeros_like(ids)
+
+
+def export_onnx(arch: Arch, out: Path, seq_len: int = 128) -> dict[str, Any]:
+    """`model.onnx` with a dynamic batch and sequence axis (up to the model's positions), untrained weights, and
+    `export.json` beside it saying so; what is written, as a dict (the line `nas export` prints reads it)."""
     import torch
 
     check_onnx_available()
     path = out / "model.onnx"
-    torch.onnx.export(export_program(arch, seq_len), (), str(path), input_names=["input_ids"],
-                      output_names=["last_hidden_state"], dynamo=True, external_data=False, verbose=False)
-    return path
+    module = onnx_module(arch)
+    batch, sequence = torch.export.Dim("batch", min=1, max=ONNX_MAX_BATCH), \
+        torch.export.Dim("sequence", min=2, max=MAX_POSITION_EMBEDDINGS)
+    axes = {name: {0: batch, 1: sequence} for name in ONNX_INPUTS}
+    # an example of 2 × 16, not 1 × seq_len: torch.export would fix an axis of size 1 to 1
+    with torch.no_grad(), warnings.catch_warnings():
+        # one Dim object per axis is shared by the three inputs: torch says it will not rename them (it need not)
+        warnings.filterwarnings("ignore", message="# The axis name", category=UserWarning)
+        torch.onnx.export(module, onnx_example(arch, 2, 16), str(path), input_names=list(ONNX_INPUTS),
+                          output_names=["last_hidden_state"], dynamic_shapes=axes, dynamo=True,
+                          external_data=False, verbose=False)
+    info = {"file": path.name, "weights": UNTRAINED, "inputs": {n: ["batch", "sequence"] for n in ONNX_INPUTS},
+            "input_dtype": "int64", "output": {"last_hidden_state": ["batch", "sequence", arch.hidden_size]},
+            "max_sequence": MAX_POSITION_EMBEDDINGS, "latency_sequence": seq_len,
+            "check": check_onnx_file(module, path, arch)}
+    _record_export(out, "onnx", info)
+    return info
+
+
+def describe_onnx(info: dict[str, Any], out: Path) -> str:
+    """The line `nas export --onnx` prints."""
+    inputs = ", ".join(info["inputs"])
+    return (f"ONNX: {out / info['file']} — {info['weights'].split(':')[0]}; inputs {inputs} ({info['input_dtype']}, "
+            f"batch × sequence, sequence up to {info['max_sequence']}); {info['check']}; see {out / EXPORT_RECORD}")
+
+
+def check_onnx_file(module: Any, path: Path, arch: Arch) -> str:
+    """Run the file on inputs of another shape than it was traced with (3 × 24, a padded position) and compare
+    with torch: with onnxruntime where installed, else with onnx's own reference evaluator (slower, no extra)."""
+    import onnx
+    import torch
+
+    model = onnx.load(str(path))
+    onnx.checker.check_model(model)
+    inputs = onnx_example(arch, 3, 24)
+    feed = {n: t.numpy() for n, t in zip(ONNX_INPUTS, inputs, strict=True)}
+    if importlib.util.find_spec("onnxruntime") is not None:
+        import onnxruntime
+
+        runner = "onnxruntime"
+        got = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feed)[0]
+    else:
+        from onnx.reference import ReferenceEvaluator
+
+        runner = "onnx.reference (onnxruntime is not installed)"
+        got = ReferenceEvaluator(model).run(None, feed)[0]
+    with torch.no_grad():
+        error = float(abs(got - module(*inputs).numpy()).max())
+    if not error <= ONNX_TOLERANCE:
+        path.unlink()
+        raise RuntimeError(f"the ONNX model differs from torch by {error:.3g} (> {ONNX_TOLERANCE:g})")
+    return f"{runner} on 3 × 24 inputs, a padded position: max |ONNX - torch| {error:.2g}"
+
+
+def _record_export(out: Path, name: str, info: dict[str, Any]) -> None:
+    """`export.json` in the export folder: what each exported file holds (one entry per format)."""
+    path = out / EXPORT_RECORD
+    record = json.loads(path.read_text()) if path.is_file() else {}
+    record[name] = info
+    path.write_text(json.dumps(record, indent=2) + "\n")
 
 
 def export_tvm(arch: Arch, profile: Any, out: Path, seq_len: int = 128) -> tuple[Path, str]:
@@ -122,6 +219,11 @@ def _output_scale(arch: Arch, seq_len: int) -> float:
 
 def export_tflite_files(arch: Arch, out: Path, seq_len: int, int8: bool) -> list[str]:
     """`model.tflite` (and with `int8`, `model_int8.tflite`) in `out`; the lines `nas export` prints."""
+    with native_stderr_hidden():  # LiteRT's C++ INFO lines (a delegate created, oneDNN on), unless -v
+        return _tflite_files(arch, out, seq_len, int8)
+
+
+def _tflite_files(arch: Arch, out: Path, seq_len: int, int8: bool) -> list[str]:
     from latency_models.tflite_backend import QUANTISATION
 
     path, error = export_tflite(arch, out, seq_len)

@@ -22,11 +22,15 @@ def fast_run(tmp_path_factory):
 def test_onnx_export_is_a_valid_model(fast_run, tmp_path):
     import onnx
 
-    subprocess.run([*NAS, "export", str(fast_run), "--max-latency", "10ms", "--to", str(tmp_path), "--onnx"],
-                   check=True, capture_output=True)
+    result = subprocess.run([*NAS, "export", str(fast_run), "--max-latency", "10ms", "--to", str(tmp_path), "--onnx"],
+                            check=True, capture_output=True, text=True)
     model = onnx.load(str(tmp_path / "model.onnx"))
     onnx.checker.check_model(model)
-    assert [i.name for i in model.graph.input] == ["input_ids"]
+    assert [i.name for i in model.graph.input] == ["input_ids", "attention_mask", "token_type_ids"]
+    assert [d.dim_param for d in model.graph.input[0].type.tensor_type.shape.dim] == ["batch", "sequence"]
+    assert "untrained" in json.loads((tmp_path / "export.json").read_text())["onnx"]["weights"]
+    assert "untrained (random) weights" in result.stdout and "max |ONNX - torch|" in result.stdout
+    assert "torchvision" not in result.stderr and "Warning" not in result.stderr
     assert json.loads((tmp_path / "arch.json").read_text())["num_hidden_layers"] >= 1
 
 
