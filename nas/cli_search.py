@@ -28,8 +28,8 @@ EXECUTOR_HELP = ("Where trials are evaluated: local (this process) or ray (a poo
                  "instance, or the cluster at --ray-address).")
 _DEPRECATED_STRATEGY = {"ray": ("evolution", "ray")}  # old name → (strategy, executor)
 _OPS = {"no_norm": "NoNorm", "layer_norm": "LN"}
-EXPORTED = ("arch.json", "config.json", "teacher.json", "TRAIN.md", "model.onnx", "model.so", "model.tar",
-            "model.tflite", "model_int8.tflite", "export.json")
+EXPORTED = ("arch.json", "config.json", "teacher.json", "teacher-toy.json", "TRAIN.md", "model.onnx", "model.so",
+            "model.tar", "model.tflite", "model_int8.tflite", "export.json")
 
 
 def front_table(points: list[Trial], title: str, limit: int | None = None,

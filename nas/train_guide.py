@@ -18,7 +18,11 @@ from typing import Any
 from nas.trial import Trial
 from search_spaces.arch import Arch
 
-# The toy sizes: check that the sequence runs, in minutes on a CPU (the models learn nothing).
+# The toy sizes: check that the sequence runs, in minutes on a CPU (the models learn nothing). The toy teacher
+# is IB-BERT at the pick's width cut to 2 layers with a 128 bottleneck and FFN 512 (about 5 M parameters, where
+# the paper's 24-layer teacher has over 300 M and needs several GB to train): laptop-sized.
+TOY_TEACHER_SHAPE = {"num_hidden_layers": 2, "intra_bottleneck_size": 128, "intermediate_size": 512}
+TOY_TEACHER_FILE = "teacher-toy.json"
 TOY_TEACHER = "--steps 1 --batch-size 2 --seq-len 16 --warmup 0"
 TOY_DISTILL = "--steps-per-layer 1 --pd-steps 1 --batch-size 2 --seq-len 16 --warmup 0"
 TOY_FINETUNE = "--epochs 1 --max-train-examples 8 --batch-size 4 --seq-len 16"
@@ -42,6 +46,9 @@ The corpus is `$NAS_DATA_DIR/corpus` (set NAS_DATA_DIR, or add `--corpus PATH` t
 ```
 
 ## Toy sizes (checks the sequence in minutes on a CPU; the models learn nothing)
+
+The toy teacher (`teacher-toy.json`, without `--teacher`) is the teacher above cut to 2 layers: about 5 M
+parameters, well under 2 GB of memory to train.
 
 ```
 {toy}
@@ -71,7 +78,8 @@ def sequence(student: Path, teacher: str, teacher_json: Path | None, toy: bool) 
     lines = []
     if teacher_json is not None:
         teacher = f"{teacher}{suffix}"
-        lines.append(f"nas teacher --arch {teacher_json} --out {teacher} {TOY_TEACHER if toy else ''}")
+        arch_file = teacher_json.with_name(TOY_TEACHER_FILE) if toy else teacher_json
+        lines.append(f"nas teacher --arch {arch_file} --out {teacher} {TOY_TEACHER if toy else ''}")
     distilled = f"{student}-distilled{suffix}"
     lines.append(f"nas distill --student {student} --teacher {teacher} --schedule pkt --out {distilled} "
                  f"{TOY_DISTILL if toy else ''}")
@@ -91,6 +99,7 @@ def write_guide(trial: Trial, to: Path, run: Path, options: dict[str, Any], esti
     else:
         teacher_json = to / "teacher.json"
         teacher_arch(width).save(teacher_json)
+        teacher_arch(width).replace(**TOY_TEACHER_SHAPE).save(to / TOY_TEACHER_FILE)
         teacher = f"{to}-teacher"
         teacher_note = ("`teacher.json` here is IB-BERT_LARGE (paper Table 1: 24 layers, inverted bottleneck "
                         f"1024, FFN 4096, 4 heads) at width {width}; train it first.")

@@ -27,3 +27,18 @@ def test_toy_commands_of_train_md_finish(tmp_path, nas_data_dir):
                                 timeout=1500)
         assert result.returncode == 0, f"{line}\n{result.stderr[-3000:]}"
     assert (run / "best-sst2-toy" / "metrics.json").is_file()
+
+
+def test_the_toy_teacher_is_laptop_sized(tmp_path):
+    """The toy commands train a ~5 M-parameter teacher (2 layers), not the paper's 300 M+ IB-BERT (which needed
+    6.8 GB): its Adam training stays well under 2 GB."""
+    from search_spaces.arch import Arch
+
+    run = tmp_path / "run"
+    subprocess.run([*NAS, "search", "--device", "pixel4", "--budget", "30ms", "--trials", "32", "--out", str(run)],
+                   check=True, capture_output=True, cwd=tmp_path)
+    teacher_line = commands((run / "best" / "TRAIN.md").read_text(), "Toy sizes")[0]
+    toy = Arch.load(shlex.split(teacher_line)[shlex.split(teacher_line).index("--arch") + 1])
+    paper = Arch.load(run / "best" / "teacher.json")
+    assert toy.hidden_size == paper.hidden_size and toy.num_attention_heads == paper.num_attention_heads
+    assert toy.num_params() < 10_000_000 < 300_000_000 < paper.num_params()
