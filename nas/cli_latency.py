@@ -56,10 +56,12 @@ def latency(
     typer.echo(f"{arch} on {prof.name} (seq {seq_len}): {ms:.1f} ms, {100 * level:g}% interval {lower:.1f}-"
                f"{upper:.1f} ms ({basis})" + ("" if prof.cost else "  [uncalibrated profile]"))
     if rows:
-        typer.echo(f"{'part':6} {'kernel':48} {'kind':11} {'calls':>5} {'GFLOP':>8} {'MB':>8} {'ms':>8} {'share':>6}")
+        part = max(len("part"), *(len(r["part"]) for r in rows))  # "runtime" is wider than the kernels' parts
+        typer.echo(f"{'part':{part}} {'kernel':48} {'kind':11} {'calls':>5} {'GFLOP':>8} {'MB':>8} {'ms':>8} "
+                   f"{'share':>6}")
         for r in rows:
-            typer.echo(f"{r['part']:6} {r['kernel'][:48]:48} {r['kind']:11} {r['calls']:5d} {r['flops'] / 1e9:8.3f} "
-                       f"{r['bytes'] / 1e6:8.2f} {r['ms']:8.2f} {100 * r['share']:5.1f}%")
+            typer.echo(f"{r['part']:{part}} {r['kernel'][:48]:48} {r['kind']:11} {r['calls']:5d} "
+                       f"{r['flops'] / 1e9:8.3f} {r['bytes'] / 1e6:8.2f} {r['ms']:8.2f} {100 * r['share']:5.1f}%")
 
 
 def measure_cmd(

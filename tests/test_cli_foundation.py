@@ -288,3 +288,18 @@ def test_a_student_as_wide_as_its_embeddings_builds_without_a_spurious_warning()
     with warnings.catch_warnings(record=True) as caught:
         MobileBertForPreTraining(config)
     assert not [w for w in caught if "zero-element" in str(w.message)]
+
+
+def test_latency_breakdown_columns_line_up(capsys) -> None:
+    """Every row of `nas latency --breakdown`, the runtime's per-inference constant too, puts its columns under
+    the header's."""
+    from nas import cli
+
+    with pytest.raises(SystemExit):
+        cli.main(["latency", "--device", "pixel4", "--arch", "mobilebert-tiny", "--breakdown"])
+    lines = capsys.readouterr().out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.startswith("part "))
+    rows = lines[header + 1:]
+    assert any(r.startswith("runtime ") for r in rows)
+    starts = [lines[header].index(column) for column in ("kernel", "kind")]
+    assert all(r[at - 1] == " " and r[at] != " " for r in rows for at in starts), rows
