@@ -145,8 +145,8 @@ def _new_options(run: Path, top: int, teacher: Path | None, corpus: str | None, 
 
 
 def _finish(options: ConfirmOptions, results: Any, seconds: float) -> None:
-    from nas.accuracy.resolution import format_estimate
-    from nas.cli_search import estimate_caption, recorded_scatter
+    from nas.accuracy.resolution import Estimate
+    from nas.cli_search import estimate_caption
     from nas.confirm import table
     from nas.confirm.publish import publish
     from nas.run_dir import read_run
@@ -155,14 +155,14 @@ def _finish(options: ConfirmOptions, results: Any, seconds: float) -> None:
     summary = publish(options, rows, seconds)
     record = read_run(options.run)
     out = Table(title=f"confirmed {options.run} ({summary['seconds']:.0f} s)", box=box.SIMPLE_HEAD,
-                caption=estimate_caption(record))
-    for column in ("pick", "trial", "est.", "ms", "status", "steps", "held-out MLM", "dev"):
+                caption=estimate_caption(record, column="est. loss"))
+    for column in ("pick", "trial", "est. loss", "ms", "status", "steps", "held-out MLM", "dev"):
         out.add_column(column, justify="right")
-    spread = recorded_scatter(record)
+    estimate = Estimate.from_record(record)
     for r in rows:
         mlm = "" if r["heldout_mlm"] is None else f"{r['heldout_mlm']:.3f}"
         dev = "" if r["dev"] is None else f"{r['dev']:.3f}"
-        out.add_row(str(r["pick"]), str(r["arch_id"]), format_estimate(r["estimate"], spread),
+        out.add_row(str(r["pick"]), str(r["arch_id"]), estimate.value(r["estimate"]),
                     f"{r['latency_ms']:.1f}", r["status"], str(r["steps"]), mlm, dev)
     console.print(out)
     best = summary["best"]

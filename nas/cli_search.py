@@ -14,6 +14,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from nas.accuracy.resolution import Estimate
 from nas.accuracy import DEFAULT_ESTIMATOR
 from nas.executor import DEFAULT_EXECUTOR, EXECUTORS
 from nas.strategies import DEFAULT_STRATEGY, DEFAULT_TRIALS, STRATEGIES
@@ -34,22 +35,24 @@ EXPORTED = ("arch.json", "config.json", "teacher.json", "teacher-toy.json", "TRA
 
 def front_table(points: list[Trial], title: str, limit: int | None = None,
                 confirmed: dict[int, dict[str, Any]] | None = None, caption: str | None = None,
-                scatter: float | None = None) -> Table:
+                estimate: Estimate | None = None) -> Table:
     """The front as a table that fits 80 columns (a piped or logged output is 80 wide); with `confirmed`
     (RUN/confirmed.csv by trial id) a last column gives each confirmed point's measured result: the dev metric
     (`0.812@40`: after 40 distillation steps) or, for a point ASHA stopped early, its held-out MLM loss
-    (`L6.10@10`)."""
-    from nas.accuracy.resolution import format_estimate
+    (`L6.10@10`). `loss` is the estimate, as `estimate` (the run's estimator) reads it: a predicted loss in nats
+    to the decimal its scatter resolves."""
     from nas.confirm.table import measured
 
+    estimate = estimate or Estimate("estimator")
+
     table = Table(title=title, caption=caption, box=box.SIMPLE_HEAD, collapse_padding=True, pad_edge=False)
-    columns = ("pick", "trial", "ms", "est.", "params", "L×H", "bneck", "FFN×n", "heads", "ops")
+    columns = ("pick", "trial", "ms", "loss", "params", "L×H", "bneck", "FFN×n", "heads", "ops")
     for column in (*columns, "confirmed") if confirmed else columns:
         table.add_column(column, justify="right", no_wrap=True)
     for k, t in enumerate(points[:limit]):
         a = t.arch
         bottleneck = str(a.intra_bottleneck_size) if a.use_bottleneck else "none"
-        cells = [str(k), str(t.id), f"{t.latency_ms:.1f}", format_estimate(t.accuracy, scatter),
+        cells = [str(k), str(t.id), f"{t.latency_ms:.1f}", estimate.value(t.accuracy),
                  f"{t.params / 1e6:.1f}M", f"{a.num_hidden_layers}×{a.hidden_size}", bottleneck,
                  f"{a.intermediate_size}×{a.num_feedforward_networks}", str(a.num_attention_heads),
                  f"{_OPS.get(a.normalization_type, a.normalization_type)}/{a.hidden_act}"]
@@ -59,24 +62,12 @@ def front_table(points: list[Trial], title: str, limit: int | None = None,
     return table
 
 
-def recorded_scatter(record: dict[str, Any]) -> float | None:
-    """The measured scatter of the run's estimator (run.json), which sets how many digits of `est.` mean
-    something (nas/accuracy/resolution.py)."""
-    from nas.accuracy.resolution import measured_scatter
+def estimate_caption(record: dict[str, Any], points: Sequence[Trial] = (), column: str = "loss") -> str:
+    """What the estimate `column` of a run's tables is: the loss its estimator predicts, in nats, how finely it
+    can be read (its measured scatter, and the picks that lie within it), and its measured quality (run.json)."""
+    from nas.accuracy.resolution import loss_of
 
-    return measured_scatter((record.get("estimator") or {}).get("scatter"))
-
-
-def estimate_caption(record: dict[str, Any], points: Sequence[Trial] = ()) -> str:
-    """What the `est.` column of a run's tables is: its estimator, how finely its scores can be read, and its
-    measured quality (run.json)."""
-    from nas.accuracy.resolution import scatter_note
-
-    estimator = record.get("estimator") or {}
-    spread = recorded_scatter(record)
-    note = scatter_note(spread, estimator.get("scatter_source") or "measured", [t.accuracy for t in points])
-    return (f"est.: {estimator.get('name', 'accuracy')} estimate, {note}; measured quality: "
-            f"{estimator.get('quality') or 'not recorded'}")
+    return f"{column}: {Estimate.from_record(record).caption([loss_of(t.accuracy) for t in points])}"
 
 
 def estimator_options(**given: Any) -> dict[str, Any]:
@@ -215,6 +206,7 @@ def _print_summary(out: Path, summary: dict, options: Any, estimator: Any) -> No
     for key in ("trials", "within_budget", "front_size", "seconds"):
         table.add_row(key.replace("_", " "), str(summary[key]))
     table.add_row("estimator", describe(estimator))
+    table.add_row("estimates", f"{Estimate.of(estimator).quantity} in nats, lower is better (not an accuracy)")
     results.print(table)
     points = front(load_trials(out), options.budget_ms)
     kept = summary.get("best_kept")
@@ -222,7 +214,7 @@ def _print_summary(out: Path, summary: dict, options: Any, estimator: Any) -> No
         title = "Pareto front (pick 0 = best estimate)" if kept else "Pareto front (pick 0 = best, exported to best/)"
         record = read_run(out)
         results.print(front_table(points, title, limit=10, caption=estimate_caption(record, points),
-                                  scatter=recorded_scatter(record)))
+                                  estimate=Estimate.from_record(record)))
     if kept:
         results.print(f"best/ kept: arch {kept['arch_id']}, the winner `nas confirm` measured ({kept['measured']}); "
                       f"front points found since are estimates until `nas confirm {out}` measures them", soft_wrap=True)
@@ -258,7 +250,7 @@ def pareto(
     if confirmed:  # the extra column needs 92 characters; wider than a piped 80, never cut
         out = Console(width=max(out.width, 92))
     out.print(front_table(points, f"{run}: front within {budget_ms:g} ms ({len(points)} points)", confirmed=confirmed,
-                          caption=estimate_caption(record, points), scatter=recorded_scatter(record)))
+                          caption=estimate_caption(record, points), estimate=Estimate.from_record(record)))
 
 
 def export(
@@ -280,11 +272,10 @@ def export(
     """Write a front point as arch.json + config.json + teacher.json + TRAIN.md; optionally ONNX, a TVM library,
     TFLite (fp32, dynamic-range int8)."""
     from nas import export as exports
-    from nas.accuracy.resolution import format_estimate
     from nas.budget import parse_budget
     from nas.results import load_trials
     from nas.results import pick as pick_trial
-    from nas.run_dir import read_run, recorded_estimator, recorded_options
+    from nas.run_dir import read_run, recorded_options
     from nas.train_guide import export_pick
     from nas_common.paths import check_output_dir
 
@@ -303,10 +294,9 @@ def export(
     if to.resolve() == run.resolve() or run.resolve() in to.resolve().parents:
         raise UserInputError(f"--to {to} is inside the run {run}; export to a directory outside it")
     check_output_dir(to, overwrite=overwrite, what="--to", result_files=EXPORTED)
-    name, quality = recorded_estimator(record)
-    export_pick(chosen, to, run, options, name, quality)
-    estimate = format_estimate(chosen.accuracy, recorded_scatter(record))
-    typer.echo(f"trial {chosen.id}: {chosen.latency_ms:.1f} ms, accuracy estimate {estimate} ({name}) "
+    estimate = Estimate.from_record(record)
+    export_pick(chosen, to, run, options, estimate)
+    typer.echo(f"trial {chosen.id}: {chosen.latency_ms:.1f} ms, {estimate.phrase(chosen.accuracy)} "
                f"→ {to}/arch.json, config.json, teacher.json, TRAIN.md")
     if onnx:
         typer.echo(exports.describe_onnx(exports.export_onnx(chosen.arch, to, options.get("seq_len", 128)), to))

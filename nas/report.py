@@ -1,30 +1,48 @@
 """`pareto.html`: every trial, the front, the budget line and the paper's reference models (plotly).
 
-Over-budget trials were never scored (the budget is a hard constraint), so they are drawn on a band below
-every scored point, not at a score. The y axis names the estimator and its measured ranking quality; the
-recommended pick (front pick 0, exported to `best/`) is marked, and every front point's hover gives the pick
-number `nas pareto` and `nas export --pick` use. Points confirmed by `nas confirm` (RUN/confirmed.csv) are
-ringed, with the measured metric written beside the estimate; `best/` is then the confirmed winner.
+The y axis is what the estimator predicts, a held-out loss in nats (−ln of its score; lower is better, drawn
+upwards), named on the axis; the estimator, its measured quality and its scatter are in the caption below the
+plot, and the scatter is drawn once, as a band about the front. Over-budget trials were never scored (the
+budget is a hard constraint), so they sit on a band below every scored point. The axes are zoomed to the
+trials within the budget: paper models off that view are arrows at its edge and are listed in the caption.
+The recommended pick (front pick 0, exported to `best/`) and the points `nas confirm` measured
+(RUN/confirmed.csv: survived, stopped early, failed) are called out with labels stacked so that they never
+overlap; every front point's hover gives the pick number `nas pareto` and `nas export --pick` use.
 """
 
 from __future__ import annotations
 
 import math
+import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from nas.accuracy.base import describe
-from nas.accuracy.resolution import decimals, format_estimate, scatter_of
+from nas.accuracy.resolution import Estimate, decimals, loss_of, scatter_note
 from nas.trial import Trial
 from search_spaces.arch import Arch
 
 REFERENCE_MODELS = ("bert-base", "mobilebert", "mobilebert-tiny")  # MobileBERT paper, Table 1
-# Label positions that keep the two MobileBERT labels apart (they sit close together on both axes).
-_LABEL_POSITION = {"bert-base": "top center", "mobilebert": "top left", "mobilebert-tiny": "bottom right"}
 _KEY_FIELDS = ("num_hidden_layers", "hidden_size", "intra_bottleneck_size", "use_bottleneck", "num_attention_heads",
                "intermediate_size", "num_feedforward_networks", "embedding_size", "trigram_input",
                "key_query_shared_bottleneck", "use_bottleneck_attention", "normalization_type", "hidden_act")
 _MAX_OVER_DRAWN = 20_000
+# The view: from just below the fastest trial to past the budget (over-budget trials beyond it are off the
+# view, the band says what they are), losses padded so that markers and labels stay inside the plot.
+_X_BELOW, _X_ABOVE_BUDGET = 1.25, 1.6
+_Y_PAD_TOP, _Y_PAD_BOTTOM = 0.12, 0.05  # room above the best points for their labels
+# The plot area at the checked window (1400×900 less margins and legend), for placing labels in plot fractions.
+_PLOT_PX = (960.0, 660.0)
+_CHAR_PX, _LINE_PX = 7.0, 22.0  # a 12 px label: width per character, and the pitch of stacked labels
+_CAPTION_CHARS, _CAPTION_LINE_PX, _CAPTION_GAP_PX = 220, 15, 62
+_STATUS_STYLE = {  # how a confirmed trial is drawn, by its confirmed.csv status
+    "survived": ("survived every rung", {"symbol": "circle-open", "size": 18, "color": "purple", "line": {"width": 2}}),
+    "stopped": ("stopped early by ASHA", {"symbol": "circle-open", "size": 18, "color": "grey",
+                                          "line": {"width": 2}}),
+    "failed": ("failed (no result)", {"symbol": "x-thin-open", "size": 14, "color": "rgb(214,39,40)",
+                                      "line": {"width": 3}}),
+}
+_CALLOUT_COLOR = {"survived": "purple", "stopped": "dimgrey", "failed": "rgb(214,39,40)", "best": "red"}
 
 
 def arch_hover(arch: Arch | dict[str, Any]) -> str:
@@ -42,28 +60,30 @@ def reference_points(latency_model: Any, estimator: Any, seq_len: int = 128) -> 
             for name, arch, lat, acc in zip(REFERENCE_MODELS, archs, latency, accuracy, strict=True)]
 
 
-def over_budget_band(scored: list[float]) -> float:
-    """A y value below every scored point, for the trials that were never scored."""
-    low, high = (min(scored), max(scored)) if scored else (0.0, 1.0)
-    return low - 0.08 * max(high - low, 1e-3)
+def over_budget_band(losses: list[float]) -> float:
+    """A loss worse than every scored point, for the trials that were never scored."""
+    low, high = (min(losses), max(losses)) if losses else (0.0, 1.0)
+    return high + 0.08 * max(high - low, 1e-3)
 
 
 def write_report(path: Path, trials: list[Trial], front: list[Trial], budget_ms: float,
                  references: list[dict[str, Any]], title: str, estimator: Any = None) -> Path:
-    """Also marks the run's confirmed points (RUN/confirmed.csv beside `path`), when there are any."""
+    """Also marks the run's confirmed points (RUN/confirmed.csv beside `path`), when there are any. `estimator`:
+    the live estimator or its `Estimate` (as run.json recorded it)."""
     from nas.confirm import table
 
     rows = table.read(Path(path).parent)
     figure = build_figure(trials, front, budget_ms, references, title, estimator, rows)
-    figure.write_html(str(path), include_plotlyjs=True, full_html=True)  # self-contained: opens offline
+    # the figure fills the window exactly: no page margin, no scrollbar; self-contained, so it opens offline
+    html = figure.to_html(include_plotlyjs=True, full_html=True, default_width="100vw", default_height="100vh")
+    html = html.replace("<head>", "<head><style>html, body {margin: 0; padding: 0; overflow: hidden;}</style>", 1)
+    Path(path).write_text(html, encoding="utf-8")
     return path
 
 
 def rewrite_report(run: Path) -> Path:
     """Redraw RUN/pareto.html from the run's files (run.json, the journal, confirmed.csv), e.g. after
     `nas confirm`; the paper models are redrawn from the latencies and estimates run.json recorded."""
-    from types import SimpleNamespace
-
     from nas.results import front, load_trials
     from nas.run_dir import read_run, recorded_options
     from search_spaces.presets import PRESETS
@@ -73,16 +93,109 @@ def rewrite_report(run: Path) -> Path:
     trials = load_trials(run)
     points = front(trials, options["budget_ms"])
     references = [{**r, "arch": PRESETS[r["name"]].arch} for r in record.get("references", []) if r["name"] in PRESETS]
-    recorded = record.get("estimator") or {}
-    estimator = SimpleNamespace(**{k: recorded[k] for k in ("name", "quality", "scatter", "scatter_source")
-                                   if k in recorded})
     title = (f"{options.get('device')}, budget {options['budget_ms']:g} ms: {len(trials)} trials "
              f"({options.get('strategy')}, seed {record.get('seed')}), front of {len(points)}")
-    return write_report(Path(run) / "pareto.html", trials, points, options["budget_ms"], references, title, estimator)
+    return write_report(Path(run) / "pareto.html", trials, points, options["budget_ms"], references, title,
+                        Estimate.from_record(record))
 
 
-def _confirmed_traces(fig: Any, trials: list[Trial], rows: list[dict[str, Any]], spread: float | None) -> None:
-    """Ring each confirmed point (at its estimate) and write the measured metric beside it."""
+@dataclass(frozen=True)
+class View:
+    """The axes' ranges: x in log10(ms), y in nats with the better (lower) loss on top."""
+
+    x: tuple[float, float]
+    y: tuple[float, float]  # (top, bottom): best loss first
+
+    def u(self, ms: float) -> float:
+        return (math.log10(ms) - self.x[0]) / (self.x[1] - self.x[0])
+
+    def v(self, loss: float) -> float:
+        """0 at the top of the plot, 1 at the bottom."""
+        return (loss - self.y[0]) / (self.y[1] - self.y[0])
+
+    def ms(self, u: float) -> float:
+        return 10 ** (self.x[0] + u * (self.x[1] - self.x[0]))
+
+    def loss(self, v: float) -> float:
+        return self.y[0] + v * (self.y[1] - self.y[0])
+
+    def holds(self, ms: float, loss: float) -> bool:
+        return 0.0 <= self.u(ms) <= 1.0 and 0.0 <= self.v(loss) <= 1.0
+
+
+def view_of(trials: list[Trial], budget_ms: float, band: float) -> View:
+    """From just below the fastest trial to past the budget; from the best scored loss to the over-budget band."""
+    times = [t.latency_ms for t in trials if t.latency_ms > 0 and t.latency_ms <= budget_ms] or [budget_ms / 10]
+    left, right = math.log10(min(times) / _X_BELOW), math.log10(budget_ms * _X_ABOVE_BUDGET)
+    losses = [loss_of(t.accuracy) for t in trials if t.accuracy is not None] or [band - 1.0]
+    top, bottom = min(losses), band
+    span = max(bottom - top, 1e-3)
+    return View(x=(left, right), y=(top - _Y_PAD_TOP * span, bottom + _Y_PAD_BOTTOM * span))
+
+
+@dataclass(frozen=True)
+class Callout:
+    """A label with an arrow to its point: the recommended pick, a confirmed point, a paper model off the view."""
+
+    ms: float
+    loss: float
+    text: str
+    color: str
+
+
+def place_callouts(callouts: list[Callout], view: View,
+                   avoid: list[tuple[float, float]]) -> list[tuple[float, float, str]]:
+    """Label positions (u, v: plot fractions from the top left; the side of the label u is) that overlap neither
+    one another nor the points in `avoid` (u, v): one label just left of and above its point when that is clear,
+    else a stack in the top-left corner, which no front reaches (nothing is both the fastest and the best)."""
+    pitch = _LINE_PX / _PLOT_PX[1]
+    widths = [len(c.text) * _CHAR_PX / _PLOT_PX[0] for c in callouts]
+    if len(callouts) == 1:
+        c = callouts[0]
+        u, v = view.u(c.ms) - 0.03, max(view.v(c.loss) - 0.07, pitch)
+        if u - widths[0] > 0 and _clear((u - widths[0], v - pitch / 2, u, v + pitch / 2), avoid):
+            return [(u, v, "right")]
+    order = sorted(range(len(callouts)), key=lambda i: view.v(callouts[i].loss))
+    slots: list[tuple[float, float, str]] = [(0.0, 0.0, "left")] * len(callouts)
+    for row, i in enumerate(order):  # best first, top down: arrows fan out without crossing much
+        slots[i] = (0.015, pitch * (row + 1), "left")
+    return slots
+
+
+def _clear(box: tuple[float, float, float, float], points: list[tuple[float, float]]) -> bool:
+    left, top, right, bottom = box
+    margin = 12.0 / _PLOT_PX[0]  # a marker's radius
+    return not any(left - margin <= u <= right + margin and top - margin <= v <= bottom + margin for u, v in points)
+
+
+def _add_callouts(fig: Any, callouts: list[Callout], view: View, avoid: list[tuple[float, float]]) -> None:
+    for c, (u, v, anchor) in zip(callouts, place_callouts(callouts, view, avoid), strict=True):
+        inside = view.holds(c.ms, c.loss)
+        # a point off the view (a paper model) is pointed at from the label towards the nearest edge
+        ms, loss = (c.ms, c.loss) if inside else (view.ms(min(max(view.u(c.ms), 0.0), 1.0)),
+                                                   view.loss(min(max(view.v(c.loss), 0.0), 1.0)))
+        fig.add_annotation(
+            x=math.log10(ms), y=loss, ax=view.x[0] + u * (view.x[1] - view.x[0]), ay=view.loss(v), axref="x",
+            ayref="y", text=c.text, showarrow=True, arrowhead=2 if inside else 3, arrowsize=1, arrowwidth=1.2,
+            arrowcolor=c.color, font={"color": c.color, "size": 12},
+            xanchor=anchor,
+            bgcolor="rgba(255,255,255,0.85)", standoff=9 if inside else 0)
+
+
+def _off_view_entries(fig: Any, off_view: list[dict[str, Any]], estimate: Estimate) -> None:
+    """Paper models off the view (e.g. BERT-base at 5× the budget): a legend entry each, with the way to them
+    (they are in the caption too), instead of stretching the axes to them."""
+    import plotly.graph_objects as go
+
+    for p in off_view:
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", marker={"symbol": "star", "size": 14, "color": "green"},
+            name=f"{p['name']}: {p['latency_ms']:.0f} ms, {estimate.value(p['accuracy'])} nats (off this view)"))
+
+
+def _confirmed_traces(fig: Any, trials: list[Trial], rows: list[dict[str, Any]], estimate: Estimate,
+                      pick: dict[int, int], winner_id: int | None) -> list[Callout]:
+    """One trace per confirmation status (a failed trial is a red cross, not a ring); their callouts."""
     import plotly.graph_objects as go
 
     from nas.confirm.table import measured
@@ -90,16 +203,54 @@ def _confirmed_traces(fig: Any, trials: list[Trial], rows: list[dict[str, Any]],
     by_id = {t.id: t for t in trials}
     shown = [(by_id[int(r["arch_id"])], r) for r in rows if int(r["arch_id"]) in by_id
              and by_id[int(r["arch_id"])].accuracy is not None]
-    if not shown:
-        return
-    fig.add_trace(go.Scatter(
-        x=[t.latency_ms for t, _ in shown], y=[t.accuracy for t, _ in shown], mode="markers+text",
-        name=f"confirmed by nas confirm ({len(shown)}; measured beside the estimate)",
-        marker={"symbol": "circle-open", "size": 18, "color": "purple", "line": {"width": 2}},
-        text=[f"{measured(r)} ({r['status']})" for _, r in shown], textposition="middle right",
-        textfont={"color": "purple", "size": 11},
-        hovertext=[f"trial {t.id}: estimate {format_estimate(t.accuracy, spread)}, measured {measured(r)} "
-                   f"({r['status']} at {int(r['steps'])} steps)" for t, r in shown], hoverinfo="text+x"))
+    callouts = []
+    for status, (label, marker) in _STATUS_STYLE.items():
+        group = [(t, r) for t, r in shown if r["status"] == status]
+        if not group:
+            continue
+        fig.add_trace(go.Scatter(
+            x=[t.latency_ms for t, _ in group], y=[loss_of(t.accuracy) for t, _ in group], mode="markers",
+            name=f"nas confirm: {label} ({len(group)})", marker=marker,
+            hovertext=[f"trial {t.id} (pick {pick.get(t.id, '?')}): estimate {estimate.value(t.accuracy)} nats, "
+                       f"{_measured_text(r, measured, why=True)}" for t, r in group], hoverinfo="text+x"))
+        for t, r in group:
+            best = " → best/" if t.id == winner_id else ""
+            callouts.append(Callout(t.latency_ms, loss_of(t.accuracy),
+                                    f"pick {pick.get(t.id, '?')}: {_measured_text(r, measured)}{best}",
+                                    _CALLOUT_COLOR["best" if best else status]))
+    return callouts
+
+
+def _measured_text(row: dict[str, Any], measured: Any, why: bool = False) -> str:
+    """`sst2 0.750 @8`, `MLM 6.600 @2, stopped`, `failed` (`why`: with its one-line reason, for the hover)."""
+    if row["status"] == "failed":
+        return f"failed: {row['reason']}" if why and row.get("reason") else "failed"
+    text = measured(row)
+    return f"{text}, stopped" if row["status"] == "stopped" else text
+
+
+def _scatter_band(fig: Any, ordered: list[Trial], spread: float) -> None:
+    """The estimator's scatter once: a band of ±1 sd about the front (its staircase)."""
+    import plotly.graph_objects as go
+
+    xs = [t.latency_ms for t in ordered]
+    losses = [loss_of(t.accuracy) for t in ordered]
+    fig.add_trace(go.Scatter(x=xs, y=[v - spread for v in losses], mode="lines", line={"width": 0, "shape": "hv"},
+                             hoverinfo="skip", showlegend=False, name="scatter band, upper edge"))
+    fig.add_trace(go.Scatter(x=xs, y=[v + spread for v in losses], mode="lines", line={"width": 0, "shape": "hv"},
+                             fill="tonexty", fillcolor="rgba(255,127,14,0.18)", hoverinfo="skip",
+                             name=f"the estimate's scatter: front ±{spread:.{decimals(spread)}f} nats"))
+
+
+def _caption(estimate: Estimate, front_losses: list[float], off_view: list[dict[str, Any]]) -> str:
+    lines = [f"y: {estimate.quantity} in nats, −ln of the {estimate.name} estimator's score; lower is better, "
+             f"drawn upwards. Scatter: {scatter_note(estimate.scatter, estimate.source, front_losses, 'nats')}.",
+             f"How well it ranks trained students, as measured: {estimate.quality}."]
+    if off_view:
+        lines.append("Off this view: " + "; ".join(f"{p['name']} ({p['latency_ms']:.0f} ms, "
+                                                   f"{estimate.value(p['accuracy'])} nats)" for p in off_view) + ".")
+    wrapped = [part for line in lines for part in textwrap.wrap(line, _CAPTION_CHARS)]
+    return "<br>".join(wrapped)
 
 
 def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, references: list[dict[str, Any]],
@@ -108,61 +259,79 @@ def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, refe
 
     from nas.confirm.table import winner
 
+    estimate = estimator if isinstance(estimator, Estimate) else Estimate.of(estimator)
     fig = go.Figure()
-    spread = scatter_of(estimator)
     feasible = [t for t in trials if t.accuracy is not None]
     over = [t for t in trials if t.accuracy is None][:_MAX_OVER_DRAWN]
-    band = over_budget_band([t.accuracy for t in feasible] + [p["accuracy"] for p in references])
+    band = over_budget_band([loss_of(t.accuracy) for t in feasible])
+    view = view_of(trials, budget_ms, band)
     if over:
         fig.add_trace(go.Scattergl(
             x=[t.latency_ms for t in over], y=[band] * len(over), mode="markers",
             name="over budget (never scored)", marker={"color": "rgba(214,39,40,0.25)", "size": 4},
             text=[f"trial {t.id} (over budget, not scored)<br>{arch_hover(t.arch)}" for t in over],
             hoverinfo="text+x"))
-        fig.add_annotation(x=0.0, xref="paper", y=band, text="over budget: not scored", showarrow=False,
+        fig.add_annotation(x=0.0, xref="paper", y=band, text=f"{len(over)} over budget: not scored", showarrow=False,
                            xanchor="left", yanchor="bottom", font={"color": "rgb(214,39,40)", "size": 11})
     fig.add_trace(go.Scattergl(
-        x=[t.latency_ms for t in feasible], y=[t.accuracy for t in feasible], mode="markers",
+        x=[t.latency_ms for t in feasible], y=[loss_of(t.accuracy) for t in feasible], mode="markers",
         name="trials within budget", marker={"color": "rgba(31,119,180,0.35)", "size": 5},
         text=[f"trial {t.id}<br>{arch_hover(t.arch)}" for t in feasible], hoverinfo="text+x+y"))
     pick = {t.id: k for k, t in enumerate(front)}
     ordered = sorted(front, key=lambda t: t.latency_ms)
+    if estimate.scatter and ordered:
+        _scatter_band(fig, ordered, estimate.scatter)
     fig.add_trace(go.Scatter(
-        x=[t.latency_ms for t in ordered], y=[t.accuracy for t in ordered], mode="lines+markers",
+        x=[t.latency_ms for t in ordered], y=[loss_of(t.accuracy) for t in ordered], mode="lines+markers",
         line={"shape": "hv", "color": "black"}, marker={"size": 8, "color": "orange", "line": {"width": 1}},
-        name=f"Pareto front ({len(front)}; hover for the pick number)" + (", ± its scatter" if spread else ""),
-        error_y={"type": "constant", "value": spread, "thickness": 1, "width": 0, "color": "rgba(255,127,14,0.45)"}
-        if spread else None,
+        name=f"Pareto front ({len(front)}; hover for the pick number)",
         text=[f"pick {pick[t.id]} (nas export --pick {pick[t.id]}) · trial {t.id}<br>{arch_hover(t.arch)}"
               for t in ordered], hoverinfo="text+x+y"))
-    _confirmed_traces(fig, trials, confirmed or [], spread)
     chosen = winner(confirmed or [])
-    best = next((t for t in front if chosen is not None and t.id == int(chosen["arch_id"])), None)
+    winner_id = int(chosen["arch_id"]) if chosen is not None else None
+    callouts = _confirmed_traces(fig, trials, confirmed or [], estimate, pick, winner_id)
+    best = next((t for t in front if t.id == winner_id), None)
     recommended = f"pick {pick[best.id]}, confirmed best" if best is not None else "pick 0"
-    best = best or (front[0] if front else None)
+    if best is None and front:
+        best = front[0]
+        callouts.append(Callout(best.latency_ms, loss_of(best.accuracy), "pick 0 → best/", _CALLOUT_COLOR["best"]))
     if best is not None:
         fig.add_trace(go.Scatter(
-            x=[best.latency_ms], y=[best.accuracy], mode="markers+text", name=f"recommended: {recommended} (in best/)",
+            x=[best.latency_ms], y=[loss_of(best.accuracy)], mode="markers",
+            name=f"recommended: {recommended} (in best/)",
             marker={"symbol": "diamond", "size": 16, "color": "rgba(0,0,0,0)", "line": {"width": 3, "color": "red"}},
-            text=[f"{recommended} → best/"], textposition="middle left", textfont={"color": "red"},
             hovertext=[f"recommended: {recommended} · trial {best.id} (exported to best/)<br>{arch_hover(best.arch)}"],
             hoverinfo="text+x+y"))
-    fig.add_trace(go.Scatter(
-        x=[p["latency_ms"] for p in references], y=[p["accuracy"] for p in references], mode="markers+text",
-        marker={"symbol": "star", "size": 14, "color": "green"}, text=[p["name"] for p in references],
-        textposition=[_LABEL_POSITION.get(p["name"], "top center") for p in references],
-        textfont={"size": 13, "color": "darkgreen"}, name="paper models (predicted latency)",
-        hovertext=[f"{p['name']}<br>{arch_hover(p['arch'])}" for p in references], hoverinfo="text+x+y"))
+    shown = [p for p in references if view.holds(p["latency_ms"], loss_of(p["accuracy"]))]
+    off_view = [p for p in references if p not in shown]
+    if shown:
+        fig.add_trace(go.Scatter(
+            x=[p["latency_ms"] for p in shown], y=[loss_of(p["accuracy"]) for p in shown], mode="markers+text",
+            marker={"symbol": "star", "size": 14, "color": "green"}, text=[p["name"] for p in shown],
+            textposition="middle right", textfont={"size": 12, "color": "darkgreen"},
+            name="paper models (predicted latency)",
+            hovertext=[f"{p['name']}<br>{arch_hover(p['arch'])}" for p in shown], hoverinfo="text+x+y"))
+    _off_view_entries(fig, off_view, estimate)
+    avoid = [(view.u(t.latency_ms), view.v(loss_of(t.accuracy))) for t in ordered]
+    avoid += [(view.u(p["latency_ms"]), view.v(loss_of(p["accuracy"]))) for p in shown]
+    _add_callouts(fig, callouts, view, avoid)
     fig.add_vline(x=budget_ms, line={"dash": "dash", "color": "red"})
-    # On a log axis plotly places annotations in log10 units (shapes take data units).
+    # On a log axis plotly places annotations in log10 units (shapes take data units); above the plot area,
+    # where no point or label can be.
     fig.add_annotation(x=math.log10(budget_ms), y=1.0, yref="paper", text=f"budget {budget_ms:g} ms",
-                       showarrow=False, xanchor="left", font={"color": "red"})
-    label = describe(estimator) if estimator is not None else "estimator"
-    if spread:  # the scores' measured scatter: a second line of the axis title, and no hover digit finer than it
-        source = getattr(estimator, "scatter_source", None) or "measured scatter"
-        label += f"<br>scores ±{spread:.{decimals(spread)}f}: {source}"
-        fig.update_yaxes(hoverformat=f".{decimals(spread)}f")
-    fig.update_layout(title=title, xaxis_title="predicted latency (ms, log scale)", xaxis_type="log",
-                      yaxis_title=f"estimated quality: {label}", template="plotly_white",
-                      hoverlabel={"align": "left"})
+                       showarrow=False, xanchor="center", yanchor="bottom", font={"color": "red"})
+    caption = _caption(estimate, [loss_of(t.accuracy) for t in front], off_view)
+    fig.add_annotation(x=0.0, xref="paper", y=0.0, yref="paper", yshift=-_CAPTION_GAP_PX, xanchor="left", yanchor="top",
+                       align="left", showarrow=False, font={"size": 11, "color": "rgb(60,60,60)"},
+                       text=caption)
+    bottom = _CAPTION_GAP_PX + _CAPTION_LINE_PX * (caption.count("<br>") + 1) + 12
+    if estimate.scatter:  # no hover digit finer than the scatter
+        fig.update_yaxes(hoverformat=f".{decimals(estimate.scatter)}f")
+    fig.update_xaxes(type="log", range=list(view.x), title={"text": "predicted latency on the device (ms, log scale)",
+                                                            "standoff": 8})
+    fig.update_yaxes(range=[view.y[1], view.y[0]], title={"text": estimate.axis_title(), "standoff": 8})
+    fig.update_layout(title={"text": title, "x": 0.0, "xanchor": "left", "xref": "paper"}, template="plotly_white",
+                      hoverlabel={"align": "left"}, autosize=True, margin={"l": 70, "r": 20, "t": 60, "b": bottom},
+                      legend={"x": 1.01, "y": 1.0, "xanchor": "left", "yanchor": "top", "font": {"size": 12},
+                              "traceorder": "normal"})
     return fig

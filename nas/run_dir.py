@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nas.accuracy import DEFAULT_ESTIMATOR
+from nas.accuracy.resolution import loss_of
 from nas.journal import FILE_NAME as JOURNAL_NAME
 from nas.journal import Journal
 from nas.trial import Trial
@@ -130,14 +131,17 @@ def write_run(out: Path, run: dict[str, Any]) -> None:
 
 
 def write_trials_csv(out: Path, trials: list[Trial]) -> Path:
-    """One row per trial: id, generation, scores, then every Arch field."""
+    """One row per trial: id, generation, scores, then every Arch field. `accuracy` is the estimator's score,
+    exp(−L); `est_loss_nats` is L, the held-out loss it predicts (what the tables and the plot show)."""
     path = Path(out) / "trials.csv"
     rows = [t.arch.to_dict() for t in trials]
     arch_fields = list(rows[0]) if rows else []
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["id", "generation", "latency_ms", "accuracy", "feasible", "params", *arch_fields])
+    writer.writerow(["id", "generation", "latency_ms", "accuracy", "est_loss_nats", "feasible", "params",
+                     *arch_fields])
     for t, arch in zip(trials, rows, strict=True):
-        writer.writerow([t.id, t.generation, t.latency_ms, "" if t.accuracy is None else t.accuracy,
-                         t.feasible, t.params, *(arch[f] for f in arch_fields)])
+        scored = t.accuracy is not None
+        writer.writerow([t.id, t.generation, t.latency_ms, t.accuracy if scored else "",
+                         loss_of(t.accuracy) if scored else "", t.feasible, t.params, *(arch[f] for f in arch_fields)])
     return write_text(path, buffer.getvalue(), what="--out")

@@ -15,7 +15,7 @@ import numpy as np
 
 from nas import run_dir
 from nas.accuracy import DEFAULT_ESTIMATOR, get_estimator, quality_of
-from nas.accuracy.resolution import scatter_of
+from nas.accuracy.resolution import Estimate, scatter_of
 from nas.budget import format_ms
 from nas.controller import Controller, EvaluateFn, ProgressFn
 from nas.evaluator import EvaluationJob, Evaluator, LatencyModel, Scores, load_latency_model
@@ -145,7 +145,7 @@ def write_results(out: Path, run: dict[str, Any], trials: list[Trial], options: 
         summary["best"] = {"id": best.id, "latency_ms": best.latency_ms, "accuracy": best.accuracy,
                            "params": best.params}
         if confirmed_best is None:
-            export_pick(best, out / "best", out, asdict(options), estimator.name, quality_of(estimator))
+            export_pick(best, out / "best", out, asdict(options), Estimate.of(estimator))
         else:  # a resumed run keeps the winner `nas confirm` measured; new front points are not measured yet
             summary["best_kept"] = confirmed_best
     references = reference_points(latency, estimator, options.seq_len)
@@ -155,11 +155,12 @@ def write_results(out: Path, run: dict[str, Any], trials: list[Trial], options: 
     run["summary"] = summary
     run["quality"] = {  # how a run is judged (benchmarks/search_quality.py); not needed to use its results
         "hypervolume": hv,
-        "hypervolume_definition": "area of (latency/budget, accuracy estimate) dominated by the front, "
-                                  "reference point (1, 0)",
+        "hypervolume_definition": "area of (latency/budget, estimator score exp(−predicted loss)) dominated by "
+                                  "the front, reference point (1, 0)",
     }
     run["estimator"] = {"name": estimator.name, "version": estimator.version, "quality": quality_of(estimator),
-                        "scatter": scatter_of(estimator), "scatter_source": getattr(estimator, "scatter_source", None)}
+                        "scatter": scatter_of(estimator), "scatter_source": getattr(estimator, "scatter_source", None),
+                        **Estimate.of(estimator).record()}
     run["references"] = [{"name": p["name"], "latency_ms": p["latency_ms"], "accuracy": p["accuracy"]}
                          for p in references]
     run["finished"] = datetime.datetime.now().isoformat(timespec="seconds")

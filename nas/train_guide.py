@@ -15,6 +15,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from nas.accuracy.resolution import Estimate
 from nas.trial import Trial
 from search_spaces.arch import Arch
 
@@ -30,7 +31,9 @@ TOY_FINETUNE = "--epochs 1 --max-train-examples 8 --batch-size 4 --seq-len 16"
 GUIDE = """# Train this architecture
 
 Trial {trial} of run `{run}`: predicted latency {latency:.1f} ms on {device} (budget {budget:g} ms),
-accuracy estimate {accuracy:.4f} ({estimator}), {params:,} parameters, {layers} layers, {width} wide.
+{params:,} parameters, {layers} layers, {width} wide.
+Estimated quality: {estimate}. That is an estimate of a loss, not an accuracy; its ± is the measured
+scatter about trained students ({source}).
 How far to trust that estimate, as measured: {quality}.
 
 Progressive knowledge transfer from an IB-BERT teacher, as in the MobileBERT paper (Sun et al., ACL 2020).
@@ -88,8 +91,9 @@ def sequence(student: Path, teacher: str, teacher_json: Path | None, toy: bool) 
     return [line.rstrip() for line in lines]
 
 
-def write_guide(trial: Trial, to: Path, run: Path, options: dict[str, Any], estimator: str, quality: str) -> Path:
-    """`TRAIN.md` (and, without a given teacher, `teacher.json`) in `to`."""
+def write_guide(trial: Trial, to: Path, run: Path, options: dict[str, Any], estimate: Estimate) -> Path:
+    """`TRAIN.md` (and, without a given teacher, `teacher.json`) in `to`; `estimate` says what the trial's
+    score is (its loss, units and scatter)."""
     width = trial.arch.hidden_size
     given = options.get("teacher")
     teacher_json: Path | None = None
@@ -105,7 +109,8 @@ def write_guide(trial: Trial, to: Path, run: Path, options: dict[str, Any], esti
                         f"1024, FFN 4096, 4 heads) at width {width}; train it first.")
     text = GUIDE.format(
         trial=trial.id, run=run, latency=trial.latency_ms, device=options["device"], budget=options["budget_ms"],
-        accuracy=trial.accuracy, estimator=estimator, quality=quality, params=trial.params,
+        estimate=estimate.phrase(trial.accuracy), source=estimate.source if estimate.scatter else "not measured",
+        quality=estimate.quality, params=trial.params,
         layers=trial.arch.num_hidden_layers,
         width=width, teacher_note=teacher_note, student=to,
         paper="\n".join(sequence(to, teacher, teacher_json, toy=False)),
@@ -121,10 +126,10 @@ def commands(guide: str, section: str) -> list[str]:
     return [line for line in match.group(1).splitlines() if line.strip()] if match else []
 
 
-def export_pick(trial: Trial, to: Path, run: Path, options: dict[str, Any], estimator: str, quality: str) -> Path:
+def export_pick(trial: Trial, to: Path, run: Path, options: dict[str, Any], estimate: Estimate) -> Path:
     """A front point as `arch.json`, `config.json`, `teacher.json` and `TRAIN.md` in `to`."""
     from nas.export import export_config
 
     export_config(trial.arch, to)
-    write_guide(trial, to, run, options, estimator, quality)
+    write_guide(trial, to, run, options, estimate)
     return to

@@ -605,10 +605,38 @@ def _confirm_inputs(tmp: Path) -> dict[str, str]:
     return {**paths, "not_run": str(tmp / "not-a-run"), "done": str(done)}
 
 
+def _confirm_inputs_three_head_teacher(tmp: Path) -> dict[str, str]:
+    """As `_confirm_inputs`, plus a 3-head teacher the run's 2-head students cannot learn attention from."""
+    from transformers import MobileBertForPreTraining
+
+    from tests.distill_helpers import TEACHER_ARCH
+
+    paths = _confirm_inputs(tmp)
+    config = TEACHER_ARCH.replace(intra_bottleneck_size=48, num_attention_heads=3).to_hf_config()
+    MobileBertForPreTraining(config).save_pretrained(tmp / "teacher3")
+    return {**paths, "teacher3": str(tmp / "teacher3")}
+
+
+def _teacher_with_three_heads(tmp: Path) -> dict[str, str]:
+    (tmp / "t3").mkdir()
+    (tmp / "t3" / "config.json").write_text(json.dumps({"model_type": "bert", "hidden_size": 384, "vocab_size": 30522,
+                                                          "num_attention_heads": 3, "num_hidden_layers": 6}))
+    (tmp / "space.toml").write_text("[dimensions]\nnum_hidden_layers = [4, 6]\nnum_attention_heads = [2, 4]\n"
+                                    "[fixed]\nintra_bottleneck_size = 128\n")
+    return {"teacher": str(tmp / "t3"), "space": str(tmp / "space.toml")}
+
+
 _CONFIRM_OPTS = ("--teacher", "{teacher}", "--corpus", "{corpus}", "--eval-corpus", "{eval}", "--data-dir", "{glue}")
 _CONFIRM = ("confirm", "{run}", *_CONFIRM_OPTS, "--task", "sst2")
 _CI = _confirm_inputs
 CONFIRM_CASES: list[Case] = [
+    # issue 30: a student distillation would refuse is refused before Ray starts, one line, never retried
+    Case("confirm-student-heads-cannot-learn-from-teacher",
+         ("confirm", "{run}", "--teacher", "{teacher3}", "--corpus", "{corpus}", "--eval-corpus", "{eval}",
+          "--data-dir", "{glue}", "--task", "sst2"), _confirm_inputs_three_head_teacher, 2, "must divide one another"),
+    Case("search-teacher-heads-fit-no-choice", ("search", "--device", "pixel4", "--budget", "62ms", "--teacher",
+                                                "{teacher}", "--space", "{space}", "--out", "{tmp}/r"),
+         _teacher_with_three_heads, 2, "teacher's 3 heads"),
     Case("confirm-not-a-search-run", ("confirm", "{not_run}", *_CONFIRM_OPTS, "--task", "sst2"), _CI, 2,
          "not a search run directory"),
     Case("confirm-top-zero", (*_CONFIRM, "--top", "0"), _CI, 2, "--top must be ≥ 1"),

@@ -116,7 +116,8 @@ def test_pareto_and_report_show_the_confirmed_points(tmp_path: Path) -> None:
     text = console.export_text()
     assert "confirmed" in text and "0.750@8" in text and "L5.00@2" in text
     html = rewrite_report(run).read_text()
-    assert "confirmed by nas confirm (3" in html and "sst2 0.750 @8" in html
+    assert "nas confirm: survived every rung (2)" in html and "nas confirm: stopped early by ASHA (1)" in html
+    assert "pick 1: sst2 0.750 @8 \\u2192 best" in html and "pick 2: MLM 5.000 @2, stopped" in html  # JSON-escaped
     assert "pick 1, confirmed best" in html  # best/ follows the confirmed winner, trial 2
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from nas.accuracy import proxy
-from nas.accuracy.resolution import decimals, format_estimate, scatter, scatter_note, within_scatter
+from nas.accuracy.resolution import Estimate, decimals, format_estimate, scatter, scatter_note, within_scatter
 from search_spaces.arch import Arch
 
 
@@ -48,3 +48,19 @@ def test_the_proxys_committed_scatter_is_what_its_fit_gives() -> None:
     assert refit["coefficients"] == fitted["coefficients"]
     assert refit["loo_scatter"] == pytest.approx(fitted["loo_scatter"], abs=1e-6)
     assert proxy.ProxyEstimator().scatter == fitted["loo_scatter"] > 0
+    # and in nats of the loss it predicts, −ln(score): what the tables and the plot show
+    assert refit["loo_scatter_loss"] == pytest.approx(fitted["loo_scatter_loss"], abs=1e-6)
+    assert proxy.ProxyEstimator().loss_scatter == fitted["loo_scatter_loss"] > 0
+
+
+def test_an_estimate_reads_as_the_loss_it_predicts_with_its_unit_and_scatter() -> None:
+    """A score of 0.0949 is shown as the loss it stands for, 2.35 nats, never as a bare number like an accuracy."""
+    estimate = Estimate("proxy", "predicted held-out distillation loss", 0.19, "measured", "Spearman 0.42, n=18")
+    assert estimate.value(0.0949) == "2.35"
+    assert estimate.phrase(0.0949) == "predicted held-out distillation loss 2.35 ±0.19 nats (proxy; lower is better)"
+    assert estimate.axis_title() == "predicted held-out distillation loss (nats) · lower is better"
+    assert "picks 0–1 lie within it" in estimate.caption([2.35, 2.40, 2.60])
+    recorded = Estimate.from_record({"estimator": {"name": "proxy", "quality": "q", **estimate.record()}})
+    assert recorded.value(0.0949) == "2.35" and recorded.scatter == 0.19
+    old = Estimate.from_record({"estimator": {"name": "proxy", "scatter": 0.009}})  # a run from before the loss
+    assert old.scatter is None and old.value(0.0949) == "2.355" and "not measured" in old.caption()

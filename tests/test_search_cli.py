@@ -71,8 +71,9 @@ def test_default_search_writes_a_complete_run(default_run):
     front = json.loads(nas("pareto", str(run), "--json", check=True).stdout)
     assert front and all(p["latency_ms"] <= 62.0 for p in front)
     table = " ".join(nas("pareto", str(run), check=True).stdout.split())  # the caption wraps at 80 columns
-    scatter = info["estimator"]["scatter"]
-    assert scatter > 0 and f"est.: {info['estimator']['name']} estimate, ±{scatter:.4f} (sd of its" in table
+    scatter = info["estimator"]["loss_scatter"]
+    assert scatter > 0 and f"loss: predicted held-out distillation loss (nats, lower is better) by the proxy " \
+        f"estimator, ±{scatter:.2f} nats (sd of its" in table
     assert "; measured quality:" in table
     assert " ".join(info["estimator"]["quality"].split()) in table
     best = json.loads((run / "best" / "arch.json").read_text())
@@ -82,7 +83,7 @@ def test_default_search_writes_a_complete_run(default_run):
     assert {t["id"] for t, m in zip(feasible, mask, strict=True) if m} >= {p["id"] for p in front}
     html = (run / "pareto.html").read_text()
     assert "Pareto front" in html and "mobilebert-tiny" in html and "budget 62 ms" in html
-    assert "recommended: pick 0" in html and "estimated quality: proxy" in html
+    assert "recommended: pick 0" in html and "predicted held-out distillation loss (nats) · lower is better" in html
     assert "hypervolume" not in info["summary"] and 0 < info["quality"]["hypervolume"] < 1
     assert info["estimator"]["name"] == "proxy" and info["estimator"]["quality"]
 

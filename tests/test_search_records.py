@@ -37,10 +37,16 @@ def test_trials_csv_names_the_generation(tmp_path):
     header, row = (tmp_path / "trials.csv").read_text().splitlines()
     assert header.split(",")[:3] == ["id", "generation", "latency_ms"] and "batch" not in header
     assert row.split(",")[1] == "4"
+    # the score comes with the loss it stands for, named with its unit (a bare 0.4 reads like 40 % accuracy)
+    assert header.split(",")[3:5] == ["accuracy", "est_loss_nats"]
+    assert float(row.split(",")[4]) == pytest.approx(0.9163, abs=1e-4)  # −ln 0.4
 
 
 def test_report_marks_the_pick_names_the_estimator_and_never_scores_over_budget(tmp_path):
+    import math
+
     from nas.accuracy import get_estimator
+    from nas.accuracy.resolution import decimals
     from nas.report import build_figure, write_report
 
     scored = [Trial.new(0, 0, ARCH, 20.0, 0.30), Trial.new(1, 0, ARCH.replace(num_hidden_layers=12), 10.0, 0.20)]
@@ -49,15 +55,20 @@ def test_report_marks_the_pick_names_the_estimator_and_never_scores_over_budget(
     estimator = get_estimator("proxy")
     figure = build_figure([*scored, over], scored, 62.0, references, "t", estimator)
     traces = {trace.name.split(" (")[0].split(":")[0]: trace for trace in figure.data}
-    assert figure.layout.yaxis.title.text.startswith(f"estimated quality: proxy ({estimator.quality})<br>scores ±")
-    from nas.accuracy.resolution import decimals
-
-    assert figure.layout.yaxis.hoverformat == f".{decimals(estimator.scatter)}f"  # no digit finer than its scatter
-    assert traces["Pareto front"].error_y.value == estimator.scatter  # the front drawn with its scatter
-    # the never-scored trial sits below every scored point, not at a score
-    assert traces["over budget"].x == (90.0,) and max(traces["over budget"].y) < 0.20
-    assert traces["recommended"].x == (20.0,) and traces["recommended"].y == (0.30,)
+    # the y axis is the loss the estimator predicts, in nats, lower (better) on top; its provenance is the caption
+    assert figure.layout.yaxis.title.text == "predicted held-out distillation loss (nats) · lower is better"
+    assert figure.layout.yaxis.range[0] > figure.layout.yaxis.range[1]
+    caption = figure.layout.annotations[-1].text.replace("<br>", " ")
+    assert estimator.quality in caption and f"±{estimator.loss_scatter:.2f} nats" in caption
+    assert figure.layout.yaxis.hoverformat == f".{decimals(estimator.loss_scatter)}f"  # no digit finer than it
+    band = traces["the estimate's scatter"]  # drawn once, as a band about the front; no error bars on the front
+    assert band.fill == "tonexty" and traces["Pareto front"].error_y.value is None
+    assert band.y == pytest.approx([-math.log(0.20) + estimator.loss_scatter, -math.log(0.30) + estimator.loss_scatter])
+    # the never-scored trial sits below (a worse loss than) every scored point, not at a score
+    assert traces["over budget"].x == (90.0,) and min(traces["over budget"].y) > -math.log(0.20)
+    assert traces["recommended"].x == (20.0,) and traces["recommended"].y == pytest.approx((-math.log(0.30),))
     assert [t.split(" ")[:2] for t in traces["Pareto front"].text] == [["pick", "1"], ["pick", "0"]]
+    assert [a.text for a in figure.layout.annotations if a.showarrow] == ["pick 0 → best/"]
     write_report(tmp_path / "p.html", [*scored, over], scored, 62.0, references, "t", estimator)
     assert "recommended: pick 0" in (tmp_path / "p.html").read_text()
 

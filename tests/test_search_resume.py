@@ -1,6 +1,7 @@
 """Resuming, interrupting and re-reading a run as a user does (issue 8 items 7, 11, 13, 15)."""
 
 import json
+import math
 import os
 import shlex
 import signal
@@ -59,8 +60,9 @@ def test_pareto_fits_80_columns_when_piped(small_run):
     assert len(lines) > 5 and max(len(line) for line in lines) <= 80
     assert "…" not in result.stdout  # no column cut short
     front = json.loads(nas("pareto", str(small_run), "--json").stdout)
-    digits = decimals(json.loads((small_run / "run.json").read_text())["estimator"]["scatter"])
-    assert all(f"{p['accuracy']:.{digits}f}" in result.stdout for p in front)  # to the estimator's resolution
+    digits = decimals(json.loads((small_run / "run.json").read_text())["estimator"]["loss_scatter"])
+    # the predicted loss in nats, to the estimator's resolution
+    assert all(f"{-math.log(p['accuracy']):.{digits}f}" in result.stdout for p in front)
 
 
 def _default_sigint() -> None:

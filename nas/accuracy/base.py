@@ -16,7 +16,11 @@ UNMEASURED = "rank correlation not measured"
 class AccuracyEstimator(Protocol):
     """Scores archs, higher is better. Scores must be comparable across calls within one search.
 
-    `name` labels the plot's y axis and `run.json`; `quality` says how well the scores are known to rank
+    A score is exp(−L), L a held-out loss in nats that the estimator predicts; `quantity` names L ("predicted
+    held-out distillation loss"), and what a person reads is L (`resolution.Estimate`), not the score.
+    `loss_scatter` is L's measured scatter about trained students (nats; None when not measured).
+
+    `name` labels the plot's caption and `run.json`; `quality` says how well the scores are known to rank
     trained models, as measured (e.g. "Spearman 0.62 vs distilled students, n=16"), with no figure that was
     not measured by a committed benchmark.
     """
@@ -24,6 +28,8 @@ class AccuracyEstimator(Protocol):
     name: str
     version: str  # bump when scores change, so a resumed run never mixes two scorings
     quality: str
+    quantity: str
+    loss_scatter: float | None
 
     def estimate(self, archs: Sequence[Arch]) -> np.ndarray:
         """One float per arch."""

@@ -154,6 +154,8 @@ def fit(archs: Sequence[Arch], losses: Sequence[float], note: str) -> dict[str, 
             "loo_kendall": round(float(kendalltau(held_out, y).statistic), 4),
             # the leave-one-out scores' scatter about the students' trend, in score units (exp(−loss))
             "loo_scatter": round(scatter(np.minimum(np.exp(held_out), 1.0), -y), 6),
+            # the same in nats of the predicted loss, −ln(score): what tables and the plot show
+            "loo_scatter_loss": round(scatter(np.maximum(-held_out, 0.0), -y), 6),
             "in_sample_spearman": round(float(spearmanr(full @ weights, y).statistic), 4), "note": note,
             "data": [{"arch": a.to_dict(), "loss": float(v)} for a, v in zip(archs, losses, strict=True)]}
 
@@ -185,6 +187,7 @@ def quality_text() -> str:
 
 class ProxyEstimator:
     name = "proxy"
+    quantity = "predicted held-out distillation loss"  # `predicted_loss`: the PD loss of the student distilled alone
 
     def __init__(self) -> None:
         fitted = _fit()
@@ -193,6 +196,8 @@ class ProxyEstimator:
         self.quality = quality_text()
         self.scatter = fitted.get("loo_scatter")
         self.scatter_source = f"sd of its leave-one-out scores about {fitted['n']} distilled students' trend"
+        self.loss_scatter = fitted.get("loo_scatter_loss")
+        self.loss_scatter_source = f"sd of its leave-one-out predictions about {fitted['n']} distilled students' trend"
 
     def estimate(self, archs: Sequence[Arch]) -> np.ndarray:
         return np.fromiter((proxy_score(a) for a in archs), dtype=float, count=len(archs))

@@ -6,12 +6,20 @@ measurement (the sd of the scores' residuals about their least-squares line agai
 losses, in the scores' own units); `format_estimate` prints a score to the decimal that scatter resolves (the
 scatter to two significant figures, the value to the same decimal place), and `within_scatter` counts the picks
 that lie within it of the best, which a user should treat as one choice until `nas confirm` measures them.
+
+What a score is, for a person: every estimator scores exp(−L), L a held-out loss in nats that it predicts
+(`base.AccuracyEstimator`), so tables, the plot and the files show L itself — "predicted held-out distillation
+loss 2.36 ±0.15 nats, lower is better" — never the bare score, which reads like an accuracy (0.0949 is not
+9.5 %). `Estimate` carries what L is, its scatter in nats and the estimator's measured quality, from a live
+estimator or from run.json.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -55,12 +63,83 @@ def within_scatter(values: Sequence[float], spread: float | None) -> int:
     return sum(1 for v in values if abs(v - values[0]) <= spread)
 
 
-def scatter_note(spread: float | None, source: str, values: Sequence[float] = ()) -> str:
+def scatter_note(spread: float | None, source: str, values: Sequence[float] = (), unit: str = "") -> str:
     """`±0.014 (…); picks 0–9 lie within it of pick 0` for a table caption or a plot label."""
     if not spread:
         return "its scatter about trained students not measured"
-    note = f"±{spread:.{decimals(spread)}f} ({source})"
+    note = f"±{spread:.{decimals(spread)}f}{' ' + unit if unit else ''} ({source})"
     tied = within_scatter(values, spread)
     if tied > 1:
         note += f"; picks 0–{tied - 1} lie within it of pick 0: treat them as one choice until `nas confirm`"
     return note
+
+
+GENERIC_QUANTITY = "predicted held-out loss"
+
+
+def loss_of(score: float) -> float:
+    """L (nats) of a score exp(−L)."""
+    return -math.log(score)
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """How to read one estimator's scores: the loss they predict (`quantity`, nats, lower is better), its
+    measured scatter in nats (`scatter`, None when none was measured or recorded) and where that comes from,
+    and the estimator's measured ranking quality."""
+
+    name: str
+    quantity: str = GENERIC_QUANTITY
+    scatter: float | None = None
+    source: str = "measured"
+    quality: str = "rank correlation not measured"
+
+    def loss(self, score: float) -> float:
+        return loss_of(score)
+
+    def value(self, score: float) -> str:
+        """The loss of `score` to the decimal its scatter resolves: `2.36`."""
+        return format_estimate(loss_of(score), self.scatter)
+
+    def phrase(self, score: float) -> str:
+        """`predicted held-out distillation loss 2.36 ±0.15 nats (proxy; lower is better)`."""
+        spread = f" ±{self.spread_text()}" if self.scatter else ""
+        return f"{self.quantity} {self.value(score)}{spread} nats ({self.name}; lower is better)"
+
+    def spread_text(self) -> str:
+        return f"{self.scatter:.{decimals(self.scatter)}f}" if self.scatter else "?"
+
+    def axis_title(self) -> str:
+        """One short line: the quantity, its unit and which way is better."""
+        return f"{self.quantity} (nats) · lower is better"
+
+    def caption(self, losses: Sequence[float] = ()) -> str:
+        """The estimator, the scatter (with the picks it ties, `losses` best first) and the measured quality."""
+        return (f"{self.quantity} (nats, lower is better) by the {self.name} estimator, "
+                f"{scatter_note(self.scatter, self.source, losses, 'nats')}; measured quality: {self.quality}")
+
+    def record(self) -> dict[str, Any]:
+        """The fields run.json keeps (read back by `from_record`)."""
+        return {"quantity": self.quantity, "loss_scatter": self.scatter, "loss_scatter_source": self.source}
+
+    @classmethod
+    def of(cls, estimator: object) -> Estimate:
+        """From a live estimator (its `quantity`, `loss_scatter`, `loss_scatter_source`, `quality`)."""
+        from nas.accuracy.base import quality_of
+
+        return cls(name=str(getattr(estimator, "name", "estimator")),
+                   quantity=str(getattr(estimator, "quantity", None) or GENERIC_QUANTITY),
+                   scatter=measured_scatter(getattr(estimator, "loss_scatter", None)),
+                   source=str(getattr(estimator, "loss_scatter_source", None) or "measured"),
+                   quality=quality_of(estimator))
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any]) -> Estimate:
+        """From run.json (`record` is the whole run record); a run recorded before the loss was named reads as
+        a generic predicted loss with its scatter in nats not recorded."""
+        estimator = record.get("estimator") or {}
+        name = estimator.get("name") or (record.get("options") or {}).get("estimator") or "estimator"
+        return cls(name=str(name), quantity=str(estimator.get("quantity") or GENERIC_QUANTITY),
+                   scatter=measured_scatter(estimator.get("loss_scatter")),
+                   source=str(estimator.get("loss_scatter_source") or "measured"),
+                   quality=str(estimator.get("quality") or "not recorded in run.json"))

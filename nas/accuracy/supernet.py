@@ -260,6 +260,8 @@ def check_within(space: SearchSpace, supernet_space: SearchSpace) -> SearchSpace
 
 class SupernetEstimator:
     name = "supernet"
+    # the predictor's estimate of it during the search; the front's points re-scored by the supernet itself
+    quantity = "held-out MLM loss of the inherited sub-network"
 
     def __init__(self, supernet: str | None = None) -> None:
         if not supernet:
@@ -296,6 +298,16 @@ class SupernetEstimator:
     @property
     def scatter_source(self) -> str:
         return f"sd of its scores about {(measured_record(self.directory) or {}).get('scatter_n', '?')} distilled " \
+               "students' trend"
+
+    @property
+    def loss_scatter(self) -> float | None:
+        """The same scatter in nats of the held-out loss, −ln(score) (what tables and the plot show)."""
+        return measured_loss_scatter(self.directory)[0]
+
+    @property
+    def loss_scatter_source(self) -> str:
+        return f"sd of its losses about {(measured_record(self.directory) or {}).get('scatter_n', '?')} distilled " \
                "students' trend"
 
     @property

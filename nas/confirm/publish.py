@@ -15,9 +15,10 @@ from nas.confirm.plan import ConfirmOptions
 
 def publish(options: ConfirmOptions, rows: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
     """Write everything; returns the summary (also stored as run.json["confirmed"])."""
+    from nas.accuracy.resolution import Estimate
     from nas.report import rewrite_report
     from nas.results import load_trials
-    from nas.run_dir import read_run, recorded_estimator, recorded_options, write_run
+    from nas.run_dir import read_run, recorded_options, write_run
     from nas.train_guide import export_pick
 
     run = Path(options.run)
@@ -38,7 +39,7 @@ def publish(options: ConfirmOptions, rows: list[dict[str, Any]], seconds: float)
         trials = {t.id: t for t in load_trials(run)}
         best = trials[int(chosen["arch_id"])]
         search_options = recorded_options(record, run)
-        export_pick(best, run / "best", run, search_options, *recorded_estimator(record))
+        export_pick(best, run / "best", run, search_options, Estimate.from_record(record))
         note = {"chosen_from": "confirmed.csv (nas confirm)", "arch_id": best.id, "measured": table.measured(chosen),
                 "row": chosen, "partial": bool(failed_ids),
                 "compared": f"{len(rows) - len(failed_ids)} of {len(rows)} confirmed points"

@@ -1,7 +1,8 @@
 """`confirmed.csv` in the run: one row per confirmed front point (pandas), written from Tune's results and
 read back by `nas pareto`, pareto.html and the choice of `best/`.
 
-Columns: arch_id (the search trial id), pick (front position), estimate, latency_ms, status (`survived`: reached
+Columns: arch_id (the search trial id), pick (front position), estimate (the estimator's score exp(−L)),
+est_loss_nats (L: the held-out loss it predicted, nats, lower is better), latency_ms, status (`survived`: reached
 the top rung; `stopped`: ASHA stopped it at a lower rung; `failed`), rung, steps, heldout_mlm and the other
 held-out terms at that rung, dev (the task's primary metric, at dev_steps) and every dev metric, task,
 wall_s (the trial's training time, all attempts), model_dir (kept for the survivors), reason (why a
@@ -16,11 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from nas.confirm.plan import METRIC, ConfirmOptions
+from nas.accuracy.resolution import loss_of
 from nas_common.errors import UserInputError
 
 FILE_NAME = "confirmed.csv"
-_FIRST = ("arch_id", "pick", "estimate", "latency_ms", "status", "rung", "steps", METRIC, "dev", "dev_steps", "task",
-          "wall_s", "model_dir", "reason")
+_FIRST = ("arch_id", "pick", "estimate", "est_loss_nats", "latency_ms", "status", "rung", "steps", METRIC, "dev",
+          "dev_steps", "task", "wall_s", "model_dir", "reason")
 
 
 def rows_from_results(options: ConfirmOptions, results: Any) -> list[dict[str, Any]]:
@@ -62,6 +64,8 @@ def write(run: Path, rows: list[dict[str, Any]]) -> Path:
     ordered = [c for c in _FIRST if c in frame.columns] + sorted(c for c in frame.columns if c not in _FIRST)
     path = Path(run) / FILE_NAME
     tmp = path.with_name(FILE_NAME + ".tmp")
+    if "estimate" in frame.columns:
+        frame["est_loss_nats"] = [loss_of(v) for v in frame["estimate"]]
     frame[ordered].sort_values("pick").to_csv(tmp, index=False)
     tmp.replace(path)
     return path
