@@ -96,6 +96,9 @@ def test_end_to_end_tiny(tmp_path: Path) -> None:
     result = nas("distill", "--student", str(tmp_path / "run"), "--teacher", str(tmp_path / "t"),
                  "--steps-per-layer", "1", "--pd-steps", "1", "--out", str(tmp_path / "s"), *small)
     assert result.returncode == 0, result.stderr
+    # one bar over the 3 layer phases and PD (4 steps), not a bar a phase; one measured first-step line
+    assert "4/4" in result.stderr and "1/1" not in result.stderr, result.stderr
+    assert result.stderr.count("first step: ") == 1 and "for the 3 steps left" in result.stderr
     assert MobileBertForPreTraining.from_pretrained(tmp_path / "s").config.num_hidden_layers == 3
     assert (tmp_path / "s" / "losses.csv").read_text().count("\n") == 5
     again = nas("distill", "--student", str(tmp_path / "run"), "--teacher", str(tmp_path / "t"),

@@ -61,23 +61,55 @@ def _trial_name(trial: Any) -> str:
 
 
 class Progress(Callback):
-    """One stderr line per rung reported and per trial failed (Tune's own tables are off)."""
+    """One bar over the confirmation's distillation steps, "trial k of K" as its description, with an ETA from
+    the rate measured so far; a line per rung reported and per trial failed above it (Tune's tables are off).
+
+    The total is every trial's `max_steps` until ASHA stops one early: then that trial's planned steps shrink to
+    those it ran, so the ETA is an upper bound that tightens as trials are stopped."""
+
+    def __init__(self, trials: int, max_steps: int) -> None:
+        self.trials, self.max_steps = trials, max_steps
+        self.started: set[str] = set()
+        self.reached: dict[str, int] = {}
+        self.bar: Any = None
+
+    def _update(self) -> None:
+        from tqdm.auto import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=self.trials * self.max_steps, unit="step", file=sys.stderr, leave=True)
+        self.bar.set_description(f"confirm: trial {len(self.started)} of {self.trials}")
+        self.bar.n = sum(self.reached.values())
+        self.bar.refresh()
+
+    def on_trial_start(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
+        self.started.add(trial.trial_id)
+        self.reached.setdefault(trial.trial_id, 0)
+        self._update()
 
     def on_trial_result(self, iteration: int, trials: list, trial: Any, result: dict, **info: Any) -> None:
+        self.reached[trial.trial_id] = int(result[TIME_ATTR])
+        self._update()
         dev = f", dev {result['dev']:.4f}" if "dev" in result else ""
-        print(f"confirm: {_trial_name(trial)} rung {result['rung']} ({result[TIME_ATTR]} steps): held-out MLM "
-              f"{result[METRIC]:.4f}{dev}, {result['wall_s']:.0f} s", file=sys.stderr, flush=True)
+        self.bar.write(f"confirm: {_trial_name(trial)} rung {result['rung']} ({result[TIME_ATTR]} steps): held-out "
+                       f"MLM {result[METRIC]:.4f}{dev}, {result['wall_s']:.0f} s", file=sys.stderr)
 
     def on_trial_complete(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        from nas.confirm.trial import refusal
-
-        options = ConfirmOptions.from_dict(trial.config["options"])
-        reason = refusal(options, options.candidates[trial.config["candidate"]].arch_id)
-        if reason is not None:
-            print(f"confirm: {_trial_name(trial)} failed: {reason}", file=sys.stderr, flush=True)
+        self._shrink(trial)
 
     def on_trial_error(self, iteration: int, trials: list, trial: Any, **info: Any) -> None:
-        print(f"confirm: {_trial_name(trial)} failed (see {trial.path}/error.txt)", file=sys.stderr, flush=True)
+        self._shrink(trial)
+        self.bar.write(f"confirm: {_trial_name(trial)} failed (see {trial.path}/error.txt)", file=sys.stderr)
+
+    def _shrink(self, trial: Any) -> None:
+        """A trial that ended (at the top rung, stopped by ASHA, or failed) plans no more steps."""
+        self._update()
+        self.bar.total -= self.max_steps - self.reached.get(trial.trial_id, 0)
+        self.bar.refresh()
+
+    def on_experiment_end(self, trials: list, **info: Any) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def tuner(options: ConfirmOptions, resume: bool) -> Any:
@@ -96,7 +128,8 @@ def tuner(options: ConfirmOptions, resume: bool) -> Any:
     scheduler = ASHAScheduler(time_attr=TIME_ATTR, max_t=options.max_steps, grace_period=options.rungs[0],
                               reduction_factor=options.reduction_factor)
     run_config = tune.RunConfig(
-        name=EXPERIMENT, storage_path=str(path.parent), verbose=0, callbacks=[Progress()],
+        name=EXPERIMENT, storage_path=str(path.parent), verbose=0,
+        callbacks=[Progress(len(options.candidates), options.max_steps)],
         failure_config=tune.FailureConfig(max_failures=MAX_FAILURES),
         checkpoint_config=tune.CheckpointConfig(num_to_keep=1))
     return tune.Tuner(

@@ -1,20 +1,19 @@
 """The work a pre-training run asks for, said before it starts (`nas teacher` at paper scale is 332 M
-parameters × 10k steps × 2048 sequences): tokens, FLOPs, and a time on this machine.
+parameters × 10k steps × 2048 sequences), and its time, said once it is measured.
 
 FLOPs per sequence, forward: 2 FLOPs per multiply-add of every encoder weight per token, the attention
 score and context matmuls (4·seq²·width a layer), and the MLM output layer at the masked positions only
 (2·positions·width·vocab); a training step is 3× the forward (backward ≈ 2× forward, Kaplan et al. 2020).
-The machine's speed is measured on the spot: fp32 matmuls of 1024² for about a quarter of a second; a
-training step of these models reaches roughly `EFFICIENCY` of that on CPU (the measured step times in
-`benchmarks/results/distill_step_time.json`), so the time is an order-of-magnitude figure.
+
+No time is predicted from the FLOPs: a FLOPs-based figure (a matmul peak times an assumed efficiency) was 7–30×
+too short here (issue 30: "≈1.01 s" for a toy teacher step that took 31.6 s), since a step's time on a CPU
+depends on memory traffic, threads and the machine's other load. The time is the first step's, measured
+(`measured_estimate`), and the progress bar's ETA follows the measured rate from there.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
-
-EFFICIENCY = 0.5
 
 
 def forward_flops(model: Any, seq_len: int, mlm_positions: int) -> float:
@@ -26,27 +25,18 @@ def forward_flops(model: Any, seq_len: int, mlm_positions: int) -> float:
     return 2.0 * encoder * seq_len + attention + head
 
 
-def matmul_flops_per_second(seconds: float = 0.25) -> float:
-    import torch
-
-    a, b = torch.randn(1024, 1024), torch.randn(1024, 1024)
-    a @ b  # warm-up
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        a @ b
-        count += 1
-    return count * 2 * 1024**3 / (time.perf_counter() - start)
-
-
 def describe_work(model: Any, steps: int, batch_size: int, seq_len: int, mlm_positions: int) -> str:
     tokens = steps * batch_size * seq_len
     flops = 3 * forward_flops(model, seq_len, mlm_positions) * steps * batch_size
-    speed = matmul_flops_per_second()
-    seconds = flops / (EFFICIENCY * speed)
     params = sum(p.numel() for p in model.parameters())
     return (f"work: {params / 1e6:.0f} M parameters, {steps:,} steps × {batch_size:,} sequences × {seq_len} tokens "
-            f"= {tokens:.3g} tokens, ≈{flops:.2g} FLOPs; ≈{_duration(seconds)} on this machine "
-            f"({speed / 1e9:.0f} GFLOP/s matmul peak measured, {EFFICIENCY:.0%} assumed in training)")
+            f"= {tokens:.3g} tokens, ≈{flops:.2g} FLOPs; the time follows from the first step, measured")
+
+
+def measured_estimate(step_seconds: float, steps_left: int) -> str:
+    """The line said after a run's first step: its time and what it makes of the rest."""
+    return (f"first step: {_duration(step_seconds)} measured → about {_duration(step_seconds * steps_left)} for the "
+            f"{steps_left:,} steps left (a first step is often the slowest; the bar's ETA follows the measured rate)")
 
 
 def _duration(seconds: float) -> str:

@@ -20,6 +20,7 @@ from nas.distill.metrics import task_metrics
 from nas_common.errors import UserInputError
 
 WARMUP_SHARE = 0.1
+EVAL_BATCH = 64
 METRICS = "metrics.json"
 
 
@@ -70,13 +71,22 @@ def load_classifier(model_dir: Path, task: str) -> Any:
                         problem_type="regression" if task == "stsb" else "single_label_classification")
 
 
-def evaluate(model: Any, tokenizer: Any, task: str, examples: list[Example], cfg: FinetuneConfig) -> dict[str, float]:
+def eval_batches(examples: list[Example]) -> int:
+    return -(-len(examples) // EVAL_BATCH)
+
+
+def evaluate(model: Any, tokenizer: Any, task: str, examples: list[Example], cfg: FinetuneConfig,
+             bar: Any = None) -> dict[str, float]:
+    """The task's dev metrics; `bar` (a tqdm bar) advances a batch at a time."""
     model.eval()
     outputs = []
     with torch.no_grad():
-        for i in range(0, len(examples), 64):
-            batch = {k: v.to(cfg.device) for k, v in _encode(tokenizer, examples[i:i + 64], cfg.max_seq_len).items()}
+        for i in range(0, len(examples), EVAL_BATCH):
+            encoded = _encode(tokenizer, examples[i:i + EVAL_BATCH], cfg.max_seq_len)
+            batch = {k: v.to(cfg.device) for k, v in encoded.items()}
             outputs.append(model(**batch).logits.float().cpu().numpy())
+            if bar is not None:
+                bar.update(1)
     labels = np.array([e.label for e in examples])
     return task_metrics(task, np.concatenate(outputs), labels)
 
@@ -116,7 +126,10 @@ def finetune(model_dir: str | Path, task: str, data_dir: str | Path, out: str | 
                 else torch.autocast("cpu", enabled=False))
     start = time.time()
     model.train()
-    bar = tqdm(total=total_steps, desc=f"finetune {task}", disable=not cfg.progress)
+    # one bar over the training steps and the dev batches (a dev batch costs about a step: twice the examples,
+    # forward only), so the dev evaluation is not minutes of silence at the end
+    bar = tqdm(total=total_steps + eval_batches(dev), desc=f"finetune {task}: train", unit="batch",
+               disable=not cfg.progress)
     order: list[int] = []
     for _ in range(total_steps):
         if len(order) < cfg.batch_size:
@@ -140,8 +153,10 @@ def finetune(model_dir: str | Path, task: str, data_dir: str | Path, out: str | 
         bar.update(1)
         bar.set_postfix(loss=f"{float(loss):.4g}")
         model.train()
+    bar.set_description(f"finetune {task}: dev evaluation")
+    bar.set_postfix()
+    metrics = evaluate(model, tokenizer, task, dev, cfg, bar)
     bar.close()
-    metrics = evaluate(model, tokenizer, task, dev, cfg)
     result = {"task": task, "model": str(model_dir), "dev": metrics, "train_examples": len(train),
               "dev_examples": len(dev), "steps": total_steps,
               "micro_batch_size": micro, "train_seconds": round(time.time() - start, 1),

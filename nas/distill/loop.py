@@ -71,6 +71,23 @@ class LoopResult:
     total_seconds: float | None = None
 
 
+class _FirstStep:
+    """Says, once, how long this invocation's first step took and what that makes of the steps left (a measured
+    figure, not a FLOPs guess); the bar's ETA corrects it as the run goes."""
+
+    def __init__(self, steps_left: int, bar: Any) -> None:
+        self.steps_left, self.bar, self.started = steps_left, bar, time.perf_counter()
+
+    def step_done(self) -> None:
+        if self.started is None:
+            return
+        seconds, self.started = time.perf_counter() - self.started, None
+        if not self.bar.disable and self.steps_left > 1:
+            from nas.distill.cost import measured_estimate
+
+            self.bar.write(measured_estimate(seconds, self.steps_left - 1), file=sys.stderr)
+
+
 def carry_moments(previous: Lamb, optimizer: Lamb) -> None:
     """Hand the per-parameter state (moments, step) of parameters still trained to the next phase's LAMB."""
     for group in optimizer.param_groups:
@@ -168,8 +185,6 @@ class PhaseLoop:
         return stop.stop()
 
     def _train_until(self, resume: bool, stop: StopAtStepEnd) -> LoopResult:
-        from tqdm.auto import tqdm
-
         state = self._load() if resume else None
         if not resume and self.ctx.is_main:
             (self.cfg.out / LOG).unlink(missing_ok=True)
@@ -181,6 +196,8 @@ class PhaseLoop:
         rows: list[dict[str, Any]] = []
         self._clock = (state.get("seconds") if state else 0.0), time.time()
         optimizer: Lamb | None = None
+        bar = self._bar(global_step)
+        timer = _FirstStep(sum(p.steps for p in self.phases) - global_step, bar)
         for phase_index in range(first_phase, len(self.phases)):
             phase = self.phases[phase_index]
             previous = optimizer if phase_index > first_phase else None
@@ -191,11 +208,11 @@ class PhaseLoop:
             if state and phase_index == first_phase:
                 optimizer.load_state_dict(state["optimizer"])
                 start = state["phase_step"]
-            bar = tqdm(total=phase.steps, initial=start, desc=phase.name, leave=True,
-                       disable=not (self.cfg.progress and self.ctx.is_main))
+            bar.set_description(phase.name)  # the phase; the bar itself counts the whole run's steps
             for step in range(start, phase.steps):
                 row = self._step(phase, step, global_step, optimizer, device, autocast)
                 global_step += 1
+                timer.step_done()
                 if self.keep_rows:
                     rows.append(row)
                 bar.update(1)
@@ -211,8 +228,15 @@ class PhaseLoop:
                         self._save(optimizer, phase_index, step + 1, global_step)
                     bar.close()
                     raise self._stopped(global_step, stop)
-            bar.close()
+        bar.close()
         return self._result(global_step, True, rows)
+
+    def _bar(self, done: int) -> Any:
+        """One bar over every phase's steps (a resumed run starts at its step), the phase as its description."""
+        from tqdm.auto import tqdm
+
+        return tqdm(total=sum(p.steps for p in self.phases), initial=done, unit="step", leave=True,
+                    disable=not (self.cfg.progress and self.ctx.is_main))
 
     def _step(self, phase: Phase, step: int, global_step: int, optimizer: Lamb, device: torch.device,
               autocast: AbstractContextManager[Any]) -> dict[str, Any]:
