@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 import sys
 from collections.abc import Sequence
@@ -14,13 +13,14 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from nas.accuracy.resolution import Estimate
 from nas.accuracy import DEFAULT_ESTIMATOR
+from nas.accuracy.resolution import Estimate
 from nas.executor import DEFAULT_EXECUTOR, EXECUTORS
 from nas.strategies import DEFAULT_STRATEGY, DEFAULT_TRIALS, STRATEGIES
 from nas.trial import Trial
 from nas_common.errors import UserInputError
 from nas_common.interrupt import EXIT_INTERRUPTED
+from nas_common.writing import dumps_json
 
 console = Console(stderr=True)
 STRATEGY_HELP = ("nsga2 (fastest to reach the front), evolution (regularized/aging), random, "
@@ -239,8 +239,8 @@ def pareto(
     points = front(trials, budget_ms)
     confirmed = by_arch(run)
     if as_json:
-        typer.echo(json.dumps([{"pick": k, **t.to_json(), "confirmed": confirmed.get(t.id)}
-                               for k, t in enumerate(points)], indent=2, default=str))
+        typer.echo(dumps_json([{"pick": k, **t.to_json(), "confirmed": confirmed.get(t.id)}
+                               for k, t in enumerate(points)]))
         return
     if not points:
         within = "no trial yet" if not trials else f"no trial of {len(trials)} within {budget_ms:g} ms"

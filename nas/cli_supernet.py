@@ -5,13 +5,13 @@ Torch and transformers are imported inside the commands so that `nas --help` sta
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
 
 from nas.cli_distill import refuse_renamed
 from nas_common.errors import UserInputError
+from nas_common.writing import dumps_json
 
 supernet_app = typer.Typer(help="Weight-sharing MobileBERT supernet: train it against a teacher, score archs by "
                            "their inherited sub-networks, extract one as a standalone model.", no_args_is_help=True)
@@ -153,7 +153,7 @@ def score_command(
 
     quality = measured_quality(directory, measure)
     for row in score_rows(directory, arch, eval_corpus, measure, predictor):
-        typer.echo(json.dumps({**row, "quality": quality}) if as_json else row["line"])
+        typer.echo(dumps_json({**row, "quality": quality}, indent=None) if as_json else row["line"])
     scatter, predictor_scatter = loss_scatters(directory, measure)
     spread = "" if scatter is None else (
         f"; it scatters by ±{scatter:.2f} nats about the distilled students' trend"
