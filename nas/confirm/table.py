@@ -16,8 +16,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from nas.confirm.plan import METRIC, ConfirmOptions
 from nas.accuracy.resolution import loss_of
+from nas.confirm.plan import METRIC, ConfirmOptions
 from nas_common.errors import UserInputError
 
 FILE_NAME = "confirmed.csv"
