@@ -70,7 +70,7 @@ def dumps_json(value: Any, indent: int | None = 2, compact: bool = False, sort_k
     """Strict JSON text of `value` (see the module doc); `compact`: no spaces (a JSONL record)."""
     separators = (",", ":") if compact else None
     return json.dumps(strict_value(value), indent=None if compact else indent, separators=separators,
-                      sort_keys=sort_keys, allow_nan=False, ensure_ascii=False)
+                      sort_keys=sort_keys, allow_nan=False)
 
 
 # ---------------------------------------------------------------------------------------------- atomic

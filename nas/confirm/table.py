@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import math
 import shutil
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 from nas.accuracy.resolution import loss_of
 from nas.confirm.plan import METRIC, ConfirmOptions
 from nas_common.errors import UserInputError
+from nas_common.io import read_text
+from nas_common.writing import write_text
 
 FILE_NAME = "confirmed.csv"
 _FIRST = ("arch_id", "pick", "estimate", "est_loss_nats", "latency_ms", "status", "rung", "steps", METRIC, "dev",
@@ -61,14 +64,11 @@ def write(run: Path, rows: list[dict[str, Any]]) -> Path:
     import pandas as pd
 
     frame = pd.DataFrame(rows)
-    ordered = [c for c in _FIRST if c in frame.columns] + sorted(c for c in frame.columns if c not in _FIRST)
-    path = Path(run) / FILE_NAME
-    tmp = path.with_name(FILE_NAME + ".tmp")
     if "estimate" in frame.columns:
         frame["est_loss_nats"] = [loss_of(v) for v in frame["estimate"]]
-    frame[ordered].sort_values("pick").to_csv(tmp, index=False)
-    tmp.replace(path)
-    return path
+    ordered = [c for c in _FIRST if c in frame.columns] + sorted(c for c in frame.columns if c not in _FIRST)
+    path = Path(run) / FILE_NAME
+    return write_text(path, frame[ordered].sort_values("pick").to_csv(index=False))
 
 
 def read(run: Path) -> list[dict[str, Any]]:
@@ -78,12 +78,25 @@ def read(run: Path) -> list[dict[str, Any]]:
     path = Path(run) / FILE_NAME
     if not path.is_file():
         return []
+    text = read_text(path, kind="CSV")  # BOM, CRLF, not UTF-8: the I/O layer's one line
     try:
-        frame = pd.read_csv(path)
+        frame = pd.read_csv(StringIO(text))
     except (ValueError, OSError) as err:
         raise UserInputError(f"{path}: not a readable table ({type(err).__name__})") from None
     if "arch_id" not in frame.columns:
         raise UserInputError(f"{path}: no arch_id column (not written by `nas confirm`)")
+    for line, value in enumerate(frame["arch_id"], start=2):
+        try:
+            whole = float(value).is_integer()
+        except (TypeError, ValueError, OverflowError):
+            whole = False
+        if not whole:
+            raise UserInputError(f"{path}: line {line}: arch_id must be a trial id (an integer), got {value!r}")
+    for column in frame.select_dtypes("number").columns:
+        infinite = frame.index[frame[column].abs() == math.inf]
+        if len(infinite):
+            raise UserInputError(f"{path}: line {int(infinite[0]) + 2}: {column} must be a finite number, got "
+                                 f"{frame[column][infinite[0]]!r}")
     return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
             for row in frame.to_dict("records")]
 
