@@ -149,10 +149,12 @@ def _finish(options: ConfirmOptions, results: Any, seconds: float) -> None:
     from nas.cli_search import estimate_caption
     from nas.confirm import table
     from nas.confirm.publish import publish
+    from nas.confirm.trial import share_finished
     from nas.run_dir import read_run
 
     rows = table.rows_from_results(options, results)
     summary = publish(options, rows, seconds)
+    share_finished(options)  # models/ and Tune's checkpoints: one copy on disk
     record = read_run(options.run)
     out = Table(title=f"confirmed {options.run} ({summary['seconds']:.0f} s)", box=box.SIMPLE_HEAD,
                 caption=estimate_caption(record, column="est. loss"))

@@ -100,6 +100,9 @@ def test_end_to_end_toy(tmp_path: Path) -> None:
         model = run / "confirm" / "models" / str(r["arch_id"]) / "model"
         if r["status"] == "survived":
             assert MobileBertForPreTraining.from_pretrained(model).config.num_hidden_layers == 3
+            # one copy on disk: the weights are a hard link to Tune's last checkpoint, not a second file
+            saved = sorted((run / "confirm" / "tune" / f"arch-{r['arch_id']}").glob("checkpoint_*"))[-1]
+            assert (model / "model.safetensors").stat().st_ino == (saved / "model.safetensors").stat().st_ino
         else:
             assert not model.exists() and r["steps"] < 8
     assert "confirmed by nas confirm" in (run / "pareto.html").read_text()

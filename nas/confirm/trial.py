@@ -11,10 +11,13 @@ its last Tune checkpoint back into the model directory and continues from that r
 On disk, per trial: RUN/confirm/models/<arch id>/model/ (the student: `transformers`-loadable, its
 losses.csv, metrics.json with the held-out losses, dev-<steps>/metrics.json, state.json), attempts.jsonl (one
 line per start: process id and the step it started from) and, with a supernet, warm/ (the inherited weights).
+Once every trial has ended, a kept model directory and its trial's last Tune checkpoint hold the same files:
+they become hard links to one copy (`share_finished`), so a confirmation takes the disk once, not twice.
 """
 
 from __future__ import annotations
 
+import filecmp
 import json
 import math
 import os
@@ -23,7 +26,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-from nas.confirm.plan import CONFIRM_DIR, METRIC, MODELS, PRIMARY, TIME_ATTR, Candidate, ConfirmOptions, split_budget
+from nas.confirm.plan import (
+    CONFIRM_DIR,
+    EXPERIMENT,
+    METRIC,
+    MODELS,
+    PRIMARY,
+    TIME_ATTR,
+    Candidate,
+    ConfirmOptions,
+    split_budget,
+)
 from nas_common.errors import UserInputError
 
 STATE = "state.json"  # the rung reached, wall time and results so far: part of every checkpoint
@@ -80,6 +93,41 @@ def _train_rungs(options: ConfirmOptions, candidate: Candidate, home: Path, mode
         state.update(steps=steps, rung=rung, wall_s=round(state["wall_s"] + time.time() - started, 1))
         (model / STATE).write_text(json.dumps(state, indent=2) + "\n")
         tune.report(report(options, candidate, state), checkpoint=tune.Checkpoint.from_directory(str(model)))
+
+
+def last_checkpoint(options: ConfirmOptions, arch_id: int) -> Path | None:
+    """The trial's newest Tune checkpoint in the run (RUN/confirm/tune/arch-<id>/checkpoint_*), if there."""
+    found = sorted((Path(options.run) / CONFIRM_DIR / EXPERIMENT / f"arch-{arch_id}").glob("checkpoint_*"))
+    return found[-1] if found else None
+
+
+def share_finished(options: ConfirmOptions) -> int:
+    """Once every trial has ended (Tune has persisted its last checkpoints, nothing writes either again): each
+    kept model directory shares its files with its trial's last checkpoint. Returns the bytes shared."""
+    return sum(share_files(trial_dir(options, c.arch_id) / "model", last_checkpoint(options, c.arch_id))
+               for c in options.candidates if (trial_dir(options, c.arch_id) / "model").is_dir())
+
+
+def share_files(model: Path, saved: Path | None) -> int:
+    """Make each file of the finished trial's model directory that its last Tune checkpoint holds unchanged a
+    hard link to the checkpoint's, so that the two (Tune's, for `--resume`; models/, the one a user loads)
+    take the disk once. Returns the bytes shared; where links cannot be made (another file system), both
+    copies stay."""
+    if saved is None:
+        return 0
+    shared = 0
+    for path in sorted(p for p in model.rglob("*") if p.is_file()):
+        twin = saved / path.relative_to(model)
+        if not twin.is_file() or twin.stat().st_ino == path.stat().st_ino or not filecmp.cmp(path, twin, False):
+            continue
+        link = path.with_name(path.name + ".link")
+        try:
+            os.link(twin, link)
+        except OSError:
+            return shared
+        link.replace(path)
+        shared += path.stat().st_size
+    return shared
 
 
 def restore(model: Path, checkpoint: Any) -> dict[str, Any]:
