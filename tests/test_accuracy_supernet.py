@@ -149,11 +149,14 @@ def test_quality_reports_what_the_benchmark_measured(supernet_dir: Path) -> None
     sn._cached_predictor.cache_clear()
     assert sn.SupernetEstimator(str(supernet_dir)).scatter is None  # nothing measured yet
     sn.write_quality(supernet_dir, "Spearman 0.50 vs distilled students (held-out PD loss), n=4, partial",
-                     {"scatter": 0.0123, "scatter_n": 4})
+                     {"scatter": 0.0123, "scatter_n": 4, "scatter_loss": 0.14})
     estimator = sn.SupernetEstimator(str(supernet_dir))
     assert estimator.quality.startswith("Spearman 0.50 vs distilled students")
     assert f"n={SAMPLES}" in estimator.quality  # and the predictor's agreement with the supernet
     assert estimator.scatter == 0.0123 and "4 distilled students" in estimator.scatter_source
+    # what a person reads: the held-out loss in nats, with its scatter in nats
+    assert estimator.loss_scatter == 0.14 and "4 distilled students" in estimator.loss_scatter_source
+    assert "MLM loss" in estimator.quantity
 
 
 def test_one_line_errors(tmp_path: Path) -> None:
