@@ -52,10 +52,15 @@ class PageLayout:
     viewport: tuple[int, int]
 
 
+def chromium_path() -> str | None:
+    """Debian's Chromium, or a `chromium` on PATH."""
+    return CHROMIUM if Path(CHROMIUM).is_file() else shutil.which("chromium")
+
+
 def chromium_missing() -> str | None:
     """Why the browser check cannot run here, or None when it can."""
-    if not Path(CHROMIUM).is_file() and shutil.which("chromium") is None:
-        return f"no Chromium at {CHROMIUM} (apt-get install chromium; .ci/chromium.sh)"
+    if chromium_path() is None:
+        return f"no Chromium at {CHROMIUM} nor on PATH (apt-get install chromium; .ci/chromium.sh)"
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
@@ -102,7 +107,7 @@ def render(page_html: Path, screenshot: Path | None = None) -> PageLayout:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=LAUNCH_ARGS)
+        browser = p.chromium.launch(executable_path=chromium_path(), args=LAUNCH_ARGS)
         try:
             page = browser.new_page(viewport=VIEWPORT)
             page.goto(Path(page_html).resolve().as_uri())
