@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import json
 from pathlib import Path
 from typing import Any
 
 from device_profiles.measurement import Measurement
 from nas_common.errors import UserInputError
-from nas_common.paths import read_text
+from nas_common.io import check_finite_tree, csv_header, read_csv, read_jsonl
+from nas_common.writing import append_csv, append_jsonl
 from search_spaces.arch import PER_LAYER_FIELDS, Arch
 from search_spaces.family import check_seq_len
 from search_spaces.hf_config import REDUNDANT
 
 ARCH_FIELDS = tuple(f.name for f in dataclasses.fields(Arch))
 EXTRA_FIELDS = ("seq_len", "batch", "latency_ms", "threads", "source", "spread", "repeats")
+OPTIONAL_CSV_COLUMNS = ("source", "spread", "repeats", "reference_ms", "drift", "raw_latency_ms")
 BOOL_FIELDS = {f.name for f in dataclasses.fields(Arch) if f.type in ("bool", bool)}
 STR_FIELDS = ("normalization_type", "hidden_act")
 
@@ -67,7 +67,7 @@ def _parse_row(data: dict[str, Any], where: str, line: int = 0) -> Measurement:
         raise UserInputError(f"{where}: spread must be a number >= 0 (std/median of the runs), got {spread!r}")
     ints = {}
     for name, default in (("seq_len", 128), ("batch", 1), ("threads", None), ("repeats", None)):
-        value = data.get(name, default)
+        value = default if data.get(name) is None else data[name]  # null: as if the field were absent
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
             raise UserInputError(f"{where}: {name} must be a positive integer, got {value!r}")
         ints[name] = value
@@ -85,32 +85,23 @@ def read_measurements(path: str | Path) -> list[Measurement]:
     fmt = file_format(path)
     if not path.exists():
         raise UserInputError(f"{path}: no such measurements file")
-    text = read_text(path)
     rows: list[Measurement] = []
     if fmt == "jsonl":
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            where = f"{path}: line {number}"
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise UserInputError(f"{where}: not valid JSON ({err.msg})") from None
-            rows.append(_parse_row(data, where, number))
+        for number, data in read_jsonl(path, comments=True):
+            rows.append(_parse_row(data, f"{path}: line {number}", number))
     else:
-        reader = csv.DictReader(text.splitlines())
-        for number, raw in enumerate(reader, start=2):
+        _, cells = read_csv(path)
+        for number, raw in cells:
             where = f"{path}: line {number}"
-            if None in raw or any(v is None for v in raw.values()):
-                raise UserInputError(f"{where}: wrong number of columns")
             data = {}
             for name, value in raw.items():
-                if value is None or value.strip() == "":
+                if value.strip() == "":
                     continue
                 try:
                     data[name] = _csv_value(name, value)
                 except ValueError as err:
                     raise UserInputError(f"{where}: bad {name} ({err})") from None
+            check_finite_tree(data, where)
             rows.append(_parse_row(data, where, number))
     if not rows:
         raise UserInputError(f"{path}: no measurements in the file")
@@ -127,8 +118,7 @@ def check_appendable(path: str | Path) -> Path:
     if fmt == "jsonl":
         read_measurements(path)
         return path
-    with path.open(newline="", encoding="utf-8-sig", errors="replace") as f:
-        header = next(csv.reader(f), [])
+    header = csv_header(path)
     unknown = sorted(set(header) - set(ARCH_FIELDS) - set(REDUNDANT) - set(EXTRA_FIELDS))
     if unknown or "latency_ms" not in header:
         raise UserInputError(f"{path}: its header ({','.join(header)[:60]}) is not a measurements file's "
@@ -139,26 +129,14 @@ def check_appendable(path: str | Path) -> Path:
 def append_measurements(path: str | Path, rows: list[Measurement]) -> Path:
     """Append rows (JSONL: one object a line; CSV: a header is written for a new file)."""
     path = check_appendable(path)
-    fmt = file_format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "jsonl":
-        with path.open("a") as f:
-            for m in rows:
-                f.write(json.dumps(m.to_row(), sort_keys=True) + "\n")
-        return path
-    columns = list(ARCH_FIELDS) + list(EXTRA_FIELDS)
-    new = not path.exists() or path.stat().st_size == 0
-    if not new:
-        with path.open() as f:
-            columns = next(csv.reader(f))
-    with path.open("a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
-        if new:
-            writer.writeheader()
-        for m in rows:
-            row = m.to_row()
-            for name in PER_LAYER_FIELDS:
-                if isinstance(row[name], list):
-                    row[name] = " ".join(str(x) for x in row[name])
-            writer.writerow(row)
-    return path
+    if file_format(path) == "jsonl":
+        return append_jsonl(path, [dict(sorted(m.to_row().items())) for m in rows])
+    table = []
+    for m in rows:
+        row = m.to_row()
+        for name in PER_LAYER_FIELDS:
+            if isinstance(row[name], list):
+                row[name] = " ".join(str(x) for x in row[name])
+        table.append(row)
+    # A file written before a column existed takes the row without it; Arch fields and the latency are never lost.
+    return append_csv(path, table, list(ARCH_FIELDS) + list(EXTRA_FIELDS), optional=OPTIONAL_CSV_COLUMNS)

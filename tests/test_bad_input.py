@@ -507,7 +507,8 @@ BEYOND_CASES: list[Case] = [
     Case("arch-typo-field", ("arch", "show", "{typo}"), _AF, 2, "unknown field(s) hidden_sise"),
     Case("arch-json-list", ("arch", "show", "{list}"), _AF, 2, "expected a JSON object"),
     Case("arch-binary-file", ("arch", "show", "{binary}"), _AF, 2, "not valid JSON"),
-    Case("arch-infinite-width", ("arch", "show", "{inf}"), _AF, 2, "intermediate_size must be a finite number, got inf"),
+    Case("arch-infinite-width", ("arch", "show", "{inf}"), _AF, 2,
+         "intermediate_size must be a finite number, got inf"),
     Case("arch-per-layer-wrong-length", ("arch", "show", "{per_layer_short}"), _AF, 2, "2 per-layer values"),
     Case("arch-measurement-row-fields", ("arch", "show", "{row}"), _AF, 2, "unknown field(s) latency_ms"),
     Case("arch-true-hidden-size-consistent", ("arch", "show", "{row_ok}", "--json"), _AF, 0, '"num_params"'),
@@ -677,7 +678,49 @@ TFLITE_CASES: list[Case] = [
          _tflite_phrase("per-layer")),
 ]
 
-ALL_CASES = CLI_CASES + BEYOND_CASES + TRAINING_CASES + LATENCY_CASES + SEARCH_CASES + CONFIRM_CASES + TFLITE_CASES
+# ---- the I/O layer (issue 33): one row per class of damage it closes for every command
+_HELD_LOCKS: list = []  # locks a setup holds for the rest of the test (as another process would)
+
+
+def _io_files(tmp: Path) -> dict[str, str]:
+    """An arch JSON saved by a Windows editor, measurements with an overflowing latency, a profile whose
+    target TVM does not know, a run whose journal was cut mid-line, and a run held by a writer."""
+    from nas_common.run_lock import RunLock
+    from tests.confirm_helpers import make_run
+
+    (tmp / "editor.json").write_bytes(b"\xef\xbb\xbf{\r\n  \"num_hidden_layers\": 4\r\n}\r\n")
+    (tmp / "m.jsonl").write_text('{"num_hidden_layers": 4, "latency_ms": 1e400}\n')
+    profile = (REPO_ROOT / "device_profiles" / "pixel4.toml").read_text().replace('kind = "llvm"', 'kind = "llvm9"')
+    (tmp / "p.toml").write_text(profile)
+    torn = make_run(tmp / "torn")
+    with (torn / "trials.jsonl").open("ab") as handle:
+        handle.write(b'{"id": 5, "late')
+    held = make_run(tmp / "held")
+    lock = RunLock(held)
+    lock.acquire()
+    _HELD_LOCKS.append(lock)
+    return {"editor": str(tmp / "editor.json"), "m": str(tmp / "m.jsonl"), "profile": str(tmp / "p.toml"),
+            "torn": str(torn), "held": str(held)}
+
+
+_IO = _io_files
+IO_CASES: list[Case] = [
+    Case("io-1-arch-json-with-bom-and-crlf", ("arch", "show", "{editor}", "--json"), _IO, 0, '"num_params"',
+         ("editor",)),
+    Case("io-2-measurement-latency-overflows", ("validate", "--measurements", "{m}", "--device", "pixel4"), _IO, 2,
+         "must be a finite number, got inf", ("m",)),
+    Case("io-5-pareto-of-a-torn-journal-changes-nothing", ("pareto", "{torn}", "--json"), _IO, 0, '"pick": 0',
+         ("torn",)),
+    Case("io-6-search-resume-on-a-held-run", (*_SEARCH_AT, "62ms", "--out", "{held}", "--resume"), _IO, 2,
+         "is being written by process", ("held",)),
+    Case("io-6-confirm-on-a-held-run", ("confirm", "{held}", "--task", "sst2"), _IO, 2,
+         "is being written by process", ("held",)),
+    Case("io-8-profile-target-tvm-does-not-know", ("latency", "--arch", "mobilebert", "--profile", "{profile}"), _IO,
+         2, "must be a TVM target kind", ("profile",)),
+]
+
+ALL_CASES = (CLI_CASES + BEYOND_CASES + TRAINING_CASES + LATENCY_CASES + SEARCH_CASES + CONFIRM_CASES + TFLITE_CASES
+             + IO_CASES)
 
 
 # ====================================================================== the test
