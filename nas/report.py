@@ -327,11 +327,20 @@ def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, refe
     bottom = _CAPTION_GAP_PX + _CAPTION_LINE_PX * (caption.count("<br>") + 1) + 12
     if estimate.scatter:  # no hover digit finer than the scatter
         fig.update_yaxes(hoverformat=f".{decimals(estimate.scatter)}f")
+    ticks = latency_ticks(view.x)
     fig.update_xaxes(type="log", range=list(view.x), title={"text": "predicted latency on the device (ms, log scale)",
-                                                            "standoff": 8})
+                                                            "standoff": 8},
+                     tickvals=ticks, ticktext=[f"{t:g}" for t in ticks])
     fig.update_yaxes(range=[view.y[1], view.y[0]], title={"text": estimate.axis_title(), "standoff": 8})
     fig.update_layout(title={"text": title, "x": 0.0, "xanchor": "left", "xref": "paper"}, template="plotly_white",
                       hoverlabel={"align": "left"}, autosize=True, margin={"l": 70, "r": 20, "t": 60, "b": bottom},
                       legend={"x": 1.01, "y": 1.0, "xanchor": "left", "yanchor": "top", "font": {"size": 12},
                               "traceorder": "normal"})
     return fig
+
+
+def latency_ticks(x_range: tuple[float, float] | list[float]) -> list[float]:
+    """Whole milliseconds on a 1-2-3-5 ladder inside the log10 range: plotly's own log ticks label 20 ms as "2"."""
+    low, high = 10 ** x_range[0], 10 ** x_range[1]
+    ladder = [m * 10 ** e for e in range(-1, 5) for m in (1, 2, 3, 5)]
+    return [t for t in ladder if low <= t <= high]

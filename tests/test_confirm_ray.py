@@ -105,7 +105,7 @@ def test_end_to_end_toy(tmp_path: Path) -> None:
             assert (model / "model.safetensors").stat().st_ino == (saved / "model.safetensors").stat().st_ino
         else:
             assert not model.exists() and r["steps"] < 8
-    assert "confirmed by nas confirm" in (run / "pareto.html").read_text()
+    assert "confirmed best" in (run / "pareto.html").read_text()
     best = json.loads((run / "best" / "confirmed.json").read_text())
     assert best["arch_id"] in {r["arch_id"] for r in survivors}
     assert "best/ re-chosen from the confirmed results" in log.read_text()
