@@ -17,6 +17,8 @@ from typing import Any, Literal
 
 ATTN_IMPLEMENTATION = "eager"
 HEADS = ("base", "pretraining")
+APP_INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # what a BERT tokenizer gives an app
+APP_OUTPUTS = ("last_hidden_state", "logits")
 
 
 def hf_config(arch: Any, **extra: Any) -> Any:
@@ -82,6 +84,30 @@ def inference_module(arch: Any, seed: int | None = 0) -> Any:
             return self.model(input_ids=input_ids).last_hidden_state
 
     return LastHiddenState(build_model(arch, "base", seed)).eval()
+
+
+def app_module(model: Any, output: Literal["last_hidden_state", "logits"] = "last_hidden_state") -> Any:
+    """Any HF BERT-family model (built here, or trained and loaded) as the module an app runs: the tokenizer's
+    three tensors in (`APP_INPUTS`, by name), one tensor out (the encoder's `last_hidden_state`, or a sequence
+    classifier's `logits`), with this project's attention implementation. What ONNX and TFLite exports convert."""
+    import torch
+
+    if output not in APP_OUTPUTS:
+        raise ValueError(f"output must be one of {APP_OUTPUTS}, got {output!r}")
+    if getattr(model.config, "_attn_implementation", None) != ATTN_IMPLEMENTATION:
+        model.set_attn_implementation(ATTN_IMPLEMENTATION)
+
+    class App(torch.nn.Module):
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                    token_type_ids: torch.Tensor) -> torch.Tensor:
+            result = self.model(input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids)
+            return getattr(result, output)
+
+    return App(model).eval()
 
 
 def example_inputs(arch: Any, seq_len: int = 128, batch: int = 1) -> tuple[Any]:

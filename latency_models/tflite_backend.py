@@ -34,6 +34,8 @@ MISSING = ("LiteRT is not installed: pip install -e '.[tflite]' and then pip ins
            "litert-converter==0.5.0 xdsl==0.28.0 (README: 'Your own phone with LiteRT')")
 QUANTISATION = ("dynamic-range int8 (ai_edge_quantizer dynamic_wi8_afp32: int8 weights, activations quantised "
                 "at run time)")
+STATIC_QUANTISATION = ("full-integer int8 (ai_edge_quantizer static_wi8_ai8: int8 weights and int8 activations, "
+                       "ranges calibrated on a representative dataset)")
 
 
 def available() -> bool:
@@ -85,6 +87,64 @@ def convert(arch: Any, path: Path, seq_len: int = 128, batch: int = 1, seed: int
         edge.export(str(partial))
     partial.replace(path)  # a cache or export never holds half a file
     return path
+
+
+def convert_module(module: Any, inputs: dict[str, Any], path: Path) -> Path:
+    """Write `module` (any torch module called with `inputs` by name, e.g. `hf_model.app_module`) as an fp32
+    `.tflite` file whose signature takes int32 tensors of these names and shapes."""
+    import torch
+
+    check_available()
+    import litert_torch
+
+    path = Path(path)
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+    with torch.no_grad(), _quiet():
+        edge = litert_torch.convert(module.eval(), (), {name: tensor.int() for name, tensor in inputs.items()})
+        edge.export(str(partial))
+    partial.replace(path)
+    return path
+
+
+def signature_runner(path: Path, threads: int = 1) -> Any:
+    """A callable `feed -> output` for a `.tflite` file with named inputs (`convert_module`): `feed` maps input
+    names to integer arrays of the file's input shapes; the one output comes back as a float numpy array
+    (dequantised where the file outputs int8)."""
+    interp = interpreter(path, threads)
+    runner = interp.get_signature_runner()
+    (detail,) = runner.get_output_details().values()
+    scale, zero_point = detail["quantization"]  # a full-integer file's output is int8: real = scale · (q − zero)
+
+    def run_feed(feed: dict[str, Any]) -> np.ndarray:
+        (out,) = runner(**{name: np.asarray(value, dtype=np.int32) for name, value in feed.items()}).values()
+        if scale and np.issubdtype(out.dtype, np.integer):
+            return (out.astype(np.float32) - np.float32(zero_point)) * np.float32(scale)
+        return np.array(out)
+
+    return run_feed
+
+
+def input_shapes(path: Path) -> dict[str, list[int]]:
+    """A `.tflite` file's signature inputs: name → shape."""
+    details = interpreter(path).get_signature_runner().get_input_details()
+    return {name: [int(d) for d in detail["shape"]] for name, detail in details.items()}
+
+
+def quantize_static(src: Path, dst: Path, samples: list[dict[str, Any]]) -> Path:
+    """`src` with int8 weights and int8 activations (`STATIC_QUANTISATION`): each activation's range is taken from
+    running the float model on `samples` (the representative dataset: input name → array, as the signature
+    takes them)."""
+    check_available()
+    from ai_edge_quantizer import quantizer, recipe
+
+    qt = quantizer.Quantizer(str(src))
+    qt.load_quantization_recipe(recipe.static_wi8_ai8())
+    feed = [{name: np.asarray(value, dtype=np.int32) for name, value in sample.items()} for sample in samples]
+    with _quiet():
+        calibration = qt.calibrate({"serving_default": feed})
+        result = qt.quantize(calibration, enable_progress_report=False)
+    Path(dst).write_bytes(bytes(result.quantized_model))
+    return Path(dst)
 
 
 def quantize_dynamic(src: Path, dst: Path) -> Path:

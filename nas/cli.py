@@ -22,7 +22,7 @@ from typer._click import core as click_core
 from typer._click import exceptions as click
 from typer.core import TyperOption
 
-from nas import __version__, cli_arch, cli_confirm, cli_distill, cli_latency, cli_search, cli_supernet
+from nas import __version__, cli_arch, cli_confirm, cli_deploy, cli_distill, cli_latency, cli_search, cli_supernet
 from nas_common.errors import UserInputError
 from nas_common.paths import anchor_data_env
 from nas_common.quiet import quiet_optional_libraries
@@ -57,7 +57,7 @@ def _root(
     quiet_optional_libraries(verbose)
 
 
-for module in (cli_arch, cli_latency, cli_search, cli_distill, cli_supernet, cli_confirm):
+for module in (cli_arch, cli_latency, cli_search, cli_distill, cli_supernet, cli_confirm, cli_deploy):
     module.register(app)
 
 

@@ -158,7 +158,8 @@ def register(app: typer.Typer) -> None:
     def finetune(
         model: Path = typer.Option(..., "--model", help="A model directory (from `nas distill`)."),
         task: str = typer.Option(..., "--task", help="mrpc, sst2, rte or stsb."),
-        out: Path = typer.Option(..., "--out", help="Directory for metrics.json."),
+        out: Path = typer.Option(..., "--out", help="Directory for the fine-tuned model (transformers format, "
+                                 "with its task head, label names and tokenizer) and metrics.json."),
         data_dir: str = typer.Option(None, "--data-dir", help="GLUE TSV layout.", show_default="$NAS_DATA_DIR/glue"),
         epochs: float = typer.Option(o.FINETUNE_EPOCHS, "--epochs", help="Passes over the training set (BERT's recipe, "
                                     "Devlin et al. 2019 §4; MobileBERT §4.4 searches 2–10)."),
@@ -173,7 +174,8 @@ def register(app: typer.Typer) -> None:
         device: str = OLD_DEVICE,
         seed: int = SEED,
     ) -> None:
-        """Fine-tune on a GLUE task and write dev metrics to OUT/metrics.json."""
+        """Fine-tune on a GLUE task: OUT holds the fine-tuned model (`nas export --model OUT` ships it) and its dev
+        metrics in OUT/metrics.json."""
         from nas.distill.finetune import FinetuneConfig
         from nas.distill.finetune import finetune as run_finetune
         from nas_common.paths import data_dir as resolve_data_dir
@@ -186,4 +188,4 @@ def register(app: typer.Typer) -> None:
                              max_train_examples=max_train_examples, seed=seed,
                              device=torch_device, micro_batch_size=micro_batch_size)
         result = run_finetune(model, task, glue, out, cfg, overwrite=overwrite)
-        typer.echo(f"{task} dev: {result['dev']} → {out / 'metrics.json'}")
+        typer.echo(f"{task} dev: {result['dev']} → {out / 'metrics.json'}; the fine-tuned model is in {out}")

@@ -254,23 +254,66 @@ def pareto(
 
 
 def export(
-    run: Path = typer.Argument(..., help="A run directory of `nas search`."),
+    run: Path = typer.Argument(None, help="A run directory of `nas search` (its pick: untrained weights); or give "
+                               "--model DIR.", show_default=False),
     to: Path = typer.Option(..., "--to", help="Output directory."),
+    model: Path = typer.Option(None, "--model", help="A trained model directory (nas distill, nas finetune, a "
+                               "confirmed trial, nas supernet extract): exported with its trained weights and task "
+                               "head, with vocab.txt and app.json (tokenizer settings, sequence length, labels)."),
     pick: int = typer.Option(None, "--pick", min=0, help="Front point K (see `nas pareto`) \\[default: 0, the best]."),
     max_latency: str = typer.Option(None, "--max-latency", help="The most accurate front point under this latency."),
-    onnx: bool = typer.Option(False, "--onnx", help="Also export model.onnx (untrained weights; ids, attention mask "
-                              "and token types of any batch and length up to 512; export.json says so)."),
+    onnx: bool = typer.Option(False, "--onnx", help="Also export model.onnx (ids, attention mask and token types of "
+                              "any batch and length up to 512; export.json says which weights)."),
     tvm: bool = typer.Option(False, "--tvm", help="Also compile a TVM library for the device's target."),
     tflite: bool = typer.Option(False, "--tflite", help="Also write model.tflite (fp32, LiteRT; checked against "
-                                "torch to 1e-4). Needs the tflite extra."),
+                                "torch). Needs the tflite extra."),
     tflite_int8: bool = typer.Option(False, "--tflite-int8", help="Also write model_int8.tflite (dynamic-range "
                                      "int8 weights; implies --tflite); its error against torch is reported."),
+    tflite_int8_full: bool = typer.Option(False, "--tflite-int8-full", help="With --model: also write "
+                                          "model_int8_full.tflite (int8 weights and activations, calibrated on the "
+                                          "task's training split; implies --tflite)."),
+    calibration_examples: int = typer.Option(200, "--calibration-examples", min=1, help="With --tflite-int8-full: "
+                                             "training examples the activation ranges are taken from."),
+    seq_len: int = typer.Option(None, "--seq-len", help="With --model: tokens per input of the .tflite file "
+                                "(fixed; the longest input your app sends, [CLS] and [SEP] included) "
+                                "\\[default: the fine-tuning length]."),
+    output: str = typer.Option(None, "--output", help="With --model: logits (a fine-tuned model's task head) or "
+                               "encoder (last_hidden_state) \\[default: logits when the model has a task head]."),
+    data_dir: str = typer.Option(None, "--data-dir", help="With --tflite-int8-full: GLUE TSV layout.",
+                                 show_default="$NAS_DATA_DIR/glue"),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an export already in --to."),
     profile: Path = typer.Option(None, "--profile", help="With --tvm: the device profile TOML of a run searched "
                                  "with --profile FILE.", show_default="the run's --device"),
 ) -> None:
-    """Write a front point as arch.json + config.json + teacher.json + TRAIN.md; optionally ONNX, a TVM library,
-    TFLite (fp32, dynamic-range int8)."""
+    """Write a trained model (--model DIR) as .tflite / ONNX with its weights and task head, or a search run's front
+    point (RUN) as arch.json + config.json + teacher.json + TRAIN.md with optional ONNX, TVM, TFLite files of the
+    untrained architecture."""
+    if model is not None:
+        from nas.cli_deploy import export_trained
+
+        if run is not None:
+            raise UserInputError("give a run directory or --model DIR, not both")
+        for name, given in (("--pick", pick), ("--max-latency", max_latency), ("--tvm", tvm or None),
+                            ("--profile", profile)):
+            if given is not None:
+                raise UserInputError(f"{name} applies to a run directory, not to --model")
+        for line in export_trained(model, to, seq_len, output, tflite, tflite_int8, tflite_int8_full,
+                                   calibration_examples, onnx, data_dir, overwrite):
+            typer.echo(line)
+        return
+    if run is None:
+        raise UserInputError("give a run directory of nas search (its pick, untrained) or --model DIR (a trained "
+                             "model)")
+    for name, given in (("--seq-len", seq_len), ("--output", output), ("--data-dir", data_dir),
+                        ("--tflite-int8-full", tflite_int8_full or None)):
+        if given is not None:
+            raise UserInputError(f"{name} applies to --model DIR (a trained model), not to a run directory")
+    _export_pick(run, to, pick, max_latency, onnx, tvm, tflite, tflite_int8, overwrite, profile)
+
+
+def _export_pick(run: Path, to: Path, pick: int | None, max_latency: str | None, onnx: bool, tvm: bool,
+                 tflite: bool, tflite_int8: bool, overwrite: bool, profile: Path | None) -> None:
+    """`nas export RUN`: the picked front point, untrained."""
     from nas import export as exports
     from nas.budget import parse_budget
     from nas.results import load_trials
@@ -297,7 +340,8 @@ def export(
     estimate = Estimate.from_record(record)
     export_pick(chosen, to, run, options, estimate)
     typer.echo(f"trial {chosen.id}: {chosen.latency_ms:.1f} ms, {estimate.phrase(chosen.accuracy)} "
-               f"→ {to}/arch.json, config.json, teacher.json, TRAIN.md")
+               f"→ {to}/arch.json, config.json, teacher.json, TRAIN.md (the architecture, untrained weights: TRAIN.md "
+               "trains it; nas export --model ships a trained one)")
     if onnx:
         typer.echo(exports.describe_onnx(exports.export_onnx(chosen.arch, to, options.get("seq_len", 128)), to))
     if tvm:

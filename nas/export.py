@@ -8,16 +8,16 @@ builds, the one `nas measure` times.
 from __future__ import annotations
 
 import importlib.util
-import json
 import shutil
 import warnings
 from pathlib import Path
 from typing import Any
 
-from latency_models.hf_model import example_inputs
 from latency_models.measure import build_relax, relax_module
 from nas_common.errors import UserInputError
+from nas_common.io import read_json
 from nas_common.quiet import native_stderr_hidden
+from nas_common.writing import write_json
 from search_spaces.arch import Arch
 from search_spaces.family import MAX_POSITION_EMBEDDINGS
 
@@ -48,56 +48,57 @@ def check_onnx_available() -> None:
 def onnx_module(arch: Arch, seed: int | None = 0) -> Any:
     """The encoder `hf_model.build_model` builds (the one `nas measure` times), taking what a tokenizer gives an
     app — `input_ids`, `attention_mask`, `token_type_ids` — and returning `last_hidden_state`."""
+    from latency_models.hf_model import app_module, build_model
+
+    return app_module(build_model(arch, "base", seed))
+
+
+def token_example(vocab_size: int, batch: int, seq_len: int) -> tuple[Any, Any, Any]:
+    """Token ids (reproducible: `hf_model.example_inputs`' generator), a mask with the last position padded in
+    the second row, one segment."""
     import torch
 
-    from latency_models.hf_model import build_model
-
-    class Encoder(torch.nn.Module):
-        def __init__(self, model: Any) -> None:
-            super().__init__()
-            self.model = model
-
-        def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
-                    token_type_ids: torch.Tensor) -> torch.Tensor:
-            return self.model(input_ids=input_ids, attention_mask=attention_mask,
-                              token_type_ids=token_type_ids).last_hidden_state
-
-    return Encoder(build_model(arch, "base", seed)).eval()
-
-
-def onnx_example(arch: Arch, batch: int, seq_len: int) -> tuple[Any, Any, Any]:
-    """Token ids (reproducible), a mask with the last position padded in the second row, one segment."""
-    import torch
-
-    (ids,) = example_inputs(arch, seq_len, batch)
+    ids = torch.randint(0, vocab_size, (batch, seq_len), generator=torch.Generator().manual_seed(0))
     mask = torch.ones_like(ids)
     mask[1:, -1] = 0
     return ids, mask, torch.zeros_like(ids)
 
 
+def onnx_example(arch: Arch, batch: int, seq_len: int) -> tuple[Any, Any, Any]:
+    return token_example(arch.vocab_size, batch, seq_len)
+
+
 def export_onnx(arch: Arch, out: Path, seq_len: int = 128) -> dict[str, Any]:
-    """`model.onnx` with a dynamic batch and sequence axis (up to the model's positions), untrained weights, and
-    `export.json` beside it saying so; what is written, as a dict (the line `nas export` prints reads it)."""
+    """`model.onnx` of the searched arch (untrained weights) and `export.json` beside it saying so."""
+    check_onnx_available()
+    return write_onnx(onnx_module(arch), out, arch.vocab_size, "last_hidden_state", arch.hidden_size, UNTRAINED,
+                      MAX_POSITION_EMBEDDINGS, {"latency_sequence": seq_len})
+
+
+def write_onnx(module: Any, out: Path, vocab_size: int, output: str, width: int, weights: str, max_sequence: int,
+               extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """`model.onnx` of an app module (`hf_model.app_module`) with a dynamic batch and sequence axis (up to
+    `max_sequence`), checked against torch, and its entry in `export.json` (`weights` says which weights); what
+    is written, as a dict (the line `nas export` prints reads it)."""
     import torch
 
     check_onnx_available()
     path = out / "model.onnx"
-    module = onnx_module(arch)
     batch, sequence = torch.export.Dim("batch", min=1, max=ONNX_MAX_BATCH), \
-        torch.export.Dim("sequence", min=2, max=MAX_POSITION_EMBEDDINGS)
+        torch.export.Dim("sequence", min=2, max=max_sequence)
     axes = {name: {0: batch, 1: sequence} for name in ONNX_INPUTS}
     # an example of 2 × 16, not 1 × seq_len: torch.export would fix an axis of size 1 to 1
     with torch.no_grad(), warnings.catch_warnings():
         # one Dim object per axis is shared by the three inputs: torch says it will not rename them (it need not)
         warnings.filterwarnings("ignore", message="# The axis name", category=UserWarning)
-        torch.onnx.export(module, onnx_example(arch, 2, 16), str(path), input_names=list(ONNX_INPUTS),
-                          output_names=["last_hidden_state"], dynamic_shapes=axes, dynamo=True,
+        torch.onnx.export(module, token_example(vocab_size, 2, 16), str(path), input_names=list(ONNX_INPUTS),
+                          output_names=[output], dynamic_shapes=axes, dynamo=True,
                           external_data=False, verbose=False)
-    info = {"file": path.name, "weights": UNTRAINED, "inputs": {n: ["batch", "sequence"] for n in ONNX_INPUTS},
-            "input_dtype": "int64", "output": {"last_hidden_state": ["batch", "sequence", arch.hidden_size]},
-            "max_sequence": MAX_POSITION_EMBEDDINGS, "latency_sequence": seq_len,
-            "check": check_onnx_file(module, path, arch)}
-    _record_export(out, "onnx", info)
+    shape = ["batch", "sequence", width] if output == "last_hidden_state" else ["batch", width]
+    info = {"file": path.name, "weights": weights, "inputs": {n: ["batch", "sequence"] for n in ONNX_INPUTS},
+            "input_dtype": "int64", "output": {output: shape}, "max_sequence": max_sequence, **(extra or {}),
+            "check": check_onnx_file(module, path, vocab_size)}
+    record_export(out, "onnx", info)
     return info
 
 
@@ -108,40 +109,50 @@ def describe_onnx(info: dict[str, Any], out: Path) -> str:
             f"batch × sequence, sequence up to {info['max_sequence']}); {info['check']}; see {out / EXPORT_RECORD}")
 
 
-def check_onnx_file(module: Any, path: Path, arch: Arch) -> str:
-    """Run the file on inputs of another shape than it was traced with (3 × 24, a padded position) and compare
-    with torch: with onnxruntime where installed, else with onnx's own reference evaluator (slower, no extra)."""
+def onnx_session(path: Path) -> tuple[Any, str]:
+    """A callable `feed -> first output` for an ONNX file, and the runtime's name: onnxruntime where installed,
+    else onnx's own reference evaluator (slower, no extra)."""
     import onnx
-    import torch
 
-    model = onnx.load(str(path))
-    onnx.checker.check_model(model)
-    inputs = onnx_example(arch, 3, 24)
-    feed = {n: t.numpy() for n, t in zip(ONNX_INPUTS, inputs, strict=True)}
     if importlib.util.find_spec("onnxruntime") is not None:
         import onnxruntime
 
-        runner = "onnxruntime"
-        got = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, feed)[0]
-    else:
-        from onnx.reference import ReferenceEvaluator
+        session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+        return (lambda feed: session.run(None, feed)[0]), "onnxruntime"
+    from onnx.reference import ReferenceEvaluator
 
-        runner = "onnx.reference (onnxruntime is not installed)"
-        got = ReferenceEvaluator(model).run(None, feed)[0]
+    evaluator = ReferenceEvaluator(onnx.load(str(path)))
+    return (lambda feed: evaluator.run(None, feed)[0]), "onnx.reference (onnxruntime is not installed)"
+
+
+def check_onnx_file(module: Any, path: Path, vocab_size: int) -> str:
+    """Run the file on inputs of another shape than it was traced with (3 × 24, a padded position) and compare
+    with torch; an error above `ONNX_TOLERANCE` × max(1, largest |output|) (fp32 rounding grows with the
+    outputs' scale) is a failed export (the file is removed)."""
+    import onnx
+    import torch
+
+    onnx.checker.check_model(onnx.load(str(path)))
+    inputs = token_example(vocab_size, 3, 24)
+    feed = {n: t.numpy() for n, t in zip(ONNX_INPUTS, inputs, strict=True)}
+    run, runner = onnx_session(path)
+    got = run(feed)
     with torch.no_grad():
-        error = float(abs(got - module(*inputs).numpy()).max())
-    if not error <= ONNX_TOLERANCE:
+        expected = module(*inputs).numpy()
+    error, scale = float(abs(got - expected).max()), float(abs(expected).max())
+    if not error <= ONNX_TOLERANCE * max(1.0, scale):
         path.unlink()
-        raise RuntimeError(f"the ONNX model differs from torch by {error:.3g} (> {ONNX_TOLERANCE:g})")
+        raise RuntimeError(f"the ONNX model differs from torch by {error:.3g} (> {ONNX_TOLERANCE:g} × "
+                           f"max(1, {scale:.3g}))")
     return f"{runner} on 3 × 24 inputs, a padded position: max |ONNX - torch| {error:.2g}"
 
 
-def _record_export(out: Path, name: str, info: dict[str, Any]) -> None:
+def record_export(out: Path, name: str, info: dict[str, Any]) -> None:
     """`export.json` in the export folder: what each exported file holds (one entry per format)."""
     path = out / EXPORT_RECORD
-    record = json.loads(path.read_text()) if path.is_file() else {}
+    record = read_json(path) if path.is_file() else {}
     record[name] = info
-    path.write_text(json.dumps(record, indent=2) + "\n")
+    write_json(path, record)
 
 
 def export_tvm(arch: Arch, profile: Any, out: Path, seq_len: int = 128) -> tuple[Path, str]:
@@ -228,11 +239,18 @@ def _tflite_files(arch: Arch, out: Path, seq_len: int, int8: bool) -> list[str]:
 
     path, error = export_tflite(arch, out, seq_len)
     size = path.stat().st_size
-    lines = [f"TFLite: {path} (fp32, {size / 1e6:.1f} MB, input int32 ids (1, {seq_len}); max |LiteRT - torch| "
-             f"{error:.2g} on random inputs)"]
+    untrained = UNTRAINED.split(":")[0]
+    lines = [f"TFLite: {path} — {untrained} (fp32, {size / 1e6:.1f} MB, input int32 ids (1, {seq_len}); "
+             f"max |LiteRT - torch| {error:.2g} on random inputs)"]
+    record_export(out, "tflite", {"file": path.name, "weights": UNTRAINED, "inputs": {"input_ids": [1, seq_len]},
+                                  "input_dtype": "int32", "output": "last_hidden_state",
+                                  "check": f"max |LiteRT - torch| {error:.2g} on random inputs"})
     if int8:
         qpath, qerror, scale = export_tflite_int8(arch, out, path)
         qsize = qpath.stat().st_size
-        lines.append(f"TFLite int8: {qpath} ({QUANTISATION}; {qsize / 1e6:.1f} MB = {qsize / size:.2f} of fp32; "
-                     f"max |LiteRT - torch| {qerror:.3g} on random inputs, outputs up to {scale:.3g})")
+        lines.append(f"TFLite int8: {qpath} — {untrained} ({QUANTISATION}; {qsize / 1e6:.1f} MB = "
+                     f"{qsize / size:.2f} of fp32; max |LiteRT - torch| {qerror:.3g} on random inputs, outputs up to "
+                     f"{scale:.3g})")
+        record_export(out, "tflite_int8", {"file": qpath.name, "weights": UNTRAINED, "quantisation": QUANTISATION,
+                                           "check": f"max |LiteRT - torch| {qerror:.3g} on random inputs"})
     return lines

@@ -18,6 +18,9 @@ COLUMNS = {
     "stsb": ("sentence1", "sentence2", "score"),
 }
 RTE_LABELS = {"entailment": 0, "not_entailment": 1}  # GLUE's label order
+# What each output of a fine-tuned model means (GLUE's label order; STS-B: one similarity score, 0-5).
+LABEL_NAMES = {"sst2": ("negative", "positive"), "mrpc": ("not_equivalent", "equivalent"),
+               "rte": ("entailment", "not_entailment"), "stsb": ("similarity",)}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,10 @@
 """GLUE fine-tuning and dev evaluation of a pre-trained or distilled model directory.
 
+The output directory keeps what was trained: a `transformers` model directory (the task head, the label names
+in `id2label`, the task in `finetuning_task`, the tokenizer files with `model_max_length` = the fine-tuning
+sequence length) beside `metrics.json`; `AutoModelForSequenceClassification.from_pretrained(OUT)` loads it and
+`nas export --model OUT` ships it.
+
 AdamW with linear warm-up (10 %) and decay, as BERT's fine-tuning recipe (Devlin et al. 2019, §4);
 the paper's GLUE search space is lr {1e-5 … 1e-4}, batch {16, 32, 48}, epochs {2 … 10} (MobileBERT §4.4).
 """
@@ -15,13 +20,15 @@ from typing import Any
 import numpy as np
 import torch
 
-from nas.distill.data_glue import Example, check_task, num_labels, read_split
+from nas.distill.data_glue import LABEL_NAMES, Example, check_task, num_labels, read_split
 from nas.distill.metrics import task_metrics
 from nas_common.errors import UserInputError
 
 WARMUP_SHARE = 0.1
 EVAL_BATCH = 64
 METRICS = "metrics.json"
+# What a fine-tuning writes besides metrics.json (and so what `--overwrite` replaces): the model and tokenizer.
+MODEL_FILES = ("config.json", "model.safetensors", "vocab.txt", "tokenizer.json", "tokenizer_config.json")
 
 
 @dataclass
@@ -67,8 +74,34 @@ def load_classifier(model_dir: Path, task: str) -> Any:
     if not (model_dir / "config.json").is_file():
         raise UserInputError(f"{model_dir} is not a model directory (no config.json)")
     read_config(model_dir)  # a broken config.json is a one-line error too
-    return load_weights(AutoModelForSequenceClassification, model_dir, num_labels=num_labels(task),
-                        problem_type="regression" if task == "stsb" else "single_label_classification")
+    model = load_weights(AutoModelForSequenceClassification, model_dir, num_labels=num_labels(task),
+                         problem_type="regression" if task == "stsb" else "single_label_classification")
+    name_outputs(model.config, task)
+    return model
+
+
+def name_outputs(config: Any, task: str) -> None:
+    """The task and its label names in the config (`finetuning_task`, `id2label`, `label2id`): what an app and
+    `nas evaluate` read to know what each logit means."""
+    names = LABEL_NAMES[task]
+    config.finetuning_task = task
+    config.id2label = dict(enumerate(names))
+    config.label2id = {name: index for index, name in enumerate(names)}
+
+
+def save_model(model: Any, tokenizer: Any, vocab: Path, out: Path, max_seq_len: int) -> None:
+    """The fine-tuned model, its tokenizer and the vocabulary it read (`MODEL_FILES`) in `out`, loadable by
+    `transformers`."""
+    import shutil
+
+    from nas.distill.teacher import quiet_transformers
+
+    with quiet_transformers():  # no "Writing model shards" bar
+        model.save_pretrained(out)
+    tokenizer.model_max_length = max_seq_len
+    tokenizer.save_pretrained(out)
+    if not (out / "vocab.txt").is_file() or not (out / "vocab.txt").samefile(vocab):
+        shutil.copyfile(vocab, out / "vocab.txt")
 
 
 def eval_batches(examples: list[Example]) -> int:
@@ -100,21 +133,22 @@ def finetune(model_dir: str | Path, task: str, data_dir: str | Path, out: str | 
     from nas.distill.accumulate import accumulate
     from nas.distill.memory import plan_micro_batch
     from nas.distill.options import check_not_an_input
-    from nas.distill.vocab import load_tokenizer
+    from nas.distill.vocab import load_tokenizer, resolve_vocab
     from nas_common.paths import check_output_dir
 
     task = check_task(task)
     check_config(cfg)
     model_dir, out = Path(model_dir), Path(out)
     check_not_an_input(out, model=model_dir, data_dir=data_dir)
-    check_output_dir(out, overwrite=overwrite, result_files=(METRICS,))
+    check_output_dir(out, overwrite=overwrite, result_files=(METRICS, *MODEL_FILES))
     train = read_split(data_dir, task, "train")
     dev = read_split(data_dir, task, "dev")
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     if cfg.max_train_examples and cfg.max_train_examples < len(train):
         train = [train[i] for i in sorted(rng.choice(len(train), cfg.max_train_examples, replace=False))]
-    tokenizer = load_tokenizer(vocab or (model_dir if (model_dir / "vocab.txt").is_file() else None))
+    vocab_path = resolve_vocab(vocab or (model_dir if (model_dir / "vocab.txt").is_file() else None))
+    tokenizer = load_tokenizer(vocab_path)
     model = load_classifier(model_dir, task).to(cfg.device)
     micro = plan_micro_batch(model.config, cfg.max_seq_len, 0, cfg.batch_size, model.num_parameters(),
                              requested=cfg.micro_batch_size, mlm=False, what="this classifier").micro_batch_size
@@ -158,9 +192,10 @@ def finetune(model_dir: str | Path, task: str, data_dir: str | Path, out: str | 
     metrics = evaluate(model, tokenizer, task, dev, cfg, bar)
     bar.close()
     result = {"task": task, "model": str(model_dir), "dev": metrics, "train_examples": len(train),
-              "dev_examples": len(dev), "steps": total_steps,
+              "dev_examples": len(dev), "steps": total_steps, "saved_model": str(out),
               "micro_batch_size": micro, "train_seconds": round(time.time() - start, 1),
               "config": asdict(cfg)}
     out.mkdir(parents=True, exist_ok=True)
+    save_model(model, tokenizer, vocab_path, out, cfg.max_seq_len)
     (out / METRICS).write_text(json.dumps(result, indent=2) + "\n")
     return result

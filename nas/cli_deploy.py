@@ -1,0 +1,101 @@
+"""`nas evaluate`, and the `--model DIR` form of `nas export`: shipping a trained model (nas/deploy).
+
+Torch, transformers and LiteRT are imported inside the commands, so that `nas --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from nas_common.errors import UserInputError
+
+OUTPUTS = {"logits": "logits", "encoder": "last_hidden_state"}
+
+
+def _glue_dir(data_dir: str | None) -> Path:
+    from nas_common.paths import data_dir as resolve_data_dir
+
+    glue = resolve_data_dir(data_dir, sub="glue")
+    if glue is None:
+        raise UserInputError("give --data-dir PATH (or set NAS_DATA_DIR)")
+    return glue
+
+
+def export_trained(model: Path, to: Path, seq_len: int | None, output: str | None, tflite: bool, int8: bool,
+                   int8_full: bool, calibration_examples: int, onnx: bool, data_dir: str | None,
+                   overwrite: bool) -> list[str]:
+    """`nas export --model DIR`: every input checked (one line each) before a file is written; the lines to print."""
+    from nas.deploy.export_model import FILES, export_model
+    from nas.deploy.model_dir import check_output, read_model_dir
+    from nas.distill.data_glue import read_split
+    from nas.export import check_onnx_available, check_tflite_available
+    from nas_common.paths import check_output_dir
+
+    trained = read_model_dir(model)
+    if output is not None and output not in OUTPUTS:
+        raise UserInputError(f"--output must be one of {', '.join(OUTPUTS)}, got {output!r}")
+    chosen = OUTPUTS[output] if output else trained.output
+    check_output(trained, chosen)
+    tflite = tflite or int8 or int8_full
+    if not (tflite or onnx):
+        raise UserInputError("nothing to export: add --tflite, --tflite-int8, --tflite-int8-full or --onnx")
+    length = trained.seq_len if seq_len is None else seq_len
+    limit = int(trained.config.max_position_embeddings)
+    if not 8 <= length <= limit:
+        raise UserInputError(f"--seq-len must be between 8 and the model's {limit} positions, got {length}")
+    if tflite:
+        check_tflite_available()
+    if onnx:
+        check_onnx_available()
+    calibration = None
+    if int8_full:
+        if trained.task is None or chosen != "logits":
+            raise UserInputError("--tflite-int8-full calibrates on the task's training split: it needs a fine-tuned "
+                                 "model exported with its task logits")
+        train = read_split(_glue_dir(data_dir), trained.task, "train")
+        import numpy as np
+
+        pick = np.random.default_rng(0).permutation(len(train))[:calibration_examples]
+        calibration = [train[i] for i in sorted(pick)]
+    if to.resolve() == model.resolve() or model.resolve() in to.resolve().parents:
+        raise UserInputError(f"--to {to} is inside the model directory {model}; export to a directory outside it")
+    check_output_dir(to, overwrite=overwrite, what="--to", result_files=FILES)
+    lines = [f"{model}: {trained.what} → {to} (trained weights; sequence length {length})"]
+    return lines + export_model(trained, to, length, chosen, tflite, int8, calibration, onnx)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the `nas` app."""
+
+    @app.command()
+    def evaluate(
+        model: list[Path] = typer.Option(..., "--model", help="A fine-tuned model directory (torch), a .tflite file "
+                                         "(LiteRT) or an .onnx file (onnxruntime) written by nas export --model; "
+                                         "repeat to compare: each later one against the first, on the same "
+                                         "examples."),
+        task: str = typer.Option(..., "--task", help="mrpc, sst2, rte or stsb: the task the model was fine-tuned on."),
+        data_dir: str = typer.Option(None, "--data-dir", help="GLUE TSV layout.", show_default="$NAS_DATA_DIR/glue"),
+        seq_len: int = typer.Option(None, "--seq-len", help="Tokens per example (longer ones are cut) "
+                                    "\\[default: the exported file's, else the fine-tuning length]."),
+        max_examples: int = typer.Option(None, "--max-examples", min=1, help="Only the first N dev examples."),
+        threads: int = typer.Option(1, "--threads", min=1, help="LiteRT interpreter threads."),
+        json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        """The GLUE dev metric of a fine-tuned model directory, .tflite file or ONNX file; with several --model,
+        each one's paired difference from the first (a 95 % interval on the same examples)."""
+        from nas.deploy.evaluate import candidate, common_seq_len, describe, score
+        from nas.distill.data_glue import check_task, read_split
+        from nas_common.writing import dumps_json
+
+        task = check_task(task)
+        candidates = [candidate(path, task) for path in model]
+        length = common_seq_len(candidates, seq_len)
+        dev = read_split(_glue_dir(data_dir), task, "dev")
+        result = score(candidates, task, dev[:max_examples] if max_examples else dev, length, threads)
+        if json_output:
+            typer.echo(dumps_json(result))
+        else:
+            for line in describe(result):
+                typer.echo(line)
