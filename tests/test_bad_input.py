@@ -719,8 +719,81 @@ IO_CASES: list[Case] = [
          2, "must be a TVM target kind", ("profile",)),
 ]
 
+# ---- reserved for the deploy helper (issue 35: nas/deploy/**, `nas export --model`, `nas evaluate`)
+def _deploy_models(tmp: Path) -> dict[str, str]:
+    """An encoder directory (as `nas distill` writes it), an SST-2 classifier directory (as `nas finetune` writes it,
+    untrained: no row runs it), an export folder that holds a result, a lone .tflite, one exported for SST-2."""
+    from transformers import MobileBertForSequenceClassification
+
+    from nas.distill.finetune import name_outputs
+    from nas.distill.vocab import resolve_vocab
+    from tests.deploy_helpers import encoder_dir
+    from tests.distill_helpers import STUDENT_ARCH
+
+    encoder_dir(tmp / "encoder")
+    classifier = MobileBertForSequenceClassification(STUDENT_ARCH.to_hf_config(num_labels=2))
+    name_outputs(classifier.config, "sst2")
+    classifier.save_pretrained(tmp / "sst2")
+    (tmp / "sst2" / "vocab.txt").write_bytes(resolve_vocab(None).read_bytes())
+    (tmp / "shipped").mkdir()
+    (tmp / "shipped" / "app.json").write_text("{}\n")
+    (tmp / "lone").mkdir()
+    (tmp / "lone" / "model.tflite").write_bytes(b"TFL3")
+    (tmp / "app").mkdir()
+    (tmp / "app" / "model.tflite").write_bytes(b"TFL3")
+    (tmp / "app" / "app.json").write_text(json.dumps({"output": {"name": "logits"}, "task": "sst2",
+                                                      "sequence_length": 24}))
+    (tmp / "notes.txt").write_text("not a model\n")
+    return {name: str(tmp / name) for name in ("encoder", "sst2", "shipped")} | {
+        "lone": str(tmp / "lone" / "model.tflite"), "app_tflite": str(tmp / "app" / "model.tflite"),
+        "notes": str(tmp / "notes.txt")}
+
+
+_DM = _deploy_models
+_EXPORT_TO = ("--to", "{tmp}/e")
+DEPLOY_CASES: list[Case] = [
+    Case("export-model-not-a-model-dir", ("export", "--model", "{tmp}", *_EXPORT_TO, "--onnx"), _DM, 2,
+         "is not a model directory (no config.json)"),
+    Case("export-model-is-a-file", ("export", "--model", "{notes}", *_EXPORT_TO, "--onnx"), _DM, 2,
+         "is not a directory"),
+    Case("export-model-without-head-asked-for-logits", ("export", "--model", "{encoder}", *_EXPORT_TO, "--onnx",
+                                                        "--output", "logits"), _DM, 2, "has no task head"),
+    Case("export-model-output-unknown", ("export", "--model", "{sst2}", *_EXPORT_TO, "--onnx", "--output", "probs"),
+         _DM, 2, "--output must be one of"),
+    Case("export-model-over-an-export", ("export", "--model", "{sst2}", "--to", "{shipped}", "--onnx"), _DM, 2,
+         "--overwrite", ("shipped",)),
+    Case("export-model-into-the-model", ("export", "--model", "{sst2}", "--to", "{sst2}/ship", "--onnx"), _DM, 2,
+         "inside the model directory", ("sst2",)),
+    Case("export-model-and-run", ("export", "{tmp}", "--model", "{sst2}", *_EXPORT_TO, "--onnx"), _DM, 2,
+         "not both"),
+    Case("export-model-nothing-asked", ("export", "--model", "{sst2}", *_EXPORT_TO), _DM, 2, "nothing to export"),
+    Case("export-model-seq-len-beyond-positions", ("export", "--model", "{sst2}", *_EXPORT_TO, "--onnx", "--seq-len",
+                                                   "100000"), _DM, 2, "--seq-len must be between 8 and"),
+    Case("export-model-with-pick", ("export", "--model", "{sst2}", "--pick", "1", *_EXPORT_TO, "--onnx"), _DM, 2,
+         "--pick applies to a run directory"),
+    Case("export-model-int8-full-of-an-encoder", ("export", "--model", "{encoder}", *_EXPORT_TO,
+                                                  "--tflite-int8-full"), _DM, 2,
+         _tflite_phrase("needs a fine-tuned model")),
+    Case("export-run-with-model-only-option", ("export", "{tmp}", "--seq-len", "64", *_EXPORT_TO), None, 2,
+         "--seq-len applies to --model"),
+    Case("export-neither-run-nor-model", ("export", *_EXPORT_TO), None, 2, "give a run directory"),
+    Case("evaluate-model-without-head", ("evaluate", "--model", "{encoder}", "--task", "sst2"), _DM, 2,
+         "has no task head"),
+    Case("evaluate-task-not-fine-tuned-on", ("evaluate", "--model", "{sst2}", "--task", "mrpc"), _DM, 2,
+         "fine-tuned on sst2, not mrpc"),
+    Case("evaluate-unknown-task", ("evaluate", "--model", "{sst2}", "--task", "cola"), _DM, 2, "unknown task"),
+    Case("evaluate-not-a-model", ("evaluate", "--model", "{notes}", "--task", "sst2"), _DM, 2,
+         "not a model directory, a .tflite or an .onnx file"),
+    Case("evaluate-not-a-model-dir", ("evaluate", "--model", "{tmp}", "--task", "sst2"), _DM, 2,
+         "is not a model directory"),
+    Case("evaluate-tflite-without-app-json", ("evaluate", "--model", "{lone}", "--task", "sst2"), _DM, 2,
+         "no app.json beside it"),
+    Case("evaluate-tflite-of-another-task", ("evaluate", "--model", "{app_tflite}", "--task", "rte"), _DM, 2,
+         "fine-tuned on sst2, not rte"),
+]
+
 ALL_CASES = (CLI_CASES + BEYOND_CASES + TRAINING_CASES + LATENCY_CASES + SEARCH_CASES + CONFIRM_CASES + TFLITE_CASES
-             + IO_CASES)
+             + IO_CASES + DEPLOY_CASES)
 
 
 # ====================================================================== the test

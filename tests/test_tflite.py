@@ -117,6 +117,9 @@ def test_nas_export_tflite_of_a_search_run(tmp_path: Path) -> None:
     arch = Arch.from_dict(json.loads((out / "arch.json").read_text()))
     assert tflite_backend.max_abs_error(arch, out / "model.tflite", 128, inputs=1) <= 1e-4
     assert (out / "model_int8.tflite").stat().st_size < (out / "model.tflite").stat().st_size / 3
+    # a search run's pick has no trained weights: said in the output and in the files (issue 35)
+    assert result.stdout.count("untrained (random) weights") == 2 and "untrained weights" in result.stdout
+    assert all("untrained" in entry["weights"] for entry in json.loads((out / "export.json").read_text()).values())
 
 
 @pytest.mark.slow
