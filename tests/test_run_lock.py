@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -21,7 +22,11 @@ from nas_common.errors import UserInputError
 from nas_common.run_lock import LOCK_NAME, RunLock
 
 NAS = [sys.executable, "-c", "from nas.cli import main; main()"]
-SMALL = ["search", "--device", "pixel4", "--budget", "62ms", "--space", "mobilebert-small", "--seed", "0"]
+# A private copy of the profile: an edit of device_profiles/pixel4.toml while the test runs would change the
+# profile hash between the first search and its resume (a refusal that is not the lock's).
+PROFILE = Path(tempfile.mkdtemp(prefix="nas-run-lock-")) / "pixel4.toml"
+PROFILE.write_bytes((Path(__file__).resolve().parents[1] / "device_profiles" / "pixel4.toml").read_bytes())
+SMALL = ["search", "--profile", str(PROFILE), "--budget", "62ms", "--space", "mobilebert-small", "--seed", "0"]
 FOREVER = "1000000"  # trials: a search that runs until it is killed
 HOLD = ("import sys, time\nfrom nas_common.run_lock import RunLock\nwith RunLock(sys.argv[1]):\n"
         "    print('held', flush=True)\n    time.sleep(600)\n")
