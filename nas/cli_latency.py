@@ -5,10 +5,11 @@ Heavy libraries (TVM, torch, scipy) are imported inside the commands so that `na
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
+
+from nas_common.writing import dumps_json
 
 DEVICE_HELP = "Device name (pixel4, host, a user profile)."
 PROFILE_HELP = "A device profile TOML file (instead of --device)."
@@ -48,7 +49,7 @@ def latency(
                      "flops": a.flops(seq_len), "calibrated": bool(prof.cost)}
         if rows is not None:
             out["breakdown"] = rows
-        typer.echo(json.dumps(out, indent=2))
+        typer.echo(dumps_json(out))
         return
     basis = (f"fit on {points} calibration point(s)" if points else
              "no calibration points: parameter priors only" if not prof.cost else
@@ -259,7 +260,7 @@ def validate(
     if plot:
         plot_html(rows, pred, plot, f"{prof.name}: predicted vs measured ({measurements.name})")
     if as_json:
-        typer.echo(json.dumps({**stats, "device": prof.name, "worst": worst}, indent=2))
+        typer.echo(dumps_json({**stats, "device": prof.name, "worst": worst}))
         return
     typer.echo(f"{prof.name} on {measurements}: n={stats['n']}  MAPE {stats['mape']:.1f}%  "
                f"within ±10% {100 * stats['within_10pct']:.0f}%  Spearman {stats['spearman']:.3f}  "
