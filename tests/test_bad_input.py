@@ -55,6 +55,48 @@ _DISTILL = ("distill", "--student", "mobilebert-tiny", "--schedule", "none", "--
 _DISTILL_OUT = (*_DISTILL, "--out", "{tmp}/s")
 _TEACHER = ("teacher", "--arch", "mobilebert-tiny", "--corpus", "{corpus}")
 _FINETUNE = ("finetune", "--model", "{student}", "--task", "sst2", "--data-dir", "{tmp}")
+
+
+def _glue_rows(rows: str, dev: str | None = None) -> Setup:
+    """The training inputs and an SST-2 folder whose train split is `rows` (dev: `dev`, else the same)."""
+    def make(tmp: Path) -> dict[str, str]:
+        values = _training_setup(tmp)
+        (tmp / "glue" / "SST-2").mkdir(parents=True)
+        (tmp / "glue" / "SST-2" / "train.tsv").write_text(rows)
+        (tmp / "glue" / "SST-2" / "dev.tsv").write_text(dev if dev is not None else rows)
+        return {**values, "glue": str(tmp / "glue")}
+
+    return make
+
+
+_SST2_OK = "sentence\tlabel\na good film\t1\na bad film\t0\n"
+
+
+def _small_vocab_model(tmp: Path) -> dict[str, str]:
+    """A model with a 100-token embedding table (the BERT vocabulary has 30 522) and a valid SST-2 folder."""
+    from transformers import MobileBertForPreTraining
+
+    from tests.distill_helpers import STUDENT_ARCH
+
+    values = _glue_rows(_SST2_OK)(tmp)
+    config = STUDENT_ARCH.to_hf_config()
+    config.vocab_size = 100
+    MobileBertForPreTraining(config).save_pretrained(tmp / "small-vocab")
+    return {**values, "small": str(tmp / "small-vocab")}
+
+
+# issue 33 class 7: data the model cannot learn is one line before any training
+DATA_FIT_CASES: list[Case] = [
+    Case("finetune-label-outside-the-classes", ("finetune", "--model", "{student}", "--task", "sst2", "--data-dir",
+                                                "{glue}", "--out", "{tmp}/o"),
+         _glue_rows("sentence\tlabel\na good film\t1\na strange film\t7\n"), 2, "not one of sst2's classes"),
+    Case("finetune-empty-train-split", ("finetune", "--model", "{student}", "--task", "sst2", "--data-dir", "{glue}",
+                                        "--out", "{tmp}/o"), _glue_rows("sentence\tlabel\n", _SST2_OK), 2,
+         "the train split is empty"),
+    Case("finetune-vocabulary-beyond-the-model", ("finetune", "--model", "{small}", "--task", "sst2", "--data-dir",
+                                                  "{glue}", "--out", "{tmp}/o"), _small_vocab_model, 2,
+         "only 100 embeddings"),
+]
 _T = _training_setup
 
 
@@ -793,7 +835,7 @@ DEPLOY_CASES: list[Case] = [
 ]
 
 ALL_CASES = (CLI_CASES + BEYOND_CASES + TRAINING_CASES + LATENCY_CASES + SEARCH_CASES + CONFIRM_CASES + TFLITE_CASES
-             + IO_CASES + DEPLOY_CASES)
+             + IO_CASES + DEPLOY_CASES + DATA_FIT_CASES)
 
 
 # ====================================================================== the test

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,13 +62,27 @@ def read_split(data_dir: str | Path, task: str, split: str) -> list[Example]:
                 raise UserInputError(f"{path}:{line_no}: expected {len(header)} columns, got {len(row)}")
             examples.append(Example(row[ia].strip(), row[ib].strip() if ib is not None else None,
                                     _label(task, row[il], path, line_no)))
+    if not examples:
+        raise UserInputError(f"{path}: no examples (only a header): the {split} split is empty")
     return examples
 
 
+STSB_RANGE = (0.0, 5.0)  # GLUE's STS-B similarity scores
+
+
 def _label(task: str, raw: str, path: Path, line_no: int) -> float:
+    """The row's label, refused with its line when the task's model cannot learn it: a class index outside the
+    task's classes, or an STS-B score that is not a finite number in 0–5."""
     try:
         if task == "rte":
             return RTE_LABELS[raw.strip()]
-        return float(raw) if task == "stsb" else int(raw)
+        value = float(raw) if task == "stsb" else int(raw)
     except (KeyError, ValueError):
         raise UserInputError(f"{path}:{line_no}: bad label {raw!r}") from None
+    if task == "stsb":
+        if not math.isfinite(value) or not STSB_RANGE[0] <= value <= STSB_RANGE[1]:
+            raise UserInputError(f"{path}:{line_no}: score {raw!r} is outside STS-B's 0–5")
+    elif not 0 <= value < num_labels(task):
+        raise UserInputError(f"{path}:{line_no}: label {raw!r} is not one of {task}'s classes "
+                             f"({', '.join(f'{i} = {n}' for i, n in enumerate(LABEL_NAMES[task]))})")
+    return value

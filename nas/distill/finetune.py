@@ -150,6 +150,9 @@ def finetune(model_dir: str | Path, task: str, data_dir: str | Path, out: str | 
     vocab_path = resolve_vocab(vocab or (model_dir if (model_dir / "vocab.txt").is_file() else None))
     tokenizer = load_tokenizer(vocab_path)
     model = load_classifier(model_dir, task).to(cfg.device)
+    if len(tokenizer) > model.config.vocab_size:  # token ids the embedding table does not have
+        raise UserInputError(f"the vocabulary {vocab_path} has {len(tokenizer)} tokens but the model {model_dir} "
+                             f"only {model.config.vocab_size} embeddings: give the vocabulary it was trained with")
     micro = plan_micro_batch(model.config, cfg.max_seq_len, 0, cfg.batch_size, model.num_parameters(),
                              requested=cfg.micro_batch_size, mlm=False, what="this classifier").micro_batch_size
     steps_per_epoch = max(1, len(train) // cfg.batch_size)
