@@ -217,6 +217,22 @@ def cached_model(arch: Any, seq_len: int = 128, batch: int = 1) -> Path:
     return path
 
 
+def file_runner(path: Path, threads: int = 1) -> Runner:
+    """One LiteRT (XNNPACK) run of any `.tflite` file per call (inputs set once: ones, a valid token id and a full
+    attention mask); returns wall seconds. What an exported model's host latency is timed with."""
+    interp = interpreter(path, threads)
+    for detail in interp.get_input_details():
+        interp.set_tensor(detail["index"], np.ones(detail["shape"], dtype=detail["dtype"]))
+    invoke = interp.invoke
+
+    def once() -> float:
+        start = time.perf_counter()
+        invoke()
+        return time.perf_counter() - start
+
+    return once
+
+
 def tflite_runner(arch: Any, seq_len: int = 128, batch: int = 1, threads: int = 1, clock: str = "wall") -> Runner:
     """One LiteRT (XNNPACK) run of `arch`'s converted model per call; returns seconds. `clock="thread"` (one
     thread: XNNPACK then runs every op on the calling thread) times that thread's CPU time."""

@@ -81,6 +81,8 @@ def export_model(model: TrainedModel, out: Path, seq_len: int, output: Output, t
         with native_stderr_hidden():  # LiteRT's C++ INFO lines, unless -v
             lines += _tflite_files(model, module, out, seq_len, output, inputs, expected, int8, int8_full, files,
                                    weights, tokenizer)
+            lines.append(host_latency_line([out / files[k] for k in ("tflite", "tflite_int8", "tflite_int8_full")
+                                            if k in files]))
     if onnx:
         info = write_onnx(module, out, len(tokenizer), output,
                           model.config.num_labels if output == "logits" else model.config.hidden_size, weights,
@@ -136,6 +138,25 @@ def _tflite_files(model: TrainedModel, module: Any, out: Path, seq_len: int, out
         lines.append(f"TFLite int8: {qpath} ({how}; {qsize / 1e6:.2f} MB = {qsize / size:.2f} of fp32; max |LiteRT - "
                      f"torch| {qerror:.3g} on {checked}; its accuracy: nas evaluate)")
     return lines
+
+
+LATENCY_REPEAT = 20
+
+
+def host_latencies(paths: list[Path], threads: int = 1) -> list[Any]:
+    """Each file's latency on this machine: LiteRT (XNNPACK), batch 1, the protocol of `nas measure` (warm-up
+    until stable, interleaved rounds, median; re-timed while the spread is above 10 %)."""
+    from latency_models.tflite_backend import file_runner
+    from latency_models.timing import time_interleaved
+
+    return time_interleaved([file_runner(p, threads) for p in paths], LATENCY_REPEAT)
+
+
+def host_latency_line(paths: list[Path]) -> str:
+    timings = host_latencies(paths)
+    parts = ", ".join(f"{p.name} {t.median_ms:.2f} ms (spread {100 * t.spread:.0f} %)"
+                      for p, t in zip(paths, timings, strict=True))
+    return f"host latency (this machine, LiteRT XNNPACK, 1 thread, median of {LATENCY_REPEAT}): {parts}"
 
 
 def _rows(encoded: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:
