@@ -20,6 +20,7 @@ from typing import Any
 
 from nas.accuracy.resolution import Estimate, decimals, loss_of, scatter_note
 from nas.trial import Trial
+from nas_common.writing import write_text
 from search_spaces.arch import Arch
 
 REFERENCE_MODELS = ("bert-base", "mobilebert", "mobilebert-tiny")  # MobileBERT paper, Table 1
@@ -77,7 +78,7 @@ def write_report(path: Path, trials: list[Trial], front: list[Trial], budget_ms:
     # the figure fills the window exactly: no page margin, no scrollbar; self-contained, so it opens offline
     html = figure.to_html(include_plotlyjs=True, full_html=True, default_width="100vw", default_height="100vh")
     html = html.replace("<head>", "<head><style>html, body {margin: 0; padding: 0; overflow: hidden;}</style>", 1)
-    Path(path).write_text(html, encoding="utf-8")
+    write_text(path, html)
     return path
 
 

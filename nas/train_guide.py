@@ -17,6 +17,7 @@ from typing import Any
 
 from nas.accuracy.resolution import Estimate
 from nas.trial import Trial
+from nas_common.writing import write_text
 from search_spaces.arch import Arch
 
 # The toy sizes: check that the sequence runs, in minutes on a CPU (the models learn nothing). The toy teacher
@@ -116,7 +117,7 @@ def write_guide(trial: Trial, to: Path, run: Path, options: dict[str, Any], esti
         paper="\n".join(sequence(to, teacher, teacher_json, toy=False)),
         toy="\n".join(sequence(to, teacher, teacher_json, toy=True)))
     path = to / "TRAIN.md"
-    path.write_text(text)
+    write_text(path, text)
     return path
 
 

@@ -158,6 +158,27 @@ def last_line(path: str | Path, what: str = "") -> bytes:
         raise UserInputError(f"{label}: cannot read ({err.strerror or err})") from None
 
 
+def cut_torn_tail(path: str | Path, what: str = "") -> int:
+    """Cut off a JSONL file's last line when it has no line end and is not a whole record (its writer was
+    killed mid-line), so that `append_jsonl` can go on; returns the bytes cut. Only the file's one writer calls
+    this (readers leave a torn line out and change nothing)."""
+    path = Path(path)
+    tail = last_line(path, what)
+    if not tail.strip():
+        return 0
+    try:
+        loads_json(tail.decode("utf-8"), str(path))
+        return 0
+    except (UnicodeDecodeError, UserInputError):
+        pass
+    label = f"{what} {path}" if what else str(path)
+    try:
+        os.truncate(path, path.stat().st_size - len(tail))
+    except OSError as err:
+        raise UserInputError(f"{label}: cannot write ({err.strerror or err})") from None
+    return len(tail)
+
+
 def append_jsonl(path: str | Path, records: Iterable[Any], what: str = "", fsync: bool = True) -> Path:
     """Append one strict JSON object per line. A last line without its line end gets one first when it is a
     complete record (a file saved by an editor); a torn record (a killed writer) is refused before writing —

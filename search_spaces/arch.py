@@ -17,6 +17,7 @@ from typing import Any
 
 from nas_common.errors import UserInputError
 from nas_common.paths import read_json
+from nas_common.writing import dumps_json, write_text
 from search_spaces import counting
 from search_spaces.family import (
     MAX_POSITION_EMBEDDINGS,
@@ -177,7 +178,7 @@ class Arch:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True)
 
     def save(self, path: str | Path) -> None:
-        Path(path).write_text(self.to_json() + "\n")
+        write_text(path, self.to_json() + "\n")
 
     @classmethod
     def load(cls, path: str | Path) -> Arch:
@@ -208,8 +209,7 @@ class Arch:
         transformers (its import is 5 s of a 7 s `nas search`): `model_type` and the arch's own fields; a
         loader fills the rest with the defaults `to_hf_config()` uses (tests/test_arch.py checks both agree)."""
         path = Path(directory) / "config.json"
-        path.write_text(json.dumps({"model_type": "mobilebert", **self.hf_config_fields()}, indent=2,
-                                   sort_keys=True) + "\n")
+        write_text(path, dumps_json({"model_type": "mobilebert", **self.hf_config_fields()}, sort_keys=True) + "\n")
         return path
 
     @classmethod

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from nas_common.errors import UserInputError
+from nas_common.io import read_toml
 from search_spaces.arch import Arch
 from search_spaces.family import check_limit
 
@@ -51,17 +51,14 @@ class SearchSpace:
         path = Path(name_or_path)
         if not path.suffix and (DATA_DIR / f"{name_or_path}.toml").is_file():
             path = DATA_DIR / f"{name_or_path}.toml"
-        try:
-            data = tomllib.loads(path.read_text())
-        except FileNotFoundError:
+        if not path.exists():
             raise UserInputError(
                 f"unknown search space {str(name_or_path)!r}: not a file and not one of "
                 f"{', '.join(builtin_spaces())}"
-            ) from None
-        except IsADirectoryError:
-            raise UserInputError(f"search space {path}: a directory, not a TOML file") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
-            raise UserInputError(f"{path}: not valid TOML ({err})") from None
+            )
+        if path.is_dir():
+            raise UserInputError(f"search space {path}: a directory, not a TOML file")
+        data = read_toml(path)
         return cls.from_dict(data, origin=str(path))
 
     @classmethod

@@ -759,6 +759,15 @@ IO_CASES: list[Case] = [
          "is being written by process", ("held",)),
     Case("io-8-profile-target-tvm-does-not-know", ("latency", "--arch", "mobilebert", "--profile", "{profile}"), _IO,
          2, "must be a TVM target kind", ("profile",)),
+    # a search space saved by a Windows editor is read (the refusal is the budget's, after the space loaded)
+    Case("io-1-space-toml-with-bom-and-crlf", (*_SEARCH_AT, "0.001ms", "--space", "{space}", "--out", "{tmp}/r"),
+         space_file("\ufeff[dimensions]\r\nnum_hidden_layers = [2, 4]\r\n"), 2, "below the fastest", ("space",)),
+    Case("io-2-space-choice-inf", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),
+         space_file("[dimensions]\nnum_hidden_layers = [2, inf]\n"), 2,
+         "[dimensions]: key 'num_hidden_layers[1]' must be a finite number, got inf", ("space",)),
+    Case("io-2-supernet-inline-arch-nan", ("supernet", "score", "{ens}", "--arch", '{{"num_hidden_layers": NaN}}',
+                                           "--no-predictor"), _ensemble_setup, 2,
+         "--arch: field num_hidden_layers must be a finite number, got nan", ("ens",)),
 ]
 
 # ---- reserved for the deploy helper (issue 35: nas/deploy/**, `nas export --model`, `nas evaluate`)

@@ -47,18 +47,6 @@ NOT_YET_ROUTED: dict[tuple[str, str], int] = {
     ("latency_models/external.py", ".open"): 2,
     ("latency_models/kernel_cache.py", ".read_bytes"): 1, ("latency_models/kernel_cache.py", ".read_text"): 1,
     ("latency_models/kernel_cache.py", ".write_text"): 1, ("latency_models/kernel_cache.py", "json.loads"): 1,
-    ("nas/accuracy/predictor.py", ".open"): 2, ("nas/accuracy/predictor.py", ".read_bytes"): 1,
-    ("nas/accuracy/predictor.py", ".read_text"): 2, ("nas/accuracy/predictor.py", ".write_text"): 1,
-    ("nas/accuracy/predictor.py", "json.dumps"): 2, ("nas/accuracy/predictor.py", "json.loads"): 2,
-    ("nas/accuracy/proxy.py", ".read_text"): 1, ("nas/accuracy/proxy.py", "json.loads"): 1,
-    ("nas/accuracy/supernet.py", ".read_text"): 4, ("nas/accuracy/supernet.py", ".write_text"): 2,
-    ("nas/accuracy/supernet.py", "json.dumps"): 2, ("nas/accuracy/supernet.py", "json.loads"): 4,
-    ("nas/confirm/publish.py", ".write_text"): 1, ("nas/confirm/publish.py", "json.dumps"): 1,  # [report helper]
-    ("nas/confirm/trial.py", ".open"): 1, ("nas/confirm/trial.py", ".read_text"): 3,
-    ("nas/confirm/trial.py", ".write_text"): 2, ("nas/confirm/trial.py", "json.dumps"): 2,
-    ("nas/confirm/trial.py", "json.loads"): 2,
-    ("nas/confirm/tuning.py", ".read_text"): 1, ("nas/confirm/tuning.py", ".write_text"): 1,  # [lead]
-    ("nas/confirm/tuning.py", "json.dumps"): 1, ("nas/confirm/tuning.py", "json.loads"): 1,
     ("nas/distill/checkpoint.py", ".open"): 2,
     ("nas/distill/data_corpus.py", ".read_text"): 1,
     ("nas/distill/data_glue.py", ".open"): 1,
@@ -67,19 +55,6 @@ NOT_YET_ROUTED: dict[tuple[str, str], int] = {
     ("nas/distill/pipeline.py", "json.dumps"): 1, ("nas/distill/pipeline.py", "json.loads"): 1,
     ("nas/distill/teacher.py", ".write_text"): 1, ("nas/distill/teacher.py", "json.dumps"): 1,
     ("nas/distill/vocab.py", ".read_text"): 1,
-    ("nas/report.py", ".write_text"): 1,  # [report helper]
-    ("nas/supernet/api.py", ".write_text"): 1, ("nas/supernet/api.py", "json.dumps"): 1,
-    ("nas/supernet/ensemble.py", ".read_text"): 2, ("nas/supernet/ensemble.py", ".write_text"): 2,
-    ("nas/supernet/ensemble.py", "json.dumps"): 1, ("nas/supernet/ensemble.py", "json.loads"): 1,
-    ("nas/supernet/pipeline.py", ".read_text"): 1,
-    ("nas/supernet/space.py", "json.loads"): 1,
-    ("nas/supernet/split_train.py", ".write_text"): 1,
-    ("nas/supernet/store.py", ".read_text"): 1, ("nas/supernet/store.py", ".write_text"): 3,
-    ("nas/supernet/store.py", "json.dumps"): 1, ("nas/supernet/store.py", "json.loads"): 1,
-    ("nas/supernet/workers.py", ".open"): 1,
-    ("nas/train_guide.py", ".write_text"): 1,  # [report helper]
-    ("search_spaces/arch.py", ".write_text"): 2,  # [lead]
-    ("search_spaces/space.py", ".read_text"): 1, ("search_spaces/space.py", "tomllib.loads"): 1,  # [lead]
 }
 
 

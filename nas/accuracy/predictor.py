@@ -13,7 +13,6 @@ Stored in SUPERNET/predictor/:
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from nas_common.errors import UserInputError
+from nas_common.io import jsonl_lines, loads_json, read_json, read_text
+from nas_common.writing import append_jsonl, cut_torn_tail, write_json
 from search_spaces.arch import Arch
 
 FEATURES = ("layers", "inner_width", "bottleneck", "heads", "head_width", "ffn_width", "ffns", "log_body_params",
@@ -104,11 +105,11 @@ def read_evaluations(directory: Path) -> list[tuple[Arch, dict[str, float]]]:
     if not path.is_file():
         return []
     rows = []
-    for line in path.read_text().splitlines():
+    for number, line in jsonl_lines(read_text(path), str(path)):
         try:
-            record = json.loads(line)
+            record = loads_json(line, f"{path}: line {number}")
             rows.append((Arch.from_dict(record["arch"]), record["losses"]))
-        except (json.JSONDecodeError, KeyError, UserInputError):
+        except (KeyError, TypeError, UserInputError):
             continue  # a line cut short by a kill: that arch is evaluated again
     return rows
 
@@ -121,18 +122,16 @@ def evaluate_missing(directory: Path, archs: Sequence[Arch], evaluate: Callable[
     done = dict(read_evaluations(directory))
     todo = [a for a in archs if a not in done]
     path = directory / EVALUATIONS
-    if path.is_file() and path.stat().st_size and not path.read_bytes().endswith(b"\n"):
-        with path.open("a") as handle:  # end a line cut short by a kill, so the next record stands alone
-            handle.write("\n")
-    with path.open("a") as handle:
-        for start in range(0, len(todo), chunk):
-            part = todo[start:start + chunk]
-            for arch, losses in zip(part, evaluate(part), strict=True):
-                done[arch] = losses
-                handle.write(json.dumps({"arch": arch.to_dict(), "losses": losses}) + "\n")
-                handle.flush()
-            if progress is not None:
-                progress(len(archs) - len(todo) + start + len(part), len(archs))
+    cut_torn_tail(path)  # a line cut short by a kill (read above as missing): the next record stands alone
+    for start in range(0, len(todo), chunk):
+        part = todo[start:start + chunk]
+        records = []
+        for arch, losses in zip(part, evaluate(part), strict=True):
+            done[arch] = losses
+            records.append({"arch": arch.to_dict(), "losses": losses})
+        append_jsonl(path, records)
+        if progress is not None:
+            progress(len(archs) - len(todo) + start + len(part), len(archs))
     return [(a, done[a]) for a in archs]
 
 
@@ -147,7 +146,7 @@ def fit(directory: Path, evaluations: Sequence[tuple[Arch, dict[str, float]]], m
     tmp = directory / ("tmp-" + MODEL)  # xgboost picks the format by the suffix: keep .json
     model.save_model(tmp)
     tmp.replace(directory / MODEL)
-    (directory / META).write_text(json.dumps(meta, indent=2) + "\n")
+    write_json(directory / META, meta)
     return Predictor(model, meta)
 
 
@@ -158,11 +157,11 @@ def load(directory: Path) -> Predictor | None:
     if not (directory / MODEL).is_file() or not (directory / META).is_file():
         return None
     try:
-        meta = json.loads((directory / META).read_text())
+        meta = read_json(directory / META)
         model = XGBRegressor()
         model.load_model(directory / MODEL)
-    except (json.JSONDecodeError, ValueError, OSError):
+    except (UserInputError, ValueError, OSError):
         return None
-    if meta.get("features") != list(FEATURES):
+    if not isinstance(meta, dict) or meta.get("features") != list(FEATURES):
         return None
     return Predictor(model, meta)

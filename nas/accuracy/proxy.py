@@ -40,6 +40,7 @@ from typing import Any
 
 import numpy as np
 
+from nas_common.io import read_json
 from search_spaces.arch import Arch
 
 FIT_FILE = Path(__file__).with_name("proxy_fit.json")
@@ -162,7 +163,7 @@ def fit(archs: Sequence[Arch], losses: Sequence[float], note: str) -> dict[str, 
 
 @lru_cache(maxsize=1)
 def _fit() -> dict[str, Any]:
-    return json.loads(FIT_FILE.read_text())
+    return read_json(FIT_FILE)
 
 
 def predicted_loss(arch: Arch) -> float:

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import math
 import sys
 from collections.abc import Sequence
@@ -39,6 +38,8 @@ import numpy as np
 from nas.accuracy import predictor as pred
 from nas.supernet import ensemble
 from nas_common.errors import UserInputError
+from nas_common.io import read_json
+from nas_common.writing import write_json
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
 
@@ -60,7 +61,7 @@ def derived_losses(terms: dict[str, float]) -> dict[str, float]:
 
 def supernet_digest(directory: Path) -> str:
     """Changes when the supernet is trained further or replaced (weights file size and time, steps done)."""
-    meta = json.loads((directory / "supernet.json").read_text())
+    meta = read_json(directory / "supernet.json")
     files = sorted(directory.glob("weights/model.safetensors")) + sorted(directory.glob("parts/*/weights/"
                                                                                         "model.safetensors"))
     stats = [f.stat() for f in files]  # a split supernet's parts (nas/supernet/split.py) each hold weights
@@ -165,15 +166,15 @@ def ensure_predictor(directory: Path, samples: int | None = None) -> pred.Predic
             and (found.meta.get("eval") or {}).get("batches") == EVAL_BATCHES \
             and found.meta["eval"].get("batch_size") == EVAL_BATCH:
         return found
-    spec = {"corpus": eval_corpus(json.loads((directory / "supernet.json").read_text())), "batches": EVAL_BATCHES,
+    spec = {"corpus": eval_corpus(read_json(directory / "supernet.json")), "batches": EVAL_BATCHES,
             "batch_size": EVAL_BATCH}
     made_for = {"digest": digest, "eval": spec}  # stored evaluations are reused only for the same weights and set
     if (store / pred.EVALUATIONS).is_file():
-        stale = json.loads((store / "digest.json").read_text()) if (store / "digest.json").is_file() else None
+        stale = _read_digest(store / "digest.json")
         if stale != made_for:
             (store / pred.EVALUATIONS).unlink()
     store.mkdir(parents=True, exist_ok=True)
-    (store / "digest.json").write_text(json.dumps(made_for) + "\n")
+    write_json(store / "digest.json", made_for, indent=None)
     scorer = _scorer(directory)
     from nas.supernet.space import largest, smallest
 
@@ -185,6 +186,16 @@ def ensure_predictor(directory: Path, samples: int | None = None) -> pred.Predic
                                         progress=lambda done, total: _note(f"  {done}/{total} evaluated"))
     return pred.fit(store, evaluations, MEASURE, SEED,
                     {"supernet_digest": digest, "requested_samples": samples, "eval": spec})
+
+
+def _read_digest(path: Path) -> Any:
+    """What the stored evaluations were made for; None when missing or unreadable (they are then made again)."""
+    if not path.is_file():
+        return None
+    try:
+        return read_json(path)
+    except UserInputError:
+        return None
 
 
 @lru_cache(maxsize=4)
@@ -203,7 +214,7 @@ def quality_text(directory: Path, predictors: Sequence[pred.Predictor]) -> str:
     """The measured rank correlation vs distilled students (written by benchmarks/estimator_rank.py for this
     supernet, or by benchmarks/supernet_seeds.py for an ensemble), and the predictors' cross-validated agreement
     with their supernets."""
-    cvs = ", ".join(f"{p.meta.get('cv', {}).get('spearman', float('nan')):.2f}" for p in predictors)
+    cvs = ", ".join(f"{_number(p.meta.get('cv', {}).get('spearman')):.2f}" for p in predictors)
     fit = f"predictor CV Spearman {cvs} vs the supernet{'s' if len(predictors) > 1 else ''}, " \
           f"n={predictors[0].meta['samples']}"
     kind = f"ensemble of {len(predictors)} supernets" if len(predictors) > 1 else "supernet"
@@ -213,11 +224,16 @@ def quality_text(directory: Path, predictors: Sequence[pred.Predictor]) -> str:
     return f"rank correlation vs distilled students not measured for this {kind}; {fit}"
 
 
+def _number(value: Any) -> float:
+    """A stored number; null (strict JSON's undefined, e.g. a correlation of constant values) is NaN."""
+    return float("nan") if value is None else float(value)
+
+
 def measured_record(directory: Path) -> dict[str, Any] | None:
     """What a benchmark measured of these very weights against distilled students (quality.json), if it did."""
     path = Path(directory) / PREDICTOR_DIR / QUALITY
     if path.is_file():
-        measured = json.loads(path.read_text())
+        measured = read_json(path)
         if measured.get("supernet_digest") == estimator_digest(Path(directory)):
             return measured
     return None
@@ -360,7 +376,7 @@ def write_quality(directory: Path, text: str, details: dict[str, Any]) -> None:
     store = Path(directory) / PREDICTOR_DIR
     store.mkdir(parents=True, exist_ok=True)
     record = {"text": text, "supernet_digest": estimator_digest(Path(directory)), **details}
-    (store / QUALITY).write_text(json.dumps(record, indent=2) + "\n")
+    write_json(store / QUALITY, record)
 
 
 def score_of_loss(loss: float) -> float:

@@ -5,12 +5,12 @@ record in run.json."""
 from __future__ import annotations
 
 import datetime
-import json
 from pathlib import Path
 from typing import Any
 
 from nas.confirm import table
 from nas.confirm.plan import ConfirmOptions
+from nas_common.writing import write_json
 
 
 def publish(options: ConfirmOptions, rows: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
@@ -44,7 +44,7 @@ def publish(options: ConfirmOptions, rows: list[dict[str, Any]], seconds: float)
                 "row": chosen, "partial": bool(failed_ids),
                 "compared": f"{len(rows) - len(failed_ids)} of {len(rows)} confirmed points"
                             + (f" (trials {', '.join(map(str, failed_ids))} failed)" if failed_ids else "")}
-        (run / "best" / "confirmed.json").write_text(json.dumps(note, indent=2, default=str) + "\n")
+        write_json(run / "best" / "confirmed.json", note)
         summary["best"] = {"arch_id": best.id, "pick": int(chosen["pick"]), "measured": table.measured(chosen)}
     record["confirmed"] = summary
     write_run(run, record)

@@ -18,7 +18,6 @@ they become hard links to one copy (`share_finished`), so a confirmation takes t
 from __future__ import annotations
 
 import filecmp
-import json
 import math
 import os
 import shutil
@@ -38,6 +37,8 @@ from nas.confirm.plan import (
     split_budget,
 )
 from nas_common.errors import UserInputError
+from nas_common.io import read_json, read_text
+from nas_common.writing import append_jsonl, cut_torn_tail, write_json, write_text
 
 STATE = "state.json"  # the rung reached, wall time and results so far: part of every checkpoint
 ATTEMPTS = "attempts.jsonl"
@@ -62,19 +63,20 @@ def confirm_trial(config: dict[str, Any]) -> None:
     home = trial_dir(options, candidate.arch_id)
     model = home / "model"
     state = restore(model, tune.get_checkpoint())
-    with (home / ATTEMPTS).open("a") as handle:  # which process, on which Ray cluster, from which step
-        handle.write(json.dumps({"pid": os.getpid(), "start_step": state["steps"], "time": time.time(),
-                                 "gcs_address": ray.get_runtime_context().gcs_address}) + "\n")
+    attempt = {"pid": os.getpid(), "start_step": state["steps"], "time": time.time(),  # which process, on which
+               "gcs_address": ray.get_runtime_context().gcs_address}  # Ray cluster, from which step
+    cut_torn_tail(home / ATTEMPTS)  # a start killed mid-line
+    append_jsonl(home / ATTEMPTS, [attempt])
     try:
         _train_rungs(options, candidate, home, model, state)
     except UserInputError as err:
-        (home / REFUSED).write_text(" ".join(str(err).split()) + "\n")
+        write_text(home / REFUSED, " ".join(str(err).split()) + "\n")
 
 
 def refusal(options: ConfirmOptions, arch_id: int) -> str | None:
     """The one-line reason a trial's student was refused, or None."""
     path = trial_dir(options, arch_id) / REFUSED
-    return path.read_text().strip() if path.is_file() else None
+    return read_text(path).strip() if path.is_file() else None
 
 
 def _train_rungs(options: ConfirmOptions, candidate: Candidate, home: Path, model: Path, state: dict[str, Any]) -> None:
@@ -91,7 +93,7 @@ def _train_rungs(options: ConfirmOptions, candidate: Candidate, home: Path, mode
             state["dev"] = dev_metrics(options, model, steps)
             state["dev_steps"] = steps
         state.update(steps=steps, rung=rung, wall_s=round(state["wall_s"] + time.time() - started, 1))
-        (model / STATE).write_text(json.dumps(state, indent=2) + "\n")
+        write_json(model / STATE, state)
         tune.report(report(options, candidate, state), checkpoint=tune.Checkpoint.from_directory(str(model)))
 
 
@@ -140,7 +142,7 @@ def restore(model: Path, checkpoint: Any) -> dict[str, Any]:
         return {"steps": 0, "rung": -1, "wall_s": 0.0, "heldout": {}, "dev": {}, "dev_steps": None}
     with checkpoint.as_directory() as saved:
         shutil.copytree(saved, model)
-    return json.loads((model / STATE).read_text())
+    return read_json(model / STATE)
 
 
 def warm_start(options: ConfirmOptions, candidate: Candidate, home: Path) -> str | None:
@@ -176,7 +178,7 @@ def distill_to(options: ConfirmOptions, candidate: Candidate, model: Path, steps
 
 
 def heldout_at(model: Path, steps: int) -> dict[str, float]:
-    entries = json.loads((model / "metrics.json").read_text())["heldout"]
+    entries = read_json(model / "metrics.json")["heldout"]
     found = [e for e in entries if e["global_step"] == steps]
     if not found:
         raise RuntimeError(f"no held-out losses at step {steps} in {model / 'metrics.json'}")

@@ -10,7 +10,6 @@ the cluster at `--ray-address`.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from pathlib import Path
@@ -21,6 +20,8 @@ from ray.tune import Callback
 from nas.confirm.plan import CONFIRM_DIR, EXPERIMENT, METRIC, TIME_ATTR, ConfirmOptions
 from nas.ray_session import start_ray, stop_ray
 from nas_common.errors import UserInputError
+from nas_common.io import read_json
+from nas_common.writing import write_json
 
 OPTIONS = "options.json"
 MAX_FAILURES = 2  # a trial whose worker dies is retried from its last checkpoint up to this many times
@@ -143,15 +144,17 @@ def tuner(options: ConfirmOptions, resume: bool) -> Any:
 def save_options(options: ConfirmOptions) -> None:
     """RUN/confirm/options.json: what `--resume` continues with (written before the first trial starts)."""
     path = Path(options.run) / CONFIRM_DIR / OPTIONS
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(options.to_dict(), indent=2) + "\n")
+    write_json(path, options.to_dict())
 
 
 def restored_options(run: Path) -> ConfirmOptions:
     """The options the confirmation in `run` was started with."""
     path = Path(run) / CONFIRM_DIR / OPTIONS
     try:
-        return ConfirmOptions.from_dict(json.loads(path.read_text()))
-    except (OSError, ValueError, TypeError, KeyError) as err:
+        return ConfirmOptions.from_dict(read_json(path))
+    except UserInputError as err:
+        raise UserInputError(f"--resume: {path} is missing or damaged ({str(err).removeprefix(f'{path}: ')}); "
+                             "start again with --overwrite") from None
+    except (ValueError, TypeError, KeyError, AttributeError) as err:
         raise UserInputError(f"--resume: {path} is missing or damaged ({type(err).__name__}); start again with "
                              "--overwrite") from None

@@ -12,7 +12,6 @@ Importing this module loads torch; the search imports it only for `--estimator s
 
 from __future__ import annotations
 
-import json
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from nas.supernet.elastic import ElasticMobileBert
 from nas.supernet.space import require_member
 from nas_common.errors import UserInputError
 from nas_common.paths import check_output_dir
+from nas_common.writing import write_json
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
 
@@ -121,5 +121,5 @@ def extract(supernet_dir: str | Path | Supernet, arch: Arch, out: str | Path, ov
             "teacher": supernet.meta.get("teacher"), "depth_order": supernet.elastic.depth_order,
             "head_layout": supernet.elastic.head_layout,
             "kept_layers": list(supernet.elastic.kept(arch)), "steps": supernet.meta.get("steps_done")}
-    (out / "nas_supernet.json").write_text(json.dumps(card, indent=2) + "\n")
+    write_json(out / "nas_supernet.json", card)
     return out

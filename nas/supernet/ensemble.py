@@ -16,12 +16,13 @@ ensemble; `nas supernet extract` and a confirmation's warm start use one member.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from nas_common.errors import UserInputError
+from nas_common.io import read_json, read_text
 from nas_common.paths import check_output_dir
+from nas_common.writing import write_json, write_text
 from search_spaces.space import SearchSpace
 
 FORMAT = 1
@@ -39,10 +40,10 @@ def members(directory: str | Path) -> list[Path]:
     directory = Path(directory)
     if not is_ensemble(directory):
         return [directory]
+    record = read_json(directory / ENSEMBLE)
     try:
-        record = json.loads((directory / ENSEMBLE).read_text())
         listed = [Path(p) for p in record["members"]]
-    except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError) as err:
+    except (KeyError, TypeError) as err:
         raise UserInputError(f"{directory / ENSEMBLE}: not an ensemble record ({err})") from None
     for member in listed:
         if not (member / SUPERNET_META).is_file():
@@ -75,9 +76,8 @@ def write_ensemble(member_dirs: Sequence[str | Path], out: str | Path, overwrite
     if out.resolve() in resolved:
         raise UserInputError(f"--out {out} is one of the members; write the ensemble to its own directory")
     out.mkdir(parents=True, exist_ok=True)
-    (out / SPACE).write_text((resolved[0] / SPACE).read_text())
-    (out / ENSEMBLE).write_text(json.dumps({"format": FORMAT, "members": [str(m) for m in resolved]}, indent=2)
-                                + "\n")
+    write_text(out / SPACE, read_text(resolved[0] / SPACE))
+    write_json(out / ENSEMBLE, {"format": FORMAT, "members": [str(m) for m in resolved]})
     return out
 
 

@@ -32,6 +32,7 @@ from nas.supernet.split import (
 )
 from nas.supernet.trainer import SupernetConfig, SupernetTrainer, plan
 from nas_common.errors import UserInputError
+from nas_common.io import read_text
 from nas_common.paths import check_output_dir, remove_results
 from search_spaces.space import DATA_DIR, SearchSpace
 
@@ -124,7 +125,7 @@ def _check(opts: SupernetOptions) -> tuple[SearchSpace, str]:
     for path in (opts.corpus, opts.eval_corpus):
         if path and not Path(path).exists():
             raise UserInputError(f"corpus {path} does not exist")
-    return space, space_path.read_text()
+    return space, read_text(space_path)
 
 
 def _check_init_from(directory: Path, space: SearchSpace, depth_order: str, head_layout: str) -> None:

@@ -9,12 +9,12 @@ supernet's weights (`supernet_arch`).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from nas_common.errors import UserInputError
+from nas_common.io import loads_json
 from search_spaces.arch import Arch
 from search_spaces.presets import resolve_arch
 from search_spaces.space import NO_BOTTLENECK, SearchSpace
@@ -127,10 +127,7 @@ def require_member(space: SearchSpace, arch: Arch) -> Arch:
 def resolve_supernet_arch(text: str, space: SearchSpace) -> Arch:
     """`--arch`: inline JSON of space choices (missing ones at the supernet's maxima), else any arch reference."""
     if text.lstrip().startswith("{"):
-        try:
-            choices = json.loads(text)
-        except json.JSONDecodeError as err:
-            raise UserInputError(f"--arch: not valid JSON ({err})") from None
+        choices = loads_json(text, "--arch")
         if not isinstance(choices, dict) or any(k not in space.dimensions for k in choices):
             raise UserInputError(f"--arch: inline JSON must map space dimensions ({', '.join(space.dimensions)}) "
                                  "to choices")

@@ -25,6 +25,7 @@ from typing import Any
 from nas.supernet import store
 from nas.supernet.split import DIMENSION, PARTS, part_name, part_spaces, space_toml
 from nas_common.errors import UserInputError
+from nas_common.writing import write_text
 from search_spaces.space import SearchSpace
 
 SPACES = "spaces"  # DIR/parts/spaces/b64.toml: each part's space, the input of its run
@@ -56,7 +57,7 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
             continue
         space_file = root / SPACES / f"{part_name(key)}.toml"
         if ctx.is_main:
-            space_file.write_text(space_toml(part_space))
+            write_text(space_file, space_toml(part_space))
         _barrier(ctx)
         resume = opts.resume and (out / "checkpoint.pt").is_file()
         restart = opts.resume and not resume and out.is_dir()  # stopped before its first checkpoint: start it again

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import json
 import shutil
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,8 @@ from nas.supernet.elastic import ElasticMobileBert
 from nas.supernet.ensemble import is_ensemble
 from nas.supernet.space import check_space
 from nas_common.errors import UserInputError
+from nas_common.io import read_json
+from nas_common.writing import write_json, write_text
 from search_spaces.space import SearchSpace
 
 FORMAT = 1
@@ -29,9 +30,7 @@ VOCAB = "vocab.txt"
 
 
 def write_meta(directory: Path, meta: dict[str, Any]) -> None:
-    tmp = directory / (META + ".tmp")
-    tmp.write_text(json.dumps({"format": FORMAT, **meta}, indent=2, default=str) + "\n")
-    tmp.replace(directory / META)
+    write_json(directory / META, {"format": FORMAT, **meta})
 
 
 def head_layout(meta: dict[str, Any]) -> str:
@@ -46,10 +45,7 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
                              "the members listed in its ensemble.json")
     if not path.is_file():
         raise UserInputError(f"{directory} is not a supernet directory (no {META}; run `nas supernet train`)")
-    try:
-        meta = json.loads(path.read_text())
-    except (json.JSONDecodeError, UnicodeDecodeError) as err:
-        raise UserInputError(f"{path}: not valid JSON ({err})") from None
+    meta = read_json(path)
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise UserInputError(f"{path}: unknown supernet format {meta.get('format') if isinstance(meta, dict) else '?'}")
     return meta
@@ -58,7 +54,7 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
 def save(elastic: ElasticMobileBert, directory: Path, space_text: str, vocab: Path, meta: dict[str, Any]) -> None:
     """Write the weights, space and vocabulary, then the metadata last (a directory with supernet.json is complete)."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / SPACE).write_text(space_text)
+    write_text(directory / SPACE, space_text)
     with quiet_transformers():
         elastic.model.save_pretrained(directory / WEIGHTS)
     if vocab.resolve() != (directory / VOCAB).resolve():
@@ -68,7 +64,7 @@ def save(elastic: ElasticMobileBert, directory: Path, space_text: str, vocab: Pa
 
 def save_split(directory: Path, space_text: str, vocab: Path, meta: dict[str, Any]) -> None:
     """A split supernet (nas/supernet/split.py): its parts are saved already; the space, vocabulary and metadata."""
-    (directory / SPACE).write_text(space_text)
+    write_text(directory / SPACE, space_text)
     if vocab.resolve() != (directory / VOCAB).resolve():
         shutil.copyfile(vocab, directory / VOCAB)
     write_meta(directory, meta)

@@ -33,6 +33,7 @@ from nas.supernet.split_train import SPACES, finished_part, part_steps, run_spli
 from nas.supernet.store import META, read_meta
 from nas_common.errors import UserInputError
 from nas_common.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED
+from nas_common.io import read_bytes
 from search_spaces.space import SearchSpace
 
 POLL_S = 2.0
@@ -49,8 +50,8 @@ def steps_done(directory: Path) -> int:
         return -1  # finished
     if not path.is_file():
         return 0
-    with path.open() as handle:
-        return max(0, sum(1 for _ in handle) - 1)
+    raw = read_bytes(path)  # a worker may be appending: its last line may still lack its line end
+    return max(0, raw.count(b"\n") + (not raw.endswith(b"\n") and bool(raw)) - 1)
 
 
 def expected_costs(spaces: dict[str, SearchSpace], opts: Any, root: Path, steps: int) -> dict[str, float]:
