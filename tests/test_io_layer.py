@@ -149,6 +149,23 @@ def test_read_only_commands_never_write_a_torn_read_only_run(tmp_path: Path, mon
             path.chmod(0o755 if path.is_dir() else 0o644)
 
 
+def test_cut_torn_tail_cuts_a_torn_record_only(tmp_path: Path) -> None:
+    """A writer's first append after a kill: a torn last line goes, an editor's last line without its line end
+    stays (append_jsonl then ends it), and what follows reads back row for row."""
+    from nas_common.io import read_jsonl
+    from nas_common.writing import append_jsonl, cut_torn_tail
+
+    path = tmp_path / "e.jsonl"
+    assert cut_torn_tail(path) == 0  # no file yet
+    path.write_bytes(b'{"a": 1}\n{"a": 2}')
+    assert cut_torn_tail(path) == 0
+    path.write_bytes(b'{"a": 1}\n{"a": \xc3')
+    assert cut_torn_tail(path) == len(b'{"a": \xc3')
+    assert path.read_bytes() == b'{"a": 1}\n'
+    append_jsonl(path, [{"a": 3}])
+    assert [v for _, v in read_jsonl(path)] == [{"a": 1}, {"a": 3}]
+
+
 def test_the_tvm_target_table_is_tvm_s() -> None:
     tvm = pytest.importorskip("tvm")
     from device_profiles.targets import KINDS, OPTIONS
