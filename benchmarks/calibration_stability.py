@@ -1,25 +1,30 @@
 """Is a calibration good every time? Independent rounds of "measure as a user would, calibrate, validate".
 
-    python benchmarks/calibration_stability.py            # 5 rounds, N in 5 10 20, 40 validation archs
-    python benchmarks/calibration_stability.py --rounds 1 --sizes 5 --n-val 8 --repeat 3 \\
-        --work /tmp/cs-work --out /tmp/cs.json             # a smoke run (figures not for the record)
+    python benchmarks/calibration_stability.py --backend torch             # 5 rounds (resumable)
+    python benchmarks/calibration_stability.py --backend tflite --max-minutes 20
+    python benchmarks/calibration_stability.py --backend torch --evaluate-only   # refit on the recorded rows
+    python benchmarks/calibration_stability.py --rounds 1 --n-val 6 --random 5 --suggest 5 --repeat 3 \\
+        --work /tmp/cs-work --out /tmp/cs.json                                # a smoke run (not for the record)
 
-Each round (its own seed) draws 40 validation archs and, for each N, a random calibration set of N archs
-and the `nas calibrate --suggest N` set (`latency_models/design.py`, at the host profile's prior
-parameters, presets included). Every arch of the round is measured **sequentially, one after another**,
-the way `nas measure --arch A` run once per arch does it (`latency_models.measure.measure`: warm-up until
-stable, median of --repeat runs, re-measured while the spread is above 10 %), in a shuffled order. Then, for
-each set, the host profile is calibrated on the set's rows (`calibrated_profile`) and the validation
-archs are predicted with 90 % intervals: share within ±10 %, MAPE, Spearman, and the share of measured
-latencies inside their interval (coverage).
+Each round (its own seed) draws --n-val validation archs, one random calibration set whose first 10, 15 and
+20 archs are the random-10/15/20 sets (nested: one set of measurements serves the three), and the
+`nas calibrate --suggest 10` set (`latency_models/design.py`, at the base profile's prior parameters,
+presets included). Every arch is measured **sequentially, one `measure()` call after another** (what
+`nas measure --arch A` run once per arch does: warm-up until stable, median of --repeat runs, re-measured
+while the spread is above 10 %), in a shuffled order, with a reference model (`--reference`) re-timed every
+--reference-every archs (`latency_models/drift.py`): each row records the drift. Then, for each set, the base
+profile is calibrated on the set's rows exactly as `nas calibrate` does (`calibrate.calibrate`: lowering
+switches by leave-one-out, FLOPs fallback or blend, intervals with the model error) and the validation
+archs are predicted with 90 % intervals: share within ±10 %, MAPE, Spearman (with n), coverage of the
+intervals; and the FLOPs-linear fit on the same rows beside it.
 
-After each round the first --n-repeat validation archs are measured a second time (`repeatability`): how far
-two sequential measurements of one arch lie apart, the ceiling of any predictor's within-±10 % share.
+Self-agreement: after each round the first --n-repeat validation archs are measured again: how far two
+sequential measurements of one arch lie apart, printed next to the fit's error (the one that is larger
+limits the within-±10 % share).
 
-Reported per (set kind, N): the median and the worst round of within-±10 % and MAPE, and the median
-coverage. Resumable: each round's rows are appended to WORK/round-K.jsonl as they are measured, and a
-restarted run measures only the archs missing there; the host peaks are measured once and kept in
-WORK/peaks.json, so that every round calibrates the same base profile.
+Resumable: rows are appended to WORK/BACKEND/round-K.jsonl as they are measured and a restart measures only
+the missing archs; `--max-minutes` stops measuring after that long (for runs in several sittings); the
+host peaks are measured once (WORK/BACKEND/peaks.json) so that every round calibrates the same base profile.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import argparse
 import dataclasses
 import json
 import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -40,22 +46,40 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from latency_common import RESULTS, machine_info, repeatability_stats, table  # noqa: E402
 
-from device_profiles.host import host_profile  # noqa: E402
-from latency_models.calibrate import calibrated_profile  # noqa: E402
+from device_profiles.host import host_profile, host_tflite_profile  # noqa: E402
+from latency_models.calibration import calibrate  # noqa: E402
 from latency_models.design import suggest  # noqa: E402
 from latency_models.measure import measure  # noqa: E402
 from latency_models.measurements import append_measurements, read_measurements  # noqa: E402
 from latency_models.predictor import Predictor  # noqa: E402
-from latency_models.validate import metrics  # noqa: E402
+from latency_models.validate import coverage, flops_baseline, metrics  # noqa: E402
+from search_spaces.presets import resolve_arch  # noqa: E402
 from search_spaces.space import SearchSpace  # noqa: E402
 
 LEVEL = 0.9
 
 
-def base_profile(work: Path, threads: int) -> Any:
-    """The host profile with peaks measured once per benchmark (kept in WORK/peaks.json)."""
+def lscpu() -> dict[str, Any]:
+    try:
+        text = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    keys = ("Model name", "Vendor ID", "CPU(s)", "Core(s) per socket", "Thread(s) per core", "L2 cache", "L3 cache",
+            "Hypervisor vendor", "Flags")
+    out = {}
+    for line in text.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in keys:
+            value = value.strip()
+            out[key.strip()] = (" ".join(f for f in value.split() if f.startswith("avx")) if key.strip() == "Flags"
+                                else value)
+    return out
+
+
+def base_profile(work: Path, backend: str, threads: int) -> Any:
+    """The host (or host-tflite) profile with peaks measured once per benchmark (WORK/peaks.json)."""
     path = work / "peaks.json"
-    host = host_profile(threads)
+    host = (host_tflite_profile if backend == "tflite" else host_profile)(threads)
     if path.exists():
         peaks = json.loads(path.read_text())
         return dataclasses.replace(host, fp32_gflops=peaks["fp32_gflops"], memory_gbs=peaks["memory_gbs"])
@@ -63,51 +87,84 @@ def base_profile(work: Path, threads: int) -> Any:
     return host
 
 
-def round_sets(space: SearchSpace, base: Any, seed: int, sizes: list[int], n_val: int) -> dict[str, list]:
-    """The round's archs: validation, and per N a random and a suggested calibration set (disjoint from it)."""
+def round_sets(space: SearchSpace, base: Any, seed: int, n_val: int, random_sizes: list[int],
+               n_suggest: int) -> dict[str, list]:
+    """Validation archs, nested random calibration sets (disjoint from them) and the suggested set."""
     rng = np.random.default_rng(seed)
     val: list = []
     while len(val) < n_val:
         a = space.sample(rng)
-        if a not in val:
+        if a.is_uniform and a not in val:
             val.append(a)
+    pool: list = []
+    while len(pool) < max(random_sizes, default=0):
+        a = space.sample(rng)
+        if a.is_uniform and a not in val and a not in pool:
+            pool.append(a)
     sets: dict[str, list] = {"validation": val}
-    for n in sizes:
-        chosen: list = []
-        while len(chosen) < n:
-            a = space.sample(rng)
-            if a not in val and a not in chosen:
-                chosen.append(a)
-        sets[f"random-{n}"] = chosen
-        sets[f"suggest-{n}"] = [p.arch for p in suggest(Predictor(base), space, n, seed=seed)]
+    sets.update({f"random-{n}": pool[:n] for n in random_sizes})
+    if n_suggest:
+        sets[f"suggest-{n_suggest}"] = [p.arch for p in suggest(Predictor(base), space, n_suggest, seed=seed)]
     return sets
 
 
-def measure_round(path: Path, archs: list, base: Any, args: argparse.Namespace, seed: int) -> dict:
-    """Rows of every arch (measured now unless the file holds them), one after another, in a shuffled order."""
+class Budget:
+    def __init__(self, minutes: float | None) -> None:
+        self.deadline = time.monotonic() + 60 * minutes if minutes else None
+
+    def left(self) -> bool:
+        return self.deadline is None or time.monotonic() < self.deadline
+
+
+def _measure(arch: Any, base: Any, args: argparse.Namespace) -> Any:
+    return measure(arch, args.backend, base, args.seq_len, 1, args.threads, args.repeat, clock=args.clock,
+                   statistic=args.statistic)
+
+
+def measure_round(path: Path, archs: list, base: Any, args: argparse.Namespace, seed: int,
+                  budget: Budget) -> dict:
+    """Rows of every arch (measured now unless the file holds them), one after another, in a shuffled order,
+    the reference re-timed every --reference-every archs (its timings in PATH.reference.jsonl)."""
     done = {r.arch: r for r in read_measurements(path)} if path.exists() and path.stat().st_size else {}
     todo = [a for a in dict.fromkeys(archs) if a not in done]
     order = np.random.default_rng(seed + 1).permutation(len(todo))
-    for k, i in enumerate(order, start=1):
-        row = measure(todo[i], "torch", base, args.seq_len, 1, args.threads, args.repeat, clock=args.clock,
-                      statistic=args.statistic)
+    ref_path = path.with_suffix(".reference.jsonl")
+    reference = resolve_arch(args.reference)
+    for k, i in enumerate(order):
+        if not budget.left():
+            break
+        if k % args.reference_every == 0:
+            append_measurements(ref_path, [_measure(reference, base, args)])
+        row = _measure(todo[i], base, args)
         append_measurements(path, [row])
         done[row.arch] = row
-        print(f"  measured {k}/{len(todo)}: {row.latency_ms:.2f} ms (spread {100 * (row.spread or 0):.1f}%)",
+        print(f"  measured {k + 1}/{len(todo)}: {row.latency_ms:.2f} ms (spread {100 * (row.spread or 0):.1f}%)",
               flush=True)
+    if todo and budget.left():
+        append_measurements(ref_path, [_measure(reference, base, args)])
     return done
 
 
-def repeatability(path: Path, archs: list, rows: dict, base: Any, args: argparse.Namespace) -> dict:
-    """The same archs measured a second time, one after another, after the round: how far two measurements
-    of one arch lie apart. The share above 10 % bounds what any predictor can score within ±10 %."""
+def drift_summary(path: Path) -> dict[str, Any]:
+    ref_path = path.with_suffix(".reference.jsonl")
+    if not ref_path.exists():
+        return {}
+    ms = [r.latency_ms for r in read_measurements(ref_path)]
+    rel = [100 * (m / ms[0] - 1) for m in ms]
+    return {"reference_timings": len(ms), "reference_ms_first": ms[0], "drift_pct_last": rel[-1],
+            "drift_pct_max_abs": max(abs(r) for r in rel)}
+
+
+def repeatability(path: Path, archs: list, rows: dict, base: Any, args: argparse.Namespace,
+                  budget: Budget) -> dict | None:
     again = {r.arch: r for r in read_measurements(path)} if path.exists() and path.stat().st_size else {}
     for arch in archs:
-        if arch not in again:
-            row = measure(arch, "torch", base, args.seq_len, 1, args.threads, args.repeat, clock=args.clock,
-                          statistic=args.statistic)
+        if arch not in again and budget.left():
+            row = _measure(arch, base, args)
             append_measurements(path, [row])
             again[arch] = row
+    if any(a not in again for a in archs):
+        return None
     return repeatability_stats([rows[a].latency_ms for a in archs], [again[a].latency_ms for a in archs])
 
 
@@ -118,80 +175,125 @@ def evaluate(base: Any, rows: dict, sets: dict[str, list]) -> dict[str, dict]:
     for name, archs in sets.items():
         if name == "validation":
             continue
-        fitted, _ = calibrated_profile(base, [rows[a] for a in archs], "bench", keep_points=True)
-        band = Predictor(fitted).predict([r.arch for r in val], [r.seq_len for r in val], interval=LEVEL)
+        cal = [rows[a] for a in archs]
+        result = calibrate(base, cal, "bench")
+        band = Predictor(result.profile).predict([r.arch for r in val], [r.seq_len for r in val], interval=LEVEL)
         m = metrics(band.ms, measured)
-        m["coverage_90"] = float(np.mean((band.lower <= measured) & (measured <= band.upper)))
-        m["median_interval_width_pct"] = float(100 * np.median(band.upper / band.lower - 1))
+        m["coverage_90"] = coverage(band.lower, band.upper, measured)
+        m["median_interval_halfwidth_pct"] = float(50 * np.median(band.upper / band.lower - 1))
+        m["abs_error_pct"] = [round(float(x), 2) for x in 100 * (band.ms / measured - 1)]
+        m["flops_linear"] = metrics(flops_baseline(cal, val), measured)
+        m["calibration"] = result.summary()
         out[name] = m
     return out
 
 
-def summarise(rounds: list[dict[str, dict]]) -> list[dict]:
+def summarise(rounds: list[dict[str, Any]]) -> list[dict]:
     out = []
-    for name in [n for n in rounds[0] if isinstance(rounds[0][n], dict) and "within_10pct" in rounds[0][n]]:
-        within = [r[name]["within_10pct"] for r in rounds]
-        mape = [r[name]["mape"] for r in rounds]
-        out.append({"set": name, "rounds": len(rounds),
-                    "within10_median": float(np.median(within)), "within10_worst": float(np.min(within)),
-                    "mape_median": float(np.median(mape)), "mape_worst": float(np.max(mape)),
-                    "coverage90_median": float(np.median([r[name]["coverage_90"] for r in rounds]))})
+    names = [n for n in rounds[0]["sets"]]
+    for name in names:
+        per = [r["sets"][name] for r in rounds]
+        within = [p["within_10pct"] for p in per]
+        n_val = [p["n"] for p in per]
+        covered = sum(p["coverage_90"] * n for p, n in zip(per, n_val, strict=True))
+        out.append({"set": name, "rounds": len(per), "within10_median": float(np.median(within)),
+                    "within10_worst": float(np.min(within)), "mape_median": float(np.median([p["mape"] for p in per])),
+                    "spearman_median": float(np.median([p["spearman"] for p in per])),
+                    "coverage90_pooled": covered / sum(n_val),
+                    "coverage90_worst": float(min(p["coverage_90"] for p in per)),
+                    "coverage90_best": float(max(p["coverage_90"] for p in per)), "n_val_per_round": int(n_val[0]),
+                    "flops_within10_median": float(np.median([p["flops_linear"]["within_10pct"] for p in per])),
+                    "flops_mape_median": float(np.median([p["flops_linear"]["mape"] for p in per]))})
     return out
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--backend", default="torch", choices=("torch", "tflite"))
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--sizes", type=int, nargs="+", default=[5, 10, 20])
-    ap.add_argument("--n-val", type=int, default=40)
-    ap.add_argument("--repeat", type=int, default=10)
+    ap.add_argument("--random", type=int, nargs="*", default=[10, 15, 20], help="random calibration set sizes")
+    ap.add_argument("--suggest", type=int, default=10, help="size of the suggested set (0: none)")
+    ap.add_argument("--n-val", type=int, default=30)
+    ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--clock", default="wall", help="wall (as `nas measure` by default) or thread")
+    ap.add_argument("--clock", default="thread", help="thread (one thread: its CPU time) or wall")
     ap.add_argument("--statistic", default="median", help="median (as `nas measure` by default) or min")
-    ap.add_argument("--n-repeat", type=int, default=10, help="validation archs measured twice (repeatability)")
+    ap.add_argument("--n-repeat", type=int, default=10, help="validation archs measured twice (self-agreement)")
+    ap.add_argument("--reference", default="mobilebert-tiny", help="the arch re-timed to record drift")
+    ap.add_argument("--reference-every", type=int, default=10)
     ap.add_argument("--seq-len", type=int, default=128)
     ap.add_argument("--space", default="mobilebert-family")
-    ap.add_argument("--work", default=str(RESULTS / "calibration_stability"), help="measurements (resumable)")
-    ap.add_argument("--out", default=str(RESULTS / "latency_calibration_stability.json"))
+    ap.add_argument("--max-minutes", type=float, default=None, help="stop measuring after this long (resume later)")
+    ap.add_argument("--evaluate-only", action="store_true", help="measure nothing: evaluate the complete rounds")
+    ap.add_argument("--work", default=None, help="measurements (resumable); default results/calibration_stability/"
+                    "BACKEND")
+    ap.add_argument("--out", default=None, help="default results/latency_calibration_stability_BACKEND.json")
     args = ap.parse_args()
-    work = Path(args.work)
+    work = Path(args.work or RESULTS / "calibration_stability" / args.backend)
+    out_path = Path(args.out or RESULTS / f"latency_calibration_stability_{args.backend}.json")
     work.mkdir(parents=True, exist_ok=True)
     space = SearchSpace.load(args.space)
-    base = base_profile(work, args.threads)
+    base = base_profile(work, args.backend, args.threads)
+    budget = Budget(0.0 if args.evaluate_only else args.max_minutes)
+    if args.evaluate_only:
+        budget.deadline = time.monotonic()
     started = time.perf_counter()
     results = []
     for k in range(args.rounds):
         seed = 2026 + 1000 * k
-        sets = round_sets(space, base, seed, args.sizes, args.n_val)
+        sets = round_sets(space, base, seed, args.n_val, args.random, args.suggest)
         distinct = list(dict.fromkeys(a for archs in sets.values() for a in archs))
-        print(f"round {k + 1}/{args.rounds}: {len(distinct)} archs", flush=True)
-        load = os.getloadavg()
-        rows = measure_round(work / f"round-{k + 1}.jsonl", distinct, base, args, seed)
-        result = evaluate(base, rows, sets)
-        result["repeatability"] = repeatability(work / f"round-{k + 1}-again.jsonl",
-                                                sets["validation"][: args.n_repeat], rows, base, args)
-        result["load_average_at_start"] = load
-        print(f"  round {k + 1}: suggest-10 within ±10 % {result.get('suggest-10', {}).get('within_10pct')}; "
-              f"repeatability {result['repeatability']}", flush=True)
+        path = work / f"round-{k + 1}.jsonl"
+        load_start = os.getloadavg()
+        rows = measure_round(path, distinct, base, args, seed, budget)
+        if any(a not in rows for a in distinct):
+            print(f"round {k + 1}: {sum(a in rows for a in distinct)}/{len(distinct)} archs measured; stopping "
+                  "(resume to measure the rest)", flush=True)
+            break
+        again = repeatability(work / f"round-{k + 1}-again.jsonl", sets["validation"][: args.n_repeat], rows, base,
+                              args, budget)
+        result = {"round": k + 1, "seed": seed, "sets": evaluate(base, rows, sets), "self_agreement": again,
+                  "drift": drift_summary(path), "load_average_at_start": load_start,
+                  "load_average_at_end": os.getloadavg(), "archs": len(distinct)}
+        s10 = result["sets"].get(f"suggest-{args.suggest}", {})
+        print(f"round {k + 1}: suggest within ±10 % {s10.get('within_10pct')}, coverage {s10.get('coverage_90')}; "
+              f"self-agreement {again}; drift {result['drift']}", flush=True)
         results.append(result)
+    if not results:
+        print("no complete round yet")
+        return
     summary = summarise(results)
-    print(table(summary, ["set", "rounds", "within10_median", "within10_worst", "mape_median", "mape_worst",
-                          "coverage90_median"]))
-    again = [r["repeatability"] for r in results]
-    repeat_summary = {"share_over_10pct_median": float(np.median([a["share_over_10pct"] for a in again])),
-                      "abs_diff_pct_median": float(np.median([a["abs_diff_pct_median"] for a in again]))}
-    print("repeatability (one arch measured twice):", repeat_summary)
-    payload = {"benchmark": "calibration_stability", "machine": machine_info(),
-               "setup": {k: v for k, v in vars(args).items() if k not in ("work", "out")} | {
-                   "interval_level": LEVEL, "measurement": "latency_models.measure.measure per arch, sequential, "
-                   "shuffled order (warm-up until stable, re-measured above 10 % spread)",
+    print(table(summary, ["set", "rounds", "within10_median", "within10_worst", "mape_median", "spearman_median",
+                          "coverage90_pooled", "coverage90_worst", "flops_within10_median", "flops_mape_median"]))
+    agree = [r["self_agreement"] for r in results if r["self_agreement"]]
+    self_agreement = {"n_per_round": args.n_repeat,
+                      "abs_diff_pct_median": float(np.median([a["abs_diff_pct_median"] for a in agree])),
+                      "abs_diff_pct_p90_median": float(np.median([a["abs_diff_pct_p90"] for a in agree])),
+                      "share_over_10pct_median": float(np.median([a["share_over_10pct"] for a in agree]))
+                      } if agree else {}
+    fit_error = {s["set"]: s["mape_median"] for s in summary}
+    print("self-agreement (one arch measured twice, |diff| %):", self_agreement)
+    print("fit error (held-out MAPE %, median round):", {k: round(v, 2) for k, v in fit_error.items()})
+    payload = {"benchmark": "calibration_stability", "backend": args.backend,
+               "machine": {**machine_info(), "lscpu": lscpu(), "background_training_paused":
+                           Path.home().joinpath("proof", "paused").exists()},
+               "setup": {k: v for k, v in vars(args).items() if k not in ("work", "out", "evaluate_only",
+                                                                           "max_minutes")} | {
+                   "interval_level": LEVEL, "work": str(work.relative_to(RESULTS.parent) if work.is_relative_to(
+                       RESULTS.parent) else work),
+                   "measurement": "latency_models.measure.measure per arch, sequential, shuffled order (warm-up until "
+                   "stable, re-measured above 10 % spread), reference re-timed every --reference-every archs",
                    "peaks": {"fp32_gflops": base.fp32_gflops, "memory_gbs": base.memory_gbs}},
-               "summary": summary, "repeatability": repeat_summary, "rounds": results,
-               "seconds": round(time.perf_counter() - started, 1),
-               "goal": {"suggest-10": {"within10_worst": 0.9, "within10_median": 0.95, "coverage90": [0.85, 0.95]}}}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(payload, indent=2) + "\n")
-    print("wrote", args.out)
+               "summary": summary, "self_agreement": self_agreement,
+               "self_agreement_vs_fit": {
+                   "self_agreement_abs_diff_pct_median": self_agreement.get("abs_diff_pct_median"),
+                   "fit_mape_pct_median_round": fit_error},
+               "rounds": results, "seconds_evaluating": round(time.perf_counter() - started, 1),
+               "goal": {"suggest-10": {"within10_worst": 0.9, "within10_median": 0.95},
+                        "random-15": {"within10_median": 0.9}, "coverage90": [0.85, 0.95]}}
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    out_path.write_text(json.dumps(payload, indent=2) + "\n")
+    print("wrote", out_path)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,11 @@ class Measurement:
     line: int = 0  # where it was read from: a file's line number, or a profile's calibration point number
     spread: float | None = None  # std/median of the timed runs (latency_models/timing.py), when measured
     repeats: int | None = None  # how many timed runs the latency is the median of
+    # Drift (latency_models/drift.py): the reference model's latency at this row's time, its change since the
+    # run's start (relative), and the timed latency when `latency_ms` was corrected for it.
+    reference_ms: float | None = None
+    drift: float | None = None
+    raw_latency_ms: float | None = None
 
     def to_row(self) -> dict[str, Any]:
         """The row of a measurements file: the Arch's fields, then the measurement's."""
@@ -32,6 +37,10 @@ class Measurement:
             row["source"] = self.source
         if self.spread is not None:
             row.update(spread=round(self.spread, 4), repeats=self.repeats)
+        for name in ("reference_ms", "drift", "raw_latency_ms"):
+            value = getattr(self, name)
+            if value is not None:
+                row[name] = round(value, 4 if name != "drift" else 5)
         return row
 
     def to_toml(self) -> dict[str, Any]:

@@ -19,7 +19,11 @@ from search_spaces.presets import PRESETS, find_preset
 
 RUNTIMES = ("tflite", "torch", "tvm", "onnxruntime", "other")
 # The fitted cost-model parameters a `[cost]` table may hold (meaning: latency_models/cost_model.py).
-COST_KEYS = ("matmul_eff", "bmm_eff", "mm_gbs", "ew_gbs", "kernel_us", "const_ms")
+COST_KEYS = ("matmul_eff", "bmm_eff", "mm_gbs", "ew_gbs", "ew_gflops", "kernel_us", "const_ms")
+# What `nas calibrate` adds beside them (latency_models/calibration.py): the cost model's weight in a log blend
+# with a FLOPs-linear fit (1: the model alone) and that fit, and the leave-one-out model error for the intervals.
+# flops_ms (the line's intercept) may be negative; the others are positive (flops_weight in [0, 1]).
+CALIBRATION_KEYS = ("flops_weight", "flops_ms_per_gflop", "flops_ms", "flops_floor_ms", "loo_sigma", "loo_rows")
 
 
 @dataclass(frozen=True)
@@ -142,10 +146,10 @@ def _calibration_arch(arch: str | dict[str, Any], where: str) -> Arch:
 def _cost(cost: dict[str, Any], origin: str) -> dict[str, Any]:
     """The fitted `[cost]` table: every value a positive number (no silent fallback to the priors)."""
     where = f"{origin} [cost]"
-    unknown = sorted(set(cost) - set(COST_KEYS) - {"fitted_on"})
+    unknown = sorted(set(cost) - set(COST_KEYS) - set(CALIBRATION_KEYS) - {"fitted_on"})
     if unknown:
         raise UserInputError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; known: "
-                             f"{', '.join(COST_KEYS)}, fitted_on")
+                             f"{', '.join(COST_KEYS + CALIBRATION_KEYS)}, fitted_on")
     out: dict[str, Any] = {}
     for key in COST_KEYS:
         value = _require(cost, key, (int, float), where, positive=True, default=None)
@@ -153,6 +157,17 @@ def _cost(cost: dict[str, Any], origin: str) -> dict[str, Any]:
             if not math.isfinite(value):
                 raise UserInputError(f"{where}: key '{key}' must be a finite number, got {value!r}")
             out[key] = float(value)
+    for key in CALIBRATION_KEYS:
+        value = _require(cost, key, (int, float), where, default=None)
+        if value is None:
+            continue
+        if not math.isfinite(value) or (key != "flops_ms" and value < 0) or (key == "flops_weight" and value > 1):
+            raise UserInputError(f"{where}: key '{key}' must be a finite number"
+                                 + (" in [0, 1]" if key == "flops_weight" else "" if key == "flops_ms" else " >= 0")
+                                 + f", got {value!r}")
+        out[key] = int(value) if key == "loo_rows" else float(value)
+    if out.get("flops_weight", 1.0) < 1.0 and not {"flops_ms_per_gflop", "flops_ms"} <= set(out):
+        raise UserInputError(f"{where}: flops_weight below 1 needs flops_ms_per_gflop and flops_ms (the FLOPs fit)")
     if "fitted_on" in cost:
         out["fitted_on"] = _require(cost, "fitted_on", str, where)
     return out

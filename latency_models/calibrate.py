@@ -18,7 +18,7 @@ import numpy as np
 
 from device_profiles.measurement import Measurement
 from device_profiles.schema import DeviceProfile
-from latency_models.cost_model import PARAMS, prior_params, total_ms
+from latency_models.cost_model import PARAMS, flatten, prior_params, total_ms
 from latency_models.predictor import Predictor
 from nas_common.errors import UserInputError
 
@@ -27,14 +27,16 @@ SIGMA_PRIOR = math.log(3.0)
 
 
 def fit_params(profile: DeviceProfile, rows: list[Measurement], priors: dict[str, float] | None = None,
-               free: tuple[str, ...] = PARAMS) -> dict[str, float]:
+               free: tuple[str, ...] = PARAMS, start: dict[str, float] | None = None) -> dict[str, float]:
     """Fitted cost parameters for `profile` from `rows` (those not in `free` stay at their priors:
-    ablations, e.g. `mm_gbs` held at a huge value is the plain max-roofline)."""
-    return fit_with_objective(profile, rows, priors, free)[0]
+    ablations, e.g. `mm_gbs` held at a huge value is the plain max-roofline). `start`: where the optimiser
+    starts (the priors stay the priors; a leave-one-out refit starts from the fit on all rows)."""
+    return fit_with_objective(profile, rows, priors, free, start)[0]
 
 
 def fit_with_objective(profile: DeviceProfile, rows: list[Measurement], priors: dict[str, float] | None = None,
-                       free: tuple[str, ...] = PARAMS) -> tuple[dict[str, float], float]:
+                       free: tuple[str, ...] = PARAMS,
+                       start: dict[str, float] | None = None) -> tuple[dict[str, float], float]:
     """`fit_params` and the fit's final objective (robust data misfit + prior penalty): the same scale for
     every lowering of the same rows, so `fusion_fit.py` compares lowerings by it."""
     from scipy.optimize import least_squares
@@ -45,17 +47,19 @@ def fit_with_objective(profile: DeviceProfile, rows: list[Measurement], priors: 
     predictor = Predictor(profile, priors)
     blocks, n, scale = predictor.features([r.arch for r in rows], [r.seq_len for r in rows],
                                           [r.batch for r in rows])
+    flat = flatten(blocks)
     measured = np.log([r.latency_ms for r in rows])
     theta0 = np.log([priors[p] for p in free])
 
     def residuals(theta: np.ndarray) -> np.ndarray:
         params = {**priors, **dict(zip(free, np.exp(theta), strict=True))}
-        pred = total_ms(blocks, n, params, profile.fp32_gflops, profile.memory_gbs) * scale
+        pred = total_ms(flat, n, params, profile.fp32_gflops, profile.memory_gbs) * scale
         return np.concatenate([(np.log(pred) - measured) / SIGMA_MEAS, (theta - theta0) / SIGMA_PRIOR])
 
     # No hard bound at efficiency 1: a measured host peak (numpy, machine shared) can be below what the
     # measured runtime reaches; the prior already penalises implausible values.
-    result = least_squares(residuals, theta0, loss="soft_l1", f_scale=2.0, x_scale=1.0)
+    x0 = np.log([start[p] for p in free]) if start else theta0
+    result = least_squares(residuals, x0, loss="soft_l1", f_scale=2.0, x_scale=1.0)
     fitted = {**priors, **dict(zip(free, np.exp(result.x), strict=True))}
     return {p: float(f"{fitted[p]:.6g}") for p in PARAMS}, float(result.cost)
 
@@ -86,14 +90,21 @@ SUSPECT_FLOOR = 0.02  # the smallest residual scale (log) the check assumes: 2 %
 MIN_ROWS_FOR_SUSPECTS = 5
 
 
-def loo_errors(profile: DeviceProfile, rows: list[Measurement]) -> np.ndarray:
-    """Leave-one-out error of each row in % (predicted by the fit on all the other rows)."""
+def loo_log_errors(profile: DeviceProfile, rows: list[Measurement],
+                   start: dict[str, float] | None = None) -> np.ndarray:
+    """Leave-one-out error of each row, log(predicted / measured), predicted by the fit on all the other rows
+    (each refit starts from `start`, e.g. the fit on all rows: same optimum, fewer iterations)."""
     out = np.empty(len(rows))
     for i, row in enumerate(rows):
-        params = fit_params(profile, rows[:i] + rows[i + 1:])
+        params = fit_params(profile, rows[:i] + rows[i + 1:], start=start)
         pred = float(Predictor(profile, params).predict([row.arch], row.seq_len, row.batch)[0])
-        out[i] = 100.0 * (pred / row.latency_ms - 1.0)
+        out[i] = math.log(pred / row.latency_ms)
     return out
+
+
+def loo_errors(profile: DeviceProfile, rows: list[Measurement]) -> np.ndarray:
+    """Leave-one-out error of each row in % (predicted by the fit on all the other rows)."""
+    return 100.0 * np.expm1(loo_log_errors(profile, rows))
 
 
 def suspects(rows: list[Measurement], loo_pct: np.ndarray) -> list[dict[str, Any]]:

@@ -1,8 +1,14 @@
 """Per-kernel roofline cost with a handful of device parameters.
 
     t(matmul) = max(flops / (peak · eff_kind) + bytes / mm_gbs, bytes / memory_gbs) + kernel_us
-    t(other)  = bytes / ew_gbs + kernel_us
+    t(other)  = passes · (bytes / ew_gbs + kernel_us) + flops / ew_gflops
     t(model)  = Σ calls · t(kernel) + const_ms
+
+Element-wise and reduction kernels (`other`) pay for every sweep over their data (`passes`, from the lowering:
+1 + the reductions before the output, so LayerNorm and softmax make 3) and for their arithmetic, with a
+transcendental call counted as the float ops of its polynomial approximation (`lowering.transcendental_ops`).
+Without both, PyTorch eager's LayerNorm (one ATen kernel that sweeps its rows three times) was priced below the
+two-op NoNorm it replaces, and GELU (erf) like ReLU: LayerNorm archs came out 14-21 % too fast (issue 32).
 
 `mm_gbs` makes matmul cost size-aware with one parameter: a GEMM library packs (copies) its operands
 before the inner kernel runs, so part of a matmul's time is proportional to the bytes it touches, not to
@@ -38,7 +44,8 @@ def prior_params(profile: Any) -> dict[str, float]:
     operand packing at DRAM bandwidth, element-wise ops at a quarter of it (strided, often single-threaded),
     5 µs per launch."""
     return {"matmul_eff": 0.5, "bmm_eff": 0.25, "mm_gbs": float(profile.memory_gbs),
-            "ew_gbs": 0.25 * profile.memory_gbs, "kernel_us": 5.0, "const_ms": 0.5}
+            "ew_gbs": 0.25 * profile.memory_gbs, "ew_gflops": 0.5 * float(profile.fp32_gflops), "kernel_us": 5.0,
+            "const_ms": 0.5}
 
 
 def profile_params(profile: Any) -> dict[str, float]:
@@ -58,6 +65,7 @@ class PartBlock:
     bytes: np.ndarray  # (K, R)
     calls: np.ndarray  # (R,) how many times the part runs for this row (layers × FFNs)
     arch_index: np.ndarray  # (R,)
+    passes: np.ndarray | None = None  # (K,) sweeps over the data (element-wise kinds); None: one each
 
 
 def kernel_times_s(block: PartBlock, params: dict[str, float], peak_gflops: float,
@@ -67,16 +75,44 @@ def kernel_times_s(block: PartBlock, params: dict[str, float], peak_gflops: floa
     eff = np.array([params["matmul_eff"], params["bmm_eff"], 1.0, 1.0])[block.kinds]
     bw = np.array([memory_gbs, memory_gbs, params["ew_gbs"], params["ew_gbs"]])[block.kinds] * 1e9
     is_mm = block.kinds[:, None] <= 1
-    compute = np.where(is_mm, block.flops / (peak * eff[:, None]) + block.bytes / (params["mm_gbs"] * 1e9), 0.0)
-    return np.maximum(compute, block.bytes / bw[:, None]) + params["kernel_us"] * 1e-6
+    passes = (np.ones(len(block.kinds)) if block.passes is None else block.passes)[:, None]
+    launch = params["kernel_us"] * 1e-6
+    matmul = np.maximum(block.flops / (peak * eff[:, None]) + block.bytes / (params["mm_gbs"] * 1e9),
+                        block.bytes / bw[:, None]) + launch
+    other = passes * (block.bytes / bw[:, None] + launch) + block.flops / (params["ew_gflops"] * 1e9)
+    return np.where(is_mm, matmul, other)
 
 
-def total_ms(blocks: list[PartBlock], n_archs: int, params: dict[str, float], peak_gflops: float,
-             memory_gbs: float) -> np.ndarray:
-    out = np.full(n_archs, params["const_ms"], dtype=np.float64)
-    for block in blocks:
-        if block.flops.shape[1] == 0:
+def flatten(blocks: list[PartBlock]) -> PartBlock:
+    """Every (kernel, row) of `blocks` as one block of one row each (calls folded in): `total_ms` then costs one
+    vectorised pass per parameter vector, which is what a fit evaluates thousands of times."""
+    kinds, flops, nbytes, calls, index, passes = [], [], [], [], [], []
+    for b in blocks:
+        k, r = b.flops.shape
+        if r == 0 or k == 0:
             continue
-        per_row = kernel_times_s(block, params, peak_gflops, memory_gbs).sum(axis=0) * block.calls * 1e3
-        out += np.bincount(block.arch_index, weights=per_row, minlength=n_archs)
+        kinds.append(np.repeat(b.kinds, r))
+        flops.append(b.flops.reshape(-1))
+        nbytes.append(b.bytes.reshape(-1))
+        calls.append(np.tile(b.calls, k))
+        index.append(np.tile(b.arch_index, k))
+        passes.append(np.repeat(np.ones(k) if b.passes is None else b.passes, r))
+    if not kinds:
+        empty = np.zeros(0)
+        return PartBlock("all", [], np.zeros(0, dtype=np.int64), empty[None], empty[None], empty,
+                         np.zeros(0, dtype=np.int64), empty)
+    flat_kinds = np.concatenate(kinds)
+    return PartBlock("all", ["*"] * len(flat_kinds), flat_kinds, np.concatenate(flops)[:, None],
+                     np.concatenate(nbytes)[:, None], np.concatenate(calls), np.concatenate(index),
+                     np.concatenate(passes))
+
+
+def total_ms(blocks: list[PartBlock] | PartBlock, n_archs: int, params: dict[str, float], peak_gflops: float,
+             memory_gbs: float) -> np.ndarray:
+    """Latency (ms) of each of `n_archs` archs from their kernels' blocks (or one `flatten`ed block)."""
+    flat = blocks if isinstance(blocks, PartBlock) else flatten(blocks)
+    out = np.full(n_archs, params["const_ms"], dtype=np.float64)
+    if len(flat.kinds):
+        per_entry = kernel_times_s(flat, params, peak_gflops, memory_gbs)[:, 0] * flat.calls * 1e3
+        out += np.bincount(flat.arch_index, weights=per_entry, minlength=n_archs)
     return out

@@ -33,11 +33,14 @@ class KernelSpec:
     flops: Polynomial
     bytes: Polynomial
     shapes: str  # human-readable buffer shapes, symbolic
+    # Passes over the data: 1 + the reductions that precede the output (LayerNorm: sum, variance, output = 3;
+    # softmax: max, sum of exp, output = 3). A runtime's kernel makes one sweep per pass (cost_model.py).
+    passes: int = 1
 
     @classmethod
     def from_json(cls, data: object) -> KernelSpec:
         """A cache entry's kernel; ValueError when it is not one (a corrupt or foreign entry)."""
-        if not isinstance(data, dict) or set(data) != {"part", "name", "kind", "flops", "bytes", "shapes"}:
+        if not isinstance(data, dict) or set(data) != {"part", "name", "kind", "flops", "bytes", "shapes", "passes"}:
             raise ValueError(f"not a kernel entry: {str(data)[:80]}")
         if data["kind"] not in KINDS:
             raise ValueError(f"unknown kernel kind {data['kind']!r}")
@@ -48,6 +51,8 @@ class KernelSpec:
                 raise ValueError(f"{key} is not a polynomial: {str(poly)[:80]}")
             for monomial in poly:
                 exponents(monomial)
+        if isinstance(data["passes"], bool) or not isinstance(data["passes"], int) or data["passes"] < 1:
+            raise ValueError(f"passes must be a positive integer, got {data['passes']!r}")
         return cls(**data)
 
 
@@ -86,6 +91,7 @@ class PartFormulas:
         self.flops = np.array([[s.flops.get(m, 0) for m in monomials] for s in specs], np.float64).reshape(shape)
         self.bytes = np.array([[s.bytes.get(m, 0) for m in monomials] for s in specs], np.float64).reshape(shape)
         self.used = [j for j in range(len(SYMBOLS)) if self.powers[:, j].any()]
+        self.passes = np.array([s.passes for s in specs], dtype=np.float64)
 
     def evaluate(self, sizes: dict[str, np.ndarray], rows: int) -> tuple[np.ndarray, np.ndarray]:
         """(FLOPs, bytes), each (K kernels, `rows` candidates), for the sizes of each candidate."""

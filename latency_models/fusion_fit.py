@@ -4,9 +4,16 @@ How a runtime fuses is a property of the runtime version, not a constant: today'
 6-layer MobileBERT with LayerNorm + GELU at 1.07x the NoNorm + ReLU one on this machine
 (stack-facts "LiteRT / TFLite"), while the 2020 TFLite of the MobileBERT paper ran it 3.1x slower on a
 Pixel 4 (Sun et al., ACL 2020, Table 4: 192 ms vs 62 ms). So `nas calibrate` fits, for every combination
-of the switches the measurements can tell apart, the cost parameters (`calibrate.fit_with_objective`) and
-keeps the combination with the smallest objective (robust misfit + prior penalty; every alternative has
-the same parameters, so the objectives compare directly).
+of the switches the measurements can tell apart, the cost parameters (`calibrate.fit_with_objective`), and
+judges each combination by its **leave-one-out** error (each row predicted by the fit on the others), not by
+the in-sample objective: a switch that changes every arch's graph always lowers the in-sample misfit a little
+(one more way to bend the model), which is how a margin of 0.1 once flipped two switches and made held-out
+rows worse (issue 32).
+
+**The rule** (`choose`): the base profile's switches are kept unless another combination's leave-one-out mean
+squared log error is lower by more than `CLEAR_SE` (2) standard errors of the per-row paired differences and
+by at least `CLEAR_REL` (10 %) of the base's; among those that clear it, the lowest leave-one-out error wins.
+With fewer than `MIN_ROWS_LOO` rows nothing is flipped.
 
 A switch is fitted only when the measurements contrast it: `fuse_layer_norm` needs LayerNorm and NoNorm
 archs, `fuse_gelu` GELU and ReLU archs (otherwise the choice changes no row, or changes every row alike and
@@ -25,12 +32,15 @@ import numpy as np
 
 from device_profiles.measurement import Measurement
 from device_profiles.schema import DeviceProfile
-from latency_models.calibrate import fit_with_objective
+from latency_models.calibrate import fit_with_objective, loo_log_errors
 from latency_models.predictor import Predictor
 
 SWITCHES = ("fuse_layer_norm", "fuse_gelu", "fuse_epilogue", "fuse_bias")
 MIN_ROWS_GLOBAL = 8  # switches that change every arch's graph: fitted from this many rows on
 DECISIVE = 2.0  # objective gap (in the fit's units: half squared 5 % residuals) below which a choice is weak
+CLEAR_SE = 2.0  # a flip must lower the leave-one-out MSE by this many standard errors of the paired differences
+CLEAR_REL = 0.10  # ... and by at least this share of the base choice's leave-one-out MSE
+MIN_ROWS_LOO = 5
 
 
 @dataclass(frozen=True)
@@ -39,44 +49,83 @@ class Alternative:
     params: dict[str, float]
     objective: float
     residuals_pct: tuple[float, ...]  # predicted / measured - 1 of each row, in %
+    loo_log: tuple[float, ...] = ()  # leave-one-out log(predicted / measured) of each row
+    is_base: bool = False
 
     @property
     def rms_pct(self) -> float:
         return float(np.sqrt(np.mean(np.square(self.residuals_pct))))
 
+    @property
+    def loo_mse(self) -> float:
+        return float(np.mean(np.square(self.loo_log))) if self.loo_log else float("nan")
+
+    @property
+    def loo_rms_pct(self) -> float:
+        return 100.0 * float(np.sqrt(self.loo_mse)) if self.loo_log else float("nan")
+
     def label(self) -> str:
         return ", ".join(f"{k}={'true' if v else 'false'}" for k, v in self.lowering.items()) or "(base)"
+
+
+def clearly_better(alt: Alternative, base: Alternative) -> bool:
+    """`alt`'s leave-one-out errors beat `base`'s by the rule in the module docstring."""
+    diff = np.square(base.loo_log) - np.square(alt.loo_log)  # > 0 where alt is better
+    n = len(diff)
+    if n < MIN_ROWS_LOO:
+        return False
+    se = float(np.std(diff, ddof=1) / np.sqrt(n)) if n > 1 else float("inf")
+    gain = float(np.mean(diff))
+    return gain > CLEAR_SE * se and gain >= CLEAR_REL * base.loo_mse
+
+
+def choose(alternatives: list[Alternative]) -> Alternative:
+    base = next(a for a in alternatives if a.is_base)
+    if not base.loo_log:
+        return base
+    better = [a for a in alternatives if a is not base and a.loo_log and clearly_better(a, base)]
+    return min(better, key=lambda a: a.loo_mse) if better else base
 
 
 @dataclass
 class FusionFit:
     switches: tuple[str, ...]  # fitted switches
     skipped: dict[str, str]  # switch -> why it was not fitted
-    alternatives: list[Alternative]  # best (smallest objective) first
+    alternatives: list[Alternative]  # smallest leave-one-out error first
     confounded: list[tuple[str, str]] = field(default_factory=list)
 
     @property
     def best(self) -> Alternative:
-        return self.alternatives[0]
+        """The chosen combination (`choose`): the base profile's unless another is clearly better."""
+        return choose(self.alternatives)
+
+    @property
+    def base(self) -> Alternative:
+        return next(a for a in self.alternatives if a.is_base)
 
     def margin(self, switch: str) -> float:
-        """How much worse the best fit with `switch` flipped is (objective units)."""
-        flipped = [a.objective for a in self.alternatives if a.lowering[switch] != self.best.lowering[switch]]
-        return min(flipped) - self.best.objective if flipped else float("inf")
+        """How much worse (leave-one-out RMS, % points) the best combination with `switch` flipped is."""
+        flipped = [a.loo_rms_pct for a in self.alternatives if a.lowering[switch] != self.best.lowering[switch]]
+        return min(flipped) - self.best.loo_rms_pct if flipped else float("inf")
 
     def summary(self) -> str:
-        parts = [f"{s}={'true' if self.best.lowering[s] else 'false'} (margin {self.margin(s):.1f}"
-                 + (", weak" if self.margin(s) < DECISIVE else "") + ")" for s in self.switches]
+        best = self.best
+        parts = [f"{s}={'true' if best.lowering[s] else 'false'}"
+                 + (" (base profile's" if best.lowering[s] == self.base.lowering[s] else " (flipped")
+                 + f"; flipped costs {self.margin(s):+.1f} pts LOO RMS)" for s in self.switches]
         return "; ".join(parts) if parts else "no switch fitted"
 
     def to_toml(self) -> dict[str, Any]:
-        """What a profile's `[lowering.fit]` keeps: the choice, why, and every alternative's residuals."""
+        """What a profile's `[lowering.fit]` keeps: the choice, why, and every alternative's errors."""
         return {
-            "criterion": "smallest calibration objective (robust misfit + prior penalty) over the fitted switches",
+            "criterion": (f"leave-one-out: the base profile's switches unless another combination lowers the LOO "
+                          f"mean squared log error by > {CLEAR_SE:g} standard errors and >= {CLEAR_REL:.0%}"),
             "chosen": self.summary(),
             "skipped": dict(self.skipped),
             "confounded": [f"{a} with {b}" for a, b in self.confounded],
-            "alternatives": [{**a.lowering, "objective": round(a.objective, 4), "rms_pct": round(a.rms_pct, 2),
+            "alternatives": [{**a.lowering, "base": a.is_base,
+                              **({"loo_rms_pct": round(a.loo_rms_pct, 2)} if a.loo_log else {}),
+                              "objective": round(a.objective, 4), "rms_pct": round(a.rms_pct, 2),
                               "residuals_pct": [round(r, 2) for r in a.residuals_pct]} for a in self.alternatives],
         }
 
@@ -129,8 +178,20 @@ def fit_lowering(base: DeviceProfile, rows: list[Measurement],
         pred = Predictor(profile, params).predict([r.arch for r in rows], [r.seq_len for r in rows],
                                                   [r.batch for r in rows])
         residuals = tuple(float(100.0 * (p / r.latency_ms - 1.0)) for p, r in zip(pred, rows, strict=True))
-        alternatives.append(Alternative(choice, params, objective, residuals))
-    alternatives.sort(key=lambda a: a.objective)
+        is_base = all(bool(base.lowering.get(k, True)) == v for k, v in choice.items())
+        alternatives.append(Alternative(choice, params, objective, residuals, (), is_base))
+    if len(rows) >= MIN_ROWS_LOO:
+        # Leave-one-out (n refits each) for the candidates: the base choice, each single flip of it, and the
+        # in-sample best combination; the other combinations keep their in-sample record only.
+        base_alt = next(a for a in alternatives if a.is_base)
+        in_sample_best = min(alternatives, key=lambda a: a.objective)
+        for k, a in enumerate(alternatives):
+            flips = sum(a.lowering[s] != base_alt.lowering[s] for s in switches)
+            if flips <= 1 or a is in_sample_best:
+                profile = dataclasses.replace(base, lowering={**base.lowering, **a.lowering})
+                loo = tuple(float(x) for x in loo_log_errors(profile, rows, start=a.params))
+                alternatives[k] = dataclasses.replace(a, loo_log=loo)
+    alternatives.sort(key=lambda a: (0 if a.loo_log else 1, a.loo_mse if a.loo_log else a.objective))
     return FusionFit(tuple(switches), skipped, alternatives, confounded_pairs(rows, tuple(switches)))
 
 
@@ -144,10 +205,12 @@ def with_fitted_lowering(base: DeviceProfile, fit: FusionFit) -> DeviceProfile:
 
 def report_lines(fit: FusionFit) -> list[str]:
     """What `nas calibrate` prints: the choice, each alternative's objective and residuals, the caveats."""
-    lines = [f"lowering fitted ({len(fit.alternatives)} alternatives): {fit.summary()}"]
+    lines = [f"lowering by leave-one-out ({len(fit.alternatives)} alternatives; the base profile's switches "
+             f"unless another lowers the LOO error clearly): {fit.summary()}"]
     for a in fit.alternatives:
-        residuals = " ".join(f"{r:+.1f}" for r in a.residuals_pct[:12]) + (" ..." if len(a.residuals_pct) > 12 else "")
-        lines.append(f"  {a.label():72} objective {a.objective:8.2f}  RMS {a.rms_pct:5.1f}%  residuals % {residuals}")
+        mark = "*" if a is fit.best else ("b" if a.is_base else " ")
+        loo = f"LOO RMS {a.loo_rms_pct:5.1f}%" if a.loo_log else "LOO not run   "
+        lines.append(f" {mark}{a.label():72} {loo}  in-sample RMS {a.rms_pct:5.1f}%")
     for a, b in fit.confounded:
         lines.append(f"  note: {a} and {b} are confounded (every row has both or neither); measure an arch "
                      "with one of them only to separate them")

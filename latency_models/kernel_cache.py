@@ -10,6 +10,7 @@ or foreign entry is lowered again and rewritten; a cache that cannot be written 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import os
@@ -21,7 +22,7 @@ from latency_models.formulas import KernelSpec
 from latency_models.lowering import kernel_specs, lower  # TVM itself is imported on a miss only
 from latency_models.variant import Variant, part_key
 
-FORMAT = 2  # 1: formulas as Python source (exec'd); 2: polynomials as JSON objects
+FORMAT = 3  # 1: formulas as Python source (exec'd); 2: polynomials as JSON objects; 3: + passes per kernel
 _MEMORY: dict[str, list[KernelSpec]] = {}
 _LOWERING_CODE = ("graph.py", "lowering.py", "formulas.py", "variant.py")
 
@@ -54,6 +55,7 @@ def _code_hash() -> str:
 CODE_HASH = _code_hash()
 
 
+@functools.cache
 def _tvm_version() -> str:
     try:
         return metadata.version("apache-tvm")

@@ -15,6 +15,7 @@ we count call sites.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from typing import Any
 
@@ -24,6 +25,10 @@ from latency_models.variant import GRAPH_PARTS, SYMBOLS, Variant
 
 OPAQUE, INJECTIVE = 8, 2
 _FLOAT_CALLS = ("exp", "erf", "tanh", "sqrt", "rsqrt", "log", "sigmoid", "pow")
+# Transcendental calls cost what evaluating them costs: the float ops of TVM's polynomial approximation of each
+# (`topi.fast_exp`, `fast_erf`, `fast_tanh`), counted by the same walk (`transcendental_ops`); the others one op.
+_APPROXIMATED = ("exp", "erf", "tanh")
+REDUCE = 2  # an SBlock iter var's type: CommReduce
 
 
 def lower(variant: Variant, target: dict[str, Any], parts: tuple[str, ...] = GRAPH_PARTS) -> Any:
@@ -91,7 +96,7 @@ def kernel_specs(mod: Any) -> list[KernelSpec]:
                     size = _times(size, dim)
                 nbytes = _plus(nbytes, size)
                 shapes.append("x".join(f"({to_text(d)})" if len(d) > 1 else to_text(d) for d in dims))
-            specs.append(KernelSpec(part, gv.name_hint, kind, flops, nbytes, " ; ".join(shapes)))
+            specs.append(KernelSpec(part, gv.name_hint, kind, flops, nbytes, " ; ".join(shapes), passes(func)))
     return specs
 
 
@@ -156,6 +161,46 @@ def _kind(name: str, func: Any) -> str | None:
     return "elementwise"
 
 
+def passes(func: Any) -> int:
+    """Sweeps over the data a runtime makes for this kernel: each reduction block (LayerNorm's sum and variance,
+    softmax's max and sum of exponentials) is a sweep of its own before the output is written; a kernel without
+    reductions (element-wise, or a matmul: its reduction is the kernel) is one."""
+    blocks = _blocks(func.body, [])
+    reductions = sum(1 for b in blocks if any(int(iv.iter_type) == REDUCE for iv in b.iter_vars))
+    spatial = any(len(b.iter_vars) >= 2 and all(int(iv.iter_type) != REDUCE for iv in b.iter_vars) for b in blocks)
+    return max(1, reductions + (1 if spatial and reductions else 0))
+
+
+def _blocks(stmt: Any, out: list[Any]) -> list[Any]:
+    from tvm import s_tir, tirx
+
+    if isinstance(stmt, s_tir.SBlockRealize):
+        return _blocks(stmt.block, out)
+    if isinstance(stmt, s_tir.SBlock):
+        if stmt.iter_vars:
+            out.append(stmt)
+        return _blocks(stmt.body, out)
+    if isinstance(stmt, tirx.SeqStmt):
+        for s in stmt.seq:
+            _blocks(s, out)
+        return out
+    body = getattr(stmt, "body", None)
+    return _blocks(body, out) if body is not None else out
+
+
+@functools.cache
+def transcendental_ops() -> dict[str, int]:
+    """Float ops of TVM's polynomial approximation of each of `_APPROXIMATED` (one element)."""
+    from tvm import sym, te, topi
+
+    out = {}
+    for name in _APPROXIMATED:
+        x = te.placeholder((1,), "float32")
+        func = te.create_prim_func([x, getattr(topi, f"fast_{name}")(x)])
+        out[name] = int(sym.Analyzer().simplify(_count_flops(func.body)).value)
+    return out
+
+
 # ------------------------------------------------------------------ FLOPs by walking the PrimFunc
 def _count_flops(stmt: Any) -> Any:
     """Symbolic float ops of a statement: Σ over stores of (ops in the stored value) × enclosing extents."""
@@ -191,6 +236,9 @@ def _expr_ops(e: Any) -> int:
     if isinstance(e, tvm.ir.expr.Call):
         name = str(getattr(e.op, "name", ""))
         own = 1 if any(name.endswith(f) for f in _FLOAT_CALLS) else 0
+        short = name.rsplit(".", 1)[-1]
+        if short in _APPROXIMATED:
+            own = transcendental_ops()[short]
         return own + sum(_expr_ops(a) for a in e.args)
     if isinstance(e, tirx.Cast):
         return _expr_ops(e.value)

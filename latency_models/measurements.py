@@ -15,7 +15,9 @@ from search_spaces.family import check_seq_len
 from search_spaces.hf_config import REDUNDANT
 
 ARCH_FIELDS = tuple(f.name for f in dataclasses.fields(Arch))
-EXTRA_FIELDS = ("seq_len", "batch", "latency_ms", "threads", "source", "spread", "repeats")
+EXTRA_FIELDS = ("seq_len", "batch", "latency_ms", "threads", "source", "spread", "repeats", "reference_ms", "drift",
+                "raw_latency_ms")
+FLOAT_FIELDS = ("latency_ms", "spread", "reference_ms", "drift", "raw_latency_ms")
 OPTIONAL_CSV_COLUMNS = ("source", "spread", "repeats", "reference_ms", "drift", "raw_latency_ms")
 BOOL_FIELDS = {f.name for f in dataclasses.fields(Arch) if f.type in ("bool", bool)}
 STR_FIELDS = ("normalization_type", "hidden_act")
@@ -40,7 +42,7 @@ def _csv_value(name: str, text: str) -> Any:
         raise ValueError(f"{name} must be true or false, got {text!r}")
     if name in STR_FIELDS or name == "source":
         return text
-    if name in ("latency_ms", "spread"):
+    if name in FLOAT_FIELDS:
         return float(text)
     if name in PER_LAYER_FIELDS and " " in text:
         return [int(x) for x in text.split()]
@@ -65,6 +67,14 @@ def _parse_row(data: dict[str, Any], where: str, line: int = 0) -> Measurement:
     if spread is not None and (isinstance(spread, bool) or not isinstance(spread, (int, float))
                                or not 0 <= spread < float("inf")):
         raise UserInputError(f"{where}: spread must be a number >= 0 (std/median of the runs), got {spread!r}")
+    drift_fields: dict[str, float | None] = {}
+    for name in ("reference_ms", "drift", "raw_latency_ms"):
+        value = data.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not -1 < value < float("inf") or (name != "drift" and value <= 0)):
+            raise UserInputError(f"{where}: {name} must be a finite number"
+                                 + (" > -1" if name == "drift" else " > 0") + f", got {value!r}")
+        drift_fields[name] = None if value is None else float(value)
     ints = {}
     for name, default in (("seq_len", 128), ("batch", 1), ("threads", None), ("repeats", None)):
         value = default if data.get(name) is None else data[name]  # null: as if the field were absent
@@ -76,7 +86,7 @@ def _parse_row(data: dict[str, Any], where: str, line: int = 0) -> Measurement:
     # Redundant HF fields (true_hidden_size, ...) are checked against the arch, never taken.
     arch = Arch.from_dict({k: v for k, v in data.items() if k in ARCH_FIELDS or k in REDUNDANT}, source=where)
     return Measurement(arch, latency, ints["seq_len"], ints["batch"], ints["threads"], str(source or ""), line,
-                       None if spread is None else float(spread), ints["repeats"])
+                       None if spread is None else float(spread), ints["repeats"], **drift_fields)
 
 
 def read_measurements(path: str | Path) -> list[Measurement]:

@@ -37,16 +37,17 @@ class _Part:
     def block(self, sizes: dict[str, np.ndarray], calls: np.ndarray, arch_index: np.ndarray) -> PartBlock:
         if not self.specs or len(calls) == 0:
             empty = np.zeros((len(self.specs), 0))
-            return PartBlock(self.part, self.names, self.kinds, empty, empty, calls, arch_index)
+            return PartBlock(self.part, self.names, self.kinds, empty, empty, calls, arch_index, self.formulas.passes)
         flops, nbytes = self.formulas.evaluate(sizes, len(calls))
-        return PartBlock(self.part, self.names, self.kinds, flops, nbytes, calls, arch_index)
+        return PartBlock(self.part, self.names, self.kinds, flops, nbytes, calls, arch_index, self.formulas.passes)
 
 
 class Predictor:
     def __init__(self, profile: DeviceProfile, params: dict[str, float] | None = None,
                  use_disk_cache: bool = True) -> None:
         self.profile = profile
-        self.params = dict(params) if params is not None else profile_params(profile)
+        # Parameters not given (an older parameter set, a test's) take the profile's values or priors.
+        self.params = {**profile_params(profile), **(dict(params) if params is not None else {})}
         self.use_disk_cache = use_disk_cache
         self._parts: dict[tuple[Variant, str], _Part] = {}
         self._posterior: Any = None  # the fit's uncertainty, computed on the first interval asked for
@@ -59,17 +60,38 @@ class Predictor:
         archs = [archs] if not isinstance(archs, (list, tuple)) else list(archs)
         blocks, n, scale = self.features(archs, seq_len, batch)
         if interval is not None:
-            return self._interval(blocks, n, scale, interval)
-        return total_ms(blocks, n, self.params, self.profile.fp32_gflops, self.profile.memory_gbs) * scale
+            return self._interval(archs, seq_len, blocks, n, scale, interval)
+        ms = total_ms(blocks, n, self.params, self.profile.fp32_gflops, self.profile.memory_gbs) * scale
+        return self._blend(np.log(ms), archs, seq_len, scale)[0]
 
-    def _interval(self, blocks: list[PartBlock], n: int, scale: np.ndarray, level: float) -> Any:
+    @property
+    def model_weight(self) -> float:
+        """The cost model's share of the log prediction (`calibration.py`; 1 unless calibrated to a blend)."""
+        return float(self.profile.cost.get("flops_weight", 1.0))
+
+    def _blend(self, log_model: np.ndarray, archs: list[Any], seq_len: int | Iterable[int],
+               scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(ms, log ms) of the calibrated predictor: the cost model, or its log blend with the FLOPs fit."""
+        w = self.model_weight
+        if w >= 1.0:
+            return np.exp(log_model), log_model
+        cost = self.profile.cost
+        seqs = np.broadcast_to(np.asarray(seq_len if not isinstance(seq_len, int) else [seq_len]), (len(archs),))
+        gflops = np.array([a.flops(int(t)) for a, t in zip(archs, seqs, strict=True)]) * scale / 1e9
+        line = np.maximum(cost["flops_ms_per_gflop"] * gflops + cost["flops_ms"], cost.get("flops_floor_ms", 1e-3))
+        log_ms = w * log_model + (1 - w) * np.log(line)
+        return np.exp(log_ms), log_ms
+
+    def _interval(self, archs: list[Any], seq_len: int | Iterable[int], blocks: list[PartBlock], n: int,
+                  scale: np.ndarray, level: float) -> Any:
         if not 0 < level < 1:
             raise UserInputError(f"the interval level must be between 0 and 1 (e.g. 0.9), got {level!r}")
         if self._posterior is None:
             self._posterior = profile_posterior(self)
         log_pred, jac = log_jacobian(blocks, n, scale, self.params, self.profile.fp32_gflops,
                                      self.profile.memory_gbs)
-        return interval(log_pred, jac, self._posterior, level)
+        _, log_final = self._blend(log_pred, archs, seq_len, scale)
+        return interval(log_final, jac * self.model_weight, self._posterior, level)
 
     def breakdown(self, arch: Any, seq_len: int = 128) -> list[dict[str, Any]]:
         """Per-kernel rows (part, kernel, kind, calls, FLOPs, bytes, ms, share) of one arch, slowest first."""

@@ -15,6 +15,12 @@ here) and uses the plain least-squares curvature, not the soft-L1 loss's.
   do not claim a 1 % error): s² = (ν0·σ0² + Σ r²) / (ν0 + n − p_eff), p_eff the trace of the hat matrix.
 - Covariance Σ = (JᵀJ / s² + I / σ_prior²)⁻¹ (the fit's priors are the second term).
 - Interval of a new arch with gradient g: log t̂ ± t_q(ν0 + n − p_eff) · sqrt(gᵀΣg + s²), Student's t.
+- **Model error** (issue 32: intervals from the parameters alone held under half of the held-out archs): a
+  profile calibrated by `calibration.calibrate` keeps `loo_sigma`, the leave-one-out RMS log error of its
+  predictor over `loo_rows` rows. That error already holds each row's parameter uncertainty, so the model's
+  own error is what is left: s_m² = max(loo_sigma² − mean_i g_iᵀΣg_i, s²), and the interval uses s_m (and Σ
+  with it) and ν0 + n − 1 degrees of freedom. The in-sample residual scale s alone is optimistic: the fit
+  bends towards its own rows, and a structural miss (a kernel the model prices wrong) shows only out of sample.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from latency_models.cost_model import PARAMS, PartBlock, total_ms
+from latency_models.cost_model import PARAMS, PartBlock, flatten, total_ms
 
 SIGMA_MEAS = 0.05  # as calibrate.py: run-to-run spread of medians is 2-6 % (stack-facts)
 SIGMA_PRIOR = float(np.log(3.0))
@@ -59,6 +65,7 @@ class PredictionInterval:
 def log_jacobian(blocks: list[PartBlock], n: int, scale: np.ndarray, params: dict[str, float], peak_gflops: float,
                  memory_gbs: float, free: tuple[str, ...] = PARAMS) -> tuple[np.ndarray, np.ndarray]:
     """(log t̂ (n,), d log t / d log θ (n, p)) by forward differences in log θ."""
+    blocks = flatten(blocks)
     base = np.log(total_ms(blocks, n, params, peak_gflops, memory_gbs) * scale)
     jac = np.empty((n, len(free)))
     for k, name in enumerate(free):
@@ -91,8 +98,22 @@ def interval(log_pred: np.ndarray, jac: np.ndarray, post: Posterior, level: floa
     return PredictionInterval(np.exp(log_pred), np.exp(log_pred - half), np.exp(log_pred + half), level)
 
 
+def with_model_error(post: Posterior, jac: np.ndarray, loo_sigma: float, loo_rows: int) -> Posterior:
+    """`post` whose residual scale is the model error left in the leave-one-out RMS `loo_sigma` (module
+    docstring); `jac`: the calibration rows' gradients (as they enter the prediction)."""
+    p = jac.shape[1]
+    s2 = max(post.sigma**2, loo_sigma**2)
+    for _ in range(3):
+        cov = np.linalg.inv(jac.T @ jac / s2 + np.eye(p) / SIGMA_PRIOR**2)
+        param_var = float(np.mean(np.einsum("ij,jk,ik->i", jac, cov, jac))) if len(jac) else 0.0
+        s2 = max(loo_sigma**2 - param_var, post.sigma**2)
+    cov = np.linalg.inv(jac.T @ jac / s2 + np.eye(p) / SIGMA_PRIOR**2)
+    return Posterior(cov, float(np.sqrt(s2)), max(NU0 + loo_rows - 1.0, 1.0), post.n_rows)
+
+
 def profile_posterior(predictor: Any) -> Posterior:
-    """The uncertainty of a predictor's parameters from its profile's calibration points (none: priors)."""
+    """The uncertainty of a predictor's parameters from its profile's calibration points (none: priors), with
+    the model error its calibration measured out of sample (`loo_sigma`) when the profile has it."""
     rows = list(predictor.profile.calibration)
     if not rows:
         return posterior(np.zeros((0, len(PARAMS))), np.zeros(0))
@@ -100,4 +121,9 @@ def profile_posterior(predictor: Any) -> Posterior:
                                           [r.batch for r in rows])
     log_pred, jac = log_jacobian(blocks, n, scale, predictor.params, predictor.profile.fp32_gflops,
                                  predictor.profile.memory_gbs)
-    return posterior(jac, log_pred - np.log([r.latency_ms for r in rows]))
+    post = posterior(jac, log_pred - np.log([r.latency_ms for r in rows]))
+    cost = predictor.profile.cost
+    if "loo_sigma" in cost:
+        weight = float(cost.get("flops_weight", 1.0))
+        post = with_model_error(post, jac * weight, float(cost["loo_sigma"]), int(cost.get("loo_rows", n)))
+    return post

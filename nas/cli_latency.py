@@ -88,9 +88,16 @@ def measure_cmd(
                                    "earlier once the times are stable)."),
     statistic: str = typer.Option("median", "--statistic", help="median | min of the timed runs (min: the run "
                                   "least disturbed by other work, steadier on a shared machine)."),
+    reference: str | None = typer.Option(None, "--reference", help="An arch (preset or file) re-timed before, "
+                                         "between and after batches of archs: each row records the drift "
+                                         "(reference_ms, drift; latency_models/drift.py)."),
+    reference_every: int = typer.Option(10, "--reference-every", min=1, help="With --reference: archs timed "
+                                        "between two timings of the reference."),
+    correct_drift: bool = typer.Option(False, "--correct-drift", help="With --reference: divide each latency by "
+                                       "1 + drift (the timed one kept as raw_latency_ms)."),
 ) -> None:
     """Measure architectures and append one row each: median (or min) of repeats after a warm-up until stable,
-    with the runs' spread (std/median) and their number."""
+    with the runs' spread (std/median) and their number; with --reference, the run's drift in every row."""
     from device_profiles.profile import load_profile
     from latency_models.arch_list import read_arch_list
     from latency_models.measure import UNTUNED_NOTE, check_backend, measure_many
@@ -110,13 +117,31 @@ def measure_cmd(
     if archs_file is not None:
         named += read_arch_list(archs_file)
     check_backend(backend, prof, rpc)
-    rows = measure_many([a for _, a in named], backend, prof, seq_len, 1, threads, repeat, rpc, clock,
-                        max_spread, retries, warmup_max, statistic=statistic)
+    if correct_drift and reference is None:
+        raise UserInputError("--correct-drift needs --reference ARCH (the model re-timed to see the drift)")
+
+    def timed(archs: list) -> list:
+        return measure_many(archs, backend, prof, seq_len, 1, threads, repeat, rpc, clock, max_spread, retries,
+                            warmup_max, statistic=statistic)
+
+    record = None
+    if reference is None:
+        rows = timed([a for _, a in named])
+    else:
+        from latency_models.drift import measure_with_reference
+
+        rows, record = measure_with_reference([a for _, a in named], resolve_arch(reference), reference_every,
+                                              timed, correct_drift)
     append_measurements(out, rows)
     for (label, _), m in zip(named, rows, strict=True):
         flag = "  [spread above --max-spread after retries]" if (m.spread or 0) > max_spread else ""
         typer.echo(f"{label}: {m.latency_ms:.2f} ms ({backend}, {threads} thread(s), seq {seq_len}; spread "
                    f"{100 * (m.spread or 0):.1f}% of {m.repeats} runs){flag}")
+    if record is not None:
+        timings = ", ".join(f"{ms:.2f}" for ms in record.reference_ms)
+        typer.echo(f"reference {reference} timed {len(record.reference_ms)} times: {timings} ms; drift over the run "
+                   f"{100 * record.drift:+.1f}% (largest {100 * record.max_abs_drift:.1f}%)"
+                   + ("; latencies corrected (raw_latency_ms keeps the timed ones)" if correct_drift else ""))
     typer.echo(f"{len(rows)} row(s) -> {out}")
     if backend in ("tvm", "rpc"):
         typer.echo(f"note: {UNTUNED_NOTE}")
@@ -143,11 +168,14 @@ def calibrate(
     """Fit a device profile's cost parameters to measurements (residuals, leave-one-out error, suspect rows,
     uncovered variants), and its lowering section's fusion switches when the measurements contrast them (LayerNorm and
     NoNorm archs, GELU and ReLU archs); or with --suggest N choose the archs to measure first."""
+    import numpy as np
+
     from device_profiles.profile import load_profile, save_profile
     from device_profiles.schema import check_name
-    from latency_models.calibrate import calibrated_profile, loo_errors, suspects
+    from latency_models.calibrate import suspects
+    from latency_models.calibration import calibrate as calibrate_rows
     from latency_models.coverage import gaps
-    from latency_models.fusion_fit import fit_lowering, fittable, report_lines, with_fitted_lowering
+    from latency_models.fusion_fit import report_lines
     from latency_models.measurements import read_measurements
     from nas_common.errors import UserInputError
     from nas_common.paths import check_output_file
@@ -165,13 +193,9 @@ def calibrate(
                              "(nothing was changed)")
     search_space = SearchSpace.load(space)
     rows = read_measurements(measurements)
-    base_profile = load_profile(base)
-    fusion = None
-    if not keep_lowering and fittable(rows)[0]:
-        fusion = fit_lowering(base_profile, rows)
-        base_profile = with_fitted_lowering(base_profile, fusion)
-    prof, residuals = calibrated_profile(base_profile, rows, name, keep_points=True)
-    loo = loo_errors(base_profile, rows) if len(rows) >= 3 else None
+    result = calibrate_rows(load_profile(base), rows, name, fit_switches=not keep_lowering)
+    prof, residuals, fusion = result.profile, result.residuals, result.fusion
+    loo = None if result.model_loo_log is None else 100.0 * np.expm1(result.model_loo_log)
     save_profile(prof, out)
     typer.echo(f"fitted on {len(rows)} rows: " + ", ".join(f"{k}={v}" for k, v in prof.cost.items()
                                                             if k != "fitted_on"))
@@ -183,9 +207,9 @@ def calibrate(
                    + (f"{100 * spread:6.1f}%" if spread is not None else f"{'-':>7}"))
     if loo is not None:
         worst = int(abs(loo).argmax())
-        typer.echo(f"leave-one-out (each row predicted by the fit on the others): MAPE {abs(loo).mean():.1f}%, "
-                   f"within ±10% {100 * (abs(loo) <= 10).mean():.0f}%, worst line {rows[worst].line} "
-                   f"({loo[worst]:+.1f}%)")
+        typer.echo(f"leave-one-out (each row predicted by the cost model fitted on the others): MAPE "
+                   f"{abs(loo).mean():.1f}%, within ±10% {100 * (abs(loo) <= 10).mean():.0f}%, worst line "
+                   f"{rows[worst].line} ({loo[worst]:+.1f}%)")
         for bad in suspects(rows, loo):
             typer.echo(f"suspect: line {bad['line']}: measured {bad['measured_ms']:.2f} ms is "
                        f"{bad['loo_error_pct']:+.1f}% off the fit on the other rows, far beyond their scatter "
@@ -193,6 +217,8 @@ def calibrate(
                        err=True)
     else:
         typer.echo("leave-one-out: needs at least 3 rows")
+    for line in result.report_lines():
+        typer.echo(line)
     for warning in gaps([r.arch for r in rows], search_space):
         typer.echo(f"warning: {warning}", err=True)
     for line in report_lines(fusion) if fusion else ["lowering kept from the base profile" + (

@@ -84,4 +84,4 @@ def test_formulas_evaluate_as_written() -> None:
     assert flops.shape == (2, 2) and nbytes[0].tolist() == [4 * 9, 4 * 2 * 16]
     with pytest.raises(ValueError, match="bad monomial"):
         KernelSpec.from_json({"part": "ffn", "name": "k", "kind": "matmul", "flops": {"T**2": 1}, "bytes": {},
-                              "shapes": ""})
+                              "shapes": "", "passes": 1})
