@@ -40,7 +40,10 @@ def read_teacher_shape(teacher: str | Path) -> TeacherShape:
     config_path = path / "config.json" if path.is_dir() else path
     if not config_path.is_file():
         raise UserInputError(f"--teacher {teacher}: not a teacher directory (no readable config.json)")
-    config = read_json(config_path)
+    try:
+        config = read_json(config_path)
+    except UserInputError as err:
+        raise UserInputError(f"--teacher {teacher}: not a teacher directory (no readable config.json: {err})") from None
     if not isinstance(config, dict):
         raise UserInputError(f"--teacher {teacher}: config.json is not a JSON object")
     values = {}
