@@ -130,6 +130,11 @@ def measure_round(path: Path, archs: list, base: Any, args: argparse.Namespace, 
     order = np.random.default_rng(seed + 1).permutation(len(todo))
     ref_path = path.with_suffix(".reference.jsonl")
     reference = resolve_arch(args.reference)
+    if todo and budget.left():
+        with path.with_suffix(".load.jsonl").open("a") as f:  # the machine while this sitting measured
+            f.write(json.dumps({"time": time.time(), "load_average": os.getloadavg(), "background_training_paused":
+                                Path.home().joinpath("proof", "paused").exists(), "archs_to_measure": len(todo)})
+                    + "\n")
     for k, i in enumerate(order):
         if not budget.left():
             break
@@ -143,6 +148,12 @@ def measure_round(path: Path, archs: list, base: Any, args: argparse.Namespace, 
     if todo and budget.left():
         append_measurements(ref_path, [_measure(reference, base, args)])
     return done
+
+
+def load_records(path: Path) -> list[dict]:
+    """The load average at the start of each sitting that measured this round (WORK/round-K.load.jsonl)."""
+    load = path.with_suffix(".load.jsonl")
+    return [json.loads(line) for line in load.read_text().splitlines() if line.strip()] if load.exists() else []
 
 
 def drift_summary(path: Path) -> dict[str, Any]:
@@ -244,7 +255,6 @@ def main() -> None:
         sets = round_sets(space, base, seed, args.n_val, args.random, args.suggest)
         distinct = list(dict.fromkeys(a for archs in sets.values() for a in archs))
         path = work / f"round-{k + 1}.jsonl"
-        load_start = os.getloadavg()
         rows = measure_round(path, distinct, base, args, seed, budget)
         if any(a not in rows for a in distinct):
             print(f"round {k + 1}: {sum(a in rows for a in distinct)}/{len(distinct)} archs measured; stopping "
@@ -253,8 +263,8 @@ def main() -> None:
         again = repeatability(work / f"round-{k + 1}-again.jsonl", sets["validation"][: args.n_repeat], rows, base,
                               args, budget)
         result = {"round": k + 1, "seed": seed, "sets": evaluate(base, rows, sets), "self_agreement": again,
-                  "drift": drift_summary(path), "load_average_at_start": load_start,
-                  "load_average_at_end": os.getloadavg(), "archs": len(distinct)}
+                  "drift": drift_summary(path), "load_while_measuring": load_records(path),
+                  "archs": len(distinct)}
         s10 = result["sets"].get(f"suggest-{args.suggest}", {})
         print(f"round {k + 1}: suggest within ±10 % {s10.get('within_10pct')}, coverage {s10.get('coverage_90')}; "
               f"self-agreement {again}; drift {result['drift']}", flush=True)
