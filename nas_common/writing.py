@@ -200,6 +200,33 @@ def _line_end(raw: bytes) -> str:
     return "\r\n" if first > 0 and raw[first - 1:first] == b"\r" else "\n"
 
 
+def csv_text(rows: Iterable[dict[str, Any]], columns: Sequence[str], header: bool = True,
+             line_end: str = "\r\n") -> str:
+    """CSV text of `rows` in `columns` order (the csv module's own formatting: `repr` of a float, `nan` and `inf`
+    included; a missing cell or None is empty); a key outside `columns` is a programming error (ValueError)."""
+    buffer = StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator=line_end)
+    if header:
+        writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def append_own_csv(path: str | Path, rows: Sequence[dict[str, Any]], columns: Sequence[str], what: str = "",
+                   fsync: bool = False) -> Path:
+    """Append rows to a CSV log that this process created or rewrote (with `write_text(csv_text(...))`) and alone
+    appends to, e.g. a training run's per-step losses: one `write` on an `O_APPEND` descriptor and no read of
+    the file, so the thousandth append costs what the first did (`append_csv` reads the file to follow a header
+    someone else wrote). Numbers are written as they are, a diverged `nan` loss included: a log records what
+    happened; its readers decide."""
+    path = Path(path)
+    label = f"{what} {path}" if what else str(path)
+    body = csv_text(rows, columns, header=False)
+    if body:
+        _append(path, body.encode("utf-8"), label, fsync)
+    return path
+
+
 def append_csv(path: str | Path, rows: Sequence[dict[str, Any]], columns: Sequence[str], what: str = "",
                fsync: bool = True, optional: Collection[str] = ()) -> Path:
     """Append rows to a CSV file: a new (or empty) file gets `columns` as its header; an existing one keeps its

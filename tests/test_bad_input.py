@@ -57,12 +57,13 @@ _TEACHER = ("teacher", "--arch", "mobilebert-tiny", "--corpus", "{corpus}")
 _FINETUNE = ("finetune", "--model", "{student}", "--task", "sst2", "--data-dir", "{tmp}")
 
 
-def _glue_rows(rows: str, dev: str | None = None) -> Setup:
-    """The training inputs and an SST-2 folder whose train split is `rows` (dev: `dev`, else the same)."""
+def _glue_rows(rows: str, dev: str | None = None, raw: bytes = b"") -> Setup:
+    """The training inputs and an SST-2 folder whose train split is `rows` (then the bytes `raw`; dev: `dev`,
+    else the same rows)."""
     def make(tmp: Path) -> dict[str, str]:
         values = _training_setup(tmp)
         (tmp / "glue" / "SST-2").mkdir(parents=True)
-        (tmp / "glue" / "SST-2" / "train.tsv").write_text(rows)
+        (tmp / "glue" / "SST-2" / "train.tsv").write_bytes(rows.encode() + raw)
         (tmp / "glue" / "SST-2" / "dev.tsv").write_text(dev if dev is not None else rows)
         return {**values, "glue": str(tmp / "glue")}
 
@@ -83,6 +84,17 @@ def _small_vocab_model(tmp: Path) -> dict[str, str]:
     config.vocab_size = 100
     MobileBertForPreTraining(config).save_pretrained(tmp / "small-vocab")
     return {**values, "small": str(tmp / "small-vocab")}
+
+
+def _editor_vocab(tmp: Path) -> dict[str, str]:
+    """`_small_vocab_model` with the BERT vocabulary as a Windows editor saves it (byte-order mark, CRLF)."""
+    from nas.distill.vocab import resolve_vocab
+
+    values = _small_vocab_model(tmp)
+    text = resolve_vocab(None).read_text(encoding="utf-8")
+    vocab = Path(values["small"]) / "vocab.txt"
+    vocab.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode("utf-8"))
+    return {**values, "vocab": str(vocab)}
 
 
 # issue 33 class 7: data the model cannot learn is one line before any training
@@ -768,6 +780,13 @@ IO_CASES: list[Case] = [
     Case("io-2-supernet-inline-arch-nan", ("supernet", "score", "{ens}", "--arch", '{{"num_hidden_layers": NaN}}',
                                            "--no-predictor"), _ensemble_setup, 2,
          "--arch: field num_hidden_layers must be a finite number, got nan", ("ens",)),
+    # a vocabulary saved by a Windows editor is read token for token (its 30 522 tokens reach the model's check)
+    Case("io-1-vocab-with-bom-and-crlf", ("finetune", "--model", "{small}", "--task", "sst2", "--data-dir", "{glue}",
+                                          "--out", "{tmp}/o"), _editor_vocab, 2,
+         "has 30522 tokens but the model", ("vocab",)),
+    Case("io-1-glue-tsv-not-utf8", ("finetune", "--model", "{student}", "--task", "sst2", "--data-dir", "{glue}",
+                                    "--out", "{tmp}/o"), _glue_rows("sentence\tlabel\na good film\t1\n", raw=b"\xff"),
+         2, "not UTF-8 text", ("glue",)),
 ]
 
 # ---- reserved for the deploy helper (issue 35: nas/deploy/**, `nas export --model`, `nas evaluate`)

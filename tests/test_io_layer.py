@@ -47,14 +47,6 @@ NOT_YET_ROUTED: dict[tuple[str, str], int] = {
     ("latency_models/external.py", ".open"): 2,
     ("latency_models/kernel_cache.py", ".read_bytes"): 1, ("latency_models/kernel_cache.py", ".read_text"): 1,
     ("latency_models/kernel_cache.py", ".write_text"): 1, ("latency_models/kernel_cache.py", "json.loads"): 1,
-    ("nas/distill/checkpoint.py", ".open"): 2,
-    ("nas/distill/data_corpus.py", ".read_text"): 1,
-    ("nas/distill/data_glue.py", ".open"): 1,
-    ("nas/distill/finetune.py", ".write_text"): 1, ("nas/distill/finetune.py", "json.dumps"): 1,
-    ("nas/distill/pipeline.py", ".read_text"): 2, ("nas/distill/pipeline.py", ".write_text"): 1,
-    ("nas/distill/pipeline.py", "json.dumps"): 1, ("nas/distill/pipeline.py", "json.loads"): 1,
-    ("nas/distill/teacher.py", ".write_text"): 1, ("nas/distill/teacher.py", "json.dumps"): 1,
-    ("nas/distill/vocab.py", ".read_text"): 1,
 }
 
 

@@ -5,7 +5,6 @@ Shared by `nas teacher`/`nas distill` (trainer.py) and `nas supernet train` (nas
 
 from __future__ import annotations
 
-import csv
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +14,10 @@ import numpy as np
 import torch
 
 from nas_common.errors import UserInputError
+from nas_common.io import complete_lines, csv_rows, finite, read_text
+from nas_common.writing import append_own_csv, csv_text, write_text
+
+LOG_WHAT = "loss log"
 
 
 def rng_states() -> dict[str, Any]:
@@ -50,19 +53,27 @@ def read_checkpoint(path: Path, device: str, required_key: str) -> dict[str, Any
 
 
 def write_log(path: Path, columns: Sequence[str], rows: list[dict[str, Any]], rewrite: bool = False) -> None:
-    """Append `rows` to the loss CSV (header first when new); `rewrite` replaces the file."""
-    new = rewrite or not path.is_file()
-    with path.open("w" if new else "a", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(columns))
-        if new:
-            writer.writeheader()
-        writer.writerows(rows)
+    """Append `rows` to the loss CSV (header first when new); `rewrite` replaces the file atomically. The run is
+    the log's one writer, so an append does not read the file (see `writing.append_own_csv`)."""
+    if rewrite or not path.is_file():
+        write_text(path, csv_text(rows, columns), LOG_WHAT)
+    else:
+        append_own_csv(path, rows, columns, LOG_WHAT)
 
 
 def truncate_log(path: Path, columns: Sequence[str], global_step: int) -> None:
-    """Drop the rows logged after the checkpoint's step (they will be trained again on resume)."""
+    """Drop the rows logged after the checkpoint's step (they will be trained again on resume); a last row cut
+    short by a kill (logged after the checkpoint, so dropped anyway) goes too. A log of other columns or a step
+    that is not an integer is one line naming the file and line."""
     if not path.is_file():
         return
-    with path.open(newline="") as handle:
-        rows = [r for r in csv.DictReader(handle) if int(r["global_step"]) <= global_step]
+    text, _torn = complete_lines(read_text(path, LOG_WHAT, "CSV"))
+    label = f"{LOG_WHAT} {path}"
+    header, numbered = csv_rows(text, label) if text.strip() else (["global_step"], [])  # killed before its header
+    foreign = [c for c in header if c not in columns]
+    if "global_step" not in header or foreign:
+        raise UserInputError(f"{label}: its columns are not this run's ({(foreign or ['no global_step'])[0]!r}); "
+                             "written by another version? (nothing was changed)")
+    rows = [r for number, r in numbered
+            if finite(r["global_step"], f"{label}: line {number}", "global_step", integer=True) <= global_step]
     write_log(path, columns, rows, rewrite=True)

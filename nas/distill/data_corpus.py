@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from nas_common.errors import UserInputError
+from nas_common.io import decode, read_bytes
 
 # BERT (Devlin et al. 2019, §3.1 and appendix A.1): mask 15 % of tokens; of those 80 % [MASK],
 # 10 % a random token, 10 % unchanged; NSP pairs are 50 % the true next segment, 50 % random.
@@ -48,12 +49,15 @@ def read_paragraphs(path: str | Path) -> list[str]:
         raise UserInputError(f"corpus {path} does not exist")
     paragraphs: list[str] = []
     for file in files:
-        try:
-            text = file.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            raise UserInputError(f"corpus file {file} is not UTF-8 text (corrupt or binary?)") from None
-        if "\x00" in text:
-            raise UserInputError(f"corpus file {file} contains NUL bytes (corrupt or binary?)")
+        raw = read_bytes(file, "corpus file")
+        try:  # the layer's decoding (a BOM dropped, CRLF/CR as \n: the lines splitlines() gave before)
+            text = decode(raw, f"corpus file {file}")
+        except UserInputError:  # the corpus's own words for the two ways decoding refuses
+            try:
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise UserInputError(f"corpus file {file} is not UTF-8 text (corrupt or binary?)") from None
+            raise UserInputError(f"corpus file {file} contains NUL bytes (corrupt or binary?)") from None
         for line in text.splitlines():
             line = line.strip()
             if line and not (line.startswith("=") and line.endswith("=")):

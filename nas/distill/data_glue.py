@@ -5,9 +5,11 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass
+from io import StringIO
 from pathlib import Path
 
 from nas_common.errors import UserInputError
+from nas_common.io import read_text
 
 TASKS = ("mrpc", "sst2", "rte", "stsb")
 TASK_DIRS = {"mrpc": "MRPC", "sst2": "SST-2", "rte": "RTE", "stsb": "STS-B"}
@@ -50,18 +52,18 @@ def read_split(data_dir: str | Path, task: str, split: str) -> list[Example]:
         raise UserInputError(f"{path} not found (expected the GLUE TSV layout under --data-dir)")
     a_col, b_col, label_col = COLUMNS[task]
     examples = []
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
-        header = next(reader, None)
-        if header is None or any(c and c not in header for c in (a_col, b_col, label_col)):
-            raise UserInputError(f"{path}: header {header} lacks the {task} columns {a_col}, {b_col}, {label_col}")
-        ia, il = header.index(a_col), header.index(label_col)
-        ib = header.index(b_col) if b_col else None
-        for line_no, row in enumerate(reader, start=2):
-            if len(row) < len(header):
-                raise UserInputError(f"{path}:{line_no}: expected {len(header)} columns, got {len(row)}")
-            examples.append(Example(row[ia].strip(), row[ib].strip() if ib is not None else None,
-                                    _label(task, row[il], path, line_no)))
+    text = read_text(path, kind="TSV")  # BOM (MRPC's) dropped, CRLF as \n: the rows csv read from the file before
+    reader = csv.reader(StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
+    header = next(reader, None)
+    if header is None or any(c and c not in header for c in (a_col, b_col, label_col)):
+        raise UserInputError(f"{path}: header {header} lacks the {task} columns {a_col}, {b_col}, {label_col}")
+    ia, il = header.index(a_col), header.index(label_col)
+    ib = header.index(b_col) if b_col else None
+    for line_no, row in enumerate(reader, start=2):
+        if len(row) < len(header):
+            raise UserInputError(f"{path}:{line_no}: expected {len(header)} columns, got {len(row)}")
+        examples.append(Example(row[ia].strip(), row[ib].strip() if ib is not None else None,
+                                _label(task, row[il], path, line_no)))
     if not examples:
         raise UserInputError(f"{path}: no examples (only a header): the {split} split is empty")
     return examples

@@ -11,7 +11,6 @@ the paper's GLUE search space is lr {1e-5 … 1e-4}, batch {16, 32, 48}, epochs 
 
 from __future__ import annotations
 
-import json
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ import torch
 from nas.distill.data_glue import LABEL_NAMES, Example, check_task, num_labels, read_split
 from nas.distill.metrics import task_metrics
 from nas_common.errors import UserInputError
+from nas_common.writing import write_json
 
 WARMUP_SHARE = 0.1
 EVAL_BATCH = 64
@@ -200,5 +200,5 @@ def finetune(model_dir: str | Path, task: str, data_dir: str | Path, out: str | 
               "config": asdict(cfg)}
     out.mkdir(parents=True, exist_ok=True)
     save_model(model, tokenizer, vocab_path, out, cfg.max_seq_len)
-    (out / METRICS).write_text(json.dumps(result, indent=2) + "\n")
+    write_json(out / METRICS, result)
     return result

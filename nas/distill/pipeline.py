@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import shutil
 import sys
@@ -38,6 +37,8 @@ from nas.distill.teacher import (
 from nas.distill.trainer import TrainConfig, Trainer
 from nas.distill.vocab import load_tokenizer, resolve_vocab
 from nas_common.errors import UserInputError
+from nas_common.io import read_json, read_text
+from nas_common.writing import write_json
 from search_spaces.arch import Arch
 from search_spaces.family import MAX_POSITION_EMBEDDINGS
 from search_spaces.presets import resolve_arch
@@ -121,14 +122,25 @@ def _heldout_writer(opts: RunOptions, tokenizer: Any, ctx: Any, model: Any, micr
 
     def write(global_step: int) -> None:
         path = opts.out / HELDOUT
-        entries = json.loads(path.read_text())["heldout"] if path.is_file() else []
+        entries = _heldout_entries(path) if path.is_file() else []
         if entries and entries[-1]["global_step"] == global_step:
             return  # the last checkpoint was the end: already evaluated
         terms = heldout.losses(model, teacher, layer_map, projection, micro, opts.device)
         entries = [e for e in entries if e["global_step"] < global_step] + [{"global_step": global_step, **terms}]
-        path.write_text(json.dumps({"eval_corpus": str(opts.eval_corpus), "heldout": entries}, indent=2) + "\n")
+        write_json(path, {"eval_corpus": str(opts.eval_corpus), "heldout": entries})
 
     return write
+
+
+def _heldout_entries(path: Path) -> list[dict[str, Any]]:
+    """The held-out evaluations a resumed run wrote before (a list of objects with an integer global_step)."""
+    value = read_json(path)
+    entries = value.get("heldout") if isinstance(value, dict) else None
+    if not isinstance(entries, list) or not all(isinstance(e, dict) and isinstance(e.get("global_step"), int)
+                                                for e in entries):
+        raise UserInputError(f"{path}: not a held-out evaluation file (no list 'heldout' of objects with an integer "
+                             "global_step); remove it to evaluate again")
+    return entries
 
 
 def _finish(model: Any, opts: RunOptions, ctx: Any, kind: str, details: dict[str, Any],
@@ -247,7 +259,7 @@ def encoder_weights(model: Any) -> torch.Tensor:
 
 
 def _last_step(out: Path) -> int:
-    lines = (out / LOG).read_text().strip().splitlines() if (out / LOG).is_file() else []
+    lines = read_text(out / LOG, "loss log").strip().splitlines() if (out / LOG).is_file() else []
     return int(lines[-1].split(",")[0]) if len(lines) > 1 else 0
 
 

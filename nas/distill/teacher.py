@@ -7,7 +7,6 @@ loaded with eager attention so that attention maps are returned.
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from nas_common.errors import UserInputError
+from nas_common.writing import write_json
 from search_spaces.arch import Arch
 
 MINILM_ALIAS = "minilm"
@@ -151,4 +151,4 @@ def copy_shared_weights(student: Any, teacher: Any, parts: tuple[str, ...] = ("e
 
 
 def write_model_card(out: Path, kind: str, details: dict[str, Any]) -> None:
-    (out / "nas_distill.json").write_text(json.dumps({"kind": kind, **details}, indent=2, default=str) + "\n")
+    write_json(out / "nas_distill.json", {"kind": kind, **details})  # strict JSON; an unknown type as its str

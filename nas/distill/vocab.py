@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from nas_common.errors import UserInputError
+from nas_common.io import read_text
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")  # BERT's WordPiece vocabulary (Devlin et al. 2019)
 
@@ -40,10 +41,7 @@ def load_tokenizer(vocab: str | Path | None = None) -> Any:
     # transformers 5 renamed `vocab_file` to `vocab` (a path or a dict); an unknown keyword would be
     # swallowed silently and leave a 5-token vocabulary, so pass the mapping itself.
     path = resolve_vocab(vocab)
-    try:
-        tokens = path.read_text(encoding="utf-8").splitlines()
-    except UnicodeDecodeError:
-        raise UserInputError(f"vocabulary {path} is not UTF-8 text") from None
+    tokens = read_text(path, "vocabulary").splitlines()  # one token a line: its line number is its id
     missing = [t for t in SPECIAL_TOKENS if t not in tokens]
     if missing:
         raise UserInputError(f"vocabulary {path} lacks the special token(s) {' '.join(missing)} of a BERT vocabulary")
