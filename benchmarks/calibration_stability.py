@@ -156,6 +156,26 @@ def load_records(path: Path) -> list[dict]:
     return [json.loads(line) for line in load.read_text().splitlines() if line.strip()] if load.exists() else []
 
 
+def frozen_sets(path: Path, sets: dict[str, list], rows: dict) -> dict[str, list]:
+    """The round's sets as they were measured (WORK/round-K.sets.json, written on the first complete round):
+    a later change of the cost model changes what `suggest` proposes, but not what was measured. A round
+    measured before sets were recorded takes as its suggested set the measured archs in no other set."""
+    from search_spaces.arch import Arch
+
+    frozen = path.with_suffix(".sets.json")
+    if frozen.exists():
+        data = json.loads(frozen.read_text())
+        return {name: [Arch.from_dict(a) for a in archs] for name, archs in data.items()}
+    out = dict(sets)
+    for name in [n for n in sets if n.startswith("suggest-")]:
+        if any(a not in rows for a in sets[name]):
+            others = {a for n, archs in sets.items() if not n.startswith("suggest-") for a in archs}
+            out[name] = [a for a in rows if a not in others]
+    if all(a in rows for archs in out.values() for a in archs):
+        frozen.write_text(json.dumps({n: [a.to_dict() for a in archs] for n, archs in out.items()}) + "\n")
+    return out
+
+
 def drift_summary(path: Path) -> dict[str, Any]:
     ref_path = path.with_suffix(".reference.jsonl")
     if not ref_path.exists():
@@ -236,6 +256,7 @@ def main() -> None:
     ap.add_argument("--space", default="mobilebert-family")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop measuring after this long (resume later)")
     ap.add_argument("--evaluate-only", action="store_true", help="measure nothing: evaluate the complete rounds")
+    ap.add_argument("--note", default="", help="measurement conditions not recorded by the run (kept in the JSON)")
     ap.add_argument("--work", default=None, help="measurements (resumable); default results/calibration_stability/"
                     "BACKEND")
     ap.add_argument("--out", default=None, help="default results/latency_calibration_stability_BACKEND.json")
@@ -255,7 +276,13 @@ def main() -> None:
         sets = round_sets(space, base, seed, args.n_val, args.random, args.suggest)
         distinct = list(dict.fromkeys(a for archs in sets.values() for a in archs))
         path = work / f"round-{k + 1}.jsonl"
+        if path.with_suffix(".sets.json").exists() or args.evaluate_only:
+            done = {r.arch: r for r in read_measurements(path)} if path.exists() else {}
+            sets = frozen_sets(path, sets, done)
+            distinct = list(dict.fromkeys(a for archs in sets.values() for a in archs))
         rows = measure_round(path, distinct, base, args, seed, budget)
+        if all(a in rows for a in distinct):
+            sets = frozen_sets(path, sets, rows)
         if any(a not in rows for a in distinct):
             print(f"round {k + 1}: {sum(a in rows for a in distinct)}/{len(distinct)} archs measured; stopping "
                   "(resume to measure the rest)", flush=True)
@@ -288,13 +315,13 @@ def main() -> None:
                "machine": {**machine_info(), "lscpu": lscpu(), "background_training_paused":
                            Path.home().joinpath("proof", "paused").exists()},
                "setup": {k: v for k, v in vars(args).items() if k not in ("work", "out", "evaluate_only",
-                                                                           "max_minutes")} | {
+                                                                           "max_minutes", "note")} | {
                    "interval_level": LEVEL, "work": str(work.relative_to(RESULTS.parent) if work.is_relative_to(
                        RESULTS.parent) else work),
                    "measurement": "latency_models.measure.measure per arch, sequential, shuffled order (warm-up until "
                    "stable, re-measured above 10 % spread), reference re-timed every --reference-every archs",
                    "peaks": {"fp32_gflops": base.fp32_gflops, "memory_gbs": base.memory_gbs}},
-               "summary": summary, "self_agreement": self_agreement,
+               "note": args.note, "summary": summary, "self_agreement": self_agreement,
                "self_agreement_vs_fit": {
                    "self_agreement_abs_diff_pct_median": self_agreement.get("abs_diff_pct_median"),
                    "fit_mape_pct_median_round": fit_error},

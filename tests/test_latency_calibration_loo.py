@@ -122,10 +122,11 @@ def test_pixel4_stays_within_ten_percent_of_the_published_figures() -> None:
 
 def test_layer_norm_is_priced_above_the_nonorm_it_replaces_on_torch_eager() -> None:
     """PyTorch eager's LayerNorm is one kernel that sweeps its rows three times (sum, variance, output): priced
-    above NoNorm's two single-sweep ops, and GELU (erf) above ReLU, at any parameters."""
+    above NoNorm's two single-sweep ops, and GELU (erf) above ReLU, at parameters like those the host fits
+    (`nas calibrate` on this project's torch measurements: ew_gbs ~22 GB/s, kernel_us ~5, ew_gflops ~83)."""
     profile = dataclasses.replace(BASE, lowering={"fuse_layer_norm": True, "fuse_gelu": True,
                                                   "fuse_epilogue": False})
-    pred = Predictor(profile, TRUE_PARAMS)
+    pred = Predictor(profile, {**TRUE_PARAMS, "ew_gbs": 22.0, "kernel_us": 5.0, "ew_gflops": 83.0})
     arch = ARCHS[0]
     ms = {(n, a): float(pred.predict([dataclasses.replace(arch, normalization_type=n, hidden_act=a)])[0])
           for n in ("no_norm", "layer_norm") for a in ("relu", "gelu")}
