@@ -112,7 +112,9 @@ def main() -> None:
     print(table(forms, ["model", "n_rows", "rms_pct", "mean_layer_norm_pct", "mean_no_norm_pct", "mean_gelu_pct",
                         "mean_relu_pct", "cal15_within10_mean", "cal15_mape_mean"]))
     print("wrote", write_result("norm_ablation", {"ops_in_isolation": isolated, "model_forms": forms,
-                                                  "rows_from": str(work), "peaks": peaks}))
+                                                  "rows_from": str(work.relative_to(RESULTS.parent.parent))
+                                                  if work.is_relative_to(RESULTS.parent.parent) else str(work),
+                                                  "peaks": peaks}))
 
 
 if __name__ == "__main__":
