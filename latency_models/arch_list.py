@@ -7,12 +7,13 @@ Blank lines and lines starting with `#` are skipped.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from nas_common.errors import UserInputError
+from nas_common.io import loads_json
 from nas_common.paths import read_text
+from nas_common.writing import dumps_json, write_text
 from search_spaces.arch import Arch
 from search_spaces.presets import resolve_arch
 
@@ -30,10 +31,7 @@ def read_arch_list(path: str | Path) -> list[tuple[str, Arch]]:
             continue
         where = f"{path}: line {number}"
         if line.startswith("{"):
-            try:
-                data = json.loads(line)
-            except json.JSONDecodeError as err:
-                raise UserInputError(f"{where}: not valid JSON ({err.msg})") from None
+            data = loads_json(line, where)  # broken JSON or a NaN/Infinity/1e400 is one line
             label = str(data.get("name") or f"line {number}")
             arch = Arch.from_dict({k: v for k, v in data.items() if k not in LABELS}, source=where)
         else:
@@ -45,10 +43,7 @@ def read_arch_list(path: str | Path) -> list[tuple[str, Arch]]:
 
 
 def write_arch_list(path: str | Path, entries: list[dict[str, Any]]) -> Path:
-    """`entries`: {"name": ..., "why": ..., "arch": Arch}; one JSON object a line."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w") as f:
-        for e in entries:
-            f.write(json.dumps({"name": e["name"], "why": e["why"], **e["arch"].to_dict()}) + "\n")
-    return path
+    """`entries`: {"name": ..., "why": ..., "arch": Arch}; one JSON object a line, the file replaced atomically."""
+    lines = [dumps_json({"name": e["name"], "why": e["why"], **e["arch"].to_dict()}, indent=None) + "\n"
+             for e in entries]
+    return write_text(path, "".join(lines), "--out")

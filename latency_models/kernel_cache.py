@@ -21,6 +21,9 @@ from typing import Any
 from latency_models.formulas import KernelSpec
 from latency_models.lowering import kernel_specs, lower  # TVM itself is imported on a miss only
 from latency_models.variant import Variant, part_key
+from nas_common.errors import UserInputError
+from nas_common.io import read_json
+from nas_common.writing import dumps_json, write_text
 
 FORMAT = 3  # 1: formulas as Python source (exec'd); 2: polynomials as JSON objects; 3: + passes per kernel
 _MEMORY: dict[str, list[KernelSpec]] = {}
@@ -74,12 +77,12 @@ def _read(path: Path) -> list[KernelSpec] | None:
     """The entry at `path`, None when there is none; a corrupt one counts in STATS and reads as None."""
     if not path.is_file():
         return None
-    try:
-        data = json.loads(path.read_text())
+    try:  # the I/O layer: unreadable, not UTF-8, broken, too deep or non-finite JSON is a UserInputError here
+        data = read_json(path, "kernel cache entry")
         if not isinstance(data, dict) or data.get("format") != FORMAT or not isinstance(data.get("kernels"), list):
             raise ValueError("not a kernel cache entry of this format")
         specs = [KernelSpec.from_json(row) for row in data["kernels"]]
-    except (ValueError, OSError, UnicodeDecodeError):
+    except (UserInputError, ValueError):  # ValueError: KernelSpec.from_json's verdict on a foreign entry
         STATS.rebuilt += 1
         return None
     STATS.disk_hits += 1
@@ -89,12 +92,9 @@ def _read(path: Path) -> list[KernelSpec] | None:
 def _write(path: Path, variant: Variant, part: str, target: dict[str, Any], specs: list[KernelSpec]) -> None:
     entry = {"format": FORMAT, "part": part, "variant": dataclasses.asdict(variant), "target": target,
              "kernels": [dataclasses.asdict(s) for s in specs]}
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(entry, indent=1) + "\n")
-        tmp.replace(path)
-    except OSError:
+    try:  # atomic: a reader (another process) sees the old entry or the new one
+        write_text(path, dumps_json(entry, indent=1) + "\n", "kernel cache entry")
+    except UserInputError:
         pass  # a read-only cache only costs time
 
 

@@ -784,6 +784,11 @@ IO_CASES: list[Case] = [
     Case("io-1-vocab-with-bom-and-crlf", ("finetune", "--model", "{small}", "--task", "sst2", "--data-dir", "{glue}",
                                           "--out", "{tmp}/o"), _editor_vocab, 2,
          "has 30522 tokens but the model", ("vocab",)),
+    # an arch list (`nas measure --archs`, written by `nas calibrate --suggest`) with a NaN: one line, before a run
+    Case("io-2-archs-line-nan", ("measure", "--archs", "{archs}", "--out", "{tmp}/m.csv"),
+         lambda t: {"archs": str((t / "a.jsonl").write_text('mobilebert-tiny\n{"num_hidden_layers": NaN}\n')
+                                 and t / "a.jsonl")}, 2,
+         "a.jsonl: line 2: field num_hidden_layers must be a finite number, got nan", ("archs",)),
     Case("io-1-glue-tsv-not-utf8", ("finetune", "--model", "{student}", "--task", "sst2", "--data-dir", "{glue}",
                                     "--out", "{tmp}/o"), _glue_rows("sentence\tlabel\na good film\t1\n", raw=b"\xff"),
          2, "not UTF-8 text", ("glue",)),

@@ -1,11 +1,9 @@
 """The I/O layer is the one place data files are opened (issue 33): a walk of the code for `open(`,
 `json.load(s)`/`json.dump(s)`, `tomllib.load(s)`, `read_csv`/`to_csv` and `.read_text`/`.write_text`/
-`.read_bytes`/`.write_bytes`/`.open` outside it, against two explicit lists:
-
-- ALLOWED: calls that are not a data file a command takes or a result it writes (kernel files under /proc, a
-  hash key, a binary model) — each with its reason;
-- NOT_YET_ROUTED: readers and writers still to be moved onto the layer, by file, so the list can only shrink —
-  a new direct call fails this test; an entry routed but still listed is a warning to remove it.
+`.read_bytes`/`.write_bytes`/`.open` outside it, against one explicit list, ALLOWED: calls that are not a data
+file a command takes or a result it writes (kernel files under /proc, a hash key, a binary model) — each with its
+reason. Every other reader and writer is routed (the list of those not yet routed emptied and went with issue 33),
+so a new direct call fails this test, and so does an ALLOWED entry whose call is gone (remove it).
 
 Also here: the layer's own guarantees that no command table shows (read-only commands never write, a torn
 journal on a read-only run), and the TVM target table of `device_profiles/targets.py` against TVM itself.
@@ -16,7 +14,6 @@ from __future__ import annotations
 import ast
 import json
 import os
-import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -35,20 +32,11 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("latency_models/tflite_backend.py", "open"): "os.devnull, to silence the converter's prints",
     ("latency_models/tflite_backend.py", ".write_bytes"): "a .tflite flatbuffer: a binary model, not data",
     ("latency_models/kernel_cache.py", "json.dumps"): "the text of a cache key that is hashed",
+    ("latency_models/kernel_cache.py", ".read_bytes"): "the tool's own source files, hashed into the cache key",
     ("nas/accuracy/proxy.py", "json.dumps"): "the text of coefficients that is hashed into a digest",
     ("nas/supernet/split.py", "json.dumps"): "quotes a string inside generated TOML text",
     ("search_spaces/arch.py", "json.dumps"): "Arch.to_json: a string a caller prints or writes",
 }
-
-# (file, call) -> how many calls still bypass the layer; owners at the time of writing in brackets.
-NOT_YET_ROUTED: dict[tuple[str, str], int] = {
-    ("latency_models/arch_list.py", ".open"): 1, ("latency_models/arch_list.py", "json.dumps"): 1,
-    ("latency_models/arch_list.py", "json.loads"): 1,
-    ("latency_models/external.py", ".open"): 2,
-    ("latency_models/kernel_cache.py", ".read_bytes"): 1, ("latency_models/kernel_cache.py", ".read_text"): 1,
-    ("latency_models/kernel_cache.py", ".write_text"): 1, ("latency_models/kernel_cache.py", "json.loads"): 1,
-}
-
 
 def _in_memory(call: ast.Call) -> bool:
     """`frame.to_csv()` (returns the text) and `read_csv(StringIO(text))` (parses text the layer read)."""
@@ -88,13 +76,11 @@ def test_no_data_file_is_opened_outside_the_io_layer() -> None:
             if name not in LAYER:
                 for call, count in _direct_calls(path).items():
                     found[(name, call)] += count
-    new = {k: n for k, n in found.items() if k not in ALLOWED and n > NOT_YET_ROUTED.get(k, 0)}
+    new = {k: n for k, n in found.items() if k not in ALLOWED}
     assert not new, ("files opened outside the I/O layer (use nas_common.io / nas_common.writing, or add a "
                      f"commented ALLOWED entry): {sorted(new.items())}")
-    stale = sorted(k for k, n in NOT_YET_ROUTED.items() if found.get(k, 0) < n)
-    if stale:  # a warning, not a failure: another engineer's routing must not break this test
-        warnings.warn(f"routed through the layer: lower or remove these NOT_YET_ROUTED entries: {stale}",
-                      stacklevel=1)
+    stale = sorted(k for k in ALLOWED if k not in found)
+    assert not stale, f"ALLOWED entries whose call is gone (remove them): {stale}"
 
 
 def test_read_only_commands_never_write_a_torn_read_only_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

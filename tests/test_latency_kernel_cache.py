@@ -57,7 +57,8 @@ def test_a_change_of_code_or_tvm_invalidates(cache: Path, monkeypatch) -> None:
     '"bytes": {}, "shapes": ""}]}',
     '{"format": 2, "kernels": [{"part": "ffn", "name": "k", "kind": "matmul", "flops": {"T": true}, '
     '"bytes": {}, "shapes": ""}]}',
-    "\udcff",
+    "\udcff", "[" * 100_000,  # nested too deep for the parser: a crash before issue 33
+    '{"format": 3, "kernels": [], "part": NaN}',  # not JSON any strict reader takes
 ])
 def test_corrupt_entry_is_lowered_again_and_rewritten(cache: Path, text: str) -> None:
     good = _specs()
@@ -66,6 +67,15 @@ def test_corrupt_entry_is_lowered_again_and_rewritten(cache: Path, text: str) ->
     assert _specs() == good
     assert kernel_cache.STATS.rebuilt == 1 and kernel_cache.STATS.lowered == 2
     assert json.loads(entry.read_text())["format"] == kernel_cache.FORMAT
+
+
+def test_an_entry_that_is_a_folder_only_costs_time(cache: Path) -> None:
+    good = _specs()
+    (entry,) = cache.glob("*.json")
+    entry.unlink()
+    entry.mkdir()
+    assert _specs() == good and entry.is_dir()
+    assert kernel_cache.STATS.lowered == 2 and not list(cache.glob(".*.tmp"))
 
 
 def test_unwritable_cache_only_costs_time(tmp_path: Path, monkeypatch) -> None:

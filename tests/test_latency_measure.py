@@ -67,6 +67,28 @@ def test_external_sets_convert_to_measurements(nas_data_dir: Path) -> None:
     assert len(shaper) == 1000 and not shaper[0].arch.is_uniform and shaper[0].latency_ms > 1
 
 
+def test_external_sets_are_read_by_the_io_layer(tmp_path: Path) -> None:
+    """A set saved with a BOM and CRLF reads row for row; a nan latency, a missing column or a width that is not
+    an integer is one line naming the file, line and column (issue 33)."""
+    from latency_models.external import hat_rows, supershaper_rows
+
+    header = ("num_layers,mixing,hidden_sizes,intermediate_sizes,num_heads,max_seq_length,latency")
+    row = "2,bert-bottleneck,120 480,3072 3072,12 12,128,0.03"
+    (tmp_path / "s.csv").write_bytes(f"\ufeff{header}\r\n{row}\r\n".encode())
+    (shaper,) = supershaper_rows(tmp_path / "s.csv")
+    assert shaper.arch.intra_bottleneck_size == (120, 480) and shaper.latency_ms == 30.0
+    assert shaper.source == "SuperShaper i7_bs1 line 2"
+    (tmp_path / "s.csv").write_text(f"{header}\n{row}\n{row[:-4]}nan\n")
+    with pytest.raises(UserInputError, match=r"s.csv: line 3: latency must be a finite number, got 'nan'"):
+        supershaper_rows(tmp_path / "s.csv")
+    (tmp_path / "s.csv").write_text(f"{header}\n{row.replace('120 480', '120 4x0')}\n")
+    with pytest.raises(UserInputError, match=r"line 2: hidden_sizes must be an integer, got '4x0'"):
+        supershaper_rows(tmp_path / "s.csv")
+    (tmp_path / "h.csv").write_text("encoder_embed_dim,latency_mean_encoder\n512,10\n")
+    with pytest.raises(UserInputError, match=r"HAT latency set .*h.csv: no column 'encoder_layer_num'"):
+        hat_rows(tmp_path / "h.csv")
+
+
 def test_interleaved_thread_clock() -> None:
     from latency_models.measure import measure_torch_interleaved, robust_ms
 
