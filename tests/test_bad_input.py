@@ -758,7 +758,25 @@ def _io_files(tmp: Path) -> dict[str, str]:
 
 
 _IO = _io_files
+def _appended_and_strict(tmp: Path) -> dict[str, str]:
+    """A measurements JSONL saved without a final newline, a tiny arch to measure into it, and a one-row
+    measurements file (a Spearman of one row is undefined)."""
+    (tmp / "nofinal.jsonl").write_text('{"num_hidden_layers": 4, "latency_ms": 10.0, "seq_len": 128, "batch": 1}')
+    (tmp / "tiny.json").write_text(json.dumps({"num_hidden_layers": 2, "hidden_size": 128, "intra_bottleneck_size": 32,
+                                               "num_attention_heads": 2, "intermediate_size": 64,
+                                               "num_feedforward_networks": 1, "embedding_size": 64}))
+    (tmp / "one.csv").write_text("num_hidden_layers,hidden_size,latency_ms\n4,512,30.0\n")
+    return {"nofinal": str(tmp / "nofinal.jsonl"), "tiny": str(tmp / "tiny.json"), "one": str(tmp / "one.csv")}
+
+
 IO_CASES: list[Case] = [
+    # class 3: machine-readable output is strict JSON (an undefined correlation is null plus its reason)
+    Case("io-3-validate-json-of-one-row-is-strict", ("validate", "--measurements", "{one}", "--device", "pixel4",
+                                                     "--json"), _appended_and_strict, 0, '"spearman_reason"', ("one",)),
+    # class 4: an append to a file written elsewhere (no final newline) leaves it readable row for row
+    Case("io-4-measure-appends-after-a-line-without-newline", ("measure", "--device", "host", "--arch", "{tiny}",
+                                                               "--seq-len", "16", "--repeat", "3", "--out",
+                                                               "{nofinal}"), _appended_and_strict, 0, "1 row(s)"),
     Case("io-1-arch-json-with-bom-and-crlf", ("arch", "show", "{editor}", "--json"), _IO, 0, '"num_params"',
          ("editor",)),
     Case("io-2-measurement-latency-overflows", ("validate", "--measurements", "{m}", "--device", "pixel4"), _IO, 2,
