@@ -1,8 +1,8 @@
 """Calibration rounds resampled from recorded measurements (when measuring afresh costs too much, e.g. LiteRT).
 
-    python benchmarks/calibration_recorded.py --backend tflite \\
-        --measurements benchmarks/results/latency_tflite_host_t1_amd-epyc.jsonl \\
-        --again benchmarks/results/latency_tflite_host_t1_amd-epyc_pass2.jsonl
+    python -m benchmarks.calibration_recorded --backend tflite \\
+        --measurements benchmarks/measurements/latency_tflite_host_t1_amd-epyc.jsonl \\
+        --again benchmarks/measurements/latency_tflite_host_t1_amd-epyc_pass2.jsonl
 
 Each round (its own seed) splits the recorded rows into --n-val validation rows and nested random calibration
 sets (random-10/15/20 by default), calibrates the base profile (`host` or `host-tflite` at the recorded peaks,
@@ -18,22 +18,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from calibration_stability import LEVEL, lscpu, summarise  # noqa: E402
-from latency_common import RESULTS, machine_info, repeatability_stats, table  # noqa: E402
-
-from device_profiles.host import host_profile, host_tflite_profile  # noqa: E402
-from latency_models.calibration import calibrate  # noqa: E402
-from latency_models.measurements import read_measurements  # noqa: E402
-from latency_models.predictor import Predictor  # noqa: E402
-from latency_models.validate import coverage, flops_baseline, metrics  # noqa: E402
+from benchmarks.calibration_stability import LEVEL, lscpu, summarise
+from benchmarks.latency_common import RESULTS, machine_info, repeatability_stats, table
+from device_profiles.host import host_profile, host_tflite_profile
+from latency_models.calibration import calibrate
+from latency_models.measurements import read_measurements
+from latency_models.predictor import Predictor
+from latency_models.validate import coverage, flops_baseline, metrics
 
 
 def score(base, cal, val) -> dict:

@@ -1,9 +1,9 @@
 """Is a calibration good every time? Independent rounds of "measure as a user would, calibrate, validate".
 
-    python benchmarks/calibration_stability.py --backend torch             # 5 rounds (resumable)
-    python benchmarks/calibration_stability.py --backend tflite --max-minutes 20
-    python benchmarks/calibration_stability.py --backend torch --evaluate-only   # refit on the recorded rows
-    python benchmarks/calibration_stability.py --rounds 1 --n-val 6 --random 5 --suggest 5 --repeat 3 \\
+    python -m benchmarks.calibration_stability --backend torch             # 5 rounds (resumable)
+    python -m benchmarks.calibration_stability --backend tflite --max-minutes 20
+    python -m benchmarks.calibration_stability --backend torch --evaluate-only   # refit on the recorded rows
+    python -m benchmarks.calibration_stability --rounds 1 --n-val 6 --random 5 --suggest 5 --repeat 3 \\
         --work /tmp/cs-work --out /tmp/cs.json                                # a smoke run (not for the record)
 
 Each round (its own seed) draws --n-val validation archs, one random calibration set whose first 10, 15 and
@@ -34,27 +34,22 @@ import dataclasses
 import json
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from latency_common import RESULTS, machine_info, repeatability_stats, table  # noqa: E402
-
-from device_profiles.host import host_profile, host_tflite_profile  # noqa: E402
-from latency_models.calibration import calibrate  # noqa: E402
-from latency_models.design import suggest  # noqa: E402
-from latency_models.measure import measure  # noqa: E402
-from latency_models.measurements import append_measurements, read_measurements  # noqa: E402
-from latency_models.predictor import Predictor  # noqa: E402
-from latency_models.validate import coverage, flops_baseline, metrics  # noqa: E402
-from search_spaces.presets import resolve_arch  # noqa: E402
-from search_spaces.space import SearchSpace  # noqa: E402
+from benchmarks.latency_common import MEASUREMENTS, RESULTS, machine_info, repeatability_stats, table
+from device_profiles.host import host_profile, host_tflite_profile
+from latency_models.calibration import calibrate
+from latency_models.design import suggest
+from latency_models.measure import measure
+from latency_models.measurements import append_measurements, read_measurements
+from latency_models.predictor import Predictor
+from latency_models.validate import coverage, flops_baseline, metrics
+from search_spaces.presets import resolve_arch
+from search_spaces.space import SearchSpace
 
 LEVEL = 0.9
 
@@ -257,11 +252,11 @@ def main() -> None:
     ap.add_argument("--max-minutes", type=float, default=None, help="stop measuring after this long (resume later)")
     ap.add_argument("--evaluate-only", action="store_true", help="measure nothing: evaluate the complete rounds")
     ap.add_argument("--note", default="", help="measurement conditions not recorded by the run (kept in the JSON)")
-    ap.add_argument("--work", default=None, help="measurements (resumable); default results/calibration_stability/"
+    ap.add_argument("--work", default=None, help="measurements (resumable); default measurements/calibration_stability/"
                     "BACKEND")
     ap.add_argument("--out", default=None, help="default results/latency_calibration_stability_BACKEND.json")
     args = ap.parse_args()
-    work = Path(args.work or RESULTS / "calibration_stability" / args.backend)
+    work = Path(args.work or MEASUREMENTS / "calibration_stability" / args.backend)
     out_path = Path(args.out or RESULTS / f"latency_calibration_stability_{args.backend}.json")
     work.mkdir(parents=True, exist_ok=True)
     space = SearchSpace.load(args.space)
@@ -316,8 +311,8 @@ def main() -> None:
                            Path.home().joinpath("proof", "paused").exists()},
                "setup": {k: v for k, v in vars(args).items() if k not in ("work", "out", "evaluate_only",
                                                                            "max_minutes", "note")} | {
-                   "interval_level": LEVEL, "work": str(work.relative_to(RESULTS.parent) if work.is_relative_to(
-                       RESULTS.parent) else work),
+                   "interval_level": LEVEL, "work": str(work.relative_to(MEASUREMENTS.parent) if work.is_relative_to(
+                       MEASUREMENTS.parent) else work),
                    "measurement": "latency_models.measure.measure per arch, sequential, shuffled order (warm-up until "
                    "stable, re-measured above 10 % spread), reference re-timed every --reference-every archs",
                    "peaks": {"fp32_gflops": base.fp32_gflops, "memory_gbs": base.memory_gbs}},

@@ -7,7 +7,7 @@ the survivors' final metrics in both (the same seeds and bit-exact rung resumes:
 the Spearman rank correlation between the estimator's order of the K front points and the confirmed order
 (dev metric of the full run; held-out MLM loss too), with n stated.
 
-Usage: NAS_DATA_DIR=../shared/data python benchmarks/confirm.py [--work DIR] [--teacher DIR]
+Usage: NAS_DATA_DIR=../shared/data python -m benchmarks.confirm [--work DIR] [--teacher DIR]
 Writes benchmarks/results/confirm.json.
 """
 

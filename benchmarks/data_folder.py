@@ -3,13 +3,10 @@ one-line exit saying what to set."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from nas_common.errors import UserInputError  # noqa: E402
-from nas_common.paths import data_dir  # noqa: E402
+from nas_common.errors import UserInputError
+from nas_common.paths import data_dir
 
 
 def data_folder(sub: str | None = None) -> Path:

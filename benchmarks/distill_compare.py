@@ -11,7 +11,7 @@
 Resumable: every finished run is skipped on a re-run, and the JSON is rewritten after each (marked partial
 until all jobs are done). Writes benchmarks/results/distill_compare.json.
 
-Usage: NAS_DATA_DIR=../shared/data nice python benchmarks/distill_compare.py [--work DIR] [--quick]
+Usage: NAS_DATA_DIR=../shared/data nice python -m benchmarks.distill_compare [--work DIR] [--quick]
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from data_folder import data_folder
+from benchmarks.data_folder import data_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDENT = ROOT / "nas/distill/examples/student-small.json"

@@ -4,7 +4,7 @@ micro-batch 1 and 4 (same global batch 4), each in a fresh process; the peak RSS
 measured memory of one example, compared with `example_bytes` (which includes the ×2 safety factor).
 Writes benchmarks/results/distill_memory.json.
 
-Usage: NAS_DATA_DIR=../shared/data nice python benchmarks/distill_memory.py
+Usage: NAS_DATA_DIR=../shared/data nice python -m benchmarks.distill_memory
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from data_folder import data_folder
+from benchmarks.data_folder import data_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [("nas/distill/examples/student-small.json", 128), ("nas/distill/examples/student-small.json", 512),

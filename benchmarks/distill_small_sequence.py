@@ -1,7 +1,7 @@
 """Times the documented small CPU sequence of nas/distill/README.md (teacher → distill → finetune),
 from fresh directories, as a user would run it. Acceptance (issue 5): under 20 minutes, writes metrics.json.
 
-Usage: NAS_DATA_DIR=../shared/data python benchmarks/distill_small_sequence.py [--work DIR]
+Usage: NAS_DATA_DIR=../shared/data python -m benchmarks.distill_small_sequence [--work DIR]
 Writes benchmarks/results/distill_small_sequence.json.
 """
 
@@ -18,7 +18,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from data_folder import data_folder
+from benchmarks.data_folder import data_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 

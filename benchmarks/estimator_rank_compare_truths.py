@@ -1,7 +1,7 @@
 """Two ground truths of `estimator_rank.py` side by side (issue 9): do students distilled under two budgets or
 schedules rank alike, and how does each treat depth?
 
-    python benchmarks/estimator_rank_compare_truths.py SID_A SID_B [--seed 0] [--out estimator_rank_truths.json]
+    python -m benchmarks.estimator_rank_compare_truths SID_A SID_B [--seed 0] [--out estimator_rank_truths.json]
 
 For the archs both settings ids distilled on data seed `--seed` (estimator_rank_truth.json): a table of their
 held-out PD loss (GT1) and its difference, and Spearman and Kendall (scipy, via estimator_rank_stats) of GT1 A vs
@@ -14,16 +14,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from estimator_rank_archs import by_key  # noqa: E402
-from estimator_rank_jobs import Store  # noqa: E402
-from estimator_rank_report import truths  # noqa: E402
-from estimator_rank_stats import correlations  # noqa: E402
-from latency_common import RESULTS, machine_info  # noqa: E402
+from benchmarks.estimator_rank_archs import by_key
+from benchmarks.estimator_rank_jobs import Store
+from benchmarks.estimator_rank_report import truths
+from benchmarks.estimator_rank_stats import correlations
+from benchmarks.latency_common import RESULTS, machine_info
 
 
 def spearman(a: dict[str, float], b: dict[str, float]) -> dict[str, float | int | None]:

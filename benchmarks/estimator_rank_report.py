@@ -12,10 +12,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from estimator_rank_archs import ARCHS, PAIRS, by_key
-from estimator_rank_jobs import Store
-from estimator_rank_stats import correlations, neighbour_gaps, paired_noise, pairs_ordered, seed_agreement, seed_mean
-from estimator_rank_truth import eval_batches, layer_steps
+
+from benchmarks.estimator_rank_archs import ARCHS, PAIRS, by_key
+from benchmarks.estimator_rank_jobs import Store
+from benchmarks.estimator_rank_stats import (
+    correlations,
+    neighbour_gaps,
+    paired_noise,
+    pairs_ordered,
+    seed_agreement,
+    seed_mean,
+)
+from benchmarks.estimator_rank_truth import eval_batches, layer_steps
 
 GT1, GT2 = "heldout_pd", "sst2_accuracy"
 SUPERNET_MEASURES = ("mlm", "pd", "distill", "pd_kd", "fm", "attn")

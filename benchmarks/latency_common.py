@@ -1,4 +1,4 @@
-"""Shared helpers of the latency benchmarks: metrics, machine info, result files."""
+"""Shared helpers of the benchmarks: machine info, provenance, result files; metrics of the latency ones."""
 
 from __future__ import annotations
 
@@ -6,12 +6,16 @@ import datetime
 import json
 import os
 import platform
+import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
 from device_profiles.host import cpu_model
 
+ROOT = Path(__file__).resolve().parents[1]
 RESULTS = Path(__file__).parent / "results"
+MEASUREMENTS = Path(__file__).parent / "measurements"  # raw rows a current result was computed from (inputs)
 
 
 def machine_info() -> dict[str, Any]:
@@ -19,10 +23,28 @@ def machine_info() -> dict[str, Any]:
             "platform": platform.platform(), "date": datetime.datetime.now(datetime.UTC).isoformat()}
 
 
+def command() -> str:
+    """How this benchmark was started, as `python -m benchmarks.NAME ARGS` (recorded in every result)."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    name = spec.name if spec is not None else Path(sys.argv[0]).stem
+    return shlex.join(["python", "-m", name, *sys.argv[1:]])
+
+
+def provenance(n: int | None = None) -> dict[str, Any]:
+    """The fields the results index reads from every result: when, on which machine, how started, and n (the
+    sample size of the result's headline figure, where it has one)."""
+    record: dict[str, Any] = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+                              "machine": machine_info(), "command": command()}
+    if n is not None:
+        record["n"] = n
+    return record
+
+
 def write_result(name: str, payload: dict[str, Any]) -> Path:
     RESULTS.mkdir(parents=True, exist_ok=True)
     path = RESULTS / f"latency_{name}.json"
-    payload = {"benchmark": name, "machine": machine_info(), **payload}
+    payload = {"benchmark": name, **provenance(), **payload}
     path.write_text(json.dumps(payload, indent=2) + "\n")
     return path
 

@@ -12,7 +12,7 @@ calibration and evaluation rows both drawn from the subset). Both are reported, 
 SuperShaper's i7 latencies are 30.6 ± 0.6 ms whatever the widths: the set has no width signal (its
 spread is run-to-run noise), which the JSON states as a finding next to the metrics.
 
-    NAS_DATA_DIR=../shared/data python benchmarks/latency_external.py
+    NAS_DATA_DIR=../shared/data python -m benchmarks.latency_external
 """
 
 from __future__ import annotations
@@ -23,19 +23,15 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from latency_common import table, write_result  # noqa: E402
-
-from device_profiles import DeviceProfile, Measurement  # noqa: E402
-from latency_models.calibrate import calibrated_profile  # noqa: E402
-from latency_models.calibration import calibrate  # noqa: E402
-from latency_models.external import LOW_NOISE, hat_rows, supershaper_rows  # noqa: E402
-from latency_models.measurements import append_measurements, read_measurements  # noqa: E402
-from latency_models.predictor import Predictor  # noqa: E402
-from latency_models.validate import coverage, flops_baseline, metrics  # noqa: E402
-from nas_common.paths import data_dir  # noqa: E402
+from benchmarks.latency_common import table, write_result
+from device_profiles import DeviceProfile, Measurement
+from latency_models.calibrate import calibrated_profile
+from latency_models.calibration import calibrate
+from latency_models.external import LOW_NOISE, hat_rows, supershaper_rows
+from latency_models.measurements import append_measurements, read_measurements
+from latency_models.predictor import Predictor
+from latency_models.validate import coverage, flops_baseline, metrics
+from nas_common.paths import data_dir
 
 LEVEL = 0.9
 EAGER = {"fuse_layer_norm": True, "fuse_gelu": True, "fuse_epilogue": False}  # PyTorch eager, both sets

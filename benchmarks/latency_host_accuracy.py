@@ -1,9 +1,9 @@
 """Host accuracy: 60 random archs of the default space measured with PyTorch (1 thread), calibrate on 20,
 report MAPE / within ±10 % / Spearman on the other 40, next to a FLOPs-only linear fit.
 
-    python benchmarks/latency_host_accuracy.py [--measurements FILE.jsonl] [--n 60] [--seq-len 128]
+    python -m benchmarks.latency_host_accuracy [--measurements FILE.jsonl] [--n 60] [--seq-len 128]
 
-Measurements are written to FILE (default benchmarks/results/latency_host_measurements.jsonl) and reused
+Measurements are written to FILE (default benchmarks/measurements/latency_host_measurements.jsonl) and reused
 when it already holds n rows from the current backend (`BACKEND_TAG` in their source), so the fit can be
 re-run without re-measuring. They are taken interleaved (`measure_torch_interleaved`: thread CPU time,
 10 models built at a time, strided over the list, timed in turn, 5 rounds × 3 runs; two passes, the
@@ -15,26 +15,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from latency_common import RESULTS, table, write_result  # noqa: E402
-
-from device_profiles.host import host_profile  # noqa: E402
-from device_profiles.measurement import Measurement  # noqa: E402
-from latency_models.calibrate import calibrated_profile, fit_params, residual_table  # noqa: E402
-from latency_models.cost_model import PARAMS, prior_params  # noqa: E402
-from latency_models.measure import measure_torch_interleaved, robust_ms  # noqa: E402
-from latency_models.measurements import append_measurements, read_measurements  # noqa: E402
-from latency_models.predictor import Predictor  # noqa: E402
-from latency_models.validate import flops_baseline, metrics  # noqa: E402
-from search_spaces.space import SearchSpace  # noqa: E402
+from benchmarks.latency_common import MEASUREMENTS, table, write_result
+from device_profiles.host import host_profile
+from device_profiles.measurement import Measurement
+from latency_models.calibrate import calibrated_profile, fit_params, residual_table
+from latency_models.cost_model import PARAMS, prior_params
+from latency_models.measure import measure_torch_interleaved, robust_ms
+from latency_models.measurements import append_measurements, read_measurements
+from latency_models.predictor import Predictor
+from latency_models.validate import flops_baseline, metrics
+from search_spaces.space import SearchSpace
 
 BACKEND_TAG = "torch eager, eager attention, thread CPU time, 2 strided interleaved passes"
 
@@ -50,14 +45,14 @@ def measure_all(path: Path, archs: list, profile, seq_len: int, threads: int, ro
     source = f"{BACKEND_TAG} ({rounds} rounds x 3 runs each), {threads} thread(s), {profile.description}"
     append_measurements(path, [Measurement(a, robust_ms(r), seq_len, 1, threads, source)
                                for a, r in zip(archs, raw, strict=True)])
-    (RESULTS / "latency_host_rounds.json").write_text(json.dumps({
+    (MEASUREMENTS / "latency_host_rounds.json").write_text(json.dumps({
         "backend": BACKEND_TAG, "layout": "runs_ms[arch][pass][round][run]",
         "runs_ms": [[[[round(x, 3) for x in run] for run in p[i]] for p in passes] for i in range(len(archs))]}) + "\n")
 
 
 def noise() -> dict:
     """Pass-to-pass disagreement of the same arch (two independent interleaved passes), per estimator."""
-    path = RESULTS / "latency_host_rounds.json"
+    path = MEASUREMENTS / "latency_host_rounds.json"
     if not path.exists():
         return {}
     runs = json.loads(path.read_text())["runs_ms"]
@@ -75,7 +70,7 @@ def noise() -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--measurements", default=str(RESULTS / "latency_host_measurements.jsonl"))
+    ap.add_argument("--measurements", default=str(MEASUREMENTS / "latency_host_measurements.jsonl"))
     ap.add_argument("--n", type=int, default=60)
     ap.add_argument("--n-cal", type=int, default=20)
     ap.add_argument("--seq-len", type=int, default=128)

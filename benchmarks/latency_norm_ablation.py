@@ -1,6 +1,6 @@
 """Where the cost model under-priced LayerNorm and GELU on PyTorch eager (issue 32), and what fixed it.
 
-    python benchmarks/latency_norm_ablation.py [--work benchmarks/results/calibration_stability/torch]
+    python -m benchmarks.latency_norm_ablation [--work benchmarks/measurements/calibration_stability/torch]
 
 1. **Ops in isolation** (1 thread, thread CPU time, best of 5 × 2000 calls, T = 128): `nn.LayerNorm` against
    the NoNorm it replaces (`x * w + b`, two ATen ops), GELU against ReLU, at several widths. PyTorch eager's
@@ -18,22 +18,17 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from latency_common import RESULTS, table, write_result  # noqa: E402
-
-import latency_models.predictor as predictor_module  # noqa: E402
-from device_profiles.host import host_profile  # noqa: E402
-from latency_models.calibrate import fit_params  # noqa: E402
-from latency_models.cost_model import PARAMS, prior_params  # noqa: E402
-from latency_models.measurements import read_measurements  # noqa: E402
+import latency_models.predictor as predictor_module
+from benchmarks.latency_common import MEASUREMENTS, ROOT, table, write_result
+from device_profiles.host import host_profile
+from latency_models.calibrate import fit_params
+from latency_models.cost_model import PARAMS, prior_params
+from latency_models.measurements import read_measurements
 
 WIDTHS = (64, 128, 256, 512, 1024)
 
@@ -100,7 +95,7 @@ def model_forms(rows: list, base) -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--work", default=str(RESULTS / "calibration_stability" / "torch"))
+    ap.add_argument("--work", default=str(MEASUREMENTS / "calibration_stability" / "torch"))
     args = ap.parse_args()
     work = Path(args.work)
     peaks = json.loads((work / "peaks.json").read_text())
@@ -112,8 +107,8 @@ def main() -> None:
     print(table(forms, ["model", "n_rows", "rms_pct", "mean_layer_norm_pct", "mean_no_norm_pct", "mean_gelu_pct",
                         "mean_relu_pct", "cal15_within10_mean", "cal15_mape_mean"]))
     print("wrote", write_result("norm_ablation", {"ops_in_isolation": isolated, "model_forms": forms,
-                                                  "rows_from": str(work.relative_to(RESULTS.parent.parent))
-                                                  if work.is_relative_to(RESULTS.parent.parent) else str(work),
+                                                  "rows_from": str(work.resolve().relative_to(ROOT))
+                                                  if work.resolve().is_relative_to(ROOT) else str(work),
                                                   "peaks": peaks}))
 
 

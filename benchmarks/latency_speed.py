@@ -4,26 +4,20 @@ empty kernel cache: every (part, variant) is lowered by TVM once), and cold with
 Warm: best of 3 runs, as wall-clock and as this thread's CPU time (on a machine shared with other jobs the
 wall clock counts the time the thread waited for a core; the CPU time is what the prediction costs).
 
-    python benchmarks/latency_speed.py   (run with fixed threads, e.g. OMP_NUM_THREADS=1)
+    python -m benchmarks.latency_speed   (run with fixed threads, e.g. OMP_NUM_THREADS=1)
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from latency_common import table, write_result  # noqa: E402
-
-from latency_models import kernel_cache, load_predictor  # noqa: E402
-from search_spaces.space import SearchSpace  # noqa: E402
+from benchmarks.latency_common import table, write_result
+from latency_models import kernel_cache, load_predictor
+from search_spaces.space import SearchSpace
 
 
 def main() -> None:

@@ -3,14 +3,14 @@ LiteRT interpreter (XNNPACK), calibrate `host-tflite` on 20 (cost parameters and
 `[lowering]` switches, `fusion_fit.py`), report MAPE / within ±10 % / Spearman on the other 40 beside a
 FLOPs-linear fit on the same split, and the measured vs predicted ratio mobilebert-no-opt / mobilebert.
 
-    python benchmarks/latency_tflite_host.py [--threads 1] [--n 60] [--stage convert|measure|all]
+    python -m benchmarks.latency_tflite_host [--threads 1] [--n 60] [--stage convert|measure|all]
 
 Conversion is the slow part (litert-torch: 46-450 s a model on this 2-core machine under load 8-10), so
 `--converted-only` measures and evaluates the archs converted so far (a random subset: the sample's order),
 calibrating on 20 of them while 10 remain held out, else on half; the JSON says how many (`n_measured`, `complete`).
 
 Resumable: conversions are cached (`tflite_backend.cached_model`), measurements are appended to
-`benchmarks/results/latency_tflite_host_t{threads}_{cpu}.jsonl` (one file per CPU model: the machine
+`benchmarks/measurements/latency_tflite_host_t{threads}_{cpu}.jsonl` (one file per CPU model: the machine
 behind this workplace changes between sessions, and rows of two CPUs must not share a calibration) a group at a
 time and a re-run skips archs already
 measured. Measurement protocol: `measure.measure_many` (warm-up until stable, interleaved rounds, median,
@@ -25,27 +25,22 @@ import argparse
 import json
 import re
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from latency_common import RESULTS, repeatability_stats, table, write_result  # noqa: E402
-
-from device_profiles.host import cpu_model, host_tflite_profile  # noqa: E402
-from latency_models.calibrate import calibrated_profile, fit_params  # noqa: E402
-from latency_models.fusion_fit import fit_lowering, with_fitted_lowering  # noqa: E402
-from latency_models.measure import measure_many  # noqa: E402
-from latency_models.measurements import append_measurements, read_measurements  # noqa: E402
-from latency_models.predictor import Predictor  # noqa: E402
-from latency_models.tflite_backend import cached_model  # noqa: E402
-from latency_models.validate import flops_baseline, metrics  # noqa: E402
-from search_spaces.presets import resolve_arch  # noqa: E402
-from search_spaces.space import SearchSpace  # noqa: E402
+from benchmarks.latency_common import MEASUREMENTS, repeatability_stats, table, write_result
+from device_profiles.host import cpu_model, host_tflite_profile
+from latency_models.calibrate import calibrated_profile, fit_params
+from latency_models.fusion_fit import fit_lowering, with_fitted_lowering
+from latency_models.measure import measure_many
+from latency_models.measurements import append_measurements, read_measurements
+from latency_models.predictor import Predictor
+from latency_models.tflite_backend import cached_model
+from latency_models.validate import flops_baseline, metrics
+from search_spaces.presets import resolve_arch
+from search_spaces.space import SearchSpace
 
 SEED = 2026
 RATIO = ("mobilebert-no-opt", "mobilebert")
@@ -197,7 +192,7 @@ def main() -> None:
     todo = converted(archs, args.seq_len) if args.converted_only else archs
     results = {}
     for threads in args.threads:
-        path = RESULTS / f"latency_tflite_host_t{threads}_{machine_slug()}.jsonl"
+        path = MEASUREMENTS / f"latency_tflite_host_t{threads}_{machine_slug()}.jsonl"
         more = [path.with_name(f"{path.stem}_pass{k}.jsonl") for k in range(2, args.passes + 1)]
         t = time.perf_counter()
         measure_missing(path, todo, args.seq_len, threads, args.statistic)
@@ -209,7 +204,7 @@ def main() -> None:
         print(f"--- {threads} thread(s)")
         passes = [rows_of(path)] + [rows_of(f) for f in more]
         block = {**evaluate(passes[0], archs, args.n, args.n_cal, threads),
-                 "measurements": str(path.relative_to(RESULTS.parent.parent)),
+                 "measurements": str(path.relative_to(MEASUREMENTS.parent.parent)),
                  "measure_seconds_this_run": round(measure_s, 1)}
         if len(passes) > 1:
             block["repeatability"] = repeatability(passes[0], passes[1])

@@ -1,7 +1,7 @@
 """Wall time of the main job, `nas search --device pixel4 --budget 62ms` (2000 trials, proxy), as a user waits
 for it: a fresh process each time, writing the run directory (best/config.json, TRAIN.md, pareto.html) included.
 
-    python benchmarks/search_wall_time.py [--repeats 3] [--code DIR] [--out search_wall_time.json]
+    python -m benchmarks.search_wall_time [--repeats 3] [--code DIR] [--out search_wall_time.json]
 
 `--code DIR` times another checkout of this repository (`git worktree add DIR REV`: before and after a change);
 its `python -m nas.cli` runs from DIR with this interpreter. Writes benchmarks/results/OUT (date, machine).
@@ -17,10 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from latency_common import RESULTS, machine_info  # noqa: E402
-from search_quality import NAS, default_search_wall_time  # noqa: E402
+from benchmarks.latency_common import RESULTS, machine_info
+from benchmarks.search_quality import NAS, default_search_wall_time
 
 
 def main() -> None:

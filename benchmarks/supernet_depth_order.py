@@ -3,7 +3,7 @@
 sub-networks (3 random archs per depth, seeded) on the same held-out batches. Each supernet is trained once
 into WORK/<order> and reused by a re-run.
 
-    python benchmarks/supernet_depth_order.py --teacher runs/teacher --corpus C --eval-corpus E --work /tmp/depth
+    python -m benchmarks.supernet_depth_order --teacher runs/teacher --corpus C --eval-corpus E --work /tmp/depth
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import statistics
 from pathlib import Path
 
 import numpy as np
-from supernet_common import add_training_options, write_result
 
+from benchmarks.supernet_common import add_training_options, write_result
 from nas.supernet.api import load_supernet
 from nas.supernet.pipeline import SupernetOptions, run_supernet
 from nas.supernet.space import load_space

@@ -1,7 +1,7 @@
 """How long `nas search --estimator supernet` takes with an ensemble of supernets (issue 9: ≤ 60 s for 2000
 trials with one supernet; an ensemble re-scores the front with every member).
 
-    NAS_DATA_DIR=../shared/data python benchmarks/supernet_ensemble_search.py --supernet DIR [--out NAME.json]
+    NAS_DATA_DIR=../shared/data python -m benchmarks.supernet_ensemble_search --supernet DIR [--out NAME.json]
         [--profile] [--code DIR]
 
 Runs `nas search --device pixel4 --budget 62ms --estimator supernet --supernet DIR --seed 0` (2000 trials, the
@@ -23,11 +23,8 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from latency_common import RESULTS, machine_info  # noqa: E402
-
-from nas.supernet.ensemble import members as ensemble_members  # noqa: E402
+from benchmarks.latency_common import RESULTS, machine_info
+from nas.supernet.ensemble import members as ensemble_members
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = {"re-scoring the front": ("accuracy/supernet.py", "refine_front"),

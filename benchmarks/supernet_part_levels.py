@@ -1,6 +1,6 @@
 """Where a split supernet's ranking is won or lost: within its parts or between them (issue 9).
 
-    python benchmarks/supernet_part_levels.py estimator_rank_split_s1000.json estimator_rank_split_s4800.json ...
+    python -m benchmarks.supernet_part_levels estimator_rank_split_s1000.json estimator_rank_split_s4800.json ...
         [--settings-id SID] [--out supernet_part_levels.json]
 
 Reads estimator_rank reports (no training, no scoring: their stored estimates) and, against GT1 of the first
@@ -20,18 +20,14 @@ import datetime
 import json
 import math
 import re
-import sys
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from estimator_rank_jobs import Store  # noqa: E402
-from estimator_rank_report import truths  # noqa: E402
-from estimator_rank_stats import correlations  # noqa: E402
-from latency_common import RESULTS, machine_info  # noqa: E402
+from benchmarks.estimator_rank_jobs import Store
+from benchmarks.estimator_rank_report import truths
+from benchmarks.estimator_rank_stats import correlations
+from benchmarks.latency_common import RESULTS, machine_info
 
 PART = re.compile(r"-b(\w+?)-")
 

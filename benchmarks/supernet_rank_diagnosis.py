@@ -1,6 +1,6 @@
 """Why a supernet ranks the ground-truth students as it does: two checks on estimator_rank reports.
 
-    NAS_DATA_DIR=../shared/data python benchmarks/supernet_rank_diagnosis.py REPORT [REPORT ...]
+    NAS_DATA_DIR=../shared/data python -m benchmarks.supernet_rank_diagnosis REPORT [REPORT ...]
         [--supernet DIR --batches 32] [--out NAME]
 
 1. What each estimate follows: Spearman of the supernet estimate (held-out MLM cross-entropy) of every report,
@@ -17,20 +17,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 from scipy.stats import spearmanr
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from estimator_rank_archs import by_key  # noqa: E402
-from latency_common import RESULTS, machine_info  # noqa: E402
-
-from nas.accuracy.proxy import body_params  # noqa: E402
+from benchmarks.estimator_rank_archs import by_key
+from benchmarks.latency_common import RESULTS, machine_info
+from nas.accuracy.proxy import body_params
 
 
 def rho(a: np.ndarray | list, b: np.ndarray | list) -> float:

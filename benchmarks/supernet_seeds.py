@@ -1,7 +1,7 @@
 """Supernets of one recipe trained on different seeds: how much does the rank correlation move with the
 supernet's seed, and does averaging their estimates rank the students better? (issue 9)
 
-    python benchmarks/supernet_seeds.py estimator_rank_split_s1000.json estimator_rank_split_s1000_seed1.json
+    python -m benchmarks.supernet_seeds estimator_rank_split_s1000.json estimator_rank_split_s1000_seed1.json
         [more reports ...] [--out supernet_seeds_s1000.json] [--ensemble DIR]
 
 Reads estimator_rank reports (each made with `--supernet DIR` against the same stored ground truth) and scores,
@@ -23,21 +23,18 @@ import argparse
 import datetime
 import itertools
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from estimator_rank_archs import PAIRS  # noqa: E402
-from estimator_rank_jobs import Store  # noqa: E402
-from estimator_rank_report import size_and_proxy  # noqa: E402
-from estimator_rank_report import truths as recorded_truths  # noqa: E402
-from estimator_rank_stats import correlations, pairs_ordered, seed_mean  # noqa: E402
-from estimator_rank_truth import students_label  # noqa: E402
-from latency_common import RESULTS, machine_info  # noqa: E402
+from benchmarks.estimator_rank_archs import PAIRS
+from benchmarks.estimator_rank_jobs import Store
+from benchmarks.estimator_rank_report import size_and_proxy
+from benchmarks.estimator_rank_report import truths as recorded_truths
+from benchmarks.estimator_rank_stats import correlations, pairs_ordered, seed_mean
+from benchmarks.estimator_rank_truth import students_label
+from benchmarks.latency_common import RESULTS, machine_info
 
 ESTIMATORS = ("supernet", "predictor")
 
@@ -63,7 +60,6 @@ def score(estimates: dict[str, dict[str, float]], truth: dict[str, float], accur
 def record_quality(directory: str, reports: list[dict[str, Any]], result: dict[str, Any], students: str) -> None:
     """The ensemble's measured Spearman against GT1 of the first data seed (as estimator_rank.py records a single
     supernet's), into the ensemble directory."""
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from nas.accuracy.supernet import write_quality
     from nas.supernet.ensemble import members
 

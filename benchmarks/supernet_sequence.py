@@ -6,7 +6,7 @@ The first search fits the supernet's accuracy predictor (300 supernet evaluation
 sequence then runs the same search again (`search_again`, predictor stored) to time what every later search
 costs — the "≤ 60 s for 2000 trials" point. `search_again` is reported beside the total, not in it.
 
-Usage: NAS_DATA_DIR=../shared/data python benchmarks/supernet_sequence.py [--work DIR]
+Usage: NAS_DATA_DIR=../shared/data python -m benchmarks.supernet_sequence [--work DIR]
 Writes benchmarks/results/supernet_sequence.json.
 """
 
@@ -21,8 +21,8 @@ import sys
 import time
 from pathlib import Path
 
-from data_folder import data_folder
-from latency_common import RESULTS, machine_info
+from benchmarks.data_folder import data_folder
+from benchmarks.latency_common import RESULTS, machine_info
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPE = ["--batch-size", "16", "--seq-len", "64", "--max-predictions", "10"]

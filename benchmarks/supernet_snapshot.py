@@ -1,6 +1,6 @@
 """A supernet directory from a training checkpoint, to measure how the supernet's ranking moves along one run.
 
-    python benchmarks/supernet_snapshot.py CHECKPOINT --out DIR [--space FILE] [--vocab FILE]
+    python -m benchmarks.supernet_snapshot CHECKPOINT --out DIR [--space FILE] [--vocab FILE]
 
 `nas supernet train` writes its weights only when the run ends; its `checkpoint.pt` (every `--checkpoint-every`
 steps) holds the model's state at that step. Copied aside while the run goes on (the file is replaced atomically),
@@ -11,19 +11,16 @@ each copy becomes a complete supernet directory here (`nas supernet score`, `ben
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from nas.distill.checkpoint import read_checkpoint  # noqa: E402
-from nas.distill.vocab import resolve_vocab  # noqa: E402
-from nas.supernet import store  # noqa: E402
-from nas.supernet.elastic import ElasticMobileBert  # noqa: E402
-from nas.supernet.space import DEFAULT_SPACE, check_space  # noqa: E402
-from search_spaces.space import SearchSpace  # noqa: E402
+from nas.distill.checkpoint import read_checkpoint
+from nas.distill.vocab import resolve_vocab
+from nas.supernet import store
+from nas.supernet.elastic import ElasticMobileBert
+from nas.supernet.space import DEFAULT_SPACE, check_space
+from search_spaces.space import SearchSpace
 
 
 def snapshot(checkpoint: Path, out: Path, space_file: Path, vocab: str | None) -> int:

@@ -7,7 +7,7 @@ Trainer) step of the largest arch as a standalone model. Per-step cost = (T(n + 
 so start-up and first-step allocation are left out; CPU time of this process with one torch thread (robust
 to other jobs on a shared machine), wall time beside it.
 
-    python benchmarks/supernet_step_time.py --teacher runs/teacher --corpus $NAS_DATA_DIR/corpus/wikitext2-valid.txt
+    python -m benchmarks.supernet_step_time --teacher runs/teacher --corpus $NAS_DATA_DIR/corpus/wikitext2-valid.txt
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import torch
-from supernet_common import add_training_options, write_result
 
+from benchmarks.supernet_common import add_training_options, write_result
 from nas.distill.data_corpus import PretrainingData
 from nas.distill.schedules import Phase
 from nas.distill.teacher import copy_shared_weights, load_teacher

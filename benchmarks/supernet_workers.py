@@ -4,7 +4,7 @@ Both run `nas supernet train` as a user does, in a fresh process, on the same te
 seed (start-up included: teacher, corpus, and with --workers one spawned process per part). Run it on an idle
 machine: the load average before each run is recorded beside its time.
 
-    python benchmarks/supernet_workers.py --teacher ~/.cache/nas/teachers/minilm-384 \
+    python -m benchmarks.supernet_workers --teacher ~/.cache/nas/teachers/minilm-384 \
         --corpus $NAS_DATA_DIR/corpus/wikitext2-valid.txt [--steps 100] [--workers 2]
 """
 
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from supernet_common import add_training_options, write_result
+from benchmarks.supernet_common import add_training_options, write_result
 
 RESULTS = Path(__file__).parent / "results" / "supernet_workers.json"
 NAS = str(Path(sys.executable).with_name("nas"))

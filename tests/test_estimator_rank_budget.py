@@ -6,12 +6,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
-
-import estimator_rank_truth as truth  # noqa: E402
+from benchmarks import estimator_rank_truth as truth
 
 
 def test_fixed_budget_gives_every_depth_the_same_layer_steps() -> None:
