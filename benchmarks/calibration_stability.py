@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.latency_common import MEASUREMENTS, RESULTS, machine_info, repeatability_stats, table
+from benchmarks.latency_common import MEASUREMENTS, RESULTS, command, machine_info, repeatability_stats, table
 from device_profiles.host import host_profile, host_tflite_profile
 from latency_models.calibration import calibrate
 from latency_models.design import suggest
@@ -307,7 +307,7 @@ def main() -> None:
     print("self-agreement (one arch measured twice, |diff| %):", self_agreement)
     print("fit error (held-out MAPE %, median round):", {k: round(v, 2) for k, v in fit_error.items()})
     payload = {"benchmark": "calibration_stability", "backend": args.backend,
-               "machine": {**machine_info(), "lscpu": lscpu(), "background_training_paused":
+               "produced_by": command(), "machine": {**machine_info(), "lscpu": lscpu(), "background_training_paused":
                            Path.home().joinpath("proof", "paused").exists()},
                "setup": {k: v for k, v in vars(args).items() if k not in ("work", "out", "evaluate_only",
                                                                            "max_minutes", "note")} | {

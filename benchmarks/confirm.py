@@ -24,6 +24,8 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from benchmarks.latency_common import command
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -87,7 +89,8 @@ def main() -> None:
     winner_asha = json.loads((work / "run/run.json").read_text())["confirmed"]["best"]
     winner_full = json.loads((work / "full/run.json").read_text())["confirmed"]["best"]
     record = {
-        "date": datetime.now(UTC).isoformat(), "machine": platform.platform(), "cpus": os.cpu_count(),
+        "date": datetime.now(UTC).isoformat(), "produced_by": command(),
+        "machine": platform.platform(), "cpus": os.cpu_count(),
         "load_average_before": load_before, "load_average_after": os.getloadavg(), "wall_s": wall,
         "asha_over_full_wall": round(wall["confirm_asha"] / wall["confirm_full"], 3),
         "same_winner": winner_asha["arch_id"] == winner_full["arch_id"],

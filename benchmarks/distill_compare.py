@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.data_folder import data_folder
+from benchmarks.latency_common import command as benchmark_command
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDENT = ROOT / "nas/distill/examples/student-small.json"
@@ -97,7 +98,8 @@ def main() -> None:
         record["partial"] = len(students) < len(SCHEDULES)
         record["teacher_below_every_student_mlm"] = all(
             record["teacher"]["heldout"]["mlm"] < s["heldout"]["mlm"] for s in students.values())
-        record.update({"date": datetime.now(UTC).isoformat(), "machine": platform.platform(),
+        record.update({"date": datetime.now(UTC).isoformat(), "produced_by": benchmark_command(),
+                       "machine": platform.platform(),
                        "cpus": os.cpu_count(), "load_average": os.getloadavg()})
         if not args.quick:
             (ROOT / "benchmarks/results/distill_compare.json").write_text(json.dumps(record, indent=2) + "\n")

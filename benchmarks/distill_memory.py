@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.data_folder import data_folder
+from benchmarks.latency_common import command
 
 ROOT = Path(__file__).resolve().parents[1]
 CASES = [("nas/distill/examples/student-small.json", 128), ("nas/distill/examples/student-small.json", 512),
@@ -61,7 +62,8 @@ def main() -> None:
                      "estimate_per_example_mib": estimate / 2**20, "estimate_is_upper_bound": estimate >= measured})
         print(f"{rows[-1]['student']:<14} {seq_len:>4}  measured {measured / 2**20:8.1f} MiB/example  "
               f"estimate {estimate / 2**20:8.1f} MiB", flush=True)
-    record = {"date": datetime.now(UTC).isoformat(), "machine": platform.platform(), "cpus": os.cpu_count(),
+    record = {"date": datetime.now(UTC).isoformat(), "produced_by": command(),
+              "machine": platform.platform(), "cpus": os.cpu_count(),
               "load_average": os.getloadavg(), "self_maxrss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
               / 1024, "rows": rows}
     (ROOT / "benchmarks/results/distill_memory.json").write_text(json.dumps(record, indent=2) + "\n")

@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.data_folder import data_folder
+from benchmarks.latency_common import command
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -52,7 +53,8 @@ def main() -> None:
     total = sum(wall.values())
     metrics = json.loads((work / "sst2/metrics.json").read_text())
     print(f"{'total':<9} {total:>7.1f} s ({total / 60:.1f} min); SST-2 dev accuracy {metrics['dev']['accuracy']:.3f}")
-    record = {"date": datetime.now(UTC).isoformat(), "machine": platform.platform(), "cpus": os.cpu_count(),
+    record = {"date": datetime.now(UTC).isoformat(), "produced_by": command(),
+              "machine": platform.platform(), "cpus": os.cpu_count(),
               "load_average_before": load_before, "load_average_after": os.getloadavg(),
               "wall_s": wall, "total_minutes": total / 60, "sst2_dev": metrics["dev"],
               "commands": {k: "nas " + " ".join(v) for k, v in steps.items()}}

@@ -19,7 +19,7 @@ from benchmarks.estimator_rank_archs import by_key
 from benchmarks.estimator_rank_jobs import Store
 from benchmarks.estimator_rank_report import truths
 from benchmarks.estimator_rank_stats import correlations
-from benchmarks.latency_common import RESULTS, machine_info
+from benchmarks.latency_common import RESULTS, command, machine_info
 
 
 def spearman(a: dict[str, float], b: dict[str, float]) -> dict[str, float | int | None]:
@@ -42,7 +42,8 @@ def main() -> None:
     a, b = args.settings_ids
     layers = {k: float(arch.num_hidden_layers) for k, arch in by_key().items() if k in common}
     result = {
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "machine": machine_info(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "produced_by": command(),
+        "machine": machine_info(),
         "settings_ids": args.settings_ids, "data_seed": args.seed,
         "table": [{"arch": k, "gt1": {a: gt1_a[k], b: gt1_b[k]}, "difference": round(gt1_a[k] - gt1_b[k], 4),
                    "gt2": {a: gt2_a.get(k), b: gt2_b.get(k)}} for k in common],

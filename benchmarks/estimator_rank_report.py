@@ -24,6 +24,7 @@ from benchmarks.estimator_rank_stats import (
     seed_mean,
 )
 from benchmarks.estimator_rank_truth import eval_batches, layer_steps
+from benchmarks.latency_common import command
 
 GT1, GT2 = "heldout_pd", "sst2_accuracy"
 SUPERNET_MEASURES = ("mlm", "pd", "distill", "pd_kd", "fm", "attn")
@@ -130,7 +131,7 @@ def report(store: Store, sid: str, args: argparse.Namespace, data: Path, path: P
         estimates.update(extra)
     seeds = sorted(gt1)
     result: dict[str, Any] = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                              "machine": machine(), "settings_id": sid, "settings": settings,
+                              "produced_by": command(), "machine": machine(), "settings_id": sid, "settings": settings,
                               "archs": len(ARCHS), "pairs": [list(p) for p in PAIRS]}
     counts = {"distilled": {s: len(gt1.get(s, {})) for s in seeds},
               "finetuned": {s: len(v) for s, v in gt2.items()}}

@@ -35,7 +35,7 @@ def provenance(n: int | None = None) -> dict[str, Any]:
     """The fields the results index reads from every result: when, on which machine, how started, and n (the
     sample size of the result's headline figure, where it has one)."""
     record: dict[str, Any] = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-                              "machine": machine_info(), "command": command()}
+                              "machine": machine_info(), "produced_by": command()}
     if n is not None:
         record["n"] = n
     return record

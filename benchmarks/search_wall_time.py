@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.latency_common import RESULTS, machine_info
+from benchmarks.latency_common import RESULTS, command, machine_info
 from benchmarks.search_quality import NAS, default_search_wall_time
 
 
@@ -32,7 +32,8 @@ def main() -> None:
     seconds = [r["seconds"] for r in runs]
     code = args.code or str(Path(__file__).resolve().parents[1])
     head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=code, capture_output=True, text=True)
-    result = {"machine": machine_info(), "command": runs[0]["command"], "code": head.stdout.strip(),
+    result = {"produced_by": command(),
+              "machine": machine_info(), "command": runs[0]["command"], "code": head.stdout.strip(),
               "trials": runs[0]["trials"], "seconds": seconds, "median_seconds": float(np.median(seconds))}
     (RESULTS / args.out).write_text(json.dumps(result, indent=1) + "\n")
     print(f"{result['code']}: {result['trials']} trials, {' / '.join(f'{s:.2f}' for s in seconds)} s "

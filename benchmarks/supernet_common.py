@@ -10,6 +10,8 @@ import platform
 from pathlib import Path
 from typing import Any
 
+from benchmarks.latency_common import command
+
 
 def add_training_options(parser: argparse.ArgumentParser, steps: int) -> None:
     """--teacher, --corpus, --space and the small CPU training size (`steps` steps of 16 × 64 tokens)."""
@@ -25,7 +27,7 @@ def add_training_options(parser: argparse.ArgumentParser, steps: int) -> None:
 def write_result(path: Path, record: dict[str, Any], **machine: Any) -> None:
     """`record` under the date and the machine (platform, CPUs, `machine`, load average) as JSON at `path`."""
     stamped = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-               "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), **machine,
+               "produced_by": command(), "machine": {"platform": platform.platform(), "cpus": os.cpu_count(), **machine,
                            "load_average": os.getloadavg()}, **record}
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(stamped, indent=2) + "\n")

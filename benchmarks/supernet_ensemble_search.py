@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 
 from benchmarks.latency_common import RESULTS, machine_info
+from benchmarks.latency_common import command as benchmark_command
 from nas.supernet.ensemble import members as ensemble_members
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +67,8 @@ def main() -> None:
         record = json.loads((run / "run.json").read_text())
         parts = profile_parts(profile) if args.profile else None
     members = [str(m) for m in ensemble_members(args.supernet)]
-    result = {"machine": machine_info(), "command": "nas " + " ".join(command[:-2]), "members": members,
+    result = {"produced_by": benchmark_command(),
+              "machine": machine_info(), "command": "nas " + " ".join(command[:-2]), "members": members,
               "trials": record["options"]["trials"], "seconds": seconds,
               "estimator": record["estimator"], "best": record["summary"]["best"], "code": commit(Path(args.code))}
     if parts:

@@ -27,7 +27,7 @@ import numpy as np
 from benchmarks.estimator_rank_jobs import Store
 from benchmarks.estimator_rank_report import truths
 from benchmarks.estimator_rank_stats import correlations
-from benchmarks.latency_common import RESULTS, machine_info
+from benchmarks.latency_common import RESULTS, command, machine_info
 
 PART = re.compile(r"-b(\w+?)-")
 
@@ -78,7 +78,8 @@ def main() -> None:
         raise SystemExit(f"error: no ground truth recorded under settings id {sid}")
     seed = min(gt1_by_seed)
     rows = {name: analyse(report, gt1_by_seed[seed]) for name, report in reports.items()}
-    result = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "machine": machine_info(),
+    result = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "produced_by": command(),
+              "machine": machine_info(),
               "settings_id": sid, "data_seed": seed, "reports": rows}
     (RESULTS / args.out).write_text(json.dumps(result, indent=1) + "\n")
     parts = sorted({p for r in rows.values() for p in r["part_mean_mlm_ce"]}, key=lambda p: (p == "none", len(p), p))

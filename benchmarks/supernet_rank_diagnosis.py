@@ -24,7 +24,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 from benchmarks.estimator_rank_archs import by_key
-from benchmarks.latency_common import RESULTS, machine_info
+from benchmarks.latency_common import RESULTS, command, machine_info
 from nas.accuracy.proxy import body_params
 
 
@@ -96,7 +96,8 @@ def main() -> None:
         gt = ground_truth(json.loads(paths[0].read_text()))
         result["held_out_sample"] = held_out_sample(args.supernet, args.batches, gt, corpus / "wikitext2-test.txt")
     out = RESULTS / f"{args.out.removesuffix('.json')}.json"
-    out.write_text(json.dumps({"benchmark": "supernet_rank_diagnosis", "machine": machine_info(),
+    out.write_text(json.dumps({"benchmark": "supernet_rank_diagnosis", "produced_by": command(),
+                               "machine": machine_info(),
                                "reports": args.reports, **result}, indent=2) + "\n")
     print(f"wrote {out}")
 

@@ -34,7 +34,7 @@ from benchmarks.estimator_rank_report import size_and_proxy
 from benchmarks.estimator_rank_report import truths as recorded_truths
 from benchmarks.estimator_rank_stats import correlations, pairs_ordered, seed_mean
 from benchmarks.estimator_rank_truth import students_label
-from benchmarks.latency_common import RESULTS, machine_info
+from benchmarks.latency_common import RESULTS, command, machine_info
 
 ESTIMATORS = ("supernet", "predictor")
 
@@ -125,7 +125,8 @@ def main() -> None:
     truths = {f"GT1 seed {s}": v for s, v in sorted(gt1.items())}
     if len(gt1) > 1:
         truths["GT1 seed mean"] = seed_mean(gt1)
-    result = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "machine": machine_info(),
+    result = {"date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"), "produced_by": command(),
+              "machine": machine_info(),
               "reports": args.reports, "settings_id": sid, "budget": store.data["settings"][sid]["budget"],
               "supernets": [r.get("supernet", {}).get("directory") for r in reports],
               "ensemble": "plain mean of the supernets' estimates (minus held-out MLM CE, same batches) and of "

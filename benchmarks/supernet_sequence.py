@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from benchmarks.data_folder import data_folder
-from benchmarks.latency_common import RESULTS, machine_info
+from benchmarks.latency_common import RESULTS, command, machine_info
 
 ROOT = Path(__file__).resolve().parents[1]
 SHAPE = ["--batch-size", "16", "--seq-len", "64", "--max-predictions", "10"]
@@ -78,7 +78,8 @@ def main() -> None:
     trials = sum(1 for _ in (work / "search-again/trials.csv").open()) - 1
     print(f"{'total':<15} {total:>7.1f} s ({total / 60:.1f} min, without search_again); SST-2 dev accuracy "
           f"{metrics['dev']['accuracy']:.3f}; search_again {wall['search_again']:.1f} s for {trials} trials")
-    record = {"benchmark": "supernet_sequence", "machine": machine_info(), "load_average_before": load_before,
+    record = {"benchmark": "supernet_sequence", "produced_by": command(),
+              "machine": machine_info(), "load_average_before": load_before,
               "load_average_after": os.getloadavg(), "wall_s": wall, "total_minutes": round(total / 60, 2),
               "search_again_trials": trials, "sst2_dev": metrics["dev"],
               "goal": {"total_minutes": 45, "search_again_s": 60},
