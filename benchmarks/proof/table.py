@@ -1,0 +1,299 @@
+"""The proof experiment's tables (plan.json "analysis"), regenerated from benchmarks/results/proof.json,
+benchmarks/proof/plan.json and benchmarks/proof/freeze.json:
+
+    python -m benchmarks.proof.table                 # print the markdown
+    python -m benchmarks.proof.table --readme        # also replace the block between the markers in
+                                                     # benchmarks/proof/README.md
+
+Per budget: every arch's seed means, then each searched candidate minus each hand-designed shape, paired by seed,
+with its 95 % t-interval; the answer per metric follows the plan's rule. Then the frozen estimators on the fresh
+students: Spearman with a bootstrap interval, within each bottleneck group, and the paired bootstrap against
+body-parameter count. Rows with fewer seeds than planned are marked; nothing is dropped or imputed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from benchmarks.proof import design
+
+RESULTS = design.ROOT / "benchmarks" / "results" / "proof.json"
+FREEZE = design.HERE / "freeze.json"
+README = design.HERE / "README.md"
+BEGIN, END = "<!-- proof-table: begin (python -m benchmarks.proof.table --readme) -->", "<!-- proof-table: end -->"
+PROOF_SID, FRESH_SID = "967a3bb42e", "845f5c18a4"
+BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED = 10_000, 0
+
+
+@dataclass(frozen=True)
+class Metric:
+    name: str
+    label: str
+    lower_is_better: bool
+    digits: int
+
+
+METRICS = (Metric("heldout_pd", "held-out PD loss (nats)", True, 3),
+           Metric("heldout_mlm", "held-out MLM (nats)", True, 3),
+           Metric("sst2_acc", "SST-2 dev acc", False, 3),
+           Metric("mrpc_f1", "MRPC dev F1", False, 3))
+
+
+def student_metrics(records: dict[str, Any], sid: str, group: str, name: str, seed: int) -> dict[str, float]:
+    """One student's metrics from the runner's records (absent ones are left out)."""
+    out: dict[str, float] = {}
+    distilled = records.get(f"{group}/{sid}/distill/{name}/s{seed}")
+    if distilled:
+        out["heldout_pd"] = distilled["heldout"]["pd"]
+        out["heldout_mlm"] = distilled["heldout"]["mlm"]
+    sst2 = records.get(f"{group}/{sid}/finetune-sst2/{name}/s{seed}")
+    if sst2:
+        out["sst2_acc"] = sst2["metrics"]["dev"]["accuracy"]
+    mrpc = records.get(f"{group}/{sid}/finetune-mrpc/{name}/s{seed}")
+    if mrpc:
+        out["mrpc_f1"] = mrpc["metrics"]["dev"]["f1"]
+        out["mrpc_acc"] = mrpc["metrics"]["dev"]["accuracy"]
+    return out
+
+
+def t_interval(diffs: list[float]) -> tuple[float, float | None, float | None]:
+    """Mean and 95 % t-interval of paired differences (None below 2 pairs)."""
+    mean = float(np.mean(diffs))
+    if len(diffs) < 2:
+        return mean, None, None
+    half = float(stats.t.ppf(0.975, len(diffs) - 1)) * float(np.std(diffs, ddof=1)) / math.sqrt(len(diffs))
+    return mean, mean - half, mean + half
+
+
+def verdict(metric: Metric, low: float | None, high: float | None) -> str:
+    """The plan's rule for searched − hand-designed: a win needs the interval to exclude 0 on the better side."""
+    if low is None or high is None:
+        return "too few seeds"
+    if low > 0 or high < 0:
+        searched_better = (high < 0) == metric.lower_is_better
+        return "searched wins" if searched_better else "searched loses"
+    return "no difference resolved"
+
+
+def candidates(plan: dict[str, Any], freeze: dict[str, Any]) -> dict[float, dict[str, dict[str, Any]]]:
+    """Per budget: {name: {"kind", "predicted_ms"}} for the hand-designed shapes within [0.9·B, B] and the
+    searched candidates (naive, pick0, confirmed)."""
+    out: dict[float, dict[str, dict[str, Any]]] = {}
+    naive_ms = naive_predicted(plan)
+    for budget in plan["budgets_ms"]:
+        rows: dict[str, dict[str, Any]] = {}
+        for name, shape in plan["baselines"]["shapes"].items():
+            if (1 - design.UNDER) * budget <= shape["predicted_ms"] <= budget:
+                rows[name] = {"kind": "hand-designed", "predicted_ms": shape["predicted_ms"]}
+        rows[f"naive-{budget:g}ms"] = {"kind": "searched (naive)", "predicted_ms": naive_ms[f"{budget:g}"]}
+        for name, pick in freeze.get("picks", {}).items():
+            if name.endswith(f"-{budget:g}ms"):
+                rows[name] = {"kind": f"searched ({name.split('-')[0]})", "predicted_ms": pick["predicted_ms"]}
+        out[budget] = rows
+    return out
+
+
+def naive_predicted(plan: dict[str, Any]) -> dict[str, float]:
+    keys = plan["searched"]["naive"]["at"]
+    with design.SPACE_LATENCY.open() as handle:
+        millis = {row["key"]: float(row["predicted_ms"]) for row in csv.DictReader(handle)}
+    return {budget: millis[key] for budget, key in keys.items()}
+
+
+def fmt(value: float | None, digits: int) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def budget_section(budget: float, rows: dict[str, dict[str, Any]], records: dict[str, Any],
+                   seeds: tuple[int, ...]) -> list[str]:
+    per_seed = {name: {seed: student_metrics(records, PROOF_SID, "proof", name, seed) for seed in seeds}
+                for name in rows}
+    lines = [f"#### At {budget:g} ms (pixel4, 128 tokens)", "",
+             "| arch | kind | predicted pixel4 ms | host-tflite ms | "
+             + " | ".join(m.label for m in METRICS) + " | seeds |",
+             "|---|---|---|---|" + "---|" * len(METRICS) + "---|"]
+    for name, row in rows.items():
+        tflite = records.get(f"proof/host-tflite/{name}")
+        cells = []
+        for metric in METRICS:
+            values = [m[metric.name] for m in per_seed[name].values() if metric.name in m]
+            cells.append(fmt(float(np.mean(values)) if values else None, metric.digits))
+        done = sum(1 for m in per_seed[name].values() if "heldout_pd" in m)
+        lines.append(f"| {name} | {row['kind']} | {row['predicted_ms']:.1f} | "
+                     f"{fmt(tflite['ms'] if tflite else None, 1)} | " + " | ".join(cells) + f" | {done}/{len(seeds)} |")
+    lines += ["", "Searched − hand-designed, paired by seed (mean [95 % t-interval], n seeds):", "",
+              "| searched | hand-designed | " + " | ".join(m.label for m in METRICS) + " |",
+              "|---|---|" + "---|" * len(METRICS)]
+    hand = [n for n, r in rows.items() if r["kind"] == "hand-designed"]
+    searched = [n for n in rows if n not in hand]
+    for s in searched:
+        for h in hand:
+            cells = []
+            for metric in METRICS:
+                diffs = [per_seed[s][seed][metric.name] - per_seed[h][seed][metric.name] for seed in seeds
+                         if metric.name in per_seed[s][seed] and metric.name in per_seed[h][seed]]
+                if not diffs:
+                    cells.append("–")
+                    continue
+                mean, low, high = t_interval(diffs)
+                interval = f" [{low:+.{metric.digits}f}, {high:+.{metric.digits}f}]" if low is not None else ""
+                cells.append(f"{mean:+.{metric.digits}f}{interval} (n={len(diffs)})")
+            lines.append(f"| {s} | {h} | " + " | ".join(cells) + " |")
+    lines += ["", *answers(budget, per_seed, hand, seeds), ""]
+    return lines
+
+
+def answers(budget: float, per_seed: dict[str, dict[int, dict[str, float]]], hand: list[str],
+            seeds: tuple[int, ...]) -> list[str]:
+    """The plan's answer: pick 0 against the hand-designed shape with the best seed mean, per metric."""
+    pick = f"pick0-{budget:g}ms"
+    if pick not in per_seed:
+        return [f"Answer at {budget:g} ms: not yet (pick 0 is chosen when the supernet is frozen)."]
+    out = []
+    for metric in METRICS:
+        means = {h: np.mean([m[metric.name] for m in per_seed[h].values() if metric.name in m] or [np.nan])
+                 for h in hand}
+        means = {h: v for h, v in means.items() if not np.isnan(v)}
+        if not means:
+            continue
+        best = (min if metric.lower_is_better else max)(means, key=means.get)
+        diffs = [per_seed[pick][s][metric.name] - per_seed[best][s][metric.name] for s in seeds
+                 if metric.name in per_seed[pick][s] and metric.name in per_seed[best][s]]
+        if not diffs:
+            continue
+        mean, low, high = t_interval(diffs)
+        out.append(f"- {metric.label}: pick 0 − {best} (best hand-designed) = {mean:+.{metric.digits}f}"
+                   + (f" [{low:+.{metric.digits}f}, {high:+.{metric.digits}f}]" if low is not None else "")
+                   + f", n={len(diffs)}: **{verdict(metric, low, high)}**")
+    return out
+
+
+def spearman(x: np.ndarray, y: np.ndarray) -> float | None:
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return None
+    return float(stats.spearmanr(x, y).statistic)
+
+
+def resampled_spearman(score: np.ndarray, truth: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Spearman of every resample (rows of `draws` index archs), vectorised: Pearson of the average ranks; NaN
+    where a resample is constant on either side."""
+    x = stats.rankdata(score[draws], axis=1)
+    y = stats.rankdata(truth[draws], axis=1)
+    x -= x.mean(axis=1, keepdims=True)
+    y -= y.mean(axis=1, keepdims=True)
+    norm = np.sqrt((x * x).sum(axis=1) * (y * y).sum(axis=1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norm > 0, (x * y).sum(axis=1) / norm, np.nan)
+
+
+def bootstrap(scores: dict[str, np.ndarray], truth: np.ndarray, reference: str) -> dict[str, Any]:
+    """Spearman of each score (oriented: higher = predicted better) against the truth (oriented likewise), its
+    95 % bootstrap interval over archs, and the paired bootstrap (same resamples) of the difference to
+    `reference`."""
+    draws = np.random.default_rng(BOOTSTRAP_SEED).integers(0, len(truth), size=(BOOTSTRAP_RESAMPLES, len(truth)))
+    ref_rho = spearman(scores[reference], truth)
+    ref_boot = resampled_spearman(scores[reference], truth, draws)
+    out: dict[str, Any] = {}
+    for name, score in scores.items():
+        rho = spearman(score, truth)
+        boot = resampled_spearman(score, truth, draws)
+        out[name] = {"n": len(truth), "spearman": rho, "interval95": np.nanpercentile(boot, [2.5, 97.5]).tolist(),
+                     "minus_" + reference: None if rho is None or ref_rho is None else rho - ref_rho,
+                     "minus_interval95": np.nanpercentile(boot - ref_boot, [2.5, 97.5]).tolist()}
+    return out
+
+
+def fresh_scores(freeze: dict[str, Any]) -> dict[str, dict[str, float]]:
+    """Each frozen estimator's score of the fresh archs, oriented so that higher = predicted better."""
+    raw = freeze.get("fresh_scores", {})
+    out = {"body params": dict(raw.get("body_params", {})), "proxy": dict(raw.get("proxy", {}))}
+    rows = raw.get("supernet_rows", {})
+    if rows:
+        out["supernet"] = {k: -r["score"] for k, r in rows.items()}
+        if all(r.get("predictor") is not None for r in rows.values()):
+            out["predictor"] = {k: -r["predictor"] for k, r in rows.items()}
+    return out
+
+
+def fresh_section(freeze: dict[str, Any], records: dict[str, Any]) -> list[str]:
+    fresh = freeze.get("fresh", [])
+    if not fresh:
+        return ["#### The frozen estimators on the fresh students", "", "Not yet: the fresh students are drawn when "
+                "the supernet is frozen."]
+    scores = fresh_scores(freeze)
+    truths = {"held-out PD loss": {}, "SST-2 dev acc": {}}
+    group = {}
+    for d in fresh:
+        m = student_metrics(records, FRESH_SID, "fresh", d["key"], 0)
+        if "heldout_pd" in m:
+            truths["held-out PD loss"][d["key"]] = -m["heldout_pd"]
+        if "sst2_acc" in m:
+            truths["SST-2 dev acc"][d["key"]] = m["sst2_acc"]
+        group[d["key"]] = d["key"].split("-")[1]
+    lines = ["#### The frozen estimators on the fresh students (scored before distillation)", "",
+             "Spearman ρ [95 % bootstrap interval over archs, 10 000 resamples], and ρ − ρ(body params) with its "
+             "paired bootstrap interval:", "",
+             "| estimator | truth | n | ρ | ρ − ρ(body params) |", "|---|---|---|---|---|"]
+    for truth_name, truth in truths.items():
+        keys = sorted(k for k in truth if all(k in s for s in scores.values()))
+        if len(keys) < 3:
+            lines.append(f"| – | {truth_name} | {len(keys)} | not yet | |")
+            continue
+        result = bootstrap({e: np.array([s[k] for k in keys]) for e, s in scores.items()},
+                           np.array([truth[k] for k in keys]), "body params")
+        for estimator, r in result.items():
+            low, high = r["interval95"]
+            diff = "" if estimator == "body params" or r["minus_body params"] is None else \
+                f"{r['minus_body params']:+.2f} [{r['minus_interval95'][0]:+.2f}, {r['minus_interval95'][1]:+.2f}]"
+            lines.append(f"| {estimator} | {truth_name} | {r['n']} | {fmt(r['spearman'], 2)} [{low:.2f}, {high:.2f}]"
+                         f" | {diff} |")
+    lines += ["", "Within each bottleneck group (n ≥ 4), against held-out PD loss:", "",
+              "| group | n | " + " | ".join(scores) + " |", "|---|---|" + "---|" * len(scores)]
+    truth = truths["held-out PD loss"]
+    for g in sorted(set(group.values())):
+        keys = sorted(k for k in truth if group[k] == g and all(k in s for s in scores.values()))
+        if len(keys) < 4:
+            continue
+        y = np.array([truth[k] for k in keys])
+        cells = [fmt(spearman(np.array([s[k] for k in keys]), y), 2) for s in scores.values()]
+        lines.append(f"| {g} | {len(keys)} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def render(results: Path = RESULTS, freeze_file: Path = FREEZE) -> str:
+    plan = json.loads(design.PLAN.read_text())
+    freeze = json.loads(freeze_file.read_text()) if freeze_file.is_file() else {}
+    records = json.loads(results.read_text())["records"] if results.is_file() else {}
+    lines: list[str] = []
+    for budget, rows in candidates(plan, freeze).items():
+        lines += budget_section(budget, rows, records, tuple(plan["distillation"]["proof"]["seeds"]))
+    lines += fresh_section(freeze, records)
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument("--readme", action="store_true", help="Replace the table block in the proof README.")
+    args = parser.parse_args()
+    text = render(args.results)
+    print(text)
+    if args.readme:
+        readme = README.read_text()
+        if BEGIN not in readme or END not in readme:
+            raise SystemExit(f"error: {README} lacks the markers {BEGIN!r} … {END!r}")
+        head, rest = readme.split(BEGIN, 1)
+        README.write_text(head + BEGIN + "\n" + text + rest[rest.index(END):])
+
+
+if __name__ == "__main__":
+    main()

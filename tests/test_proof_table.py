@@ -1,0 +1,73 @@
+"""The proof experiment's analysis (benchmarks/proof/table.py) on synthetic records: the paired t-interval, the
+plan's verdict rule in both directions, and the fresh-student Spearman with its bootstrap."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from benchmarks.proof import table
+
+
+def test_t_interval_matches_the_textbook_formula() -> None:
+    mean, low, high = table.t_interval([1.0, 2.0, 3.0])  # sd 1, n 3: half-width t(2)·1/√3 = 4.303/√3
+    assert mean == pytest.approx(2.0)
+    assert high - mean == pytest.approx(4.302653 / math.sqrt(3), rel=1e-6)
+    assert mean - low == pytest.approx(high - mean)
+    assert table.t_interval([0.5])[1:] == (None, None)
+
+
+@pytest.mark.parametrize(("metric", "low", "high", "expected"), [
+    ("heldout_pd", -0.3, -0.1, "searched wins"),      # lower loss than the hand-designed shape
+    ("heldout_pd", 0.1, 0.3, "searched loses"),
+    ("sst2_acc", 0.01, 0.03, "searched wins"),        # higher accuracy
+    ("sst2_acc", -0.03, -0.01, "searched loses"),
+    ("sst2_acc", -0.01, 0.02, "no difference resolved"),
+    ("heldout_pd", None, None, "too few seeds"),
+])
+def test_verdict_follows_each_metric_direction(metric: str, low: float | None, high: float | None,
+                                               expected: str) -> None:
+    chosen = next(m for m in table.METRICS if m.name == metric)
+    assert table.verdict(chosen, low, high) == expected
+
+
+def _distill(pd: float) -> dict:
+    return {"heldout": {"pd": pd, "mlm": 2 * pd}}
+
+
+def test_render_pairs_by_seed_and_ranks_fresh_students(tmp_path: Path) -> None:
+    sid, fresh_sid = table.PROOF_SID, table.FRESH_SID
+    records = {}
+    for seed, shift in enumerate((0.0, 0.05, -0.02)):
+        records[f"proof/{sid}/distill/mobilebert-L4/s{seed}"] = _distill(2.5 + shift)
+        records[f"proof/{sid}/distill/naive-30ms/s{seed}"] = _distill(2.3 + shift + 0.01 * seed)
+    keys = [f"L{2 + i % 3}-b{(64, 96, 128, 192)[i % 4]}-f1x512-h2" for i in range(8)]
+    fresh = [{"key": k, "arch": {}} for k in keys]
+    truth = np.linspace(3.0, 2.0, len(keys))  # fresh student i is better than student i-1
+    for k, pd in zip(keys, truth, strict=True):
+        records[f"fresh/{fresh_sid}/distill/{k}/s0"] = _distill(float(pd))
+    freeze = {"fresh": fresh, "fresh_scores": {
+        "body_params": {k: i for i, k in enumerate(keys)},                       # ranks perfectly
+        "proxy": {k: -i for i, k in enumerate(keys)}}}                           # ranks backwards
+    (tmp_path / "proof.json").write_text(json.dumps({"records": records}))
+    (tmp_path / "freeze.json").write_text(json.dumps(freeze))
+    text = table.render(tmp_path / "proof.json", tmp_path / "freeze.json")
+    naive_row = next(line for line in text.splitlines() if line.startswith("| naive-30ms | mobilebert-L4 |"))
+    assert naive_row.split("|")[3].strip().startswith("-0.190 [")  # mean of −0.20, −0.19, −0.18
+    assert "(n=3)" in naive_row
+    assert "| body params | held-out PD loss | 8 | 1.00 [1.00, 1.00] |" in text
+    assert "| proxy | held-out PD loss | 8 | -1.00" in text
+
+
+def test_vectorised_bootstrap_spearman_equals_scipy_per_resample() -> None:
+    rng = np.random.default_rng(3)
+    score, truth = rng.normal(size=12), rng.normal(size=12)
+    draws = rng.integers(0, 12, size=(50, 12))
+    fast = table.resampled_spearman(score, truth, draws)
+    for row, value in zip(draws, fast, strict=True):
+        assert value == pytest.approx(stats.spearmanr(score[row], truth[row]).statistic, abs=1e-12)
