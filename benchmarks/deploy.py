@@ -55,7 +55,7 @@ def build_student(work: Path, data: Path, task: str, train_examples: int, epochs
 
 
 def ship(model: Path, work: Path, data: Path, calibration: int) -> dict:
-    from nas.cli_deploy import export_trained
+    from nas.cli.deploy import export_trained
     from nas.deploy.evaluate import candidate, common_seq_len, score
     from nas.deploy.export_model import host_latencies
     from nas.deploy.model_dir import read_model_dir

@@ -55,7 +55,7 @@ def default_teacher() -> Path:
 
 def code_digest() -> str:
     """The committed distillation code the ground truth is made with."""
-    listing = subprocess.run(["git", "ls-tree", "-r", "HEAD", "nas/distill", "nas/cli_distill.py"], cwd=ROOT,
+    listing = subprocess.run(["git", "ls-tree", "-r", "HEAD", "nas/distill", "nas/cli/distill.py"], cwd=ROOT,
                              check=True, capture_output=True, text=True).stdout
     return hashlib.sha256(listing.encode()).hexdigest()[:10]
 
@@ -63,7 +63,7 @@ def code_digest() -> str:
 def snapshot(work: Path) -> Path:
     """`git archive HEAD` of the packages, once per code digest."""
     target = work / f"code-{code_digest()}"
-    if not (target / "nas/cli.py").is_file():
+    if not (target / "nas/__init__.py").is_file():
         target.mkdir(parents=True, exist_ok=True)
         archive = subprocess.run(["git", "archive", "HEAD", *CODE_PATHS], cwd=ROOT, check=True,
                                  capture_output=True).stdout
@@ -76,7 +76,7 @@ def ground_truth(args: argparse.Namespace, store: Store, budget: truth.Budget, s
     work.mkdir(parents=True, exist_ok=True)
     digest = sid.rsplit("-", 1)[1]
     kept = Path(args.work) / f"code-{digest}"
-    if digest != code_digest() and not (kept / "nas/cli.py").is_file():
+    if digest != code_digest() and not (kept / "nas/__init__.py").is_file():
         raise SystemExit(f"settings id {sid} was made with distillation code {digest}, whose snapshot is gone")
     truth.ROOT = kept if digest != code_digest() else snapshot(Path(args.work))  # children run the snapshot
     teacher = Path(args.teacher)

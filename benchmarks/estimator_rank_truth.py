@@ -100,7 +100,8 @@ def _nas(args: list[str], log: Path) -> float:
 
 def schedule_option() -> str:
     """The snapshot's name for the distillation schedule option (`--strategy` before it became `--schedule`)."""
-    return "--schedule" if '"--schedule"' in (ROOT / "nas/cli_distill.py").read_text() else "--strategy"
+    source = next(p for p in (ROOT / "nas/cli/distill.py", ROOT / "nas/cli_distill.py") if p.is_file())
+    return "--schedule" if '"--schedule"' in source.read_text() else "--strategy"
 
 
 def distill(arch: Any, student_dir: Path, teacher: Path, corpus: Path, eval_corpus: Path, budget: Budget,

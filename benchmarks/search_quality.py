@@ -2,7 +2,7 @@
 
 For pixel4 at 40, 62 and 100 ms (proxy accuracy, space mobilebert-family: 1.6 M grid points, too many to
 enumerate) the reference front is the best of a 200,000-arch random sample. Hypervolume in
-(latency/budget, accuracy) with reference point (1, 0) (nas/pareto.py); the ratio is a strategy's over the
+(latency/budget, accuracy) with reference point (1, 0) (nas/search/pareto.py); the ratio is a strategy's over the
 reference's (above 1 means it beat the sample). Mean over seeds; wall time per search in-process (journal
 included). Also: hypervolume of the default strategy by trial count, and the wall time of the default
 `nas search --device pixel4 --budget 62ms` as a subprocess.
@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 
 from nas.accuracy import get_estimator
-from nas.controller import Controller
-from nas.evaluator import Evaluator, load_latency_model
-from nas.journal import Journal
-from nas.pareto import hypervolume
+from nas.search.controller import Controller
+from nas.search.evaluator import Evaluator, load_latency_model
+from nas.search.journal import Journal
+from nas.search.pareto import hypervolume
 from nas.strategies import DEFAULT_STRATEGY, make_strategy
 from search_spaces.space import SearchSpace
 

@@ -1,6 +1,6 @@
 """The one place that turns an `Arch` into a Hugging Face model, its inference module and its exported program.
 
-Latency measurement (`measure.py`), export (`nas/export.py`: ONNX, TVM) and the supernet's extraction all
+Latency measurement (`measure.py`), export (`nas/export/formats.py`: ONNX, TVM) and the supernet's extraction all
 build their model here, so what is timed is what is shipped. One attention implementation for all of them:
 HF's *eager* attention (score matmul, scale, softmax, context matmul as separate ops). It is what TFLite runs
 (the pixel4 profile), what `latency_models/graph.py` lowers as kernels, and what distillation needs

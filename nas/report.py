@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nas.accuracy.resolution import Estimate, decimals, loss_of, scatter_note
-from nas.trial import Trial
+from nas.search.trial import Trial
 from nas_common.writing import write_text
 from search_spaces.arch import Arch
 
@@ -85,8 +85,8 @@ def write_report(path: Path, trials: list[Trial], front: list[Trial], budget_ms:
 def rewrite_report(run: Path) -> Path:
     """Redraw RUN/pareto.html from the run's files (run.json, the journal, confirmed.csv), e.g. after
     `nas confirm`; the paper models are redrawn from the latencies and estimates run.json recorded."""
-    from nas.results import front, load_trials
-    from nas.run_dir import read_run, recorded_options
+    from nas.search.results import front, load_trials
+    from nas.search.run_dir import read_run, recorded_options
     from search_spaces.presets import PRESETS
 
     record = read_run(run)

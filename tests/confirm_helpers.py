@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from nas.trial import Trial
+from nas.search.trial import Trial
 from tests.distill_helpers import STUDENT_ARCH, tiny_models, write_corpus
 
 # Front points of the fake run: (layers, intermediate size, latency ms, estimate); more layers, better estimate.

@@ -15,7 +15,7 @@ import torch
 from nas.accuracy import get_estimator
 from nas.accuracy import predictor as pred
 from nas.accuracy import supernet as sn
-from nas.trial import Trial
+from nas.search.trial import Trial
 from nas_common.errors import UserInputError
 from search_spaces.space import SearchSpace
 from tests.supernet_helpers import toy_inputs
@@ -108,7 +108,7 @@ def test_front_is_rescored_by_the_supernet(supernet_dir: Path) -> None:
               for i, (a, p) in enumerate(zip(archs, predicted, strict=True))]
     trials.append(Trial(99, 0, 500.0, None, archs[0].num_params(), archs[0], 0.0))  # over the budget
     refined = estimator.refine_front(trials, budget_ms=100.0)
-    from nas.results import front
+    from nas.search.results import front
 
     points = front(refined, 100.0)
     truth = dict(zip((t.id for t in points), estimator.supernet_scores([t.arch for t in points]), strict=True))
@@ -190,7 +190,7 @@ def test_search_with_the_supernet_end_to_end(trained: Path, tmp_path: Path) -> N
     assert run["estimator"]["name"] == "supernet" and "predictor CV Spearman" in run["estimator"]["quality"]
     space = SearchSpace.load(directory / "space.toml")
     estimator = sn.SupernetEstimator(str(directory))
-    from nas.results import front, load_trials
+    from nas.search.results import front, load_trials
 
     chosen = front(load_trials(out), 62.0)
     assert chosen and all(t.latency_ms <= 62.0 and space.contains(t.arch) for t in chosen)

@@ -35,7 +35,7 @@ from tests.bad_input_support import (
 
 
 # ====================================================================== rows
-# ---- reserved for the distill helper (nas/distill/**, nas/cli_distill.py): training commands
+# ---- reserved for the distill helper (nas/distill/**, nas/cli/distill.py): training commands
 def _training_setup(tmp: Path) -> dict[str, str]:
     """A corpus, a finished student directory, a finished fine-tuning result, a regular file."""
     from tests.distill_helpers import write_corpus
@@ -270,7 +270,7 @@ TRAINING_CASES: list[Case] = [
          _T, 2, "does not exist"),
 ]
 
-# ---- reserved for the latency helper (latency_models/**, device_profiles/**, nas/cli_latency.py, nas/export.py)
+# ---- reserved for the latency helper (latency_models/**, device_profiles/**, nas/cli/latency.py, nas/export/)
 def _latency_files(tmp: Path) -> dict[str, str]:
     """A profile whose [cost] is invalid, a measurements file, a per-layer arch, a regular file."""
     import re
@@ -382,7 +382,7 @@ LATENCY_CASES: list[Case] = [
                                          "--out", "{tmp}/run"), None, 2, "--confidence must be a probability"),
 ]
 
-# ---- reserved for the search helper (nas/search.py, run_dir.py, cli_search.py, ...)
+# ---- reserved for the search helper (nas/search/**, nas/cli/search.py, ...)
 _SEARCH = ("search", "--device", "pixel4", "--budget", "62ms", "--space", "mobilebert-small", "--seed", "0")
 _SMALL_RUN: list[Path] = []  # one real 64-trial run, made once and copied into each row's folder
 
@@ -473,7 +473,7 @@ SEARCH_CASES: list[Case] = [
          _search_run, 2, "no front point within"),
 ]
 
-# ---- the CLI, arch and space side (nas/cli.py, nas/cli_arch.py, search_spaces/**, nas_common/**)
+# ---- the CLI, arch and space side (nas/cli/__init__.py, nas/cli/arch.py, search_spaces/**, nas_common/**)
 CLI_CASES: list[Case] = [
     # item 10: every usage error is one line, exit 2, no Rich box
     Case("unknown-command", ("bogus",), None, 2, "No such command"),
@@ -647,7 +647,7 @@ BEYOND_CASES: list[Case] = [
          _vocab_without_unk, 2, "[UNK]"),
 ]
 
-# ---- reserved for the confirm helper (nas/confirm/**, nas/cli_confirm.py): `nas confirm`
+# ---- reserved for the confirm helper (nas/confirm/**, nas/cli/confirm.py): `nas confirm`
 def _confirm_inputs(tmp: Path) -> dict[str, str]:
     """A tiny search run, teacher, corpora and GLUE folder (tests/confirm_helpers.py), a non-run folder and a
     run that already holds a confirmation."""

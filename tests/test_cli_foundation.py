@@ -191,7 +191,8 @@ def test_no_function_level_import_dodges_a_cycle() -> None:
 
 
 def test_a_bug_is_one_line_exit_1_and_its_traceback_on_request(monkeypatch, capsys) -> None:
-    from nas import cli, cli_arch
+    from nas import cli
+    from nas.cli import arch as cli_arch
 
     def broken(*_: object) -> None:
         raise RuntimeError("boom")
@@ -208,7 +209,8 @@ def test_a_bug_is_one_line_exit_1_and_its_traceback_on_request(monkeypatch, caps
 
 
 def test_file_system_refusal_is_one_line_exit_2(monkeypatch, capsys) -> None:
-    from nas import cli, cli_arch
+    from nas import cli
+    from nas.cli import arch as cli_arch
 
     def refused(*_: object) -> None:
         raise PermissionError(13, "Permission denied", "/somewhere/out")

@@ -105,9 +105,9 @@ def test_confirmed_csv_round_trip_and_winner(tmp_path: Path) -> None:
 def test_pareto_and_report_show_the_confirmed_points(tmp_path: Path) -> None:
     from rich.console import Console
 
-    from nas.cli_search import front_table
+    from nas.cli.search import front_table
     from nas.report import rewrite_report
-    from nas.results import front, load_trials
+    from nas.search.results import front, load_trials
 
     run = make_run(tmp_path / "run")
     table.write(run, _rows())
@@ -130,8 +130,8 @@ def test_a_supernet_run_warm_starts_each_student_from_its_inherited_weights(tmp_
 
     from nas.cli import main
     from nas.confirm.trial import distill_to, warm_start
+    from nas.search.trial import Trial
     from nas.supernet.api import load_supernet
-    from nas.trial import Trial
     from tests.supernet_helpers import toy_inputs, train_argv
 
     inputs = toy_inputs(tmp_path / "inputs")

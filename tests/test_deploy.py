@@ -99,7 +99,7 @@ def test_evaluate_of_the_directory_repeats_finetunes_dev_metric(classifier, caps
 
 def test_onnx_logits_match_torch_with_padding(classifier, tmp_path: Path, capsys) -> None:
     pytest.importorskip("onnxscript", reason="needs the dev extra (onnx, onnxscript)")
-    from nas.export import onnx_session
+    from nas.export.formats import onnx_session
 
     model_dir, glue = classifier
     out = tmp_path / "ship"

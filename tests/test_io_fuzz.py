@@ -164,7 +164,7 @@ def _journal(tmp_path: Path) -> bytes:
 
 
 def _read_journal(path: Path) -> Any:
-    from nas.journal import Journal
+    from nas.search.journal import Journal
 
     return Journal(path.parent).load()
 
@@ -186,7 +186,7 @@ def test_journal_cut_at_every_byte_loses_only_the_torn_line(tmp_path: Path) -> N
 @FUZZ
 @given(data=st.data())
 def test_damaged_journal_and_run_json(tmp_path: Path, data: st.DataObject) -> None:
-    from nas.run_dir import read_run
+    from nas.search.run_dir import read_run
 
     good = _journal(tmp_path) if not (tmp_path / "seed-run").exists() else \
         (tmp_path / "seed-run" / "trials.jsonl").read_bytes()

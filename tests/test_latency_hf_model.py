@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-import nas.export as export
+import nas.export.formats as export
 from latency_models import hf_model, measure
 from search_spaces.arch import Arch
 

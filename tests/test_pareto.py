@@ -2,7 +2,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nas.pareto import dominates, hypervolume, non_dominated_ranks, pareto_mask
+from nas.search.pareto import dominates, hypervolume, non_dominated_ranks, pareto_mask
 
 points = st.lists(st.tuples(st.integers(1, 20), st.integers(0, 20)), min_size=1, max_size=40)
 

@@ -1,6 +1,6 @@
 import pytest
 
-from nas.budget import parse_budget
+from nas.search.budget import parse_budget
 from nas_common.errors import UserInputError
 
 

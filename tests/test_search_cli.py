@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from nas.pareto import pareto_mask
+from nas.search.pareto import pareto_mask
 
 NAS = [sys.executable, "-c", "from nas.cli import main; main()"]
 
@@ -90,7 +90,7 @@ def test_default_search_writes_a_complete_run(default_run):
 
 
 def test_train_md_gives_a_teacher_of_the_picks_width(default_run):
-    from nas.train_guide import commands
+    from nas.export.train_guide import commands
 
     run = default_run
     best = run / "best"

@@ -51,7 +51,7 @@ def test_tvm_export_targets_the_device(fast_run, tmp_path):
 
 def test_onnx_without_the_dev_extra_is_one_line(tmp_path, monkeypatch):
     """`--onnx` where onnx/onnxscript are not installed: a UserInputError naming the extra, nothing written."""
-    from nas.export import export_onnx
+    from nas.export.formats import export_onnx
     from nas_common.errors import UserInputError
     from search_spaces.presets import PRESETS
 

@@ -4,9 +4,9 @@ import json
 
 import pytest
 
-from nas.journal import Journal
-from nas.run_dir import write_trials_csv
-from nas.trial import Trial
+from nas.search.journal import Journal
+from nas.search.run_dir import write_trials_csv
+from nas.search.trial import Trial
 from search_spaces.presets import PRESETS
 
 ARCH = PRESETS["mobilebert-tiny"].arch
@@ -86,7 +86,7 @@ def test_estimator_quality_is_the_committed_measurement(name):
 
 
 def test_load_trials_applies_the_scores_rescored_at_the_end_of_the_run(tmp_path):
-    from nas.results import front, load_trials
+    from nas.search.results import front, load_trials
 
     journal = Journal(tmp_path)
     journal.append([Trial.new(0, 0, ARCH, 20.0, 0.30), Trial.new(1, 0, ARCH.replace(num_hidden_layers=12), 30.0, 0.40)])

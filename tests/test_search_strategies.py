@@ -5,9 +5,9 @@ import pytest
 
 from nas.accuracy import get_estimator
 from nas.accuracy.proxy import proxy_score
-from nas.controller import Controller, JournalMismatch
-from nas.evaluator import Evaluator
-from nas.journal import Journal
+from nas.search.controller import Controller, JournalMismatch
+from nas.search.evaluator import Evaluator
+from nas.search.journal import Journal
 from nas.strategies import make_strategy
 from search_spaces.presets import PRESETS
 from search_spaces.space import SearchSpace
@@ -44,7 +44,7 @@ def test_strategy_runs_and_is_deterministic(name, space, evaluator, tmp_path):
 
 
 def test_nsga2_beats_random_on_the_small_space(space, evaluator, tmp_path):
-    from nas.pareto import hypervolume
+    from nas.search.pareto import hypervolume
 
     def hv(records):
         ok = [r for r in records if r.feasible]

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from nas.train_guide import commands
+from nas.export.train_guide import commands
 
 NAS = [sys.executable, "-c", "from nas.cli import main; main()"]
 

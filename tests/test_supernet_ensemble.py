@@ -99,7 +99,7 @@ def test_a_search_with_an_ensemble(ensemble_dir: Path, tmp_path: Path) -> None:
     assert stop.value.code in (0, None)
     run = json.loads((out / "run.json").read_text())
     assert "ensemble of 2 supernets" in run["estimator"]["quality"]
-    from nas.results import front, load_trials
+    from nas.search.results import front, load_trials
 
     best = front(load_trials(out), 62.0)[0]
     estimator = sn.SupernetEstimator(str(ensemble_dir))

@@ -36,9 +36,9 @@ def _need_litert() -> None:
 
 @pytest.fixture(scope="module")
 def exported(tmp_path_factory) -> tuple[Path, list[str]]:
-    """`nas.export.export_tflite_files` of SMALL: fp32 + int8 in one folder, and the lines `nas export` prints."""
+    """`formats.export_tflite_files` of SMALL: fp32 + int8 in one folder, and the lines `nas export` prints."""
     _need_litert()
-    from nas.export import export_tflite_files
+    from nas.export.formats import export_tflite_files
 
     out = tmp_path_factory.mktemp("tflite")
     return out, export_tflite_files(SMALL, out, SEQ, int8=True)

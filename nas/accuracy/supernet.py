@@ -351,7 +351,7 @@ class SupernetEstimator:
     def refine_front(self, trials: list[Any], budget_ms: float) -> list[Any]:
         """Re-score the front's trials with the supernet itself, best first, until the front holds only re-scored
         trials (at most REFINE_ROUNDS rounds and REFINE_MAX evaluations); other trials keep the predictor's score."""
-        from nas.results import front
+        from nas.search.results import front
 
         refined: dict[int, float] = {}
         for _ in range(REFINE_ROUNDS):

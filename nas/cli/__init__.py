@@ -22,7 +22,8 @@ from typer._click import core as click_core
 from typer._click import exceptions as click
 from typer.core import TyperOption
 
-from nas import __version__, cli_arch, cli_confirm, cli_deploy, cli_distill, cli_latency, cli_search, cli_supernet
+from nas import __version__
+from nas.cli import arch, confirm, deploy, distill, latency, search, supernet
 from nas_common.errors import UserInputError
 from nas_common.paths import anchor_data_env
 from nas_common.quiet import quiet_optional_libraries
@@ -57,7 +58,7 @@ def _root(
     quiet_optional_libraries(verbose)
 
 
-for module in (cli_arch, cli_latency, cli_search, cli_distill, cli_supernet, cli_confirm, cli_deploy):
+for module in (arch, latency, search, distill, supernet, confirm, deploy):
     module.register(app)
 
 
@@ -144,6 +145,3 @@ def main(argv: Sequence[str] | None = None) -> None:
               "for the traceback and report it", 1)
     sys.exit(code if isinstance(code, int) else 0)
 
-
-if __name__ == "__main__":
-    main()

@@ -146,11 +146,11 @@ def _new_options(run: Path, top: int, teacher: Path | None, corpus: str | None, 
 
 def _finish(options: ConfirmOptions, results: Any, seconds: float) -> None:
     from nas.accuracy.resolution import Estimate
-    from nas.cli_search import estimate_caption
+    from nas.cli.search import estimate_caption
     from nas.confirm import table
     from nas.confirm.publish import publish
     from nas.confirm.trial import share_finished
-    from nas.run_dir import read_run
+    from nas.search.run_dir import read_run
 
     rows = table.rows_from_results(options, results)
     summary = publish(options, rows, seconds)

@@ -30,7 +30,7 @@ def export_trained(model: Path, to: Path, seq_len: int | None, output: str | Non
     from nas.deploy.export_model import FILES, export_model
     from nas.deploy.model_dir import check_output, read_model_dir
     from nas.distill.data_glue import read_split
-    from nas.export import check_onnx_available, check_tflite_available
+    from nas.export.formats import check_onnx_available, check_tflite_available
     from nas_common.paths import check_output_dir
 
     trained = read_model_dir(model)

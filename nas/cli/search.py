@@ -15,9 +15,9 @@ from rich.table import Table
 
 from nas.accuracy import DEFAULT_ESTIMATOR
 from nas.accuracy.resolution import Estimate
-from nas.executor import DEFAULT_EXECUTOR, EXECUTORS
+from nas.search.executor import DEFAULT_EXECUTOR, EXECUTORS
+from nas.search.trial import Trial
 from nas.strategies import DEFAULT_STRATEGY, DEFAULT_TRIALS, STRATEGIES
-from nas.trial import Trial
 from nas_common.errors import UserInputError
 from nas_common.interrupt import EXIT_INTERRUPTED
 from nas_common.writing import dumps_json
@@ -110,8 +110,8 @@ def search(
     """
     from device_profiles.profile import load_profile
     from nas.accuracy import get_estimator
-    from nas.budget import format_ms, parse_budget
-    from nas.search import SearchOptions, run_search
+    from nas.search.budget import format_ms, parse_budget
+    from nas.search.run import SearchOptions, run_search
     from nas_common.interrupt import SigintLatch
     from nas_common.paths import check_output_dir
     from nas_common.run_lock import RunLock
@@ -144,7 +144,7 @@ def search(
                             estimator_options=options_for_estimator,
                             teacher=str(teacher) if teacher is not None else None)
     if out is None:
-        from nas.run_dir import default_out
+        from nas.search.run_dir import default_out
 
         out = default_out(device_profile.name, format_ms(budget_ms))
     check_output_dir(out, overwrite=True)  # a file, under a file, not writable: one line before any work
@@ -198,8 +198,8 @@ def resume_command(out: Path, budget: str, device: str | None, profile: Path | N
 
 def _print_summary(out: Path, summary: dict, options: Any, estimator: Any) -> None:
     from nas.accuracy import describe
-    from nas.results import front, load_trials
-    from nas.run_dir import read_run
+    from nas.search.results import front, load_trials
+    from nas.search.run_dir import read_run
 
     results = Console()  # the results go to stdout (`nas search ... > front.txt`); the bar and logs to stderr
     table = Table(title=f"search {out}", show_header=False, box=box.SIMPLE)
@@ -230,8 +230,8 @@ def pareto(
     """The Pareto front of a run (within its budget), best accuracy first; after `nas confirm`, with the
     measured result of each confirmed point (RUN/confirmed.csv)."""
     from nas.confirm.table import by_arch
-    from nas.results import front, load_trials
-    from nas.run_dir import read_run, recorded_options
+    from nas.search.results import front, load_trials
+    from nas.search.run_dir import read_run, recorded_options
 
     record = read_run(run)
     budget_ms = recorded_options(record, run)["budget_ms"]
@@ -289,7 +289,7 @@ def export(
     point (RUN) as arch.json + config.json + teacher.json + TRAIN.md with optional ONNX, TVM, TFLite files of the
     untrained architecture."""
     if model is not None:
-        from nas.cli_deploy import export_trained
+        from nas.cli.deploy import export_trained
 
         if run is not None:
             raise UserInputError("give a run directory or --model DIR, not both")
@@ -314,12 +314,12 @@ def export(
 def _export_pick(run: Path, to: Path, pick: int | None, max_latency: str | None, onnx: bool, tvm: bool,
                  tflite: bool, tflite_int8: bool, overwrite: bool, profile: Path | None) -> None:
     """`nas export RUN`: the picked front point, untrained."""
-    from nas import export as exports
-    from nas.budget import parse_budget
-    from nas.results import load_trials
-    from nas.results import pick as pick_trial
-    from nas.run_dir import read_run, recorded_options
-    from nas.train_guide import export_pick
+    from nas.export import formats as exports
+    from nas.export.train_guide import export_pick
+    from nas.search.budget import parse_budget
+    from nas.search.results import load_trials
+    from nas.search.results import pick as pick_trial
+    from nas.search.run_dir import read_run, recorded_options
     from nas_common.paths import check_output_dir
 
     if pick is not None and max_latency is not None:

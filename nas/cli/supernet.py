@@ -9,7 +9,7 @@ from pathlib import Path
 
 import typer
 
-from nas.cli_distill import refuse_renamed
+from nas.cli.distill import refuse_renamed
 from nas_common.errors import UserInputError
 from nas_common.writing import dumps_json
 

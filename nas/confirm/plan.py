@@ -104,8 +104,8 @@ def make_rungs(max_steps: int, rungs: int, reduction_factor: int) -> tuple[int, 
 
 def candidates(run: Path, top: int) -> tuple[tuple[Candidate, ...], dict[str, Any]]:
     """The `top` best front points of the search run (fewer when the front is smaller) and its run.json."""
-    from nas.results import front, load_trials
-    from nas.run_dir import read_run, recorded_options
+    from nas.search.results import front, load_trials
+    from nas.search.run_dir import read_run, recorded_options
 
     if top < 1:
         raise UserInputError(f"--top must be ≥ 1, got {top}")

@@ -16,10 +16,10 @@ from nas_common.writing import write_json
 def publish(options: ConfirmOptions, rows: list[dict[str, Any]], seconds: float) -> dict[str, Any]:
     """Write everything; returns the summary (also stored as run.json["confirmed"])."""
     from nas.accuracy.resolution import Estimate
+    from nas.export.train_guide import export_pick
     from nas.report import rewrite_report
-    from nas.results import load_trials
-    from nas.run_dir import read_run, recorded_options, write_run
-    from nas.train_guide import export_pick
+    from nas.search.results import load_trials
+    from nas.search.run_dir import read_run, recorded_options, write_run
 
     run = Path(options.run)
     table.write(run, rows)

@@ -1,7 +1,7 @@
 """Ray and the Tune experiment of `nas confirm`: one trial per front point under `ASHAScheduler`, a CPU per
 trial, Tune's checkpoints kept in the run (RUN/confirm/tune/), restored with `Tuner.restore`.
 
-Ray Tune rather than the search's executor (`nas/executor.py`, a pool of Ray actors): here Tune's own parts
+Ray Tune rather than the search's executor (`nas/search/executor.py`, a pool of Ray actors): here Tune's own parts
 are the point — ASHA's early stopping at the rungs, the per-trial retry from the last checkpoint
 (`FailureConfig`), and the experiment state that lets a killed driver resume without re-running finished
 trials. Both start Ray the same way: locally with 2 CPUs by default (this project's machines), or joining
@@ -18,7 +18,7 @@ from typing import Any
 from ray.tune import Callback
 
 from nas.confirm.plan import CONFIRM_DIR, EXPERIMENT, METRIC, TIME_ATTR, ConfirmOptions
-from nas.ray_session import start_ray, stop_ray
+from nas.search.ray_session import start_ray, stop_ray
 from nas_common.errors import UserInputError
 from nas_common.io import read_json
 from nas_common.writing import write_json

@@ -18,7 +18,7 @@ import numpy as np
 from nas.deploy.app import APP_JSON, INPUTS, app_record, encode
 from nas.deploy.model_dir import Output, TrainedModel, load_module
 from nas.distill.data_glue import Example
-from nas.export import EXPORT_RECORD, TFLITE_TOLERANCE, record_export, write_onnx
+from nas.export.formats import EXPORT_RECORD, TFLITE_TOLERANCE, record_export, write_onnx
 from nas_common.quiet import native_stderr_hidden
 from nas_common.writing import write_json
 

@@ -3,5 +3,5 @@
 Modules, one job each: `vocab` and `data_corpus` (MLM + NSP examples), `data_glue` (task readers),
 `losses`, `layer_map` (teacher ↔ student layers and heads), `teacher`, `schedules` (PKT/JKT/AKT),
 `lamb` (optimiser), `trainer` (phases, checkpoints, resume), `finetune`, `metrics`, `distributed`.
-Torch is imported only inside these modules, never by `nas/cli_distill.py` at import time.
+Torch is imported only inside these modules, never by `nas/cli/distill.py` at import time.
 """

@@ -30,7 +30,7 @@ EXPORT_RECORD = "export.json"
 UNTRAINED = "untrained (random) weights: the searched architecture, not a trained model (TRAIN.md trains it)"
 
 def export_config(arch: Arch, out: Path) -> Path:
-    """`arch.json` and `config.json` (transformers) in `out` (`nas.train_guide` adds teacher.json and TRAIN.md)."""
+    """`arch.json` and `config.json` (transformers) in `out` (`train_guide` adds teacher.json and TRAIN.md)."""
     out.mkdir(parents=True, exist_ok=True)
     arch.save(out / "arch.json")
     arch.save_hf_config(out)

@@ -1,4 +1,4 @@
-"""A front point as something to train: `arch.json` + `config.json` (via `nas.export`), `teacher.json` and a
+"""A front point as something to train: `arch.json` + `config.json` (via `nas.export.formats`), `teacher.json` and a
 `TRAIN.md` whose commands work as written.
 
 MobileBERT's feature-map transfer needs the student's inter-block width to equal the teacher's (Sun et al.,
@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from nas.accuracy.resolution import Estimate
-from nas.trial import Trial
+from nas.search.trial import Trial
 from nas_common.writing import write_text
 from search_spaces.arch import Arch
 
@@ -129,7 +129,7 @@ def commands(guide: str, section: str) -> list[str]:
 
 def export_pick(trial: Trial, to: Path, run: Path, options: dict[str, Any], estimate: Estimate) -> Path:
     """A front point as `arch.json`, `config.json`, `teacher.json` and `TRAIN.md` in `to`."""
-    from nas.export import export_config
+    from nas.export.formats import export_config
 
     export_config(trial.arch, to)
     write_guide(trial, to, run, options, estimate)

@@ -13,10 +13,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from nas.evaluator import Scores
-from nas.journal import Journal
+from nas.search.evaluator import Scores
+from nas.search.journal import Journal
+from nas.search.trial import Trial
 from nas.strategies.base import Strategy
-from nas.trial import Trial
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 

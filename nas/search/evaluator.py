@@ -59,7 +59,7 @@ class Evaluator:
 
 @dataclass(frozen=True)
 class EvaluationJob:
-    """An `Evaluator` as an executor job (`nas/executor.py`): plain settings a worker rebuilds it from.
+    """An `Evaluator` as an executor job (`nas/search/executor.py`): plain settings a worker rebuilds it from.
 
     Items are `(arch, wanted)` pairs, results `(latency_ms, accuracy)` pairs (accuracy NaN where not scored).
     In this process the already built evaluator (`built`) is used as is; it is never pickled.

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from nas.ray_session import start_ray, stop_ray
+from nas.search.ray_session import start_ray, stop_ray
 from nas_common.errors import UserInputError
 
 EXECUTORS = ("local", "ray")

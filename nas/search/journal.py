@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from nas.trial import Trial
+from nas.search.trial import Trial
 from nas_common.errors import UserInputError
 from nas_common.io import loads_json, read_bytes
 from nas_common.writing import append_jsonl, last_line

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nas.journal import Journal
-from nas.pareto import pareto_mask
-from nas.run_dir import RUN_FILE
-from nas.trial import Trial
+from nas.search.journal import Journal
+from nas.search.pareto import pareto_mask
+from nas.search.run_dir import RUN_FILE
+from nas.search.trial import Trial
 from nas_common.errors import UserInputError
 from nas_common.io import read_json
 

@@ -13,20 +13,20 @@ from typing import Any
 
 import numpy as np
 
-from nas import run_dir
 from nas.accuracy import DEFAULT_ESTIMATOR, get_estimator, quality_of
 from nas.accuracy.resolution import Estimate, scatter_of
-from nas.budget import format_ms
-from nas.controller import Controller, EvaluateFn, ProgressFn
-from nas.evaluator import EvaluationJob, Evaluator, LatencyModel, Scores, load_latency_model
-from nas.executor import DEFAULT_EXECUTOR, Executor, make_executor
-from nas.journal import Journal
-from nas.pareto import hypervolume
+from nas.export.train_guide import export_pick
 from nas.report import reference_points, write_report
-from nas.results import front
+from nas.search import run_dir
+from nas.search.budget import format_ms
+from nas.search.controller import Controller, EvaluateFn, ProgressFn
+from nas.search.evaluator import EvaluationJob, Evaluator, LatencyModel, Scores, load_latency_model
+from nas.search.executor import DEFAULT_EXECUTOR, Executor, make_executor
+from nas.search.journal import Journal
+from nas.search.pareto import hypervolume
+from nas.search.results import front
+from nas.search.trial import Trial
 from nas.strategies import make_strategy
-from nas.train_guide import export_pick
-from nas.trial import Trial
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace

@@ -20,9 +20,9 @@ from typing import Any
 
 from nas.accuracy import DEFAULT_ESTIMATOR
 from nas.accuracy.resolution import loss_of
-from nas.journal import FILE_NAME as JOURNAL_NAME
-from nas.journal import Journal
-from nas.trial import Trial
+from nas.search.journal import FILE_NAME as JOURNAL_NAME
+from nas.search.journal import Journal
+from nas.search.trial import Trial
 from nas_common.errors import UserInputError
 from nas_common.paths import read_json
 from nas_common.run_lock import LOCK_NAME

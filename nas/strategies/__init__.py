@@ -1,4 +1,4 @@
-"""Search strategies by name: *what* is tried. *Where* trials run is the executor's business (`nas/executor.py`):
+"""Search strategies by name: *what* is tried. *Where* trials run is the executor's business (`nas/search/executor.py`):
 any strategy runs locally or on Ray."""
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from nas.pareto import non_dominated_ranks
+from nas.search.pareto import non_dominated_ranks
 from nas.strategies.base import Strategy
 from search_spaces.arch import Arch
 
