@@ -1,8 +1,8 @@
 """Does the shipped file score what the torch model scored? Torch vs fp32 `.tflite` vs int8 `.tflite` (dynamic-range
 and full-integer) on a GLUE dev set, with paired 95 % intervals, and each file's host latency (issue 35, item 7).
 
-    python benchmarks/deploy.py                          # its own student, fine-tuned on SST-2 (a few minutes)
-    python benchmarks/deploy.py --model DIR [--model DIR ...] --out benchmarks/results/deploy/mine.json
+    python -m benchmarks.deploy                          # its own student, fine-tuned on SST-2 (a few minutes)
+    python -m benchmarks.deploy --model DIR [--model DIR ...] --out benchmarks/results/deploy/mine.json
 
 Without --model it builds a small MobileBERT-family student (random initial weights: no distillation, the point is
 the conversion, not the accuracy), fine-tunes it with `nas finetune`'s code on --train-examples of SST-2's training
@@ -20,14 +20,15 @@ import platform
 import shutil
 import sys
 import time
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from benchmarks.latency_common import command
+from nas_common.writing import write_json
+from search_spaces.arch import Arch
 
-from nas_common.writing import write_json  # noqa: E402
-from search_spaces.arch import Arch  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 OUT = ROOT / "benchmarks" / "results" / "deploy" / "deploy.json"
 # A small student of the family: 4 layers, 128 wide, 64-wide bottleneck, 2 FFNs (about 2.7 M parameters, most of
@@ -109,8 +110,8 @@ def main() -> None:
     rows = [ship(model, args.work, data, args.calibration_examples) for model in models]
     versions = {p: metadata.version(p) for p in ("torch", "transformers", "ai-edge-litert", "litert-torch",
                                                  "ai-edge-quantizer")}
-    record = {"command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]), "machine": platform.processor() or
-              platform.machine(), "cpus": os.cpu_count(), "versions": versions,
+    record = {"produced_by": command(), "date": datetime.now(UTC).isoformat(timespec="seconds"),
+              "machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(), "versions": versions,
               "student": None if args.model else {**STUDENT.to_dict(), "train_examples": args.train_examples,
                                                   "epochs": args.epochs, "seq_len": args.seq_len, "lr": args.lr},
               "models": rows}

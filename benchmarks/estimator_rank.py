@@ -13,7 +13,7 @@ benchmarks/results/estimator_rank_truth.json (committed) and a re-run skips it. 
 snapshot of the committed code (git archive HEAD) so that edits made meanwhile cannot mix two protocols
 into one ground truth; the settings id covers budget, teacher weights, held-out set and distill code.
 
-Usage: NAS_DATA_DIR=../shared/data nice -n 5 python benchmarks/estimator_rank.py [--teacher DIR]
+Usage: NAS_DATA_DIR=../shared/data nice -n 5 python -m benchmarks.estimator_rank [--teacher DIR]
     [--supernet DIR] [--seeds 0,1] [--workers 2] [--stop-at 08:50] [--no-truth] [--quick]
     [--layer-steps 480 --pd-steps 480]      # a larger budget: its own settings id, its own ground truth
     [--schedule pkt --steps-per-layer 80 --pd-steps 480]   # the paper's schedule, as nas distill runs it
@@ -30,16 +30,13 @@ import hashlib
 import json
 import math
 import subprocess
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import estimator_rank_truth as truth  # noqa: E402
-from data_folder import data_folder  # noqa: E402
-from estimator_rank_archs import ARCHS  # noqa: E402
-from estimator_rank_jobs import Job, Store, job_key, priority, run_jobs  # noqa: E402
+from benchmarks import estimator_rank_truth as truth
+from benchmarks.data_folder import data_folder
+from benchmarks.estimator_rank_archs import ARCHS
+from benchmarks.estimator_rank_jobs import Job, Store, job_key, priority, run_jobs
 
 ROOT = truth.ROOT
 RESULTS = ROOT / "benchmarks/results"
@@ -192,7 +189,7 @@ def main() -> None:
                                  "code": {"distill_digest": code_digest()}})
     if not args.no_truth:
         ground_truth(args, store, budget, sid, data)
-    from estimator_rank_report import report
+    from benchmarks.estimator_rank_report import report
 
     if args.refit_proxy:
         refit_proxy(store, sid)
@@ -206,9 +203,8 @@ def main() -> None:
 
 def refit_proxy(store: Store, sid: str) -> None:
     """Fit the proxy on GT1 of the first seed (the most archs; comparisons within one seed are paired)."""
-    from estimator_rank_archs import by_key
-    from estimator_rank_report import truths
-
+    from benchmarks.estimator_rank_archs import by_key
+    from benchmarks.estimator_rank_report import truths
     from nas.accuracy import proxy
 
     gt1, _ = truths(store, sid)

@@ -7,7 +7,7 @@ reference's (above 1 means it beat the sample). Mean over seeds; wall time per s
 included). Also: hypervolume of the default strategy by trial count, and the wall time of the default
 `nas search --device pixel4 --budget 62ms` as a subprocess.
 
-    python benchmarks/search_quality.py [--trials 2000] [--seeds 3] [--reference 200000] [--with-ray]
+    python -m benchmarks.search_quality [--trials 2000] [--seeds 3] [--reference 200000] [--with-ray]
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from benchmarks.latency_common import command as benchmark_command
 from nas.accuracy import get_estimator
 from nas.search.controller import Controller
 from nas.search.evaluator import Evaluator, load_latency_model
@@ -173,6 +174,7 @@ def main() -> None:
     print(f"default `{default_run['command']}`: {default_run['seconds']} s wall, {default_run['trials']} trials")
     result = {
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "produced_by": benchmark_command(),
         "machine": f"{platform.machine()} {os.cpu_count()} cpus, {platform.platform()}",
         "python": sys.version.split()[0], "space": space.name, "device": "pixel4", "estimator": "proxy",
         "reference": {"kind": "random sample", "archs": int(len(ref_latency)), "seed": 12345},
