@@ -28,6 +28,7 @@ from benchmarks.proof import design
 
 RESULTS = design.ROOT / "benchmarks" / "results" / "proof.json"
 FREEZE = design.HERE / "freeze.json"
+CONFIRMED = design.HERE / "confirmed.json"  # benchmarks/proof/confirm_picks.py
 README = design.HERE / "README.md"
 BEGIN, END = "<!-- proof-table: begin (python -m benchmarks.proof.table --readme) -->", "<!-- proof-table: end -->"
 PROOF_SID, FRESH_SID = "967a3bb42e", "845f5c18a4"
@@ -84,20 +85,24 @@ def verdict(metric: Metric, low: float | None, high: float | None) -> str:
     return "no difference resolved"
 
 
-def candidates(plan: dict[str, Any], freeze: dict[str, Any]) -> dict[float, dict[str, dict[str, Any]]]:
-    """Per budget: {name: {"kind", "predicted_ms"}} for the hand-designed shapes within [0.9·B, B] and the
-    searched candidates (naive, pick0, confirmed)."""
+def candidates(plan: dict[str, Any], freeze: dict[str, Any], confirmed: dict[str, Any],
+               ) -> dict[float, dict[str, dict[str, Any]]]:
+    """Per budget: {name: {"kind", "predicted_ms", "students"}} for the hand-designed shapes within [0.9·B, B]
+    and the searched candidates (naive, pick0, confirmed); `students` names whose records hold the arch's
+    students (a confirmed winner that is pick 0 reads pick 0's)."""
     out: dict[float, dict[str, dict[str, Any]]] = {}
     naive_ms = naive_predicted(plan)
     for budget in plan["budgets_ms"]:
         rows: dict[str, dict[str, Any]] = {}
         for name, shape in plan["baselines"]["shapes"].items():
             if (1 - design.UNDER) * budget <= shape["predicted_ms"] <= budget:
-                rows[name] = {"kind": "hand-designed", "predicted_ms": shape["predicted_ms"]}
-        rows[f"naive-{budget:g}ms"] = {"kind": "searched (naive)", "predicted_ms": naive_ms[f"{budget:g}"]}
-        for name, pick in freeze.get("picks", {}).items():
+                rows[name] = {"kind": "hand-designed", "predicted_ms": shape["predicted_ms"], "students": name}
+        naive = f"naive-{budget:g}ms"
+        rows[naive] = {"kind": "searched (naive)", "predicted_ms": naive_ms[f"{budget:g}"], "students": naive}
+        for name, pick in {**freeze.get("picks", {}), **confirmed}.items():
             if name.endswith(f"-{budget:g}ms"):
-                rows[name] = {"kind": f"searched ({name.split('-')[0]})", "predicted_ms": pick["predicted_ms"]}
+                rows[name] = {"kind": f"searched ({name.split('-')[0]})", "predicted_ms": pick["predicted_ms"],
+                              "students": pick.get("same_as") or name}
         out[budget] = rows
     return out
 
@@ -115,14 +120,14 @@ def fmt(value: float | None, digits: int) -> str:
 
 def budget_section(budget: float, rows: dict[str, dict[str, Any]], records: dict[str, Any],
                    seeds: tuple[int, ...]) -> list[str]:
-    per_seed = {name: {seed: student_metrics(records, PROOF_SID, "proof", name, seed) for seed in seeds}
-                for name in rows}
+    per_seed = {name: {seed: student_metrics(records, PROOF_SID, "proof", row["students"], seed) for seed in seeds}
+                for name, row in rows.items()}
     lines = [f"#### At {budget:g} ms (pixel4, 128 tokens)", "",
              "| arch | kind | predicted pixel4 ms | host-tflite ms | "
              + " | ".join(m.label for m in METRICS) + " | seeds |",
              "|---|---|---|---|" + "---|" * len(METRICS) + "---|"]
     for name, row in rows.items():
-        tflite = records.get(f"proof/host-tflite/{name}")
+        tflite = records.get(f"proof/host-tflite/{row['students']}")
         cells = []
         for metric in METRICS:
             values = [m[metric.name] for m in per_seed[name].values() if metric.name in m]
@@ -272,9 +277,11 @@ def fresh_section(freeze: dict[str, Any], records: dict[str, Any]) -> list[str]:
 def render(results: Path = RESULTS, freeze_file: Path = FREEZE) -> str:
     plan = json.loads(design.PLAN.read_text())
     freeze = json.loads(freeze_file.read_text()) if freeze_file.is_file() else {}
+    confirmed_file = freeze_file.with_name(CONFIRMED.name)
+    confirmed = json.loads(confirmed_file.read_text()) if confirmed_file.is_file() else {}
     records = json.loads(results.read_text())["records"] if results.is_file() else {}
     lines: list[str] = []
-    for budget, rows in candidates(plan, freeze).items():
+    for budget, rows in candidates(plan, freeze, confirmed).items():
         lines += budget_section(budget, rows, records, tuple(plan["distillation"]["proof"]["seeds"]))
     lines += fresh_section(freeze, records)
     return "\n".join(lines) + "\n"
