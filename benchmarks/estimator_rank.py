@@ -30,6 +30,7 @@ import hashlib
 import json
 import math
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -143,7 +144,8 @@ def main() -> None:
     parser.add_argument("--torch-device", default="cpu", help="cpu, or cuda for the students' training (a GPU).")
     parser.add_argument("--settings-id", default=None, help="Report on the ground truth recorded under this id "
                         "(with --no-truth: e.g. one made with earlier distillation code).")
-    parser.add_argument("--refit-proxy", action="store_true", help="Refit nas/accuracy/proxy_fit.json on GT1.")
+    parser.add_argument("--refit-proxy", action="store_true", help="Refit nas/accuracy/proxy_fit.json on GT1 "
+                        "(by `nas accuracy fit-proxy`).")
     parser.add_argument("--report", default=None, help="The report's file name under benchmarks/results (default "
                         "estimator_rank.json): name a variant's report so that it does not replace the main one.")
     parser.add_argument("--layer-steps", type=int, default=None, help="JKT steps of every student (default "
@@ -202,10 +204,12 @@ def main() -> None:
 
 
 def refit_proxy(store: Store, sid: str) -> None:
-    """Fit the proxy on GT1 of the first seed (the most archs; comparisons within one seed are paired)."""
+    """Fit the proxy on GT1 of the first seed (the most archs; comparisons within one seed are paired): the
+    losses go to a file that the product command `nas accuracy fit-proxy` fits and writes proxy_fit.json from."""
+    import tempfile
+
     from benchmarks.estimator_rank_archs import by_key
     from benchmarks.estimator_rank_report import truths
-    from nas.accuracy import proxy
 
     gt1, _ = truths(store, sid)
     seed = min(gt1)
@@ -214,10 +218,11 @@ def refit_proxy(store: Store, sid: str) -> None:
     partial = len(keys) < len(archs)
     note = (f"partial ({len(keys)} of {len(archs)} archs)" if partial else "") + \
         f"; fitted on data seed {seed}, {Path(store.path).name} settings {sid}"
-    fitted = proxy.fit([archs[k] for k in keys], [gt1[seed][k] for k in keys], note.lstrip("; "))
-    proxy.FIT_FILE.write_text(json.dumps(fitted, indent=1) + "\n")
-    print(f"proxy refitted on {len(keys)} archs: {fitted['coefficients']}, leave-one-out Spearman "
-          f"{fitted['loo_spearman']}")
+    rows = {"note": note.lstrip("; "), "data": [{"arch": archs[k].to_dict(), "loss": gt1[seed][k]} for k in keys]}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "gt1.json"
+        path.write_text(json.dumps(rows) + "\n")
+        subprocess.run([sys.executable, "-m", "nas.cli", "accuracy", "fit-proxy", str(path)], check=True, cwd=ROOT)
 
 
 def record_supernet_quality(directory: str, result: dict, budget: dict, report_name: str) -> None:

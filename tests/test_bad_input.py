@@ -885,8 +885,14 @@ DEPLOY_CASES: list[Case] = [
          "fine-tuned on sst2, not rte"),
 ]
 
+# issue 34: the product command that writes nas/accuracy/proxy_fit.json (benchmarks call it, not the reverse)
+ACCURACY_CASES: list[Case] = [
+    Case("fit-proxy-truth-missing", ("accuracy", "fit-proxy", "{tmp}/none.json", "--out", "{tmp}/fit.json"), None, 2,
+         "none.json"),
+]
+
 ALL_CASES = (CLI_CASES + BEYOND_CASES + TRAINING_CASES + LATENCY_CASES + SEARCH_CASES + CONFIRM_CASES + TFLITE_CASES
-             + IO_CASES + DEPLOY_CASES + DATA_FIT_CASES)
+             + IO_CASES + DEPLOY_CASES + DATA_FIT_CASES + ACCURACY_CASES)
 
 
 # ====================================================================== the test

@@ -22,7 +22,8 @@ d comes from the ground truth's equal-size depth pairs when it has any (`depth_p
 a, r, h (and d when there are no pairs) are a least-squares fit with each coefficient constrained ≥ 0 (the sign
 the literature gives; scipy.optimize.nnls on standardised, centred data; c is then the intercept), made
 by `fit(...)` and stored in proxy_fit.json with the data it used, its size, and the fit's leave-one-out rank
-correlation — which is the `quality` a run reports. `python benchmarks/estimator_rank.py --refit-proxy` refits it.
+correlation — which is the `quality` a run reports. `nas accuracy fit-proxy` refits it
+(`python -m benchmarks.estimator_rank --refit-proxy` calls it with the ground truth's losses).
 With fewer than FULL_FIT_MIN students only a and d are fitted, and r and h keep the earlier hand-set proxy's
 weights relative to size (PRIOR_DECADES: a ratio of 0.1 costs as much as 1.7× fewer parameters; a halving of
 the heads below 4 as much as 1.15× fewer), converted to loss units with the fitted a.

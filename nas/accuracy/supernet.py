@@ -43,7 +43,8 @@ from nas_common.writing import write_json
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
 
-# The loss that ranks best against ground truth 1 in benchmarks/results/estimator_rank.json (`measures`).
+# The loss that ranks best against ground truth 1 (benchmarks/results/estimator_rank_split_s9600.json, `estimates`:
+# MLM 0.88 against PD 0.81, PD+KD 0.71, distill 0.60, FM 0.58, attention 0.01; so in runs 1-8, docs/history.md).
 MEASURE = "mlm"
 # The predictor's and the re-scoring's held-out set: 8 × 32 sequences, `nas distill --eval-corpus`'s (the ground
 # truth's). 4 × 16 was too small a sample for a split supernet, whose archs differ by hundredths: split-half
@@ -372,7 +373,9 @@ def predictor_scores(directory: str | Path, archs: Sequence[Arch]) -> list[float
 
 
 def write_quality(directory: Path, text: str, details: dict[str, Any]) -> None:
-    """Record the measured rank correlation of this supernet (called by benchmarks/estimator_rank.py)."""
+    """Record the measured rank correlation of this supernet against distilled students (quality.json). The
+    benchmarks that measure it (benchmarks/estimator_rank.py, benchmarks/supernet_seeds.py) call this; the supernet
+    is only read by `nas`."""
     store = Path(directory) / PREDICTOR_DIR
     store.mkdir(parents=True, exist_ok=True)
     record = {"text": text, "supernet_digest": estimator_digest(Path(directory)), **details}

@@ -23,7 +23,7 @@ from typer._click import exceptions as click
 from typer.core import TyperOption
 
 from nas import __version__
-from nas.cli import arch, confirm, deploy, distill, latency, search, supernet
+from nas.cli import accuracy, arch, confirm, deploy, distill, latency, search, supernet
 from nas_common.errors import UserInputError
 from nas_common.paths import anchor_data_env
 from nas_common.quiet import quiet_optional_libraries
@@ -58,7 +58,7 @@ def _root(
     quiet_optional_libraries(verbose)
 
 
-for module in (arch, latency, search, distill, supernet, confirm, deploy):
+for module in (arch, latency, search, distill, supernet, accuracy, confirm, deploy):
     module.register(app)
 
 

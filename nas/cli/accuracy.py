@@ -1,0 +1,43 @@
+"""`nas accuracy fit-proxy`: the training-free proxy's fitted file (nas/accuracy/proxy_fit.json) from held-out
+losses of distilled students. benchmarks/estimator_rank.py --refit-proxy writes those losses and calls it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from nas_common.errors import UserInputError
+from nas_common.io import read_json
+
+accuracy_app = typer.Typer(help="Fit the accuracy estimators' files.", no_args_is_help=True)
+
+
+@accuracy_app.command("fit-proxy")
+def fit_proxy(
+    truth: Annotated[Path, typer.Argument(help="JSON {\"note\": ..., \"data\": [{\"arch\": {...}, \"loss\": L}]}: "
+                                          "held-out losses of distilled students (a proxy_fit.json reads too).")],
+    out: Annotated[Path | None, typer.Option(help="Where to write the fit [default: the one `nas` reads, "
+                                             "nas/accuracy/proxy_fit.json].")] = None,
+) -> None:
+    """Fit the proxy on distilled students' held-out losses and write its file."""
+    from nas.accuracy import proxy
+    from search_spaces.arch import Arch
+
+    record = read_json(truth, "ground truth")
+    rows = record.get("data") if isinstance(record, dict) else None
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) and "arch" in r and "loss" in r
+                                                         for r in rows):
+        raise UserInputError(f"{truth}: needs \"data\", a list of {{\"arch\": ..., \"loss\": ...}} rows")
+    archs = [Arch.from_dict(r["arch"], source=str(truth)) for r in rows]
+    fitted = proxy.fit(archs, [float(r["loss"]) for r in rows], str(record.get("note", "")))
+    target = out or proxy.FIT_FILE
+    target.write_text(json.dumps(fitted, indent=1) + "\n")
+    typer.echo(f"proxy fitted on {len(rows)} students (leave-one-out Spearman {fitted['loo_spearman']}): {target}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add `nas accuracy ...` to the `nas` app."""
+    app.add_typer(accuracy_app, name="accuracy")
