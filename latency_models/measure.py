@@ -284,6 +284,19 @@ def _row(arch: Any, timing: Timing, seq_len: int, batch: int, threads: int, sour
                        repeats=timing.repeats)
 
 
+def check_file_timing(backend: str, profile: Any, threads: int, repeat: int, clock: str, max_spread: float,
+                      retries: int, warmup_max: int, statistic: str) -> None:
+    """The settings of `nas measure --model FILE.tflite`, checked as an arch row's are: a file is timed by the
+    tflite backend, on this machine."""
+    if backend != "tflite":
+        raise UserInputError(f"--model times a .tflite file in LiteRT: use --backend tflite (not {backend})")
+    _check_settings(backend, profile, 128, 1, threads, repeat, None, clock)
+    if max_spread <= 0 or retries < 0 or warmup_max < 1:
+        raise UserInputError("--max-spread must be positive, --retries >= 0 and --warmup-max >= 1")
+    if statistic not in STATISTICS:
+        raise UserInputError(f"--statistic must be one of {', '.join(STATISTICS)}, not {statistic!r}")
+
+
 def measure(arch: Any, backend: str, profile: Any, seq_len: int = 128, batch: int = 1, threads: int = 1,
             repeat: int = 10, rpc_address: str | None = None, clock: str = "wall", max_spread: float = MAX_SPREAD,
             retries: int = RETRIES, warmup_max: int = WARMUP_MAX, statistic: str = "median") -> Measurement:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import importlib.util
+import io
 import os
 import sys
 import tempfile
@@ -27,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from latency_models.hf_model import example_inputs, inference_module
-from latency_models.timing import Runner
+from latency_models.timing import MAX_SPREAD, RETRIES, WARMUP_MAX, Runner, Timing, time_interleaved
 from nas_common.errors import UserInputError
 
 MISSING = ("LiteRT is not installed: pip install -e '.[tflite]' and then pip install --no-deps litert-torch==0.10.0 "
@@ -217,20 +218,57 @@ def cached_model(arch: Any, seq_len: int = 128, batch: int = 1) -> Path:
     return path
 
 
-def file_runner(path: Path, threads: int = 1) -> Runner:
+def file_runner(path: Path, threads: int = 1, clock: str = "wall") -> Runner:
     """One LiteRT (XNNPACK) run of any `.tflite` file per call (inputs set once: ones, a valid token id and a full
-    attention mask); returns wall seconds. What an exported model's host latency is timed with."""
+    attention mask); returns wall seconds (`clock="thread"`: the calling thread's CPU time, one thread). What an
+    exported model's host latency is timed with."""
+    now = time.thread_time if clock == "thread" else time.perf_counter
     interp = interpreter(path, threads)
     for detail in interp.get_input_details():
         interp.set_tensor(detail["index"], np.ones(detail["shape"], dtype=detail["dtype"]))
     invoke = interp.invoke
 
     def once() -> float:
-        start = time.perf_counter()
+        start = now()
         invoke()
-        return time.perf_counter() - start
+        return now() - start
 
     return once
+
+
+def check_model_file(path: Path, what: str = "--model") -> Path:
+    """A `.tflite` file to time, checked before LiteRT is asked (one line each): it exists, is a file, ends in
+    `.tflite`. Whether LiteRT can load it is `load_model_file`'s check."""
+    path = Path(path)
+    if not path.exists():
+        raise UserInputError(f"{what} {path}: no such file (give a .tflite file written by nas export --tflite)")
+    if path.is_dir():
+        raise UserInputError(f"{what} {path} is a directory: give a .tflite file in it (nas export writes "
+                             "model.tflite, model_int8.tflite)")
+    if path.suffix.lower() != ".tflite":
+        raise UserInputError(f"{what} {path} is not a .tflite file: the tflite backend times a LiteRT model file "
+                             "(nas export --tflite writes one)")
+    return path
+
+
+def load_model_file(path: Path, threads: int = 1, what: str = "--model") -> dict[str, list[int]]:
+    """The file's inputs (name -> shape), loaded once by LiteRT: a file it cannot read (damaged, not a model) is
+    one line."""
+    try:
+        with contextlib.redirect_stderr(io.StringIO()):  # the native log `_quiet` shows on failure: the reason suffices
+            details = interpreter(path, threads).get_input_details()
+    except (ValueError, RuntimeError) as err:
+        reason = " ".join(str(err).split()) or type(err).__name__
+        raise UserInputError(f"{what} {path}: LiteRT cannot load it as a model ({reason})") from None
+    return {str(d["name"]): [int(n) for n in d["shape"]] for d in details}
+
+
+def time_files(paths: list[Path], threads: int = 1, repeat: int = 20, clock: str = "wall",
+               max_spread: float = MAX_SPREAD, retries: int = RETRIES, warmup_max: int = WARMUP_MAX) -> list[Timing]:
+    """Each file timed on this machine by `nas measure`'s protocol (`timing.time_interleaved`: warm-up until
+    stable, interleaved rounds, re-timed while the spread is above `max_spread`)."""
+    return time_interleaved([file_runner(p, threads, clock) for p in paths], repeat, max_spread, retries,
+                            max_runs=warmup_max)
 
 
 def tflite_runner(arch: Any, seq_len: int = 128, batch: int = 1, threads: int = 1, clock: str = "wall") -> Runner:

@@ -25,9 +25,10 @@ def _glue_dir(data_dir: str | None) -> Path:
 
 def export_trained(model: Path, to: Path, seq_len: int | None, output: str | None, tflite: bool, int8: bool,
                    int8_full: bool, calibration_examples: int, onnx: bool, data_dir: str | None,
-                   overwrite: bool) -> list[str]:
+                   overwrite: bool, device: str | None = None) -> list[str]:
     """`nas export --model DIR`: every input checked (one line each) before a file is written; the lines to print."""
     from nas.deploy.export_model import FILES, export_model
+    from nas.deploy.latency import target_profile
     from nas.deploy.model_dir import check_output, read_model_dir
     from nas.distill.data_glue import read_split
     from nas.export.formats import check_onnx_available, check_tflite_available
@@ -45,6 +46,7 @@ def export_trained(model: Path, to: Path, seq_len: int | None, output: str | Non
     limit = int(trained.config.max_position_embeddings)
     if not 8 <= length <= limit:
         raise UserInputError(f"--seq-len must be between 8 and the model's {limit} positions, got {length}")
+    target = target_profile(device)  # an unknown --device is one line before any file is written
     if tflite:
         check_tflite_available()
     if onnx:
@@ -62,8 +64,9 @@ def export_trained(model: Path, to: Path, seq_len: int | None, output: str | Non
     if to.resolve() == model.resolve() or model.resolve() in to.resolve().parents:
         raise UserInputError(f"--to {to} is inside the model directory {model}; export to a directory outside it")
     check_output_dir(to, overwrite=overwrite, what="--to", result_files=FILES)
-    lines = [f"{model}: {trained.what} → {to} (trained weights; sequence length {length})"]
-    return lines + export_model(trained, to, length, chosen, tflite, int8, calibration, onnx)
+    found = f" ({trained.via})" if trained.via else ""
+    lines = [f"{model}: {trained.what}{found} → {to} (trained weights; sequence length {length})"]
+    return lines + export_model(trained, to, length, chosen, tflite, int8, calibration, onnx, target)
 
 
 def register(app: typer.Typer) -> None:

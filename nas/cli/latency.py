@@ -70,7 +70,12 @@ def measure_cmd(
                                    "several archs in one process, interleaved."),
     archs_file: Path | None = typer.Option(None, "--archs", help="A file of archs, one a line (JSON objects as "
                                            "`nas calibrate --suggest` writes, preset names or arch files)."),
-    out: Path = typer.Option(..., "--out", help="Measurements file to append to (.csv or .jsonl)."),
+    out: Path = typer.Option(None, "--out", help="Measurements file to append to (.csv or .jsonl); needed with "
+                             "--arch or --archs."),
+    model: list[Path] = typer.Option(None, "--model", help="A .tflite file (nas export --tflite) to time instead "
+                                     "of an arch, with --backend tflite: printed, not appended (a file is no arch "
+                                     "row); repeat it to time several, interleaved. Its sequence length is its "
+                                     "own."),
     device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " \\[default: host]"),
     profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
     backend: str = typer.Option("torch", "--backend", help="torch | tvm (untuned) | tflite (LiteRT, needs the "
@@ -107,8 +112,17 @@ def measure_cmd(
     from search_spaces.family import check_seq_len
     from search_spaces.presets import resolve_arch
 
+    if model:
+        if arch or archs_file is not None or out is not None or reference is not None:
+            raise UserInputError("--model times a .tflite file and prints it: give no --arch, --archs, --out or "
+                                 "--reference with it")
+        _measure_files(model, backend, load_profile(device, profile, default="host"), threads, repeat, clock,
+                       max_spread, retries, warmup_max, statistic)
+        return
     if not arch and archs_file is None:
-        raise UserInputError("give --arch NAME (repeatable) or --archs FILE")
+        raise UserInputError("give --arch NAME (repeatable) or --archs FILE (or --model FILE.tflite)")
+    if out is None:
+        raise UserInputError("give --out FILE: the measurements file (.csv or .jsonl) the rows are appended to")
     check_seq_len(seq_len)
     check_output_file(out, inputs=(archs_file,) if archs_file else ())
     check_appendable(out)
@@ -145,6 +159,31 @@ def measure_cmd(
     typer.echo(f"{len(rows)} row(s) -> {out}")
     if backend in ("tvm", "rpc"):
         typer.echo(f"note: {UNTUNED_NOTE}")
+
+
+def _measure_files(paths: list[Path], backend: str, prof: object, threads: int, repeat: int, clock: str,
+                   max_spread: float, retries: int, warmup_max: int, statistic: str) -> None:
+    """`nas measure --backend tflite --model FILE`: each file timed on this machine by the protocol of the arch
+    rows (warm-up until stable, interleaved rounds, re-timed while the spread is above --max-spread)."""
+    from latency_models import tflite_backend
+    from latency_models.measure import check_file_timing
+
+    for path in paths:
+        tflite_backend.check_model_file(path)
+    check_file_timing(backend, prof, threads, repeat, clock, max_spread, retries, warmup_max, statistic)
+    from nas_common.quiet import native_stderr_hidden
+
+    with native_stderr_hidden():  # LiteRT's C++ INFO lines, unless -v
+        shapes = [tflite_backend.load_model_file(path, threads) for path in paths]
+        timings = tflite_backend.time_files(paths, threads, repeat, clock, max_spread, retries, warmup_max)
+    timed = "thread CPU time" if clock == "thread" else "wall clock"
+    for path, inputs, t in zip(paths, shapes, timings, strict=True):
+        latency = t.min_ms if statistic == "min" and t.min_ms is not None else t.median_ms
+        flag = "  [spread above --max-spread after retries]" if t.spread > max_spread else ""
+        shape = ", ".join(f"{name} {'x'.join(map(str, dims))}" for name, dims in inputs.items())
+        typer.echo(f"{path}: {latency:.2f} ms (tflite, {threads} thread(s), {timed}, {statistic}; inputs {shape}; "
+                   f"spread {100 * t.spread:.1f}% of {t.repeats} runs){flag}")
+    typer.echo("timed on this machine (LiteRT XNNPACK), not on a device; nothing appended (a file is no arch row)")
 
 
 def calibrate(

@@ -284,6 +284,9 @@ def export(
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an export already in --to."),
     profile: Path = typer.Option(None, "--profile", help="With --tvm: the device profile TOML of a run searched "
                                  "with --profile FILE.", show_default="the run's --device"),
+    device: str = typer.Option(None, "--device", help="With --model: the device whose latency is predicted for "
+                               "the model's architecture (printed and recorded as a prediction, beside the "
+                               ".tflite files' latency measured on this machine) \\[default: pixel4]."),
 ) -> None:
     """Write a trained model (--model DIR) as .tflite / ONNX with its weights and task head, or a search run's front
     point (RUN) as arch.json + config.json + teacher.json + TRAIN.md with optional ONNX, TVM, TFLite files of the
@@ -298,14 +301,14 @@ def export(
             if given is not None:
                 raise UserInputError(f"{name} applies to a run directory, not to --model")
         for line in export_trained(model, to, seq_len, output, tflite, tflite_int8, tflite_int8_full,
-                                   calibration_examples, onnx, data_dir, overwrite):
+                                   calibration_examples, onnx, data_dir, overwrite, device):
             typer.echo(line)
         return
     if run is None:
         raise UserInputError("give a run directory of nas search (its pick, untrained) or --model DIR (a trained "
                              "model)")
     for name, given in (("--seq-len", seq_len), ("--output", output), ("--data-dir", data_dir),
-                        ("--tflite-int8-full", tflite_int8_full or None)):
+                        ("--tflite-int8-full", tflite_int8_full or None), ("--device", device)):
         if given is not None:
             raise UserInputError(f"{name} applies to --model DIR (a trained model), not to a run directory")
     _export_pick(run, to, pick, max_latency, onnx, tvm, tflite, tflite_int8, overwrite, profile)

@@ -63,9 +63,12 @@ def file_error(run: Any, inputs: dict[str, np.ndarray], expected: np.ndarray) ->
 
 
 def export_model(model: TrainedModel, out: Path, seq_len: int, output: Output, tflite: bool, int8: bool,
-                 int8_full: list[Example] | None, onnx: bool) -> list[str]:
+                 int8_full: list[Example] | None, onnx: bool, target: Any = None) -> list[str]:
     """Write the files asked for into `out` (checked beforehand: `nas_common.paths.check_output_dir`); `int8_full`
-    is the representative dataset of the full-integer file (None: not asked). Returns the lines to print."""
+    is the representative dataset of the full-integer file (None: not asked); `target`: the device profile whose
+    predicted latency is printed and recorded (`nas/deploy/latency.py`; None: pixel4). Returns the lines to
+    print."""
+    from nas.deploy import latency
     from nas.distill.vocab import load_tokenizer
 
     module = load_module(model, output)
@@ -77,12 +80,14 @@ def export_model(model: TrainedModel, out: Path, seq_len: int, output: Output, t
     expected = torch_outputs(module, inputs)
     files: dict[str, str] = {"vocab": "vocab.txt"}
     lines = []
+    timing: dict[str, Any] = {"predicted": latency.predicted(model.config, target or latency.target_profile(None),
+                                                             seq_len)}
     if tflite:
         with native_stderr_hidden():  # LiteRT's C++ INFO lines, unless -v
             lines += _tflite_files(model, module, out, seq_len, output, inputs, expected, int8, int8_full, files,
                                    weights, tokenizer)
-            lines.append(host_latency_line([out / files[k] for k in ("tflite", "tflite_int8", "tflite_int8_full")
-                                            if k in files]))
+            timing["measured_here"] = latency.measured([out / files[k] for k in ("tflite", "tflite_int8",
+                                                                                  "tflite_int8_full") if k in files])
     if onnx:
         info = write_onnx(module, out, len(tokenizer), output,
                           model.config.num_labels if output == "logits" else model.config.hidden_size, weights,
@@ -90,7 +95,11 @@ def export_model(model: TrainedModel, out: Path, seq_len: int, output: Output, t
         files["onnx"] = info["file"]
         lines.append(f"ONNX: {out / info['file']} (trained weights, {output}; inputs {', '.join(INPUTS)}, int64, "
                      f"batch × sequence up to {info['max_sequence']}; {info['check']})")
-    write_json(out / APP_JSON, app_record(model, seq_len, output, tokenizer, files, weights))
+    lines.append(latency.predicted_line(timing["predicted"]))
+    if "measured_here" in timing:
+        lines.append(latency.measured_line(timing["measured_here"]))
+    record_export(out, "latency", timing)
+    write_json(out / APP_JSON, {**app_record(model, seq_len, output, tokenizer, files, weights), "latency": timing})
     lines.append(f"app: {out / APP_JSON} (tokenizer settings, sequence length {seq_len}"
                  f"{', labels ' + ', '.join(model.labels) if output == 'logits' else ''}) and {out / 'vocab.txt'}")
     return lines
@@ -140,23 +149,13 @@ def _tflite_files(model: TrainedModel, module: Any, out: Path, seq_len: int, out
     return lines
 
 
-LATENCY_REPEAT = 20
-
-
 def host_latencies(paths: list[Path], threads: int = 1) -> list[Any]:
-    """Each file's latency on this machine: LiteRT (XNNPACK), batch 1, the protocol of `nas measure` (warm-up
-    until stable, interleaved rounds, median; re-timed while the spread is above 10 %)."""
-    from latency_models.tflite_backend import file_runner
-    from latency_models.timing import time_interleaved
+    """Each file's latency on this machine (LiteRT XNNPACK, batch 1): `nas measure --backend tflite --model`'s
+    protocol (`tflite_backend.time_files`), what the export records (`nas/deploy/latency.py`)."""
+    from latency_models.tflite_backend import time_files
+    from nas.deploy.latency import REPEAT
 
-    return time_interleaved([file_runner(p, threads) for p in paths], LATENCY_REPEAT)
-
-
-def host_latency_line(paths: list[Path]) -> str:
-    timings = host_latencies(paths)
-    parts = ", ".join(f"{p.name} {t.median_ms:.2f} ms (spread {100 * t.spread:.0f} %)"
-                      for p, t in zip(paths, timings, strict=True))
-    return f"host latency (this machine, LiteRT XNNPACK, 1 thread, median of {LATENCY_REPEAT}): {parts}"
+    return time_files(paths, threads, REPEAT)
 
 
 def _rows(encoded: dict[str, np.ndarray]) -> list[dict[str, np.ndarray]]:

@@ -18,6 +18,7 @@ from nas_common.io import read_json
 WEIGHTS = ("model.safetensors", "pytorch_model.bin")
 DEFAULT_SEQ_LEN = 128  # BERT's fine-tuning length (Devlin et al. 2019), the project's default
 WRITERS = "nas distill, nas finetune, nas supernet extract or a confirmed trial"
+CONFIRMED = "confirmed.json"  # nas confirm's note in a search run's best/ (nas/confirm/publish.py)
 Output = Literal["logits", "last_hidden_state"]
 
 
@@ -30,6 +31,7 @@ class TrainedModel:
     labels: tuple[str, ...]  # what each logit means, in order
     vocab: Path
     seq_len: int  # the length it was fine-tuned at (tokenizer_config.json), else DEFAULT_SEQ_LEN
+    via: str | None = None  # how a named search run led here (`confirmed_winner`)
 
     @property
     def output(self) -> Output:
@@ -49,6 +51,10 @@ def read_model_dir(path: str | Path, what: str = "--model") -> TrainedModel:
     path = Path(path)
     if not path.is_dir():
         raise UserInputError(f"{what} {path} is not a directory: give a model directory written by {WRITERS}")
+    via = None
+    winner = confirmed_winner(path, what)
+    if winner is not None:
+        path, via = winner
     if not (path / "config.json").is_file():
         raise UserInputError(f"{what} {path} is not a model directory (no config.json): give one written by "
                              f"{WRITERS}")
@@ -63,7 +69,35 @@ def read_model_dir(path: str | Path, what: str = "--model") -> TrainedModel:
         task = check_task(str(getattr(config, "finetuning_task", None) or "")) \
             if getattr(config, "finetuning_task", None) else None
         labels = tuple(str(config.id2label[i]) for i in range(config.num_labels))
-    return TrainedModel(path, config, has_head, task, labels or (), path / "vocab.txt", _seq_len(path))
+    return TrainedModel(path, config, has_head, task, labels or (), path / "vocab.txt", _seq_len(path), via)
+
+
+def confirmed_winner(path: Path, what: str = "--model") -> tuple[Path, str] | None:
+    """A search run after `nas confirm --task T` (the run or its best/): the confirmed winner's fine-tuned model,
+    RUN/confirm/models/<id>/model/dev-<steps>/ (the fine-tune of its top dev rung: nas/confirm/trial.py), and a
+    phrase saying so; None for any other directory. Found from the run, so a moved run still works."""
+    from nas.confirm.plan import CONFIRM_DIR, MODELS
+
+    best = path / "best" if (path / "best" / CONFIRMED).is_file() else path
+    if not (best / CONFIRMED).is_file():
+        return None
+    note = read_json(best / CONFIRMED)
+    row = note.get("row") if isinstance(note, dict) else None
+    if not isinstance(row, dict) or not isinstance(row.get("arch_id"), int):
+        raise UserInputError(f"{what} {path}: {best / CONFIRMED} names no confirmed trial (arch_id)")
+    arch_id = row["arch_id"]
+    trained = best.parent / CONFIRM_DIR / MODELS / str(arch_id) / "model"
+    steps = row.get("dev_steps")
+    if not isinstance(steps, int | float) or steps != steps:  # None (no --task), or NaN
+        raise UserInputError(f"{what} {path}: the confirmed winner (trial {arch_id}) was not fine-tuned (nas confirm "
+                             f"ran without --task): nas finetune --model {trained} --task T --out DIR, then export "
+                             "DIR")
+    tuned = trained / f"dev-{int(steps)}"
+    if not (tuned / "config.json").is_file():
+        raise UserInputError(f"{what} {path}: the confirmed winner's fine-tuned model {tuned} is missing (moved or "
+                             "deleted)")
+    return tuned, (f"the confirmed winner of {best.parent}: trial {arch_id}, fine-tuned on {row.get('task')} after "
+                   f"{int(steps)} distillation steps, {tuned}")
 
 
 def _seq_len(path: Path) -> int:
