@@ -837,7 +837,9 @@ def _deploy_models(tmp: Path) -> dict[str, str]:
     (tmp / "app" / "app.json").write_text(json.dumps({"output": {"name": "logits"}, "task": "sst2",
                                                       "sequence_length": 24}))
     (tmp / "notes.txt").write_text("not a model\n")
-    return {name: str(tmp / name) for name in ("encoder", "sst2", "shipped")} | {
+    (tmp / "run" / "best").mkdir(parents=True)  # a search run confirmed without --task: no fine-tuned winner
+    (tmp / "run" / "best" / "confirmed.json").write_text(json.dumps({"row": {"arch_id": 7, "dev_steps": None}}))
+    return {name: str(tmp / name) for name in ("encoder", "sst2", "shipped", "run")} | {
         "lone": str(tmp / "lone" / "model.tflite"), "app_tflite": str(tmp / "app" / "model.tflite"),
         "notes": str(tmp / "notes.txt")}
 
@@ -883,6 +885,26 @@ DEPLOY_CASES: list[Case] = [
          "no app.json beside it"),
     Case("evaluate-tflite-of-another-task", ("evaluate", "--model", "{app_tflite}", "--task", "rte"), _DM, 2,
          "fine-tuned on sst2, not rte"),
+    Case("export-model-unknown-device", ("export", "--model", "{sst2}", *_EXPORT_TO, "--onnx", "--device", "pixel99"),
+         _DM, 2, "pixel99"),
+    Case("export-run-with-device", ("export", "{tmp}", "--device", "pixel4", *_EXPORT_TO), None, 2,
+         "--device applies to --model"),
+    Case("export-model-run-confirmed-without-task", ("export", "--model", "{run}", *_EXPORT_TO, "--onnx"), _DM, 2,
+         "was not fine-tuned (nas confirm ran without --task)"),
+    Case("measure-model-missing", ("measure", "--backend", "tflite", "--model", "{tmp}/none.tflite"), None, 2,
+         "no such file"),
+    Case("measure-model-a-directory", ("measure", "--backend", "tflite", "--model", "{tmp}"), None, 2,
+         "is a directory"),
+    Case("measure-model-not-tflite", ("measure", "--backend", "tflite", "--model", "{notes}"), _DM, 2,
+         "is not a .tflite file"),
+    Case("measure-model-damaged", ("measure", "--backend", "tflite", "--model", "{lone}"), _DM, 2,
+         _tflite_phrase("LiteRT cannot load it as a model")),
+    Case("measure-model-torch-backend", ("measure", "--model", "{lone}"), _DM, 2, "use --backend tflite"),
+    Case("measure-model-with-out", ("measure", "--backend", "tflite", "--model", "{lone}", "--out", "{tmp}/m.csv"),
+         _DM, 2, "give no --arch, --archs, --out"),
+    Case("measure-model-on-pixel4", ("measure", "--backend", "tflite", "--model", "{lone}", "--device", "pixel4"),
+         _DM, 2, "times this machine, not pixel4"),
+    Case("measure-arch-without-out", ("measure", "--arch", "mobilebert-tiny"), None, 2, "give --out FILE"),
 ]
 
 # issue 34: the product command that writes nas/accuracy/proxy_fit.json (benchmarks call it, not the reverse)
