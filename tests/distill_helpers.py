@@ -31,7 +31,7 @@ def tiny_models(seed: int = 0):
     import torch
     from transformers import MobileBertForPreTraining
 
-    from nas.distill.pipeline import student_config
+    from nas.distill.models import student_config
 
     torch.manual_seed(seed)
     teacher = MobileBertForPreTraining(TEACHER_ARCH.to_hf_config()).eval()

@@ -44,9 +44,9 @@ def refuse_renamed(command: str, device: str | None = None, strategy: str | None
 
 def _run_options(params: dict[str, Any]) -> o.RunOptions:
     """`RunOptions` from a command's `locals()`: its parameters carry the fields' names, so each field
-    is taken by name (other locals are not fields); the corpus is resolved; `--torch-device` is `device`."""
+    is taken by name (other locals are not fields, `--torch-device` is `torch_device`); the corpus is resolved."""
     given = {f.name: params[f.name] for f in fields(o.RunOptions) if f.name in params}
-    return o.RunOptions(**{**given, "corpus": _corpus(params["corpus"]), "device": params["torch_device"]})
+    return o.RunOptions(**{**given, "corpus": _corpus(params["corpus"])})
 
 
 # Options shared by `teacher` and `distill` (typer reads them from each signature).
@@ -186,6 +186,6 @@ def register(app: typer.Typer) -> None:
             raise UserInputError("give --data-dir PATH (or set NAS_DATA_DIR)")
         cfg = FinetuneConfig(epochs=epochs, lr=lr, batch_size=batch_size, max_seq_len=seq_len,
                              max_train_examples=max_train_examples, seed=seed,
-                             device=torch_device, micro_batch_size=micro_batch_size)
+                             torch_device=torch_device, micro_batch_size=micro_batch_size)
         result = run_finetune(model, task, glue, out, cfg, overwrite=overwrite)
         typer.echo(f"{task} dev: {result['dev']} → {out / 'metrics.json'}; the fine-tuned model is in {out}")

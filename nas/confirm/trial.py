@@ -170,7 +170,7 @@ def distill_to(options: ConfirmOptions, candidate: Candidate, model: Path, steps
     per_layer, pd = split_budget(options.schedule, arch.num_hidden_layers, options.max_steps)
     opts = RunOptions(corpus=options.corpus, out=model, batch_size=options.batch_size, seq_len=options.seq_len,
                       lr=options.lr, warmup=options.warmup, checkpoint_every=math.gcd(*options.rungs),
-                      resume=resume, overwrite=not resume, device=options.torch_device, seed=options.seed,
+                      resume=resume, overwrite=not resume, torch_device=options.torch_device, seed=options.seed,
                       progress=False, stop_after=steps, eval_corpus=options.eval_corpus,
                       checkpoint_on_interrupt=False)  # Ray Tune owns a trial's interruption
     run_distill(arch, options.teacher, schedule=options.schedule, steps_per_layer=per_layer, pd_steps=pd,
@@ -192,7 +192,7 @@ def dev_metrics(options: ConfirmOptions, model: Path, steps: int) -> dict[str, f
     cfg = FinetuneConfig(epochs=options.finetune_epochs, lr=options.finetune_lr,
                          batch_size=options.finetune_batch_size, max_seq_len=options.seq_len,
                          max_train_examples=options.finetune_examples, seed=options.seed,
-                         device=options.torch_device, progress=False)
+                         torch_device=options.torch_device, progress=False)
     return finetune(model, options.task, options.glue_dir, model / f"dev-{steps}", cfg, overwrite=True)["dev"]
 
 

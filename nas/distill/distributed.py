@@ -1,6 +1,6 @@
 """Multi-GPU data parallelism under `torchrun` (tested with 2 gloo processes on CPU).
 
-`torchrun --nproc-per-node 8 -m nas.cli distill ... --device cuda` starts one process per GPU. Each
+`torchrun --nproc-per-node 8 -m nas.cli distill ... --torch-device cuda` starts one process per GPU. Each
 process reads the whole corpus, takes its strided slice of every global batch (so the global batch and
 the data order do not depend on the number of processes), weights its loss terms by its share of the
 global batch (`accumulate.py`) and sums gradients with an all-reduce before each optimiser step — what
@@ -29,17 +29,19 @@ class DistContext:
         return self.rank == 0
 
 
-def init_distributed(device: str) -> DistContext:
+def init_distributed(torch_device: str) -> DistContext:
+    """This process's rank under `torchrun` (WORLD_SIZE > 1: the process group joined, nccl for cuda, gloo for
+    cpu), or the single process's context."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
     if world <= 1:
         return DistContext()
     import torch.distributed as dist
 
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
-    if device == "cuda":
+    if torch_device == "cuda":
         torch.cuda.set_device(local_rank)
     if not dist.is_initialized():
-        dist.init_process_group("nccl" if device == "cuda" else "gloo")
+        dist.init_process_group("nccl" if torch_device == "cuda" else "gloo")
     return DistContext(dist.get_rank(), world, local_rank)
 
 

@@ -39,7 +39,7 @@ class FinetuneConfig:
     max_seq_len: int = 128
     max_train_examples: int | None = None
     seed: int = 0
-    device: str = "cpu"
+    torch_device: str = "cpu"  # `--torch-device`
     progress: bool = True
     micro_batch_size: int | None = None  # None: the most that fits in the available memory
 
@@ -56,7 +56,7 @@ def check_config(cfg: FinetuneConfig) -> None:
         raise UserInputError(f"--seq-len must be at least 8, got {cfg.max_seq_len}")
     if cfg.seed < 0:
         raise UserInputError(f"--seed must be ≥ 0, got {cfg.seed}")
-    check_device(cfg.device)
+    check_device(cfg.torch_device)
 
 
 def _encode(tokenizer: Any, examples: list[Example], max_seq_len: int) -> dict[str, torch.Tensor]:
@@ -116,7 +116,7 @@ def evaluate(model: Any, tokenizer: Any, task: str, examples: list[Example], cfg
     with torch.no_grad():
         for i in range(0, len(examples), EVAL_BATCH):
             encoded = _encode(tokenizer, examples[i:i + EVAL_BATCH], cfg.max_seq_len)
-            batch = {k: v.to(cfg.device) for k, v in encoded.items()}
+            batch = {k: v.to(cfg.torch_device) for k, v in encoded.items()}
             outputs.append(model(**batch).logits.float().cpu().numpy())
             if bar is not None:
                 bar.update(1)
@@ -149,7 +149,7 @@ def finetune(model_dir: str | Path, task: str, data_dir: str | Path, out: str | 
         train = [train[i] for i in sorted(rng.choice(len(train), cfg.max_train_examples, replace=False))]
     vocab_path = resolve_vocab(vocab or (model_dir if (model_dir / "vocab.txt").is_file() else None))
     tokenizer = load_tokenizer(vocab_path)
-    model = load_classifier(model_dir, task).to(cfg.device)
+    model = load_classifier(model_dir, task).to(cfg.torch_device)
     if len(tokenizer) > model.config.vocab_size:  # token ids the embedding table does not have
         raise UserInputError(f"the vocabulary {vocab_path} has {len(tokenizer)} tokens but the model {model_dir} "
                              f"only {model.config.vocab_size} embeddings: give the vocabulary it was trained with")
@@ -159,7 +159,7 @@ def finetune(model_dir: str | Path, task: str, data_dir: str | Path, out: str | 
     total_steps = max(1, round(cfg.epochs * steps_per_epoch))
     optimizer = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=0.01)
     scheduler = get_linear_schedule_with_warmup(optimizer, int(WARMUP_SHARE * total_steps), total_steps)
-    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if cfg.device == "cuda"
+    autocast = (torch.autocast("cuda", dtype=torch.bfloat16) if cfg.torch_device == "cuda"
                 else torch.autocast("cpu", enabled=False))
     start = time.time()
     model.train()
@@ -173,9 +173,9 @@ def finetune(model_dir: str | Path, task: str, data_dir: str | Path, out: str | 
             order += list(rng.permutation(len(train)))
         batch_examples = [train[i] for i in order[:cfg.batch_size]]
         del order[:cfg.batch_size]
-        batch = {k: v.to(cfg.device) for k, v in _encode(tokenizer, batch_examples, cfg.max_seq_len).items()}
+        batch = {k: v.to(cfg.torch_device) for k, v in _encode(tokenizer, batch_examples, cfg.max_seq_len).items()}
         labels = torch.tensor([e.label for e in batch_examples],
-                              dtype=torch.float if task == "stsb" else torch.long, device=cfg.device)
+                              dtype=torch.float if task == "stsb" else torch.long, device=cfg.torch_device)
         batch["labels"] = labels
 
         def compute(part: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

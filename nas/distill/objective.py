@@ -9,6 +9,7 @@ import torch
 
 from nas.distill.layer_map import LayerMap
 from nas.distill.losses import attention_kl, feature_map_losses, mlm_nsp_losses, pretraining_distillation_losses
+from nas.distill.models import ensure_eager_attention
 from nas.distill.schedules import Phase
 
 LOSS_TERMS = ("fm", "fm_mean", "fm_var", "attn", "pd_kd", "pd_mlm", "mlm", "nsp")
@@ -20,14 +21,6 @@ class Features:
     attentions: tuple[torch.Tensor, ...] | None
     mlm_logits: torch.Tensor | None  # at masked positions only (saves the vocabulary matmul elsewhere)
     nsp_logits: torch.Tensor
-
-
-def ensure_eager_attention(model: Any) -> Any:
-    """Attention maps come back only from the eager implementation; a model loaded with
-    `from_pretrained` defaults to sdpa, so switch it (the tool also records eager in the saved config)."""
-    if getattr(model.config, "_attn_implementation", "eager") != "eager":
-        model.set_attn_implementation("eager")
-    return model
 
 
 def forward_features(model: Any, batch: dict[str, torch.Tensor], maps: bool, mlm: bool) -> Features:

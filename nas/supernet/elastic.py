@@ -22,7 +22,6 @@ owns no memory) with the sliced tensors: it *is* the forward of the extracted st
 from __future__ import annotations
 
 import re
-import warnings
 from collections import OrderedDict
 from types import SimpleNamespace
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 import torch
 from torch.func import functional_call
 
+from nas.distill.models import pretraining_model, student_config
 from nas.supernet.space import choices, maxima, require_member, supernet_arch
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
@@ -41,17 +41,6 @@ LAYER = re.compile(r"^(mobilebert\.encoder\.layer\.)(\d+)(\..*)$")
 HEAD_ROWS = re.compile(r"\.attention\.self\.(query|key|value)\.(weight|bias)$")  # output channels: the heads'
 HEAD_COLUMNS = re.compile(r"\.attention\.output\.dense\.weight$")  # input channels: the heads' outputs
 _SKELETONS = 1024  # cached sub-network skeletons (meta device: no weights, about 30 ms to build)
-# HF's MLM head holds a Linear(vocab, hidden − embedding) that is empty when embedding_size = hidden_size.
-_ZERO_ELEMENT = "Initializing zero-element tensors is a no-op"
-
-
-def model_config(arch: Arch) -> Any:
-    """The HF config of a sub-network (and of the extracted model), as nas/distill builds a student: eager
-    attention so that attention maps come back, attention dropout 0 (maps are compared as distributions), no
-    pooler (the official student's `classifier_activation: false`: NSP reads the raw [CLS] vector)."""
-    from latency_models.hf_model import hf_config  # the project's one Arch → HF config builder
-
-    return hf_config(arch, attention_probs_dropout_prob=0.0, classifier_activation=False)
 
 
 def kept_layers(depth: int, max_depth: int, order: str = "spread") -> tuple[int, ...]:
@@ -95,9 +84,8 @@ class SubnetView:
 class ElasticMobileBert(torch.nn.Module):
     def __init__(self, space: SearchSpace, depth_order: str = "spread", model: Any = None,
                  head_layout: str = "prefix") -> None:
-        """A new (randomly initialised) supernet for `space`, or one around trained weights `model`."""
-        from transformers import MobileBertForPreTraining
-
+        """A new (randomly initialised) supernet for `space`, or one around trained weights `model`: a student
+        (nas/distill/models.py's `student_config`) at the space's maxima."""
         super().__init__()
         if depth_order not in DEPTH_ORDERS:
             raise UserInputError(f"depth order must be one of {', '.join(DEPTH_ORDERS)}, got {depth_order!r}")
@@ -111,9 +99,7 @@ class ElasticMobileBert(torch.nn.Module):
                                      f"width {self.maxima.inner}; use --head-layout prefix")
         self.arch = supernet_arch(space)
         if model is None:
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=_ZERO_ELEMENT)
-                model = MobileBertForPreTraining(model_config(self.arch))
+            model = pretraining_model(student_config(self.arch))
         elif Arch.from_hf_config(model.config) != self.arch:
             raise UserInputError("the supernet's weights do not have the shape of its space's maxima")
         self.model = model
@@ -121,12 +107,9 @@ class ElasticMobileBert(torch.nn.Module):
 
     # ------------------------------------------------------------------ slicing
     def skeleton(self, arch: Arch) -> torch.nn.Module:
-        from transformers import MobileBertForPreTraining
-
         if arch not in self._skeletons:
-            with torch.device("meta"), warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=_ZERO_ELEMENT)
-                self._skeletons[arch] = MobileBertForPreTraining(model_config(arch))
+            with torch.device("meta"):
+                self._skeletons[arch] = pretraining_model(student_config(arch))
             if len(self._skeletons) > _SKELETONS:
                 self._skeletons.popitem(last=False)
         self._skeletons.move_to_end(arch)
@@ -179,12 +162,9 @@ class ElasticMobileBert(torch.nn.Module):
 
     def extract(self, arch: Arch) -> Any:
         """A standalone `MobileBertForPreTraining` holding copies of `arch`'s inherited weights."""
-        from transformers import MobileBertForPreTraining
-
         tensors = self.subnet_tensors(arch)
-        with torch.device("meta"), warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=_ZERO_ELEMENT)
-            model = MobileBertForPreTraining(model_config(arch))
+        with torch.device("meta"):
+            model = pretraining_model(student_config(arch))
         model.load_state_dict({k: v.detach().clone() for k, v in tensors.items()}, strict=False, assign=True)
         for name, buffer in model.named_buffers():
             if buffer.is_meta:  # non-persistent buffers are not in the state dict

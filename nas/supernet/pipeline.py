@@ -164,12 +164,12 @@ def _micro_batch(opts: SupernetOptions, space: SearchSpace, teacher: Any, archs_
     """The requested micro-batch, or the largest that fits with `archs_per_step` sub-networks' activations at
     once (each counted as the largest's: an upper bound) — nas/distill/memory.py's estimate."""
     from nas.distill.memory import plan_micro_batch
-    from nas.supernet.elastic import model_config
+    from nas.distill.models import student_config
 
     per_rank = math.ceil(opts.batch_size / world)
     if opts.micro_batch_size is not None:
         return min(opts.micro_batch_size, per_rank)
-    config = model_config(largest(space))
+    config = student_config(largest(space))
     positions = min(opts.max_predictions, math.ceil(0.2 * opts.seq_len))
     params = supernet_arch(space).num_params()  # the optimiser's state is the supernet's
     memory = plan_micro_batch(config, opts.seq_len, positions, per_rank * archs_per_step, params,
