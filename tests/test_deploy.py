@@ -137,6 +137,62 @@ def test_tflite_logits_match_torch_with_padding(classifier, tmp_path: Path, caps
     assert fp32_row["metrics"] == torch_row["metrics"]
     fp32, int8 = result["comparisons"]
     assert fp32["predictions_differ"] == 0 and "interval95" in int8["metrics"]["accuracy"]
+    # each written .tflite's latency measured on this machine, recorded beside the prediction (issue 35 item 5)
+    measured = json.loads((out / "export.json").read_text())["latency"]["measured_here"]
+    assert set(measured) == {"model.tflite", "model_int8.tflite"}
+    assert all(m["median_ms"] > 0 and "this machine" in m["what"] for m in measured.values())
+    assert measured["model.tflite"]["again"] == f"nas measure --backend tflite --model {out / 'model.tflite'}"
+
+
+def test_export_prints_and_records_the_predicted_latency_as_a_prediction(classifier, tmp_path: Path,
+                                                                          capsys) -> None:
+    """Item 5: the export states the predicted latency of the model's architecture on the target device at the
+    export's length, labelled a prediction, with the interval `nas latency` gives for that architecture."""
+    pytest.importorskip("onnxscript", reason="needs the dev extra (onnx, onnxscript)")
+    model_dir, _ = classifier
+    out = tmp_path / "ship"
+    code, stdout, err = run_cli(["export", "--model", str(model_dir), "--to", str(out), "--onnx", "--device",
+                                 "pixel4"], capsys)
+    assert code == 0, err
+    code, said, err = run_cli(["latency", "--arch", str(model_dir), "--seq-len", str(SEQ), "--json"], capsys)
+    assert code == 0, err
+    expected = json.loads(said)
+    (line,) = [x for x in stdout.splitlines() if x.startswith("predicted latency on pixel4")]
+    assert "a prediction, not a measurement" in line and f"seq {SEQ}" in line
+    assert f"{expected['latency_ms']:.1f} ms, 90% interval {expected['interval']['lower_ms']:.1f}-" in line
+    for record in (json.loads((out / "export.json").read_text())["latency"],
+                   json.loads((out / "app.json").read_text())["latency"]):
+        predicted = record["predicted"]
+        assert predicted["what"].startswith("prediction") and "not a measurement" in predicted["what"]
+        assert predicted["device"] == "pixel4" and predicted["seq_len"] == SEQ
+        assert predicted["latency_ms"] == pytest.approx(expected["latency_ms"], abs=1e-3)
+        assert predicted["interval"] == pytest.approx({**expected["interval"]}, abs=1e-3)
+        assert "measured_here" not in record  # no .tflite written: nothing measured
+    assert "measured host latency" not in stdout
+
+
+def test_a_confirmed_run_names_its_winners_fine_tuned_model(classifier, tmp_path: Path) -> None:
+    """`--model RUN` (or RUN/best) after `nas confirm --task`: the winner's fine-tuned model, found from the run."""
+    import shutil
+
+    from nas.deploy.model_dir import read_model_dir
+    from nas_common.errors import UserInputError
+
+    model_dir, _ = classifier
+    run = tmp_path / "run"
+    tuned = run / "confirm" / "models" / "7" / "model" / "dev-24"
+    shutil.copytree(model_dir, tuned)
+    (run / "best").mkdir()
+    (run / "best" / "config.json").write_text("{}\n")  # best/ holds the untrained arch's config too
+    note = {"arch_id": 7, "row": {"arch_id": 7, "dev_steps": 24.0, "task": "sst2",
+                                  "model_dir": "/elsewhere/confirm/models/7/model"}}
+    (run / "best" / "confirmed.json").write_text(json.dumps(note))
+    for named in (run, run / "best"):
+        trained = read_model_dir(named)
+        assert trained.directory == tuned and trained.task == "sst2" and "trial 7" in trained.via
+    shutil.rmtree(tuned)
+    with pytest.raises(UserInputError, match="fine-tuned model .* is missing"):
+        read_model_dir(run)
 
 
 def test_evaluate_compares_torch_and_onnx_on_the_same_examples(classifier, tmp_path: Path, capsys) -> None:

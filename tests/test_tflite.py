@@ -66,6 +66,23 @@ def test_int8_export_is_under_a_third_and_its_error_is_reported(exported) -> Non
 
 
 @pytest.mark.slow
+def test_measure_times_an_exported_file(exported, capsys) -> None:
+    """`nas measure --backend tflite --model FILE` (issue 35 item 5): the exported files timed in LiteRT on this
+    machine, interleaved, one line each with the file's own input shape; nothing appended."""
+    out, _ = exported
+    files = [out / "model.tflite", out / "model_int8.tflite"]
+    code, stdout, err = run_cli(["measure", "--backend", "tflite", "--model", str(files[0]), "--model", str(files[1]),
+                                 "--repeat", "3", "--retries", "0", "--warmup-max", "5", "--clock", "thread"], capsys)
+    assert code == 0, err
+    lines = stdout.splitlines()
+    for path, line in zip(files, lines, strict=False):
+        assert line.startswith(f"{path}: ") and f"x{SEQ}" in line and "of 3 runs" in line and "thread CPU time" in line
+        assert float(line.split(": ")[1].split(" ms")[0]) > 0
+    assert "not on a device" in lines[2] and "nothing appended" in lines[2]
+    assert sorted(p.name for p in out.iterdir() if p.suffix in (".csv", ".jsonl")) == []
+
+
+@pytest.mark.slow
 def test_tflite_backend_measures_a_row(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     _need_litert()
     from latency_models.measure import measure_many

@@ -83,10 +83,10 @@ def confirmed_winner(path: Path, what: str = "--model") -> tuple[Path, str] | No
         return None
     note = read_json(best / CONFIRMED)
     row = note.get("row") if isinstance(note, dict) else None
-    if not isinstance(row, dict) or not isinstance(row.get("arch_id"), int):
+    arch_id = str(note.get("arch_id", row.get("arch_id") if isinstance(row, dict) else None))
+    if not isinstance(row, dict) or not arch_id.isdigit():
         raise UserInputError(f"{what} {path}: {best / CONFIRMED} names no confirmed trial (arch_id)")
-    arch_id = row["arch_id"]
-    trained = best.parent / CONFIRM_DIR / MODELS / str(arch_id) / "model"
+    trained = best.parent / CONFIRM_DIR / MODELS / arch_id / "model"
     steps = row.get("dev_steps")
     if not isinstance(steps, int | float) or steps != steps:  # None (no --task), or NaN
         raise UserInputError(f"{what} {path}: the confirmed winner (trial {arch_id}) was not fine-tuned (nas confirm "
