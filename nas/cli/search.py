@@ -135,8 +135,8 @@ def search(
     search_space = SearchSpace.load(space)
     options_for_estimator = estimator_options(supernet=supernet)
     accuracy = get_estimator(estimator, **options_for_estimator)
-    if hasattr(accuracy, "restrict_space"):  # the supernet's width and maxima (or --space checked inside them)
-        search_space = accuracy.restrict_space(search_space, explicit=space != "mobilebert-family")
+    # the supernet's space (or --space checked inside it); other estimators search --space as given
+    search_space = accuracy.restrict_space(search_space, explicit=space != "mobilebert-family")
     options = SearchOptions(budget_ms=budget_ms, strategy=strategy, trials=trials or DEFAULT_TRIALS, seed=seed,
                             space=search_space.name, device=device_profile.name,
                             profile_hash=device_profile.content_hash, estimator=estimator,
@@ -258,8 +258,9 @@ def export(
                                "--model DIR.", show_default=False),
     to: Path = typer.Option(..., "--to", help="Output directory."),
     model: Path = typer.Option(None, "--model", help="A trained model directory (nas distill, nas finetune, a "
-                               "confirmed trial, nas supernet extract): exported with its trained weights and task "
-                               "head, with vocab.txt and app.json (tokenizer settings, sequence length, labels)."),
+                               "confirmed trial, nas supernet extract; a search run's best/ after nas confirm --task: "
+                               "its winner, fine-tuned): exported with its trained weights and task head, with "
+                               "vocab.txt and app.json (tokenizer settings, sequence length, labels)."),
     pick: int = typer.Option(None, "--pick", min=0, help="Front point K (see `nas pareto`) \\[default: 0, the best]."),
     max_latency: str = typer.Option(None, "--max-latency", help="The most accurate front point under this latency."),
     onnx: bool = typer.Option(False, "--onnx", help="Also export model.onnx (ids, attention mask and token types of "
