@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from nas.accuracy.base import AccuracyEstimator
 from nas.accuracy.resolution import Estimate, decimals, loss_of, scatter_note
 from nas.search.trial import Trial
 from nas_common.writing import write_text
@@ -51,7 +52,7 @@ def arch_hover(arch: Arch | dict[str, Any]) -> str:
     return "<br>".join(f"{k}={fields[k]}" for k in _KEY_FIELDS if k in fields)
 
 
-def reference_points(latency_model: Any, estimator: Any, seq_len: int = 128) -> list[dict[str, Any]]:
+def reference_points(latency_model: Any, estimator: AccuracyEstimator, seq_len: int = 128) -> list[dict[str, Any]]:
     from search_spaces.presets import PRESETS
 
     archs = [PRESETS[name].arch for name in REFERENCE_MODELS]
@@ -68,7 +69,8 @@ def over_budget_band(losses: list[float]) -> float:
 
 
 def write_report(path: Path, trials: list[Trial], front: list[Trial], budget_ms: float,
-                 references: list[dict[str, Any]], title: str, estimator: Any = None) -> Path:
+                 references: list[dict[str, Any]], title: str,
+                 estimator: AccuracyEstimator | Estimate | None = None) -> Path:
     """Also marks the run's confirmed points (RUN/confirmed.csv beside `path`), when there are any. `estimator`:
     the live estimator or its `Estimate` (as run.json recorded it)."""
     from nas.confirm import table
@@ -255,12 +257,14 @@ def _caption(estimate: Estimate, front_losses: list[float], off_view: list[dict[
 
 
 def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, references: list[dict[str, Any]],
-                 title: str, estimator: Any = None, confirmed: list[dict[str, Any]] | None = None) -> Any:
+                 title: str, estimator: AccuracyEstimator | Estimate | None = None,
+                 confirmed: list[dict[str, Any]] | None = None) -> Any:
     import plotly.graph_objects as go
 
     from nas.confirm.table import winner
 
-    estimate = estimator if isinstance(estimator, Estimate) else Estimate.of(estimator)
+    estimate = estimator if isinstance(estimator, Estimate) else \
+        Estimate("estimator") if estimator is None else Estimate.of(estimator)
     fig = go.Figure()
     feasible = [t for t in trials if t.accuracy is not None]
     over = [t for t in trials if t.accuracy is None][:_MAX_OVER_DRAWN]

@@ -51,7 +51,10 @@ def feature_matrix(archs: Sequence[Arch]) -> np.ndarray:
 
 
 @dataclass
-class Predictor:
+class AccuracyPredictor:
+    """A fitted predictor of a supernet's held-out loss (the latency predictor is latency_models' `Predictor`):
+    `model.json` and `meta.json` as stored in SUPERNET/predictor/."""
+
     model: Any  # xgboost.XGBRegressor
     meta: dict[str, Any]
 
@@ -136,7 +139,7 @@ def evaluate_missing(directory: Path, archs: Sequence[Arch], evaluate: Callable[
 
 
 def fit(directory: Path, evaluations: Sequence[tuple[Arch, dict[str, float]]], measure: str, seed: int,
-        extra_meta: dict[str, Any]) -> Predictor:
+        extra_meta: dict[str, Any]) -> AccuracyPredictor:
     """Fit on all evaluations, cross-validate, and save model.json + meta.json."""
     x = feature_matrix([a for a, _ in evaluations])
     y = np.array([losses[measure] for _, losses in evaluations], dtype=float)
@@ -147,10 +150,10 @@ def fit(directory: Path, evaluations: Sequence[tuple[Arch, dict[str, float]]], m
     model.save_model(tmp)
     tmp.replace(directory / MODEL)
     write_json(directory / META, meta)
-    return Predictor(model, meta)
+    return AccuracyPredictor(model, meta)
 
 
-def load(directory: Path) -> Predictor | None:
+def load(directory: Path) -> AccuracyPredictor | None:
     """The stored predictor, or None when there is none (or it is unreadable: it is then fitted again)."""
     from xgboost import XGBRegressor
 
@@ -164,4 +167,4 @@ def load(directory: Path) -> Predictor | None:
         return None
     if not isinstance(meta, dict) or meta.get("features") != list(FEATURES):
         return None
-    return Predictor(model, meta)
+    return AccuracyPredictor(model, meta)

@@ -41,6 +41,7 @@ from typing import Any
 
 import numpy as np
 
+from nas.accuracy.base import AccuracyEstimator
 from nas_common.io import read_json
 from search_spaces.arch import Arch
 
@@ -187,7 +188,10 @@ def quality_text() -> str:
             f"n={fitted['n']}{', ' + fitted['note'] if fitted['note'] else ''}")
 
 
-class ProxyEstimator:
+class ProxyEstimator(AccuracyEstimator):
+    """Scores from the arch's shape alone (microseconds an arch); searches any space (the default
+    `restrict_space`) and re-scores nothing after the search (the default `refine_front`)."""
+
     name = "proxy"
     quantity = "predicted held-out distillation loss"  # `predicted_loss`: the PD loss of the student distilled alone
 
@@ -202,4 +206,5 @@ class ProxyEstimator:
         self.loss_scatter_source = f"sd of its leave-one-out predictions about {fitted['n']} distilled students' trend"
 
     def estimate(self, archs: Sequence[Arch]) -> np.ndarray:
+        """exp(−predicted held-out distillation loss) per arch (`proxy_score`)."""
         return np.fromiter((proxy_score(a) for a in archs), dtype=float, count=len(archs))

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from nas.accuracy.base import GENERIC_QUANTITY, UNMEASURED, AccuracyEstimator, quality_of
+
 UNKNOWN_DIGITS = "#.4g"  # an estimator with no measured scatter keeps four significant figures
 
 
@@ -41,9 +43,9 @@ def measured_scatter(value: object) -> float | None:
     return float(value) if isinstance(value, int | float) and math.isfinite(value) and value > 0 else None
 
 
-def scatter_of(estimator: object) -> float | None:
+def scatter_of(estimator: AccuracyEstimator) -> float | None:
     """The estimator's measured scatter, or None when none was measured."""
-    return measured_scatter(getattr(estimator, "scatter", None))
+    return measured_scatter(estimator.scatter)
 
 
 def decimals(spread: float) -> int:
@@ -74,9 +76,6 @@ def scatter_note(spread: float | None, source: str, values: Sequence[float] = ()
     return note
 
 
-GENERIC_QUANTITY = "predicted held-out loss"
-
-
 def loss_of(score: float) -> float:
     """L (nats) of a score exp(−L)."""
     return -math.log(score)
@@ -92,7 +91,7 @@ class Estimate:
     quantity: str = GENERIC_QUANTITY
     scatter: float | None = None
     source: str = "measured"
-    quality: str = "rank correlation not measured"
+    quality: str = UNMEASURED
 
     def loss(self, score: float) -> float:
         return loss_of(score)
@@ -123,15 +122,11 @@ class Estimate:
         return {"quantity": self.quantity, "loss_scatter": self.scatter, "loss_scatter_source": self.source}
 
     @classmethod
-    def of(cls, estimator: object) -> Estimate:
-        """From a live estimator (its `quantity`, `loss_scatter`, `loss_scatter_source`, `quality`)."""
-        from nas.accuracy.base import quality_of
-
-        return cls(name=str(getattr(estimator, "name", "estimator")),
-                   quantity=str(getattr(estimator, "quantity", None) or GENERIC_QUANTITY),
-                   scatter=measured_scatter(getattr(estimator, "loss_scatter", None)),
-                   source=str(getattr(estimator, "loss_scatter_source", None) or "measured"),
-                   quality=quality_of(estimator))
+    def of(cls, estimator: AccuracyEstimator) -> Estimate:
+        """From a live estimator (its `name`, `quantity`, `loss_scatter`, `loss_scatter_source`, `quality`)."""
+        return cls(name=estimator.name, quantity=estimator.quantity or GENERIC_QUANTITY,
+                   scatter=measured_scatter(estimator.loss_scatter),
+                   source=estimator.loss_scatter_source or "measured", quality=quality_of(estimator))
 
     @classmethod
     def from_record(cls, record: dict[str, Any]) -> Estimate:

@@ -5,19 +5,16 @@ The score of an arch is exp(−L), L its held-out loss `MEASURE` as a sub-networ
 the right token at a masked position, in (0, 1], higher is better. Which loss ranks best against students
 distilled standalone was measured by benchmarks/estimator_rank.py (see `MEASURE`).
 
-Speed: one sub-network on the held-out set (EVAL_BATCHES × EVAL_BATCH sequences) costs seconds on CPU
-(measured 6–14 s per 384-wide subnet at load average 11–12 on the 2 shared cores), so the search scores
-archs with the accuracy predictor (nas/accuracy/predictor.py: xgboost on SAMPLES supernet evaluations, made
-once per supernet and stored in SUPERNET/predictor/, as Once-for-All does; 2000 trials took 11 s at that
-load); after the search the final front is re-scored by the supernet itself (`refine_front`, at most
-REFINE_MAX evaluations). On 2 otherwise idle cores the whole `nas search --device pixel4 --budget 62ms
---estimator supernet` (2000 trials, the front re-scored, process start included) took 28.3 s with the predictor
-stored, 428 s the first time (fitting it on 8 × 32 held-out sequences); benchmarks/results/supernet_sequence.json.
-On a slower machine (2026-12-04) 42.9 s with one split supernet, 59.4 s with a two-member ensemble (75.6 s
-before the head and proposal fixes and the cap of 8; benchmarks/supernet_ensemble_search.py, --profile for
-where the time goes: mostly the re-scoring's forward passes, about 3 s an arch, and loading the supernet).
-The search space is the supernet's. An ensemble of supernets (nas/supernet/ensemble.py: one recipe, several
-seeds) scores an arch by the mean of its members' held-out losses (and of their predictors').
+Speed: one sub-network on the held-out set (EVAL_BATCHES × EVAL_BATCH sequences) is a forward pass of seconds
+on CPU, too slow for thousands of trials, so the search scores archs with the accuracy predictor
+(nas/accuracy/predictor.py: xgboost on SAMPLES supernet evaluations, fitted once per supernet and stored in
+SUPERNET/predictor/, as Once-for-All does; cheap once fitted). After the search the final front
+is re-scored by the supernet itself (`refine_front`, at most REFINE_MAX evaluations), which with loading the
+supernet is most of a search's time; fitting the predictor, the first time, is most of the first search's.
+Measured wall times: benchmarks/results/supernet_search_s9600.json (`python -m benchmarks.supernet_ensemble_search`,
+`--profile` for where the time goes) and benchmarks/results/supernet_sequence.json.
+The search space is the supernet's (`restrict_space`). An ensemble of supernets (nas/supernet/ensemble.py: one
+recipe, several seeds) scores an arch by the mean of its members' held-out losses (and of their predictors').
 
 Importing this module does not load torch; the supernet is loaded only to fit the predictor or to re-score.
 """
@@ -36,6 +33,7 @@ from typing import Any
 import numpy as np
 
 from nas.accuracy import predictor as pred
+from nas.accuracy.base import AccuracyEstimator
 from nas.supernet import ensemble
 from nas_common.errors import UserInputError
 from nas_common.io import read_json
@@ -44,14 +42,14 @@ from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
 
 # The loss that ranks best against ground truth 1 (benchmarks/results/estimator_rank_split_s9600.json, `estimates`:
-# MLM 0.88 against PD 0.81, PD+KD 0.71, distill 0.60, FM 0.58, attention 0.01; so in runs 1-8, docs/history.md).
+# MLM 0.88 against PD 0.81, PD+KD 0.71, distill 0.60, FM 0.58, attention 0.01; earlier measurements: docs/history.md).
 MEASURE = "mlm"
 # The predictor's and the re-scoring's held-out set: 8 × 32 sequences, `nas distill --eval-corpus`'s (the ground
 # truth's). 4 × 16 was too small a sample for a split supernet, whose archs differ by hundredths: split-half
 # agreement 0.65 at 64 sequences against 0.94 at 1024 (benchmarks/results/supernet_rank_diagnosis_split.json).
 EVAL_BATCHES, EVAL_BATCH = 8, 32
 PREDICTOR_DIR, QUALITY = "predictor", "quality.json"
-REFINE_ROUNDS, REFINE_MAX = 3, 8  # re-scoring stops after 3 rounds or 8 archs (each costs ~3 s on 2 cores)
+REFINE_ROUNDS, REFINE_MAX = 3, 8  # re-scoring stops after 3 rounds or 8 archs (each a held-out forward pass)
 SEED = 0
 
 
@@ -155,7 +153,7 @@ def _note(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def ensure_predictor(directory: Path, samples: int | None = None) -> pred.Predictor:
+def ensure_predictor(directory: Path, samples: int | None = None) -> pred.AccuracyPredictor:
     """The supernet's stored predictor, fitted first (minutes, once per supernet) when missing or stale."""
     directory = Path(directory)
     samples = samples or pred.SAMPLES
@@ -200,7 +198,7 @@ def _read_digest(path: Path) -> Any:
 
 
 @lru_cache(maxsize=4)
-def _cached_predictor(directory: Path, digest: str) -> pred.Predictor:
+def _cached_predictor(directory: Path, digest: str) -> pred.AccuracyPredictor:
     return ensure_predictor(directory)
 
 
@@ -211,7 +209,7 @@ def estimator_digest(directory: Path) -> str:
     return supernet_digest(directory)
 
 
-def quality_text(directory: Path, predictors: Sequence[pred.Predictor]) -> str:
+def quality_text(directory: Path, predictors: Sequence[pred.AccuracyPredictor]) -> str:
     """The measured rank correlation vs distilled students (written by benchmarks/estimator_rank.py for this
     supernet, or by benchmarks/supernet_seeds.py for an ensemble), and the predictors' cross-validated agreement
     with their supernets."""
@@ -275,7 +273,11 @@ def check_within(space: SearchSpace, supernet_space: SearchSpace) -> SearchSpace
     return space
 
 
-class SupernetEstimator:
+class SupernetEstimator(AccuracyEstimator):
+    """Scores with the supernet's accuracy predictor during the search; `restrict_space` makes the run search the
+    supernet's space (or checks `--space` lies within it); `refine_front` re-scores the front with the supernet
+    itself. Quality and scatter are what a benchmark measured for these very weights (quality.json)."""
+
     name = "supernet"
     # the predictor's estimate of it during the search; the front's points re-scored by the supernet itself
     quantity = "held-out MLM loss of the inherited sub-network"
@@ -293,13 +295,13 @@ class SupernetEstimator:
         self.version = f"1-{MEASURE}-{self.digest}"
 
     @property
-    def predictors(self) -> list[pred.Predictor]:
+    def predictors(self) -> list[pred.AccuracyPredictor]:
         """One per member, each fitted on first use (not at construction: a bad --space is reported before minutes
         of fitting)."""
         return [_cached_predictor(m, supernet_digest(m)) for m in self.members]
 
     @property
-    def predictor(self) -> pred.Predictor:
+    def predictor(self) -> pred.AccuracyPredictor:
         """The (first) member's predictor: its metadata and fit."""
         return self.predictors[0]
 

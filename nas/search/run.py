@@ -122,10 +122,9 @@ def run_search(options: SearchOptions, space: SearchSpace, profile: Any, out: Pa
             trials = Controller(strategy, executor_evaluate(runner, job), Journal(out)).run(options.trials, progress)
         finally:
             strategy.close()
-    if hasattr(estimator, "refine_front"):  # e.g. the supernet re-scores the predictor's front itself
-        before = {t.id: t.accuracy for t in trials}
-        trials = estimator.refine_front(trials, options.budget_ms)
-        run["rescored"] = {str(t.id): [before[t.id], t.accuracy] for t in trials if t.accuracy != before[t.id]}
+    before = {t.id: t.accuracy for t in trials}
+    trials = estimator.refine_front(trials, options.budget_ms)  # e.g. the supernet re-scores the predictor's front
+    run["rescored"] = {str(t.id): [before[t.id], t.accuracy] for t in trials if t.accuracy != before[t.id]}
     return write_results(out, run, trials, options, latency, estimator, time.perf_counter() - started)
 
 
@@ -159,7 +158,7 @@ def write_results(out: Path, run: dict[str, Any], trials: list[Trial], options: 
                                   "the front, reference point (1, 0)",
     }
     run["estimator"] = {"name": estimator.name, "version": estimator.version, "quality": quality_of(estimator),
-                        "scatter": scatter_of(estimator), "scatter_source": getattr(estimator, "scatter_source", None),
+                        "scatter": scatter_of(estimator), "scatter_source": estimator.scatter_source,
                         **Estimate.of(estimator).record()}
     run["references"] = [{"name": p["name"], "latency_ms": p["latency_ms"], "accuracy": p["accuracy"]}
                          for p in references]
