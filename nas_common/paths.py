@@ -59,6 +59,24 @@ def data_dir(explicit: str | Path | None = None, sub: str | None = None) -> Path
     return path if path.exists() else None
 
 
+def corpus_path(given: str | Path | None, option: str = "--corpus", *, in_data: str | None = "",
+                why: str = f"or set {DATA_ENV}") -> str:
+    """The text corpus a command reads: `given` (as typed), else the data folder's `corpus/` (`in_data=""`) or
+    the file `in_data` in it (`in_data=None`: no default); none of these: one line `give OPTION PATH (why)`.
+
+    The one "a corpus, or else an error" step. Whether a given path exists is its reader's to say, in its
+    own words; the data folder is looked at only when nothing is given (a mistyped `$NAS_DATA_DIR` is then
+    its own one line, from `data_dir`)."""
+    if given:
+        return str(given)
+    if in_data is not None:
+        folder = data_dir(sub="corpus")
+        found = folder / in_data if folder is not None and in_data else folder
+        if found is not None and (not in_data or found.is_file()):
+            return str(found)
+    raise UserInputError(f"give {option} PATH ({why})")
+
+
 def _named_folder(root: Path, what: str) -> Path:
     if not root.exists():
         raise UserInputError(f"{what} {root}: no such file or directory")

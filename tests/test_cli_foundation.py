@@ -96,6 +96,32 @@ def test_data_dir_explicit_then_env_then_sibling(tmp_path, monkeypatch) -> None:
     assert paths.data_dir() is None
 
 
+def test_corpus_path_given_else_the_data_folders_else_one_line(tmp_path, monkeypatch) -> None:
+    """The one "a corpus, or else an error" step (issue 34): distill, supernet, confirm and the supernet's
+    held-out batches all call it."""
+    from nas_common import paths
+    from search_spaces import UserInputError
+
+    (tmp_path / "corpus").mkdir()
+    monkeypatch.setenv("NAS_DATA_DIR", str(tmp_path))
+    assert paths.corpus_path("mine.txt") == "mine.txt"  # as typed: its reader says whether it exists
+    assert paths.corpus_path(None) == str(tmp_path / "corpus")
+    with pytest.raises(UserInputError, match=r"^give --eval-corpus PATH \(held-out text\)$"):
+        paths.corpus_path(None, "--eval-corpus", in_data="test.txt", why="held-out text")  # no such file in it
+    (tmp_path / "corpus" / "test.txt").write_text("x\n")
+    assert paths.corpus_path("", "--eval-corpus", in_data="test.txt") == str(tmp_path / "corpus" / "test.txt")
+    with pytest.raises(UserInputError, match=r"^give --corpus PATH \(the distillation corpus\)$"):
+        paths.corpus_path(None, in_data=None, why="the distillation corpus")  # no default at all
+    monkeypatch.setenv("NAS_DATA_DIR", str(tmp_path / "typo"))
+    assert paths.corpus_path("mine.txt") == "mine.txt"  # the data folder is not looked at when one is given
+    with pytest.raises(UserInputError, match=r"\$NAS_DATA_DIR"):
+        paths.corpus_path(None)
+    monkeypatch.delenv("NAS_DATA_DIR")
+    monkeypatch.setattr(paths, "SIBLING_DATA", tmp_path / "nowhere")
+    with pytest.raises(UserInputError, match=r"^give --corpus PATH \(or set NAS_DATA_DIR\)$"):
+        paths.corpus_path(None)
+
+
 def test_check_output_dir_refuses_before_any_work(tmp_path) -> None:
     from nas_common.paths import check_output_dir, check_output_file
     from search_spaces import UserInputError

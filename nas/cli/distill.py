@@ -18,21 +18,13 @@ import typer
 from nas.cli.options import command, shared
 from nas.distill import options as o
 from nas_common.errors import UserInputError
+from nas_common.paths import corpus_path
 
 TORCH_DEVICE_HELP = "cpu, or cuda (bf16 autocast). Several GPUs: launch with torchrun (see nas/distill/README.md)."
 CORPUS_HELP = "Plain text, one paragraph per line, or a folder of .txt files."
 EVAL_HELP = "Held-out corpus: per-term losses on fixed batches at checkpoints and at the end (OUT/metrics.json)."
 MICRO_HELP = ("Examples per forward/backward; gradients accumulate up to --batch-size (same result) "
               "\\[default: the most that fits in the available memory].")
-
-
-def _corpus(corpus: str | None) -> str:
-    from nas_common.paths import data_dir
-
-    found = corpus or data_dir(sub="corpus")
-    if not found:
-        raise UserInputError("give --corpus PATH (or set NAS_DATA_DIR)")
-    return str(found)
 
 
 def refuse_renamed(command: str, device: str | None = None, strategy: str | None = None) -> None:
@@ -69,7 +61,7 @@ OldStrategy = Annotated[str | None, typer.Option("--strategy", hidden=True)]
 def _run_options(args: TeacherArgs | DistillArgs) -> o.RunOptions:
     """The library's `RunOptions` from a command's: the fields both have (`--torch-device` is `torch_device` in
     both), the corpus resolved."""
-    return shared(args, o.RunOptions, corpus=_corpus(args.corpus))
+    return shared(args, o.RunOptions, corpus=corpus_path(args.corpus))
 
 
 @dataclass(frozen=True, kw_only=True)

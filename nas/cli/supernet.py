@@ -10,7 +10,6 @@ from pathlib import Path
 import typer
 
 from nas.cli.distill import refuse_renamed
-from nas_common.errors import UserInputError
 from nas_common.writing import dumps_json
 
 supernet_app = typer.Typer(help="Weight-sharing MobileBERT supernet: train it against a teacher, score archs by "
@@ -78,12 +77,10 @@ def train(
 ) -> None:
     """Train the elastic MobileBERT on sampled sub-networks with the paper's distillation losses."""
     from nas.supernet.pipeline import SupernetOptions, run_supernet
-    from nas_common.paths import data_dir
+    from nas_common.paths import corpus_path
 
     refuse_renamed("supernet train", strategy=strategy)
-    corpus = corpus or (str(data_dir(sub="corpus")) if data_dir(sub="corpus") else None)
-    if not corpus:
-        raise UserInputError("give --corpus PATH (or set NAS_DATA_DIR)")
+    corpus = corpus_path(corpus)
     given = {"steps": steps, "pd_fraction": pd_fraction, "batch_size": batch_size, "seq_len": seq_len,
              "lr": lr, "warmup": warmup, "max_predictions": max_predictions}
     opts = SupernetOptions(teacher, corpus, out, space, schedule=schedule.lower(), rule=rule.lower(),

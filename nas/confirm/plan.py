@@ -163,19 +163,14 @@ def check_files(corpus: str | None, eval_corpus: str | None, task: str, glue: Pa
     """The training corpus, the held-out corpus (default: the data folder's wikitext2-test.txt) and the
     task, checked; the GLUE dev split is read once so that a missing file fails before Ray starts."""
     from nas.distill.data_glue import check_task, read_split
-    from nas_common.paths import data_dir
+    from nas_common.paths import corpus_path
 
     task = check_task(task)
-    if not corpus:
-        raise UserInputError("give --corpus PATH (the distillation corpus)")
+    corpus = corpus_path(corpus, in_data=None, why="the distillation corpus")
     if not Path(corpus).exists():
         raise UserInputError(f"--corpus {corpus}: no such file or folder")
-    if eval_corpus is None:
-        folder = data_dir(sub="corpus")
-        default = folder / "wikitext2-test.txt" if folder is not None else None
-        if default is None or not default.is_file():
-            raise UserInputError("give --eval-corpus PATH (held-out text for the rungs' losses)")
-        eval_corpus = str(default)
+    eval_corpus = corpus_path(eval_corpus, "--eval-corpus", in_data="wikitext2-test.txt",
+                              why="held-out text for the rungs' losses")
     if not Path(eval_corpus).is_file():
         raise UserInputError(f"--eval-corpus {eval_corpus}: no such file")
     if Path(eval_corpus).resolve() == Path(corpus).resolve():

@@ -25,7 +25,7 @@ from nas.supernet import evaluate, store
 from nas.supernet.elastic import ElasticMobileBert
 from nas.supernet.space import require_member
 from nas_common.errors import UserInputError
-from nas_common.paths import check_output_dir
+from nas_common.paths import check_output_dir, corpus_path
 from nas_common.writing import write_json
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
@@ -75,9 +75,8 @@ class Supernet:
         sequence length, from nas/distill/evaluate.py (fixed seed: the same pairs and masks every time)."""
         from nas.distill.evaluate import EVAL_BATCH, EVAL_BATCHES, HeldOut
 
-        corpus = corpus or self.meta.get("eval_corpus")
-        if not corpus:
-            raise UserInputError("give --eval-corpus PATH (the supernet was trained without one)")
+        corpus = corpus_path(corpus or self.meta.get("eval_corpus"), "--eval-corpus", in_data=None,
+                             why="the supernet was trained without one")
         options = self.meta.get("options", {})
         held = HeldOut(corpus, self.tokenizer, int(options.get("seq_len", 128)), options.get("max_predictions"),
                        batches or EVAL_BATCHES, batch_size or EVAL_BATCH)
