@@ -20,16 +20,8 @@ from nas.supernet import store
 from nas.supernet.elastic import DEPTH_ORDERS, HEAD_LAYOUTS, ElasticMobileBert
 from nas.supernet.sampler import check_rule
 from nas.supernet.space import DEFAULT_SPACE, check_space, largest, maxima, smallest, supernet_arch
-from nas.supernet.split import (
-    DEFAULT_SPLIT,
-    PARTS,
-    SPLITS,
-    check_parts,
-    check_parts_free,
-    check_workers,
-    effective_split,
-    remove_parts,
-)
+from nas.supernet.split import DEFAULT_SPLIT, PARTS, SPLITS, check_parts, check_workers, effective_split
+from nas.supernet.split_train import check_parts_free, remove_parts, run_split
 from nas.supernet.trainer import SupernetConfig, SupernetTrainer, plan
 from nas_common.errors import UserInputError
 from nas_common.io import read_text
@@ -186,8 +178,6 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
 
     space, space_text = _check(opts)
     if opts.split != "none":
-        from nas.supernet.split_train import run_split
-
         if opts.overwrite and init_distributed(opts.device).is_main:
             if opts.parts:  # only this process's parts: the others belong to other processes
                 remove_parts(opts.out / PARTS, opts.parts)
@@ -196,8 +186,8 @@ def run_supernet(opts: SupernetOptions) -> dict[str, Any]:
         if opts.workers > 1:
             from nas.supernet.workers import run_workers
 
-            return run_workers(opts, space, space_text)
-        return run_split(opts, space, space_text)
+            return run_workers(opts, space, space_text, run_supernet)
+        return run_split(opts, space, space_text, run_supernet)
     phases = plan(opts.schedule, opts.steps, opts.pd_fraction, maxima(space).layers)
     ctx = init_distributed(opts.device)
     if opts.batch_size < ctx.world_size:

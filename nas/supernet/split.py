@@ -81,33 +81,6 @@ def check_workers(workers: int, split: str, parts: tuple[str, ...], device: str)
         raise UserInputError("--workers under torchrun: choose one way to use several processes")
 
 
-def check_parts_free(root: Path, parts: tuple[str, ...], overwrite: bool) -> None:
-    """A fresh `--parts` run (no --resume) on DIR/parts: refused when one of its own parts is already there, since
-    other processes' parts are expected beside it and must not be touched."""
-    from nas.supernet.store import WEIGHTS
-
-    if (root.parent / WEIGHTS).exists():  # an unsplit supernet: parts beside it would mix two supernets
-        raise UserInputError(f"--out {root.parent} already holds a supernet with one set of weights; choose another "
-                             "directory, or replace it with a run without --parts and with --overwrite (nothing was "
-                             "changed)")
-    held = [p for p in parts if (root / p).is_dir() and any((root / p).iterdir())]
-    if held and not overwrite:
-        raise UserInputError(f"--out {root.parent} already holds part {', '.join(held)}; pass --resume to continue "
-                             "it, --overwrite to replace it (other parts are kept), or choose another directory "
-                             "(nothing was changed)")
-
-
-def remove_parts(root: Path, parts: tuple[str, ...]) -> None:
-    """`--overwrite` with `--parts`: remove these parts only (and the split supernet's files, now stale)."""
-    import shutil
-
-    from nas.supernet.store import META
-
-    for name in parts:
-        shutil.rmtree(root / name, ignore_errors=True)
-    (root.parent / META).unlink(missing_ok=True)
-
-
 def part_spaces(space: SearchSpace) -> dict[str, SearchSpace]:
     """The space of each part: `space` with one bottleneck choice (in the order the space lists them)."""
     widths = space.dimensions.get(DIMENSION)

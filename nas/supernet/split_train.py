@@ -16,8 +16,9 @@ that never write it (`assemble` off) and writes it itself once they have all fin
 from __future__ import annotations
 
 import math
+import shutil
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
@@ -35,10 +36,31 @@ def part_steps(total: int, parts: int) -> int:
     return max(1, math.ceil(total / parts))
 
 
-def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
-    """Train every part in turn (each resumable), then save the split supernet's metadata."""
+def check_parts_free(root: Path, parts: tuple[str, ...], overwrite: bool) -> None:
+    """A fresh `--parts` run (no --resume) on DIR/parts: refused when one of its own parts is already there, since
+    other processes' parts are expected beside it and must not be touched."""
+    if (root.parent / store.WEIGHTS).exists():  # an unsplit supernet: parts beside it would mix two supernets
+        raise UserInputError(f"--out {root.parent} already holds a supernet with one set of weights; choose another "
+                             "directory, or replace it with a run without --parts and with --overwrite (nothing was "
+                             "changed)")
+    held = [p for p in parts if (root / p).is_dir() and any((root / p).iterdir())]
+    if held and not overwrite:
+        raise UserInputError(f"--out {root.parent} already holds part {', '.join(held)}; pass --resume to continue "
+                             "it, --overwrite to replace it (other parts are kept), or choose another directory "
+                             "(nothing was changed)")
+
+
+def remove_parts(root: Path, parts: tuple[str, ...]) -> None:
+    """`--overwrite` with `--parts`: remove these parts only (and the split supernet's files, now stale)."""
+    for name in parts:
+        shutil.rmtree(root / name, ignore_errors=True)
+    (root.parent / store.META).unlink(missing_ok=True)
+
+
+def run_split(opts: Any, space: SearchSpace, space_text: str, train: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """Train every part in turn (each resumable), then save the split supernet's metadata. `train` trains one part
+    from its options: `pipeline.run_supernet`, which dispatches a split run here, passes itself."""
     from nas.distill.distributed import init_distributed
-    from nas.supernet.pipeline import run_supernet
 
     spaces = part_spaces(space)
     steps = part_steps(opts.steps, len(spaces))
@@ -69,7 +91,7 @@ def run_split(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
         if opts.progress and ctx.is_main:
             print(f"part {part_name(key)} ({list(spaces).index(key) + 1} of {len(spaces)}): {steps} steps",
                   file=sys.stderr, flush=True)
-        details[key] = run_supernet(part_opts)
+        details[key] = train(part_opts)
         _barrier(ctx)  # the main process has saved the part (and its held-out losses) before any rank goes on
         if details[key]["steps_done"] < steps:
             break  # stopped part-way (--stop-after): the run resumes here

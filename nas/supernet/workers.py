@@ -21,6 +21,7 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from multiprocessing.connection import wait
 from pathlib import Path
@@ -67,8 +68,10 @@ def expected_costs(spaces: dict[str, SearchSpace], opts: Any, root: Path, steps:
     return costs
 
 
-def run_workers(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any]:
-    """Train the unfinished parts in `opts.workers` processes, then write the split supernet (split_train)."""
+def run_workers(opts: Any, space: SearchSpace, space_text: str,
+                train: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
+    """Train the unfinished parts in `opts.workers` processes, then write the split supernet (split_train).
+    `train` trains one part from its options (`pipeline.run_supernet`, passed in by itself)."""
     spaces = part_spaces(space)
     steps = part_steps(opts.steps, len(spaces))
     root = opts.out / PARTS
@@ -83,8 +86,8 @@ def run_workers(opts: Any, space: SearchSpace, space_text: str) -> dict[str, Any
     if queue and opts.progress:
         print(f"{len(queue)} part(s) to train in {workers} processes of {threads} thread(s), the most expensive "
               f"first: {', '.join(part_name(k) for k in queue)}", file=sys.stderr, flush=True)
-    _train_queue([part_name(k) for k in queue], workers, threads, opts, root, steps * len(spaces))
-    return run_split(replace(opts, resume=True, overwrite=False), space, space_text)  # writes the supernet
+    _train_queue([part_name(k) for k in queue], workers, threads, opts, root, steps * len(spaces), train)
+    return run_split(replace(opts, resume=True, overwrite=False), space, space_text, train)  # writes the supernet
 
 
 def _threads() -> int:
@@ -93,7 +96,8 @@ def _threads() -> int:
     return torch.get_num_threads()
 
 
-def _train_queue(queue: list[str], workers: int, threads: int, opts: Any, root: Path, total: int) -> None:
+def _train_queue(queue: list[str], workers: int, threads: int, opts: Any, root: Path, total: int,
+                 train: Callable[[Any], dict[str, Any]]) -> None:
     """`workers` spawned processes (not forked: torch's thread pools do not survive a fork) ask the parent for the
     next part of `queue` whenever they are free, over a pipe each (no shared locks for a killed process to
     leave behind)."""
@@ -101,7 +105,7 @@ def _train_queue(queue: list[str], workers: int, threads: int, opts: Any, root: 
     pipes = [context.Pipe() for _ in range(workers)]
     interruptible = signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # a nohup'ed run's workers ignore it too
     processes = [context.Process(target=train_parts, name=f"nas-supernet-worker-{i}", daemon=True,
-                                 args=(opts, threads, workers, os.getpid(), child, interruptible))
+                                 args=(opts, threads, workers, os.getpid(), child, interruptible, train))
                  for i, (_, child) in enumerate(pipes)]
     for process in processes:
         process.start()
@@ -170,7 +174,7 @@ def _check_workers(processes: list[Any], failures: list[tuple[str, str, str]]) -
 
 
 def train_parts(opts: Any, threads: int, workers: int, parent: int, pipe: Any,
-                interruptible: bool) -> None:
+                interruptible: bool, train: Callable[[Any], dict[str, Any]]) -> None:
     """A worker process: its own threads and 1/`workers` of the free memory for its micro-batch plan, quiet,
     gone when the parent is; trains the parts the parent sends until it sends None."""
     import torch
@@ -179,8 +183,6 @@ def train_parts(opts: Any, threads: int, workers: int, parent: int, pipe: Any,
     # Ctrl-C reaches a worker twice, from the terminal and from the parent: the first stops it
     signal.signal(signal.SIGINT, _interrupt_once if interruptible else signal.SIG_IGN)
     threading.Thread(target=_follow_parent, args=(parent,), daemon=True).start()
-    from nas.supernet.pipeline import run_supernet
-
     while True:
         pipe.send(("ready", None, None))
         name = pipe.recv()
@@ -189,7 +191,7 @@ def train_parts(opts: Any, threads: int, workers: int, parent: int, pipe: Any,
         part = replace(opts, parts=(name,), resume=True, overwrite=False, workers=1, progress=False, assemble=False,
                        memory_share=1 / workers)
         try:
-            run_supernet(part)
+            train(part)
         except UserInputError as error:
             pipe.send(("input", name, str(error)))
             raise SystemExit(2) from None
