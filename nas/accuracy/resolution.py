@@ -1,11 +1,12 @@
 """How finely an estimator's scores can be read: their scatter about the trained students' trend.
 
 A score printed as 0.09491 beside 0.09482 claims an order the estimator cannot know when, measured against
-distilled students, its scores scatter by ±0.0090 about their trend (the proxy, n = 18). `scatter` is that
-measurement (the sd of the scores' residuals about their least-squares line against the students' held-out
-losses, in the scores' own units); `format_estimate` prints a score to the decimal that scatter resolves (the
-scatter to two significant figures, the value to the same decimal place), and `within_scatter` counts the picks
-that lie within it of the best, which a user should treat as one choice until `nas confirm` measures them.
+distilled students, its scores scatter about their trend by more than that difference (the proxy's scatter is
+`loo_scatter` in nas/accuracy/proxy_fit.json). `scatter` is that measurement (the sd of the scores' residuals about
+their least-squares line against the students' held-out losses, in the scores' own units); `format_estimate` prints
+a score to the decimal that scatter resolves (the scatter to two significant figures, the value to the same decimal
+place), and `within_scatter` counts the picks that lie within it of the best, which a user should treat as one
+choice until `nas confirm` measures them.
 
 What a score is, for a person: every estimator scores exp(−L), L a held-out loss in nats that it predicts
 (`base.AccuracyEstimator`), so tables, the plot and the files show L itself — "predicted held-out distillation

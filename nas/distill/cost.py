@@ -5,9 +5,9 @@ FLOPs per sequence, forward: 2 FLOPs per multiply-add of every encoder weight pe
 score and context matmuls (4·seq²·width a layer), and the MLM output layer at the masked positions only
 (2·positions·width·vocab); a training step is 3× the forward (backward ≈ 2× forward, Kaplan et al. 2020).
 
-No time is predicted from the FLOPs: a FLOPs-based figure (a matmul peak times an assumed efficiency) was 7–30×
-too short here (issue 30: "≈1.01 s" for a toy teacher step that took 31.6 s), since a step's time on a CPU
-depends on memory traffic, threads and the machine's other load. The time is the first step's, measured
+No time is predicted from the FLOPs: a FLOPs-based figure (a matmul peak times an assumed efficiency) came out
+several times too short on CPUs (issue 30), since a step's time there depends on memory traffic, threads and
+the machine's other load. The time is the first step's, measured
 (`measured_estimate`), and the progress bar's ETA follows the measured rate from there.
 """
 
