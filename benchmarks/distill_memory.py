@@ -44,8 +44,9 @@ def peak_rss(student: str, seq_len: int, micro: int, corpus: str) -> int:
 
 def main() -> None:
     from nas.distill.memory import example_bytes
+    from nas.distill.models import student_config
     from nas.distill.options import RunOptions
-    from nas.distill.pipeline import mlm_positions, student_config
+    from nas.distill.pipeline import mlm_positions
     from search_spaces.presets import resolve_arch
 
     data = data_folder()
