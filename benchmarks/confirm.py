@@ -5,7 +5,10 @@ the same confirmation of a copy of the search run with one rung (`--rungs 1`: ev
 rung, no early stopping). Reports both wall times (the time ASHA saved), whether both find the same winner,
 the survivors' final metrics in both (the same seeds and bit-exact rung resumes: they should be equal), and
 the Spearman rank correlation between the estimator's order of the K front points and the confirmed order
-(dev metric of the full run; held-out MLM loss too), with n stated.
+(dev metric of the full run; held-out MLM loss too), with n stated. Then the README block's last two lines: the
+confirmed winner's fine-tuned model (`--model RUN/best`) exported as fp32 and dynamic-range int8 `.tflite` and
+`nas evaluate`d on SST-2 dev (torch vs fp32 vs int8, paired), with the export's predicted pixel4 latency and the
+files' host latency (`ship`).
 
 Usage: NAS_DATA_DIR=../shared/data python -m benchmarks.confirm [--work DIR] [--teacher DIR]
 Writes benchmarks/results/confirm.json.
@@ -29,13 +32,14 @@ from benchmarks.latency_common import command
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def nas(argv: list[str], log: Path, cache: Path) -> float:
-    """`nas ARGV` with an empty kernel cache of its own (as on a fresh clone); wall seconds."""
+def nas(argv: list[str], log: Path, cache: Path, stdout: Path | None = None) -> float:
+    """`nas ARGV` with an empty kernel cache of its own (as on a fresh clone); wall seconds. Its output goes to
+    `log` (with `stdout`: only its stderr, the standard output to that file)."""
     start = time.time()
     env = {**os.environ, "OMP_NUM_THREADS": "1", "NAS_CACHE_DIR": str(cache)}
-    with log.open("w") as handle:
-        subprocess.run([sys.executable, "-m", "nas.cli", *argv], check=True, cwd=ROOT, stdout=handle,
-                       stderr=subprocess.STDOUT, env=env)
+    with log.open("w") as handle, (stdout or log).open("a") as out:
+        subprocess.run([sys.executable, "-m", "nas.cli", *argv], check=True, cwd=ROOT,
+                       stdout=out if stdout else handle, stderr=handle if stdout else subprocess.STDOUT, env=env)
     return round(time.time() - start, 1)
 
 
@@ -45,6 +49,17 @@ def spearman(a: list[float], b: list[float]) -> float | None:
     if len(a) < 3 or len(set(a)) < 2 or len(set(b)) < 2:
         return None
     return round(float(stats.spearmanr(a, b)[0]), 3)
+
+
+def shipped(work: Path, ship: Path) -> dict:
+    """The confirmed winner shipped: the model exported, the export's latencies (predicted on the device, measured
+    here), each file's size, and `nas evaluate`'s dev metrics and paired comparisons."""
+    exported = json.loads((ship / "export.json").read_text())
+    evaluated = json.loads((work / "evaluate.out").read_text())
+    return {"model": json.loads((ship / "app.json").read_text())["source"],
+            "files_bytes": {p.name: p.stat().st_size for p in sorted(ship.glob("*.tflite"))},
+            "latency": exported["latency"], "evaluate": evaluated,
+            "export_lines": (work / "export.out").read_text().splitlines()}
 
 
 def main() -> None:
@@ -71,6 +86,12 @@ def main() -> None:
     confirm = ["--top", str(args.top), "--teacher", teacher, "--corpus", corpus, "--task", "sst2", "--data-dir",
                str(data / "glue"), "--max-steps", str(args.max_steps), "--finetune-examples", "1000"]
     commands["confirm_asha"] = ["confirm", str(work / "run"), *confirm]
+    ship = work / "ship"  # the README block's export and evaluate of the ASHA run's confirmed winner
+    commands["export"] = ["export", "--model", str(work / "run/best"), "--to", str(ship), "--tflite",
+                          "--tflite-int8"]
+    commands["evaluate"] = ["evaluate", "--model", str(work / "run/best"), "--model", str(ship / "model.tflite"),
+                            "--model", str(ship / "model_int8.tflite"), "--task", "sst2", "--data-dir",
+                            str(data / "glue"), "--json"]
     commands["confirm_full"] = ["confirm", str(work / "full"), *confirm, "--rungs", "1", "--dev-rungs", "1"]
     load_before = os.getloadavg()
     wall: dict[str, float] = {}
@@ -79,7 +100,8 @@ def main() -> None:
             continue
         if name == "confirm_full":  # the search run as it was before the ASHA confirmation
             shutil.copytree(work / "run", work / "full", ignore=shutil.ignore_patterns("confirm", "confirmed.csv"))
-        wall[name] = nas(argv, work / f"{name}.log", work / "cache")
+        stdout = work / f"{name}.out" if name in ("export", "evaluate") else None
+        wall[name] = nas(argv, work / f"{name}.log", work / "cache", stdout)
         print(f"{name:<13} {wall[name]:>7.1f} s", flush=True)
     asha = pd.read_csv(work / "run/confirmed.csv").sort_values("pick")
     full = pd.read_csv(work / "full/confirmed.csv").sort_values("pick")
@@ -102,6 +124,7 @@ def main() -> None:
         "note": "n front points is tiny: a rank correlation over n = 4 is ±1, ±0.8, ±0.6, ±0.4, ±0.2 or 0 and is "
                 "noise-dominated; the SST-2 dev set has 872 sentences (sd of an accuracy ≈ 0.017)",
         "asha": asha.to_dict("records"), "full": full.to_dict("records"),
+        "ship": shipped(work, ship),
         "commands": {k: "nas " + " ".join(v) for k, v in commands.items()},
     }
     out = ROOT / "benchmarks/results/confirm.json"
