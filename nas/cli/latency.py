@@ -102,7 +102,8 @@ def measure_cmd(
                                        "1 + drift (the timed one kept as raw_latency_ms)."),
 ) -> None:
     """Measure architectures and append one row each: median (or min) of repeats after a warm-up until stable,
-    with the runs' spread (std/median) and their number; with --reference, the run's drift in every row."""
+    with the runs' spread (std/median) and their number; with --reference, the run's drift in every row. With
+    --model FILE.tflite --backend tflite: time that file on this machine the same way (printed, nothing appended)."""
     from device_profiles.profile import load_profile
     from latency_models.arch_list import read_arch_list
     from latency_models.measure import UNTUNED_NOTE, check_backend, measure_many
