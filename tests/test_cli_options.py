@@ -114,12 +114,13 @@ def _nas(*argv: str) -> str:
 
 
 def _converted() -> dict[str, type]:
-    from nas.cli import distill
+    from nas.cli import confirm, distill
 
-    return {"teacher": distill.TeacherArgs, "distill": distill.DistillArgs, "finetune": distill.FinetuneArgs}
+    return {"teacher": distill.TeacherArgs, "distill": distill.DistillArgs, "finetune": distill.FinetuneArgs,
+            "confirm": confirm.ConfirmArgs}
 
 
-@pytest.mark.parametrize("name", ["teacher", "distill", "finetune"])
+@pytest.mark.parametrize("name", ["teacher", "distill", "finetune", "confirm"])
 def test_converted_commands_are_their_dataclass(name: str) -> None:
     """A converted command's parameters are its dataclass's fields, in order; `--help` lists each visible one."""
     from nas import cli
@@ -129,4 +130,5 @@ def test_converted_commands_are_their_dataclass(name: str) -> None:
     assert [p.name for p in click_command.params] == [d.name for d in fields]
     page = " ".join(_nas(name, "--help").split())
     for d in fields:
-        assert (d.flag in page) != d.hidden, d.flag
+        if not d.is_argument:
+            assert (f"{d.flag} " in page) != d.hidden, d.flag

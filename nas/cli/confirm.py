@@ -6,14 +6,16 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from nas.cli.options import command
 from nas_common.errors import UserInputError
 from nas_common.interrupt import EXIT_INTERRUPTED
 
@@ -23,38 +25,63 @@ if TYPE_CHECKING:
 console = Console(stderr=True)
 
 
-def confirm(
-    run: Path = typer.Argument(..., help="A run directory of `nas search`."),
-    top: int = typer.Option(4, "--top", help="Confirm the K best front points (fewer if the front is smaller)."),
-    teacher: Path = typer.Option(None, "--teacher", help="Teacher directory (`nas teacher`) the students learn from."),
-    corpus: str = typer.Option(None, "--corpus", help="Distillation corpus: plain text or a folder of .txt files."),
-    eval_corpus: str = typer.Option(None, "--eval-corpus", help="Held-out text for the rungs' losses.",
-                                    show_default="$NAS_DATA_DIR/corpus/wikitext2-test.txt"),
-    task: str = typer.Option(None, "--task", help="GLUE task of the dev metric: sst2, mrpc, rte or stsb."),
-    data_dir: str = typer.Option(None, "--data-dir", help="GLUE TSV folder.", show_default="$NAS_DATA_DIR/glue"),
-    max_steps: int = typer.Option(400, "--max-steps", help="Distillation steps of the top rung."),
-    rungs: int = typer.Option(3, "--rungs", help="ASHA rungs: max-steps/rf^(R-1), …, max-steps/rf, max-steps."),
-    reduction_factor: int = typer.Option(2, "--reduction-factor", help="ASHA keeps the best 1/rf at each rung."),
-    dev_rungs: int = typer.Option(1, "--dev-rungs", help="The top N rungs also fine-tune and report the dev "
-                                  "metric (a fine-tune per trial and rung)."),
-    schedule: str = typer.Option("akt", "--schedule", help="Distillation schedule: akt (one phase: every rung "
-                                 "has trained every part), jkt or pkt (half the budget layer-wise, then PD)."),
-    batch_size: int = typer.Option(16, "--batch-size", help="Distillation batch (sequences a step)."),
-    seq_len: int = typer.Option(64, "--seq-len", help="Tokens a sequence (distillation and fine-tuning)."),
-    lr: float = typer.Option(1e-3, "--lr", help="LAMB learning rate of the distillation."),
-    finetune_epochs: float = typer.Option(1.0, "--finetune-epochs", help="Fine-tuning epochs at a dev rung."),
-    finetune_examples: int = typer.Option(2000, "--finetune-examples", help="Training examples of that fine-tune "
-                                          "(0: the whole train split)."),
-    ray_address: str = typer.Option(None, "--ray-address", help="Join the Ray cluster at this address (the run "
-                                    "directory must be on storage every node sees; a cluster with token "
-                                    "authentication: set RAY_AUTH_MODE=token).", show_default="a local Ray"),
-    cpus: int = typer.Option(2, "--cpus", help="CPUs of the local Ray (one trial each)."),
-    resume: bool = typer.Option(False, "--resume", help="Continue the confirmation in RUN with its recorded options "
-                                "(finished trials are not run again)."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace the confirmation already in RUN."),
-    torch_device: str = typer.Option("cpu", "--torch-device", help="cpu or cuda."),
-    seed: int = typer.Option(0, "--seed", help="Data order and initialisation seed."),
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class ConfirmArgs:
+    """The options of `nas confirm`, declared once (nas/cli/options.py); `__post_init__` checks what needs no
+    file, before the run is locked."""
+
+    run: Annotated[Path, typer.Argument(help="A run directory of `nas search`.")]
+    top: Annotated[int, typer.Option("--top", help="Confirm the K best front points (fewer if the front is "
+                                                   "smaller).")] = 4
+    teacher: Annotated[Path | None, typer.Option("--teacher", help="Teacher directory (`nas teacher`) the "
+                                                                   "students learn from.")] = None
+    corpus: Annotated[str | None, typer.Option("--corpus", help="Distillation corpus: plain text or a folder of "
+                                                                ".txt files.")] = None
+    eval_corpus: Annotated[str | None, typer.Option("--eval-corpus", help="Held-out text for the rungs' losses.",
+                                                    show_default="$NAS_DATA_DIR/corpus/wikitext2-test.txt")] = None
+    task: Annotated[str | None, typer.Option("--task", help="GLUE task of the dev metric: sst2, mrpc, rte or "
+                                                            "stsb.")] = None
+    data_dir: Annotated[str | None, typer.Option("--data-dir", help="GLUE TSV folder.",
+                                                 show_default="$NAS_DATA_DIR/glue")] = None
+    max_steps: Annotated[int, typer.Option("--max-steps", help="Distillation steps of the top rung.")] = 400
+    rungs: Annotated[int, typer.Option("--rungs", help="ASHA rungs: max-steps/rf^(R-1), …, max-steps/rf, "
+                                                       "max-steps.")] = 3
+    reduction_factor: Annotated[int, typer.Option("--reduction-factor", help="ASHA keeps the best 1/rf at each "
+                                                                             "rung.")] = 2
+    dev_rungs: Annotated[int, typer.Option("--dev-rungs", help="The top N rungs also fine-tune and report the dev "
+                                                               "metric (a fine-tune per trial and rung).")] = 1
+    schedule: Annotated[str, typer.Option("--schedule", help="Distillation schedule: akt (one phase: every rung "
+                                          "has trained every part), jkt or pkt (half the budget layer-wise, then "
+                                          "PD).")] = "akt"
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Distillation batch (sequences a step).")] = 16
+    seq_len: Annotated[int, typer.Option("--seq-len", help="Tokens a sequence (distillation and "
+                                                           "fine-tuning).")] = 64
+    lr: Annotated[float, typer.Option("--lr", help="LAMB learning rate of the distillation.")] = 1e-3
+    finetune_epochs: Annotated[float, typer.Option("--finetune-epochs", help="Fine-tuning epochs at a dev "
+                                                                             "rung.")] = 1.0
+    finetune_examples: Annotated[int, typer.Option("--finetune-examples", help="Training examples of that "
+                                                   "fine-tune (0: the whole train split).")] = 2000
+    ray_address: Annotated[str | None, typer.Option(
+        "--ray-address", help="Join the Ray cluster at this address (the run directory must be on storage every "
+                              "node sees; a cluster with token authentication: set RAY_AUTH_MODE=token).",
+        show_default="a local Ray")] = None
+    cpus: Annotated[int, typer.Option("--cpus", help="CPUs of the local Ray (one trial each).")] = 2
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the confirmation in RUN with its recorded "
+                                         "options (finished trials are not run again).")] = False
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the confirmation already in RUN.")] = False
+    torch_device: Annotated[str, typer.Option("--torch-device", help="cpu or cuda.")] = "cpu"
+    seed: Annotated[int, typer.Option("--seed", help="Data order and initialisation seed.")] = 0
+
+    def __post_init__(self) -> None:
+        if self.resume and self.overwrite:
+            raise UserInputError("--resume and --overwrite contradict each other: choose one")
+        if self.cpus < 1:
+            raise UserInputError(f"--cpus must be ≥ 1, got {self.cpus}")
+        if self.torch_device not in ("cpu", "cuda"):
+            raise UserInputError(f"--torch-device must be cpu or cuda, got {self.torch_device!r}")
+
+
+def confirm(args: ConfirmArgs) -> None:
     """Confirm a search's front by real distillation (Ray Tune, ASHA); writes RUN/confirmed.csv, re-chooses
     RUN/best/ from the confirmed results and marks them in RUN/pareto.html.
 
@@ -63,20 +90,15 @@ def confirm(
     from nas.confirm import plan, tuning
     from nas_common.run_lock import RunLock
 
-    if resume and overwrite:
-        raise UserInputError("--resume and --overwrite contradict each other: choose one")
-    if cpus < 1:
-        raise UserInputError(f"--cpus must be ≥ 1, got {cpus}")
-    if torch_device not in ("cpu", "cuda"):
-        raise UserInputError(f"--torch-device must be cpu or cuda, got {torch_device!r}")
-    if torch_device == "cuda" and ray_address is None:  # on a cluster the GPUs are the workers', not ours
+    run = args.run
+    if args.torch_device == "cuda" and args.ray_address is None:  # on a cluster the GPUs are the workers'
         from nas.distill.pipeline import check_device
 
-        check_device(torch_device)
+        check_device(args.torch_device)
     # One writer per run directory: a `nas search --resume` (or another confirm) writing this run refuses us
     # here, before anything is deleted or trained.
     with RunLock(run, create=False):
-        if resume:
+        if args.resume:
             plan.candidates(run, 1)  # a search run, still readable
             if not tuning.can_resume(run):
                 raise UserInputError(f"--resume: {run} holds no confirmation to resume (no {plan.CONFIRM_DIR}/"
@@ -84,14 +106,12 @@ def confirm(
             options = tuning.restored_options(run)
             print(f"resuming the confirmation in {run} with its recorded options", file=sys.stderr)
         else:
-            options = _new_options(run, top, teacher, corpus, eval_corpus, task, data_dir, max_steps, rungs,
-                                   reduction_factor, dev_rungs, schedule, batch_size, seq_len, lr, finetune_epochs,
-                                   finetune_examples, torch_device, seed, overwrite)
+            options = _new_options(args)
             tuning.save_options(options)
         started = time.time()
-        with tuning.RaySession(ray_address, cpus):
+        with tuning.RaySession(args.ray_address, args.cpus):
             try:
-                results = tuning.tuner(options, resume).fit()
+                results = tuning.tuner(options, args.resume).fit()
             except KeyboardInterrupt:
                 results = None
         # On Ctrl-C Tune saves its state and `fit` returns with trials unfinished: nothing is published then.
@@ -102,44 +122,46 @@ def confirm(
         _finish(options, results, time.time() - started)
 
 
-def _new_options(run: Path, top: int, teacher: Path | None, corpus: str | None, eval_corpus: str | None,
-                 task: str | None, data_dir: str | None, max_steps: int, rungs: int, reduction_factor: int,
-                 dev_rungs: int, schedule: str, batch_size: int, seq_len: int, lr: float, finetune_epochs: float,
-                 finetune_examples: int, torch_device: str, seed: int, overwrite: bool) -> ConfirmOptions:
+def _new_options(args: ConfirmArgs) -> ConfirmOptions:
+    """The library's `ConfirmOptions` of a new confirmation: each option checked (one line), the run's front read,
+    a confirmation already in RUN removed only with --overwrite."""
     from nas.confirm import plan
     from nas.confirm.table import FILE_NAME
     from nas.distill.options import check_positive
     from nas_common.paths import data_dir as resolve_data_dir
 
-    chosen, record = plan.candidates(run, top)
-    steps = plan.make_rungs(max_steps, rungs, reduction_factor)
-    if schedule not in plan.SCHEDULES:
-        raise UserInputError(f"unknown schedule {schedule!r}; choose one of {', '.join(plan.SCHEDULES)}")
-    if not 0 <= dev_rungs <= rungs:
-        raise UserInputError(f"--dev-rungs must be between 0 and --rungs ({rungs}), got {dev_rungs}")
-    check_positive(batch_size=batch_size, seq_len=seq_len, lr=lr, finetune_epochs=finetune_epochs)
-    if finetune_examples < 0:
-        raise UserInputError(f"--finetune-examples must be ≥ 0, got {finetune_examples}")
-    if teacher is None:
+    run = args.run
+    chosen, record = plan.candidates(run, args.top)
+    steps = plan.make_rungs(args.max_steps, args.rungs, args.reduction_factor)
+    if args.schedule not in plan.SCHEDULES:
+        raise UserInputError(f"unknown schedule {args.schedule!r}; choose one of {', '.join(plan.SCHEDULES)}")
+    if not 0 <= args.dev_rungs <= args.rungs:
+        raise UserInputError(f"--dev-rungs must be between 0 and --rungs ({args.rungs}), got {args.dev_rungs}")
+    check_positive(batch_size=args.batch_size, seq_len=args.seq_len, lr=args.lr,
+                   finetune_epochs=args.finetune_epochs)
+    if args.finetune_examples < 0:
+        raise UserInputError(f"--finetune-examples must be ≥ 0, got {args.finetune_examples}")
+    if args.teacher is None:
         raise UserInputError("give --teacher DIR (a `nas teacher` directory the students learn from)")
-    if task is None:
+    if args.task is None:
         raise UserInputError("give --task (sst2, mrpc, rte or stsb)")
-    corpus, eval_corpus, task = plan.check_files(corpus, eval_corpus, task, resolve_data_dir(data_dir, sub="glue"))
-    glue = resolve_data_dir(data_dir, sub="glue")
+    glue = resolve_data_dir(args.data_dir, sub="glue")
+    corpus, eval_corpus, task = plan.check_files(args.corpus, args.eval_corpus, args.task, glue)
     options = plan.ConfirmOptions(
-        run=str(run.resolve()), teacher=str(teacher.resolve()), corpus=corpus, eval_corpus=eval_corpus, task=task,
-        glue_dir=str(Path(glue).resolve()), top=top, max_steps=max_steps, rungs=steps, dev_rungs=dev_rungs,
-        schedule=schedule, batch_size=batch_size, seq_len=seq_len, lr=lr, warmup=max(1, max_steps // 10),
-        finetune_epochs=finetune_epochs, finetune_examples=finetune_examples or None, seed=seed,
-        torch_device=torch_device, supernet=plan.supernet_of(record), candidates=chosen)
+        run=str(run.resolve()), teacher=str(args.teacher.resolve()), corpus=corpus, eval_corpus=eval_corpus,
+        task=task, glue_dir=str(Path(glue).resolve()), top=args.top, max_steps=args.max_steps, rungs=steps,
+        dev_rungs=args.dev_rungs, schedule=args.schedule, batch_size=args.batch_size, seq_len=args.seq_len,
+        lr=args.lr, warmup=max(1, args.max_steps // 10), finetune_epochs=args.finetune_epochs,
+        finetune_examples=args.finetune_examples or None, seed=args.seed, torch_device=args.torch_device,
+        supernet=plan.supernet_of(record), candidates=chosen)
     plan.check_students(options)
     held = [p for p in (run / plan.CONFIRM_DIR, run / FILE_NAME) if p.exists()]
-    if held and not overwrite:
+    if held and not args.overwrite:
         raise UserInputError(f"{run} already holds a confirmation ({', '.join(p.name for p in held)}); pass --resume "
                              "to continue it or --overwrite to replace it (nothing was changed)")
     for path in held:
         shutil.rmtree(path) if path.is_dir() else path.unlink()
-    if len(chosen) < top:
+    if len(chosen) < args.top:
         print(f"note: the front has {len(chosen)} points; confirming all of them", file=sys.stderr)
     return options
 
@@ -186,4 +208,4 @@ def _finish(options: ConfirmOptions, results: Any, seconds: float) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("confirm")(confirm)
+    app.command("confirm")(command(confirm))
