@@ -27,14 +27,14 @@ from benchmarks.latency_common import RESULTS, machine_info, repeatability_stats
 from device_profiles.host import host_profile, host_tflite_profile
 from latency_models.calibration import calibrate
 from latency_models.measurements import read_measurements
-from latency_models.predictor import Predictor
+from latency_models.predictor import load_predictor
 from latency_models.validate import coverage, flops_baseline, metrics
 
 
 def score(base, cal, val) -> dict:
     measured = np.array([r.latency_ms for r in val])
     result = calibrate(base, cal, "bench")
-    band = Predictor(result.profile).predict([r.arch for r in val], [r.seq_len for r in val], interval=LEVEL)
+    band = load_predictor(result.profile).predict([r.arch for r in val], [r.seq_len for r in val], interval=LEVEL)
     return {**metrics(band.ms, measured), "coverage_90": coverage(band.lower, band.upper, measured),
             "median_interval_halfwidth_pct": float(50 * np.median(band.upper / band.lower - 1)),
             "flops_linear": metrics(flops_baseline(cal, val), measured), "calibration": result.summary()}

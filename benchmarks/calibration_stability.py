@@ -46,7 +46,7 @@ from latency_models.calibration import calibrate
 from latency_models.design import suggest
 from latency_models.measure import measure
 from latency_models.measurements import append_measurements, read_measurements
-from latency_models.predictor import Predictor
+from latency_models.predictor import load_predictor
 from latency_models.validate import coverage, flops_baseline, metrics
 from search_spaces.presets import resolve_arch
 from search_spaces.space import SearchSpace
@@ -99,7 +99,7 @@ def round_sets(space: SearchSpace, base: Any, seed: int, n_val: int, random_size
     sets: dict[str, list] = {"validation": val}
     sets.update({f"random-{n}": pool[:n] for n in random_sizes})
     if n_suggest:
-        sets[f"suggest-{n_suggest}"] = [p.arch for p in suggest(Predictor(base), space, n_suggest, seed=seed)]
+        sets[f"suggest-{n_suggest}"] = [p.arch for p in suggest(load_predictor(base), space, n_suggest, seed=seed)]
     return sets
 
 
@@ -203,7 +203,7 @@ def evaluate(base: Any, rows: dict, sets: dict[str, list]) -> dict[str, dict]:
             continue
         cal = [rows[a] for a in archs]
         result = calibrate(base, cal, "bench")
-        band = Predictor(result.profile).predict([r.arch for r in val], [r.seq_len for r in val], interval=LEVEL)
+        band = load_predictor(result.profile).predict([r.arch for r in val], [r.seq_len for r in val], interval=LEVEL)
         m = metrics(band.ms, measured)
         m["coverage_90"] = coverage(band.lower, band.upper, measured)
         m["median_interval_halfwidth_pct"] = float(50 * np.median(band.upper / band.lower - 1))

@@ -29,7 +29,7 @@ from latency_models.calibrate import calibrated_profile
 from latency_models.calibration import calibrate
 from latency_models.external import LOW_NOISE, hat_rows, supershaper_rows
 from latency_models.measurements import append_measurements, read_measurements
-from latency_models.predictor import Predictor
+from latency_models.predictor import load_predictor
 from latency_models.validate import coverage, flops_baseline, metrics
 from nas_common.paths import data_dir
 
@@ -51,10 +51,10 @@ def evaluate(name: str, base: DeviceProfile, rows: list[Measurement], n_cal: int
     order = np.random.default_rng(0).permutation(len(rows))
     train, test = [rows[i] for i in order[:n_cal]], [rows[i] for i in order[n_cal:]]
     result = calibrate(base, train, base.name)  # what `nas calibrate` does (switches by LOO, FLOPs blend)
-    band = Predictor(result.profile).predict([r.arch for r in test], [r.seq_len for r in test], interval=LEVEL)
+    band = load_predictor(result.profile).predict([r.arch for r in test], [r.seq_len for r in test], interval=LEVEL)
     measured = np.array([r.latency_ms for r in test])
     kept, _ = calibrated_profile(base, train, base.name)  # the cost model alone, the base profile's switches
-    alone = Predictor(kept).predict([r.arch for r in test], [r.seq_len for r in test])
+    alone = load_predictor(kept).predict([r.arch for r in test], [r.seq_len for r in test])
     return {"ours": {**metrics(band.ms, measured), "coverage_90": coverage(band.lower, band.upper, measured),
                      "median_interval_halfwidth_pct": float(50 * np.median(band.upper / band.lower - 1))},
             "cost_model_alone": metrics(alone, measured),

@@ -27,7 +27,7 @@ from latency_models.calibrate import calibrated_profile, fit_params, residual_ta
 from latency_models.cost_model import PARAMS, prior_params
 from latency_models.measure import measure_torch_interleaved, robust_ms
 from latency_models.measurements import append_measurements, read_measurements
-from latency_models.predictor import Predictor
+from latency_models.predictor import load_predictor
 from latency_models.validate import flops_baseline, metrics
 from search_spaces.space import SearchSpace
 
@@ -89,14 +89,14 @@ def main() -> None:
     measure_s = time.perf_counter() - start
     train, test = rows[: args.n_cal], rows[args.n_cal:]
     fitted, residuals = calibrated_profile(profile, train, "host-bench")
-    pred = Predictor(fitted).predict([r.arch for r in test], [r.seq_len for r in test])
+    pred = load_predictor(fitted).predict([r.arch for r in test], [r.seq_len for r in test])
     measured = np.array([r.latency_ms for r in test])
     ours = metrics(pred, measured)
     base = metrics(flops_baseline(train, test), measured)
     # Ablation: the same kernels with the plain max-roofline (no operand-traffic term: mm_gbs held huge).
     no_mm = fit_params(profile, train, {**prior_params(profile), "mm_gbs": 1e9},
                        free=tuple(p for p in PARAMS if p != "mm_gbs"))
-    ablation = metrics(Predictor(profile, no_mm).predict([r.arch for r in test], [r.seq_len for r in test]),
+    ablation = metrics(load_predictor(profile, no_mm).predict([r.arch for r in test], [r.seq_len for r in test]),
                        measured)
     abl_cal = [c["error_pct"] for c in residual_table(profile, no_mm, train)]
     out = [{"model": "ours (TVM kernels + roofline)", **ours},

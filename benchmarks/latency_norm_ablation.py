@@ -75,14 +75,15 @@ def model_forms(rows: list, base) -> list[dict]:
         if not arithmetic:
             priors, free = {**priors, "ew_gflops": 1e9}, tuple(p for p in PARAMS if p != "ew_gflops")
         params = fit_params(base, rows, priors, free)
-        res = 100 * (predictor_module.Predictor(base, params).predict([r.arch for r in rows]) / y - 1)
+        res = 100 * (predictor_module.load_predictor(base, params).predict([r.arch for r in rows]) / y - 1)
         rng = np.random.default_rng(0)
         scores = []
         for _ in range(20):
             order = rng.permutation(len(rows))
             cal, test = [rows[i] for i in order[:15]], order[15:]
             fitted = fit_params(base, cal, priors, free)
-            err = 100 * (predictor_module.Predictor(base, fitted).predict([rows[i].arch for i in test]) / y[test] - 1)
+            predicted = predictor_module.load_predictor(base, fitted).predict([rows[i].arch for i in test])
+            err = 100 * (predicted / y[test] - 1)
             scores.append((np.mean(np.abs(err) <= 10), np.mean(np.abs(err))))
         s = np.array(scores)
         out.append({"model": label, "n_rows": len(rows), "rms_pct": float(np.sqrt(np.mean(res ** 2))),

@@ -36,7 +36,7 @@ from latency_models.calibrate import calibrated_profile, fit_params
 from latency_models.fusion_fit import fit_lowering, with_fitted_lowering
 from latency_models.measure import measure_many
 from latency_models.measurements import append_measurements, read_measurements
-from latency_models.predictor import Predictor
+from latency_models.predictor import load_predictor
 from latency_models.tflite_backend import cached_model
 from latency_models.validate import flops_baseline, metrics
 from search_spaces.presets import resolve_arch
@@ -114,7 +114,7 @@ def suggested_archs(n_cal: int) -> list:
     """`nas calibrate --suggest N --from host-tflite` on the default space: the calibration set our tool proposes."""
     from latency_models.design import suggest
 
-    return [p.arch for p in suggest(Predictor(host_tflite_profile(1)), SearchSpace.default(), n_cal, seed=SEED)]
+    return [p.arch for p in suggest(load_predictor(host_tflite_profile(1)), SearchSpace.default(), n_cal, seed=SEED)]
 
 
 def evaluate(by_arch: dict, archs: list, n: int, n_cal: int, threads: int, suggested: list | None = None) -> dict:
@@ -137,12 +137,12 @@ def split_metrics(train: list, test: list, ratio_rows: list, threads: int) -> di
     fusion = fit_lowering(base, train)
     fitted, residuals = calibrated_profile(with_fitted_lowering(base, fusion), train, "host-tflite-bench")
     measured = np.array([r.latency_ms for r in test])
-    pred = Predictor(fitted).predict([r.arch for r in test], [r.seq_len for r in test])
+    pred = load_predictor(fitted).predict([r.arch for r in test], [r.seq_len for r in test])
     ours = metrics(pred, measured)
     flops = metrics(flops_baseline(train, test), measured)
-    prior_lowering = Predictor(base, fit_params(base, train)).predict([r.arch for r in test], 128)
+    prior_lowering = load_predictor(base, fit_params(base, train)).predict([r.arch for r in test], 128)
     unfitted = metrics(prior_lowering, measured)
-    ratio_pred = Predictor(fitted).predict([r.arch for r in ratio_rows], 128)
+    ratio_pred = load_predictor(fitted).predict([r.arch for r in ratio_rows], 128)
     ratio = {"measured_ms": {name: r.latency_ms for name, r in zip(RATIO, ratio_rows, strict=True)},
              "predicted_ms": {name: round(float(p), 3) for name, p in zip(RATIO, ratio_pred, strict=True)},
              "measured_ratio": ratio_rows[0].latency_ms / ratio_rows[1].latency_ms,

@@ -19,7 +19,7 @@ import numpy as np
 from device_profiles.measurement import Measurement
 from device_profiles.schema import DeviceProfile
 from latency_models.cost_model import PARAMS, flatten, prior_params, total_ms
-from latency_models.predictor import Predictor
+from latency_models.predictor import load_predictor
 from nas_common.errors import UserInputError
 
 SIGMA_MEAS = 0.05
@@ -44,7 +44,7 @@ def fit_with_objective(profile: DeviceProfile, rows: list[Measurement], priors: 
     if not rows:
         raise UserInputError("calibration needs at least one measurement")
     priors = priors or prior_params(profile)
-    predictor = Predictor(profile, priors)
+    predictor = load_predictor(profile, priors)
     blocks, n, scale = predictor.features([r.arch for r in rows], [r.seq_len for r in rows],
                                           [r.batch for r in rows])
     flat = flatten(blocks)
@@ -66,7 +66,7 @@ def fit_with_objective(profile: DeviceProfile, rows: list[Measurement], priors: 
 
 def residual_table(profile: DeviceProfile, params: dict[str, float],
                    rows: list[Measurement]) -> list[dict[str, Any]]:
-    pred = Predictor(profile, params).predict([r.arch for r in rows], [r.seq_len for r in rows],
+    pred = load_predictor(profile, params).predict([r.arch for r in rows], [r.seq_len for r in rows],
                                               [r.batch for r in rows])
     return [{"line": r.line, "measured_ms": r.latency_ms, "predicted_ms": float(p),
              "error_pct": 100.0 * (float(p) / r.latency_ms - 1.0), "source": r.source}
@@ -97,7 +97,7 @@ def loo_log_errors(profile: DeviceProfile, rows: list[Measurement],
     out = np.empty(len(rows))
     for i, row in enumerate(rows):
         params = fit_params(profile, rows[:i] + rows[i + 1:], start=start)
-        pred = float(Predictor(profile, params).predict([row.arch], row.seq_len, row.batch)[0])
+        pred = float(load_predictor(profile, params).predict([row.arch], row.seq_len, row.batch)[0])
         out[i] = math.log(pred / row.latency_ms)
     return out
 

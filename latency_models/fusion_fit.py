@@ -33,7 +33,7 @@ import numpy as np
 from device_profiles.measurement import Measurement
 from device_profiles.schema import DeviceProfile
 from latency_models.calibrate import fit_with_objective, loo_log_errors
-from latency_models.predictor import Predictor
+from latency_models.predictor import load_predictor
 
 SWITCHES = ("fuse_layer_norm", "fuse_gelu", "fuse_epilogue", "fuse_bias")
 MIN_ROWS_GLOBAL = 8  # switches that change every arch's graph: fitted from this many rows on
@@ -175,7 +175,7 @@ def fit_lowering(base: DeviceProfile, rows: list[Measurement],
         choice = dict(zip(switches, values, strict=True))
         profile = dataclasses.replace(base, lowering={**base.lowering, **choice})
         params, objective = fit_with_objective(profile, rows)
-        pred = Predictor(profile, params).predict([r.arch for r in rows], [r.seq_len for r in rows],
+        pred = load_predictor(profile, params).predict([r.arch for r in rows], [r.seq_len for r in rows],
                                                   [r.batch for r in rows])
         residuals = tuple(float(100.0 * (p / r.latency_ms - 1.0)) for p, r in zip(pred, rows, strict=True))
         is_base = all(bool(base.lowering.get(k, True)) == v for k, v in choice.items())

@@ -43,6 +43,8 @@ class _Part:
 
 
 class Predictor:
+    """Latency of many archs on one profile. Made by `load_predictor` (the one way), never constructed directly."""
+
     def __init__(self, profile: DeviceProfile, params: dict[str, float] | None = None,
                  use_disk_cache: bool = True) -> None:
         self.profile = profile
@@ -172,10 +174,16 @@ class Predictor:
         return blocks
 
 
-def load_predictor(device: str | Path | DeviceProfile) -> Any:
-    """A predictor for a device name (`pixel4`, `host`, a user profile), a profile path, or a DeviceProfile; for
-    a profile marked by `confidence.with_confidence`, the predictor of its interval's upper bound."""
+def load_predictor(device: str | Path | DeviceProfile, params: dict[str, float] | None = None,
+                   use_disk_cache: bool = True) -> Any:
+    """The one way to make a latency predictor: for a device name (`pixel4`, `host`, a user profile), a profile
+    path, or a DeviceProfile; `params` replace some of the profile's cost parameters (a fit's candidates). For a
+    profile marked by `confidence.with_confidence`, the predictor of its interval's upper bound.
+
+    `Predictor` is the type (for annotations); nothing outside this module constructs it directly
+    (tests/test_latency_predictor.py checks), so every caller gets the marked profile's upper bound."""
     profile = device if isinstance(device, DeviceProfile) else load_profile(device)
+    made = Predictor(profile, params, use_disk_cache)
     if isinstance(profile, ConfidentProfile):
-        return UpperBoundPredictor(Predictor(profile), profile.confidence)
-    return Predictor(profile)
+        return UpperBoundPredictor(made, profile.confidence)
+    return made

@@ -24,7 +24,7 @@ from latency_models.calibrate import fit_params
 from latency_models.cost_model import profile_params
 from latency_models.coverage import gaps
 from latency_models.design import presets_in, suggest
-from latency_models.predictor import Predictor
+from latency_models.predictor import load_predictor
 from search_spaces.space import SearchSpace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -37,17 +37,17 @@ def base():
 
 
 def _held_out_mape(base, truth: dict, archs: list, held: list, rng: np.random.Generator) -> float:
-    true = Predictor(base, truth)
+    true = load_predictor(base, truth)
     measured = true.predict(archs) * np.exp(rng.normal(0.0, 0.03, len(archs)))
     rows = [Measurement(a, float(ms)) for a, ms in zip(archs, measured, strict=True)]
-    predicted = Predictor(base, fit_params(base, rows)).predict(held)
+    predicted = load_predictor(base, fit_params(base, rows)).predict(held)
     return float(100 * np.mean(np.abs(predicted / true.predict(held) - 1)))
 
 
 def test_suggested_set_beats_random_sets_on_synthetic_truth(base) -> None:
     space = SearchSpace.default()
     n = 10
-    chosen = [p.arch for p in suggest(Predictor(base), space, n, seed=0)]
+    chosen = [p.arch for p in suggest(load_predictor(base), space, n, seed=0)]
     held = space.sample_many(100, np.random.default_rng(999))
     suggested, random = [], []
     for trial in range(3):
@@ -63,15 +63,15 @@ def test_suggested_set_beats_random_sets_on_synthetic_truth(base) -> None:
 
 def test_suggestion_starts_with_the_presets_and_covers_every_variant(base) -> None:
     space = SearchSpace.default()
-    picks = suggest(Predictor(base), space, 8, seed=1)
+    picks = suggest(load_predictor(base), space, 8, seed=1)
     names = [p.name for p in picks]
     presets = [name for name, _ in presets_in(space)]
     assert presets == ["mobilebert", "mobilebert-tiny", "mobilebert-no-opt"]  # bert-base: embedding 768 not in it
     assert names[:3] == presets and len({p.arch for p in picks}) == 8
     assert all(p.arch.is_uniform and space.contains(p.arch) for p in picks)
     assert gaps([p.arch for p in picks], space) == []
-    assert [p.name for p in suggest(Predictor(base), space, 2, seed=1)] == presets[:2]  # N below the presets
-    d_optimal = suggest(Predictor(base), space, 8, seed=1, optimality="D")
+    assert [p.name for p in suggest(load_predictor(base), space, 2, seed=1)] == presets[:2]  # N below the presets
+    d_optimal = suggest(load_predictor(base), space, 8, seed=1, optimality="D")
     assert gaps([p.arch for p in d_optimal], space) == [] and [p.name for p in d_optimal][:3] == presets
 
 

@@ -13,7 +13,7 @@ from device_profiles.profile import load_profile
 from device_profiles.schema import DeviceProfile, parse_profile
 from latency_models.calibration import TIE, WEIGHTS, calibrate, choose_weight, flops_fit
 from latency_models.fusion_fit import Alternative, choose
-from latency_models.predictor import Predictor
+from latency_models.predictor import load_predictor
 from latency_models.uncertainty import Posterior, with_model_error
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
@@ -70,7 +70,7 @@ def test_weight_rule_keeps_the_model_unless_the_flops_fit_is_better_out_of_sampl
 
 
 def test_calibration_on_data_the_cost_model_generates_keeps_the_model_and_the_base_switches() -> None:
-    rows = rows_from(Predictor(BASE, TRUE_PARAMS).predict(ARCHS))
+    rows = rows_from(load_predictor(BASE, TRUE_PARAMS).predict(ARCHS))
     result = calibrate(BASE, rows, "mine")
     assert result.profile.cost["flops_weight"] == 1.0
     assert result.fusion is not None and result.summary()["switches_flipped"] == []
@@ -86,7 +86,7 @@ def test_calibration_on_data_linear_in_flops_falls_back_towards_flops() -> None:
     assert result.profile.cost["flops_weight"] < 1.0
     a, b = flops_fit(rows)
     assert a == pytest.approx(3.0, rel=0.05)
-    pred = Predictor(result.profile).predict(ARCHS)
+    pred = load_predictor(result.profile).predict(ARCHS)
     flops_only = 3.0 * gflops + 1.0
     # the blend is near the FLOPs line where that line is the truth
     assert np.max(np.abs(np.log(pred / flops_only))) < 0.15
@@ -115,7 +115,7 @@ def test_profile_cost_table_validates_the_calibration_keys() -> None:
 def test_pixel4_stays_within_ten_percent_of_the_published_figures() -> None:
     profile = load_profile("pixel4")
     rows = list(profile.calibration)
-    pred = Predictor(profile).predict([r.arch for r in rows])
+    pred = load_predictor(profile).predict([r.arch for r in rows])
     for row, ms in zip(rows, pred, strict=True):
         assert abs(ms / row.latency_ms - 1) <= 0.10, (row.source, ms)
 
@@ -126,7 +126,7 @@ def test_layer_norm_is_priced_above_the_nonorm_it_replaces_on_torch_eager() -> N
     (`nas calibrate` on this project's torch measurements: ew_gbs ~22 GB/s, kernel_us ~5, ew_gflops ~83)."""
     profile = dataclasses.replace(BASE, lowering={"fuse_layer_norm": True, "fuse_gelu": True,
                                                   "fuse_epilogue": False})
-    pred = Predictor(profile, {**TRUE_PARAMS, "ew_gbs": 22.0, "kernel_us": 5.0, "ew_gflops": 83.0})
+    pred = load_predictor(profile, {**TRUE_PARAMS, "ew_gbs": 22.0, "kernel_us": 5.0, "ew_gflops": 83.0})
     arch = ARCHS[0]
     ms = {(n, a): float(pred.predict([dataclasses.replace(arch, normalization_type=n, hidden_act=a)])[0])
           for n in ("no_norm", "layer_norm") for a in ("relu", "gelu")}

@@ -14,7 +14,7 @@ from device_profiles.profile import load_profile, save_profile
 from device_profiles.schema import DeviceProfile
 from latency_models.fusion_fit import confounded_pairs, fit_lowering, fittable, with_fitted_lowering
 from latency_models.measurements import append_measurements
-from latency_models.predictor import Predictor
+from latency_models.predictor import load_predictor
 from search_spaces.arch import Arch
 from tests.bad_input_support import run_cli
 
@@ -40,7 +40,7 @@ ARCHS = [_arch(layers, hidden, ffn, heads, norm, act)
 def synthetic_rows(truth: dict[str, bool], noise: float = 0.02, seed: int = 0) -> list[Measurement]:
     """Latencies the cost model gives under `truth`, with ±`noise` multiplicative scatter."""
     profile = BASE.__class__(**{**BASE.__dict__, "lowering": dict(truth)})
-    ms = Predictor(profile, TRUE_PARAMS).predict(ARCHS)
+    ms = load_predictor(profile, TRUE_PARAMS).predict(ARCHS)
     scatter = np.exp(np.random.default_rng(seed).normal(0.0, noise, len(ARCHS)))
     return [Measurement(a, float(m * s), line=i + 1) for i, (a, m, s) in enumerate(zip(ARCHS, ms, scatter,
                                                                                         strict=True))]

@@ -10,7 +10,7 @@ import pytest
 
 from device_profiles import DeviceProfile, Measurement, load_profile
 from latency_models.calibrate import fit_params
-from latency_models.predictor import Predictor
+from latency_models.predictor import load_predictor
 from search_spaces.space import SearchSpace
 
 # A 2-core x86 machine running PyTorch eager (what `host_profile` describes), with fixed peaks so that the
@@ -28,7 +28,7 @@ def _pixel4_leave_one_out() -> list[tuple[float, float]]:
     out = []
     for i, held in enumerate(pixel4.calibration):
         params = fit_params(base, [p for j, p in enumerate(pixel4.calibration) if j != i])
-        out.append((held.latency_ms, float(Predictor(base, params).predict(held.arch)[0])))
+        out.append((held.latency_ms, float(load_predictor(base, params).predict(held.arch)[0])))
     return out
 
 
@@ -48,7 +48,7 @@ def test_pixel4_predicts_each_published_point_from_the_other_two() -> None:
 def generated() -> list[Measurement]:
     rng = np.random.default_rng(7)
     archs = SearchSpace.default().sample_many(14, rng)
-    truth = Predictor(HOST, TRUTH).predict(archs)
+    truth = load_predictor(HOST, TRUTH).predict(archs)
     noisy = truth * np.exp(rng.normal(0.0, 0.03, len(archs)))
     return [Measurement(a, float(ms), threads=1, source="generated") for a, ms in zip(archs, noisy, strict=True)]
 
@@ -57,7 +57,7 @@ def test_host_leave_one_out_on_generated_measurements(generated: list[Measuremen
     errors = []
     for i, held in enumerate(generated):
         params = fit_params(HOST, generated[:i] + generated[i + 1:])
-        errors.append(float(Predictor(HOST, params).predict(held.arch)[0]) / held.latency_ms - 1)
+        errors.append(float(load_predictor(HOST, params).predict(held.arch)[0]) / held.latency_ms - 1)
     errors = np.abs(errors)
     # 3 % noise on the held-out point itself: a model that generalises stays near it.
     assert np.median(errors) < 0.05 and errors.max() < 0.12, errors.round(3).tolist()
@@ -67,6 +67,6 @@ def test_fit_moves_towards_the_truth(generated: list[Measurement]) -> None:
     """The dominant parameters come out of the data, not the priors (which are off by 1.5-3x): each ends at
     most 30 % of the prior's log distance from the truth (matmul_eff 27 % since ew_gflops is fitted too: it
     trades off with mm_gbs on 14 rows at 3 % noise)."""
-    params, priors = fit_params(HOST, generated), Predictor(HOST).params
+    params, priors = fit_params(HOST, generated), load_predictor(HOST).params
     for name in ("matmul_eff", "ew_gbs"):
         assert abs(np.log(params[name] / TRUTH[name])) < 0.30 * abs(np.log(priors[name] / TRUTH[name])), name

@@ -16,7 +16,7 @@ from device_profiles.measurement import Measurement
 from device_profiles.profile import load_profile, load_profile_file
 from latency_models.calibrate import loo_errors, suspects
 from latency_models.measurements import append_measurements
-from latency_models.predictor import Predictor
+from latency_models.predictor import load_predictor
 from search_spaces.space import SearchSpace
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,7 +29,7 @@ def nas(*args: str) -> subprocess.CompletedProcess:
 
 def synthetic_rows(n: int = 12, seed: int = 1, corrupt: int | None = None, archs: list | None = None) -> list:
     archs = archs or SearchSpace.default().sample_many(n, np.random.default_rng(seed))
-    ms = Predictor(load_profile("pixel4")).predict(archs) * np.exp(np.random.default_rng(0).normal(0, 0.03, len(archs)))
+    ms = load_predictor("pixel4").predict(archs) * np.exp(np.random.default_rng(0).normal(0, 0.03, len(archs)))
     if corrupt is not None:
         ms[corrupt] *= 2.0
     return [Measurement(a, float(t), spread=0.02, repeats=10, line=k + 1)

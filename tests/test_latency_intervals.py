@@ -17,7 +17,7 @@ from device_profiles.profile import load_profile
 from latency_models.calibrate import calibrated_profile
 from latency_models.confidence import UpperBoundPredictor, with_confidence
 from latency_models.cost_model import profile_params
-from latency_models.predictor import Predictor, load_predictor
+from latency_models.predictor import load_predictor
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 from search_spaces.presets import resolve_arch
@@ -48,8 +48,8 @@ def test_pixel4_intervals_hold_the_published_points_and_plain_predict_is_unchang
 def test_fewer_calibration_points_give_wider_intervals() -> None:
     pixel4 = load_profile("pixel4")
     archs = SearchSpace.default().sample_many(30, np.random.default_rng(5))
-    priors_only = Predictor(dataclasses.replace(pixel4, calibration=()))
-    three = Predictor(pixel4)
+    priors_only = load_predictor(dataclasses.replace(pixel4, calibration=()))
+    three = load_predictor(pixel4)
     width = {name: np.median(b.upper / b.lower) for name, b in
              (("priors", priors_only.predict(archs, interval=0.9)), ("three", three.predict(archs, interval=0.9)))}
     assert width["priors"] > width["three"] > 1.0
@@ -62,13 +62,13 @@ def test_90pct_intervals_cover_about_90pct_of_held_out_synthetic_archs() -> None
     coverages = []
     for trial in range(3):
         rng = np.random.default_rng(200 + trial)
-        truth = Predictor(base, {k: v * float(np.exp(rng.normal(0, 0.3))) for k, v in
+        truth = load_predictor(base, {k: v * float(np.exp(rng.normal(0, 0.3))) for k, v in
                                  profile_params(load_profile("pixel4")).items()})
         archs = space.sample_many(220, np.random.default_rng(300 + trial))
         measured = truth.predict(archs) * np.exp(rng.normal(0, 0.04, len(archs)))
         rows = [Measurement(a, float(ms)) for a, ms in zip(archs[:20], measured[:20], strict=True)]
         fitted, _ = calibrated_profile(base, rows, "fit", keep_points=True)
-        band = Predictor(fitted).predict(archs[20:], interval=0.9)
+        band = load_predictor(fitted).predict(archs[20:], interval=0.9)
         coverages.append(np.mean((band.lower <= measured[20:]) & (measured[20:] <= band.upper)))
     assert 0.8 <= np.mean(coverages) <= 0.99, coverages
 
@@ -78,7 +78,7 @@ def test_upper_bound_predictor_follows_a_marked_profile() -> None:
     p = load_predictor(marked)
     assert isinstance(p, UpperBoundPredictor) and marked.content_hash != load_profile("pixel4").content_hash
     a = resolve_arch("mobilebert")
-    assert float(p.predict([a])[0]) == pytest.approx(float(Predictor(load_profile("pixel4")).predict([a], interval=0.9)
+    assert float(p.predict([a])[0]) == pytest.approx(float(load_predictor("pixel4").predict([a], interval=0.9)
                                                           .upper[0]))
     with pytest.raises(UserInputError, match="--confidence"):
         with_confidence(load_profile("pixel4"), 0.0)
@@ -102,6 +102,6 @@ def test_search_with_confidence_keeps_front_upper_bounds_within_budget(tmp_path:
     front = json.loads(nas("pareto", str(run), "--json").stdout)
     assert front, "no front point"
     archs = [Arch.from_dict(p["arch"]) for p in front]
-    band = Predictor(load_profile("pixel4")).predict(archs, interval=0.9)
+    band = load_predictor("pixel4").predict(archs, interval=0.9)
     assert np.all(band.upper <= 62.0 + 1e-6), band.upper
     assert all(p["latency_ms"] == pytest.approx(u, rel=1e-6) for p, u in zip(front, band.upper, strict=True))

@@ -107,3 +107,25 @@ def test_matmul_efficiency_grows_with_size() -> None:
                       np.ones(3), np.arange(3))
     gflops = flops / kernel_times_s(block, params, 100.0, 20.0)[0] / 1e9
     assert gflops[0] < gflops[1] < gflops[2] < 100.0
+
+
+def test_one_way_to_make_a_latency_predictor() -> None:
+    """`load_predictor` is the one way (issue 34): outside latency_models/predictor.py nothing constructs the
+    `Predictor` class, so a profile marked `with_confidence` always gives its upper bound."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    direct = re.compile(r"(?<![A-Za-z_])Predictor\(")
+    found = [f"{path.relative_to(root)}:{n}" for folder in ("nas", "nas_common", "latency_models", "search_spaces",
+                                                           "device_profiles", "benchmarks", "tests")
+             for path in sorted((root / folder).rglob("*.py")) if path.name != "predictor.py" or
+             path.parent.name != "latency_models"
+             for n, line in enumerate(path.read_text().splitlines(), 1) if direct.search(line)
+             and "direct = re.compile" not in line]
+    assert not found, f"construct latency predictors with load_predictor: {found}"
+    profile = load_profile("pixel4")
+    a = resolve_arch("mobilebert")
+    custom = load_predictor(profile, {"const_ms": 100.0}, use_disk_cache=False)
+    assert custom.params["const_ms"] == 100.0 and custom.profile is profile
+    assert float(custom.predict([a])[0]) > float(load_predictor(profile).predict([a])[0])

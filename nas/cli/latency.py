@@ -28,7 +28,7 @@ def latency(
     """Predict the latency of one architecture on a device, with a prediction interval."""
     from device_profiles.profile import load_profile
     from latency_models.confidence import check_level
-    from latency_models.predictor import Predictor
+    from latency_models.predictor import load_predictor
     from search_spaces.family import check_seq_len
     from search_spaces.presets import resolve_arch
 
@@ -36,7 +36,7 @@ def latency(
     check_level(level, "--interval")
     prof = load_profile(device, profile, default="pixel4")
     a = resolve_arch(arch)
-    p = Predictor(prof)
+    p = load_predictor(prof)
     ms = float(p.predict([a], seq_len)[0])
     band = p.predict([a], seq_len, interval=level)
     lower, upper = float(band.lower[0]), float(band.upper[0])
@@ -272,7 +272,7 @@ def _suggest(n: int, space: str, base: str, out: Path, overwrite: bool, design: 
     from device_profiles.profile import load_profile
     from latency_models.arch_list import write_arch_list
     from latency_models.design import suggest as choose
-    from latency_models.predictor import Predictor
+    from latency_models.predictor import load_predictor
     from nas_common.errors import UserInputError
     from nas_common.paths import check_output_file
     from search_spaces.space import SearchSpace
@@ -288,7 +288,7 @@ def _suggest(n: int, space: str, base: str, out: Path, overwrite: bool, design: 
         raise UserInputError(f"--out {out} already exists; pass --overwrite to replace it (nothing was changed)")
     search_space = SearchSpace.load(space)
     prof = load_profile(base)
-    picks = choose(Predictor(prof), search_space, n, seed=seed, optimality=design)
+    picks = choose(load_predictor(prof), search_space, n, seed=seed, optimality=design)
     write_arch_list(out, [{"name": p.name, "why": p.why, "arch": p.arch} for p in picks])
     for p in picks:
         a = p.arch
@@ -309,7 +309,7 @@ def validate(
     """Compare predictions with measurements: MAPE, share within ±10 %, Spearman, worst rows."""
     from device_profiles.profile import load_profile
     from latency_models.measurements import read_measurements
-    from latency_models.predictor import Predictor
+    from latency_models.predictor import load_predictor
     from latency_models.validate import coverage, metrics, plot_html, worst_rows
     from nas_common.paths import check_output_file
 
@@ -317,7 +317,7 @@ def validate(
         check_output_file(plot, "--plot", inputs=(measurements,))
     prof = load_profile(device, profile, default="pixel4")
     rows = read_measurements(measurements)
-    band = Predictor(prof).predict([r.arch for r in rows], [r.seq_len for r in rows], [r.batch for r in rows],
+    band = load_predictor(prof).predict([r.arch for r in rows], [r.seq_len for r in rows], [r.batch for r in rows],
                                    interval=0.9)
     pred = band.ms
     stats = metrics(pred, [r.latency_ms for r in rows])

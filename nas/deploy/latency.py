@@ -33,11 +33,11 @@ def target_profile(device: str | None) -> Any:
 
 def predicted(config: Any, profile: Any, seq_len: int, level: float = LEVEL) -> dict[str, Any]:
     """The predicted latency of the architecture of `config` (a transformers MobileBertConfig) on `profile`."""
-    from latency_models.predictor import Predictor
+    from latency_models.predictor import load_predictor
     from search_spaces.arch import Arch
 
     arch = Arch.from_hf_config(config)
-    band = Predictor(profile).predict([arch], seq_len, interval=level)
+    band = load_predictor(profile).predict([arch], seq_len, interval=level)
     points = len(profile.calibration)
     basis = (f"fit on {points} calibration point(s)" if points else
              "no calibration points: parameter priors only" if not profile.cost else
