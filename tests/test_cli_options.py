@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Annotated
 
@@ -13,6 +13,8 @@ import typer
 from typer.testing import CliRunner
 
 from nas.cli.options import command, declared, shared, to_args
+from nas.cli.search import SearchArgs, resume_command
+from nas.strategies import DEFAULT_STRATEGY
 from nas_common.errors import UserInputError
 
 
@@ -114,13 +116,13 @@ def _nas(*argv: str) -> str:
 
 
 def _converted() -> dict[str, type]:
-    from nas.cli import confirm, distill
+    from nas.cli import confirm, distill, search
 
     return {"teacher": distill.TeacherArgs, "distill": distill.DistillArgs, "finetune": distill.FinetuneArgs,
-            "confirm": confirm.ConfirmArgs}
+            "confirm": confirm.ConfirmArgs, "search": search.SearchArgs}
 
 
-@pytest.mark.parametrize("name", ["teacher", "distill", "finetune", "confirm"])
+@pytest.mark.parametrize("name", ["teacher", "distill", "finetune", "confirm", "search"])
 def test_converted_commands_are_their_dataclass(name: str) -> None:
     """A converted command's parameters are its dataclass's fields, in order; `--help` lists each visible one."""
     from nas import cli
@@ -132,3 +134,41 @@ def test_converted_commands_are_their_dataclass(name: str) -> None:
     for d in fields:
         if not d.is_argument:
             assert (f"{d.flag} " in page) != d.hidden, d.flag
+
+
+PARSED: list[SearchArgs] = []
+
+
+def parse_search(args: SearchArgs) -> None:
+    PARSED.append(args)
+
+
+def _parsed_search(words: list[str]) -> SearchArgs:
+    app = typer.Typer()
+    app.command("search")(command(parse_search))
+    app.command("other")(lambda: None)
+    PARSED.clear()
+    result = CliRunner().invoke(app, ["search", *words])
+    assert result.exit_code == 0, result.output
+    return PARSED[-1]
+
+
+def test_the_search_resume_line_round_trips_and_old_lines_still_parse() -> None:
+    """The interrupted search's `continue with:` line comes from `SearchArgs`; it gives the same options back, and
+    a line as the earlier hand-written resume_command spelled it still parses to them."""
+    import shlex
+
+    args = SearchArgs(budget="62 ms", device="pixel4", trials=64, out=Path("runs/a run"), supernet=Path("sn"),
+                      confidence=0.9, seq_len=64, executor="ray", ray_address="head:6379")
+    words = shlex.split(resume_command(args))
+    assert words[:2] == ["nas", "search"] and words[-1] == "--resume"
+    assert {"--strategy", "--seed", "--space"} <= set(words)  # spelled out at their defaults too
+    assert _parsed_search(words[2:]) == replace(args, resume=True)
+    old = ("nas search --budget '62 ms' --device pixel4 --strategy nsga2 --seed 0 --space mobilebert-family --out "
+           "'runs/a run' --trials 64 --ray-address head:6379 --supernet sn --confidence 0.9 --executor ray "
+           "--seq-len 64 --resume")
+    assert _parsed_search(shlex.split(old)[2:]) == replace(args, resume=True)
+    with_profile = SearchArgs(budget="30ms", profile=Path("p.toml"), out=Path("r"))
+    assert shlex.split(resume_command(with_profile)) == [
+        "nas", "search", "--budget", "30ms", "--profile", "p.toml", "--strategy", DEFAULT_STRATEGY, "--seed", "0",
+        "--space", "mobilebert-family", "--out", "r", "--resume"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import shlex
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from rich import box
@@ -15,6 +16,7 @@ from rich.table import Table
 
 from nas.accuracy import DEFAULT_ESTIMATOR
 from nas.accuracy.resolution import Estimate
+from nas.cli.options import command, to_args
 from nas.search.executor import DEFAULT_EXECUTOR, EXECUTORS
 from nas.search.trial import Trial
 from nas.strategies import DEFAULT_STRATEGY, DEFAULT_TRIALS, STRATEGIES
@@ -76,33 +78,45 @@ def estimator_options(**given: Any) -> dict[str, Any]:
     return {k: str(Path(v).resolve()) if isinstance(v, Path) else str(v) for k, v in given.items() if v is not None}
 
 
-def search(
-    budget: str = typer.Option(..., "--budget", help="Latency budget on the device: 62ms, '62 ms' or 0.062s."),
-    device: str = typer.Option(None, "--device", help="Device name (see `nas devices`)."),
-    profile: Path = typer.Option(None, "--profile", help="A device profile TOML file instead of --device."),
-    strategy: str = typer.Option(DEFAULT_STRATEGY, "--strategy", help=STRATEGY_HELP),
-    trials: int = typer.Option(None, "--trials", min=1, help="Architectures to evaluate.",
-                               show_default=str(DEFAULT_TRIALS)),
-    seed: int = typer.Option(0, "--seed", min=0, help="Same seed and options give the same trials."),
-    space: str = typer.Option("mobilebert-family", "--space",
-                              help="Search space: built-in (mobilebert-family, mobilebert-small) or a TOML file."),
-    out: Path = typer.Option(None, "--out", help="Run directory.", show_default="runs/<device>-<budget>-<time>"),
-    resume: bool = typer.Option(False, "--resume", help="Continue the run in --out where it stopped (--trials may "
-                                "grow, never shrink); a directory without a run is refused."),
-    executor: str = typer.Option(DEFAULT_EXECUTOR, "--executor", help=EXECUTOR_HELP),
-    ray_address: str = typer.Option(None, "--ray-address", help="Ray cluster address for --executor ray.",
-                                    show_default="a local Ray with 2 CPUs"),
-    estimator: str = typer.Option(DEFAULT_ESTIMATOR, "--estimator", help="Accuracy estimator (proxy: training-free; "
-                                  "supernet: a trained supernet's inherited weights, with --supernet DIR)."),
-    supernet: Path = typer.Option(None, "--supernet", help="For --estimator supernet: a `nas supernet train` "
-                                  "directory or an ensemble of them (`nas supernet ensemble`); the search space "
-                                  "becomes the supernet's (or --space inside it)."),
-    teacher: Path = typer.Option(None, "--teacher", help="A teacher directory: fixes the students' hidden_size to its "
-                                 "width, as feature-map transfer needs (then every front point can learn from it)."),
-    seq_len: int = typer.Option(128, "--seq-len", min=1, max=512, help="Sequence length the latency is for."),
-    confidence: float = typer.Option(None, "--confidence", help="Budget met only when the upper bound of this "
-                                     "prediction interval (e.g. 0.9) is within it; latencies are then upper bounds."),
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class SearchArgs:
+    """The options of `nas search`, declared once (nas/cli/options.py): its parameters and its resume line."""
+
+    budget: Annotated[str, typer.Option("--budget", help="Latency budget on the device: 62ms, '62 ms' or 0.062s.")]
+    device: Annotated[str | None, typer.Option("--device", help="Device name (see `nas devices`).")] = None
+    profile: Annotated[Path | None, typer.Option("--profile", help="A device profile TOML file instead of "
+                                                                   "--device.")] = None
+    strategy: Annotated[str, typer.Option("--strategy", help=STRATEGY_HELP)] = DEFAULT_STRATEGY
+    trials: Annotated[int | None, typer.Option("--trials", min=1, help="Architectures to evaluate.",
+                                               show_default=str(DEFAULT_TRIALS))] = None
+    seed: Annotated[int, typer.Option("--seed", min=0, help="Same seed and options give the same trials.")] = 0
+    space: Annotated[str, typer.Option("--space", help="Search space: built-in (mobilebert-family, "
+                                                       "mobilebert-small) or a TOML file.")] = "mobilebert-family"
+    out: Annotated[Path | None, typer.Option("--out", help="Run directory.",
+                                             show_default="runs/<device>-<budget>-<time>")] = None
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out where it stopped (--trials "
+                                         "may grow, never shrink); a directory without a run is refused.")] = False
+    executor: Annotated[str, typer.Option("--executor", help=EXECUTOR_HELP)] = DEFAULT_EXECUTOR
+    ray_address: Annotated[str | None, typer.Option("--ray-address", help="Ray cluster address for --executor ray.",
+                                                    show_default="a local Ray with 2 CPUs")] = None
+    estimator: Annotated[str, typer.Option("--estimator", help="Accuracy estimator (proxy: training-free; supernet: "
+                                           "a trained supernet's inherited weights, with --supernet DIR).")] = \
+        DEFAULT_ESTIMATOR
+    supernet: Annotated[Path | None, typer.Option(
+        "--supernet", help="For --estimator supernet: a `nas supernet train` directory or an ensemble of them (`nas "
+                           "supernet ensemble`); the search space becomes the supernet's (or --space inside "
+                           "it).")] = None
+    teacher: Annotated[Path | None, typer.Option(
+        "--teacher", help="A teacher directory: fixes the students' hidden_size to its width, as feature-map "
+                          "transfer needs (then every front point can learn from it).")] = None
+    seq_len: Annotated[int, typer.Option("--seq-len", min=1, max=512, help="Sequence length the latency is "
+                                                                           "for.")] = 128
+    confidence: Annotated[float | None, typer.Option(
+        "--confidence", help="Budget met only when the upper bound of this prediction interval (e.g. 0.9) is within "
+                             "it; latencies are then upper bounds.")] = None
+
+
+def search(args: SearchArgs) -> None:
     """Search the architectures whose predicted latency on a device fits a budget, trading accuracy for speed.
 
     Writes OUT/run.json, trials.jsonl, trials.csv, pareto.html and best/ (arch.json, config.json for
@@ -117,32 +131,34 @@ def search(
     from nas_common.run_lock import RunLock
     from search_spaces.space import SearchSpace
 
+    strategy, executor = args.strategy, args.executor
     if strategy in _DEPRECATED_STRATEGY:
         strategy, executor = _DEPRECATED_STRATEGY[strategy]
         print("warning: --strategy ray is deprecated; it runs --strategy evolution --executor ray", file=sys.stderr)
-    budget_ms = parse_budget(budget)
+    budget_ms = parse_budget(args.budget)
     if strategy not in STRATEGIES:
         raise UserInputError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     if executor not in EXECUTORS:
         raise UserInputError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
-    if ray_address and executor != "ray":
+    if args.ray_address and executor != "ray":
         raise UserInputError("--ray-address needs --executor ray")
-    device_profile = load_profile(device, profile)  # the one device rule: exactly one of them
-    if confidence is not None:  # the latency model becomes the interval's upper bound (latency_models/confidence.py)
+    device_profile = load_profile(args.device, args.profile)  # the one device rule: exactly one of them
+    if args.confidence is not None:  # latencies become the interval's upper bound (latency_models/confidence.py)
         from latency_models.confidence import with_confidence
 
-        device_profile = with_confidence(device_profile, confidence)
-    search_space = SearchSpace.load(space)
-    options_for_estimator = estimator_options(supernet=supernet)
-    accuracy = get_estimator(estimator, **options_for_estimator)
+        device_profile = with_confidence(device_profile, args.confidence)
+    search_space = SearchSpace.load(args.space)
+    options_for_estimator = estimator_options(supernet=args.supernet)
+    accuracy = get_estimator(args.estimator, **options_for_estimator)
     # the supernet's space (or --space checked inside it); other estimators search --space as given
-    search_space = accuracy.restrict_space(search_space, explicit=space != "mobilebert-family")
-    options = SearchOptions(budget_ms=budget_ms, strategy=strategy, trials=trials or DEFAULT_TRIALS, seed=seed,
-                            space=search_space.name, device=device_profile.name,
-                            profile_hash=device_profile.content_hash, estimator=estimator,
-                            estimator_version=accuracy.version, seq_len=seq_len,
+    search_space = accuracy.restrict_space(search_space, explicit=args.space != "mobilebert-family")
+    options = SearchOptions(budget_ms=budget_ms, strategy=strategy, trials=args.trials or DEFAULT_TRIALS,
+                            seed=args.seed, space=search_space.name, device=device_profile.name,
+                            profile_hash=device_profile.content_hash, estimator=args.estimator,
+                            estimator_version=accuracy.version, seq_len=args.seq_len,
                             estimator_options=options_for_estimator,
-                            teacher=str(teacher) if teacher is not None else None)
+                            teacher=str(args.teacher) if args.teacher is not None else None)
+    out = args.out
     if out is None:
         from nas.search.run_dir import default_out
 
@@ -162,13 +178,12 @@ def search(
 
     try:  # the bar starts once the checks passed, so an error is one line
         with RunLock(out), latch:  # one writer per run: a second search or a confirm is refused at once
-            summary = run_search(options, search_space, device_profile, out, resume, progress,
-                                 on_start=lambda _: bar.start(), executor=executor, ray_address=ray_address)
+            summary = run_search(options, search_space, device_profile, out, args.resume, progress,
+                                 on_start=lambda _: bar.start(), executor=executor, ray_address=args.ray_address)
     except KeyboardInterrupt:
         if bar.live.is_started:
             bar.stop()
-        command = resume_command(out, budget, device, profile, strategy, trials, seed, space, executor, ray_address,
-                                 estimator, teacher, seq_len, {"--supernet": supernet, "--confidence": confidence})
+        command = resume_command(replace(args, out=out, strategy=strategy, executor=executor))
         print(f"interrupted: the finished trials are saved in {out / 'trials.jsonl'}; continue with: {command}",
               file=sys.stderr)
         raise SystemExit(EXIT_INTERRUPTED) from None
@@ -178,22 +193,11 @@ def search(
     _print_summary(out, summary, options, accuracy)
 
 
-def resume_command(out: Path, budget: str, device: str | None, profile: Path | None, strategy: str,
-                   trials: int | None, seed: int, space: str, executor: str, ray_address: str | None,
-                   estimator: str, teacher: Path | None, seq_len: int, extra: dict[str, Any] | None = None) -> str:
-    """The `nas search ... --resume` line that continues this run (`extra`: further options, None when unset)."""
-    args = ["nas", "search", "--budget", budget]
-    args += ["--device", device] if device is not None else ["--profile", str(profile)]
-    args += ["--strategy", strategy, "--seed", str(seed), "--space", space, "--out", str(out)]
-    optional = {"--trials": trials, "--ray-address": ray_address, "--teacher": teacher, **(extra or {})}
-    args += [item for flag, value in optional.items() if value is not None for item in (flag, str(value))]
-    if executor != DEFAULT_EXECUTOR:
-        args += ["--executor", executor]
-    if estimator != DEFAULT_ESTIMATOR:
-        args += ["--estimator", estimator]
-    if seq_len != 128:
-        args += ["--seq-len", str(seq_len)]
-    return shlex.join([*args, "--resume"])
+def resume_command(args: SearchArgs) -> str:
+    """The `nas search ... --resume` line that continues this run: the options it was given (the run directory as
+    --out; strategy, seed and space spelled out even at their defaults), from `SearchArgs`' declaration."""
+    words = to_args(replace(args, resume=False), always=("strategy", "seed", "space"))
+    return shlex.join(["nas", "search", *words, "--resume"])
 
 
 def _print_summary(out: Path, summary: dict, options: Any, estimator: Any) -> None:
@@ -372,6 +376,6 @@ def _run_profile(options: dict, profile: Path | None) -> Any:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `nas` app."""
-    app.command("search")(search)
+    app.command("search")(command(search))
     app.command("pareto")(pareto)
     app.command("export")(export)
