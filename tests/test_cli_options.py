@@ -116,13 +116,13 @@ def _nas(*argv: str) -> str:
 
 
 def _converted() -> dict[str, type]:
-    from nas.cli import confirm, distill, search
+    from nas.cli import confirm, distill, latency, search
 
     return {"teacher": distill.TeacherArgs, "distill": distill.DistillArgs, "finetune": distill.FinetuneArgs,
-            "confirm": confirm.ConfirmArgs, "search": search.SearchArgs}
+            "confirm": confirm.ConfirmArgs, "search": search.SearchArgs, "measure": latency.MeasureArgs}
 
 
-@pytest.mark.parametrize("name", ["teacher", "distill", "finetune", "confirm", "search"])
+@pytest.mark.parametrize("name", ["teacher", "distill", "finetune", "confirm", "search", "measure"])
 def test_converted_commands_are_their_dataclass(name: str) -> None:
     """A converted command's parameters are its dataclass's fields, in order; `--help` lists each visible one."""
     from nas import cli

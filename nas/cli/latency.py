@@ -5,10 +5,13 @@ Heavy libraries (TVM, torch, scipy) are imported inside the commands so that `na
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from nas.cli.options import command
 from nas_common.writing import dumps_json
 
 DEVICE_HELP = "Device name (pixel4, host, a user profile)."
@@ -65,42 +68,66 @@ def latency(
                        f"{r['flops'] / 1e9:8.3f} {r['bytes'] / 1e6:8.2f} {r['ms']:8.2f} {100 * r['share']:5.1f}%")
 
 
-def measure_cmd(
-    arch: list[str] = typer.Option(None, "--arch", help="Preset name or arch JSON file; repeat it to measure "
-                                   "several archs in one process, interleaved."),
-    archs_file: Path | None = typer.Option(None, "--archs", help="A file of archs, one a line (JSON objects as "
-                                           "`nas calibrate --suggest` writes, preset names or arch files)."),
-    out: Path = typer.Option(None, "--out", help="Measurements file to append to (.csv or .jsonl); needed with "
-                             "--arch or --archs."),
-    model: list[Path] = typer.Option(None, "--model", help="A .tflite file (nas export --tflite) to time instead "
-                                     "of an arch, with --backend tflite: printed, not appended (a file is no arch "
-                                     "row); repeat it to time several, interleaved. Its sequence length is its "
-                                     "own."),
-    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " \\[default: host]"),
-    profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
-    backend: str = typer.Option("torch", "--backend", help="torch | tvm (untuned) | tflite (LiteRT, needs the "
-                                "tflite extra): time on this machine; rpc (untuned): time on the device behind --rpc."),
-    threads: int = typer.Option(1, "--threads", min=1, help="CPU threads the timed runtime may use."),
-    repeat: int = typer.Option(10, "--repeat", min=1, help="Timed runs per arch (after the warm-up)."),
-    seq_len: int = typer.Option(128, "--seq-len", min=1, help="Sequence length of the timed inputs."),
-    rpc: str | None = typer.Option(None, "--rpc", help="HOST:PORT of a TVM RPC server (rpc backend)."),
-    clock: str = typer.Option("wall", "--clock", help="wall | thread (torch or tflite, 1 thread: CPU time of "
-                              "the thread, robust on a shared machine)."),
-    max_spread: float = typer.Option(0.10, "--max-spread", help="Re-measure an arch whose runs' std/median is "
-                                     "above this."),
-    retries: int = typer.Option(2, "--retries", min=0, help="Re-measurements at most (the steadiest kept)."),
-    warmup_max: int = typer.Option(50, "--warmup-max", min=1, help="Warm-up runs at most (warm-up stops "
-                                   "earlier once the times are stable)."),
-    statistic: str = typer.Option("median", "--statistic", help="median | min of the timed runs (min: the run "
-                                  "least disturbed by other work, steadier on a shared machine)."),
-    reference: str | None = typer.Option(None, "--reference", help="An arch (preset or file) re-timed before, "
-                                         "between and after batches of archs: each row records the drift "
-                                         "(reference_ms, drift; latency_models/drift.py)."),
-    reference_every: int = typer.Option(10, "--reference-every", min=1, help="With --reference: archs timed "
-                                        "between two timings of the reference."),
-    correct_drift: bool = typer.Option(False, "--correct-drift", help="With --reference: divide each latency by "
-                                       "1 + drift (the timed one kept as raw_latency_ms)."),
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class MeasureArgs:
+    """The options of `nas measure`, declared once (nas/cli/options.py)."""
+
+    arch: Annotated[list[str] | None, typer.Option(
+        "--arch", help="Preset name or arch JSON file; repeat it to measure "
+        "several archs in one process, interleaved.")] = None
+    archs_file: Annotated[Path | None, typer.Option(
+        "--archs", help="A file of archs, one a line (JSON objects as "
+        "`nas calibrate --suggest` writes, preset names or arch files).")] = None
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Measurements file to append to (.csv or .jsonl); needed with "
+        "--arch or --archs.")] = None
+    model: Annotated[list[Path] | None, typer.Option(
+        "--model", help="A .tflite file (nas export --tflite) to time instead "
+        "of an arch, with --backend tflite: printed, not appended (a file is no arch "
+        "row); repeat it to time several, interleaved. Its sequence length is its "
+        "own.")] = None
+    device: Annotated[str | None, typer.Option(
+        "--device", help=DEVICE_HELP + " \\[default: host]")] = None
+    profile: Annotated[Path | None, typer.Option(
+        "--profile", help=PROFILE_HELP)] = None
+    backend: Annotated[str, typer.Option(
+        "--backend", help="torch | tvm (untuned) | tflite (LiteRT, needs the "
+        "tflite extra): time on this machine; rpc (untuned): time on the device behind --rpc.")] = "torch"
+    threads: Annotated[int, typer.Option(
+        "--threads", min=1, help="CPU threads the timed runtime may use.")] = 1
+    repeat: Annotated[int, typer.Option(
+        "--repeat", min=1, help="Timed runs per arch (after the warm-up).")] = 10
+    seq_len: Annotated[int, typer.Option(
+        "--seq-len", min=1, help="Sequence length of the timed inputs.")] = 128
+    rpc: Annotated[str | None, typer.Option(
+        "--rpc", help="HOST:PORT of a TVM RPC server (rpc backend).")] = None
+    clock: Annotated[str, typer.Option(
+        "--clock", help="wall | thread (torch or tflite, 1 thread: CPU time of "
+        "the thread, robust on a shared machine).")] = "wall"
+    max_spread: Annotated[float, typer.Option(
+        "--max-spread", help="Re-measure an arch whose runs' std/median is "
+        "above this.")] = 0.10
+    retries: Annotated[int, typer.Option(
+        "--retries", min=0, help="Re-measurements at most (the steadiest kept).")] = 2
+    warmup_max: Annotated[int, typer.Option(
+        "--warmup-max", min=1, help="Warm-up runs at most (warm-up stops "
+        "earlier once the times are stable).")] = 50
+    statistic: Annotated[str, typer.Option(
+        "--statistic", help="median | min of the timed runs (min: the run "
+        "least disturbed by other work, steadier on a shared machine).")] = "median"
+    reference: Annotated[str | None, typer.Option(
+        "--reference", help="An arch (preset or file) re-timed before, "
+        "between and after batches of archs: each row records the drift "
+        "(reference_ms, drift; latency_models/drift.py).")] = None
+    reference_every: Annotated[int, typer.Option(
+        "--reference-every", min=1, help="With --reference: archs timed "
+        "between two timings of the reference.")] = 10
+    correct_drift: Annotated[bool, typer.Option(
+        "--correct-drift", help="With --reference: divide each latency by "
+        "1 + drift (the timed one kept as raw_latency_ms).")] = False
+
+
+def measure_cmd(args: MeasureArgs) -> None:
     """Measure architectures and append one row each: median (or min) of repeats after a warm-up until stable,
     with the runs' spread (std/median) and their number; with --reference, the run's drift in every row. With
     --model FILE.tflite --backend tflite: time that file on this machine the same way (printed, nothing appended)."""
@@ -113,52 +140,52 @@ def measure_cmd(
     from search_spaces.family import check_seq_len
     from search_spaces.presets import resolve_arch
 
-    if model:
-        if arch or archs_file is not None or out is not None or reference is not None:
+    if args.model:
+        if args.arch or args.archs_file is not None or args.out is not None or args.reference is not None:
             raise UserInputError("--model times a .tflite file and prints it: give no --arch, --archs, --out or "
                                  "--reference with it")
-        _measure_files(model, backend, load_profile(device, profile, default="host"), threads, repeat, clock,
-                       max_spread, retries, warmup_max, statistic)
+        _measure_files(args.model, args.backend, load_profile(args.device, args.profile, default="host"), args.threads,
+                       args.repeat, args.clock, args.max_spread, args.retries, args.warmup_max, args.statistic)
         return
-    if not arch and archs_file is None:
+    if not args.arch and args.archs_file is None:
         raise UserInputError("give --arch NAME (repeatable) or --archs FILE (or --model FILE.tflite)")
-    if out is None:
+    if args.out is None:
         raise UserInputError("give --out FILE: the measurements file (.csv or .jsonl) the rows are appended to")
-    check_seq_len(seq_len)
-    check_output_file(out, inputs=(archs_file,) if archs_file else ())
-    check_appendable(out)
-    prof = load_profile(device, profile, default="host")
-    named = [(a, resolve_arch(a)) for a in arch or []]
-    if archs_file is not None:
-        named += read_arch_list(archs_file)
-    check_backend(backend, prof, rpc)
-    if correct_drift and reference is None:
+    check_seq_len(args.seq_len)
+    check_output_file(args.out, inputs=(args.archs_file,) if args.archs_file else ())
+    check_appendable(args.out)
+    prof = load_profile(args.device, args.profile, default="host")
+    named = [(a, resolve_arch(a)) for a in args.arch or []]
+    if args.archs_file is not None:
+        named += read_arch_list(args.archs_file)
+    check_backend(args.backend, prof, args.rpc)
+    if args.correct_drift and args.reference is None:
         raise UserInputError("--correct-drift needs --reference ARCH (the model re-timed to see the drift)")
 
     def timed(archs: list) -> list:
-        return measure_many(archs, backend, prof, seq_len, 1, threads, repeat, rpc, clock, max_spread, retries,
-                            warmup_max, statistic=statistic)
+        return measure_many(archs, args.backend, prof, args.seq_len, 1, args.threads, args.repeat, args.rpc, args.clock,
+                            args.max_spread, args.retries, args.warmup_max, statistic=args.statistic)
 
     record = None
-    if reference is None:
+    if args.reference is None:
         rows = timed([a for _, a in named])
     else:
         from latency_models.drift import measure_with_reference
 
-        rows, record = measure_with_reference([a for _, a in named], resolve_arch(reference), reference_every,
-                                              timed, correct_drift)
-    append_measurements(out, rows)
+        rows, record = measure_with_reference([a for _, a in named], resolve_arch(args.reference),
+                                              args.reference_every, timed, args.correct_drift)
+    append_measurements(args.out, rows)
     for (label, _), m in zip(named, rows, strict=True):
-        flag = "  [spread above --max-spread after retries]" if (m.spread or 0) > max_spread else ""
-        typer.echo(f"{label}: {m.latency_ms:.2f} ms ({backend}, {threads} thread(s), seq {seq_len}; spread "
-                   f"{100 * (m.spread or 0):.1f}% of {m.repeats} runs){flag}")
+        flag = "  [spread above --max-spread after retries]" if (m.spread or 0) > args.max_spread else ""
+        typer.echo(f"{label}: {m.latency_ms:.2f} ms ({args.backend}, {args.threads} thread(s), seq {args.seq_len}; "
+                   f"spread {100 * (m.spread or 0):.1f}% of {m.repeats} runs){flag}")
     if record is not None:
         timings = ", ".join(f"{ms:.2f}" for ms in record.reference_ms)
-        typer.echo(f"reference {reference} timed {len(record.reference_ms)} times: {timings} ms; drift over the run "
-                   f"{100 * record.drift:+.1f}% (largest {100 * record.max_abs_drift:.1f}%)"
-                   + ("; latencies corrected (raw_latency_ms keeps the timed ones)" if correct_drift else ""))
-    typer.echo(f"{len(rows)} row(s) -> {out}")
-    if backend in ("tvm", "rpc"):
+        typer.echo(f"reference {args.reference} timed {len(record.reference_ms)} times: {timings} ms; drift over the "
+                   f"run {100 * record.drift:+.1f}% (largest {100 * record.max_abs_drift:.1f}%)"
+                   + ("; latencies corrected (raw_latency_ms keeps the timed ones)" if args.correct_drift else ""))
+    typer.echo(f"{len(rows)} row(s) -> {args.out}")
+    if args.backend in ("tvm", "rpc"):
         typer.echo(f"note: {UNTUNED_NOTE}")
 
 
@@ -341,6 +368,6 @@ def validate(
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `nas` app."""
     app.command("latency")(latency)
-    app.command("measure")(measure_cmd)
+    app.command("measure")(command(measure_cmd))
     app.command("calibrate")(calibrate)
     app.command("validate")(validate)
