@@ -139,7 +139,7 @@ def test_a_part_inherits_the_unsplit_supernets_subnetworks(paths: dict[str, Path
     """--init-from an unsplit supernet: each part starts as the source's slice, so every arch of the part
     computes what it computed in the source (few-shot NAS's fine-tuning start)."""
     from nas.supernet.elastic import ElasticMobileBert
-    from nas.supernet.pipeline import _inherited_state
+    from nas.supernet.train_one import inherited_state
 
     source_dir = tmp_path / "one"
     run_supernet(options(paths, source_dir, split="none", steps=2))
@@ -149,7 +149,7 @@ def test_a_part_inherits_the_unsplit_supernets_subnetworks(paths: dict[str, Path
     rng = np.random.default_rng(1)
     for key, space in part_spaces(source.space).items():
         part = ElasticMobileBert(space, source.elastic.depth_order)
-        part.model.load_state_dict(_inherited_state(source.elastic, part))
+        part.model.load_state_dict(inherited_state(source.elastic, part))
         part.eval()
         for arch in [space.sample(rng) for _ in range(3)]:
             with torch.no_grad():

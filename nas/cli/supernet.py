@@ -89,7 +89,8 @@ def train(
                            parts=tuple(p.strip() for p in parts.split(",") if p.strip()) if parts else (),
                            micro_batch_size=micro_batch_size,
                            checkpoint_every=checkpoint_every, resume=resume, overwrite=overwrite, workers=workers,
-                           device=torch_device, seed=seed, vocab=vocab, eval_corpus=eval_corpus, init_from=init_from,
+                           torch_device=torch_device, seed=seed, vocab=vocab, eval_corpus=eval_corpus,
+                           init_from=init_from,
                            **{k: v for k, v in given.items() if v is not None})
     details = run_supernet(opts)
     if details.get("finished") is False:

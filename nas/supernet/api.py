@@ -15,7 +15,6 @@ from __future__ import annotations
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -40,8 +39,9 @@ class Supernet:
     directory: Path
     elastic: ElasticMobileBert
     meta: dict[str, Any]
-    device: str = "cpu"
-    _teacher: Any = field(default=None, repr=False)
+    torch_device: str = "cpu"
+    teacher_model: Any = field(default=None, repr=False)  # None: the meta's teacher, loaded on first use
+    tokenizer_model: Any = field(default=None, repr=False)  # None: the directory's vocab.txt, read on first use
 
     @property
     def space(self) -> SearchSpace:
@@ -54,17 +54,21 @@ class Supernet:
     @property
     def teacher(self) -> Any:
         """The teacher the supernet was trained against (loaded on first use, frozen)."""
-        if self._teacher is None:
+        if self.teacher_model is None:
             from nas.distill.teacher import load_teacher
 
-            self._teacher = load_teacher(self.meta["teacher"]).to(self.device)
-        return self._teacher
+            self.teacher_model = load_teacher(self.meta["teacher"]).to(self.torch_device)
+        return self.teacher_model
 
-    @cached_property
+    @property
     def tokenizer(self) -> Any:
-        from nas.distill.vocab import load_tokenizer
+        """The vocabulary the supernet was trained with (given to the constructor while it is being trained: its
+        directory holds no vocab.txt until it is saved)."""
+        if self.tokenizer_model is None:
+            from nas.distill.vocab import load_tokenizer
 
-        return load_tokenizer(self.directory / store.VOCAB)
+            self.tokenizer_model = load_tokenizer(self.directory / store.VOCAB)
+        return self.tokenizer_model
 
     def contains(self, arch: Arch) -> bool:
         return self.space.contains(arch)
@@ -87,7 +91,7 @@ class Supernet:
         """Held-out loss terms of each arch's inherited sub-network (see nas/supernet/evaluate.py)."""
         for arch in archs:
             require_member(self.space, arch)
-        return evaluate.subnet_losses(self.elastic, self.teacher, archs, eval_batches, self.device)
+        return evaluate.subnet_losses(self.elastic, self.teacher, archs, eval_batches, self.torch_device)
 
     def score(self, archs: Sequence[Arch], eval_batches: Sequence[dict[str, torch.Tensor]],
               measure: str = DEFAULT_MEASURE) -> list[float]:
@@ -97,9 +101,9 @@ class Supernet:
         return [losses[measure] for losses in self.subnet_losses(archs, eval_batches)]
 
 
-def load_supernet(directory: str | Path, device: str = "cpu") -> Supernet:
-    elastic, meta = store.load(directory, device)
-    return Supernet(Path(directory), elastic, meta, device)
+def load_supernet(directory: str | Path, torch_device: str = "cpu") -> Supernet:
+    elastic, meta = store.load(directory, torch_device)
+    return Supernet(Path(directory), elastic, meta, torch_device)
 
 
 def extract(supernet_dir: str | Path | Supernet, arch: Arch, out: str | Path, overwrite: bool = False) -> Path:

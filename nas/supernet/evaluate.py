@@ -42,7 +42,7 @@ def transfer_phase(arch: Arch, kind: str, steps: int = 1, name: str = "eval") ->
 
 @torch.no_grad()
 def subnet_losses(elastic: ElasticMobileBert, teacher: Any, archs: Sequence[Arch],
-                  batches: Sequence[dict[str, torch.Tensor]], device: str = "cpu") -> list[dict[str, float]]:
+                  batches: Sequence[dict[str, torch.Tensor]], torch_device: str = "cpu") -> list[dict[str, float]]:
     """One dict of held-out loss terms (`TERMS`) per arch, averaged over `batches`."""
     if PD_TEMPERATURE != 1.0:  # pd_mlm is then no longer a rescaled cross-entropy
         raise NotImplementedError("held-out MLM cross-entropy assumes distillation temperature 1")
@@ -53,7 +53,7 @@ def subnet_losses(elastic: ElasticMobileBert, teacher: Any, archs: Sequence[Arch
     sums = [dict.fromkeys(TERMS, 0.0) for _ in archs]
     try:
         for raw in batches:
-            batch = {k: v.to(device) for k, v in raw.items()}
+            batch = {k: v.to(torch_device) for k, v in raw.items()}
             cached = TeacherOnce(teacher, batch)
             for index, arch in enumerate(archs):
                 terms = phase_losses(elastic.view(arch), cached, maps[index], None, phases[index], batch)

@@ -8,7 +8,7 @@ score better and wide ones worse than they train standalone. Splitting the super
 weights; depth, heads and FFN width and count stay shared within a part.
 
 On disk a split supernet is a supernet directory whose `supernet.json` has `split` and whose parts are whole
-supernet directories under `parts/` (each trained by `run_supernet` on the space with one bottleneck choice):
+supernet directories under `parts/` (each trained by `train_one` on the space with one bottleneck choice):
 
     DIR/supernet.json   {"split": {"dimension": "intra_bottleneck_size", "parts": {"64": "b64", ...}}, ...}
     DIR/space.toml      the whole space (the search's restriction)
@@ -66,7 +66,7 @@ def check_parts(parts: tuple[str, ...], space: SearchSpace, split: str) -> None:
         raise UserInputError(f"--parts: no part {', '.join(unknown)} in this space; its parts are {', '.join(names)}")
 
 
-def check_workers(workers: int, split: str, parts: tuple[str, ...], device: str) -> None:
+def check_workers(workers: int, split: str, parts: tuple[str, ...], torch_device: str) -> None:
     if workers <= 1:
         return
     if split == "none":
@@ -75,7 +75,7 @@ def check_workers(workers: int, split: str, parts: tuple[str, ...], device: str)
                              "for data-parallel training")
     if parts:
         raise UserInputError("--workers and --parts: choose one (--workers spreads every part over processes)")
-    if device != "cpu":
+    if torch_device != "cpu":
         raise UserInputError("--workers is for CPU training; on a GPU train the parts in one process")
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:
         raise UserInputError("--workers under torchrun: choose one way to use several processes")

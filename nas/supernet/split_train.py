@@ -1,5 +1,6 @@
-"""`nas supernet train --split bottleneck`: train one part per bottleneck width (nas/supernet/split.py), each a
-whole `run_supernet` on the space with that width, then write the split supernet's own `supernet.json` last.
+"""`nas supernet train --split bottleneck`: train one part per bottleneck width (nas/supernet/split.py), each one
+set of weights (`train_one`) on the space with that width, then assemble: write the split supernet's own
+`supernet.json` last.
 
 The steps are the run's: `--steps N` is split evenly over the parts (the compute of one unsplit supernet), and
 each part keeps the run's schedule, sampling rule, batch and seed. With `--init-from` (an unsplit supernet of
@@ -7,25 +8,30 @@ the same space) each part starts from that supernet's slice at the part's widest
 initialises its sub-supernets from the trained one-shot supernet (Zhao et al., ICML 2021). `--resume` keeps
 finished parts, resumes the one with a checkpoint and starts the rest; a killed run therefore ends as an
 uninterrupted one would. `--parts` trains only the named parts, so that the parts can run in several processes
-or on several machines at once (on one directory, started together; pipeline._check refuses a fresh run only its
-own parts); the run that finds every part finished writes the supernet, and
-a last `--resume` without `--parts` does so in any case. `--workers N` (workers.py) runs the parts in N processes
-that never write it (`assemble` off) and writes it itself once they have all finished.
+or on several machines at once (on one directory, started together; options.validate refuses a fresh run only
+its own parts); the run that finds every part finished writes the supernet, and a last `--resume` without
+`--parts` does so in any case. `--workers N` (workers.py) trains the parts in N processes with `train_parts`;
+the parent assembles once they have all finished.
 """
 
 from __future__ import annotations
 
 import math
-import shutil
 import sys
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, replace
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from nas.distill.distributed import init_distributed
 from nas.supernet import store
+from nas.supernet.options import RESULT_FILES, SupernetOptions, record
+from nas.supernet.space import check_space
 from nas.supernet.split import DIMENSION, PARTS, part_name, part_spaces, space_toml
+from nas.supernet.train_one import OneRun, train_one
 from nas_common.errors import UserInputError
+from nas_common.io import read_text
+from nas_common.paths import check_output_dir
 from nas_common.writing import write_text
 from search_spaces.space import SearchSpace
 
@@ -36,35 +42,12 @@ def part_steps(total: int, parts: int) -> int:
     return max(1, math.ceil(total / parts))
 
 
-def check_parts_free(root: Path, parts: tuple[str, ...], overwrite: bool) -> None:
-    """A fresh `--parts` run (no --resume) on DIR/parts: refused when one of its own parts is already there, since
-    other processes' parts are expected beside it and must not be touched."""
-    if (root.parent / store.WEIGHTS).exists():  # an unsplit supernet: parts beside it would mix two supernets
-        raise UserInputError(f"--out {root.parent} already holds a supernet with one set of weights; choose another "
-                             "directory, or replace it with a run without --parts and with --overwrite (nothing was "
-                             "changed)")
-    held = [p for p in parts if (root / p).is_dir() and any((root / p).iterdir())]
-    if held and not overwrite:
-        raise UserInputError(f"--out {root.parent} already holds part {', '.join(held)}; pass --resume to continue "
-                             "it, --overwrite to replace it (other parts are kept), or choose another directory "
-                             "(nothing was changed)")
-
-
-def remove_parts(root: Path, parts: tuple[str, ...]) -> None:
-    """`--overwrite` with `--parts`: remove these parts only (and the split supernet's files, now stale)."""
-    for name in parts:
-        shutil.rmtree(root / name, ignore_errors=True)
-    (root.parent / store.META).unlink(missing_ok=True)
-
-
-def run_split(opts: Any, space: SearchSpace, space_text: str, train: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-    """Train every part in turn (each resumable), then save the split supernet's metadata. `train` trains one part
-    from its options: `pipeline.run_supernet`, which dispatches a split run here, passes itself."""
-    from nas.distill.distributed import init_distributed
-
+def train_parts(opts: SupernetOptions, space: SearchSpace, memory_share: float = 1.0) -> dict[str, dict[str, Any]]:
+    """Train this process's parts (`opts.parts`, else every part) in turn, each resumable, with `memory_share` of
+    the memory each; the details of this process's parts, up to the first that stops part-way (--stop-after)."""
     spaces = part_spaces(space)
     steps = part_steps(opts.steps, len(spaces))
-    ctx = init_distributed(opts.device)
+    ctx = init_distributed(opts.torch_device)
     root = opts.out / PARTS
     (root / SPACES).mkdir(parents=True, exist_ok=True)
     finished_before = {k: finished_part(root / part_name(k), k, steps) for k in spaces
@@ -73,7 +56,7 @@ def run_split(opts: Any, space: SearchSpace, space_text: str, train: Callable[[A
     for key, part_space in spaces.items():
         out = root / part_name(key)
         if opts.parts and part_name(key) not in opts.parts:
-            continue  # another process's part: read below if it has finished
+            continue  # another process's part: assemble() reads it if it has finished
         if key in finished_before:
             details[key] = finished_before[key]
             continue
@@ -83,20 +66,33 @@ def run_split(opts: Any, space: SearchSpace, space_text: str, train: Callable[[A
         _barrier(ctx)
         resume = opts.resume and (out / "checkpoint.pt").is_file()
         restart = opts.resume and not resume and out.is_dir()  # stopped before its first checkpoint: start it again
-        part_opts = replace(opts, out=out, space=str(space_file), steps=steps, split="none", part=True, parts=(),
-                            workers=1, resume=resume, overwrite=restart,
-                            stop_after=_left(opts.stop_after, details, steps))
+        part_opts = replace(opts, out=out, space=str(space_file), steps=steps, split="none", parts=(), workers=1,
+                            resume=resume, overwrite=restart, stop_after=_left(opts.stop_after, details, steps))
         if part_opts.stop_after == 0:
             break
+        if not resume:
+            check_output_dir(out, restart, result_files=RESULT_FILES)
         if opts.progress and ctx.is_main:
             print(f"part {part_name(key)} ({list(spaces).index(key) + 1} of {len(spaces)}): {steps} steps",
                   file=sys.stderr, flush=True)
-        details[key] = train(part_opts)
+        run = OneRun(check_space(SearchSpace.load(space_file)), read_text(space_file), part=True,
+                     memory_share=memory_share)
+        details[key] = train_one(part_opts, run)
         _barrier(ctx)  # the main process has saved the part (and its held-out losses) before any rank goes on
         if details[key]["steps_done"] < steps:
             break  # stopped part-way (--stop-after): the run resumes here
-    details |= {k: finished_part(root / part_name(k), k, steps) for k in spaces
-                if k not in details and (root / part_name(k) / store.META).is_file()}
+    return details
+
+
+def assemble(opts: SupernetOptions, space: SearchSpace, space_text: str,
+             trained: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The split supernet's summary from the parts `trained` here and every other finished part; written as its
+    supernet.json (with its space and vocabulary) once every part has finished."""
+    spaces = part_spaces(space)
+    steps = part_steps(opts.steps, len(spaces))
+    root = opts.out / PARTS
+    details = {**trained, **{k: finished_part(root / part_name(k), k, steps) for k in spaces
+                             if k not in trained and (root / part_name(k) / store.META).is_file()}}
     details = {k: details[k] for k in spaces if k in details}  # the space's order, whoever trained which part
     done = sum(int(d.get("steps_done", 0)) for d in details.values())
     summary = {"split": {"dimension": DIMENSION,
@@ -107,10 +103,10 @@ def run_split(opts: Any, space: SearchSpace, space_text: str, train: Callable[[A
                "teacher": next(iter(details.values()), {}).get("teacher", opts.teacher),
                "eval_corpus": str(Path(opts.eval_corpus).resolve()) if opts.eval_corpus else None,
                "init_from": str(Path(opts.init_from).resolve()) if opts.init_from else None,
-               "options": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(opts).items()},
+               "options": record(opts),
                "held_out": {k: d.get("held_out") for k, d in details.items()}}
     finished = all((root / part_name(k) / store.META).is_file() for k in spaces)
-    if finished and ctx.is_main and opts.assemble:
+    if finished and init_distributed(opts.torch_device).is_main:
         first = root / part_name(next(iter(spaces)))
         store.save_split(opts.out, space_text, first / store.VOCAB, summary)
     return {**summary, "finished": finished}

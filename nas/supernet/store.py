@@ -17,6 +17,7 @@ from nas.distill.teacher import quiet_transformers
 from nas.supernet.elastic import ElasticMobileBert
 from nas.supernet.ensemble import is_ensemble
 from nas.supernet.space import check_space
+from nas.supernet.split import load_parts
 from nas_common.errors import UserInputError
 from nas_common.io import read_json
 from nas_common.writing import write_json, write_text
@@ -74,7 +75,7 @@ def is_split(meta: dict[str, Any]) -> bool:
     return bool(meta.get("split"))
 
 
-def load(directory: str | Path, device: str = "cpu") -> tuple[ElasticMobileBert, dict[str, Any]]:
+def load(directory: str | Path, torch_device: str = "cpu") -> tuple[ElasticMobileBert, dict[str, Any]]:
     """The trained elastic model (eval mode) and its metadata; a split supernet's parts behind one
     ElasticMobileBert interface (`SplitElastic`)."""
     from transformers import MobileBertForPreTraining
@@ -82,10 +83,8 @@ def load(directory: str | Path, device: str = "cpu") -> tuple[ElasticMobileBert,
     directory = Path(directory)
     meta = read_meta(directory)
     if is_split(meta):
-        from nas.supernet.split import load_parts
-
         space = check_space(SearchSpace.load(directory / SPACE))
-        return load_parts(directory, meta, space, lambda part: load(part, device)).to(device).eval(), meta
+        return load_parts(directory, meta, space, lambda part: load(part, torch_device)).to(torch_device).eval(), meta
     if not (directory / WEIGHTS / "config.json").is_file():
         raise UserInputError(f"{directory} holds no trained weights ({WEIGHTS}/ is missing)")
     space = check_space(SearchSpace.load(directory / SPACE))
@@ -93,4 +92,4 @@ def load(directory: str | Path, device: str = "cpu") -> tuple[ElasticMobileBert,
         model = MobileBertForPreTraining.from_pretrained(directory / WEIGHTS, local_files_only=True,
                                                          attn_implementation="eager")
     elastic = ElasticMobileBert(space, meta.get("depth_order", "spread"), model=model, head_layout=head_layout(meta))
-    return elastic.to(device).eval(), meta
+    return elastic.to(torch_device).eval(), meta

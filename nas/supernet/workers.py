@@ -9,8 +9,9 @@ right for the cores to stay busy to the end. A part's expected cost is its remai
 the sub-networks its steps train (the sampler's own draws), which orders the five parts of the default space as
 their measured times do (run 13).
 
-A worker trains a part as `--parts bX --resume` would, so an interrupted run continues with `--resume` (with or
-without `--workers`); the parent writes the split supernet once every part has finished.
+A worker trains a part as `--parts bX --resume` would (split_train.train_parts), so an interrupted run continues
+with `--resume` (with or without `--workers`); the pipeline assembles the split supernet once every part has
+finished.
 """
 
 from __future__ import annotations
@@ -21,16 +22,16 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import replace
 from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any
 
 from nas.distill.loop import LOG
+from nas.supernet.options import SupernetOptions
 from nas.supernet.sampler import step_archs
 from nas.supernet.split import PARTS, part_name, part_spaces
-from nas.supernet.split_train import SPACES, finished_part, part_steps, run_split
+from nas.supernet.split_train import SPACES, finished_part, part_steps, train_parts
 from nas.supernet.store import META, read_meta
 from nas_common.errors import UserInputError
 from nas_common.interrupt import EXIT_INTERRUPTED, EXIT_TERMINATED
@@ -55,7 +56,7 @@ def steps_done(directory: Path) -> int:
     return max(0, raw.count(b"\n") + (not raw.endswith(b"\n") and bool(raw)) - 1)
 
 
-def expected_costs(spaces: dict[str, SearchSpace], opts: Any, root: Path, steps: int) -> dict[str, float]:
+def expected_costs(spaces: dict[str, SearchSpace], opts: SupernetOptions, root: Path, steps: int) -> dict[str, float]:
     """Remaining steps × mean FLOPs a step of each unfinished part (FLOPs of the sub-networks it trains)."""
     costs = {}
     for key, space in spaces.items():
@@ -68,10 +69,9 @@ def expected_costs(spaces: dict[str, SearchSpace], opts: Any, root: Path, steps:
     return costs
 
 
-def run_workers(opts: Any, space: SearchSpace, space_text: str,
-                train: Callable[[Any], dict[str, Any]]) -> dict[str, Any]:
-    """Train the unfinished parts in `opts.workers` processes, then write the split supernet (split_train).
-    `train` trains one part from its options (`pipeline.run_supernet`, passed in by itself)."""
+def run_workers(opts: SupernetOptions, space: SearchSpace) -> None:
+    """Train the unfinished parts in `opts.workers` processes (each with split_train.train_parts); the caller
+    assembles the split supernet."""
     spaces = part_spaces(space)
     steps = part_steps(opts.steps, len(spaces))
     root = opts.out / PARTS
@@ -86,8 +86,7 @@ def run_workers(opts: Any, space: SearchSpace, space_text: str,
     if queue and opts.progress:
         print(f"{len(queue)} part(s) to train in {workers} processes of {threads} thread(s), the most expensive "
               f"first: {', '.join(part_name(k) for k in queue)}", file=sys.stderr, flush=True)
-    _train_queue([part_name(k) for k in queue], workers, threads, opts, root, steps * len(spaces), train)
-    return run_split(replace(opts, resume=True, overwrite=False), space, space_text, train)  # writes the supernet
+    _train_queue([part_name(k) for k in queue], workers, threads, opts, space, root, steps * len(spaces))
 
 
 def _threads() -> int:
@@ -96,16 +95,16 @@ def _threads() -> int:
     return torch.get_num_threads()
 
 
-def _train_queue(queue: list[str], workers: int, threads: int, opts: Any, root: Path, total: int,
-                 train: Callable[[Any], dict[str, Any]]) -> None:
+def _train_queue(queue: list[str], workers: int, threads: int, opts: SupernetOptions, space: SearchSpace,
+                 root: Path, total: int) -> None:
     """`workers` spawned processes (not forked: torch's thread pools do not survive a fork) ask the parent for the
     next part of `queue` whenever they are free, over a pipe each (no shared locks for a killed process to
     leave behind)."""
     context = multiprocessing.get_context("spawn")
     pipes = [context.Pipe() for _ in range(workers)]
     interruptible = signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # a nohup'ed run's workers ignore it too
-    processes = [context.Process(target=train_parts, name=f"nas-supernet-worker-{i}", daemon=True,
-                                 args=(opts, threads, workers, os.getpid(), child, interruptible, train))
+    processes = [context.Process(target=work, name=f"nas-supernet-worker-{i}", daemon=True,
+                                 args=(opts, space, threads, workers, os.getpid(), child, interruptible))
                  for i, (_, child) in enumerate(pipes)]
     for process in processes:
         process.start()
@@ -173,10 +172,11 @@ def _check_workers(processes: list[Any], failures: list[tuple[str, str, str]]) -
     _raise_failure(codes[0] if codes else 1, failures)
 
 
-def train_parts(opts: Any, threads: int, workers: int, parent: int, pipe: Any,
-                interruptible: bool, train: Callable[[Any], dict[str, Any]]) -> None:
+def work(opts: SupernetOptions, space: SearchSpace, threads: int, workers: int, parent: int, pipe: Any,
+         interruptible: bool) -> None:
     """A worker process: its own threads and 1/`workers` of the free memory for its micro-batch plan, quiet,
-    gone when the parent is; trains the parts the parent sends until it sends None."""
+    gone when the parent is; trains the parts the parent sends (as `--parts NAME --resume` would) until it sends
+    None."""
     import torch
 
     torch.set_num_threads(threads)
@@ -188,10 +188,9 @@ def train_parts(opts: Any, threads: int, workers: int, parent: int, pipe: Any,
         name = pipe.recv()
         if name is None:
             return
-        part = replace(opts, parts=(name,), resume=True, overwrite=False, workers=1, progress=False, assemble=False,
-                       memory_share=1 / workers)
+        part = replace(opts, parts=(name,), resume=True, overwrite=False, workers=1, progress=False)
         try:
-            train(part)
+            train_parts(part, space, memory_share=1 / workers)
         except UserInputError as error:
             pipe.send(("input", name, str(error)))
             raise SystemExit(2) from None
