@@ -112,6 +112,12 @@ DATA_FIT_CASES: list[Case] = [
 _T = _training_setup
 
 
+def _bad_recipe(tmp: Path) -> dict[str, str]:
+    """The training inputs and a recipe file that names the teacher (an input, not a recipe option)."""
+    (tmp / "recipe.toml").write_text('steps = 10\nteacher = "minilm"\n')
+    return {**_training_setup(tmp), "bad_recipe": str(tmp / "recipe.toml")}
+
+
 def _split_supernet_setup(tmp: Path) -> dict[str, str]:
     """The training inputs and a directory that reads as a split supernet (nas/supernet/split.py)."""
     (tmp / "split").mkdir()
@@ -243,6 +249,12 @@ TRAINING_CASES: list[Case] = [
     Case("supernet-init-from-a-split-supernet", ("supernet", "train", "--teacher", "minilm", "--corpus", "{corpus}",
                                                  "--out", "{tmp}/n", "--init-from", "{split}"),
          _split_supernet_setup, 2, "a split supernet; give a supernet with one set of weights", ("split",)),
+    Case("supernet-recipe-unknown", ("supernet", "train", "--teacher", "{student}", "--corpus", "{corpus}",
+                                     "--out", "{tmp}/n", "--recipe", "minilm-385"), _T, 2,
+         "--recipe minilm-385: no such recipe; choose one of minilm-384", ("student",)),
+    Case("supernet-recipe-not-an-option", ("supernet", "train", "--teacher", "{student}", "--corpus", "{corpus}",
+                                           "--out", "{tmp}/n", "--recipe", "{bad_recipe}"), _bad_recipe, 2,
+         "'teacher' is not a recipe option", ("student",)),
     Case("ensemble-one-member", (*_ENSEMBLE, "{a}", "--out", "{tmp}/e"), _E, 2, "at least two different"),
     Case("ensemble-same-member-twice", (*_ENSEMBLE, "{a}", "{a}", "--out", "{tmp}/e"), _E, 2,
          "at least two different"),

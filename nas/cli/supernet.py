@@ -21,6 +21,7 @@ ARCH_HELP = ("An arch of the supernet's space: a preset, an arch JSON file, a mo
 
 @supernet_app.command("train")
 def train(
+    ctx: typer.Context,
     teacher: str = typer.Option(..., "--teacher", help="Teacher directory from `nas teacher` (its width is the "
                                 "supernet's)."),
     out: Path = typer.Option(..., "--out", help="Directory for the supernet."),
@@ -73,25 +74,34 @@ def train(
     init_from: str = typer.Option(None, "--init-from", help="A trained supernet directory of the same space: "
                                   "this run starts from its weights (new optimiser, schedule and sampling rule) "
                                   "\\[default: a new supernet, embeddings and heads from the teacher]."),
+    recipe: str = typer.Option(None, "--recipe", help="Take the training options from a recipe: a name in "
+                               "nas/supernet/recipes/ (minilm-384: the accuracy estimator's supernet) or a .toml "
+                               "file; options given here override the recipe's."),
     strategy: str = typer.Option(None, "--strategy", hidden=True),  # the old name: refused, naming --schedule
 ) -> None:
     """Train the elastic MobileBERT on sampled sub-networks with the paper's distillation losses."""
     from nas.supernet.pipeline import SupernetOptions, run_supernet
+    from nas.supernet.recipes import load_recipe
     from nas_common.paths import corpus_path
 
     refuse_renamed("supernet train", strategy=strategy)
     corpus = corpus_path(corpus)
-    given = {"steps": steps, "pd_fraction": pd_fraction, "batch_size": batch_size, "seq_len": seq_len,
-             "lr": lr, "warmup": warmup, "max_predictions": max_predictions}
-    opts = SupernetOptions(teacher, corpus, out, space, schedule=schedule.lower(), rule=rule.lower(),
-                           random_subnets=random_subnets, depth_order=depth_order.lower(),
-                           head_layout=head_layout.lower(), split=split.lower(),
+    training = {"space": space, "steps": steps, "schedule": schedule, "pd_fraction": pd_fraction, "rule": rule,
+                "random_subnets": random_subnets, "depth_order": depth_order, "head_layout": head_layout,
+                "split": split, "workers": workers, "batch_size": batch_size, "micro_batch_size": micro_batch_size,
+                "seq_len": seq_len, "max_predictions": max_predictions, "lr": lr, "warmup": warmup,
+                "checkpoint_every": checkpoint_every, "seed": seed}
+    chosen = {k: v for k, v in training.items() if v is not None}  # None: SupernetOptions' default
+    if recipe:  # the recipe's options, except those given on the command line
+        given = {k for k in training  # typer's own click: its ParameterSource is told apart by name
+                 if getattr(ctx.get_parameter_source(k), "name", None) not in ("DEFAULT", "DEFAULT_MAP")}
+        chosen |= {k: v for k, v in load_recipe(recipe).items() if k not in given}
+    for name in ("schedule", "rule", "depth_order", "head_layout", "split"):
+        chosen[name] = chosen[name].lower()
+    opts = SupernetOptions(teacher, corpus, out, **chosen,
                            parts=tuple(p.strip() for p in parts.split(",") if p.strip()) if parts else (),
-                           micro_batch_size=micro_batch_size,
-                           checkpoint_every=checkpoint_every, resume=resume, overwrite=overwrite, workers=workers,
-                           torch_device=torch_device, seed=seed, vocab=vocab, eval_corpus=eval_corpus,
-                           init_from=init_from,
-                           **{k: v for k, v in given.items() if v is not None})
+                           resume=resume, overwrite=overwrite, torch_device=torch_device, vocab=vocab,
+                           eval_corpus=eval_corpus, init_from=init_from)
     details = run_supernet(opts)
     if details.get("finished") is False:
         trained = ", ".join(details["split"]["parts"][k] for k in details["held_out"])
