@@ -19,8 +19,8 @@ accuracy_app = typer.Typer(help="Fit the accuracy estimators' files.", no_args_i
 def fit_proxy(
     truth: Annotated[Path, typer.Argument(help="JSON {\"note\": ..., \"data\": [{\"arch\": {...}, \"loss\": L}]}: "
                                           "held-out losses of distilled students (a proxy_fit.json reads too).")],
-    out: Annotated[Path | None, typer.Option(help="Where to write the fit [default: the one `nas` reads, "
-                                             "nas/accuracy/proxy_fit.json].")] = None,
+    out: Annotated[Path | None, typer.Option(help="Where to write the fit (default: the one `nas` reads, "
+                                             "nas/accuracy/proxy_fit.json).")] = None,
 ) -> None:
     """Fit the proxy on distilled students' held-out losses and write its file."""
     from nas.accuracy import proxy
