@@ -214,31 +214,59 @@ def _measure_files(paths: list[Path], backend: str, prof: object, threads: int, 
     typer.echo("timed on this machine (LiteRT XNNPACK), not on a device; nothing appended (a file is no arch row)")
 
 
-def calibrate(
-    measurements: Path | None = typer.Option(None, "--measurements", help="Measurements file (.csv or .jsonl)."),
-    name: str | None = typer.Option(None, "--name", help="Name of the new profile."),
-    out: Path = typer.Option(..., "--out", help="Where to write the profile TOML (with --suggest: the archs, "
-                             ".jsonl)."),
-    base: str = typer.Option("host", "--from", help="Profile to start from: pixel4, host or a TOML path."),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace --out if it exists."),
-    space: str = typer.Option("mobilebert-family", "--space", help="Search space the profile is for: the "
-                              "structural variants to cover (and, with --suggest, where the archs come from)."),
-    suggest: int | None = typer.Option(None, "--suggest", min=1, help="Instead of fitting: write the N archs "
-                                       "to measure that best pin the cost parameters (to measure with "
-                                       "`nas measure --archs OUT`)."),
-    design: str = typer.Option("I", "--design", help="With --suggest: I (the smallest mean prediction variance "
-                               "over the space) or D (the smallest parameter confidence volume)."),
-    seed: int = typer.Option(0, "--seed", min=0, help="With --suggest: seed of the candidate pool."),
-    keep_lowering: bool = typer.Option(False, "--keep-lowering", help="Keep the base profile's lowering section "
-                                       "(fused or not) instead of fitting the switches the measurements contrast."),
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class CalibrateArgs:
+    """The options of `nas calibrate`, declared once (nas/cli/options.py); `__post_init__` checks what needs no
+    file."""
+
+    measurements: Annotated[Path | None, typer.Option(
+        "--measurements", help="Measurements file (.csv or .jsonl).")] = None
+    name: Annotated[str | None, typer.Option("--name", help="Name of the new profile.")] = None
+    out: Annotated[Path, typer.Option(
+        "--out", help="Where to write the profile TOML (with --suggest: the archs, .jsonl).")]
+    base: Annotated[str, typer.Option(
+        "--from", help="Profile to start from: pixel4, host or a TOML path.")] = "host"
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists.")] = False
+    space: Annotated[str, typer.Option(
+        "--space", help="Search space the profile is for: the structural variants to cover (and, with --suggest, "
+        "where the archs come from).")] = "mobilebert-family"
+    suggest: Annotated[int | None, typer.Option(
+        "--suggest", min=1, help="Instead of fitting: write the N archs to measure that best pin the cost "
+        "parameters (to measure with `nas measure --archs OUT`).")] = None
+    design: Annotated[str, typer.Option(
+        "--design", help="With --suggest: I (the smallest mean prediction variance over the space) or D (the "
+        "smallest parameter confidence volume).")] = "I"
+    seed: Annotated[int, typer.Option("--seed", min=0, help="With --suggest: seed of the candidate pool.")] = 0
+    keep_lowering: Annotated[bool, typer.Option(
+        "--keep-lowering", help="Keep the base profile's lowering section (fused or not) instead of fitting the "
+        "switches the measurements contrast.")] = False
+
+    def __post_init__(self) -> None:
+        from device_profiles.schema import check_name
+        from nas_common.errors import UserInputError
+
+        if self.suggest is not None:
+            if self.measurements is not None or self.name is not None:
+                raise UserInputError("--suggest chooses archs to measure: it takes no --measurements or --name")
+            if self.design not in ("I", "D"):
+                raise UserInputError(f"--design must be I or D, got {self.design!r}")
+            if self.out.suffix.lower() not in (".jsonl", ".json", ".ndjson"):
+                raise UserInputError(f"--out {self.out}: with --suggest, a .jsonl file of archs (for `nas measure "
+                                     "--archs`)")
+            return
+        if self.measurements is None or self.name is None:
+            raise UserInputError("give --measurements FILE and --name NAME (or --suggest N to choose the archs "
+                                 "first)")
+        check_name(self.name, "--name")
+
+
+def calibrate(args: CalibrateArgs) -> None:
     """Fit a device profile's cost parameters to measurements (residuals, leave-one-out error, suspect rows,
     uncovered variants), and its lowering section's fusion switches when the measurements contrast them (LayerNorm and
     NoNorm archs, GELU and ReLU archs); or with --suggest N choose the archs to measure first."""
     import numpy as np
 
     from device_profiles.profile import load_profile, save_profile
-    from device_profiles.schema import check_name
     from latency_models.calibrate import suspects
     from latency_models.calibration import calibrate as calibrate_rows
     from latency_models.coverage import gaps
@@ -248,19 +276,18 @@ def calibrate(
     from nas_common.paths import check_output_file
     from search_spaces.space import SearchSpace
 
-    if suggest is not None:
-        _suggest(suggest, space, base, out, overwrite, design, seed, measurements, name)
+    if args.suggest is not None:
+        _suggest(args)
         return
-    if measurements is None or name is None:
-        raise UserInputError("give --measurements FILE and --name NAME (or --suggest N to choose the archs first)")
-    check_name(name, "--name")
+    out, measurements, name = args.out, args.measurements, args.name
+    assert measurements is not None and name is not None  # CalibrateArgs.__post_init__
     check_output_file(out, inputs=(measurements,))
-    if out.exists() and not overwrite:
+    if out.exists() and not args.overwrite:
         raise UserInputError(f"--out {out} already exists; pass --overwrite to replace it, or choose another file "
                              "(nothing was changed)")
-    search_space = SearchSpace.load(space)
+    search_space = SearchSpace.load(args.space)
     rows = read_measurements(measurements)
-    result = calibrate_rows(load_profile(base), rows, name, fit_switches=not keep_lowering)
+    result = calibrate_rows(load_profile(args.base), rows, name, fit_switches=not args.keep_lowering)
     prof, residuals, fusion = result.profile, result.residuals, result.fusion
     loo = None if result.model_loo_log is None else 100.0 * np.expm1(result.model_loo_log)
     save_profile(prof, out)
@@ -289,13 +316,13 @@ def calibrate(
     for warning in gaps([r.arch for r in rows], search_space):
         typer.echo(f"warning: {warning}", err=True)
     for line in report_lines(fusion) if fusion else ["lowering kept from the base profile" + (
-            "" if keep_lowering else ": the measurements contrast no fusion switch (see `nas calibrate --help`)")]:
+            "" if args.keep_lowering else ": the measurements contrast no fusion switch (see `nas calibrate --help`)")]:
         typer.echo(line)
     typer.echo(f"wrote {out}")
 
 
-def _suggest(n: int, space: str, base: str, out: Path, overwrite: bool, design: str, seed: int,
-             measurements: Path | None, name: str | None) -> None:
+def _suggest(args: CalibrateArgs) -> None:
+    """`nas calibrate --suggest N`: write the N archs to measure first (CalibrateArgs has checked the options)."""
     from device_profiles.profile import load_profile
     from latency_models.arch_list import write_arch_list
     from latency_models.design import suggest as choose
@@ -304,18 +331,13 @@ def _suggest(n: int, space: str, base: str, out: Path, overwrite: bool, design: 
     from nas_common.paths import check_output_file
     from search_spaces.space import SearchSpace
 
-    if measurements is not None or name is not None:
-        raise UserInputError("--suggest chooses archs to measure: it takes no --measurements or --name")
-    if design not in ("I", "D"):
-        raise UserInputError(f"--design must be I or D, got {design!r}")
-    if out.suffix.lower() not in (".jsonl", ".json", ".ndjson"):
-        raise UserInputError(f"--out {out}: with --suggest, a .jsonl file of archs (for `nas measure --archs`)")
+    out = args.out
     check_output_file(out)
-    if out.exists() and not overwrite:
+    if out.exists() and not args.overwrite:
         raise UserInputError(f"--out {out} already exists; pass --overwrite to replace it (nothing was changed)")
-    search_space = SearchSpace.load(space)
-    prof = load_profile(base)
-    picks = choose(load_predictor(prof), search_space, n, seed=seed, optimality=design)
+    search_space = SearchSpace.load(args.space)
+    prof = load_profile(args.base)
+    picks = choose(load_predictor(prof), search_space, args.suggest, seed=args.seed, optimality=args.design)
     write_arch_list(out, [{"name": p.name, "why": p.why, "arch": p.arch} for p in picks])
     for p in picks:
         a = p.arch
@@ -369,5 +391,5 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to the `nas` app."""
     app.command("latency")(latency)
     app.command("measure")(command(measure_cmd))
-    app.command("calibrate")(calibrate)
+    app.command("calibrate")(command(calibrate))
     app.command("validate")(validate)
