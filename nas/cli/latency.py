@@ -16,6 +16,7 @@ from nas_common.writing import dumps_json
 
 DEVICE_HELP = "Device name (pixel4, host, a user profile)."
 PROFILE_HELP = "A device profile TOML file (instead of --device)."
+Profile = Annotated[Path | None, typer.Option("--profile", help=PROFILE_HELP)]  # latency, measure, validate
 
 
 def latency(
@@ -88,8 +89,7 @@ class MeasureArgs:
         "own.")] = None
     device: Annotated[str | None, typer.Option(
         "--device", help=DEVICE_HELP + " \\[default: host]")] = None
-    profile: Annotated[Path | None, typer.Option(
-        "--profile", help=PROFILE_HELP)] = None
+    profile: Profile = None
     backend: Annotated[str, typer.Option(
         "--backend", help="torch | tvm (untuned) | tflite (LiteRT, needs the "
         "tflite extra): time on this machine; rpc (untuned): time on the device behind --rpc.")] = "torch"
@@ -348,13 +348,18 @@ def _suggest(args: CalibrateArgs) -> None:
     typer.echo(f"wrote {len(picks)} archs to {out}; measure them: nas measure --archs {out} --out m.jsonl")
 
 
-def validate(
-    measurements: Path = typer.Option(..., "--measurements", help="Measurements file (.csv or .jsonl)."),
-    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " \\[default: pixel4]"),
-    profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
-    as_json: bool = typer.Option(False, "--json", help="Print the comparison as JSON."),
-    plot: Path | None = typer.Option(None, "--plot", help="Write a predicted-vs-measured plotly HTML."),
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class ValidateArgs:
+    """The options of `nas validate`, declared once (nas/cli/options.py)."""
+
+    measurements: Annotated[Path, typer.Option("--measurements", help="Measurements file (.csv or .jsonl).")]
+    device: Annotated[str | None, typer.Option("--device", help=DEVICE_HELP + " \\[default: pixel4]")] = None
+    profile: Profile = None
+    as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False
+    plot: Annotated[Path | None, typer.Option("--plot", help="Write a predicted-vs-measured plotly HTML.")] = None
+
+
+def validate(args: ValidateArgs) -> None:
     """Compare predictions with measurements: MAPE, share within ±10 %, Spearman, worst rows."""
     from device_profiles.profile import load_profile
     from latency_models.measurements import read_measurements
@@ -362,9 +367,10 @@ def validate(
     from latency_models.validate import coverage, metrics, plot_html, worst_rows
     from nas_common.paths import check_output_file
 
+    measurements, plot = args.measurements, args.plot
     if plot:
         check_output_file(plot, "--plot", inputs=(measurements,))
-    prof = load_profile(device, profile, default="pixel4")
+    prof = load_profile(args.device, args.profile, default="pixel4")
     rows = read_measurements(measurements)
     band = load_predictor(prof).predict([r.arch for r in rows], [r.seq_len for r in rows], [r.batch for r in rows],
                                    interval=0.9)
@@ -374,7 +380,7 @@ def validate(
     worst = worst_rows(rows, pred)
     if plot:
         plot_html(rows, pred, plot, f"{prof.name}: predicted vs measured ({measurements.name})")
-    if as_json:
+    if args.as_json:
         typer.echo(dumps_json({**stats, "device": prof.name, "worst": worst}))
         return
     typer.echo(f"{prof.name} on {measurements}: n={stats['n']}  MAPE {stats['mape']:.1f}%  "
@@ -392,4 +398,4 @@ def register(app: typer.Typer) -> None:
     app.command("latency")(latency)
     app.command("measure")(command(measure_cmd))
     app.command("calibrate")(command(calibrate))
-    app.command("validate")(validate)
+    app.command("validate")(command(validate))
