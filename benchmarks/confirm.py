@@ -62,6 +62,19 @@ def shipped(work: Path, ship: Path) -> dict:
             "export_lines": (work / "export.out").read_text().splitlines()}
 
 
+def keep_previous(record: dict, out: Path) -> None:
+    """The run this one replaces, kept in `record` as `previous_run` (docs/history.md cites it; its own previous
+    run dropped), and the first benchmark's `earlier_run_dev_rungs_2` carried over unchanged."""
+    if not out.is_file():
+        return
+    before = json.loads(out.read_text())
+    earlier = before.pop("earlier_run_dev_rungs_2", None)
+    before.pop("previous_run", None)
+    record["previous_run"] = before
+    if earlier is not None:
+        record["earlier_run_dev_rungs_2"] = earlier
+
+
 def main() -> None:
     import pandas as pd
 
@@ -128,6 +141,7 @@ def main() -> None:
         "commands": {k: "nas " + " ".join(v) for k, v in commands.items()},
     }
     out = ROOT / "benchmarks/results/confirm.json"
+    keep_previous(record, out)
     out.write_text(json.dumps(record, indent=2, default=str) + "\n")
     print(json.dumps({k: record[k] for k in ("wall_s", "asha_over_full_wall", "same_winner", "n",
                                              "spearman_estimate_vs_full_dev",
