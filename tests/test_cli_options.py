@@ -120,11 +120,12 @@ def _converted() -> dict[str, type]:
 
     return {"teacher": distill.TeacherArgs, "distill": distill.DistillArgs, "finetune": distill.FinetuneArgs,
             "confirm": confirm.ConfirmArgs, "search": search.SearchArgs, "measure": latency.MeasureArgs,
-            "calibrate": latency.CalibrateArgs, "validate": latency.ValidateArgs}
+            "calibrate": latency.CalibrateArgs, "validate": latency.ValidateArgs,
+            "latency": latency.LatencyArgs}
 
 
 @pytest.mark.parametrize("name", ["teacher", "distill", "finetune", "confirm", "search", "measure", "calibrate",
-                                  "validate"])
+                                  "validate", "latency"])
 def test_converted_commands_are_their_dataclass(name: str) -> None:
     """A converted command's parameters are its dataclass's fields, in order; `--help` lists each visible one."""
     from nas import cli

@@ -19,34 +19,45 @@ PROFILE_HELP = "A device profile TOML file (instead of --device)."
 Profile = Annotated[Path | None, typer.Option("--profile", help=PROFILE_HELP)]  # latency, measure, validate
 
 
-def latency(
-    arch: str = typer.Option(..., "--arch", help="Preset name or arch JSON file."),
-    device: str | None = typer.Option(None, "--device", help=DEVICE_HELP + " \\[default: pixel4]"),
-    profile: Path | None = typer.Option(None, "--profile", help=PROFILE_HELP),
-    seq_len: int = typer.Option(128, "--seq-len", min=1, help="Sequence length the latency is for."),
-    breakdown: bool = typer.Option(False, "--breakdown", help="Per-kernel rows, slowest first."),
-    level: float = typer.Option(0.9, "--interval", help="Level of the prediction interval printed beside it "
-                                "(from the calibration fit's parameter covariance)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the prediction as one JSON object."),
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class LatencyArgs:
+    """The options of `nas latency`, declared once (nas/cli/options.py); `__post_init__` checks what needs no
+    file."""
+
+    arch: Annotated[str, typer.Option("--arch", help="Preset name or arch JSON file.")]
+    device: Annotated[str | None, typer.Option("--device", help=DEVICE_HELP + " \\[default: pixel4]")] = None
+    profile: Profile = None
+    seq_len: Annotated[int, typer.Option("--seq-len", min=1, help="Sequence length the latency is for.")] = 128
+    breakdown: Annotated[bool, typer.Option("--breakdown", help="Per-kernel rows, slowest first.")] = False
+    level: Annotated[float, typer.Option(
+        "--interval", help="Level of the prediction interval printed beside it (from the calibration fit's "
+        "parameter covariance).")] = 0.9
+    as_json: Annotated[bool, typer.Option("--json", help="Print the prediction as one JSON object.")] = False
+
+    def __post_init__(self) -> None:
+        from latency_models.confidence import check_level
+        from search_spaces.family import check_seq_len
+
+        check_seq_len(self.seq_len)
+        check_level(self.level, "--interval")
+
+
+def latency(args: LatencyArgs) -> None:
     """Predict the latency of one architecture on a device, with a prediction interval."""
     from device_profiles.profile import load_profile
-    from latency_models.confidence import check_level
     from latency_models.predictor import load_predictor
-    from search_spaces.family import check_seq_len
     from search_spaces.presets import resolve_arch
 
-    check_seq_len(seq_len)
-    check_level(level, "--interval")
-    prof = load_profile(device, profile, default="pixel4")
+    arch, seq_len, level = args.arch, args.seq_len, args.level
+    prof = load_profile(args.device, args.profile, default="pixel4")
     a = resolve_arch(arch)
     p = load_predictor(prof)
     ms = float(p.predict([a], seq_len)[0])
     band = p.predict([a], seq_len, interval=level)
     lower, upper = float(band.lower[0]), float(band.upper[0])
     points = len(prof.calibration)
-    rows = p.breakdown(a, seq_len) if breakdown else None
-    if as_json:
+    rows = p.breakdown(a, seq_len) if args.breakdown else None
+    if args.as_json:
         out: dict = {"arch": arch, "device": prof.name, "seq_len": seq_len, "latency_ms": round(ms, 3),
                      "interval": {"level": level, "lower_ms": round(lower, 3), "upper_ms": round(upper, 3),
                                   "calibration_points": points},
@@ -395,7 +406,7 @@ def validate(args: ValidateArgs) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `nas` app."""
-    app.command("latency")(latency)
+    app.command("latency")(command(latency))
     app.command("measure")(command(measure_cmd))
     app.command("calibrate")(command(calibrate))
     app.command("validate")(command(validate))
