@@ -3,7 +3,6 @@ losses of distilled students. benchmarks/estimator_rank.py --refit-proxy writes 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
@@ -11,6 +10,7 @@ import typer
 
 from nas_common.errors import UserInputError
 from nas_common.io import read_json
+from nas_common.writing import write_json
 
 accuracy_app = typer.Typer(help="Fit the accuracy estimators' files.", no_args_is_help=True)
 
@@ -34,7 +34,7 @@ def fit_proxy(
     archs = [Arch.from_dict(r["arch"], source=str(truth)) for r in rows]
     fitted = proxy.fit(archs, [float(r["loss"]) for r in rows], str(record.get("note", "")))
     target = out or proxy.FIT_FILE
-    target.write_text(json.dumps(fitted, indent=1) + "\n")
+    write_json(target, fitted, "proxy fit", indent=1)
     typer.echo(f"proxy fitted on {len(rows)} students (leave-one-out Spearman {fitted['loo_spearman']}): {target}")
 
 
