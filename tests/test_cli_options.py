@@ -121,11 +121,11 @@ def _converted() -> dict[str, type]:
     return {"teacher": distill.TeacherArgs, "distill": distill.DistillArgs, "finetune": distill.FinetuneArgs,
             "confirm": confirm.ConfirmArgs, "search": search.SearchArgs, "measure": latency.MeasureArgs,
             "calibrate": latency.CalibrateArgs, "validate": latency.ValidateArgs,
-            "latency": latency.LatencyArgs}
+            "latency": latency.LatencyArgs, "export": search.ExportArgs}
 
 
 @pytest.mark.parametrize("name", ["teacher", "distill", "finetune", "confirm", "search", "measure", "calibrate",
-                                  "validate", "latency"])
+                                  "validate", "latency", "export"])
 def test_converted_commands_are_their_dataclass(name: str) -> None:
     """A converted command's parameters are its dataclass's fields, in order; `--help` lists each visible one."""
     from nas import cli

@@ -257,70 +257,92 @@ def pareto(
                           caption=estimate_caption(record, points), estimate=Estimate.from_record(record)))
 
 
-def export(
-    run: Path = typer.Argument(None, help="A run directory of `nas search` (its pick: untrained weights); or give "
-                               "--model DIR.", show_default=False),
-    to: Path = typer.Option(..., "--to", help="Output directory."),
-    model: Path = typer.Option(None, "--model", help="A trained model directory (nas distill, nas finetune, a "
-                               "confirmed trial, nas supernet extract; a search run's best/ after nas confirm --task: "
-                               "its winner, fine-tuned): exported with its trained weights and task head, with "
-                               "vocab.txt and app.json (tokenizer settings, sequence length, labels)."),
-    pick: int = typer.Option(None, "--pick", min=0, help="Front point K (see `nas pareto`) \\[default: 0, the best]."),
-    max_latency: str = typer.Option(None, "--max-latency", help="The most accurate front point under this latency."),
-    onnx: bool = typer.Option(False, "--onnx", help="Also export model.onnx (ids, attention mask and token types of "
-                              "any batch and length up to 512; export.json says which weights)."),
-    tvm: bool = typer.Option(False, "--tvm", help="Also compile a TVM library for the device's target."),
-    tflite: bool = typer.Option(False, "--tflite", help="Also write model.tflite (fp32, LiteRT; checked against "
-                                "torch). Needs the tflite extra."),
-    tflite_int8: bool = typer.Option(False, "--tflite-int8", help="Also write model_int8.tflite (dynamic-range "
-                                     "int8 weights; implies --tflite); its error against torch is reported."),
-    tflite_int8_full: bool = typer.Option(False, "--tflite-int8-full", help="With --model: also write "
-                                          "model_int8_full.tflite (int8 weights and activations, calibrated on the "
-                                          "task's training split; implies --tflite)."),
-    calibration_examples: int = typer.Option(200, "--calibration-examples", min=1, help="With --tflite-int8-full: "
-                                             "training examples the activation ranges are taken from."),
-    seq_len: int = typer.Option(None, "--seq-len", help="With --model: tokens per input of the .tflite file "
-                                "(fixed; the longest input your app sends, [CLS] and [SEP] included) "
-                                "\\[default: the fine-tuning length]."),
-    output: str = typer.Option(None, "--output", help="With --model: logits (a fine-tuned model's task head) or "
-                               "encoder (last_hidden_state) \\[default: logits when the model has a task head]."),
-    data_dir: str = typer.Option(None, "--data-dir", help="With --tflite-int8-full: GLUE TSV layout.",
-                                 show_default="$NAS_DATA_DIR/glue"),
-    overwrite: bool = typer.Option(False, "--overwrite", help="Replace an export already in --to."),
-    profile: Path = typer.Option(None, "--profile", help="With --tvm: the device profile TOML of a run searched "
-                                 "with --profile FILE.", show_default="the run's --device"),
-    device: str = typer.Option(None, "--device", help="With --model: the device whose latency is predicted for "
-                               "the model's architecture (printed and recorded as a prediction, beside the "
-                               ".tflite files' latency measured on this machine) \\[default: pixel4]."),
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class ExportArgs:
+    """The options of `nas export` (RUN or --model DIR), declared once (nas/cli/options.py); `__post_init__` refuses
+    the options the chosen form does not take."""
+
+    run: Annotated[Path | None, typer.Argument(
+        help="A run directory of `nas search` (its pick: untrained weights); or give --model DIR.",
+        show_default=False)] = None
+    to: Annotated[Path, typer.Option("--to", help="Output directory.")]
+    model: Annotated[Path | None, typer.Option(
+        "--model", help="A trained model directory (nas distill, nas finetune, a confirmed trial, nas supernet "
+        "extract; a search run's best/ after nas confirm --task: its winner, fine-tuned): exported with its trained "
+        "weights and task head, with vocab.txt and app.json (tokenizer settings, sequence length, labels).")] = None
+    pick: Annotated[int | None, typer.Option(
+        "--pick", min=0, help="Front point K (see `nas pareto`) \\[default: 0, the best].")] = None
+    max_latency: Annotated[str | None, typer.Option(
+        "--max-latency", help="The most accurate front point under this latency.")] = None
+    onnx: Annotated[bool, typer.Option(
+        "--onnx", help="Also export model.onnx (ids, attention mask and token types of any batch and length up to "
+        "512; export.json says which weights).")] = False
+    tvm: Annotated[bool, typer.Option("--tvm", help="Also compile a TVM library for the device's target.")] = False
+    tflite: Annotated[bool, typer.Option(
+        "--tflite", help="Also write model.tflite (fp32, LiteRT; checked against torch). Needs the tflite "
+        "extra.")] = False
+    tflite_int8: Annotated[bool, typer.Option(
+        "--tflite-int8", help="Also write model_int8.tflite (dynamic-range int8 weights; implies --tflite); its "
+        "error against torch is reported.")] = False
+    tflite_int8_full: Annotated[bool, typer.Option(
+        "--tflite-int8-full", help="With --model: also write model_int8_full.tflite (int8 weights and activations, "
+        "calibrated on the task's training split; implies --tflite).")] = False
+    calibration_examples: Annotated[int, typer.Option(
+        "--calibration-examples", min=1, help="With --tflite-int8-full: training examples the activation ranges "
+        "are taken from.")] = 200
+    seq_len: Annotated[int | None, typer.Option(
+        "--seq-len", help="With --model: tokens per input of the .tflite file (fixed; the longest input your app "
+        "sends, [CLS] and [SEP] included) \\[default: the fine-tuning length].")] = None
+    output: Annotated[str | None, typer.Option(
+        "--output", help="With --model: logits (a fine-tuned model's task head) or encoder (last_hidden_state) "
+        "\\[default: logits when the model has a task head].")] = None
+    data_dir: Annotated[str | None, typer.Option(
+        "--data-dir", help="With --tflite-int8-full: GLUE TSV layout.", show_default="$NAS_DATA_DIR/glue")] = None
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an export already in --to.")] = False
+    profile: Annotated[Path | None, typer.Option(
+        "--profile", help="With --tvm: the device profile TOML of a run searched with --profile FILE.",
+        show_default="the run's --device")] = None
+    device: Annotated[str | None, typer.Option(
+        "--device", help="With --model: the device whose latency is predicted for the model's architecture "
+        "(printed and recorded as a prediction, beside the .tflite files' latency measured on this machine) "
+        "\\[default: pixel4].")] = None
+
+    def __post_init__(self) -> None:
+        if self.model is not None:
+            if self.run is not None:
+                raise UserInputError("give a run directory or --model DIR, not both")
+            for name, given in (("--pick", self.pick), ("--max-latency", self.max_latency),
+                                ("--tvm", self.tvm or None), ("--profile", self.profile)):
+                if given is not None:
+                    raise UserInputError(f"{name} applies to a run directory, not to --model")
+            return
+        if self.run is None:
+            raise UserInputError("give a run directory of nas search (its pick, untrained) or --model DIR (a trained "
+                                 "model)")
+        for name, given in (("--seq-len", self.seq_len), ("--output", self.output), ("--data-dir", self.data_dir),
+                            ("--tflite-int8-full", self.tflite_int8_full or None), ("--device", self.device)):
+            if given is not None:
+                raise UserInputError(f"{name} applies to --model DIR (a trained model), not to a run directory")
+        if self.pick is not None and self.max_latency is not None:
+            raise UserInputError("give --pick or --max-latency, not both")
+
+
+def export(args: ExportArgs) -> None:
     """Write a trained model (--model DIR) as .tflite / ONNX with its weights and task head, or a search run's front
     point (RUN) as arch.json + config.json + teacher.json + TRAIN.md with optional ONNX, TVM, TFLite files of the
     untrained architecture."""
-    if model is not None:
+    if args.model is not None:
         from nas.cli.deploy import export_trained
 
-        if run is not None:
-            raise UserInputError("give a run directory or --model DIR, not both")
-        for name, given in (("--pick", pick), ("--max-latency", max_latency), ("--tvm", tvm or None),
-                            ("--profile", profile)):
-            if given is not None:
-                raise UserInputError(f"{name} applies to a run directory, not to --model")
-        for line in export_trained(model, to, seq_len, output, tflite, tflite_int8, tflite_int8_full,
-                                   calibration_examples, onnx, data_dir, overwrite, device):
+        for line in export_trained(args.model, args.to, args.seq_len, args.output, args.tflite, args.tflite_int8,
+                                   args.tflite_int8_full, args.calibration_examples, args.onnx, args.data_dir,
+                                   args.overwrite, args.device):
             typer.echo(line)
         return
-    if run is None:
-        raise UserInputError("give a run directory of nas search (its pick, untrained) or --model DIR (a trained "
-                             "model)")
-    for name, given in (("--seq-len", seq_len), ("--output", output), ("--data-dir", data_dir),
-                        ("--tflite-int8-full", tflite_int8_full or None), ("--device", device)):
-        if given is not None:
-            raise UserInputError(f"{name} applies to --model DIR (a trained model), not to a run directory")
-    _export_pick(run, to, pick, max_latency, onnx, tvm, tflite, tflite_int8, overwrite, profile)
+    _export_pick(args)
 
 
-def _export_pick(run: Path, to: Path, pick: int | None, max_latency: str | None, onnx: bool, tvm: bool,
-                 tflite: bool, tflite_int8: bool, overwrite: bool, profile: Path | None) -> None:
+def _export_pick(args: ExportArgs) -> None:
     """`nas export RUN`: the picked front point, untrained."""
     from nas.export import formats as exports
     from nas.export.train_guide import export_pick
@@ -330,33 +352,34 @@ def _export_pick(run: Path, to: Path, pick: int | None, max_latency: str | None,
     from nas.search.run_dir import read_run, recorded_options
     from nas_common.paths import check_output_dir
 
-    if pick is not None and max_latency is not None:
-        raise UserInputError("give --pick or --max-latency, not both")
-    tflite = tflite or tflite_int8
+    run, to, max_latency = args.run, args.to, args.max_latency
+    assert run is not None  # ExportArgs.__post_init__
+    tflite = args.tflite or args.tflite_int8
     if tflite:
         exports.check_tflite_available()
     record = read_run(run)
     options = recorded_options(record, run)
-    chosen = pick_trial(load_trials(run), options["budget_ms"], pick,
+    chosen = pick_trial(load_trials(run), options["budget_ms"], args.pick,
                         parse_budget(max_latency) if max_latency else None)
     exports.check_exportable(chosen.arch)
-    if onnx:
+    if args.onnx:
         exports.check_onnx_available()
     if to.resolve() == run.resolve() or run.resolve() in to.resolve().parents:
         raise UserInputError(f"--to {to} is inside the run {run}; export to a directory outside it")
-    check_output_dir(to, overwrite=overwrite, what="--to", result_files=EXPORTED)
+    check_output_dir(to, overwrite=args.overwrite, what="--to", result_files=EXPORTED)
     estimate = Estimate.from_record(record)
     export_pick(chosen, to, run, options, estimate)
     typer.echo(f"trial {chosen.id}: {chosen.latency_ms:.1f} ms, {estimate.phrase(chosen.accuracy)} "
                f"→ {to}/arch.json, config.json, teacher.json, TRAIN.md (the architecture, untrained weights: TRAIN.md "
                "trains it; nas export --model ships a trained one)")
-    if onnx:
+    if args.onnx:
         typer.echo(exports.describe_onnx(exports.export_onnx(chosen.arch, to, options.get("seq_len", 128)), to))
-    if tvm:
-        path, note = exports.export_tvm(chosen.arch, _run_profile(options, profile), to, options.get("seq_len", 128))
+    if args.tvm:
+        path, note = exports.export_tvm(chosen.arch, _run_profile(options, args.profile), to,
+                                        options.get("seq_len", 128))
         typer.echo(f"TVM: {path} ({note})")
     if tflite:
-        for line in exports.export_tflite_files(chosen.arch, to, options.get("seq_len", 128), tflite_int8):
+        for line in exports.export_tflite_files(chosen.arch, to, options.get("seq_len", 128), args.tflite_int8):
             typer.echo(line)
 
 
@@ -378,4 +401,4 @@ def register(app: typer.Typer) -> None:
     """Add this module's commands to the `nas` app."""
     app.command("search")(command(search))
     app.command("pareto")(pareto)
-    app.command("export")(export)
+    app.command("export")(command(export))
