@@ -116,16 +116,17 @@ def _nas(*argv: str) -> str:
 
 
 def _converted() -> dict[str, type]:
-    from nas.cli import confirm, distill, latency, search
+    from nas.cli import confirm, deploy, distill, latency, search
 
     return {"teacher": distill.TeacherArgs, "distill": distill.DistillArgs, "finetune": distill.FinetuneArgs,
             "confirm": confirm.ConfirmArgs, "search": search.SearchArgs, "measure": latency.MeasureArgs,
             "calibrate": latency.CalibrateArgs, "validate": latency.ValidateArgs,
-            "latency": latency.LatencyArgs, "export": search.ExportArgs}
+            "latency": latency.LatencyArgs, "export": search.ExportArgs,
+            "evaluate": deploy.EvaluateArgs}
 
 
 @pytest.mark.parametrize("name", ["teacher", "distill", "finetune", "confirm", "search", "measure", "calibrate",
-                                  "validate", "latency", "export"])
+                                  "validate", "latency", "export", "evaluate"])
 def test_converted_commands_are_their_dataclass(name: str) -> None:
     """A converted command's parameters are its dataclass's fields, in order; `--help` lists each visible one."""
     from nas import cli

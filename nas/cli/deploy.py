@@ -5,10 +5,13 @@ Torch, transformers and LiteRT are imported inside the commands, so that `nas --
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
+from nas.cli.options import command
 from nas_common.errors import UserInputError
 
 OUTPUTS = {"logits": "logits", "encoder": "last_hidden_state"}
@@ -69,36 +72,46 @@ def export_trained(model: Path, to: Path, seq_len: int | None, output: str | Non
     return lines + export_model(trained, to, length, chosen, tflite, int8, calibration, onnx, target)
 
 
+@dataclass(frozen=True, kw_only=True)
+class EvaluateArgs:
+    """The options of `nas evaluate`, declared once (nas/cli/options.py)."""
+
+    model: Annotated[list[Path], typer.Option(
+        "--model", help="A fine-tuned model directory (torch), a .tflite file (LiteRT) or an .onnx file "
+        "(onnxruntime) written by nas export --model; repeat to compare: each later one against the first, on the "
+        "same examples.")]
+    task: Annotated[str, typer.Option("--task", help="mrpc, sst2, rte or stsb: the task the model was fine-tuned "
+                                      "on.")]
+    data_dir: Annotated[str | None, typer.Option(
+        "--data-dir", help="GLUE TSV layout.", show_default="$NAS_DATA_DIR/glue")] = None
+    seq_len: Annotated[int | None, typer.Option(
+        "--seq-len", help="Tokens per example (longer ones are cut) \\[default: the exported file's, else the "
+        "fine-tuning length].")] = None
+    max_examples: Annotated[int | None, typer.Option(
+        "--max-examples", min=1, help="Only the first N dev examples.")] = None
+    threads: Annotated[int, typer.Option("--threads", min=1, help="LiteRT interpreter threads.")] = 1
+    json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False
+
+
+def evaluate(args: EvaluateArgs) -> None:
+    """The GLUE dev metric of a fine-tuned model directory, .tflite file or ONNX file; with several --model,
+    each one's paired difference from the first (a 95 % interval on the same examples)."""
+    from nas.deploy.evaluate import candidate, common_seq_len, describe, score
+    from nas.distill.data_glue import check_task, read_split
+    from nas_common.writing import dumps_json
+
+    task = check_task(args.task)
+    candidates = [candidate(path, task) for path in args.model]
+    length = common_seq_len(candidates, args.seq_len)
+    dev = read_split(_glue_dir(args.data_dir), task, "dev")
+    result = score(candidates, task, dev[:args.max_examples] if args.max_examples else dev, length, args.threads)
+    if args.json_output:
+        typer.echo(dumps_json(result))
+    else:
+        for line in describe(result):
+            typer.echo(line)
+
+
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the `nas` app."""
-
-    @app.command()
-    def evaluate(
-        model: list[Path] = typer.Option(..., "--model", help="A fine-tuned model directory (torch), a .tflite file "
-                                         "(LiteRT) or an .onnx file (onnxruntime) written by nas export --model; "
-                                         "repeat to compare: each later one against the first, on the same "
-                                         "examples."),
-        task: str = typer.Option(..., "--task", help="mrpc, sst2, rte or stsb: the task the model was fine-tuned on."),
-        data_dir: str = typer.Option(None, "--data-dir", help="GLUE TSV layout.", show_default="$NAS_DATA_DIR/glue"),
-        seq_len: int = typer.Option(None, "--seq-len", help="Tokens per example (longer ones are cut) "
-                                    "\\[default: the exported file's, else the fine-tuning length]."),
-        max_examples: int = typer.Option(None, "--max-examples", min=1, help="Only the first N dev examples."),
-        threads: int = typer.Option(1, "--threads", min=1, help="LiteRT interpreter threads."),
-        json_output: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-    ) -> None:
-        """The GLUE dev metric of a fine-tuned model directory, .tflite file or ONNX file; with several --model,
-        each one's paired difference from the first (a 95 % interval on the same examples)."""
-        from nas.deploy.evaluate import candidate, common_seq_len, describe, score
-        from nas.distill.data_glue import check_task, read_split
-        from nas_common.writing import dumps_json
-
-        task = check_task(task)
-        candidates = [candidate(path, task) for path in model]
-        length = common_seq_len(candidates, seq_len)
-        dev = read_split(_glue_dir(data_dir), task, "dev")
-        result = score(candidates, task, dev[:max_examples] if max_examples else dev, length, threads)
-        if json_output:
-            typer.echo(dumps_json(result))
-        else:
-            for line in describe(result):
-                typer.echo(line)
+    app.command("evaluate")(command(evaluate))
