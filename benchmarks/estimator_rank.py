@@ -28,7 +28,6 @@ import dataclasses
 import datetime
 import hashlib
 import json
-import math
 import subprocess
 import sys
 import time
@@ -226,40 +225,30 @@ def refit_proxy(store: Store, sid: str) -> None:
 
 
 def record_supernet_quality(directory: str, result: dict, budget: dict, report_name: str) -> None:
-    """The measured rank correlation of the supernet estimator, into the supernet directory (its `quality`)."""
-    from nas.accuracy.resolution import scatter
-    from nas.accuracy.supernet import write_quality
+    """The measured rank correlation of the supernet estimator, into the supernet directory (its `quality`), by
+    the product command `nas supernet quality` (run in-process: the supernet the report loaded is reused)."""
+    import tempfile
+
+    from nas.accuracy.supernet import record_quality
+    from nas_common.errors import UserInputError
 
     seed = min(result["per_seed"])
-    block = result["per_seed"][seed]["gt1"]["supernet"]
-    if block["spearman"] is None:
-        return
-    predictor = result["per_seed"][seed]["gt1"].get("predictor", {}).get("spearman")
-    losses, scores = result["ground_truth"]["gt1"][seed], result["estimates"]["supernet"]
-    keys = sorted(k for k in losses if scores.get(k) is not None)
-    student_losses = [losses[k] for k in keys]
-
-    def loss_scatter(estimates: dict[str, float] | None) -> float | None:
-        """In nats of the estimator's own loss (its score is exp(−loss)), for `nas supernet score`'s lines."""
-        if not estimates or any(estimates.get(k) is None for k in keys):
-            return None
-        return round(scatter([-math.log(estimates[k]) for k in keys], student_losses), 6)
-
-    text = (f"Spearman {block['spearman']:.2f} vs {truth.students_label(budget)} (held-out PD loss), n={block['n']}"
-            + (f", {block['n']} of {len(ARCHS)} archs" if block["n"] < len(ARCHS) else "")
-            + (f"; its predictor {predictor:.2f} on the same students" if predictor is not None else ""))
-    details = {"benchmark": "benchmarks/estimator_rank.py", "date": result["date"], "seed": seed,
-               "kendall": block["kendall"], "predictor_spearman": predictor, "budget": budget,
-               "scatter": round(scatter([scores[k] for k in keys], student_losses), 6),
-               "scatter_n": len(keys), "scatter_loss": loss_scatter(scores),
-               "predictor_scatter_loss": loss_scatter(result["estimates"].get("predictor"))}
-    write_quality(Path(directory), text, details)
-    # the same record beside the report, so that the figures a table or the docs quote are in a committed file
-    published = RESULTS / f"{Path(report_name).stem}_quality.json"
-    published.write_text(json.dumps({"report": report_name, "machine": result.get("machine"),
-                                     "supernet": str(directory), "text": text, **details}, indent=2) + "\n")
-    print(f"recorded in {directory} and {published}")
-
+    losses = result["ground_truth"]["gt1"][seed]
+    archs = {b.key: b.arch for b in ARCHS}
+    truth_file = {"note": f"GT1 of data seed {seed}, report {report_name}", "students": truth.students_label(budget),
+                  "archs": len(ARCHS), "measured_by": "benchmarks/estimator_rank.py", "date": result["date"],
+                  "seed": seed, "budget": budget,
+                  "data": [{"key": k, "arch": archs[k].to_dict(), "loss": losses[k]} for k in sorted(losses)]}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "gt1.json"
+        path.write_text(json.dumps(truth_file) + "\n")
+        try:
+            record = record_quality(Path(directory), path, overwrite=True,
+                                    predictor="predictor" in result["estimates"])
+        except UserInputError as error:  # e.g. fewer than 3 students in the supernet's space: nothing to record
+            print(f"quality not recorded: {error}")
+            return
+    print(f"recorded in {directory}: {record['text']}")
 
 if __name__ == "__main__":
     main()

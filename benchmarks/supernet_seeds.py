@@ -28,7 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.estimator_rank_archs import PAIRS
+from benchmarks.estimator_rank_archs import PAIRS, by_key
 from benchmarks.estimator_rank_jobs import Store
 from benchmarks.estimator_rank_report import size_and_proxy
 from benchmarks.estimator_rank_report import truths as recorded_truths
@@ -57,24 +57,30 @@ def score(estimates: dict[str, dict[str, float]], truth: dict[str, float], accur
                    "pairs": pairs_ordered(est, truth, list(PAIRS))["correct"]} for name, est in estimates.items()}
 
 
-def record_quality(directory: str, reports: list[dict[str, Any]], result: dict[str, Any], students: str) -> None:
+def record_quality(directory: str, reports: list[dict[str, Any]], result: dict[str, Any], students: str,
+                   gt1: dict[int, dict[str, float]]) -> None:
     """The ensemble's measured Spearman against GT1 of the first data seed (as estimator_rank.py records a single
-    supernet's), into the ensemble directory."""
-    from nas.accuracy.supernet import write_quality
+    supernet's), into the ensemble directory, by the product command `nas supernet quality`."""
+    import tempfile
+
+    from nas.accuracy.supernet import record_quality as record
     from nas.supernet.ensemble import members
 
     listed = {str(Path(m).resolve()) for m in members(directory)}
     scored = {str(Path(r["supernet"]["directory"]).resolve()) for r in reports if r.get("supernet")}
     if listed != scored:
         raise SystemExit(f"error: {directory} groups {sorted(listed)}, the reports scored {sorted(scored)}")
-    first = min(t for t in result["scores"] if t.startswith("GT1 seed ") and t != "GT1 seed mean")
-    block = result["scores"][first][f"supernet, mean of {len(reports)} supernets"]
-    text = (f"Spearman {block['spearman']:.2f} vs {students} (held-out PD loss), n={block['n']}, "
-            f"mean of {len(reports)} supernets")
-    write_quality(Path(directory), text, {"benchmark": "benchmarks/supernet_seeds.py", "date": result["date"],
-                                          "truth": first, "kendall": block["kendall"]})
-    print(f"recorded in {directory}: {text}")
-
+    seed = min(gt1)
+    archs = by_key()
+    truth_file = {"note": f"GT1 seed {seed}, settings {result['settings_id']}", "students": students,
+                  "archs": len(archs), "measured_by": "benchmarks/supernet_seeds.py", "date": result["date"],
+                  "seed": seed, "budget": result["budget"],
+                  "data": [{"key": k, "arch": archs[k].to_dict(), "loss": gt1[seed][k]} for k in sorted(gt1[seed])]}
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "gt1.json"
+        path.write_text(json.dumps(truth_file) + "\n")
+        written = record(Path(directory), path, overwrite=True, predictor=False)
+    print(f"recorded in {directory}: {written['text']}")
 
 def check_same_heldout(scored: dict[str, Any], judged: dict[str, Any]) -> None:
     """The reports' estimates were made on their ground truth's held-out batches: another truth may judge them
@@ -138,7 +144,7 @@ def main() -> None:
         result["scores"][f"GT2 seed {first_gt2}"] = score(estimates, gt2[first_gt2], accuracy=True)
     (RESULTS / args.out).write_text(json.dumps(result, indent=1) + "\n")
     if args.ensemble:
-        record_quality(args.ensemble, reports, result, students_label(store.data["settings"][sid]["budget"]))
+        record_quality(args.ensemble, reports, result, students_label(store.data["settings"][sid]["budget"]), gt1)
     width = max(len(n) for n in estimates)
     print(f"{'estimator':<{width}} " + " ".join(f"{t:>22}" for t in truths))
     for name in estimates:

@@ -3,6 +3,7 @@ restricted to the supernet's, and the one-line errors (on a tiny supernet traine
 
 from __future__ import annotations
 
+import json
 import math
 import subprocess
 import sys
@@ -250,3 +251,68 @@ def test_supernet_score_lines_keep_the_digits_its_scatter_resolves(supernet_dir:
     assert row["line"].endswith(f"{sn.MEASURE} {row['score']:.2f}  predictor {sn.MEASURE} {row['predictor']:.3f}")
     other = score_rows(supernet_dir, arch, None, "distill", predictor=False)[0]  # not what was measured
     assert f"distill {other['score']:.4f}" in other["line"]
+
+
+def _reference_record(directory: Path, truth: dict, predictor: bool) -> dict:
+    """What benchmarks/estimator_rank.py's record_supernet_quality computed and passed to write_quality before
+    `nas supernet quality` owned the file (its code, on the same inputs)."""
+    from benchmarks.estimator_rank_stats import correlations
+    from nas.accuracy.resolution import scatter
+    from search_spaces.arch import Arch
+
+    estimator = sn.SupernetEstimator(str(directory))
+    keys = [r["key"] for r in truth["data"]]
+    archs = [Arch.from_dict(r["arch"]) for r in truth["data"]]
+    losses = {r["key"]: r["loss"] for r in truth["data"]}
+    scores = dict(zip(keys, estimator.supernet_scores(archs).tolist(), strict=True))
+    predicted = dict(zip(keys, estimator.estimate(archs).tolist(), strict=True)) if predictor else None
+    block = correlations(scores, losses, higher_is_better=False)
+    predictor_rho = correlations(predicted, losses, higher_is_better=False)["spearman"] if predictor else None
+    student_losses = [losses[k] for k in keys]
+
+    def loss_scatter(estimates: dict[str, float] | None) -> float | None:
+        if not estimates:
+            return None
+        return round(scatter([-math.log(estimates[k]) for k in keys], student_losses), 6)
+
+    text = (f"Spearman {block['spearman']:.2f} vs distilled students (held-out PD loss), n={block['n']}"
+            + (f", {block['n']} of {truth['archs']} archs" if block["n"] < truth["archs"] else "")
+            + (f"; its predictor {predictor_rho:.2f} on the same students" if predictor_rho is not None else ""))
+    details = {"benchmark": "benchmarks/estimator_rank.py", "date": truth["date"], "seed": truth["seed"],
+               "kendall": block["kendall"], "predictor_spearman": predictor_rho, "budget": truth["budget"],
+               "scatter": round(scatter([scores[k] for k in keys], student_losses), 6),
+               "scatter_n": len(keys), "scatter_loss": loss_scatter(scores),
+               "predictor_scatter_loss": loss_scatter(predicted)}
+    sn.write_quality(directory, text, details)
+    path = directory / sn.PREDICTOR_DIR / sn.QUALITY
+    written = path.read_bytes()
+    path.unlink()
+    return {"bytes": written}
+
+
+@pytest.mark.parametrize("predictor", [False, True])
+def test_supernet_quality_command_writes_the_benchmarks_record(supernet_dir: Path, tmp_path: Path,
+                                                               capsys: pytest.CaptureFixture[str],
+                                                               predictor: bool) -> None:
+    from tests.bad_input_support import run_cli
+
+    choices = [(1, 8, 1, 16), (2, 16, 2, 32), (3, "none", 4, 32), (2, 8, 4, 16), (3, 16, 1, 32)]
+    data = [{"key": f"a{i}", "arch": {**SearchSpace.load(supernet_dir / "space.toml").to_arch(
+        {"num_hidden_layers": layers, "intra_bottleneck_size": bottleneck, "num_attention_heads": heads,
+         "intermediate_size": ffn, "num_feedforward_networks": 1}).to_dict()}, "loss": 3.0 - 0.2 * i + 0.01 * i * i}
+        for i, (layers, bottleneck, heads, ffn) in enumerate(choices)]
+    truth = {"note": "synthetic", "students": "distilled students", "archs": 16, "seed": 0,
+             "measured_by": "benchmarks/estimator_rank.py", "date": "2026-01-01T00:00:00+00:00",
+             "budget": {"schedule": "jkt", "seq_len": 24}, "data": data}
+    path = tmp_path / "truth.json"
+    path.write_text(json.dumps(truth))
+    expected = _reference_record(supernet_dir, truth, predictor)["bytes"]
+    argv = ["supernet", "quality", str(supernet_dir), "--truth", str(path)] + ([] if predictor else ["--no-predictor"])
+    code, out, _ = run_cli(argv, capsys)
+    assert code == 0 and "Spearman" in out
+    assert (supernet_dir / sn.PREDICTOR_DIR / sn.QUALITY).read_bytes() == expected
+    assert sn.measured_record(supernet_dir)["scatter_n"] == 5
+    code, _, err = run_cli(argv, capsys)  # a second time: the record is kept unless --overwrite
+    assert code == 2 and "--overwrite" in err and err.count("\n") == 1
+    assert run_cli([*argv, "--overwrite"], capsys)[0] == 0
+    assert (supernet_dir / sn.PREDICTOR_DIR / sn.QUALITY).read_bytes() == expected

@@ -154,6 +154,21 @@ def _ensemble_setup(tmp: Path) -> dict[str, str]:
 
 _ENSEMBLE = ("supernet", "ensemble")
 _E = _ensemble_setup
+
+
+def _quality_setup(tmp: Path) -> dict[str, str]:
+    """The ensemble setup's supernets, a truth file of one row, one without rows, and supernet `a` holding a
+    quality record already (`nas supernet quality`)."""
+    paths = _ensemble_setup(tmp)
+    row = {"arch": {"num_hidden_layers": 1, "hidden_size": 32}, "loss": 3.0}
+    (tmp / "truth.json").write_text(json.dumps({"note": "one row", "data": [row]}))
+    (tmp / "rowless.json").write_text(json.dumps({"note": "no rows", "archs": 16}))
+    (tmp / "a" / "predictor").mkdir()
+    (tmp / "a" / "predictor" / "quality.json").write_text('{"text": "measured before"}\n')
+    return {**paths, "truth": str(tmp / "truth.json"), "rowless": str(tmp / "rowless.json")}
+
+
+_QUALITY = ("supernet", "quality")
 TRAINING_CASES: list[Case] = [
     # item 6: non-positive ranges of every training option
     Case("finetune-epochs-negative", (*_FINETUNE, "--out", "{tmp}/o", "--epochs", "-1"), _T, 2, "--epochs must be > 0"),
@@ -274,6 +289,12 @@ TRAINING_CASES: list[Case] = [
     Case("score-arch-choice-not-in-space", ("supernet", "score", "{ens}", "--arch", '{{"num_hidden_layers": 9}}',
                                             "--no-predictor"), _E, 2,
          "not a choice of the supernet's space (choices: 1, 2, 3)"),
+    Case("quality-supernet-missing", (*_QUALITY, "{tmp}/gone", "--truth", "{truth}"), _quality_setup, 2,
+         "is not a supernet directory"),
+    Case("quality-truth-without-rows", (*_QUALITY, "{b}", "--truth", "{rowless}"), _quality_setup, 2,
+         'needs "data", a list of'),
+    Case("quality-record-exists", (*_QUALITY, "{a}", "--truth", "{truth}"), _quality_setup, 2,
+         "already exists; pass --overwrite", ("a",)),
     Case("search-ensemble-member-gone", ("search", "--device", "pixel4", "--budget", "62ms", "--estimator",
                                          "supernet", "--supernet", "{broken}", "--out", "{tmp}/run"), _E, 2,
          "not a supernet directory any more", ("broken",)),

@@ -22,6 +22,7 @@ Importing this module does not load torch; the supernet is loaded only to fit th
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import hashlib
 import math
 import sys
@@ -210,9 +211,9 @@ def estimator_digest(directory: Path) -> str:
 
 
 def quality_text(directory: Path, predictors: Sequence[pred.AccuracyPredictor]) -> str:
-    """The measured rank correlation vs distilled students (written by benchmarks/estimator_rank.py for this
-    supernet, or by benchmarks/supernet_seeds.py for an ensemble), and the predictors' cross-validated agreement
-    with their supernets."""
+    """The measured rank correlation vs distilled students (quality.json, written by `nas supernet quality`, which
+    benchmarks/estimator_rank.py and benchmarks/supernet_seeds.py run), and the predictors' cross-validated
+    agreement with their supernets."""
     cvs = ", ".join(f"{_number(p.meta.get('cv', {}).get('spearman')):.2f}" for p in predictors)
     fit = f"predictor CV Spearman {cvs} vs the supernet{'s' if len(predictors) > 1 else ''}, " \
           f"n={predictors[0].meta['samples']}"
@@ -229,7 +230,8 @@ def _number(value: Any) -> float:
 
 
 def measured_record(directory: Path) -> dict[str, Any] | None:
-    """What a benchmark measured of these very weights against distilled students (quality.json), if it did."""
+    """What `nas supernet quality` measured of these very weights against distilled students (quality.json), if
+    it did."""
     path = Path(directory) / PREDICTOR_DIR / QUALITY
     if path.is_file():
         measured = read_json(path)
@@ -276,7 +278,7 @@ def check_within(space: SearchSpace, supernet_space: SearchSpace) -> SearchSpace
 class SupernetEstimator(AccuracyEstimator):
     """Scores with the supernet's accuracy predictor during the search; `restrict_space` makes the run search the
     supernet's space (or checks `--space` lies within it); `refine_front` re-scores the front with the supernet
-    itself. Quality and scatter are what a benchmark measured for these very weights (quality.json)."""
+    itself. Quality and scatter are what `nas supernet quality` measured for these very weights (quality.json)."""
 
     name = "supernet"
     # the predictor's estimate of it during the search; the front's points re-scored by the supernet itself
@@ -375,13 +377,85 @@ def predictor_scores(directory: str | Path, archs: Sequence[Arch]) -> list[float
 
 
 def write_quality(directory: Path, text: str, details: dict[str, Any]) -> None:
-    """Record the measured rank correlation of this supernet against distilled students (quality.json). The
-    benchmarks that measure it (benchmarks/estimator_rank.py, benchmarks/supernet_seeds.py) call this; the supernet
-    is only read by `nas`."""
+    """Write the measured rank correlation of this supernet against distilled students (quality.json): the
+    product command `nas supernet quality` (`record_quality`) writes it; benchmarks/estimator_rank.py and
+    benchmarks/supernet_seeds.py call that command's function."""
     store = Path(directory) / PREDICTOR_DIR
     store.mkdir(parents=True, exist_ok=True)
     record = {"text": text, "supernet_digest": estimator_digest(Path(directory)), **details}
     write_json(store / QUALITY, record)
+
+
+def read_truth(path: Path) -> dict[str, Any]:
+    """A ground-truth file: {"data": [{"arch": {...}, "loss": L}, ...]} (held-out losses of distilled students,
+    as `nas accuracy fit-proxy` reads), with optional provenance: "students" (what they are, for the text),
+    "archs" (how many were planned: a partial truth says so), "measured_by", "date", "seed", "budget"."""
+    record = read_json(path, "ground truth")
+    rows = record.get("data") if isinstance(record, dict) else None
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) and "arch" in r and "loss" in r
+                                                         for r in rows):
+        raise UserInputError(f"{path}: needs \"data\", a list of {{\"arch\": ..., \"loss\": ...}} rows")
+    for row in rows:
+        if not isinstance(row["loss"], int | float) or isinstance(row["loss"], bool) \
+                or not math.isfinite(row["loss"]):
+            raise UserInputError(f"{path}: every row's \"loss\" must be a finite number (got {row['loss']!r})")
+    return record
+
+
+def _rank_correlations(estimate: Sequence[float], losses: Sequence[float]) -> tuple[float | None, float | None]:
+    """Spearman and Kendall (scipy, 4 decimals) of a score (higher is better) against losses (lower is better);
+    None when either is constant or there are fewer than 3 students."""
+    from scipy.stats import kendalltau, spearmanr
+
+    x, y = np.array(estimate, dtype=float), -np.array(losses, dtype=float)
+    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return None, None
+    return round(float(spearmanr(x, y).statistic), 4), round(float(kendalltau(x, y).statistic), 4)
+
+
+def record_quality(directory: Path, truth: Path, overwrite: bool = False, predictor: bool = True) -> dict[str, Any]:
+    """`nas supernet quality`: score the truth's archs with the supernet estimator (and its predictor), rank them
+    against the students' held-out losses, write quality.json into the supernet (or ensemble) directory and
+    return the record. The archs outside the supernet's space are left out."""
+    from nas.accuracy.resolution import scatter
+
+    directory = Path(directory)
+    estimator = SupernetEstimator(str(directory))  # a one-line error when it is no supernet (or ensemble)
+    record = read_truth(Path(truth))
+    target = directory / PREDICTOR_DIR / QUALITY
+    if target.exists() and not overwrite:
+        raise UserInputError(f"{target} already exists; pass --overwrite to replace it")
+    space = estimator.space
+    rows = [r for r in record["data"] if space.contains(Arch.from_dict(r["arch"], source=str(truth)))]
+    if len(rows) < 3:
+        raise UserInputError(f"{truth}: {len(rows)} of its archs lie in the supernet's space; at least 3 are needed")
+    archs = [Arch.from_dict(r["arch"], source=str(truth)) for r in rows]
+    losses = [float(r["loss"]) for r in rows]
+    scores = estimator.supernet_scores(archs).tolist()
+    predicted = estimator.estimate(archs).tolist() if predictor else None
+    spearman, kendall = _rank_correlations(scores, losses)
+    if spearman is None:
+        raise UserInputError(f"{truth}: the students' losses or the supernet's scores are all equal; no rank "
+                             "correlation to record")
+    predictor_spearman = _rank_correlations(predicted, losses)[0] if predicted is not None else None
+
+    def loss_scatter(estimates: Sequence[float] | None) -> float | None:
+        """In nats of the estimator's own loss (its score is exp(−loss)), for `nas supernet score`'s lines."""
+        return None if estimates is None else round(scatter([-math.log(e) for e in estimates], losses), 6)
+
+    n, planned, members = len(rows), int(record.get("archs") or 0), len(estimator.members)
+    text = (f"Spearman {spearman:.2f} vs {record.get('students', 'distilled students')} (held-out PD loss), n={n}"
+            + (f", {n} of {planned} archs" if n < planned else "")
+            + (f", mean of {members} supernets" if members > 1 else "")
+            + (f"; its predictor {predictor_spearman:.2f} on the same students"
+               if predictor_spearman is not None else ""))
+    details = {"benchmark": record.get("measured_by", "nas supernet quality"),
+               "date": record.get("date") or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+               "seed": record.get("seed"), "kendall": kendall, "predictor_spearman": predictor_spearman,
+               "budget": record.get("budget"), "scatter": round(scatter(scores, losses), 6), "scatter_n": n,
+               "scatter_loss": loss_scatter(scores), "predictor_scatter_loss": loss_scatter(predicted)}
+    write_quality(directory, text, details)
+    return read_json(target)
 
 
 def score_of_loss(loss: float) -> float:

@@ -1,4 +1,4 @@
-"""`nas supernet train|extract|score|ensemble`: the weight-sharing MobileBERT supernet (nas/supernet/README.md).
+"""`nas supernet train|extract|score|ensemble|quality`: the weight-sharing MobileBERT supernet (nas/supernet/README.md).
 
 Torch and transformers are imported inside the commands so that `nas --help` stays fast.
 """
@@ -169,6 +169,23 @@ def score_command(
         + ": closer scores are one choice until distillation measures them")
     typer.echo(f"{measure}: held-out loss of each inherited sub-network, lower is better; an estimate whose measured "
                f"quality is: {quality}{spread}", err=True)
+
+
+@supernet_app.command("quality")
+def quality_command(
+    directory: Path = typer.Argument(..., help="A supernet directory, or an ensemble (`nas supernet ensemble`)."),
+    truth: Path = typer.Option(..., "--truth", help="JSON {\"data\": [{\"arch\": {...}, \"loss\": L}]}: held-out "
+                               "losses of distilled students (as `nas accuracy fit-proxy` reads)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a quality record already in the directory."),
+    predictor: bool = typer.Option(True, "--predictor/--no-predictor",
+                                   help="Rank the accuracy predictor too (fitted on first use: minutes)."),
+) -> None:
+    """Measure how the supernet's scores rank distilled students and write the record `nas search --estimator
+    supernet` reports as its quality and scatter (DIRECTORY/predictor/quality.json)."""
+    from nas.accuracy.supernet import PREDICTOR_DIR, QUALITY, record_quality
+
+    record = record_quality(directory, truth, overwrite, predictor)
+    typer.echo(f"{record['text']}: {directory / PREDICTOR_DIR / QUALITY}")
 
 
 def register(app: typer.Typer) -> None:
