@@ -52,7 +52,7 @@ class LoopConfig:
     warmup: int
     weight_decay: float = 0.01
     checkpoint_every: int = 0  # 0: only at the end
-    device: str = "cpu"
+    torch_device: str = "cpu"  # a torch device: cpu, cuda (supernet.json and the CLI keep their own spellings)
     progress: bool = True
     stop_after: int | None = None  # stop (as if killed) after this global step; for tests
     micro_batch_size: int | None = None  # accumulate gradients over micro-batches of this size (None: whole batch)
@@ -114,9 +114,9 @@ class PhaseLoop:
         """The loss terms of a micro-batch at this step, and the step's extra log columns."""
         raise NotImplementedError
 
-    def step_batch(self, global_step: int, device: torch.device) -> Batch:
+    def step_batch(self, global_step: int, torch_device: torch.device) -> Batch:
         """This process's part of the step's global batch."""
-        return {k: v.to(device) for k, v in self.data.batch(global_step).items()}
+        return {k: v.to(torch_device) for k, v in self.data.batch(global_step).items()}
 
     def checkpoint_extra(self) -> dict[str, Any]:
         return {}
@@ -148,7 +148,7 @@ class PhaseLoop:
 
     def _load(self) -> dict[str, Any]:
         path = self.cfg.out / CHECKPOINT
-        state = read_checkpoint(path, self.cfg.device, self.resume_key)
+        state = read_checkpoint(path, self.cfg.torch_device, self.resume_key)
         self.check_resume(state, path)
         self.model.load_state_dict(state["model"])
         self.restore_extra(state)
@@ -172,11 +172,11 @@ class PhaseLoop:
         with StopAtStepEnd(self.cfg.checkpoint_on_interrupt, announce if self.cfg.progress else None) as stop:
             return self._train_until(resume, stop)
 
-    def _stop_agreed(self, stop: StopAtStepEnd, device: torch.device) -> bool:
+    def _stop_agreed(self, stop: StopAtStepEnd, torch_device: torch.device) -> bool:
         """Whether any process was asked to stop (all of them stop at the same step, rank 0 saving)."""
         if self.ctx.world_size <= 1:
             return stop.requested
-        return bool(all_reduce_sum(torch.tensor([float(stop.requested)], device=device), self.ctx).item() > 0)
+        return bool(all_reduce_sum(torch.tensor([float(stop.requested)], device=torch_device), self.ctx).item() > 0)
 
     def _stopped(self, global_step: int, stop: StopAtStepEnd) -> BaseException:
         if self.ctx.is_main and self.cfg.progress:
@@ -190,8 +190,8 @@ class PhaseLoop:
             (self.cfg.out / LOG).unlink(missing_ok=True)
         first_phase = state["phase_index"] if state else 0
         global_step = state["global_step"] if state else 0
-        device = torch.device(self.cfg.device)
-        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" else nullcontext()
+        torch_device = torch.device(self.cfg.torch_device)
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if torch_device.type == "cuda" else nullcontext()
         self.module.train()
         rows: list[dict[str, Any]] = []
         self._clock = (state.get("seconds") if state else 0.0), time.time()
@@ -210,7 +210,7 @@ class PhaseLoop:
                 start = state["phase_step"]
             bar.set_description(phase.name)  # the phase; the bar itself counts the whole run's steps
             for step in range(start, phase.steps):
-                row = self._step(phase, step, global_step, optimizer, device, autocast)
+                row = self._step(phase, step, global_step, optimizer, torch_device, autocast)
                 global_step += 1
                 timer.step_done()
                 if self.keep_rows:
@@ -223,7 +223,7 @@ class PhaseLoop:
                 if self.cfg.stop_after is not None and global_step >= self.cfg.stop_after:
                     bar.close()
                     return self._result(global_step, False, rows)
-                if self._stop_agreed(stop, device):
+                if self._stop_agreed(stop, torch_device):
                     if not saved:
                         self._save(optimizer, phase_index, step + 1, global_step)
                     bar.close()
@@ -238,10 +238,10 @@ class PhaseLoop:
         return tqdm(total=sum(p.steps for p in self.phases), initial=done, unit="step", leave=True,
                     disable=not (self.cfg.progress and self.ctx.is_main))
 
-    def _step(self, phase: Phase, step: int, global_step: int, optimizer: Lamb, device: torch.device,
+    def _step(self, phase: Phase, step: int, global_step: int, optimizer: Lamb, torch_device: torch.device,
               autocast: AbstractContextManager[Any]) -> dict[str, Any]:
         """One optimiser step of `phase` (its `step`-th; the run's `global_step`-th before it); its log row."""
-        batch = self.step_batch(global_step, device)
+        batch = self.step_batch(global_step, torch_device)
         compute, extra = self.step_compute(phase, global_step)
         lr = learning_rate(self.cfg.lr, step, phase.steps, self.cfg.warmup, phase.kind)
         for group in optimizer.param_groups:

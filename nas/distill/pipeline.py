@@ -101,7 +101,7 @@ def _micro_batch(model: Any, opts: RunOptions, ctx: Any, teacher: Any = None) ->
 
 def _train_config(opts: RunOptions, micro_batch_size: int, on_checkpoint: Any = None) -> TrainConfig:
     return TrainConfig(opts.out, opts.lr, opts.warmup, checkpoint_every=opts.checkpoint_every,
-                       device=opts.torch_device, progress=opts.progress, stop_after=opts.stop_after,
+                       torch_device=opts.torch_device, progress=opts.progress, stop_after=opts.stop_after,
                        micro_batch_size=micro_batch_size, on_checkpoint=on_checkpoint,
                        checkpoint_on_interrupt=opts.checkpoint_on_interrupt)
 

@@ -13,7 +13,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from nas.distill.teacher import quiet_transformers
+from nas.distill.models import ATTENTION
+from nas.distill.teacher import load_weights, quiet_transformers
 from nas.supernet.elastic import ElasticMobileBert
 from nas.supernet.ensemble import is_ensemble
 from nas.supernet.space import check_space
@@ -88,8 +89,7 @@ def load(directory: str | Path, torch_device: str = "cpu") -> tuple[ElasticMobil
     if not (directory / WEIGHTS / "config.json").is_file():
         raise UserInputError(f"{directory} holds no trained weights ({WEIGHTS}/ is missing)")
     space = check_space(SearchSpace.load(directory / SPACE))
-    with quiet_transformers():
-        model = MobileBertForPreTraining.from_pretrained(directory / WEIGHTS, local_files_only=True,
-                                                         attn_implementation="eager")
+    # the one model builder's attention (nas/distill/models.py); a damaged weights file is a one-line error
+    model = load_weights(MobileBertForPreTraining, directory / WEIGHTS, attn_implementation=ATTENTION)
     elastic = ElasticMobileBert(space, meta.get("depth_order", "spread"), model=model, head_layout=head_layout(meta))
     return elastic.to(torch_device).eval(), meta

@@ -78,7 +78,7 @@ def train_one(opts: SupernetOptions, run: OneRun) -> dict[str, Any]:
     cfg = SupernetConfig(opts.out, opts.lr, opts.warmup, rule=opts.rule, random_subnets=opts.random_subnets,
                          seed=opts.seed, init_from=init_from["directory"] if init_from else None,
                          micro_batch_size=micro, checkpoint_every=opts.checkpoint_every,
-                         device=opts.torch_device, progress=opts.progress, stop_after=opts.stop_after,
+                         torch_device=opts.torch_device, progress=opts.progress, stop_after=opts.stop_after,
                          checkpoint_on_interrupt=opts.checkpoint_on_interrupt)
     trainer = SupernetTrainer(elastic, teacher, phases, data, cfg, ctx)
     start = time.time()

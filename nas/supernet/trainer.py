@@ -92,8 +92,9 @@ class SupernetTrainer(PhaseLoop):
         archs = self.archs(global_step)
         return (lambda micro: self.step_losses(phase, archs, micro)), {"subnets": len(archs)}
 
-    def step_batch(self, global_step: int, device: torch.device) -> dict[str, torch.Tensor]:
-        return {k: v[self.ctx.rank::self.ctx.world_size].to(device) for k, v in self.data.batch(global_step).items()}
+    def step_batch(self, global_step: int, torch_device: torch.device) -> dict[str, torch.Tensor]:
+        return {k: v[self.ctx.rank::self.ctx.world_size].to(torch_device)
+                for k, v in self.data.batch(global_step).items()}
 
     # ------------------------------------------------------------------ checkpoints
     def fingerprint(self) -> dict[str, Any]:
