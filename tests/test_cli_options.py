@@ -116,25 +116,27 @@ def _nas(*argv: str) -> str:
 
 
 def _converted() -> dict[str, type]:
-    from nas.cli import confirm, deploy, distill, latency, search
+    from nas.cli import arch, confirm, deploy, distill, latency, search
 
     return {"teacher": distill.TeacherArgs, "distill": distill.DistillArgs, "finetune": distill.FinetuneArgs,
             "confirm": confirm.ConfirmArgs, "search": search.SearchArgs, "measure": latency.MeasureArgs,
             "calibrate": latency.CalibrateArgs, "validate": latency.ValidateArgs,
             "latency": latency.LatencyArgs, "export": search.ExportArgs,
-            "evaluate": deploy.EvaluateArgs}
+            "evaluate": deploy.EvaluateArgs, "arch show": arch.ShowArgs}
 
 
 @pytest.mark.parametrize("name", ["teacher", "distill", "finetune", "confirm", "search", "measure", "calibrate",
-                                  "validate", "latency", "export", "evaluate"])
+                                  "validate", "latency", "export", "evaluate", "arch show"])
 def test_converted_commands_are_their_dataclass(name: str) -> None:
     """A converted command's parameters are its dataclass's fields, in order; `--help` lists each visible one."""
     from nas import cli
 
-    click_command = cli.command().commands[name]
+    click_command = cli.command()
+    for word in name.split():  # a subcommand: `arch show`
+        click_command = click_command.commands[word]
     fields = declared(_converted()[name])
     assert [p.name for p in click_command.params] == [d.name for d in fields]
-    page = " ".join(_nas(name, "--help").split())
+    page = " ".join(_nas(*name.split(), "--help").split())
     for d in fields:
         if not d.is_argument:
             assert (f"{d.flag} " in page) != d.hidden, d.flag

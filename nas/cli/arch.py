@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from nas.cli.options import command
 from nas_common.writing import dumps_json
 from search_spaces.counting import COUNT_PARTS
 from search_spaces.family import check_seq_len
@@ -53,18 +55,23 @@ def arch_summary(name_or_path: str, seq_len: int) -> dict:
     return summary
 
 
-@arch_app.command("show")
-def show(
-    name: str = typer.Argument(..., metavar="ARCH",
-                               help="A preset name (see `nas arch list`), an arch JSON file, a transformers "
-                               "config.json, or a model, export or search-run directory."),
-    seq_len: int = typer.Option(128, "--seq-len", min=1, help="Sequence length for FLOPs (at most the model's "
-                                "max_position_embeddings, 512)."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of tables."),
-) -> None:
+@dataclass(frozen=True, kw_only=True)
+class ShowArgs:
+    """The options of `nas arch show`, declared once (nas/cli/options.py)."""
+
+    name: Annotated[str, typer.Argument(
+        metavar="ARCH", help="A preset name (see `nas arch list`), an arch JSON file, a transformers config.json, "
+        "or a model, export or search-run directory.")]
+    seq_len: Annotated[int, typer.Option(
+        "--seq-len", min=1, help="Sequence length for FLOPs (at most the model's max_position_embeddings, 512).")] = 128
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object instead of tables.")] = False
+
+
+def show(args: ShowArgs) -> None:
     """Parameters, FLOPs and the MHA:FFN parameter ratio of an architecture, part by part."""
+    name, seq_len = args.name, args.seq_len
     summary = arch_summary(name, seq_len)
-    if as_json:
+    if args.as_json:
         typer.echo(dumps_json(summary))
         return
     fields = Table(title=f"{name}", show_header=False)
@@ -86,6 +93,9 @@ def show(
         flops = "–" if paper["flops_at_128"] is None else _human(paper["flops_at_128"])
         console.print(f"paper: {_human(paper['params'])} params, {flops} FLOPs@128 ({paper['source']}); "
                       f"gap: {paper['gap']}")
+
+
+arch_app.command("show")(command(show))
 
 
 @arch_app.command("list")
