@@ -21,7 +21,8 @@ INDEX = RESULTS / "README.md"
 # `produced_by` (written before it was recorded) gets `python -m benchmarks.MODULE` with its options unknown.
 WHAT: dict[str, tuple[str, str]] = {
     "confirm.json": ("confirm", "`nas confirm` (ASHA) against training every point in full: wall time, same winner"),
-    "deploy/deploy.json": ("deploy", "fine-tuned students exported and scored as `nas deploy` ships them"),
+    "deploy/deploy.json": ("deploy", "a fine-tuned student exported (`nas export --model`) and scored "
+                           "(`nas evaluate`): torch vs fp32 vs int8 `.tflite`"),
     "distill_compare.json": ("distill_compare", "distillation schedules (PKT/JKT/AKT/none) at one budget"),
     "distill_memory.json": ("distill_memory", "peak RSS of `nas distill` against its memory estimate"),
     "distill_small_sequence.json": ("distill_small_sequence", "the documented small distill sequence, timed"),
