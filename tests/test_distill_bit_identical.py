@@ -26,6 +26,7 @@ from typing import Any
 import pytest
 import torch
 
+from device_profiles.host import cpu_model
 from tests.distill_helpers import STUDENT_ARCH, TEACHER_ARCH, write_corpus
 
 GOLDEN = Path(__file__).with_name("distill_golden.json")
@@ -43,13 +44,6 @@ SPACE = {"name": "tiny-supernet",
          "fixed": {"hidden_size": 32, "embedding_size": 16, "normalization_type": "layer_norm", "hidden_act": "gelu"}}
 EXTRACTED = {"num_hidden_layers": 2, "intra_bottleneck_size": 8, "num_attention_heads": 2, "intermediate_size": 16,
              "num_feedforward_networks": 1}
-
-
-def cpu_model() -> str:
-    """The CPU's model name: the same vector ISA on another vendor's CPU can take other BLAS kernels."""
-    cpuinfo = Path("/proc/cpuinfo")
-    lines = cpuinfo.read_text().splitlines() if cpuinfo.is_file() else []
-    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown")
 
 
 def platform() -> dict[str, str]:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
 import subprocess
 import sys
 import tempfile
@@ -23,13 +22,7 @@ from benchmarks.estimator_rank_jobs import Store
 from benchmarks.proof import design
 from benchmarks.proof.run import RESULTS, proof_archs
 from benchmarks.proof.table import CONFIRMED
-
-
-def cpu_model() -> str:
-    for line in Path("/proc/cpuinfo").read_text().splitlines() if Path("/proc/cpuinfo").is_file() else []:
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.processor() or platform.machine()
+from device_profiles.host import cpu_model
 
 
 def main() -> None:
