@@ -14,7 +14,6 @@ body-parameter count. Rows with fewer seeds than planned are marked; nothing is 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import math
 from dataclasses import dataclass
@@ -108,10 +107,10 @@ def candidates(plan: dict[str, Any], freeze: dict[str, Any], confirmed: dict[str
 
 
 def naive_predicted(plan: dict[str, Any]) -> dict[str, float]:
-    keys = plan["searched"]["naive"]["at"]
-    with design.SPACE_LATENCY.open() as handle:
-        millis = {row["key"]: float(row["predicted_ms"]) for row in csv.DictReader(handle)}
-    return {budget: millis[key] for budget, key in keys.items()}
+    from search_spaces.arch import Arch
+
+    archs = plan["searched"]["naive"]["archs"]
+    return {budget: float(design.frozen_ms([Arch.from_dict(fields)])[0]) for budget, fields in archs.items()}
 
 
 def fmt(value: float | None, digits: int) -> str:
