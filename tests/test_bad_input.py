@@ -944,6 +944,25 @@ DEPLOY_CASES: list[Case] = [
 ACCURACY_CASES: list[Case] = [
     Case("fit-proxy-truth-missing", ("accuracy", "fit-proxy", "{tmp}/none.json", "--out", "{tmp}/fit.json"), None, 2,
          "none.json"),
+    # issue 31 item 7: `nas supernet ship` and `--estimator predictor` (shipped root: the row's tmp folder)
+    Case("ship-supernet-missing", ("supernet", "ship", "{tmp}/gone", "--name", "x"), _E, 2,
+         "is not a supernet directory", env=(("NAS_SHIPPED_DIR", "{tmp}/shipped"),)),
+    Case("ship-without-a-predictor", ("supernet", "ship", "{a}", "--name", "x"), _E, 2,
+         "run `nas supernet score", ("a",), env=(("NAS_SHIPPED_DIR", "{tmp}/shipped"),)),
+    Case("ship-name-exists", ("supernet", "ship", "{b}", "--name", "a"), _E, 2, "already holds a shipped predictor; "
+         "pass --overwrite", ("a",), env=(("NAS_SHIPPED_DIR", "{tmp}"),)),
+    Case("ship-bad-name", ("supernet", "ship", "{a}", "--name", "../up"), _E, 2, "--name '../up': use lower-case",
+         env=(("NAS_SHIPPED_DIR", "{tmp}/shipped"),)),
+    Case("search-predictor-none-shipped", ("search", "--device", "pixel4", "--budget", "62ms", "--estimator",
+                                           "predictor", "--out", "{tmp}/run"), _E, 2,
+         "no predictor is shipped", env=(("NAS_SHIPPED_DIR", "{plain}"),)),
+    Case("search-predictor-unknown", ("search", "--device", "pixel4", "--budget", "62ms", "--estimator",
+                                      "predictor", "--predictor", "nope", "--out", "{tmp}/run"), _E, 2,
+         "--predictor nope: no such shipped predictor", env=(("NAS_SHIPPED_DIR", "{plain}"),)),
+    Case("search-predictor-with-supernet-estimator", ("search", "--device", "pixel4", "--budget", "62ms",
+                                                      "--estimator", "supernet", "--supernet", "{a}", "--predictor",
+                                                      "x", "--out", "{tmp}/run"), _E, 2,
+         "the supernet estimator does not take --predictor"),
 ]
 
 ALL_CASES = (CLI_CASES + BEYOND_CASES + TRAINING_CASES + LATENCY_CASES + SEARCH_CASES + CONFIRM_CASES + TFLITE_CASES

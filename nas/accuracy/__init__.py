@@ -1,7 +1,9 @@
 """Accuracy estimators: how good an architecture will be once trained, without (or before) training it.
 
 An estimator maps archs to a score where higher is better (see `base.AccuracyEstimator`). `proxy`
-(training-free, microseconds per arch) is the default. Estimators are found by name in `ESTIMATORS`
+(training-free, microseconds per arch) is the default; `params` scores body-parameter count, `supernet` a trained
+supernet (nas/accuracy/supernet.py) and `predictor` a supernet's predictor shipped with the package
+(nas/accuracy/shipping.py). Estimators are found by name in `ESTIMATORS`
 ("module:class", imported only when chosen, so training code loads only for an estimator that needs it) and
 built with their options in one place, `get_estimator(name, **options)`.
 """
@@ -17,7 +19,9 @@ from nas_common.errors import UserInputError
 
 ESTIMATORS: dict[str, str] = {
     "proxy": "nas.accuracy.proxy:ProxyEstimator",
+    "params": "nas.accuracy.params:ParamsEstimator",
     "supernet": "nas.accuracy.supernet:SupernetEstimator",
+    "predictor": "nas.accuracy.shipping:ShippedPredictorEstimator",
 }
 DEFAULT_ESTIMATOR = "proxy"
 
@@ -36,7 +40,9 @@ def get_estimator(name: str = DEFAULT_ESTIMATOR, **options: Any) -> AccuracyEsti
     try:
         inspect.signature(factory).bind(**given)
     except TypeError:
-        raise UserInputError(f"the {name} estimator does not take {', '.join(f'--{k}' for k in given)}") from None
+        taken = inspect.signature(factory).parameters
+        unknown = [k for k in given if k not in taken] or list(given)
+        raise UserInputError(f"the {name} estimator does not take {', '.join(f'--{k}' for k in unknown)}") from None
     return factory(**given)
 
 

@@ -154,18 +154,27 @@ def _note(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def current_predictor(directory: Path, samples: int | None = None) -> pred.AccuracyPredictor | None:
+    """The supernet's stored predictor when it was fitted for these weights, `MEASURE`, held-out set and at least
+    `samples` evaluations (default `pred.SAMPLES`); None when there is none or it is stale."""
+    found = pred.load(Path(directory) / PREDICTOR_DIR)
+    if found is not None and found.meta.get("supernet_digest") == supernet_digest(Path(directory)) \
+            and found.measure == MEASURE and found.meta.get("requested_samples", 0) >= (samples or pred.SAMPLES) \
+            and (found.meta.get("eval") or {}).get("batches") == EVAL_BATCHES \
+            and found.meta["eval"].get("batch_size") == EVAL_BATCH:
+        return found
+    return None
+
+
 def ensure_predictor(directory: Path, samples: int | None = None) -> pred.AccuracyPredictor:
     """The supernet's stored predictor, fitted first (minutes, once per supernet) when missing or stale."""
     directory = Path(directory)
     samples = samples or pred.SAMPLES
+    found = current_predictor(directory, samples)
+    if found is not None:
+        return found
     store = directory / PREDICTOR_DIR
     digest = supernet_digest(directory)
-    found = pred.load(store)
-    if found is not None and found.meta.get("supernet_digest") == digest and found.measure == MEASURE \
-            and found.meta.get("requested_samples", 0) >= samples \
-            and (found.meta.get("eval") or {}).get("batches") == EVAL_BATCHES \
-            and found.meta["eval"].get("batch_size") == EVAL_BATCH:
-        return found
     spec = {"corpus": eval_corpus(read_json(directory / "supernet.json")), "batches": EVAL_BATCHES,
             "batch_size": EVAL_BATCH}
     made_for = {"digest": digest, "eval": spec}  # stored evaluations are reused only for the same weights and set
@@ -210,15 +219,15 @@ def estimator_digest(directory: Path) -> str:
     return supernet_digest(directory)
 
 
-def quality_text(directory: Path, predictors: Sequence[pred.AccuracyPredictor]) -> str:
-    """The measured rank correlation vs distilled students (quality.json, written by `nas supernet quality`, which
-    benchmarks/estimator_rank.py and benchmarks/supernet_seeds.py run), and the predictors' cross-validated
-    agreement with their supernets."""
+def quality_text(measured: str | None, predictors: Sequence[pred.AccuracyPredictor]) -> str:
+    """`measured`, the rank correlation vs distilled students measured for these weights (`measured_quality`:
+    quality.json, written by `nas supernet quality`, which benchmarks/estimator_rank.py and
+    benchmarks/supernet_seeds.py run; None when none was), and the predictors' cross-validated agreement with
+    their supernets."""
     cvs = ", ".join(f"{_number(p.meta.get('cv', {}).get('spearman')):.2f}" for p in predictors)
     fit = f"predictor CV Spearman {cvs} vs the supernet{'s' if len(predictors) > 1 else ''}, " \
           f"n={predictors[0].meta['samples']}"
     kind = f"ensemble of {len(predictors)} supernets" if len(predictors) > 1 else "supernet"
-    measured = measured_quality(directory)
     if measured is not None:
         return f"{measured}; {fit}"
     return f"rank correlation vs distilled students not measured for this {kind}; {fit}"
@@ -275,6 +284,12 @@ def check_within(space: SearchSpace, supernet_space: SearchSpace) -> SearchSpace
     return space
 
 
+def predicted_losses(predictors: Sequence[pred.AccuracyPredictor], archs: Sequence[Arch]) -> np.ndarray:
+    """The predictors' mean predicted held-out loss per arch (one predictor per supernet of an ensemble): what the
+    supernet estimator and a shipped predictor (nas/accuracy/shipping.py) score, as exp(−loss)."""
+    return np.mean([p.predict(archs) for p in predictors], axis=0)
+
+
 class SupernetEstimator(AccuracyEstimator):
     """Scores with the supernet's accuracy predictor during the search; `restrict_space` makes the run search the
     supernet's space (or checks `--space` lies within it); `refine_front` re-scores the front with the supernet
@@ -309,7 +324,7 @@ class SupernetEstimator(AccuracyEstimator):
 
     @property
     def quality(self) -> str:
-        return quality_text(self.directory, self.predictors)
+        return quality_text(measured_quality(self.directory), self.predictors)
 
     @property
     def scatter(self) -> float | None:
@@ -341,7 +356,7 @@ class SupernetEstimator(AccuracyEstimator):
 
     def predicted_losses(self, archs: Sequence[Arch]) -> np.ndarray:
         """The predicted held-out loss (`MEASURE`), the members' mean for an ensemble."""
-        return np.mean([p.predict(archs) for p in self.predictors], axis=0)
+        return predicted_losses(self.predictors, archs)
 
     def estimate(self, archs: Sequence[Arch]) -> np.ndarray:
         """The predictor's estimate: exp(−predicted held-out loss)."""

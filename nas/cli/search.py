@@ -99,13 +99,17 @@ class SearchArgs:
     executor: Annotated[str, typer.Option("--executor", help=EXECUTOR_HELP)] = DEFAULT_EXECUTOR
     ray_address: Annotated[str | None, typer.Option("--ray-address", help="Ray cluster address for --executor ray.",
                                                     show_default="a local Ray with 2 CPUs")] = None
-    estimator: Annotated[str, typer.Option("--estimator", help="Accuracy estimator (proxy: training-free; supernet: "
-                                           "a trained supernet's inherited weights, with --supernet DIR).")] = \
-        DEFAULT_ESTIMATOR
+    estimator: Annotated[str, typer.Option("--estimator", help="Accuracy estimator (proxy: training-free; params: "
+                                           "body-parameter count; supernet: a trained supernet's inherited weights, "
+                                           "with --supernet DIR; predictor: a supernet's predictor shipped with nas, "
+                                           "--predictor NAME).")] = DEFAULT_ESTIMATOR
     supernet: Annotated[Path | None, typer.Option(
         "--supernet", help="For --estimator supernet: a `nas supernet train` directory or an ensemble of them (`nas "
                            "supernet ensemble`); the search space becomes the supernet's (or --space inside "
                            "it).")] = None
+    predictor: Annotated[str | None, typer.Option(
+        "--predictor", help="For --estimator predictor: a shipped predictor's name (`nas supernet ship`); the search "
+                            "space becomes its supernet's.", show_default="the only one shipped")] = None
     teacher: Annotated[Path | None, typer.Option(
         "--teacher", help="A teacher directory: fixes the students' hidden_size to its width, as feature-map "
                           "transfer needs (then every front point can learn from it).")] = None
@@ -148,9 +152,9 @@ def search(args: SearchArgs) -> None:
 
         device_profile = with_confidence(device_profile, args.confidence)
     search_space = SearchSpace.load(args.space)
-    options_for_estimator = estimator_options(supernet=args.supernet)
+    options_for_estimator = estimator_options(supernet=args.supernet, predictor=args.predictor)
     accuracy = get_estimator(args.estimator, **options_for_estimator)
-    # the supernet's space (or --space checked inside it); other estimators search --space as given
+    # a supernet's or a shipped predictor's space (or --space checked inside it); others search --space as given
     search_space = accuracy.restrict_space(search_space, explicit=args.space != "mobilebert-family")
     options = SearchOptions(budget_ms=budget_ms, strategy=strategy, trials=args.trials or DEFAULT_TRIALS,
                             seed=args.seed, space=search_space.name, device=device_profile.name,

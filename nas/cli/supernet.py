@@ -1,4 +1,5 @@
-"""`nas supernet train|extract|score|ensemble|quality`: the weight-sharing MobileBERT supernet (nas/supernet/README.md).
+"""`nas supernet train|extract|score|ensemble|quality|ship`: the weight-sharing MobileBERT supernet
+(nas/supernet/README.md).
 
 Torch and transformers are imported inside the commands so that `nas --help` stays fast.
 """
@@ -186,6 +187,24 @@ def quality_command(
 
     record = record_quality(directory, truth, overwrite, predictor)
     typer.echo(f"{record['text']}: {directory / PREDICTOR_DIR / QUALITY}")
+
+
+@supernet_app.command("ship")
+def ship_command(
+    directory: Path = typer.Argument(..., help="A supernet directory (or an ensemble) whose predictor is fitted "
+                                     "(`nas supernet score`)."),
+    name: str = typer.Option(..., "--name", help="The shipped predictor's name (`nas search --estimator predictor "
+                             "--predictor NAME`)."),
+    overwrite: bool = typer.Option(False, "--overwrite", help="Replace a shipped predictor of that name."),
+) -> None:
+    """Package the supernet's fitted accuracy predictor, its space and quality record into nas/accuracy/shipped/NAME
+    (or $NAS_SHIPPED_DIR/NAME), checksummed, so that a search needs neither the weights nor torch."""
+    from nas.accuracy.shipping import ship
+
+    entry = ship(directory, name, overwrite)
+    size = sum(f.stat().st_size for f in entry.rglob("*") if f.is_file())
+    typer.echo(f"shipped {entry} ({size / 1024:.0f} KiB); search with it: nas search --estimator predictor "
+               f"--predictor {name}")
 
 
 def register(app: typer.Typer) -> None:
