@@ -36,7 +36,7 @@ class ParamsEstimator(AccuracyEstimator):
     name = "params"
     version = "1"
     quality = QUALITY
-    quantity = f"ln({PARAMS_SCALE:.0e} / body parameters), a size rank (not a loss)"
+    quantity = "ln(10⁹ / body parameters), a size rank, not a predicted loss"  # 10⁹: PARAMS_SCALE
 
     def estimate(self, archs: Sequence[Arch]) -> np.ndarray:
         """body parameters / PARAMS_SCALE per arch (`params_score`)."""

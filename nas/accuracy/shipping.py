@@ -55,9 +55,11 @@ def shipped_root() -> Path:
 
 
 def shipped_names(root: Path | None = None) -> list[str]:
-    """The shipped predictors' names (folders of the root holding a manifest)."""
+    """The shipped predictors' names (folders of the root holding a manifest; not a `ship` cut short)."""
     root = root or shipped_root()
-    return sorted(p.name for p in root.iterdir() if (p / MANIFEST).is_file()) if root.is_dir() else []
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if NAME.fullmatch(p.name) and (p / MANIFEST).is_file())
 
 
 def check_name(name: str) -> str:
