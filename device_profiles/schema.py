@@ -24,6 +24,9 @@ COST_KEYS = ("matmul_eff", "bmm_eff", "mm_gbs", "ew_gbs", "ew_gflops", "kernel_u
 # with a FLOPs-linear fit (1: the model alone) and that fit, and the leave-one-out model error for the intervals.
 # flops_ms (the line's intercept) may be negative; the others are positive (flops_weight in [0, 1]).
 CALIBRATION_KEYS = ("flops_weight", "flops_ms_per_gflop", "flops_ms", "flops_floor_ms", "loo_sigma", "loo_rows")
+# ... and each calibration point's leave-one-out log error (same order as the points), from which the intervals
+# take the model error net of each row's leverage (latency_models/uncertainty.py).
+LOO_LOG = "loo_log"
 
 
 @dataclass(frozen=True)
@@ -146,10 +149,10 @@ def _calibration_arch(arch: str | dict[str, Any], where: str) -> Arch:
 def _cost(cost: dict[str, Any], origin: str) -> dict[str, Any]:
     """The fitted `[cost]` table: every value a positive number (no silent fallback to the priors)."""
     where = f"{origin} [cost]"
-    unknown = sorted(set(cost) - set(COST_KEYS) - set(CALIBRATION_KEYS) - {"fitted_on"})
+    unknown = sorted(set(cost) - set(COST_KEYS) - set(CALIBRATION_KEYS) - {"fitted_on", LOO_LOG})
     if unknown:
         raise UserInputError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; known: "
-                             f"{', '.join(COST_KEYS + CALIBRATION_KEYS)}, fitted_on")
+                             f"{', '.join(COST_KEYS + CALIBRATION_KEYS)}, {LOO_LOG}, fitted_on")
     out: dict[str, Any] = {}
     for key in COST_KEYS:
         value = _require(cost, key, (int, float), where, positive=True, default=None)
@@ -168,6 +171,11 @@ def _cost(cost: dict[str, Any], origin: str) -> dict[str, Any]:
         out[key] = int(value) if key == "loo_rows" else float(value)
     if out.get("flops_weight", 1.0) < 1.0 and not {"flops_ms_per_gflop", "flops_ms"} <= set(out):
         raise UserInputError(f"{where}: flops_weight below 1 needs flops_ms_per_gflop and flops_ms (the FLOPs fit)")
+    if LOO_LOG in cost:
+        errors = _require(cost, LOO_LOG, list, where)
+        if not all(isinstance(e, (int, float)) and not isinstance(e, bool) and math.isfinite(e) for e in errors):
+            raise UserInputError(f"{where}: key '{LOO_LOG}' must be a list of finite numbers")
+        out[LOO_LOG] = [float(e) for e in errors]
     if "fitted_on" in cost:
         out["fitted_on"] = _require(cost, "fitted_on", str, where)
     return out

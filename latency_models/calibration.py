@@ -16,7 +16,9 @@
    rows a line through so few points is no baseline and the cost model is kept (w = 1). The profile keeps w and
    the FLOPs fit on all rows (`[cost]`: `flops_weight`, `flops_ms_per_gflop`, `flops_ms`, `flops_floor_ms`).
 4. **Model error**: the leave-one-out root mean squared log error of the final (blended) predictor, `loo_sigma`,
-   with the number of rows, `loo_rows`: the intervals (`uncertainty.py`) add it to the parameters' uncertainty.
+   with the number of rows, `loo_rows`, and each row's leave-one-out log error, `loo_log` (in the order of the
+   profile's calibration points): the intervals (`uncertainty.py`) take the model error from them, net of each
+   row's leverage, and add it to the parameters' uncertainty.
 """
 
 from __future__ import annotations
@@ -134,8 +136,8 @@ class Calibration:
                    f"a blend: {w:g} x log cost model + {1 - w:g} x log FLOPs-linear (lowest leave-one-out error)")
         return [f"leave-one-out RMS: cost model {s['loo_rms_pct']['cost_model']:.1f}%, FLOPs-linear "
                 f"{s['loo_rms_pct']['flops_linear']:.1f}% on the same rows; predictions use {verdict}",
-                f"model error for the intervals (LOO RMS of the final predictor, log): {s['loo_sigma']:.4f} "
-                f"over {len(self.residuals)} rows"]
+                f"leave-one-out RMS of the final predictor (log): {s['loo_sigma']:.4f} over {len(self.residuals)} "
+                "rows; the intervals take the model error from each row's error net of its leverage"]
 
 
 def calibrate(base: DeviceProfile, rows: list[Measurement], name: str, fit_switches: bool = True) -> Calibration:
@@ -154,7 +156,7 @@ def calibrate(base: DeviceProfile, rows: list[Measurement], name: str, fit_switc
     a, b = flops_fit(rows)
     final = w * model_loo + (1 - w) * flops_loo
     cost = {**profile.cost, "flops_weight": w, "loo_sigma": float(f"{math.sqrt(float(np.mean(final ** 2))):.6g}"),
-            "loo_rows": len(rows)}
+            "loo_rows": len(rows), "loo_log": [float(f"{e:.6g}") for e in final]}
     if w < 1.0:
         cost.update(flops_ms_per_gflop=float(f"{a:.6g}"), flops_ms=float(f"{b:.6g}"),
                     flops_floor_ms=float(f"{0.5 * min(r.latency_ms for r in rows):.6g}"))

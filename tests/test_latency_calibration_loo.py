@@ -14,7 +14,7 @@ from device_profiles.schema import DeviceProfile, parse_profile
 from latency_models.calibration import TIE, WEIGHTS, calibrate, choose_weight, flops_fit
 from latency_models.fusion_fit import Alternative, choose
 from latency_models.predictor import load_predictor
-from latency_models.uncertainty import Posterior, with_model_error
+from latency_models.uncertainty import SIGMA_MEAS, Posterior, with_model_error
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 
@@ -99,6 +99,40 @@ def test_model_error_widens_the_interval_beyond_the_parameters() -> None:
     assert 0.05 < wide.sigma <= 0.10 and wide.dof == pytest.approx(11.0)
     same = with_model_error(post, jac, loo_sigma=0.001, loo_rows=10)
     assert same.sigma == pytest.approx(0.02)  # never below the in-sample scale
+
+
+def test_model_error_from_leverage_weighted_loo_errors_recovers_the_noise_of_a_linear_fit() -> None:
+    """On a linear model with Gaussian noise (the case the rule is derived for), the leverage-weighted
+    leave-one-out errors estimate the noise variance without bias, where the mean-subtraction rule counts the
+    high-leverage rows' extrapolation as model error. 10 rows and 6 parameters (as 10 suggested archs and the
+    cost model): mean leverage 0.6, so the old rule's excess is large. The noise equals the prior's scale
+    (SIGMA_MEAS), so the conjugate estimate's expectation is the noise variance itself; 400 draws put the
+    mean's standard error near 3 %, far inside the 15 % tolerance."""
+    rng = np.random.default_rng(0)
+    sigma, n, p = SIGMA_MEAS, 10, 6
+    new_s2, old_s2 = [], []
+    for _ in range(400):
+        jac = rng.normal(0, 1, (n, p))
+        y = jac @ rng.normal(0, 0.3, p) + rng.normal(0, sigma, n)
+        hat = jac @ np.linalg.solve(jac.T @ jac, jac.T)
+        loo = (y - hat @ y) / (1 - np.diag(hat))
+        post = Posterior(np.eye(p) * 1e-6, 1e-4, 10.0, n)
+        rms = float(np.sqrt(np.mean(loo**2)))
+        new_s2.append(with_model_error(post, jac, rms, n, loo_log=list(loo)).sigma ** 2)
+        old_s2.append(with_model_error(post, jac, rms, n).sigma ** 2)
+    assert np.mean(new_s2) == pytest.approx(sigma**2, rel=0.15)
+    assert np.mean(old_s2) > 1.3 * sigma**2
+
+
+def test_profile_keeps_each_rows_loo_error_and_rejects_a_malformed_list() -> None:
+    rows = rows_from(load_predictor(BASE, TRUE_PARAMS).predict(ARCHS))
+    profile = calibrate(BASE, rows, "mine").profile
+    assert len(profile.cost["loo_log"]) == len(profile.calibration) == len(rows)
+    again = parse_profile(profile.to_toml_dict(), "x.toml")
+    assert again.cost["loo_log"] == profile.cost["loo_log"]
+    base = load_profile("pixel4").to_toml_dict()
+    with pytest.raises(UserInputError, match="loo_log"):
+        parse_profile({**base, "cost": {**base["cost"], "loo_log": [0.1, "x"]}}, "x.toml")
 
 
 def test_profile_cost_table_validates_the_calibration_keys() -> None:
