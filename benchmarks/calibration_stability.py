@@ -233,6 +233,18 @@ def summarise(rounds: list[dict[str, Any]]) -> list[dict]:
     return out
 
 
+def fresh_summary(rounds: list[dict[str, Any]], first: int | None) -> dict[str, Any]:
+    """The summary of rounds `first`.. alone (those no design choice has seen), when asked for and measured."""
+    fresh = [r for r in rounds if first is not None and r["round"] >= first]
+    if not fresh:
+        return {}
+    summary = summarise(fresh)
+    print(f"rounds {first}-{fresh[-1]['round']} alone (measured after the method was chosen):")
+    print(table(summary, ["set", "rounds", "within10_median", "within10_worst", "coverage90_pooled",
+                          "coverage90_worst"]))
+    return {"fresh_from_round": first, "summary_fresh": summary}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--backend", default="torch", choices=("torch", "tflite"))
@@ -251,6 +263,8 @@ def main() -> None:
     ap.add_argument("--space", default="mobilebert-family")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop measuring after this long (resume later)")
     ap.add_argument("--evaluate-only", action="store_true", help="measure nothing: evaluate the complete rounds")
+    ap.add_argument("--fresh-from", type=int, default=None, help="rounds from this one on were measured after the "
+                    "method was chosen on the earlier ones: summarised apart as well (summary_fresh)")
     ap.add_argument("--note", default="", help="measurement conditions not recorded by the run (kept in the JSON)")
     ap.add_argument("--work", default=None, help="measurements (resumable); default measurements/calibration_stability/"
                     "BACKEND")
@@ -316,7 +330,8 @@ def main() -> None:
                    "measurement": "latency_models.measure.measure per arch, sequential, shuffled order (warm-up until "
                    "stable, re-measured above 10 % spread), reference re-timed every --reference-every archs",
                    "peaks": {"fp32_gflops": base.fp32_gflops, "memory_gbs": base.memory_gbs}},
-               "note": args.note, "summary": summary, "self_agreement": self_agreement,
+               "note": args.note, "summary": summary, **fresh_summary(results, args.fresh_from),
+               "self_agreement": self_agreement,
                "self_agreement_vs_fit": {
                    "self_agreement_abs_diff_pct_median": self_agreement.get("abs_diff_pct_median"),
                    "fit_mape_pct_median_round": fit_error},
