@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from device_profiles.measurement import Measurement
-from device_profiles.schema import DeviceProfile
+from device_profiles.schema import LOO_LOG, DeviceProfile
 from latency_models.calibrate import calibrated_profile, fit_params, loo_log_errors
 from latency_models.fusion_fit import FusionFit, fit_lowering, fittable, with_fitted_lowering
 
@@ -106,11 +106,9 @@ class Calibration:
 
     @property
     def loo_log(self) -> np.ndarray | None:
-        """Leave-one-out log errors of the final (blended) predictor."""
-        if self.model_loo_log is None or self.flops_loo_log is None:
-            return None
-        w = float(self.profile.cost.get("flops_weight", 1.0))
-        return w * self.model_loo_log + (1 - w) * self.flops_loo_log
+        """Leave-one-out log errors of the final (blended) predictor, as the profile keeps them."""
+        errors = self.profile.cost.get(LOO_LOG)
+        return None if errors is None else np.array(errors)
 
     def summary(self) -> dict[str, Any]:
         cost = self.profile.cost
@@ -156,7 +154,7 @@ def calibrate(base: DeviceProfile, rows: list[Measurement], name: str, fit_switc
     a, b = flops_fit(rows)
     final = w * model_loo + (1 - w) * flops_loo
     cost = {**profile.cost, "flops_weight": w, "loo_sigma": float(f"{math.sqrt(float(np.mean(final ** 2))):.6g}"),
-            "loo_rows": len(rows), "loo_log": [float(f"{e:.6g}") for e in final]}
+            "loo_rows": len(rows), LOO_LOG: [float(f"{e:.6g}") for e in final]}
     if w < 1.0:
         cost.update(flops_ms_per_gflop=float(f"{a:.6g}"), flops_ms=float(f"{b:.6g}"),
                     flops_floor_ms=float(f"{0.5 * min(r.latency_ms for r in rows):.6g}"))
