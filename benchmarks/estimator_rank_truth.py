@@ -29,6 +29,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from nas_common.io import file_sha256
+
 ROOT = Path(__file__).resolve().parents[1]  # where children run: the benchmark points it at a code snapshot
 BENCH_DIR = Path(__file__).resolve().parent
 MAX_PREDICTIONS = 20  # nas distill's default (the official code's 20 per sequence); 15 % of 64 tokens stays below
@@ -69,11 +71,7 @@ def students_label(budget: dict[str, Any]) -> str:
 
 
 def file_digest(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()[:12]
+    return file_sha256(path)[:12]
 
 
 def settings_id(budget: Budget, teacher: Path) -> str:

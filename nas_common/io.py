@@ -9,6 +9,7 @@ never passed on to a fit or a table. Nothing here writes (see `writing.py`; the 
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 import tomllib
@@ -36,6 +37,15 @@ def read_bytes(path: str | Path, what: str = "") -> bytes:
         raise UserInputError(f"{label}: a directory, not a file") from None
     except OSError as err:
         raise UserInputError(f"{label}: cannot read ({err.strerror or err})") from None
+
+
+def file_sha256(path: str | Path) -> str:
+    """The sha256 of a file's bytes (hex), read in 1 MiB chunks so that a weights file is never held whole."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def decode(raw: bytes, label: str, kind: str = "") -> str:

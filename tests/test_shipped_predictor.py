@@ -25,6 +25,7 @@ from nas.accuracy import supernet as sn
 from nas.accuracy.proxy import body_params
 from nas.supernet.ensemble import write_ensemble
 from nas_common.errors import UserInputError
+from nas_common.io import file_sha256
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
 from tests.bad_input_support import REPO_ROOT, run_cli
@@ -84,7 +85,7 @@ def test_ship_writes_a_checksummed_entry_without_the_training_data(source: Path,
     assert set(manifest["files"]) == {"space.toml", "quality.json", "predictors/0/model.json",
                                       "predictors/0/meta.json"}
     for relative, record in manifest["files"].items():
-        assert record == {"sha256": shipping.sha256(entry / relative), "bytes": (entry / relative).stat().st_size}
+        assert record == {"sha256": file_sha256(entry / relative), "bytes": (entry / relative).stat().st_size}
     assert manifest["bytes"] == sum(f["bytes"] for f in manifest["files"].values())
     assert not list(entry.rglob(pred.EVALUATIONS))
     # shipped again, the same files are the same version; without --overwrite it is refused

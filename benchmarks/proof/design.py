@@ -12,7 +12,6 @@ before any of those students is distilled.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.estimator_rank_truth import Budget
+from nas_common.io import file_sha256
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -81,14 +81,6 @@ def arch_key(arch: Any) -> str:
     bottleneck = arch.intra_bottleneck_size if arch.use_bottleneck else "none"
     return (f"L{arch.num_hidden_layers}-b{bottleneck}-f{arch.num_feedforward_networks}x{arch.intermediate_size}"
             f"-h{arch.num_attention_heads}")
-
-
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def space_archs() -> list[Any]:
@@ -158,15 +150,15 @@ def write_plan() -> dict[str, Any]:
             "dir": "~/.cache/nas/teachers/minilm-384",
             "commands": "nas/distill/README.md, 'A competent small CPU teacher (MiniLM, 384 wide)' (two nas "
                         "teacher commands: 200 heads-only steps, then 60 unfrozen)",
-            "model_safetensors_sha256": sha256(teacher_weights) if teacher_weights.is_file() else None,
+            "model_safetensors_sha256": file_sha256(teacher_weights) if teacher_weights.is_file() else None,
         },
-        "latency": {"device": DEVICE, "seq_len": SEQ_LEN, "profile_sha256": sha256(PROFILE_FILE),
+        "latency": {"device": DEVICE, "seq_len": SEQ_LEN, "profile_sha256": file_sha256(PROFILE_FILE),
                     "rule": "budgets and 'fits' are judged on the pixel4 prediction of the code at this plan's "
                             "commit, stored for every arch of the space in space_latency.csv (the draw and every "
                             "'fits' check read it; the freeze's searches run on this commit's code, in a git "
                             "worktree); each student's host-tflite latency is also measured (LiteRT, 1 thread) so "
                             "the equal-latency claim is checked on a real runtime"},
-        "space": {"file": str(SPACE_FILE.relative_to(ROOT)), "sha256": sha256(SPACE_FILE), "size": len(archs)},
+        "space": {"file": str(SPACE_FILE.relative_to(ROOT)), "sha256": file_sha256(SPACE_FILE), "size": len(archs)},
         "budgets_ms": list(BUDGETS_MS),
         "baselines": {
             "rule": f"at budget B, every hand-designed shape predicted within [{1 - UNDER:g}·B, B]",

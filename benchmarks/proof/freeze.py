@@ -26,6 +26,7 @@ from typing import Any
 
 from benchmarks.estimator_rank_archs import ARCHS as EARLIER_TRUTH
 from benchmarks.proof import design
+from nas_common.io import file_sha256
 
 FREEZE = design.HERE / "freeze.json"
 RUNS = Path.home() / ".cache" / "nas" / "proof" / "runs"
@@ -41,7 +42,7 @@ def _nas(*args: str) -> str:
 
 def checksums(directory: Path) -> dict[str, str]:
     """sha256 of every file of a supernet directory but its resumable training state."""
-    return {str(p.relative_to(directory)): design.sha256(p) for p in sorted(directory.rglob("*"))
+    return {str(p.relative_to(directory)): file_sha256(p) for p in sorted(directory.rglob("*"))
             if p.is_file() and "checkpoint" not in p.name}
 
 
@@ -94,7 +95,7 @@ def freeze(supernet: Path | None) -> dict[str, Any]:
     exclude = {b.key for b in EARLIER_TRUTH}
     exclude |= {design.arch_key(Arch(**s["arch"])) for s in plan["baselines"]["shapes"].values()}
     exclude |= set(plan["searched"]["naive"]["at"].values())
-    record: dict[str, Any] = {"plan_sha256": design.sha256(design.PLAN),
+    record: dict[str, Any] = {"plan_sha256": file_sha256(design.PLAN),
                               "code": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                                                      cwd=design.ROOT).stdout.strip()}
     if supernet is not None:

@@ -23,6 +23,7 @@ from typing import Any
 from benchmarks.estimator_rank_jobs import Job, Store, run_jobs
 from benchmarks.estimator_rank_truth import Budget, _nas, distill, settings_id
 from benchmarks.proof import design
+from nas_common.io import file_sha256
 
 RESULTS = design.ROOT / "benchmarks" / "results" / "proof.json"
 FREEZE = design.HERE / "freeze.json"
@@ -131,7 +132,7 @@ def main() -> None:
     if not (design.TEACHER_DIR / "model.safetensors").is_file():
         sys.exit(f"error: no teacher at {design.TEACHER_DIR}: build it first (plan.json 'teacher')")
     plan = json.loads(design.PLAN.read_text())
-    if plan["teacher"]["model_safetensors_sha256"] != design.sha256(design.TEACHER_DIR / "model.safetensors"):
+    if plan["teacher"]["model_safetensors_sha256"] != file_sha256(design.TEACHER_DIR / "model.safetensors"):
         sys.exit("error: the teacher on disk is not the plan's (sha256 differs): the plan's teacher must be used")
     queue, settings = jobs(args.only)
     store = Store(RESULTS)

@@ -34,7 +34,7 @@ from nas.accuracy import supernet as sn
 from nas.accuracy.base import AccuracyEstimator
 from nas.supernet import ensemble
 from nas_common.errors import UserInputError
-from nas_common.io import read_bytes, read_json
+from nas_common.io import file_sha256, read_json
 from nas_common.writing import write_json
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
@@ -67,10 +67,6 @@ def check_name(name: str) -> str:
         raise UserInputError(f"--name {name!r}: use lower-case letters, digits, '.', '_' and '-' (at most 64, "
                              "starting with a letter or digit)")
     return name
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(read_bytes(path)).hexdigest()
 
 
 def _source(directory: Path, members: Sequence[Path]) -> dict[str, Any]:
@@ -114,7 +110,7 @@ def ship(directory: str | Path, name: str, overwrite: bool = False, root: Path |
     for relative, origin in copies.items():
         (staging / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(origin, staging / relative)
-    files = {r: {"sha256": sha256(staging / r), "bytes": (staging / r).stat().st_size} for r in sorted(copies)}
+    files = {r: {"sha256": file_sha256(staging / r), "bytes": (staging / r).stat().st_size} for r in sorted(copies)}
     version = hashlib.sha256("".join(f"{r}:{f['sha256']}" for r, f in files.items()).encode()).hexdigest()[:12]
     write_json(staging / MANIFEST, {
         "format": FORMAT, "name": name, "version": version,
@@ -138,7 +134,7 @@ def verified_manifest(entry: Path) -> dict[str, Any]:
         if not path.is_file():
             raise UserInputError(f"shipped predictor {entry.name}: {relative} is missing; ship it again "
                                  "(`nas supernet ship`) or reinstall nas")
-        if sha256(path) != record.get("sha256"):
+        if file_sha256(path) != record.get("sha256"):
             raise UserInputError(f"shipped predictor {entry.name}: {relative} does not match the sha256 in its "
                                  "manifest.json (changed since it was shipped); ship it again or reinstall nas")
     return manifest
