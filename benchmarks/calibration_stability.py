@@ -9,17 +9,25 @@
 Each round (its own seed) draws --n-val validation archs, one random calibration set whose first 10, 15 and
 20 archs are the random-10/15/20 sets (nested: one set of measurements serves the three), and the
 `nas calibrate --suggest 10` set (`latency_models/design.py`, at the base profile's prior parameters,
-presets included). Every arch is measured **sequentially, one `measure()` call after another** (what
-`nas measure --arch A` run once per arch does: warm-up until stable, median of --repeat runs, re-measured
-while the spread is above 10 %), in a shuffled order, with a reference model (`--reference`) re-timed every
---reference-every archs (`latency_models/drift.py`): each row records the drift. Then, for each set, the base
-profile is calibrated on the set's rows exactly as `nas calibrate` does (`calibrate.calibrate`: lowering
+presets included). How the archs are measured (`--protocol`):
+- `interleaved` (default; what `nas measure --archs FILE` does with a list): the round's archs, in a shuffled
+  order, go to `measure.measure_many` in groups of --chunk (8): each group's models are warmed up until stable
+  and timed in rounds of one run each, the order rotated every round, the latency the median of --repeat
+  runs, and a model whose runs spread more than --max-spread is timed again (at most 2 retries). A burst of
+  foreign load shorter than half the group's timing then lands in a minority of every model's runs instead
+  of in all of one model's.
+- `sequential`: one `measure()` call after another (what `nas measure --arch A` run once per arch does); the
+  protocol of the rounds in `measurements/calibration_stability/{torch,tflite}-quiet`.
+Either way a reference model (`--reference`) is re-timed before each group (sequential: every
+--reference-every archs), so each round records the drift (`latency_models/drift.py`). Then, for each set, the
+base profile is calibrated on the set's rows exactly as `nas calibrate` does (`calibrate.calibrate`: lowering
 switches by leave-one-out, FLOPs fallback or blend, intervals with the model error) and the validation
 archs are predicted with 90 % intervals: share within ±10 %, MAPE, Spearman (with n), coverage of the
-intervals; and the FLOPs-linear fit on the same rows beside it.
+intervals; and the FLOPs-linear fit on the same rows beside it. Round K draws its archs with seed
+2026 + 1000 (K − 1); `--first-round` starts a work folder at a later round, so its archs are fresh.
 
-Self-agreement: after each round the first --n-repeat validation archs are measured again: how far two
-sequential measurements of one arch lie apart, printed next to the fit's error (the one that is larger
+Self-agreement: after each round the first --n-repeat validation archs are measured again (by the same
+protocol): how far two measurements of one arch lie apart, printed next to the fit's error (the one that is larger
 limits the within-±10 % share).
 
 Resumable: rows are appended to WORK/BACKEND/round-K.jsonl as they are measured and a restart measures only
@@ -44,14 +52,21 @@ from benchmarks.latency_common import MEASUREMENTS, RESULTS, command, machine_in
 from device_profiles.host import host_profile, host_tflite_profile
 from latency_models.calibration import calibrate
 from latency_models.design import suggest
-from latency_models.measure import measure
+from latency_models.measure import measure, measure_many
 from latency_models.measurements import append_measurements, read_measurements
 from latency_models.predictor import load_predictor
+from latency_models.timing import MAX_SPREAD
 from latency_models.validate import coverage, flops_baseline, metrics
 from search_spaces.presets import resolve_arch
 from search_spaces.space import SearchSpace
 
 LEVEL = 0.9
+MEASUREMENT = {
+    "sequential": "latency_models.measure.measure per arch, sequential, shuffled order (warm-up until stable, "
+                  "re-measured above {spread:g} % spread), reference re-timed every {every} archs",
+    "interleaved": "latency_models.measure.measure_many in groups of {chunk} archs, shuffled order (each group "
+                   "warmed up until stable, then timed in rounds of one run each, order rotated; re-measured "
+                   "above {spread:g} % spread), reference re-timed before each group"}
 
 
 def lscpu() -> dict[str, Any]:
@@ -113,7 +128,13 @@ class Budget:
 
 def _measure(arch: Any, base: Any, args: argparse.Namespace) -> Any:
     return measure(arch, args.backend, base, args.seq_len, 1, args.threads, args.repeat, clock=args.clock,
-                   statistic=args.statistic)
+                   max_spread=args.max_spread, statistic=args.statistic)
+
+
+def _measure_group(archs: list, base: Any, args: argparse.Namespace) -> list:
+    """One group timed together, interleaved (`measure_many` with the whole group as one chunk)."""
+    return measure_many(archs, args.backend, base, args.seq_len, 1, args.threads, args.repeat, clock=args.clock,
+                        max_spread=args.max_spread, chunk=len(archs), statistic=args.statistic)
 
 
 def measure_round(path: Path, archs: list, base: Any, args: argparse.Namespace, seed: int,
@@ -130,19 +151,43 @@ def measure_round(path: Path, archs: list, base: Any, args: argparse.Namespace, 
             f.write(json.dumps({"time": time.time(), "load_average": os.getloadavg(), "background_training_paused":
                                 Path.home().joinpath("proof", "paused").exists(), "archs_to_measure": len(todo)})
                     + "\n")
-    for k, i in enumerate(order):
-        if not budget.left():
-            break
-        if k % args.reference_every == 0:
+    if args.protocol == "interleaved":
+        shuffled = [todo[i] for i in order]
+        for start in range(0, len(shuffled), args.chunk):
+            if not budget.left():
+                break
+            group = shuffled[start:start + args.chunk]
             append_measurements(ref_path, [_measure(reference, base, args)])
-        row = _measure(todo[i], base, args)
-        append_measurements(path, [row])
-        done[row.arch] = row
-        print(f"  measured {k + 1}/{len(todo)}: {row.latency_ms:.2f} ms (spread {100 * (row.spread or 0):.1f}%)",
-              flush=True)
+            timed = _measure_group(group, base, args)
+            append_measurements(path, timed)
+            done.update({row.arch: row for row in timed})
+            print(f"  measured {start + len(group)}/{len(todo)}: "
+                  + ", ".join(f"{row.latency_ms:.1f} ms ({100 * (row.spread or 0):.1f}%)" for row in timed), flush=True)
+    else:
+        for k, i in enumerate(order):
+            if not budget.left():
+                break
+            if k % args.reference_every == 0:
+                append_measurements(ref_path, [_measure(reference, base, args)])
+            row = _measure(todo[i], base, args)
+            append_measurements(path, [row])
+            done[row.arch] = row
+            print(f"  measured {k + 1}/{len(todo)}: {row.latency_ms:.2f} ms (spread {100 * (row.spread or 0):.1f}%)",
+                  flush=True)
     if todo and budget.left():
         append_measurements(ref_path, [_measure(reference, base, args)])
     return done
+
+
+def prepare(archs: list, args: argparse.Namespace) -> None:
+    """Convert each arch's LiteRT model into the cache the timing reads (torch builds in memory: nothing to do)."""
+    if args.backend != "tflite":
+        return
+    from latency_models.tflite_backend import cached_model
+
+    for k, arch in enumerate(archs):
+        cached_model(arch, args.seq_len, 1)
+        print(f"  converted {k + 1}/{len(archs)}", flush=True)
 
 
 def load_records(path: Path) -> list[dict]:
@@ -184,11 +229,19 @@ def drift_summary(path: Path) -> dict[str, Any]:
 def repeatability(path: Path, archs: list, rows: dict, base: Any, args: argparse.Namespace,
                   budget: Budget) -> dict | None:
     again = {r.arch: r for r in read_measurements(path)} if path.exists() and path.stat().st_size else {}
-    for arch in archs:
-        if arch not in again and budget.left():
-            row = _measure(arch, base, args)
-            append_measurements(path, [row])
-            again[arch] = row
+    todo = [a for a in archs if a not in again]
+    if args.protocol == "interleaved":
+        for start in range(0, len(todo), args.chunk):
+            if budget.left():
+                timed = _measure_group(todo[start:start + args.chunk], base, args)
+                append_measurements(path, timed)
+                again.update({row.arch: row for row in timed})
+    else:
+        for arch in todo:
+            if budget.left():
+                row = _measure(arch, base, args)
+                append_measurements(path, [row])
+                again[arch] = row
     if any(a not in again for a in archs):
         return None
     return repeatability_stats([rows[a].latency_ms for a in archs], [again[a].latency_ms for a in archs])
@@ -256,12 +309,21 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--clock", default="thread", help="thread (one thread: its CPU time) or wall")
     ap.add_argument("--statistic", default="median", help="median (as `nas measure` by default) or min")
+    ap.add_argument("--protocol", default="interleaved", choices=("interleaved", "sequential"),
+                    help="how a round's archs are timed (see above)")
+    ap.add_argument("--chunk", type=int, default=8, help="archs timed together (interleaved protocol)")
+    ap.add_argument("--max-spread", type=float, default=MAX_SPREAD, help="re-time an arch whose runs' std/median "
+                    "is above this (as `nas measure --max-spread`)")
+    ap.add_argument("--first-round", type=int, default=1, help="number of this folder's first round: round K "
+                    "draws with seed 2026 + 1000 (K - 1), so a new folder starting at K measures fresh archs")
     ap.add_argument("--n-repeat", type=int, default=10, help="validation archs measured twice (self-agreement)")
     ap.add_argument("--reference", default="mobilebert-tiny", help="the arch re-timed to record drift")
     ap.add_argument("--reference-every", type=int, default=10)
     ap.add_argument("--seq-len", type=int, default=128)
     ap.add_argument("--space", default="mobilebert-family")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop measuring after this long (resume later)")
+    ap.add_argument("--prepare-only", action="store_true", help="time nothing: convert every round's models now "
+                    "(tflite; each conversion is cached), so that the quiet sitting only times")
     ap.add_argument("--evaluate-only", action="store_true", help="measure nothing: evaluate the complete rounds")
     ap.add_argument("--fresh-from", type=int, default=None, help="rounds from this one on were measured after the "
                     "method was chosen on the earlier ones: summarised apart as well (summary_fresh)")
@@ -280,7 +342,7 @@ def main() -> None:
         budget.deadline = time.monotonic()
     started = time.perf_counter()
     results = []
-    for k in range(args.rounds):
+    for k in range(args.first_round - 1, args.first_round - 1 + args.rounds):
         seed = 2026 + 1000 * k
         sets = round_sets(space, base, seed, args.n_val, args.random, args.suggest)
         distinct = list(dict.fromkeys(a for archs in sets.values() for a in archs))
@@ -289,6 +351,9 @@ def main() -> None:
             done = {r.arch: r for r in read_measurements(path)} if path.exists() else {}
             sets = frozen_sets(path, sets, done)
             distinct = list(dict.fromkeys(a for archs in sets.values() for a in archs))
+        if args.prepare_only:
+            prepare(distinct + [resolve_arch(args.reference)], args)
+            continue
         rows = measure_round(path, distinct, base, args, seed, budget)
         if all(a in rows for a in distinct):
             sets = frozen_sets(path, sets, rows)
@@ -327,8 +392,8 @@ def main() -> None:
                                                                            "max_minutes", "note")} | {
                    "interval_level": LEVEL, "work": str(work.relative_to(MEASUREMENTS.parent) if work.is_relative_to(
                        MEASUREMENTS.parent) else work),
-                   "measurement": "latency_models.measure.measure per arch, sequential, shuffled order (warm-up until "
-                   "stable, re-measured above 10 % spread), reference re-timed every --reference-every archs",
+                   "measurement": MEASUREMENT[args.protocol].format(chunk=args.chunk, spread=100 * args.max_spread,
+                                                                    every=args.reference_every),
                    "peaks": {"fp32_gflops": base.fp32_gflops, "memory_gbs": base.memory_gbs}},
                "note": args.note, "summary": summary, **fresh_summary(results, args.fresh_from),
                "self_agreement": self_agreement,

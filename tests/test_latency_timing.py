@@ -118,3 +118,10 @@ def test_cli_measures_a_list_of_archs(tmp_path: Path) -> None:
     assert r.stdout.startswith("two: ") and "line 3: " in r.stdout and "spread" in r.stdout
     rows = read_measurements(out)
     assert len(rows) == 2 and all(row.repeats == 2 for row in rows)
+
+
+def test_cli_max_spread_default_is_the_timing_threshold() -> None:
+    from latency_models.timing import MAX_SPREAD
+    from nas.cli.latency import MeasureArgs
+
+    assert MeasureArgs().max_spread == MAX_SPREAD
