@@ -5,7 +5,8 @@ this is the runtime a shipped pick runs in. `litert_torch.convert` converts `hf_
 (the module the torch backend times and every exporter converts) with int32 token ids (the converted model
 refuses int64); `ai_edge_litert.interpreter.Interpreter` runs it with the XNNPACK delegate on this
 machine's CPU. Converting costs seconds to minutes (a 24-layer model: ~90 s on this loaded machine), so
-`cached_model` keeps each conversion under `$NAS_CACHE_DIR/tflite` and `nas measure` re-times it for free.
+`cached_model` keeps each conversion under `$NAS_CACHE_DIR/tflite` and `nas measure` re-times it for free; the
+folder is bounded (`model_cache.py`: `NAS_TFLITE_CACHE_GB`, default 20, least recently used evicted first).
 
 Needs the `tflite` extra (litert-torch, ai-edge-litert); without it every entry point says so in one line.
 """
@@ -27,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from latency_models import model_cache
 from latency_models.hf_model import example_inputs, inference_module
 from latency_models.timing import MAX_SPREAD, RETRIES, WARMUP_MAX, Runner, Timing, time_interleaved
 from nas_common.errors import UserInputError
@@ -211,10 +213,14 @@ def model_key(arch: Any, seq_len: int, batch: int) -> str:
 
 def cached_model(arch: Any, seq_len: int = 128, batch: int = 1) -> Path:
     """The fp32 `.tflite` of `arch` (random weights, seed 0), converted once and kept in `cache_dir()`."""
+    limit = model_cache.limit_bytes()  # a bad NAS_TFLITE_CACHE_GB stops before minutes of conversion
     path = cache_dir() / f"{model_key(arch, seq_len, batch)}.tflite"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        convert(arch, path, seq_len, batch)
+    if path.exists():
+        model_cache.touch(path)
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    convert(arch, path, seq_len, batch)
+    model_cache.prune(path.parent, limit, keep=path)
     return path
 
 

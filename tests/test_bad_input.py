@@ -763,6 +763,10 @@ TFLITE_CASES: list[Case] = [
     Case("measure-tflite-per-layer-arch", ("measure", "--arch", "{per_layer}", "--device", "host", "--backend",
                                            "tflite", "--out", "{tmp}/m.csv"), _latency_files, 2,
          _tflite_phrase("per-layer")),
+    Case("measure-tflite-cache-limit-not-a-number", (*_MEASURE, "--device", "host", "--backend", "tflite", "--out",
+                                                     "{tmp}/m.csv"), None, 2,
+         _tflite_phrase("NAS_TFLITE_CACHE_GB must be a positive number of gigabytes"),
+         env=(("NAS_TFLITE_CACHE_GB", "lots"), ("NAS_CACHE_DIR", "{tmp}/cache"))),
 ]
 
 # ---- the I/O layer (issue 33): one row per class of damage it closes for every command
