@@ -323,8 +323,8 @@ def main() -> None:
     ap.add_argument("--space", default="mobilebert-family")
     ap.add_argument("--max-minutes", type=float, default=None, help="stop measuring after this long (resume later)")
     ap.add_argument("--prepare-only", action="store_true", help="time nothing: convert every round's models now "
-                    "(tflite; each conversion is cached), so that the quiet sitting only times; 5 rounds of 61 "
-                    "models take ~45 GB: raise NAS_TFLITE_CACHE_GB (default 20) or they evict each other")
+                    "(tflite; each conversion is cached), so that the quiet sitting only times; rounds 11-15 (286 "
+                    "models) took 37 GB: raise NAS_TFLITE_CACHE_GB (default 20) or they evict each other")
     ap.add_argument("--evaluate-only", action="store_true", help="measure nothing: evaluate the complete rounds")
     ap.add_argument("--fresh-from", type=int, default=None, help="rounds from this one on were measured after the "
                     "method was chosen on the earlier ones: summarised apart as well (summary_fresh)")
