@@ -3,6 +3,7 @@
     python -m benchmarks.calibration_stability --backend torch             # 5 rounds (resumable)
     python -m benchmarks.calibration_stability --backend tflite --max-minutes 20
     python -m benchmarks.calibration_stability --backend torch --evaluate-only   # refit on the recorded rows
+    # the sequential rounds of {torch,tflite}-quiet: add --protocol sequential --max-spread 0.1 (their settings)
     python -m benchmarks.calibration_stability --rounds 1 --n-val 6 --random 5 --suggest 5 --repeat 3 \\
         --work /tmp/cs-work --out /tmp/cs.json                                # a smoke run (not for the record)
 
