@@ -36,6 +36,8 @@ WHAT: dict[str, tuple[str, str]] = {
                                                  "calibration rounds resampled from recorded LiteRT rows"),
     "latency_calibration_stability_tflite.json": ("calibration_stability", "calibration stability, LiteRT"),
     "latency_calibration_stability_torch.json": ("calibration_stability", "calibration stability, torch"),
+    "latency_interval_rules.json": ("interval_rules", "interval residual-scale rules compared on recorded "
+                                    "calibration rounds (exploration)"),
     "latency_external.json": ("latency_external", "the predictor on public latency sets (HAT, SuperShaper)"),
     "latency_host_accuracy.json": ("latency_host_accuracy", "host (torch) latency prediction, first version"),
     "latency_norm_ablation.json": ("latency_norm_ablation", "LayerNorm/GELU pricing on PyTorch eager"),
