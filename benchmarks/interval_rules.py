@@ -18,6 +18,10 @@ of `uncertainty.py`):
 - `low-leverage-half`: only the rows with h_i at or below the median;
 - `leverage-linear`: e_i²(1−h_i) regressed on h_i, evaluated at the median leverage of the archs predicted
   (model error that grows towards the edge of the calibration set).
+Beside them, diagnostics per configuration: the calibration rows' latency range, the median leave-one-out
+error of the interior rows (leverage at or below the median) against the held-out archs' errors, and the mean
+signed leave-one-out error of rows slower than 150 ms against the others (does the model bend at the large
+end?).
 These rules were compared after rounds 1-15 were measured: this is exploration on seen data, not a judgement.
 
 It also prints how often a perfectly calibrated method (true coverage 90 %) would fall outside 85-95 % in at
@@ -55,6 +59,7 @@ from latency_models.uncertainty import (
 
 LEVEL = 0.9
 BAND = (0.85, 0.95)
+BIG_MS = 150.0  # calibration rows slower than this: the design's large end (diagnostics)
 SETS = ("suggest-10", "random-10", "random-15", "random-20")
 
 
@@ -86,6 +91,7 @@ def round_records(folder: Path) -> list[dict[str, Any]]:
             cal_res, cal_jac = log_errors_and_gradients(predictor, cal)
             val_err, val_jac = log_errors_and_gradients(predictor, held_out)
             out.append({"folder": folder.name, "round": number, "set": name, "cal_jac": cal_jac, "cal_res": cal_res,
+                        "cal_ms": np.array([r.latency_ms for r in cal]),
                         "loo": np.array(predictor.profile.cost[LOO_LOG]), "val_jac": val_jac, "val_err": val_err})
         print(f"  {folder.name} round {number}: calibrated", flush=True)
     return out
@@ -157,6 +163,25 @@ def covered(rec: dict, post: Posterior) -> np.ndarray:
     return np.abs(rec["val_err"]) <= post.quantile(LEVEL) * sd
 
 
+def diagnostics(recs: list[dict]) -> dict[str, float]:
+    """Why a configuration covers as it does: how far its calibration rows span, and how large the leave-one-out
+    errors of its interior rows (leverage at or below the round's median) are against the held-out errors."""
+    interior, big, rest = [], [], []
+    for rec in recs:
+        h = leverages(rec, shipped(rec))
+        interior += list(np.abs(rec["loo"][h <= np.median(h)]))
+        big += list(rec["loo"][rec["cal_ms"] > BIG_MS])
+        rest += list(rec["loo"][rec["cal_ms"] <= BIG_MS])
+    held_out = np.abs(np.concatenate([r["val_err"] for r in recs]))
+    return {"calibration_ms_min": float(min(r["cal_ms"].min() for r in recs)),
+            "calibration_ms_max": float(max(r["cal_ms"].max() for r in recs)),
+            "interior_loo_abs_pct_median": float(100 * np.median(interior)),
+            "held_out_abs_pct_median": float(100 * np.median(held_out)),
+            "held_out_abs_pct_p90": float(100 * np.quantile(held_out, 0.9)),
+            "loo_mean_pct_rows_over_150ms": float(100 * np.mean(big)) if big else float("nan"),
+            "loo_mean_pct_other_rows": float(100 * np.mean(rest))}
+
+
 def chance_outside(configs: int, n: int, level: float = LEVEL) -> float:
     from scipy.stats import binom
 
@@ -181,10 +206,14 @@ def main() -> None:
                 continue
             row: dict[str, Any] = {"folder": folder, "set": name, "rounds": f"{recs[0]['round']}-{recs[-1]['round']}",
                                    "held_out": int(sum(len(r["val_err"]) for r in recs))}
+            row.update(diagnostics(recs))
             for rule, fn in RULES.items():
                 row[rule] = float(np.mean(np.concatenate([covered(r, fn(r)) for r in recs])))
             rows.append(row)
     print(table(rows, ["folder", "set", "rounds", "held_out", *RULES]))
+    print(table(rows, ["folder", "set", "calibration_ms_min", "calibration_ms_max", "interior_loo_abs_pct_median",
+                       "held_out_abs_pct_median", "held_out_abs_pct_p90", "loo_mean_pct_rows_over_150ms",
+                       "loo_mean_pct_other_rows"]))
     in_band = {rule: int(sum(BAND[0] <= r[rule] <= BAND[1] for r in rows)) for rule in RULES}
     print(f"configurations inside {BAND[0]:.0%}-{BAND[1]:.0%} (of {len(rows)}):", in_band)
     chance = {f"{k} configs of {n}": round(chance_outside(k, n), 3) for k, n in ((8, 150), (8, 300), (1, 150))}

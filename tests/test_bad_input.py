@@ -680,6 +680,26 @@ BEYOND_CASES: list[Case] = [
          _vocab_without_unk, 2, "[UNK]"),
 ]
 
+
+def _probe_files(tmp: Path) -> dict[str, str]:
+    """A regular file, an empty measurements CSV and one whose arch cell is not an arch."""
+    (tmp / "taken").write_text("user data\n")
+    (tmp / "empty.csv").write_text("")
+    (tmp / "weird.csv").write_text("arch,latency_ms\n{},abc\n")
+    return {"file": str(tmp / "taken"), "empty": str(tmp / "empty.csv"), "weird": str(tmp / "weird.csv")}
+
+
+# a held-out probe (2026-12-07): cases that already failed cleanly, pinned so they stay that way
+PROBE_CASES: list[Case] = [
+    Case("search-out-is-a-file", (*_SEARCH_AT, "62ms", "--space", "mobilebert-small", "--out", "{file}"),
+         _probe_files, 2, "is a file, not a directory", unchanged=("file",)),
+    Case("validate-measurements-empty", ("validate", "--device", "pixel4", "--measurements", "{empty}"),
+         _probe_files, 2, "no header line"),
+    Case("calibrate-measurements-bad-arch-cell", ("calibrate", "--from", "pixel4", "--measurements", "{weird}",
+                                                  "--name", "t", "--out", "{tmp}/p.toml"), _probe_files, 2,
+         "line 2: bad arch"),
+]
+
 # ---- reserved for the confirm helper (nas/confirm/**, nas/cli/confirm.py): `nas confirm`
 def _confirm_inputs(tmp: Path) -> dict[str, str]:
     """A tiny search run, teacher, corpora and GLUE folder (tests/confirm_helpers.py), a non-run folder and a
@@ -970,7 +990,7 @@ ACCURACY_CASES: list[Case] = [
 ]
 
 ALL_CASES = (CLI_CASES + BEYOND_CASES + TRAINING_CASES + LATENCY_CASES + SEARCH_CASES + CONFIRM_CASES + TFLITE_CASES
-             + IO_CASES + DEPLOY_CASES + DATA_FIT_CASES + ACCURACY_CASES)
+             + IO_CASES + DEPLOY_CASES + DATA_FIT_CASES + ACCURACY_CASES + PROBE_CASES)
 
 
 # ====================================================================== the test
