@@ -15,6 +15,8 @@ of `uncertainty.py`):
 - `normal-quantile`: `shipped` with the normal quantile instead of Student's t;
 - `leverage-weighted`: each term weighted by (1 − h_i) (an interior row counts more; every term is unbiased
   for a linear model, so any weights are);
+- `empirical-leverage`: h_i = 1 − r_i/e_i from the row's in-sample residual r_i (the term becomes e_i·r_i):
+  catches what the linearised leverage misses (the roofline's max, the priors);
 - `low-leverage-half`: only the rows with h_i at or below the median;
 - `leverage-linear`: e_i²(1−h_i) regressed on h_i, evaluated at the median leverage of the archs predicted
   (model error that grows towards the edge of the calibration set).
@@ -44,6 +46,7 @@ import numpy as np
 from benchmarks.calibration_stability import base_profile, frozen_sets
 from benchmarks.latency_common import MEASUREMENTS, RESULTS, command, machine_info, table
 from device_profiles.schema import LOO_LOG
+from latency_models.calibrate import calibrated_profile
 from latency_models.calibration import calibrate
 from latency_models.measurements import read_measurements
 from latency_models.predictor import load_predictor
@@ -153,9 +156,19 @@ def leverage_linear(rec: dict) -> Posterior:
     return with_scale(rec, float(np.sqrt(s2)), post.dof)
 
 
+def empirical_leverage(rec: dict) -> Posterior:
+    """Each row's leverage from its own residuals, 1 − r_i/e_i (in-sample over leave-one-out): the term
+    e_i²(1−h_i) becomes e_i·r_i, which holds the fit's nonlinearity and priors that the linearised h_i does not."""
+    post = shipped(rec)
+    terms = np.maximum(rec["loo"] * rec["cal_res"], 0.0)
+    s2 = (NU0 * SIGMA_MEAS**2 + float(np.sum(terms))) / (NU0 + len(terms))
+    return with_scale(rec, float(np.sqrt(s2)), post.dof)
+
+
 RULES: dict[str, Callable[[dict], Posterior]] = {
     "shipped": shipped, "in-sample": in_sample, "normal-quantile": normal_quantile,
-    "leverage-weighted": leverage_weighted, "low-leverage-half": low_leverage_half, "leverage-linear": leverage_linear}
+    "leverage-weighted": leverage_weighted, "empirical-leverage": empirical_leverage,
+    "low-leverage-half": low_leverage_half, "leverage-linear": leverage_linear}
 
 
 def covered(rec: dict, post: Posterior) -> np.ndarray:
@@ -180,6 +193,36 @@ def diagnostics(recs: list[dict]) -> dict[str, float]:
             "held_out_abs_pct_p90": float(100 * np.quantile(held_out, 0.9)),
             "loo_mean_pct_rows_over_150ms": float(100 * np.mean(big)) if big else float("nan"),
             "loo_mean_pct_other_rows": float(100 * np.mean(rest))}
+
+
+BANDS_MS = (0, 10, 30, 60, 150, 400, float("inf"))
+
+
+def pooled_fit_by_latency(folders: list[str]) -> list[dict[str, Any]]:
+    """The cost model fitted on every recorded row of a backend at once (no design, no extrapolation): its
+    in-sample log residuals by latency band. Does the model itself miss at one end of the range?"""
+    out = []
+    for backend in ("torch", "tflite"):
+        names = [f for f in folders if f.split("-")[0] == backend]
+        if not names:
+            continue
+        rows = []
+        for name in names:
+            folder = MEASUREMENTS / "calibration_stability" / name
+            for path in folder.glob("round-*.jsonl"):
+                if re.fullmatch(r"round-\d+", path.stem):
+                    rows += list({r.arch: r for r in read_measurements(path)}.values())
+        base = base_profile(MEASUREMENTS / "calibration_stability" / names[0], backend, 1)
+        profile, _ = calibrated_profile(base, rows, "pooled", keep_points=False)
+        measured = np.array([r.latency_ms for r in rows])
+        res = np.log(load_predictor(profile).predict([r.arch for r in rows], [r.seq_len for r in rows]) / measured)
+        for lo, hi in zip(BANDS_MS[:-1], BANDS_MS[1:], strict=True):
+            inside = (measured > lo) & (measured <= hi)
+            if inside.any():
+                out.append({"backend": backend, "rows": int(inside.sum()), "band_ms": f"{lo:g}-{hi:g}",
+                            "mean_residual_pct": float(100 * res[inside].mean()),
+                            "rms_residual_pct": float(100 * np.sqrt(np.mean(res[inside] ** 2)))})
+    return out
 
 
 def chance_outside(configs: int, n: int, level: float = LEVEL) -> float:
@@ -214,13 +257,17 @@ def main() -> None:
     print(table(rows, ["folder", "set", "calibration_ms_min", "calibration_ms_max", "interior_loo_abs_pct_median",
                        "held_out_abs_pct_median", "held_out_abs_pct_p90", "loo_mean_pct_rows_over_150ms",
                        "loo_mean_pct_other_rows"]))
+    pooled = pooled_fit_by_latency(args.folders)
+    print("one fit on every recorded row of a backend, in-sample residuals by latency band:")
+    print(table(pooled, ["backend", "band_ms", "rows", "mean_residual_pct", "rms_residual_pct"]))
     in_band = {rule: int(sum(BAND[0] <= r[rule] <= BAND[1] for r in rows)) for rule in RULES}
     print(f"configurations inside {BAND[0]:.0%}-{BAND[1]:.0%} (of {len(rows)}):", in_band)
     chance = {f"{k} configs of {n}": round(chance_outside(k, n), 3) for k, n in ((8, 150), (8, 300), (1, 150))}
     print("chance that a method with true coverage 90 % falls outside the band somewhere:", chance)
     payload = {"benchmark": "interval_rules", "produced_by": command(), "machine": machine_info(),
                "level": LEVEL, "band": BAND, "note": "exploration on rounds already measured (not a judgement)",
-               "rows": rows, "configurations_in_band": in_band, "chance_outside_band_if_calibrated": chance,
+               "rows": rows, "pooled_fit_by_latency": pooled, "configurations_in_band": in_band,
+               "chance_outside_band_if_calibrated": chance,
                "seconds": round(time.perf_counter() - started, 1)}
     Path(args.out).write_text(json.dumps(payload, indent=2) + "\n")
     print("wrote", args.out)
