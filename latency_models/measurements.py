@@ -13,6 +13,7 @@ from nas_common.writing import append_csv, append_jsonl
 from search_spaces.arch import PER_LAYER_FIELDS, Arch
 from search_spaces.family import check_seq_len
 from search_spaces.hf_config import REDUNDANT
+from search_spaces.presets import PRESETS, find_preset
 
 ARCH_FIELDS = tuple(f.name for f in dataclasses.fields(Arch))
 EXTRA_FIELDS = ("seq_len", "batch", "latency_ms", "threads", "source", "spread", "repeats", "reference_ms", "drift",
@@ -21,6 +22,7 @@ FLOAT_FIELDS = ("latency_ms", "spread", "reference_ms", "drift", "raw_latency_ms
 OPTIONAL_CSV_COLUMNS = ("source", "spread", "repeats", "reference_ms", "drift", "raw_latency_ms")
 BOOL_FIELDS = {f.name for f in dataclasses.fields(Arch) if f.type in ("bool", bool)}
 STR_FIELDS = ("normalization_type", "hidden_act")
+PRESET_FIELD = "arch"  # a preset name in place of the Arch fields (as a profile's [[calibration]] points allow)
 
 
 def file_format(path: Path) -> str:
@@ -40,7 +42,7 @@ def _csv_value(name: str, text: str) -> Any:
         if text.lower() in ("false", "0", "no"):
             return False
         raise ValueError(f"{name} must be true or false, got {text!r}")
-    if name in STR_FIELDS or name == "source":
+    if name in STR_FIELDS or name in ("source", PRESET_FIELD):
         return text
     if name in FLOAT_FIELDS:
         return float(text)
@@ -52,7 +54,7 @@ def _csv_value(name: str, text: str) -> Any:
 def _parse_row(data: dict[str, Any], where: str, line: int = 0) -> Measurement:
     if not isinstance(data, dict):
         raise UserInputError(f"{where}: expected an object of fields")
-    unknown = sorted(set(data) - set(ARCH_FIELDS) - set(REDUNDANT) - set(EXTRA_FIELDS))
+    unknown = unknown_fields(data)
     if unknown:
         raise UserInputError(f"{where}: unknown field(s) {', '.join(unknown)}")
     if "latency_ms" not in data:
@@ -84,9 +86,30 @@ def _parse_row(data: dict[str, Any], where: str, line: int = 0) -> Measurement:
     check_seq_len(ints["seq_len"], f"{where}: seq_len")
     source = data.get("source", "")
     # Redundant HF fields (true_hidden_size, ...) are checked against the arch, never taken.
-    arch = Arch.from_dict({k: v for k, v in data.items() if k in ARCH_FIELDS or k in REDUNDANT}, source=where)
+    arch = Arch.from_dict({**preset_fields(data, where),
+                           **{k: v for k, v in data.items() if k in ARCH_FIELDS or k in REDUNDANT}}, source=where)
     return Measurement(arch, latency, ints["seq_len"], ints["batch"], ints["threads"], str(source or ""), line,
                        None if spread is None else float(spread), ints["repeats"], **drift_fields)
+
+
+def unknown_fields(names: Any) -> list[str]:
+    return sorted(set(names) - set(ARCH_FIELDS) - set(REDUNDANT) - set(EXTRA_FIELDS) - {PRESET_FIELD})
+
+
+def preset_fields(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """The Arch fields of the preset a row names in `arch` (none: {}); a row gives either that or Arch fields."""
+    name = data.get(PRESET_FIELD)
+    if name is None:
+        return {}
+    preset = find_preset(name) if isinstance(name, str) else None
+    if preset is None:
+        raise UserInputError(f"{where}: arch {name!r} is not a preset ({', '.join(PRESETS)}); give a preset name "
+                             "or the Arch fields (MEASUREMENTS.md)")
+    both = [k for k in data if k in ARCH_FIELDS]
+    if both:
+        raise UserInputError(f"{where}: arch names the preset {name!r} and the row also sets {', '.join(both)}; "
+                             "give either the preset or the Arch fields, not both")
+    return dict(preset.arch.to_dict())
 
 
 def read_measurements(path: str | Path) -> list[Measurement]:
@@ -100,7 +123,11 @@ def read_measurements(path: str | Path) -> list[Measurement]:
         for number, data in read_jsonl(path, comments=True):
             rows.append(_parse_row(data, f"{path}: line {number}", number))
     else:
-        _, cells = read_csv(path)
+        header, cells = read_csv(path)
+        unknown = unknown_fields(header)
+        if unknown:  # before any cell is parsed: a typo'd column is named as one, not as a bad number
+            raise UserInputError(f"{path}: line 1: unknown column(s) {', '.join(unknown)} (MEASUREMENTS.md lists "
+                                 "the columns)")
         for number, raw in cells:
             where = f"{path}: line {number}"
             data = {}
@@ -129,7 +156,7 @@ def check_appendable(path: str | Path) -> Path:
         read_measurements(path)
         return path
     header = csv_header(path)
-    unknown = sorted(set(header) - set(ARCH_FIELDS) - set(REDUNDANT) - set(EXTRA_FIELDS))
+    unknown = unknown_fields(header)
     if unknown or "latency_ms" not in header:
         raise UserInputError(f"{path}: its header ({','.join(header)[:60]}) is not a measurements file's "
                              "(latency_ms and Arch fields, see MEASUREMENTS.md); choose another file")

@@ -45,7 +45,25 @@ def test_row_may_repeat_true_hidden_size(tmp_path: Path) -> None:
     assert read_measurements(path)[0].arch == Arch()  # MobileBERT: the attention runs 128 wide
 
 
+@pytest.mark.parametrize(("name", "text"), [("m.csv", "arch,latency_ms\nmobilebert,62\nMobileBERT-TINY,40\n"),
+                                             ("m.jsonl", '{"arch": "mobilebert", "latency_ms": 62}\n'
+                                                         '{"arch": "mobilebert-tiny", "latency_ms": 40}\n')])
+def test_a_row_may_name_a_preset_instead_of_the_arch_fields(tmp_path: Path, name: str, text: str) -> None:
+    from search_spaces.presets import PRESETS
+
+    path = tmp_path / name
+    path.write_text(text)
+    rows = read_measurements(path)
+    assert [r.arch for r in rows] == [PRESETS["mobilebert"].arch, PRESETS["mobilebert-tiny"].arch]
+    assert [r.latency_ms for r in rows] == [62.0, 40.0]
+
+
 BAD_ROWS = [  # (file name, its text, the one-line error naming the file, line and field)
+    ("m.csv", "arch,latency_ms\nmobilebertt,62\n", "m.csv: line 2: arch 'mobilebertt' is not a preset"),
+    ("m.csv", "arch,hidden_size,latency_ms\nmobilebert,256,62\n", "line 2: arch names the preset 'mobilebert' and "
+     "the row also sets hidden_size"),
+    ("m.jsonl", '{"arch": 3, "latency_ms": 62}\n', "line 1: arch 3 is not a preset"),
+    ("m.csv", "nmae,latency_ms\nx,62\n", r"m.csv: line 1: unknown column\(s\) nmae"),
     ("m.csv", "num_hidden_layers,latency_ms\n12,30\n4,-1\n", r"m.csv: line 3: latency_ms"),
     ("m.jsonl", '{"latency_ms": 62}\n{"true_hidden_size": 512, "latency_ms": 62}\n',
      "m.jsonl: line 2: true_hidden_size 512 contradicts"),

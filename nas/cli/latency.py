@@ -5,6 +5,7 @@ Heavy libraries (TVM, torch, scipy) are imported inside the commands so that `na
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
@@ -394,8 +395,9 @@ def validate(args: ValidateArgs) -> None:
     if args.as_json:
         typer.echo(dumps_json({**stats, "device": prof.name, "worst": worst}))
         return
+    rho = f"{stats['spearman']:.3f}" if math.isfinite(stats["spearman"]) else "– (needs 3 rows)"
     typer.echo(f"{prof.name} on {measurements}: n={stats['n']}  MAPE {stats['mape']:.1f}%  "
-               f"within ±10% {100 * stats['within_10pct']:.0f}%  Spearman {stats['spearman']:.3f}  "
+               f"within ±10% {100 * stats['within_10pct']:.0f}%  Spearman {rho}  "
                f"inside the 90% interval {100 * stats['coverage_90']:.0f}%")
     for w in worst:
         typer.echo(f"  line {w['line']}: measured {w['measured_ms']:.2f} ms, predicted {w['predicted_ms']:.2f} ms "
