@@ -29,6 +29,9 @@ _KEY_FIELDS = ("num_hidden_layers", "hidden_size", "intra_bottleneck_size", "use
                "intermediate_size", "num_feedforward_networks", "embedding_size", "trigram_input",
                "key_query_shared_bottleneck", "use_bottleneck_attention", "normalization_type", "hidden_act")
 _MAX_OVER_DRAWN = 20_000
+# Within-budget trials drawn (the front is always drawn whole, as its own trace): each costs about 0.7 KB of HTML,
+# so a million-trial search would write a report no browser opens; above this an even sample by trial id is drawn.
+_MAX_SCORED_DRAWN = 50_000
 # The view: from just below the fastest trial to past the budget (over-budget trials beyond it are off the
 # view, the band says what they are), losses padded so that markers and labels stay inside the plot.
 _X_BELOW, _X_ABOVE_BUDGET = 1.25, 1.6
@@ -256,6 +259,15 @@ def _caption(estimate: Estimate, front_losses: list[float], off_view: list[dict[
     return "<br>".join(wrapped)
 
 
+def drawn_sample(trials: list[Trial], limit: int) -> list[Trial]:
+    """At most `limit` of `trials`, evenly spaced in trial order (all of them when they fit)."""
+    if len(trials) <= limit:
+        return trials
+    ordered = sorted(trials, key=lambda t: t.id)
+    step = (len(ordered) - 1) / max(limit - 1, 1)
+    return [ordered[round(k * step)] for k in range(limit)]
+
+
 def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, references: list[dict[str, Any]],
                  title: str, estimator: AccuracyEstimator | Estimate | None = None,
                  confirmed: list[dict[str, Any]] | None = None) -> Any:
@@ -278,10 +290,13 @@ def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, refe
             hoverinfo="text+x"))
         fig.add_annotation(x=0.0, xref="paper", y=band, text=f"{len(over)} over budget: not scored", showarrow=False,
                            xanchor="left", yanchor="bottom", font={"color": "rgb(214,39,40)", "size": 11})
+    drawn = drawn_sample(feasible, _MAX_SCORED_DRAWN)
     fig.add_trace(go.Scattergl(
-        x=[t.latency_ms for t in feasible], y=[loss_of(t.accuracy) for t in feasible], mode="markers",
-        name="trials within budget", marker={"color": "rgba(31,119,180,0.35)", "size": 5},
-        text=[f"trial {t.id}<br>{arch_hover(t.arch)}" for t in feasible], hoverinfo="text+x+y"))
+        x=[t.latency_ms for t in drawn], y=[loss_of(t.accuracy) for t in drawn], mode="markers",
+        name="trials within budget" + (f" (an even sample: {len(drawn):,} of {len(feasible):,} drawn)"
+                                       if len(drawn) < len(feasible) else ""),
+        marker={"color": "rgba(31,119,180,0.35)", "size": 5},
+        text=[f"trial {t.id}<br>{arch_hover(t.arch)}" for t in drawn], hoverinfo="text+x+y"))
     pick = {t.id: k for k, t in enumerate(front)}
     ordered = sorted(front, key=lambda t: t.latency_ms)
     if estimate.scatter and ordered:

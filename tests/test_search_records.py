@@ -73,6 +73,21 @@ def test_report_marks_the_pick_names_the_estimator_and_never_scores_over_budget(
     assert "recommended: pick 0" in (tmp_path / "p.html").read_text()
 
 
+def test_report_draws_a_sample_of_a_huge_search_but_the_whole_front(monkeypatch):
+    from nas import report
+
+    monkeypatch.setattr(report, "_MAX_SCORED_DRAWN", 10)
+    scored = [Trial.new(i, 0, ARCH, 10.0 + i, 0.5 - i / 1000) for i in range(95)]
+    front = scored[:3]
+    figure = report.build_figure(scored, front, 200.0, [], "t", None)
+    traces = {trace.name.split(" (")[0]: trace for trace in figure.data}
+    within = traces["trials within budget"]
+    assert len(within.x) == 10 and within.x[0] == 10.0 and within.x[-1] == 104.0  # first and last trial kept
+    assert "10 of 95 drawn" in within.name
+    assert len(traces["Pareto front"].x) == 3
+    assert report.drawn_sample(scored[:7], 10) == scored[:7]
+
+
 @pytest.mark.parametrize("name", ["proxy"])
 def test_estimator_quality_is_the_committed_measurement(name):
     """The quality string quotes the figure the benchmark wrote (it goes stale if the benchmark is re-run)."""
