@@ -696,6 +696,9 @@ PROBE_CASES: list[Case] = [
     Case("probe-calibrate-measurements-arch-not-a-preset",
          ("calibrate", "--from", "pixel4", "--measurements", "{weird}", "--name", "t", "--out", "{tmp}/p.toml"),
          _probe_files, 2, "line 2: arch 'mobilebertt' is not a preset"),
+    # 10¹⁰ trials (a typo's extra zeros) would hold tens of TB: refused before the first trial, nothing written
+    Case("probe-search-trials-beyond-memory", (*_SEARCH_AT, "62ms", "--trials", "10000000000", "--out", "{tmp}/r"),
+         None, 2, "would hold about"),
 ]
 
 # ---- reserved for the confirm helper (nas/confirm/**, nas/cli/confirm.py): `nas confirm`

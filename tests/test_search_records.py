@@ -73,6 +73,17 @@ def test_report_marks_the_pick_names_the_estimator_and_never_scores_over_budget(
     assert "recommended: pick 0" in (tmp_path / "p.html").read_text()
 
 
+def test_trials_are_checked_against_the_memory_available():
+    from nas.search.capacity import check_trials_fit, expected_bytes
+    from nas_common.errors import UserInputError
+
+    gib = 1024**3
+    check_trials_fit(2000, available=gib)  # the default search fits in 1 GiB
+    assert expected_bytes(2000) < 0.25 * gib
+    with pytest.raises(UserInputError, match=r"--trials 1,000,000 would hold about 4\.5 GiB.*at most about 120,"):
+        check_trials_fit(1_000_000, available=gib)
+
+
 def test_report_draws_a_sample_of_a_huge_search_but_the_whole_front(monkeypatch):
     from nas import report
 

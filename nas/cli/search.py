@@ -17,6 +17,7 @@ from rich.table import Table
 from nas.accuracy import DEFAULT_ESTIMATOR
 from nas.accuracy.resolution import Estimate
 from nas.cli.options import command, to_args
+from nas.search.capacity import check_trials_fit
 from nas.search.executor import DEFAULT_EXECUTOR, EXECUTORS
 from nas.search.trial import Trial
 from nas.strategies import DEFAULT_STRATEGY, DEFAULT_TRIALS, STRATEGIES
@@ -87,7 +88,9 @@ class SearchArgs:
     profile: Annotated[Path | None, typer.Option("--profile", help="A device profile TOML file instead of "
                                                                    "--device.")] = None
     strategy: Annotated[str, typer.Option("--strategy", help=STRATEGY_HELP)] = DEFAULT_STRATEGY
-    trials: Annotated[int | None, typer.Option("--trials", min=1, help="Architectures to evaluate.",
+    trials: Annotated[int | None, typer.Option("--trials", min=1, help="Architectures to evaluate (a search holds "
+                                               "them all: about 4.5 KiB each; more than 70 % of the available memory "
+                                               "is refused before the first).",
                                                show_default=str(DEFAULT_TRIALS))] = None
     seed: Annotated[int, typer.Option("--seed", min=0, help="Same seed and options give the same trials.")] = 0
     space: Annotated[str, typer.Option("--space", help="Search space: built-in (mobilebert-family, "
@@ -162,6 +165,7 @@ def search(args: SearchArgs) -> None:
                             estimator_version=accuracy.version, seq_len=args.seq_len,
                             estimator_options=options_for_estimator,
                             teacher=str(args.teacher) if args.teacher is not None else None)
+    check_trials_fit(options.trials)
     out = args.out
     if out is None:
         from nas.search.run_dir import default_out

@@ -18,10 +18,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from nas_common.errors import UserInputError
+from nas_common.machine import available_memory
 
 FLOAT = 4
 SAFETY = 2.0
@@ -41,26 +41,6 @@ class MemoryPlan:
         steps = math.ceil(batch_size / self.micro_batch_size)
         return (f"micro-batch {self.micro_batch_size} × {steps} accumulation steps (≈{self.example_bytes / GIB:.2f} "
                 f"GiB an example, {self.available_bytes / GIB:.1f} GiB available)")
-
-
-def available_memory() -> int:
-    """MemAvailable from /proc/meminfo (psutil where present), capped by a cgroup v2 limit."""
-    try:
-        import psutil
-
-        available = int(psutil.virtual_memory().available)
-    except ImportError:
-        text = Path("/proc/meminfo").read_text()
-        line = next(x for x in text.splitlines() if x.startswith("MemAvailable:"))
-        available = int(line.split()[1]) * 1024
-    limit_file, usage_file = Path("/sys/fs/cgroup/memory.max"), Path("/sys/fs/cgroup/memory.current")
-    try:
-        limit = limit_file.read_text().strip()
-        if limit != "max":
-            available = min(available, int(limit) - int(usage_file.read_text()))
-    except (OSError, ValueError):
-        pass
-    return max(0, available)
 
 
 def _layer_floats(config: Any) -> int:
