@@ -28,7 +28,7 @@ METHOD_CALLS = {"open", "read_text", "write_text", "read_bytes", "write_bytes", 
 
 ALLOWED: dict[tuple[str, str], str] = {
     ("device_profiles/host.py", "open"): "/proc/cpuinfo: a kernel interface, not a data file",
-    ("nas/distill/memory.py", ".read_text"): "/proc/meminfo and cgroup limits: kernel interfaces",
+    ("nas_common/machine.py", ".read_text"): "/proc/meminfo and cgroup limits: kernel interfaces",
     ("latency_models/tflite_backend.py", "open"): "os.devnull, to silence the converter's prints",
     ("latency_models/tflite_backend.py", ".write_bytes"): "a .tflite flatbuffer: a binary model, not data",
     ("latency_models/kernel_cache.py", "json.dumps"): "the text of a cache key that is hashed",
