@@ -697,6 +697,11 @@ PROBE_CASES: list[Case] = [
          ("calibrate", "--from", "pixel4", "--measurements", "{weird}", "--name", "t", "--out", "{tmp}/p.toml"),
          _probe_files, 2, "line 2: arch 'mobilebertt' is not a preset"),
     # 10¹⁰ trials (a typo's extra zeros) would hold tens of TB: refused before the first trial, nothing written
+    # a folder that is no supernet: named as such, not as a missing space.toml inside it
+    Case("probe-supernet-score-not-a-supernet", ("supernet", "score", "{tmp}", "--arch", "mobilebert"), None, 2,
+         "is not a supernet directory"),
+    Case("probe-supernet-quality-not-a-supernet", ("supernet", "quality", "{tmp}", "--truth", "{tmp}/t.json"), None,
+         2, "is not a supernet directory"),
     Case("probe-search-trials-beyond-memory", (*_SEARCH_AT, "62ms", "--trials", "10000000000", "--out", "{tmp}/r"),
          None, 2, "would hold about"),
 ]

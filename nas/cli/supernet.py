@@ -160,6 +160,7 @@ def score_command(
     """The supernet's estimate for each arch (held-out loss of its inherited sub-network, lower is better)."""
     from nas.supernet.score import loss_scatters, measured_quality, score_rows
 
+    _require_supernet(directory)
     quality = measured_quality(directory, measure)
     for row in score_rows(directory, arch, eval_corpus, measure, predictor):
         typer.echo(dumps_json({**row, "quality": quality}, indent=None) if as_json else row["line"])
@@ -170,6 +171,15 @@ def score_command(
         + ": closer scores are one choice until distillation measures them")
     typer.echo(f"{measure}: held-out loss of each inherited sub-network, lower is better; an estimate whose measured "
                f"quality is: {quality}{spread}", err=True)
+
+
+def _require_supernet(directory: Path) -> None:
+    """One line naming the directory when it is neither a supernet nor an ensemble, before any of its files is read."""
+    from nas.supernet.ensemble import is_ensemble
+    from nas.supernet.store import read_meta
+
+    if not is_ensemble(directory):
+        read_meta(directory)
 
 
 @supernet_app.command("quality")
@@ -185,6 +195,7 @@ def quality_command(
     supernet` reports as its quality and scatter (DIRECTORY/predictor/quality.json)."""
     from nas.accuracy.supernet import PREDICTOR_DIR, QUALITY, record_quality
 
+    _require_supernet(directory)
     record = record_quality(directory, truth, overwrite, predictor)
     typer.echo(f"{record['text']}: {directory / PREDICTOR_DIR / QUALITY}")
 
