@@ -681,6 +681,21 @@ BEYOND_CASES: list[Case] = [
 ]
 
 
+def _edited_journal(tmp: Path) -> dict[str, str]:
+    """A run whose journal holds a trial with a negative latency (an edited record no search writes)."""
+    import json
+
+    from tests.confirm_helpers import make_run
+
+    run = make_run(tmp / "run")
+    journal = run / "trials.jsonl"
+    lines = journal.read_text().splitlines()
+    record = json.loads(lines[0])
+    record["latency_ms"] = -1.0
+    journal.write_text("\n".join([json.dumps(record), *lines[1:]]) + "\n")
+    return {"run": str(run)}
+
+
 def _probe_files(tmp: Path) -> dict[str, str]:
     """An empty measurements CSV and one whose arch cell names no preset."""
     (tmp / "empty.csv").write_text("")
@@ -702,6 +717,9 @@ PROBE_CASES: list[Case] = [
          "is not a supernet directory"),
     Case("probe-supernet-quality-not-a-supernet", ("supernet", "quality", "{tmp}", "--truth", "{tmp}/t.json"), None,
          2, "is not a supernet directory"),
+    # a negative latency would have led the front: a record no search writes is a corrupt line, named
+    Case("probe-pareto-journal-negative-latency", ("pareto", "{run}"), _edited_journal, 2,
+         "trials.jsonl:1: not a trial record", ("run",)),
     Case("probe-search-trials-beyond-memory", (*_SEARCH_AT, "62ms", "--trials", "10000000000", "--out", "{tmp}/r"),
          None, 2, "would hold about"),
 ]

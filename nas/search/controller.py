@@ -56,7 +56,8 @@ class Controller:
                     if old.arch != arch:
                         raise JournalMismatch(
                             f"trial {trial_id} in {self.journal.path} is a different arch than this run proposes "
-                            "now: the run was started with other options or another version of the code")
+                            "now: the run was started with other options or another version of the code, or "
+                            "an earlier line of the journal was edited")
                     latency[k] = old.latency_ms
                     accuracy[k] = np.nan if old.accuracy is None else old.accuracy
                     replayed += 1

@@ -49,7 +49,12 @@ class Trial:
     def from_json(cls, data: dict[str, Any]) -> Trial:
         """Raises KeyError/TypeError/ValueError (or UserInputError for a bad arch) on a malformed record."""
         data = {_OLD_NAMES.get(k, k): v for k, v in data.items()}
-        accuracy = data["accuracy"]
-        return cls(id=int(data["id"]), generation=int(data["generation"]), latency_ms=float(data["latency_ms"]),
-                   accuracy=None if accuracy is None else float(accuracy), params=int(data["params"]),
-                   arch=Arch.from_dict(data["arch"], source="trial arch"), time=float(data.get("time", 0.0)))
+        accuracy = None if data["accuracy"] is None else float(data["accuracy"])
+        latency_ms = float(data["latency_ms"])
+        # values no search writes: an edited or damaged record, not a trial (a negative latency would lead the front)
+        if not (math.isfinite(latency_ms) and latency_ms > 0) or (accuracy is not None and not
+                                                                 (math.isfinite(accuracy) and accuracy >= 0)):
+            raise ValueError(f"latency_ms {latency_ms!r} or accuracy {accuracy!r} out of range")
+        return cls(id=int(data["id"]), generation=int(data["generation"]), latency_ms=latency_ms, accuracy=accuracy,
+                   params=int(data["params"]), arch=Arch.from_dict(data["arch"], source="trial arch"),
+                   time=float(data.get("time", 0.0)))
