@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 GIB = 1024**3
+BUDGET_SHARE = 0.7  # of the available memory a long job may plan to use: room for the rest of the machine
 
 
 def available_memory() -> int:

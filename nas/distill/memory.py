@@ -21,13 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from nas_common.errors import UserInputError
-from nas_common.machine import available_memory
+from nas_common.machine import BUDGET_SHARE, GIB, available_memory
 
 FLOAT = 4
 SAFETY = 2.0
-BUDGET_SHARE = 0.7  # of the available memory; leaves room for the rest of the machine
 OPTIMISER_BYTES_PER_PARAM = 12  # gradient + LAMB's two moments (fp32)
-GIB = 1024**3
 
 
 @dataclass(frozen=True)

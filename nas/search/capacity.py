@@ -5,13 +5,12 @@ the front, the report), so memory grows with --trials. Checked before the first 
 from __future__ import annotations
 
 from nas_common.errors import UserInputError
-from nas_common.machine import GIB, available_memory
+from nas_common.machine import BUDGET_SHARE, GIB, available_memory
 
 # Measured by benchmarks/search_memory.py (benchmarks/results/search_memory.json): peak RSS of the default search
 # at 2 000, 20 000 and 60 000 trials, least squares: 4.51 KiB a trial over a 185 MiB base.
 KIB_PER_TRIAL = 4.51
 BASE_MIB = 185.0
-BUDGET_SHARE = 0.7  # of the available memory, as training batches (nas/distill/memory.py): room for the rest
 
 
 def expected_bytes(trials: int) -> float:
