@@ -198,10 +198,10 @@ def diagnostics(recs: list[dict]) -> dict[str, float]:
 BANDS_MS = (0, 10, 30, 60, 150, 400, float("inf"))
 
 
-def pooled_fit_by_latency(folders: list[str]) -> list[dict[str, Any]]:
-    """The cost model fitted on every recorded row of a backend at once (no design, no extrapolation): its
-    in-sample log residuals by latency band. Does the model itself miss at one end of the range?"""
-    out = []
+def pooled_residuals(folders: list[str]) -> dict[str, tuple[list, np.ndarray, np.ndarray]]:
+    """The cost model fitted on every recorded row of a backend at once (no design, no extrapolation): per
+    backend its rows, their measured latency (ms) and in-sample log residuals (log predicted/measured)."""
+    out = {}
     for backend in ("torch", "tflite"):
         names = [f for f in folders if f.split("-")[0] == backend]
         if not names:
@@ -216,12 +216,36 @@ def pooled_fit_by_latency(folders: list[str]) -> list[dict[str, Any]]:
         profile, _ = calibrated_profile(base, rows, "pooled", keep_points=False)
         measured = np.array([r.latency_ms for r in rows])
         res = np.log(load_predictor(profile).predict([r.arch for r in rows], [r.seq_len for r in rows]) / measured)
+        out[backend] = (rows, measured, res)
+    return out
+
+
+def _summary(res: np.ndarray) -> dict[str, Any]:
+    return {"rows": int(len(res)), "mean_residual_pct": float(100 * res.mean()),
+            "mean_residual_se_pct": float(100 * res.std(ddof=1) / np.sqrt(len(res))) if len(res) > 1 else None,
+            "rms_residual_pct": float(100 * np.sqrt(np.mean(res**2)))}
+
+
+def pooled_fit_by_latency(pooled: dict[str, tuple[list, np.ndarray, np.ndarray]]) -> list[dict[str, Any]]:
+    """The pooled fit's residuals by latency band: does the model itself miss at one end of the range?"""
+    out = []
+    for backend, (_, measured, res) in pooled.items():
         for lo, hi in zip(BANDS_MS[:-1], BANDS_MS[1:], strict=True):
             inside = (measured > lo) & (measured <= hi)
             if inside.any():
-                out.append({"backend": backend, "rows": int(inside.sum()), "band_ms": f"{lo:g}-{hi:g}",
-                            "mean_residual_pct": float(100 * res[inside].mean()),
-                            "rms_residual_pct": float(100 * np.sqrt(np.mean(res[inside] ** 2)))})
+                out.append({"backend": backend, "band_ms": f"{lo:g}-{hi:g}", **_summary(res[inside])})
+    return out
+
+
+def pooled_fit_by_heads(pooled: dict[str, tuple[list, np.ndarray, np.ndarray]]) -> list[dict[str, Any]]:
+    """The pooled fit's residuals by attention-head count (archs with one count in every layer): a lead for the
+    model, since the heads split the attention matmuls into smaller ones the roofline prices by FLOPs and bytes."""
+    out = []
+    for backend, (rows, _, res) in pooled.items():
+        heads = np.array([r.arch.num_attention_heads if isinstance(r.arch.num_attention_heads, int) else 0
+                          for r in rows])
+        for count in sorted(set(heads) - {0}):
+            out.append({"backend": backend, "heads": int(count), **_summary(res[heads == count])})
     return out
 
 
@@ -257,16 +281,22 @@ def main() -> None:
     print(table(rows, ["folder", "set", "calibration_ms_min", "calibration_ms_max", "interior_loo_abs_pct_median",
                        "held_out_abs_pct_median", "held_out_abs_pct_p90", "loo_mean_pct_rows_over_150ms",
                        "loo_mean_pct_other_rows"]))
-    pooled = pooled_fit_by_latency(args.folders)
+    residuals = pooled_residuals(args.folders)
+    pooled = pooled_fit_by_latency(residuals)
+    by_heads = pooled_fit_by_heads(residuals)
     print("one fit on every recorded row of a backend, in-sample residuals by latency band:")
     print(table(pooled, ["backend", "band_ms", "rows", "mean_residual_pct", "rms_residual_pct"]))
+    print("the same residuals by attention-head count:")
+    print(table(by_heads, ["backend", "heads", "rows", "mean_residual_pct", "mean_residual_se_pct",
+                           "rms_residual_pct"]))
     in_band = {rule: int(sum(BAND[0] <= r[rule] <= BAND[1] for r in rows)) for rule in RULES}
     print(f"configurations inside {BAND[0]:.0%}-{BAND[1]:.0%} (of {len(rows)}):", in_band)
     chance = {f"{k} configs of {n}": round(chance_outside(k, n), 3) for k, n in ((8, 150), (8, 300), (1, 150))}
     print("chance that a method with true coverage 90 % falls outside the band somewhere:", chance)
     payload = {"benchmark": "interval_rules", "produced_by": command(), "machine": machine_info(),
                "level": LEVEL, "band": BAND, "note": "exploration on rounds already measured (not a judgement)",
-               "rows": rows, "pooled_fit_by_latency": pooled, "configurations_in_band": in_band,
+               "rows": rows, "pooled_fit_by_latency": pooled, "pooled_fit_by_heads": by_heads,
+               "configurations_in_band": in_band,
                "chance_outside_band_if_calibrated": chance,
                "seconds": round(time.perf_counter() - started, 1)}
     Path(args.out).write_text(json.dumps(payload, indent=2) + "\n")
