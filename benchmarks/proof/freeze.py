@@ -99,7 +99,10 @@ def freeze(supernet: Path | None) -> dict[str, Any]:
                               "code": subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True,
                                                      cwd=design.ROOT).stdout.strip()}
     if supernet is not None:
-        _nas("supernet", "score", str(supernet), "--arch", "mobilebert-tiny")  # fits the predictor once
+        with tempfile.TemporaryDirectory() as tmp:  # fits the predictor once, scoring an arch of the space
+            first = Arch(**next(iter(plan["baselines"]["shapes"].values()))["arch"])
+            (Path(tmp) / "arch.json").write_text(json.dumps(first.to_dict()))
+            _nas("supernet", "score", str(supernet), "--arch", str(Path(tmp) / "arch.json"))
         record["supernet"] = {"dir": str(supernet), "sha256": checksums(supernet)}
         picks = {}
         for budget in design.BUDGETS_MS:
