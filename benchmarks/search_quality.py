@@ -99,12 +99,15 @@ def run_optuna(space: SearchSpace, evaluator: Evaluator, budget: float, trials: 
     return np.array(latency), np.array(accuracy), time.perf_counter() - start
 
 
-def default_search_wall_time(launcher: tuple[str, ...] = (NAS,), cwd: str | None = None) -> dict:
-    """One `nas search --device pixel4 --budget 62ms` in a fresh process (`launcher` + `cwd`: another checkout's
-    `python -m nas.cli`, run from its root)."""
+DEFAULT_SEARCH = ("--device", "pixel4", "--budget", "62ms")
+
+
+def default_search_wall_time(launcher: tuple[str, ...] = (NAS,), cwd: str | None = None,
+                             search_args: tuple[str, ...] = DEFAULT_SEARCH) -> dict:
+    """One `nas search SEARCH_ARGS` (default: the main job, `--device pixel4 --budget 62ms`) in a fresh process
+    (`launcher` + `cwd`: another checkout's `python -m nas.cli`, run from its root)."""
     with tempfile.TemporaryDirectory() as tmp:
-        command = [*launcher, "search", "--device", "pixel4", "--budget", "62ms", "--out", f"{tmp}/run", "--seed",
-                   "0"]
+        command = [*launcher, "search", *search_args, "--out", f"{tmp}/run", "--seed", "0"]
         start = time.perf_counter()
         subprocess.run(command, check=True, capture_output=True, cwd=cwd)
         seconds = time.perf_counter() - start

@@ -209,3 +209,23 @@ def test_params_ranks_a_bigger_body_higher() -> None:
     start = time.perf_counter()
     estimator.estimate(archs)
     assert (time.perf_counter() - start) / len(archs) < 1e-3  # microseconds an arch (1 ms: a loaded machine)
+
+
+def test_the_proofs_predictor_ships_with_the_package(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Issue 31 item 7: the proof's trained predictor is package data, its checksums hold, and the proof's search
+    step (its space, 30 ms on pixel4) runs from it alone on a fresh install; the wall time is in
+    benchmarks/results/search_wall_time_proof.json."""
+    monkeypatch.delenv(shipping.ENV, raising=False)
+    sn._cached_predictor.cache_clear()
+    assert "proof-seed0" in shipping.shipped_names()
+    out = tmp_path / "run"
+    space = REPO_ROOT / "nas" / "supernet" / "data" / "minilm-384.toml"
+    code, stdout, err = run_cli(["search", "--device", "pixel4", "--budget", "30ms", "--space", str(space),
+                                 "--estimator", "predictor", "--predictor", "proof-seed0", "--trials", "200",
+                                 "--out", str(out)], capsys)
+    assert code == 0, err
+    from nas.search.results import front, load_trials
+
+    chosen = front(load_trials(out), 30.0)
+    assert chosen and all(t.latency_ms <= 30.0 for t in chosen)
