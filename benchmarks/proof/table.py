@@ -178,7 +178,7 @@ def answers(budget: float, per_seed: dict[str, dict[int, dict[str, float]]], han
         out.append(f"- {metric.label}: pick 0 − {best} (best hand-designed) = {mean:+.{metric.digits}f}"
                    + (f" [{low:+.{metric.digits}f}, {high:+.{metric.digits}f}]" if low is not None else "")
                    + f", n={len(diffs)}: **{verdict(metric, low, high)}**")
-    return out
+    return out or [f"Answer at {budget:g} ms: not yet (no student of pick 0 is recorded)."]
 
 
 def spearman(x: np.ndarray, y: np.ndarray) -> float | None:
