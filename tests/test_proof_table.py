@@ -71,3 +71,13 @@ def test_vectorised_bootstrap_spearman_equals_scipy_per_resample() -> None:
     fast = table.resampled_spearman(score, truth, draws)
     for row, value in zip(draws, fast, strict=True):
         assert value == pytest.approx(stats.spearmanr(score[row], truth[row]).statistic, abs=1e-12)
+
+
+@pytest.mark.parametrize("predictor_sign, expected", [(1, "`--estimator predictor`"), (-1, "`--estimator params`")])
+def test_the_default_estimator_follows_the_plans_rule(predictor_sign: int, expected: str) -> None:
+    keys = [f"a{i}" for i in range(6)]
+    truth = {k: float(i) for i, k in enumerate(keys)}                       # higher = better student
+    scores = {"body params": {k: float(i % 3) for i, k in enumerate(keys)},  # ranks partly
+              "predictor": {k: predictor_sign * float(i) for i, k in enumerate(keys)}}
+    assert expected in table.default_estimator_line(scores, truth, drawn=6)
+    assert "not yet (5 of 6" in table.default_estimator_line(scores, {k: truth[k] for k in keys[:5]}, drawn=6)

@@ -228,6 +228,20 @@ def fresh_scores(freeze: dict[str, Any]) -> dict[str, dict[str, float]]:
     return out
 
 
+def default_estimator_line(scores: dict[str, dict[str, float]], truth: dict[str, float], drawn: int) -> str:
+    """The plan's rule (analysis.default_estimator_rule): once every fresh student is judged, the default
+    `--estimator` is the shipped predictor if its Spearman against held-out PD loss is at least body parameters',
+    else the body-parameter count."""
+    keys = sorted(k for k in truth if all(k in s for s in scores.values()))
+    if len(keys) < drawn or "predictor" not in scores:
+        return f"Default estimator by the plan's rule: not yet ({len(keys)} of {drawn} fresh students judged)."
+    y = np.array([truth[k] for k in keys])
+    rho = {name: spearman(np.array([scores[name][k] for k in keys]), y) for name in ("predictor", "body params")}
+    chosen = "predictor" if (rho["predictor"] or -1.0) >= (rho["body params"] or -1.0) else "params"
+    return (f"Default estimator by the plan's rule: **`--estimator {chosen}`** (predictor ρ {fmt(rho['predictor'], 2)}"
+            f", body params ρ {fmt(rho['body params'], 2)}, n={len(keys)}).")
+
+
 def fresh_section(freeze: dict[str, Any], records: dict[str, Any]) -> list[str]:
     fresh = freeze.get("fresh", [])
     if not fresh:
@@ -260,6 +274,7 @@ def fresh_section(freeze: dict[str, Any], records: dict[str, Any]) -> list[str]:
                 f"{r['minus_body params']:+.2f} [{r['minus_interval95'][0]:+.2f}, {r['minus_interval95'][1]:+.2f}]"
             lines.append(f"| {estimator} | {truth_name} | {r['n']} | {fmt(r['spearman'], 2)} [{low:.2f}, {high:.2f}]"
                          f" | {diff} |")
+    lines += ["", default_estimator_line(scores, truths["held-out PD loss"], len(fresh))]
     lines += ["", "Within each bottleneck group (n ≥ 4), against held-out PD loss:", "",
               "| group | n | " + " | ".join(scores) + " |", "|---|---|" + "---|" * len(scores)]
     truth = truths["held-out PD loss"]
