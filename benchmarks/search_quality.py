@@ -112,8 +112,13 @@ def default_search_wall_time(launcher: tuple[str, ...] = (NAS,), cwd: str | None
         subprocess.run(command, check=True, capture_output=True, cwd=cwd)
         seconds = time.perf_counter() - start
         run = json.loads(Path(f"{tmp}/run/run.json").read_text())
+        listed = subprocess.run([*launcher, "pareto", f"{tmp}/run", "--json"], check=True, capture_output=True,
+                                text=True, cwd=cwd).stdout
+    front = json.loads(listed)
+    front = front["front"] if isinstance(front, dict) else front
     return {"command": " ".join(command[:-4] + ["--out", "D", "--seed", "0"]), "seconds": round(seconds, 2),
-            "trials": run["summary"]["trials"], "hypervolume": run["quality"]["hypervolume"]}
+            "trials": run["summary"]["trials"], "hypervolume": run["quality"]["hypervolume"],
+            "front_top4": [{k: row[k] for k in ("arch", "latency_ms", "accuracy")} for row in front[:4]]}
 
 
 def main() -> None:
