@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
 # Start (or continue) the proof experiment in the background, on the code of the plan's commit (the commit that
 # added benchmarks/proof/plan.json), in a git worktree at ~/proof/code. Run from the repository root:
-#     bash benchmarks/proof/background.sh            # supernet + students, both niced, logs in ~/proof/logs
-# Stop it with: kill -- -$(cat ~/proof/pgid.supernet) -$(cat ~/proof/pgid.runner)   (both resume later)
+#     bash benchmarks/proof/background.sh            # niced, logs in ~/proof/logs, one job per core
+# Before the estimator is frozen (no benchmarks/proof/freeze.json): the supernet and the runner's students.
+# After it (freeze.json committed, and copied into the worktree here):
+#   lane A: the runner's proof students (seeds 0, 1, 2: baselines, naive choices, picks);
+#   lane B: `nas confirm --top 4` on each pick-0 run until confirmed.json holds both budgets (commit it, then run
+#           this again), after that the 16 fresh students, then the confirmed winners.
+# Stop (every training saves a checkpoint; all resume later):
+#     for f in ~/proof/pgid.*; do kill -TERM -- -"$(cat "$f")"; done
 set -euo pipefail
 repo=$(git rev-parse --show-toplevel)
 plan_commit=$(git -C "$repo" log --diff-filter=A --format=%H -- benchmarks/proof/plan.json | tail -1)
@@ -12,9 +18,33 @@ mkdir -p ~/proof/logs
 [ "$(git -C "$code" rev-parse HEAD)" = "$plan_commit" ] || { echo "error: $code is not at the plan commit"; exit 2; }
 export PYTHONPATH=$code PYTHON=$repo/.venv/bin/python OMP_NUM_THREADS=1
 export NAS_DATA_DIR=${NAS_DATA_DIR:-$(cd "$repo/.." && pwd)/shared/data}
+start() {  # start NAME COMMAND...: a niced background job in its own process group, its log in ~/proof/logs
+  local name=$1; shift
+  setsid nice -n 10 "$@" >> ~/proof/logs/"$name".log 2>&1 < /dev/null &
+  echo $! > ~/proof/pgid."$name"
+  echo "started $name (pgid $!), log ~/proof/logs/$name.log"
+}
+if pgrep -f "benchmarks.proof.run|confirm_picks.py|nas.cli (supernet train|distill|finetune|confirm)" > /dev/null; then
+  echo "error: the experiment (or another training) is running: stop it first"; exit 2
+fi
+rm -f ~/proof/pgid.*
+if [ ! -f "$repo/benchmarks/proof/freeze.json" ]; then
+  cd "$code"
+  start supernet bash benchmarks/proof/supernet.sh
+  start runner "$PYTHON" -m benchmarks.proof.run --workers 1
+  exit 0
+fi
+[ -f "$code/benchmarks/proof/freeze.json" ] || cp "$repo/benchmarks/proof/freeze.json" "$code/benchmarks/proof/"
+cmp -s "$repo/benchmarks/proof/freeze.json" "$code/benchmarks/proof/freeze.json" \
+  || { echo "error: $code/benchmarks/proof/freeze.json differs from the committed one"; exit 2; }
 cd "$code"
-setsid nice -n 10 bash benchmarks/proof/supernet.sh >> ~/proof/logs/supernet.log 2>&1 < /dev/null &
-echo $! > ~/proof/pgid.supernet
-setsid nice -n 10 "$PYTHON" -m benchmarks.proof.run --workers 1 >> ~/proof/logs/runner.log 2>&1 < /dev/null &
-echo $! > ~/proof/pgid.runner
-echo "started: supernet (pgid $(cat ~/proof/pgid.supernet)), students (pgid $(cat ~/proof/pgid.runner)); results in $code/benchmarks/results/proof.json"
+start runner "$PYTHON" -m benchmarks.proof.run --workers 1 --only proof
+confirmed=$repo/benchmarks/proof/confirmed.json
+cd "$repo"
+done_budgets=$(grep -c '"confirmed-' "$confirmed" 2>/dev/null || true)
+if [ "${done_budgets:-0}" -lt 2 ]; then
+  start confirm "$PYTHON" benchmarks/proof/confirm_picks.py --confirm-only
+else
+  start lane-b bash -c "cd '$code' && '$PYTHON' -m benchmarks.proof.run --workers 1 --only fresh \
+    && cd '$repo' && '$PYTHON' benchmarks/proof/confirm_picks.py"
+fi
