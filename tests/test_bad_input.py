@@ -1001,6 +1001,9 @@ ACCURACY_CASES: list[Case] = [
          "pass --overwrite", ("a",), env=(("NAS_SHIPPED_DIR", "{tmp}"),)),
     Case("ship-bad-name", ("supernet", "ship", "{a}", "--name", "../up"), _E, 2, "--name '../up': use lower-case",
          env=(("NAS_SHIPPED_DIR", "{tmp}/shipped"),)),
+    # held-out probe: $NAS_SHIPPED_DIR naming a file was an OSError's "File exists"
+    Case("probe-ship-root-is-a-file", ("supernet", "ship", "{a}", "--name", "x"), _E, 2,
+         "is a file, not a directory", env=(("NAS_SHIPPED_DIR", "{a}/supernet.json"),)),
     Case("search-predictor-none-shipped", ("search", "--device", "pixel4", "--budget", "62ms", "--estimator",
                                            "predictor", "--out", "{tmp}/run"), _E, 2,
          "no predictor is shipped", env=(("NAS_SHIPPED_DIR", "{plain}"),)),

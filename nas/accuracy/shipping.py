@@ -88,6 +88,9 @@ def ship(directory: str | Path, name: str, overwrite: bool = False, root: Path |
     if not (directory / ensemble.SUPERNET_META).is_file() and not ensemble.is_ensemble(directory):
         raise UserInputError(f"{directory} is not a supernet directory (no supernet.json; run `nas supernet train`)")
     root = root or shipped_root()
+    if root.exists() and not root.is_dir():
+        raise UserInputError(f"{root} (where predictors are shipped: ${ENV}, else the package) is a file, "
+                             "not a directory")
     target = root / name
     if target.exists() and not overwrite:
         raise UserInputError(f"{target} already holds a shipped predictor; pass --overwrite to replace it")
