@@ -63,11 +63,13 @@ class Store:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def _merge_from_disk(self) -> None:
-        """Records another runner wrote since this one read the file (records are only ever added)."""
+        """Records another runner wrote since this one read the file. Every `put` writes through, so for a key
+        both hold the file's record is the newer one (another process may have re-written it, e.g. a re-timed
+        latency): the file wins, and this store keeps only the records the file lacks."""
         if not self.path.is_file():
             return
         disk = json.loads(self.path.read_text())
-        self.data["records"] = {**disk.get("records", {}), **self.data["records"]}
+        self.data["records"] = {**self.data["records"], **disk.get("records", {})}
         for sid, settings in disk.get("settings", {}).items():
             self.data["settings"][sid] = {**settings, **self.data["settings"].get(sid, {})}
 

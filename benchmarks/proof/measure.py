@@ -4,8 +4,10 @@ process so that load on a shared machine falls on every arch alike, with `nas me
 
     python -m benchmarks.proof.measure --results ~/proof/code/benchmarks/results/proof.json [--repeat 30]
 
-Records `proof/host-tflite/<arch>` in the runner's store (it may be running: the store locks), i.e. the
-worktree's proof.json that is copied into this checkout's benchmarks/results/ to be committed.
+Records `proof/host-tflite/<arch>` in the runner's store, i.e. the worktree's proof.json that is copied into this
+checkout's benchmarks/results/ to be committed. New archs may be timed while the runner runs (the store locks); to
+re-time archs already recorded, stop the runner first: the runner at the plan's commit keeps its own copy of
+every record and writes it back over the new one (this checkout's store lets the file win).
 Latency does not depend on the weights, so untrained archs are timed (the exported students have the same graph).
 """
 
