@@ -35,6 +35,7 @@ from nas.accuracy.base import AccuracyEstimator
 from nas.supernet import ensemble
 from nas_common.errors import UserInputError
 from nas_common.io import file_sha256, read_json
+from nas_common.paths import check_output_dir
 from nas_common.writing import write_json
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
@@ -87,10 +88,8 @@ def ship(directory: str | Path, name: str, overwrite: bool = False, root: Path |
     directory = Path(directory)
     if not (directory / ensemble.SUPERNET_META).is_file() and not ensemble.is_ensemble(directory):
         raise UserInputError(f"{directory} is not a supernet directory (no supernet.json; run `nas supernet train`)")
-    root = root or shipped_root()
-    if root.exists() and not root.is_dir():
-        raise UserInputError(f"{root} (where predictors are shipped: ${ENV}, else the package) is a file, "
-                             "not a directory")
+    root = check_output_dir(root or shipped_root(), overwrite=True,
+                            what=f"the shipped predictors' folder (${ENV}, else the package)")
     target = root / name
     if target.exists() and not overwrite:
         raise UserInputError(f"{target} already holds a shipped predictor; pass --overwrite to replace it")
