@@ -95,7 +95,8 @@ def round_records(folder: Path) -> list[dict[str, Any]]:
             val_err, val_jac = log_errors_and_gradients(predictor, held_out)
             out.append({"folder": folder.name, "round": number, "set": name, "cal_jac": cal_jac, "cal_res": cal_res,
                         "cal_ms": np.array([r.latency_ms for r in cal]),
-                        "loo": np.array(predictor.profile.cost[LOO_LOG]), "val_jac": val_jac, "val_err": val_err})
+                        "loo": np.array(predictor.profile.cost[LOO_LOG]), "val_jac": val_jac, "val_err": val_err,
+                        "val_ms": np.array([r.latency_ms for r in held_out])})
         print(f"  {folder.name} round {number}: calibrated", flush=True)
     return out
 
@@ -176,6 +177,29 @@ def covered(rec: dict, post: Posterior) -> np.ndarray:
     return np.abs(rec["val_err"]) <= post.quantile(LEVEL) * sd
 
 
+def width_check(recs: list[dict]) -> dict[str, float]:
+    """How far the shipped interval is from covering 90 % in this configuration, and how much of that a fit's luck
+    can explain: `width_factor_for_90` scales the interval's half-width so that exactly 90 % of the held-out archs
+    fall inside (1: right width, below 1: too wide); `round_coverage_sd` the spread of one round's coverage
+    (its 30 archs share one fit, so rounds, not archs, are the independent draws); `chance_in_band_if_90` the
+    chance that a method whose true coverage is 90 % and whose rounds spread like these pools to 85-95 % over
+    this many rounds (normal approximation)."""
+    from scipy.stats import norm
+
+    ratios, per_round = [], []
+    for rec in recs:
+        post = shipped(rec)
+        sd = np.sqrt(np.einsum("ij,jk,ik->i", rec["val_jac"], post.cov, rec["val_jac"]) + post.sigma**2)
+        ratio = np.abs(rec["val_err"]) / (post.quantile(LEVEL) * sd)
+        ratios += list(ratio)
+        per_round.append(float(np.mean(ratio <= 1.0)))
+    spread = float(np.std(per_round, ddof=1)) if len(per_round) > 1 else float("nan")
+    pooled_sd = spread / np.sqrt(len(per_round))
+    half_band = (BAND[1] - BAND[0]) / 2
+    return {"width_factor_for_90": float(np.quantile(ratios, LEVEL)), "round_coverage_sd": spread,
+            "chance_in_band_if_90": float(2 * norm.cdf(half_band / pooled_sd) - 1) if pooled_sd > 0 else 1.0}
+
+
 def diagnostics(recs: list[dict]) -> dict[str, float]:
     """Why a configuration covers as it does: how far its calibration rows span, and how large the leave-one-out
     errors of its interior rows (leverage at or below the round's median) are against the held-out errors."""
@@ -249,6 +273,25 @@ def pooled_fit_by_heads(pooled: dict[str, tuple[list, np.ndarray, np.ndarray]]) 
     return out
 
 
+def pooled_fit_by_shape(pooled: dict[str, tuple[list, np.ndarray, np.ndarray]]) -> list[dict[str, Any]]:
+    """The pooled fit's residuals by the shapes `nas calibrate --suggest` picks at the edges of the space: the
+    MobileBERT presets (24 thin layers, four FFNs: many small kernels), wide dense archs (no bottleneck, hidden
+    ≥ 640, FFN ≥ 3072: few large kernels) and archs under 6 ms; the rest is where random held-out archs lie."""
+    out = []
+    for backend, (rows, measured, res) in pooled.items():
+        archs = [r.arch for r in rows]
+        preset = np.array([a.num_hidden_layers == 24 and a.hidden_size == 512 and a.intra_bottleneck_size == 128
+                           and a.intermediate_size == 512 for a in archs])
+        wide = np.array([not a.use_bottleneck and a.hidden_size >= 640 and a.intermediate_size >= 3072
+                         for a in archs])
+        tiny = measured < 6.0
+        for name, mask in (("mobilebert presets", preset), ("wide dense", wide), ("under 6 ms", tiny),
+                           ("the rest", ~(preset | wide | tiny))):
+            if mask.any():
+                out.append({"backend": backend, "shape": name, **_summary(res[mask])})
+    return out
+
+
 def chance_outside(configs: int, n: int, level: float = LEVEL) -> float:
     from scipy.stats import binom
 
@@ -274,6 +317,7 @@ def main() -> None:
             row: dict[str, Any] = {"folder": folder, "set": name, "rounds": f"{recs[0]['round']}-{recs[-1]['round']}",
                                    "held_out": int(sum(len(r["val_err"]) for r in recs))}
             row.update(diagnostics(recs))
+            row.update(width_check(recs))
             for rule, fn in RULES.items():
                 row[rule] = float(np.mean(np.concatenate([covered(r, fn(r)) for r in recs])))
             rows.append(row)
@@ -281,13 +325,19 @@ def main() -> None:
     print(table(rows, ["folder", "set", "calibration_ms_min", "calibration_ms_max", "interior_loo_abs_pct_median",
                        "held_out_abs_pct_median", "held_out_abs_pct_p90", "loo_mean_pct_rows_over_150ms",
                        "loo_mean_pct_other_rows"]))
+    print(table(rows, ["folder", "set", "shipped", "width_factor_for_90", "round_coverage_sd",
+                       "chance_in_band_if_90"]))
     residuals = pooled_residuals(args.folders)
     pooled = pooled_fit_by_latency(residuals)
     by_heads = pooled_fit_by_heads(residuals)
+    by_shape = pooled_fit_by_shape(residuals)
     print("one fit on every recorded row of a backend, in-sample residuals by latency band:")
     print(table(pooled, ["backend", "band_ms", "rows", "mean_residual_pct", "rms_residual_pct"]))
     print("the same residuals by attention-head count:")
     print(table(by_heads, ["backend", "heads", "rows", "mean_residual_pct", "mean_residual_se_pct",
+                           "rms_residual_pct"]))
+    print("the same residuals by the shapes a suggested set holds:")
+    print(table(by_shape, ["backend", "shape", "rows", "mean_residual_pct", "mean_residual_se_pct",
                            "rms_residual_pct"]))
     in_band = {rule: int(sum(BAND[0] <= r[rule] <= BAND[1] for r in rows)) for rule in RULES}
     print(f"configurations inside {BAND[0]:.0%}-{BAND[1]:.0%} (of {len(rows)}):", in_band)
@@ -296,6 +346,7 @@ def main() -> None:
     payload = {"benchmark": "interval_rules", "produced_by": command(), "machine": machine_info(),
                "level": LEVEL, "band": BAND, "note": "exploration on rounds already measured (not a judgement)",
                "rows": rows, "pooled_fit_by_latency": pooled, "pooled_fit_by_heads": by_heads,
+               "pooled_fit_by_shape": by_shape,
                "configurations_in_band": in_band,
                "chance_outside_band_if_calibrated": chance,
                "seconds": round(time.perf_counter() - started, 1)}

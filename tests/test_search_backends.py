@@ -48,6 +48,24 @@ def test_strategy_ray_is_a_deprecated_alias(tmp_path):
     assert result.returncode == 2 and lines[-1].startswith("error: budget 1 ms")
 
 
+def _closed_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_an_unreachable_ray_address_is_refused_before_the_run_is_written(tmp_path):
+    # ray.init retries an unreachable head for minutes and prints its retries; a typo'd address must cost seconds
+    # and leave --out free for the corrected command
+    address = f"127.0.0.1:{_closed_port()}"
+    result = search(tmp_path / "r", "--executor", "ray", "--ray-address", address, ok=False)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().startswith(f"error: cannot reach the Ray cluster at {address}")
+    assert not (tmp_path / "r").exists()
+
+
 def test_ray_address_needs_the_ray_executor(tmp_path):
     result = search(tmp_path / "r", "--ray-address", "127.0.0.1:1", ok=False)
     assert result.returncode == 2 and result.stderr.strip() == "error: --ray-address needs --executor ray"

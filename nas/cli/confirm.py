@@ -91,6 +91,10 @@ def confirm(args: ConfirmArgs) -> None:
     from nas_common.run_lock import RunLock
 
     run = args.run
+    if args.ray_address:  # before the options are saved in the run
+        from nas.search.ray_session import check_reachable
+
+        check_reachable(args.ray_address)
     if args.torch_device == "cuda" and args.ray_address is None:  # on a cluster the GPUs are the workers'
         from nas.distill.pipeline import check_device
 

@@ -12,6 +12,8 @@ _BUDGET = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)\s*$", re.IGNORECASE)
 def parse_budget(text: str) -> float:
     """The budget in milliseconds."""
     match = _BUDGET.match(str(text))
+    if match is None and _BUDGET.match(str(text).strip().removeprefix("-")):
+        raise UserInputError(f"budget {text!r} must be positive")
     if match is None:
         raise UserInputError(
             f"budget {text!r} is not a latency: write it with a unit, e.g. 62ms, '62 ms' or 0.062s"

@@ -16,6 +16,32 @@ from pathlib import Path
 from nas_common.errors import UserInputError
 
 MAX_SOCKET_DIR = 40
+REACH_TIMEOUT_S = 5.0
+RAY_PORT = 6379  # `ray start --head`'s default GCS port
+CLIENT_PORT = 10001  # Ray Client's (ray://)
+
+
+def check_reachable(address: str) -> None:
+    """Refuse a cluster address nothing listens at, in seconds: `ray.init` itself retries an unreachable GCS for
+    minutes and prints its own retry lines meanwhile. `auto` (find the local cluster) is left to Ray."""
+    import socket
+
+    if address == "auto":
+        return
+    rest = address.removeprefix("ray://")
+    host, sep, port_text = rest.rpartition(":")
+    if not sep:
+        host, port_text = rest, str(CLIENT_PORT if address.startswith("ray://") else RAY_PORT)
+    host = host.strip("[]")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise UserInputError(f"--ray-address {address!r} is not HOST:PORT (e.g. 10.0.0.1:6379 or ray://10.0.0.1:10001)")
+    try:
+        with socket.create_connection((host, int(port_text)), timeout=REACH_TIMEOUT_S):
+            pass
+    except OSError as err:
+        reason = err.strerror or type(err).__name__
+        raise UserInputError(f"cannot reach the Ray cluster at {address}: {reason} (is `ray start --head` running "
+                             "there, and the port open?)") from None
 
 
 def start_ray(address: str | None, num_cpus: int, temp_dir: Path | None = None) -> Path | None:
@@ -28,6 +54,8 @@ def start_ray(address: str | None, num_cpus: int, temp_dir: Path | None = None) 
     # to act on, so that one logger is quiet.
     logging.getLogger("ray._private.authentication.authentication_token_setup").setLevel(logging.ERROR)
     own: Path | None = None
+    if address:
+        check_reachable(address)
     try:
         if address:
             ray.init(address=address, log_to_driver=False, configure_logging=False)
