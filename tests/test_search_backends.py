@@ -69,3 +69,30 @@ def test_an_unreachable_ray_address_is_refused_before_the_run_is_written(tmp_pat
 def test_ray_address_needs_the_ray_executor(tmp_path):
     result = search(tmp_path / "r", "--ray-address", "127.0.0.1:1", ok=False)
     assert result.returncode == 2 and result.stderr.strip() == "error: --ray-address needs --executor ray"
+
+
+def test_an_executor_that_cannot_start_leaves_no_run_behind(tmp_path, monkeypatch, capsys):
+    # e.g. `--ray-address auto` with no cluster: Ray refuses after run.json was written; the corrected command
+    # must be able to use the same --out
+    from contextlib import contextmanager
+
+    from nas.search import run as search_run
+    from nas_common.errors import UserInputError
+    from tests.bad_input_support import run_cli
+
+    @contextmanager
+    def refusing(*_args, **_kwargs):
+        raise UserInputError("cannot start the Ray cluster at auto: no running Ray instance")
+        yield
+
+    monkeypatch.setattr(search_run, "make_executor", refusing)
+    out = tmp_path / "r"
+    argv = ["search", "--device", "pixel4", "--budget", "62ms", "--space", "mobilebert-small", "--trials", "8",
+            "--out", str(out)]
+    code, _, err = run_cli(argv, capsys)
+    assert code == 2 and err.strip() == "error: cannot start the Ray cluster at auto: no running Ray instance"
+    assert not (out / "run.json").exists()
+    monkeypatch.undo()
+    code, _, err = run_cli(argv, capsys)
+    assert code == 0, err
+    assert (out / "run.json").exists()

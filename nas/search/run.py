@@ -7,6 +7,7 @@ import datetime
 import itertools
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,7 +116,13 @@ def run_search(options: SearchOptions, space: SearchSpace, profile: Any, out: Pa
                         options.budget_ms, options.seq_len, profile=profile,
                         built=Evaluator(latency, estimator, options.budget_ms, options.seq_len))
     strategy = make_strategy(options.strategy, space, options.budget_ms, options.seed, options.batch_size)
-    with make_executor(executor, ray_address, temp_dir=out / "ray") as runner:
+    with ExitStack() as stack:
+        try:
+            runner = stack.enter_context(make_executor(executor, ray_address, temp_dir=out / "ray"))
+        except UserInputError:
+            if not resume:  # nothing ran: a new run's record must not block --out for the corrected command
+                (out / run_dir.RUN_FILE).unlink(missing_ok=True)
+            raise
         if on_start is not None:
             on_start(options.trials)
         try:
