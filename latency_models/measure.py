@@ -222,6 +222,8 @@ def check_backend(backend: str, profile: Any, rpc_address: str | None = None) ->
         raise UserInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     if backend == "rpc" and not rpc_address:
         raise UserInputError("the rpc backend needs --rpc HOST:PORT")
+    if rpc_address and backend != "rpc":
+        raise UserInputError(f"--rpc needs --backend rpc (the {backend} backend times this machine)")
     if backend != "rpc" and not is_this_machine(profile):
         raise UserInputError(f"the {backend} backend times this machine, not {profile.name} "
                              f"({profile.soc or profile.target.get('mtriple')}): use --backend rpc --rpc HOST:PORT "
@@ -291,7 +293,7 @@ def check_file_timing(backend: str, profile: Any, threads: int, repeat: int, clo
     if backend != "tflite":
         raise UserInputError(f"--model times a .tflite file in LiteRT: use --backend tflite (not {backend})")
     _check_settings(backend, profile, 128, 1, threads, repeat, None, clock)
-    if max_spread <= 0 or retries < 0 or warmup_max < 1:
+    if not max_spread > 0 or retries < 0 or warmup_max < 1:  # `not >`: a NaN spread limit is refused too
         raise UserInputError("--max-spread must be positive, --retries >= 0 and --warmup-max >= 1")
     if statistic not in STATISTICS:
         raise UserInputError(f"--statistic must be one of {', '.join(STATISTICS)}, not {statistic!r}")
@@ -315,7 +317,7 @@ def measure_many(archs: list[Any], backend: str, profile: Any, seq_len: int = 12
     built at a time and timed in rounds; chunks are strided over the list (chunk c holds archs c, c + k, ...)
     so that a slow drift of the machine spreads over the whole list. One arch is the plain `measure`."""
     _check_settings(backend, profile, seq_len, batch, threads, repeat, rpc_address, clock)
-    if max_spread <= 0 or retries < 0 or warmup_max < 1:
+    if not max_spread > 0 or retries < 0 or warmup_max < 1:  # `not >`: a NaN spread limit is refused too
         raise UserInputError("--max-spread must be positive, --retries >= 0 and --warmup-max >= 1")
     if statistic not in STATISTICS:
         raise UserInputError(f"--statistic must be one of {', '.join(STATISTICS)}, not {statistic!r}")
