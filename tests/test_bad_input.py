@@ -301,6 +301,10 @@ TRAINING_CASES: list[Case] = [
     Case("distill-eval-corpus-missing", (*_DISTILL_OUT, "--eval-corpus", "{tmp}/nope.txt", "--pd-steps", "1",
                                           "--steps-per-layer", "0", "--batch-size", "2", "--seq-len", "16"),
          _T, 2, "does not exist"),
+    Case("probe-distill-eval-corpus-empty", (*_DISTILL_OUT, "--eval-corpus", "{empty}", "--pd-steps", "1",
+                                             "--steps-per-layer", "0", "--batch-size", "2", "--seq-len", "16"),
+         lambda t: {**_T(t), "empty": str((t / "empty.txt").write_text("\n= Heading =\n") and t / "empty.txt")}, 2,
+         "--eval-corpus"),
 ]
 
 # ---- reserved for the latency helper (latency_models/**, device_profiles/**, nas/cli/latency.py, nas/export/)

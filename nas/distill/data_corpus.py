@@ -65,6 +65,13 @@ def read_paragraphs(path: str | Path) -> list[str]:
     return paragraphs
 
 
+def check_has_text(path: str | Path, option: str) -> None:
+    """Refuse, before any model is built, a corpus that holds no sentence (empty, headings only) or cannot be
+    read, naming the option it came from."""
+    if not read_paragraphs(path):  # what `build_pairs` refuses as "corpus holds no text"
+        raise UserInputError(f"{option} {path} holds no text")
+
+
 def build_pairs(paragraphs: list[str], tokenizer: Any, max_seq_len: int, seed: int) -> list[PairExample]:
     """Split each paragraph into sentences, then greedily pack segments A and B (BERT's recipe)."""
     docs_text = [SENTENCE_END.split(p) for p in paragraphs]

@@ -12,7 +12,7 @@ from typing import Any
 
 import torch
 
-from nas.distill.data_corpus import PretrainingData
+from nas.distill.data_corpus import PretrainingData, check_has_text
 from nas.distill.distributed import init_distributed
 from nas.distill.layer_map import check_pair, check_vocabulary
 from nas.distill.loop import LOG
@@ -74,6 +74,8 @@ def _prepare(opts: RunOptions, max_positions: int = MAX_POSITION_EMBEDDINGS,
     check_not_an_input(opts.out, corpus=opts.corpus, eval_corpus=opts.eval_corpus, **(inputs or {}))
     if opts.eval_corpus and not Path(opts.eval_corpus).exists():
         raise UserInputError(f"--eval-corpus {opts.eval_corpus} does not exist")
+    if opts.eval_corpus:  # read only at the first checkpoint otherwise: an empty one failed after the set-up
+        check_has_text(opts.eval_corpus, "--eval-corpus")
     ctx = init_distributed(opts.torch_device)
     if ctx.is_main:
         prepare_output_dir(opts.out, opts.resume, opts.overwrite)

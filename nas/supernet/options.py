@@ -137,6 +137,10 @@ def validate(opts: SupernetOptions) -> RunPlan:
     for path in (opts.corpus, opts.eval_corpus):
         if path and not Path(path).exists():
             raise UserInputError(f"corpus {path} does not exist")
+    if opts.eval_corpus:
+        from nas.distill.data_corpus import check_has_text
+
+        check_has_text(opts.eval_corpus, "--eval-corpus")
     return RunPlan(opts, space, read_text(space_path))
 
 
