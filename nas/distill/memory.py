@@ -28,6 +28,25 @@ SAFETY = 2.0
 OPTIMISER_BYTES_PER_PARAM = 12  # gradient + LAMB's two moments (fp32)
 
 
+GLOBAL_BATCH_BYTES_PER_TOKEN = 64  # the global batch's int64 tensors (ids, types, mask, labels, ...) before it is split
+GLOBAL_BATCH_SHARE = 0.25  # of the available memory: the model's micro-batches need the rest
+
+
+def check_global_batch(batch_size: int, seq_len: int, option: str = "--batch-size", copies: int = 1) -> None:
+    """Refuse a global batch whose token tensors alone would not fit: gradient accumulation splits the compute
+    into micro-batches, but the data pipeline builds each global batch at once (a typo such as 100000000 asked
+    for hundreds of GiB and died inside torch)."""
+    need = copies * batch_size * seq_len * GLOBAL_BATCH_BYTES_PER_TOKEN
+    allowed = GLOBAL_BATCH_SHARE * available_memory()
+    if need > allowed:
+        most = max(1, int(allowed // (copies * seq_len * GLOBAL_BATCH_BYTES_PER_TOKEN)))
+        where = f" in each of {copies} processes" if copies > 1 else ""
+        raise UserInputError(f"{option} {batch_size:,} at {seq_len} tokens{where}: the global batch's token tensors "
+                             "alone "
+                             f"need ≈{need / GIB:,.1f} GiB, more than {GLOBAL_BATCH_SHARE:.0%} of the "
+                             f"{available_memory() / GIB:.1f} GiB available; at most about {most:,} fits here")
+
+
 @dataclass(frozen=True)
 class MemoryPlan:
     micro_batch_size: int

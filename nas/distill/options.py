@@ -78,6 +78,9 @@ def check_run_options(opts: RunOptions, max_positions: int | None = None) -> Non
                              "(max_position_embeddings)")
     if opts.resume and opts.overwrite:
         raise UserInputError("--resume and --overwrite contradict each other: choose one")
+    from nas.distill.memory import check_global_batch
+
+    check_global_batch(opts.batch_size, opts.seq_len)
 
 
 def prepare_output_dir(out: Path, resume: bool = False, overwrite: bool = False) -> Path:

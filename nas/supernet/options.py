@@ -101,6 +101,9 @@ def validate(opts: SupernetOptions) -> RunPlan:
                    max_predictions=opts.max_predictions, micro_batch_size=opts.micro_batch_size,
                    workers=opts.workers)
     check_non_negative(warmup=opts.warmup, checkpoint_every=opts.checkpoint_every, seed=opts.seed)
+    from nas.distill.memory import check_global_batch
+
+    check_global_batch(opts.batch_size, opts.seq_len, copies=opts.workers)
     if opts.depth_order not in DEPTH_ORDERS:
         raise UserInputError(f"--depth-order must be one of {', '.join(DEPTH_ORDERS)}")
     if opts.head_layout not in HEAD_LAYOUTS:
