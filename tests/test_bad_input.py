@@ -648,6 +648,11 @@ BEYOND_CASES: list[Case] = [
     Case("profile-missing-file", ("search", "--profile", "{tmp}/none.toml", "--budget", "62ms"), None, 2,
          "no such profile file"),
     Case("devices-profile-is-a-directory", ("devices", "--profile", "{tmp}"), None, 2, "is a directory"),
+    # one broken user profile is named on stderr; the others, and the built-in devices, are still listed
+    Case("probe-devices-one-user-profile-broken", ("devices",),
+         lambda t: {"dir": str((t / "devices").mkdir() or (t / "devices" / "myphone.toml").write_text("[cost\n")
+                               and t / "devices")}, 0, "warning: myphone is not listed",
+         env=(("NAS_DEVICES_DIR", "{dir}"),)),
     # search spaces: bounds and conflicts explained
     Case("space-10000-layers", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),
          space_file("[dimensions]\nnum_hidden_layers = [4, 10000]\n"), 2, "above this tool's limit"),
