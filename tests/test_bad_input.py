@@ -951,6 +951,16 @@ def _deploy_models(tmp: Path) -> dict[str, str]:
 
 
 _DM = _deploy_models
+
+
+def _truncated_classifier(tmp: Path) -> dict[str, str]:
+    """The SST-2 classifier with its weights cut short (a copy interrupted), and a two-row SST-2 dev set."""
+    paths = _deploy_models(tmp)
+    weights = Path(paths["sst2"]) / "model.safetensors"
+    weights.write_bytes(weights.read_bytes()[:4096])
+    (tmp / "glue" / "SST-2").mkdir(parents=True)
+    (tmp / "glue" / "SST-2" / "dev.tsv").write_text("sentence\tlabel\na fine film\t1\na dull one\t0\n")
+    return paths
 _EXPORT_TO = ("--to", "{tmp}/e")
 DEPLOY_CASES: list[Case] = [
     Case("export-model-not-a-model-dir", ("export", "--model", "{tmp}", *_EXPORT_TO, "--onnx"), _DM, 2,
@@ -983,6 +993,8 @@ DEPLOY_CASES: list[Case] = [
     Case("evaluate-task-not-fine-tuned-on", ("evaluate", "--model", "{sst2}", "--task", "mrpc"), _DM, 2,
          "fine-tuned on sst2, not mrpc"),
     Case("evaluate-unknown-task", ("evaluate", "--model", "{sst2}", "--task", "cola"), _DM, 2, "unknown task"),
+    Case("probe-evaluate-weights-truncated", ("evaluate", "--model", "{sst2}", "--task", "sst2", "--data-dir",
+                                              "{tmp}/glue"), _truncated_classifier, 2, "could not be loaded"),
     Case("evaluate-not-a-model", ("evaluate", "--model", "{notes}", "--task", "sst2"), _DM, 2,
          "not a model directory, a .tflite or an .onnx file"),
     Case("evaluate-not-a-model-dir", ("evaluate", "--model", "{tmp}", "--task", "sst2"), _DM, 2,

@@ -92,13 +92,15 @@ def score(candidates: list[Candidate], task: str, examples: list[Example], seq_l
     from nas.distill.vocab import load_tokenizer
 
     labels = np.array([e.label for e in examples])
+    # every model is loaded before the bar starts: a file that cannot be loaded is then one line, not a bar and a line
+    runners = [_runner(item, threads) for item in candidates]
     bar = tqdm(total=len(examples) * len(candidates), unit="example", disable=not progress)
     results = []
-    for item in candidates:
+    for item, (run, rows_at_once) in zip(candidates, runners, strict=True):
         bar.set_description(f"evaluate {item.path.name} ({item.format})")
         inputs = encode(load_tokenizer(item.vocab), examples, seq_len)
         start = time.perf_counter()
-        item.outputs = _outputs(item, inputs, threads, bar)
+        item.outputs = _outputs(run, rows_at_once, inputs, bar)
         item.seconds = time.perf_counter() - start
         results.append({"model": str(item.path), "format": item.format, "runtime": item.runtime,
                         "metrics": task_metrics(task, item.outputs, labels), "seconds": round(item.seconds, 2)})
@@ -110,9 +112,8 @@ def score(candidates: list[Candidate], task: str, examples: list[Example], seq_l
             "comparisons": comparisons}
 
 
-def _outputs(item: Candidate, inputs: dict[str, np.ndarray], threads: int, bar: Any) -> np.ndarray:
-    count = len(inputs[INPUTS[0]])
-    chunks = []
+def _runner(item: Candidate, threads: int) -> tuple[Any, int]:
+    """The loaded model of `item` as a callable `inputs -> outputs`, and how many rows it takes at once."""
     if item.format == "tflite":
         from latency_models.tflite_backend import input_shapes, signature_runner
         from nas_common.quiet import native_stderr_hidden
@@ -123,14 +124,16 @@ def _outputs(item: Candidate, inputs: dict[str, np.ndarray], threads: int, bar: 
         if shapes.get("input_ids", [0])[0] != 1 or set(shapes) != set(INPUTS):
             raise UserInputError(f"{item.path} does not take {', '.join(INPUTS)} of batch 1 (inputs {shapes})")
         item.runtime = f"LiteRT {_version('ai-edge-litert')} (XNNPACK, {threads} thread{'s' * (threads > 1)})"
-        for row in range(count):
-            chunks.append(run({name: inputs[name][row:row + 1] for name in INPUTS}))
-            bar.update(1)
-        return np.concatenate(chunks)
-    run_batch = _batch_runner(item)
-    for start in range(0, count, TORCH_BATCH):
-        batch = {name: inputs[name][start:start + TORCH_BATCH] for name in INPUTS}
-        chunks.append(np.asarray(run_batch(batch)))
+        return run, 1
+    return _batch_runner(item), TORCH_BATCH
+
+
+def _outputs(run: Any, rows_at_once: int, inputs: dict[str, np.ndarray], bar: Any) -> np.ndarray:
+    count = len(inputs[INPUTS[0]])
+    chunks = []
+    for start in range(0, count, rows_at_once):
+        batch = {name: inputs[name][start:start + rows_at_once] for name in INPUTS}
+        chunks.append(np.asarray(run(batch)))
         bar.update(len(batch[INPUTS[0]]))
     return np.concatenate(chunks)
 
