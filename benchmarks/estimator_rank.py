@@ -221,7 +221,8 @@ def refit_proxy(store: Store, sid: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "gt1.json"
         path.write_text(json.dumps(rows) + "\n")
-        subprocess.run([sys.executable, "-m", "nas.cli", "accuracy", "fit-proxy", str(path)], check=True, cwd=ROOT)
+        subprocess.run([sys.executable, "-m", "nas.cli", "accuracy", "fit-proxy", str(path), "--overwrite"],
+                       check=True, cwd=ROOT)
 
 
 def record_supernet_quality(directory: str, result: dict, budget: dict, report_name: str) -> None:

@@ -953,6 +953,13 @@ def _deploy_models(tmp: Path) -> dict[str, str]:
 _DM = _deploy_models
 
 
+def _copy_proxy_fit(path: Path) -> Path:
+    from nas.accuracy import proxy
+
+    path.write_bytes(proxy.FIT_FILE.read_bytes())
+    return path
+
+
 def _truncated_classifier(tmp: Path) -> dict[str, str]:
     """The SST-2 classifier with its weights cut short (a copy interrupted), and a two-row SST-2 dev set."""
     paths = _deploy_models(tmp)
@@ -1029,6 +1036,9 @@ DEPLOY_CASES: list[Case] = [
 ACCURACY_CASES: list[Case] = [
     Case("fit-proxy-truth-missing", ("accuracy", "fit-proxy", "{tmp}/none.json", "--out", "{tmp}/fit.json"), None, 2,
          "none.json"),
+    Case("probe-fit-proxy-would-replace", ("accuracy", "fit-proxy", "{truth}", "--out", "{fit}"),
+         lambda t: {"truth": str(_copy_proxy_fit(t / "truth.json")), "fit": str(_copy_proxy_fit(t / "fit.json"))}, 2,
+         "already exists; pass --overwrite", ("fit",)),
     # issue 31 item 7: `nas supernet ship` and `--estimator predictor` (shipped root: the row's tmp folder)
     Case("ship-supernet-missing", ("supernet", "ship", "{tmp}/gone", "--name", "x"), _E, 2,
          "is not a supernet directory", env=(("NAS_SHIPPED_DIR", "{tmp}/shipped"),)),

@@ -21,11 +21,18 @@ def fit_proxy(
                                           "held-out losses of distilled students (a proxy_fit.json reads too).")],
     out: Annotated[Path | None, typer.Option(help="Where to write the fit (default: the one `nas` reads, "
                                              "nas/accuracy/proxy_fit.json).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists (the default file, "
+                                            "the proxy `nas` reads, always does).")] = False,
 ) -> None:
     """Fit the proxy on distilled students' held-out losses and write its file."""
     from nas.accuracy import proxy
+    from nas_common.paths import check_output_file
     from search_spaces.arch import Arch
 
+    target = check_output_file(out or proxy.FIT_FILE, inputs=(truth,))
+    if target.exists() and not overwrite:
+        raise UserInputError(f"--out {target} already exists; pass --overwrite to replace it"
+                             + (" (it is the proxy `nas` reads)" if out is None else ""))
     record = read_json(truth, "ground truth")
     rows = record.get("data") if isinstance(record, dict) else None
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) and "arch" in r and "loss" in r
@@ -33,7 +40,6 @@ def fit_proxy(
         raise UserInputError(f"{truth}: needs \"data\", a list of {{\"arch\": ..., \"loss\": ...}} rows")
     archs = [Arch.from_dict(r["arch"], source=str(truth)) for r in rows]
     fitted = proxy.fit(archs, [float(r["loss"]) for r in rows], str(record.get("note", "")))
-    target = out or proxy.FIT_FILE
     write_json(target, fitted, "proxy fit", indent=1)
     typer.echo(f"proxy fitted on {len(rows)} students (leave-one-out Spearman {fitted['loo_spearman']}): {target}")
 
