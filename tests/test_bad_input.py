@@ -382,6 +382,8 @@ LATENCY_CASES: list[Case] = [
     Case("validate-bad-row", ("validate", "--measurements", "{bad_row}"), _L, 2, "line 2"),
     Case("validate-plot-under-a-file", ("validate", "--measurements", "{m}", "--plot", "{under_file}"), _L, 2,
          "nothing can be written under it", ("file",)),
+    Case("probe-validate-plot-exists", ("validate", "--measurements", "{m}", "--plot", "{file}"), _L, 2,
+         "already exists; pass --overwrite", ("file",)),
     # item 12: a transformers config (or its directory) is an arch
     Case("latency-hf-model-dir", ("latency", "--arch", "{dir}", "--device", "pixel4"), "hf_model_dir", 0, "ms"),
     Case("latency-hf-config-json", ("latency", "--arch", "{config}", "--json"), "hf_model_dir", 0, "latency_ms"),

@@ -369,6 +369,7 @@ class ValidateArgs:
     profile: Profile = None
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a predicted-vs-measured plotly HTML.")] = None
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the --plot file if it exists.")] = False
 
 
 def validate(args: ValidateArgs) -> None:
@@ -377,11 +378,14 @@ def validate(args: ValidateArgs) -> None:
     from latency_models.measurements import read_measurements
     from latency_models.predictor import load_predictor
     from latency_models.validate import coverage, metrics, plot_html, worst_rows
+    from nas_common.errors import UserInputError
     from nas_common.paths import check_output_file
 
     measurements, plot = args.measurements, args.plot
     if plot:
         check_output_file(plot, "--plot", inputs=(measurements,))
+        if Path(plot).expanduser().exists() and not args.overwrite:
+            raise UserInputError(f"--plot {plot} already exists; pass --overwrite to replace it (nothing was changed)")
     prof = load_profile(args.device, args.profile, default="pixel4")
     rows = read_measurements(measurements)
     band = load_predictor(prof).predict([r.arch for r in rows], [r.seq_len for r in rows], [r.batch for r in rows],
