@@ -56,7 +56,8 @@ def read_split(data_dir: str | Path, task: str, split: str) -> list[Example]:
     reader = csv.reader(StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
     header = next(reader, None)
     if header is None or any(c and c not in header for c in (a_col, b_col, label_col)):
-        raise UserInputError(f"{path}: header {header} lacks the {task} columns {a_col}, {b_col}, {label_col}")
+        wanted = ", ".join(c for c in (a_col, b_col, label_col) if c)  # single-sentence tasks have no second text
+        raise UserInputError(f"{path}: header {header} lacks the {task} columns {wanted}")
     ia, il = header.index(a_col), header.index(label_col)
     ib = header.index(b_col) if b_col else None
     for line_no, row in enumerate(reader, start=2):
