@@ -18,7 +18,7 @@ import numpy as np
 
 from nas_common.errors import UserInputError
 from nas_common.io import read_toml
-from search_spaces.arch import Arch
+from search_spaces.arch import ACTIVATIONS, NORMALIZATION_TYPES, Arch
 from search_spaces.family import check_limit
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -31,6 +31,31 @@ _MAX_TRIES = 1000
 
 def builtin_spaces() -> list[str]:
     return sorted(p.stem for p in DATA_DIR.glob("*.toml"))
+
+
+_WORD_CHOICES = {"hidden_act": ACTIVATIONS, "normalization_type": NORMALIZATION_TYPES}
+
+
+def _check_choice(key: str, choice: Any, origin: str) -> None:
+    """One choice of a dimension on its own (a typo such as "gleu" or "twelve" would otherwise only make every
+    sample that draws it invalid: the search then silently runs without it)."""
+    where = f"{origin}: dimensions.{key}"
+    if key in _WORD_CHOICES:
+        if choice not in _WORD_CHOICES[key]:
+            raise UserInputError(f"{where}: {choice!r} is not one of {', '.join(_WORD_CHOICES[key])}")
+    elif key in VIRTUAL_DIMENSIONS:
+        return  # checked against its own list above
+    elif isinstance(Arch.__dataclass_fields__[key].default, bool):
+        if not isinstance(choice, bool):
+            raise UserInputError(f"{where}: {choice!r} is not true or false")
+    elif not (key == "intra_bottleneck_size" and choice == NO_BOTTLENECK):
+        if isinstance(choice, bool) or not isinstance(choice, int) or choice <= 0:
+            raise UserInputError(f"{where}: {choice!r} is not a positive integer"
+                                 + (f" (or \"{NO_BOTTLENECK}\")" if key == "intra_bottleneck_size" else ""))
+        try:
+            check_limit(key, choice)
+        except UserInputError as err:
+            raise UserInputError(f"{where}: {err}") from None
 
 
 @dataclass(frozen=True)
@@ -77,11 +102,7 @@ class SearchSpace:
             if len(set(map(str, choices))) != len(choices):
                 raise UserInputError(f"{origin}: dimensions.{key} repeats a choice")
             for choice in choices:
-                if isinstance(choice, int) and not isinstance(choice, bool):
-                    try:
-                        check_limit(key, choice)
-                    except UserInputError as err:
-                        raise UserInputError(f"{origin}: dimensions.{key}: {err}") from None
+                _check_choice(key, choice, origin)
             dimensions[key] = tuple(choices)
         fixed = data.get("fixed", {})
         if not isinstance(fixed, dict):

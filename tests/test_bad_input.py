@@ -661,6 +661,11 @@ BEYOND_CASES: list[Case] = [
     # search spaces: bounds and conflicts explained
     Case("space-10000-layers", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),
          space_file("[dimensions]\nnum_hidden_layers = [4, 10000]\n"), 2, "above this tool's limit"),
+    Case("probe-space-activation-typo", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),
+         space_file('[dimensions]\nnum_hidden_layers = [4]\nhidden_act = ["relu", "gleu"]\n'), 2,
+         "dimensions.hidden_act: 'gleu' is not one of relu, gelu"),
+    Case("probe-space-layers-as-words", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),
+         space_file('[dimensions]\nnum_hidden_layers = [4, "twelve"]\n'), 2, "'twelve' is not a positive integer"),
     Case("space-fixed-and-dimension", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),
          space_file("[dimensions]\nnum_hidden_layers = [4]\n[fixed]\nnum_hidden_layers = 2\n"), 2,
          "both a dimension and fixed"),
