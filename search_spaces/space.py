@@ -27,6 +27,7 @@ ATTENTION_FORMS = ("kq_shared", "bottleneck")
 VIRTUAL_DIMENSIONS = ("attention_form",)
 _ARCH_FIELDS = set(Arch.__dataclass_fields__)
 _MAX_TRIES = 1000
+_EXHAUSTIVE = 20_000  # grid points of the other dimensions enumerated when a choice is checked
 
 
 def builtin_spaces() -> list[str]:
@@ -120,6 +121,37 @@ class SearchSpace:
         except UserInputError as err:
             raise UserInputError(f"{origin}: {err}") from None
         return space
+
+    def check_every_choice_used(self, origin: str | None = None) -> SearchSpace:
+        """Refuse a choice that no valid arch of the space takes (e.g. 7 heads, which divide no attention width
+        on offer): the search would drop it silently. For a space as a user wrote it (`--space`); a derived one
+        (a supernet's part) may narrow what some choices need. The other dimensions are enumerated when their
+        grid is small (`_EXHAUSTIVE`), else sampled `_MAX_TRIES` times with the choice pinned. Returns the space."""
+        rng = np.random.default_rng(0)
+        for key, choices in self.dimensions.items():
+            others = {k: c for k, c in self.dimensions.items() if k != key}
+            for choice in choices if len(choices) > 1 else ():
+                if self._some_valid_with(key, choice, others, rng):
+                    continue
+                point = {k: c[0] for k, c in others.items()} | {key: choice}
+                try:
+                    self.to_arch(point)
+                    reason = ""
+                except (UserInputError, TypeError) as err:
+                    reason = f" (e.g. {err})"
+                raise UserInputError(f"{origin or self.name}: dimensions.{key} = {choice!r} gives no valid "
+                                     f"architecture with the other dimensions' choices{reason}; drop it or widen "
+                                     "what it needs")
+        return self
+
+    def _some_valid_with(self, key: str, choice: Any, others: dict[str, tuple[Any, ...]],
+                         rng: np.random.Generator) -> bool:
+        grid = math.prod(len(c) for c in others.values())
+        if grid <= _EXHAUSTIVE:
+            points = (dict(zip(others, combo, strict=True)) for combo in itertools.product(*others.values()))
+        else:
+            points = ({k: c[rng.integers(len(c))] for k, c in others.items()} for _ in range(_MAX_TRIES))
+        return any(self._valid({**p, key: choice}) is not None for p in points)
 
     # ------------------------------------------------------------------ points ↔ archs
     def to_arch(self, point: dict[str, Any]) -> Arch:

@@ -664,6 +664,9 @@ BEYOND_CASES: list[Case] = [
     Case("probe-space-activation-typo", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),
          space_file('[dimensions]\nnum_hidden_layers = [4]\nhidden_act = ["relu", "gleu"]\n'), 2,
          "dimensions.hidden_act: 'gleu' is not one of relu, gelu"),
+    Case("probe-space-dead-choice", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),
+         space_file("[dimensions]\nnum_hidden_layers = [4]\nhidden_size = [512]\nintra_bottleneck_size = [128, 256]\n"
+                    "num_attention_heads = [4, 7]\n"), 2, "num_attention_heads = 7 gives no valid architecture"),
     Case("probe-space-layers-as-words", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),
          space_file('[dimensions]\nnum_hidden_layers = [4, "twelve"]\n'), 2, "'twelve' is not a positive integer"),
     Case("space-fixed-and-dimension", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),

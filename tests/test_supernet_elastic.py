@@ -132,7 +132,8 @@ def test_blocked_heads_narrow_every_head() -> None:
 
 
 def test_blocked_heads_need_head_counts_that_divide_the_attention_width() -> None:
-    dims = {**TINY_SPACE["dimensions"], "num_attention_heads": [1, 3]}
+    # 3 heads divide the 12- and 24-wide bottlenecks (so the space holds such archs) but not the supernet's 32
+    dims = {**TINY_SPACE["dimensions"], "intra_bottleneck_size": [12, 24, "none"], "num_attention_heads": [1, 3]}
     space = check_space(SearchSpace.from_dict({**TINY_SPACE, "dimensions": dims}))
     with pytest.raises(UserInputError, match="--head-layout prefix"):
         ElasticMobileBert(space, head_layout="blocked")

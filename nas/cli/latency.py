@@ -297,7 +297,7 @@ def calibrate(args: CalibrateArgs) -> None:
     if out.exists() and not args.overwrite:
         raise UserInputError(f"--out {out} already exists; pass --overwrite to replace it, or choose another file "
                              "(nothing was changed)")
-    search_space = SearchSpace.load(args.space)
+    search_space = SearchSpace.load(args.space).check_every_choice_used(str(args.space))
     rows = read_measurements(measurements)
     result = calibrate_rows(load_profile(args.base), rows, name, fit_switches=not args.keep_lowering)
     prof, residuals, fusion = result.profile, result.residuals, result.fusion
@@ -347,7 +347,7 @@ def _suggest(args: CalibrateArgs) -> None:
     check_output_file(out)
     if out.exists() and not args.overwrite:
         raise UserInputError(f"--out {out} already exists; pass --overwrite to replace it (nothing was changed)")
-    search_space = SearchSpace.load(args.space)
+    search_space = SearchSpace.load(args.space).check_every_choice_used(str(args.space))
     prof = load_profile(args.base)
     picks = choose(load_predictor(prof), search_space, args.suggest, seed=args.seed, optimality=args.design)
     write_arch_list(out, [{"name": p.name, "why": p.why, "arch": p.arch} for p in picks])

@@ -158,7 +158,7 @@ def search(args: SearchArgs) -> None:
         from latency_models.confidence import with_confidence
 
         device_profile = with_confidence(device_profile, args.confidence)
-    search_space = SearchSpace.load(args.space)
+    search_space = SearchSpace.load(args.space).check_every_choice_used(str(args.space))
     options_for_estimator = estimator_options(supernet=args.supernet, predictor=args.predictor)
     accuracy = get_estimator(args.estimator, **options_for_estimator)
     # a supernet's or a shipped predictor's space (or --space checked inside it); others search --space as given

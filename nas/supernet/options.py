@@ -116,7 +116,7 @@ def validate(opts: SupernetOptions) -> RunPlan:
     if opts.init_from and store.is_split(store.read_meta(opts.init_from)):  # read_meta: one line if not a supernet
         raise UserInputError(f"--init-from {opts.init_from}: a split supernet; give a supernet with one set of weights")
     space_path = space_file(opts.space) if opts.space or not opts.init_from else Path(opts.init_from) / store.SPACE
-    space = check_space(SearchSpace.load(space_path))
+    space = check_space(SearchSpace.load(space_path).check_every_choice_used(str(space_path)))
     opts = replace(opts, split=effective_split(opts.split, space, opts.init_from))  # "auto": what this space allows
     check_parts(opts.parts, space, opts.split)
     check_workers(opts.workers, opts.split, opts.parts, opts.torch_device)
