@@ -466,6 +466,13 @@ def _search_run(tmp: Path) -> dict[str, str]:
     return {"run": str(tmp / "run"), "file": str(tmp / "taken")}
 
 
+def _search_run_without_journal(tmp: Path) -> dict[str, str]:
+    """A finished run copied without its journal (trials.csv, best/ and pareto.html are there)."""
+    values = _search_run(tmp)
+    (Path(values["run"]) / "trials.jsonl").unlink()
+    return values
+
+
 def _run_json(content: str, journal: bytes = b"") -> Setup:
     def make(tmp: Path) -> dict[str, str]:
         (tmp / "run").mkdir()
@@ -496,6 +503,10 @@ SEARCH_CASES: list[Case] = [
     Case("search-resume-no-run", (*_SEARCH, "--out", "{dir}", "--resume"), "empty_dir", 2, "holds no search run"),
     Case("search-resume-other-seed", (*_SEARCH[:-1], "1", "--out", "{run}", "--trials", "64", "--resume"),
          _search_run, 2, "different options (seed: 0 → 1)", ("run",)),
+    Case("probe-pareto-journal-missing", ("pareto", "{run}"), _search_run_without_journal, 2,
+         "journal trials.jsonl is missing"),
+    Case("probe-resume-journal-missing", (*_SEARCH, "--out", "{run}", "--trials", "80", "--resume"),
+         _search_run_without_journal, 2, "journal trials.jsonl is missing", ("run",)),
     Case("search-again-without-resume", (*_SEARCH, "--out", "{run}", "--trials", "64"), _search_run, 2,
          "pass --resume", ("run",)),
     # the executor, the estimator and the teacher

@@ -9,7 +9,7 @@ import numpy as np
 
 from nas.search.journal import Journal
 from nas.search.pareto import pareto_mask
-from nas.search.run_dir import RUN_FILE
+from nas.search.run_dir import RUN_FILE, check_journal_present
 from nas.search.trial import Trial
 from nas_common.errors import UserInputError
 from nas_common.io import read_json
@@ -21,6 +21,7 @@ def load_trials(run_dir: Path) -> list[Trial]:
     so `nas pareto`, `nas export` and the summary show the front that `best/` was chosen from."""
     if not Path(run_dir).is_dir():
         raise UserInputError(f"{run_dir}: no such run directory")
+    check_journal_present(Path(run_dir))
     trials = Journal(Path(run_dir)).load()
     final = _rescored(Path(run_dir))
     return [dataclasses.replace(trials[i], accuracy=final[i]) if i in final else trials[i] for i in sorted(trials)]

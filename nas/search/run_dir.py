@@ -29,6 +29,7 @@ from nas_common.run_lock import LOCK_NAME
 from nas_common.writing import write_json, write_text
 
 RUN_FILE = "run.json"
+TRIALS_CSV = "trials.csv"
 _VERSIONED = ("mobilebert-nas", "numpy", "transformers", "apache-tvm", "nni", "ray", "optuna", "plotly")
 MAY_CHANGE_ON_RESUME = ("trials",)
 
@@ -79,7 +80,17 @@ def prepare(out: Path, options: dict[str, Any], seed: int, resume: bool,
     return run
 
 
+def check_journal_present(out: Path) -> None:
+    """A finished run whose journal is gone (a partial copy) is refused: read as "no trial yet", its front would be
+    empty and a --resume would start over and rewrite its results."""
+    if not (Path(out) / JOURNAL_NAME).exists() and (Path(out) / TRIALS_CSV).is_file():
+        raise UserInputError(f"{out}: the run's journal {JOURNAL_NAME} is missing, though its results ({TRIALS_CSV}) "
+                             "are there: restore it from where the run came from (the front, the export and "
+                             "--resume are read from it)")
+
+
 def _check_resumable(out: Path, options: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
+    check_journal_present(out)
     run = read_run(out)
     recorded = {k: v for k, v in defaults.items() if k in options} | recorded_options(run, out)
     changed = [k for k in sorted(set(recorded) | set(options))
@@ -133,7 +144,7 @@ def write_run(out: Path, run: dict[str, Any]) -> None:
 def write_trials_csv(out: Path, trials: list[Trial]) -> Path:
     """One row per trial: id, generation, scores, then every Arch field. `accuracy` is the estimator's score,
     exp(−L); `est_loss_nats` is L, the held-out loss it predicts (what the tables and the plot show)."""
-    path = Path(out) / "trials.csv"
+    path = Path(out) / TRIALS_CSV
     rows = [t.arch.to_dict() for t in trials]
     arch_fields = list(rows[0]) if rows else []
     buffer = io.StringIO()
