@@ -36,15 +36,15 @@ def check_global_batch(batch_size: int, seq_len: int, option: str = "--batch-siz
     """Refuse a global batch whose token tensors alone would not fit: gradient accumulation splits the compute
     into micro-batches, but the data pipeline builds each global batch at once (a typo such as 100000000 asked
     for hundreds of GiB and died inside torch)."""
-    need = copies * batch_size * seq_len * GLOBAL_BATCH_BYTES_PER_TOKEN
-    allowed = GLOBAL_BATCH_SHARE * available_memory()
-    if need > allowed:
-        most = max(1, int(allowed // (copies * seq_len * GLOBAL_BATCH_BYTES_PER_TOKEN)))
+    per_example = copies * seq_len * GLOBAL_BATCH_BYTES_PER_TOKEN
+    available = available_memory()
+    allowed = GLOBAL_BATCH_SHARE * available
+    if batch_size * per_example > allowed:
         where = f" in each of {copies} processes" if copies > 1 else ""
         raise UserInputError(f"{option} {batch_size:,} at {seq_len} tokens{where}: the global batch's token tensors "
-                             "alone "
-                             f"need ≈{need / GIB:,.1f} GiB, more than {GLOBAL_BATCH_SHARE:.0%} of the "
-                             f"{available_memory() / GIB:.1f} GiB available; at most about {most:,} fits here")
+                             f"alone need ≈{batch_size * per_example / GIB:,.1f} GiB, more than "
+                             f"{GLOBAL_BATCH_SHARE:.0%} of the {available / GIB:.1f} GiB available; at most about "
+                             f"{max(1, int(allowed // per_example)):,} fits here")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from nas.distill.memory import check_global_batch
 from nas_common.errors import UserInputError
 
 # Paper-scale defaults (MobileBERT §4.2–4.3 and the official code; paper-facts.md): 24 PKT phases of
@@ -78,8 +79,6 @@ def check_run_options(opts: RunOptions, max_positions: int | None = None) -> Non
                              "(max_position_embeddings)")
     if opts.resume and opts.overwrite:
         raise UserInputError("--resume and --overwrite contradict each other: choose one")
-    from nas.distill.memory import check_global_batch
-
     check_global_batch(opts.batch_size, opts.seq_len)
 
 

@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from nas.distill import options as paper
+from nas.distill.data_corpus import check_has_text
 from nas.distill.loop import CHECKPOINT, LOG
+from nas.distill.memory import check_global_batch
 from nas.distill.options import check_non_negative, check_not_an_input, check_positive
 from nas.distill.pipeline import check_device
 from nas.distill.teacher import read_config
@@ -101,8 +103,6 @@ def validate(opts: SupernetOptions) -> RunPlan:
                    max_predictions=opts.max_predictions, micro_batch_size=opts.micro_batch_size,
                    workers=opts.workers)
     check_non_negative(warmup=opts.warmup, checkpoint_every=opts.checkpoint_every, seed=opts.seed)
-    from nas.distill.memory import check_global_batch
-
     check_global_batch(opts.batch_size, opts.seq_len, copies=opts.workers)
     if opts.depth_order not in DEPTH_ORDERS:
         raise UserInputError(f"--depth-order must be one of {', '.join(DEPTH_ORDERS)}")
@@ -141,8 +141,6 @@ def validate(opts: SupernetOptions) -> RunPlan:
         if path and not Path(path).exists():
             raise UserInputError(f"corpus {path} does not exist")
     if opts.eval_corpus:
-        from nas.distill.data_corpus import check_has_text
-
         check_has_text(opts.eval_corpus, "--eval-corpus")
     return RunPlan(opts, space, read_text(space_path))
 
