@@ -4,9 +4,12 @@
 #     bash benchmarks/proof/background.sh            # niced, logs in ~/proof/logs, one job per core
 # Before the estimator is frozen (no benchmarks/proof/freeze.json): the supernet and the runner's students.
 # After it (freeze.json committed, and copied into the worktree here):
-#   lane A: the runner's proof students (seeds 0, 1, 2: baselines, naive choices, picks);
-#   lane B: `nas confirm --top 4` on each pick-0 run until confirmed.json holds both budgets (commit it, then run
-#           this again), after that the 16 fresh students, then the confirmed winners.
+#   until confirmed.json holds both budgets: the runner's proof students beside `nas confirm --top 4` on each
+#   pick-0 run (commit confirmed.json, then run this again);
+#   after that one lane (lane.py), PROOF_WORKERS jobs at once (default 2): the groups of PROOF_GROUPS in order
+#   (default fresh,proof: the 16 fresh students, then the proof students and confirmed winners, seed by seed),
+#   each student's fine-tunes right after its distillation, re-creating first any recorded student whose weights
+#   a pending fine-tune needs (restore.py).
 # Stop (every training saves a checkpoint; all resume later):
 #     for f in ~/proof/pgid.*; do kill -TERM -- -"$(cat "$f")"; done
 set -euo pipefail
@@ -24,7 +27,7 @@ start() {  # start NAME COMMAND...: a niced background job in its own process gr
   echo $! > ~/proof/pgid."$name"
   echo "started $name (pgid $!), log ~/proof/logs/$name.log"
 }
-if pgrep -f "benchmarks.proof.run|confirm_picks.py|nas.cli (supernet train|distill|finetune|confirm)" > /dev/null; then
+if pgrep -f "benchmarks.proof.run|confirm_picks.py|proof/lane.py|nas.cli (supernet train|distill|finetune|confirm)" > /dev/null; then
   echo "error: the experiment (or another training) is running: stop it first"; exit 2
 fi
 rm -f ~/proof/pgid.*
@@ -37,14 +40,16 @@ fi
 [ -f "$code/benchmarks/proof/freeze.json" ] || cp "$repo/benchmarks/proof/freeze.json" "$code/benchmarks/proof/"
 cmp -s "$repo/benchmarks/proof/freeze.json" "$code/benchmarks/proof/freeze.json" \
   || { echo "error: $code/benchmarks/proof/freeze.json differs from the committed one"; exit 2; }
-cd "$code"
-start runner "$PYTHON" -m benchmarks.proof.run --workers 1 --only proof
+# A fresh machine has the committed records but no store of its own: start from them.
+[ -f "$code/benchmarks/results/proof.json" ] || cp "$repo/benchmarks/results/proof.json" "$code/benchmarks/results/"
 confirmed=$repo/benchmarks/proof/confirmed.json
-cd "$repo"
 done_budgets=$(grep -c '"confirmed-' "$confirmed" 2>/dev/null || true)
+cd "$repo"
 if [ "${done_budgets:-0}" -lt 2 ]; then
+  cd "$code"
+  start runner "$PYTHON" -m benchmarks.proof.run --workers 1 --only proof
+  cd "$repo"
   start confirm "$PYTHON" benchmarks/proof/confirm_picks.py --confirm-only
 else
-  start lane-b bash -c "cd '$code' && '$PYTHON' -m benchmarks.proof.run --workers 1 --only fresh \
-    && cd '$repo' && '$PYTHON' benchmarks/proof/confirm_picks.py"
+  start lane "$PYTHON" benchmarks/proof/lane.py --groups "${PROOF_GROUPS:-fresh,proof}" --workers "${PROOF_WORKERS:-2}"
 fi

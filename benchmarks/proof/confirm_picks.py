@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from benchmarks.estimator_rank_jobs import Store, run_jobs
+from benchmarks.estimator_rank_jobs import Job, Store, run_jobs
 from benchmarks.proof import design
 from benchmarks.proof import run as runner
 from benchmarks.proof.freeze import FREEZE, _nas
@@ -64,6 +64,11 @@ def main() -> None:
             print(f"{name}: {confirmed[name]['key']} ({confirmed[name]['predicted_ms']} ms)", flush=True)
     if args.confirm_only:
         return
+    run_jobs(winner_jobs(confirmed), Store(runner.RESULTS), args.workers, None, lambda line: print(line, flush=True))
+
+
+def winner_jobs(confirmed: dict[str, Any]) -> list[Job]:
+    """Distil and fine-tune, on every seed, each confirmed winner that is not its budget's pick 0."""
     from search_spaces.arch import Arch
 
     sid = runner.settings_id(design.PROOF_BUDGET, design.TEACHER_DIR)
@@ -75,8 +80,7 @@ def main() -> None:
                                                 Arch.from_dict(entry["arch"]), seed))
                 queue += [runner.finetune_job("proof", sid, name, seed, task, settings)
                           for task, settings in design.FINETUNE.items()]
-    store = Store(runner.RESULTS)
-    run_jobs(queue, store, args.workers, None, lambda line: print(line, flush=True))
+    return queue
 
 
 if __name__ == "__main__":

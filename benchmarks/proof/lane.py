@@ -1,0 +1,153 @@
+"""One lane of the proof experiment: the plan commit's jobs (`run.py`'s, and `confirm_picks.py`'s winners), run
+student by student, after re-creating any recorded student whose weights a pending fine-tune needs.
+
+Why a lane beside `run.py`: a session may start on a fresh machine with the committed records but none of
+`~/.cache/nas/proof`, and whatever is unfinished at its end is lost. `run.py` queues every distillation of a
+seed before its fine-tunes, so a stop leaves students whose fine-tunes must later re-distil them. Here each
+student's fine-tunes come right after its distillation. The jobs themselves (commands, settings, seeds, the
+records they write) are the plan commit's, unchanged; only the order differs.
+
+Re-creating a student: the record in proof.json is never touched. The same job (the plan commit's `distill`:
+same arch, seed, teacher and batches) runs again into the same directory, and what it measured goes to
+`benchmarks/results/proof_restored.json` beside the record it should equal. A difference above float noise
+means the weights the fine-tunes would read are not the recorded student's: the lane stops before using them.
+
+Run by path, the plan commit's code first on the path, from this checkout's root (`background.sh` starts it):
+
+    PYTHONPATH=~/proof/code OMP_NUM_THREADS=1 .venv/bin/python benchmarks/proof/lane.py \\
+        --groups fresh,proof --workers 2 [--list]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from benchmarks.estimator_rank_jobs import Job, Store, run_jobs
+from benchmarks.proof import run as runner
+
+RESTORED = Path(__file__).resolve().parents[1] / "results" / "proof_restored.json"
+# Held-out losses are means over 8 × 32 sequences in float32; a deterministic re-run agrees to the last bits, a
+# different one (another thread count or kernel) moves them by far more than this.
+REPRODUCED_WITHIN = 1e-4
+
+
+def check_teacher() -> None:
+    plan = json.loads(runner.design.PLAN.read_text())
+    weights = runner.design.TEACHER_DIR / "model.safetensors"
+    # hashlib, not nas_common.io.file_sha256: the plan commit's code (first on the path) predates it
+    digest = hashlib.sha256(weights.read_bytes()).hexdigest() if weights.is_file() else None
+    if plan["teacher"]["model_safetensors_sha256"] != digest:
+        sys.exit(f"error: {runner.design.TEACHER_DIR} does not hold the plan's teacher (sha256 in plan.json): "
+                 "build it first (nas/distill/README.md)")
+
+
+def confirmed_jobs() -> list[Job]:
+    """confirm_picks.py's queue: the confirmed winners distilled apart from pick 0."""
+    import confirm_picks  # beside this file: run by path, this folder is first on sys.path
+
+    if not confirm_picks.CONFIRMED.is_file():
+        return []
+    return confirm_picks.winner_jobs(json.loads(confirm_picks.CONFIRMED.read_text()))
+
+
+def weights_gone(distill_key: str) -> bool:
+    group, sid, _kind, name, seed = distill_key.split("/")
+    return not (runner.student_dir(group, sid, name, int(seed.removeprefix("s"))) / "model.safetensors").is_file()
+
+
+def to_restore(queue: list[Job], store: Store) -> list[Job]:
+    """Recorded distillations whose weights are gone while a fine-tune of theirs is still to run."""
+    by_key = {job.key: job for job in queue}
+    keys: list[str] = []
+    for job in queue:
+        if store.has(job.key):
+            continue
+        for need in job.needs:
+            if store.has(need) and need in by_key and need not in keys and weights_gone(need):
+                keys.append(need)
+    return [by_key[key] for key in keys]
+
+
+def heldout_difference(recorded: dict[str, float], rerun: dict[str, float]) -> float:
+    return max(abs(float(rerun[term]) - float(value)) for term, value in recorded.items())
+
+
+def restore(job: Job, store: Store, restored: Store) -> None:
+    recorded = store.get(job.key)
+    assert recorded is not None
+    print(time.strftime("%H:%M:%S"), f"restore {job.key} (weights gone; re-distilling)", flush=True)
+    rerun = job.run()
+    difference = heldout_difference(recorded["heldout"], rerun["heldout"])
+    restored.put(job.key, {"recorded_pd": recorded["heldout"]["pd"], "rerun_pd": rerun["heldout"]["pd"],
+                           "max_heldout_difference": difference, "seconds": rerun["seconds"],
+                           "reproduced": difference <= REPRODUCED_WITHIN})
+    print(time.strftime("%H:%M:%S"), f"restored {job.key}: held-out losses differ by at most {difference:.2e}",
+          flush=True)
+    if difference > REPRODUCED_WITHIN:
+        sys.exit(f"error: re-distilling {job.key} did not reproduce its record (held-out losses differ by "
+                 f"{difference:.2e} > {REPRODUCED_WITHIN:g}): its fine-tunes would not be the recorded student's")
+
+
+def student_major(queue: list[Job]) -> list[Job]:
+    """Each distillation followed by the jobs that need it, in the queue's order of distillations."""
+    needers: dict[str, list[Job]] = {}
+    for job in queue:
+        for need in job.needs:
+            needers.setdefault(need, []).append(job)
+    ordered: list[Job] = []
+    for job in queue:
+        if not job.needs:
+            ordered += [job, *needers.get(job.key, [])]
+    placed = {job.key for job in ordered}
+    return ordered + [job for job in queue if job.key not in placed]
+
+
+def group_queue(group: str) -> list[Job]:
+    queue, settings = runner.jobs(group)
+    if group == "proof":
+        queue += confirmed_jobs()
+    store = Store(runner.RESULTS)
+    for sid, value in settings.items():
+        if value["group"] == group:
+            store.put_settings(sid, value)
+    return student_major(queue)
+
+
+def log(line: str) -> None:
+    print(time.strftime("%H:%M:%S"), line, flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--groups", default="fresh,proof",
+                        help="Comma-separated, in the order they run: fresh (the 16 fresh students), proof.")
+    parser.add_argument("--workers", type=int, default=1, help="Jobs at once (each one thread).")
+    parser.add_argument("--list", action="store_true", help="Say what each group would run, and stop.")
+    args = parser.parse_args()
+    groups = [g.strip() for g in args.groups.split(",")]
+    if unknown := sorted(set(groups) - {"fresh", "proof"}):
+        sys.exit(f"error: --groups: unknown group(s) {unknown}: use fresh and/or proof")
+    check_teacher()
+    for group in groups:
+        queue = group_queue(group)
+        store = Store(runner.RESULTS)
+        missing = to_restore(queue, store)
+        log(f"{group}: {sum(store.has(j.key) for j in queue)} of {len(queue)} jobs recorded; "
+            f"{len(missing)} recorded student(s) to re-create first {[job.key for job in missing]}")
+        if args.list:
+            continue
+        if missing:
+            restored = Store(RESTORED)
+            with ThreadPoolExecutor(max_workers=args.workers) as pool:
+                list(pool.map(restore, missing, [store] * len(missing), [restored] * len(missing)))
+        run_jobs(queue, store, args.workers, None, log)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""The proof experiment's lane (benchmarks/proof/lane.py): each student's fine-tunes right after its
+distillation, and a recorded student whose weights are gone is re-created (and checked against its record)
+before a fine-tune reads it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from benchmarks.estimator_rank_jobs import Job, Store
+from benchmarks.proof import lane, run
+
+
+def distill(name: str, seed: int = 0, result: dict[str, Any] | None = None) -> Job:
+    return Job(f"proof/sid/distill/{name}/s{seed}", lambda: result or {})
+
+
+def finetune(name: str, task: str, seed: int = 0) -> Job:
+    return Job(f"proof/sid/finetune-{task}/{name}/s{seed}", dict, needs=[f"proof/sid/distill/{name}/s{seed}"])
+
+
+def test_each_students_fine_tunes_follow_its_distillation() -> None:
+    queue = [distill("a"), distill("b"), finetune("a", "sst2"), finetune("b", "sst2"), finetune("a", "mrpc")]
+    keys = [job.key.split("/", 2)[2] for job in lane.student_major(queue)]
+    assert keys == ["distill/a/s0", "finetune-sst2/a/s0", "finetune-mrpc/a/s0", "distill/b/s0",
+                    "finetune-sst2/b/s0"]
+
+
+def test_only_a_recorded_student_without_weights_and_with_a_pending_fine_tune_is_restored(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(run, "WORK", tmp_path)
+    store = Store(tmp_path / "proof.json")
+    for key in ("proof/sid/distill/a/s0", "proof/sid/distill/b/s0", "proof/sid/distill/c/s0",
+                "proof/sid/finetune-sst2/c/s0"):
+        store.put(key, {})
+    (tmp_path / "proof" / "sid" / "b" / "s0").mkdir(parents=True)
+    (tmp_path / "proof" / "sid" / "b" / "s0" / "model.safetensors").write_bytes(b"weights")
+    queue = [distill("a"), distill("b"), distill("c"), distill("d"),
+             finetune("a", "sst2"), finetune("b", "sst2"), finetune("c", "sst2"), finetune("d", "sst2")]
+    # a: weights gone, fine-tune pending → restore; b: weights present; c: fine-tune recorded; d: not distilled
+    assert [job.key for job in lane.to_restore(queue, store)] == ["proof/sid/distill/a/s0"]
+
+
+def test_a_restored_student_is_checked_against_its_record(tmp_path: Path) -> None:
+    store, restored = Store(tmp_path / "proof.json"), Store(tmp_path / "restored.json")
+    recorded = {"pd": 2.5, "mlm": 4.5}
+    store.put("proof/sid/distill/a/s0", {"heldout": recorded})
+    lane.restore(distill("a", result={"seconds": 1.0, "heldout": dict(recorded)}), store, restored)
+    assert restored.get("proof/sid/distill/a/s0")["reproduced"] is True
+    assert store.get("proof/sid/distill/a/s0")["heldout"] == recorded
+
+    store.put("proof/sid/distill/b/s0", {"heldout": recorded})
+    drifted = {"pd": 2.5 + 10 * lane.REPRODUCED_WITHIN, "mlm": 4.5}
+    with pytest.raises(SystemExit, match="did not reproduce"):
+        lane.restore(distill("b", result={"seconds": 1.0, "heldout": drifted}), store, restored)
+    assert restored.get("proof/sid/distill/b/s0")["reproduced"] is False
