@@ -41,7 +41,7 @@ def _distill(pd: float) -> dict:
 
 
 def test_render_pairs_by_seed_and_ranks_fresh_students(tmp_path: Path) -> None:
-    sid, fresh_sid = table.PROOF_SID, table.FRESH_SID
+    sid, fresh_sid = table.PLAN_SIDS["proof"], table.PLAN_SIDS["fresh"]
     records = {}
     for seed, shift in enumerate((0.0, 0.05, -0.02)):
         records[f"proof/{sid}/distill/mobilebert-L4/s{seed}"] = _distill(2.5 + shift)
@@ -56,12 +56,29 @@ def test_render_pairs_by_seed_and_ranks_fresh_students(tmp_path: Path) -> None:
         "proxy": {k: -i for i, k in enumerate(keys)}}}                           # ranks backwards
     (tmp_path / "proof.json").write_text(json.dumps({"records": records}))
     (tmp_path / "freeze.json").write_text(json.dumps(freeze))
-    text = table.render(tmp_path / "proof.json", tmp_path / "freeze.json")
+    text = table.render(tmp_path / "proof.json", tmp_path / "freeze.json", tmp_path / "no-amendment.json")
     naive_row = next(line for line in text.splitlines() if line.startswith("| naive-30ms | mobilebert-L4 |"))
     assert naive_row.split("|")[3].strip().startswith("-0.190 [")  # mean of −0.20, −0.19, −0.18
     assert "(n=3)" in naive_row
     assert "| body params | held-out PD loss | 8 | 1.00 [1.00, 1.00] |" in text
     assert "| proxy | held-out PD loss | 8 | -1.00" in text
+
+
+def test_an_amended_teacher_is_tabulated_apart_from_the_pilot(tmp_path: Path) -> None:
+    amendment = {"settings_ids": {"proof": "new-proof", "fresh": "new-fresh"},
+                 "pilot": {"settings_ids": {"proof": "old-proof", "fresh": "old-fresh"}}}
+    (tmp_path / "teacher.json").write_text(json.dumps(amendment))
+    records = {"proof/new-proof/distill/mobilebert-L4/s0": _distill(2.5),
+               "proof/new-proof/distill/naive-30ms/s0": _distill(2.4),
+               "proof/old-proof/distill/mobilebert-L4/s0": _distill(2.9),
+               "proof/old-proof/distill/naive-30ms/s0": _distill(3.2)}
+    (tmp_path / "proof.json").write_text(json.dumps({"records": records}))
+    (tmp_path / "freeze.json").write_text(json.dumps({}))
+    text = table.render(tmp_path / "proof.json", tmp_path / "freeze.json", tmp_path / "teacher.json")
+    current, pilot = text.split("Pilot: the plan's first teacher", 1)
+    pair = "| naive-30ms | mobilebert-L4 |"
+    assert next(x for x in current.splitlines() if x.startswith(pair)).split("|")[3].strip() == "-0.100 (n=1)"
+    assert next(x for x in pilot.splitlines() if x.startswith(pair)).split("|")[3].strip() == "+0.300 (n=1)"
 
 
 def test_vectorised_bootstrap_spearman_equals_scipy_per_resample() -> None:

@@ -51,5 +51,6 @@ if [ "${done_budgets:-0}" -lt 2 ]; then
   cd "$repo"
   start confirm "$PYTHON" benchmarks/proof/confirm_picks.py --confirm-only
 else
+  bash "$repo/benchmarks/proof/teacher.sh"   # a fresh machine: rebuild the teacher (checked by its sha256)
   start lane "$PYTHON" benchmarks/proof/lane.py --groups "${PROOF_GROUPS:-fresh,proof}" --workers "${PROOF_WORKERS:-2}"
 fi

@@ -30,7 +30,8 @@ FREEZE = design.HERE / "freeze.json"
 CONFIRMED = design.HERE / "confirmed.json"  # benchmarks/proof/confirm_picks.py
 README = design.HERE / "README.md"
 BEGIN, END = "<!-- proof-table: begin (python -m benchmarks.proof.table --readme) -->", "<!-- proof-table: end -->"
-PROOF_SID, FRESH_SID = "967a3bb42e", "845f5c18a4"
+TEACHER = design.HERE / "teacher.json"  # amendment 1: the teacher (and so the settings ids) records are read under
+PLAN_SIDS = {"proof": "967a3bb42e", "fresh": "845f5c18a4"}  # the plan's first teacher
 BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED = 10_000, 0
 
 
@@ -117,9 +118,17 @@ def fmt(value: float | None, digits: int) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+def settings_ids(teacher_file: Path = TEACHER) -> tuple[dict[str, str], dict[str, str] | None]:
+    """(the settings ids of the experiment's teacher, those of the pilot under the plan's first teacher or None)."""
+    if not teacher_file.is_file():
+        return PLAN_SIDS, None
+    amendment = json.loads(teacher_file.read_text())
+    return amendment["settings_ids"], amendment["pilot"]["settings_ids"]
+
+
 def budget_section(budget: float, rows: dict[str, dict[str, Any]], records: dict[str, Any],
-                   seeds: tuple[int, ...]) -> list[str]:
-    per_seed = {name: {seed: student_metrics(records, PROOF_SID, "proof", row["students"], seed) for seed in seeds}
+                   seeds: tuple[int, ...], sid: str) -> list[str]:
+    per_seed = {name: {seed: student_metrics(records, sid, "proof", row["students"], seed) for seed in seeds}
                 for name, row in rows.items()}
     lines = [f"#### At {budget:g} ms (pixel4, 128 tokens)", "",
              "| arch | kind | predicted pixel4 ms | host-tflite ms | "
@@ -242,7 +251,7 @@ def default_estimator_line(scores: dict[str, dict[str, float]], truth: dict[str,
             f", body params ρ {fmt(rho['body params'], 2)}, n={len(keys)}).")
 
 
-def fresh_section(freeze: dict[str, Any], records: dict[str, Any]) -> list[str]:
+def fresh_section(freeze: dict[str, Any], records: dict[str, Any], sid: str) -> list[str]:
     fresh = freeze.get("fresh", [])
     if not fresh:
         return ["#### The frozen estimators on the fresh students", "", "Not yet: the fresh students are drawn when "
@@ -251,7 +260,7 @@ def fresh_section(freeze: dict[str, Any], records: dict[str, Any]) -> list[str]:
     truths = {"held-out PD loss": {}, "SST-2 dev acc": {}}
     group = {}
     for d in fresh:
-        m = student_metrics(records, FRESH_SID, "fresh", d["key"], 0)
+        m = student_metrics(records, sid, "fresh", d["key"], 0)
         if "heldout_pd" in m:
             truths["held-out PD loss"][d["key"]] = -m["heldout_pd"]
         if "sst2_acc" in m:
@@ -288,16 +297,27 @@ def fresh_section(freeze: dict[str, Any], records: dict[str, Any]) -> list[str]:
     return lines
 
 
-def render(results: Path = RESULTS, freeze_file: Path = FREEZE) -> str:
+def render(results: Path = RESULTS, freeze_file: Path = FREEZE, teacher_file: Path = TEACHER) -> str:
     plan = json.loads(design.PLAN.read_text())
     freeze = json.loads(freeze_file.read_text()) if freeze_file.is_file() else {}
     confirmed_file = freeze_file.with_name(CONFIRMED.name)
     confirmed = json.loads(confirmed_file.read_text()) if confirmed_file.is_file() else {}
     records = json.loads(results.read_text())["records"] if results.is_file() else {}
+    seeds = tuple(plan["distillation"]["proof"]["seeds"])
+    sids, pilot = settings_ids(teacher_file)
     lines: list[str] = []
     for budget, rows in candidates(plan, freeze, confirmed).items():
-        lines += budget_section(budget, rows, records, tuple(plan["distillation"]["proof"]["seeds"]))
-    lines += fresh_section(freeze, records)
+        lines += budget_section(budget, rows, records, seeds, sids["proof"])
+    lines += fresh_section(freeze, records, sids["fresh"])
+    if pilot is not None:
+        lines += ["", "#### Pilot: the plan's first teacher (recorded before amendment 1; not pooled)", "",
+                  "The same tables for the records distilled from the plan's first teacher, which this machine "
+                  "cannot rebuild (see amendment 1).", ""]
+        for budget, rows in candidates(plan, freeze, confirmed).items():
+            lines += [line.replace("#### At", "##### Pilot at") for line in
+                      budget_section(budget, rows, records, seeds, pilot["proof"])]
+        lines += [line.replace("#### The frozen", "##### Pilot: the frozen") for line in
+                  fresh_section(freeze, records, pilot["fresh"])]
     return "\n".join(lines) + "\n"
 
 
