@@ -25,6 +25,9 @@ STR_FIELDS = ("normalization_type", "hidden_act")
 PRESET_FIELD = "arch"  # a preset name in place of the Arch fields (as a profile's [[calibration]] points allow)
 
 
+# A row above this is a unit slip or a corrupted value, and the log-space fit would overflow on it.
+MAX_LATENCY_MS = 86_400_000.0  # one day
+
 def file_format(path: Path) -> str:
     suffix = path.suffix.lower()
     if suffix == ".csv":
@@ -65,6 +68,9 @@ def _parse_row(data: dict[str, Any], where: str, line: int = 0) -> Measurement:
         raise UserInputError(f"{where}: latency_ms must be a number, got {data['latency_ms']!r}") from None
     if not latency > 0:
         raise UserInputError(f"{where}: latency_ms must be positive, got {data['latency_ms']!r}")
+    if latency > MAX_LATENCY_MS:
+        raise UserInputError(f"{where}: latency_ms {data['latency_ms']!r} is more than a day: not one inference's "
+                             "latency in milliseconds")
     spread = data.get("spread")
     if spread is not None and (isinstance(spread, bool) or not isinstance(spread, (int, float))
                                or not 0 <= spread < float("inf")):

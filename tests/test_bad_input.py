@@ -184,6 +184,7 @@ TRAINING_CASES: list[Case] = [
     Case("distill-batch-zero", (*_DISTILL_OUT, "--batch-size", "0"), _T, 2, "--batch-size must be > 0"),
     Case("distill-micro-batch-zero", (*_DISTILL_OUT, "--micro-batch-size", "0"), _T, 2, "--micro-batch-size"),
     Case("distill-lr-nan", (*_DISTILL_OUT, "--lr", "nan"), _T, 2, "--lr must be > 0"),
+    Case("distill-lr-inf", (*_DISTILL_OUT, "--lr", "inf"), _T, 2, "--lr must be > 0 and finite, got inf"),
     Case("distill-warmup-negative", (*_DISTILL_OUT, "--warmup", "-1"), _T, 2, "--warmup must be ≥ 0"),
     Case("distill-steps-per-layer-negative", (*_DISTILL_OUT, "--steps-per-layer", "-1"), _T, 2,
          "--steps-per-layer must be ≥ 0"),
@@ -427,6 +428,11 @@ LATENCY_CASES: list[Case] = [
                                        "{tmp}/p.toml"),
          lambda t: {"m": str((t / "m.jsonl").write_text('{"latency_ms": 62, "spread": -0.1}\n') and t / "m.jsonl")},
          2, "line 1: spread must be a number >= 0"),
+    Case("calibrate-absurd-latency", ("calibrate", "--measurements", "{m}", "--from", "host", "--name", "x", "--out",
+                                      "{tmp}/p.toml"),  # the log-space fit overflowed: an internal error
+         lambda t: {"m": str((t / "m.jsonl").write_text('{"arch": "mobilebert-tiny", "latency_ms": 1e308}\n')
+                             and t / "m.jsonl")},
+         2, "line 1: latency_ms 1e+308 is more than a day"),
     Case("latency-interval-above-one", ("latency", "--arch", "mobilebert", "--interval", "1.5"), None, 2,
          "--interval must be a probability between 0 and 1"),
     Case("search-confidence-above-one", ("search", "--device", "pixel4", "--budget", "62ms", "--confidence", "1.5",

@@ -124,3 +124,11 @@ def test_the_estimate_grows_with_length_and_vocabulary_output() -> None:
     assert example_bytes(config, 512, 20) > 3 * example_bytes(config, 128, 20)
     assert example_bytes(config, 128, 80) > example_bytes(config, 128, 20)
     assert example_bytes(config, 128, 20, mlm=False) < example_bytes(config, 128, 20)
+
+
+@pytest.mark.parametrize(("batch", "expected"), [(16, "micro-batch 7 × 3 accumulation steps, the last of 2 "),
+                                                 (14, "micro-batch 7 × 2 accumulation steps (")])
+def test_the_plan_names_an_uneven_last_micro_batch(batch: int, expected: str) -> None:
+    from nas.distill.memory import MemoryPlan
+
+    assert expected in MemoryPlan(7, 1 << 20, 0, 1 << 30).describe(batch)

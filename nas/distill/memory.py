@@ -56,8 +56,10 @@ class MemoryPlan:
 
     def describe(self, batch_size: int) -> str:
         steps = math.ceil(batch_size / self.micro_batch_size)
-        return (f"micro-batch {self.micro_batch_size} × {steps} accumulation steps (≈{self.example_bytes / GIB:.2f} "
-                f"GiB an example, {self.available_bytes / GIB:.1f} GiB available)")
+        last = batch_size - (steps - 1) * self.micro_batch_size
+        uneven = f", the last of {last}" if last != self.micro_batch_size else ""
+        return (f"micro-batch {self.micro_batch_size} × {steps} accumulation steps{uneven} "
+                f"(≈{self.example_bytes / GIB:.2f} GiB an example, {self.available_bytes / GIB:.1f} GiB available)")
 
 
 def _layer_floats(config: Any) -> int:

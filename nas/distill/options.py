@@ -59,7 +59,8 @@ def check_positive(**values: float | None) -> None:
     """Each named option must be > 0 (None: not given). Names are the options' Python names."""
     for name, value in values.items():
         if value is not None and not (value > 0 and math.isfinite(value)):
-            raise UserInputError(f"--{name.replace('_', '-')} must be > 0, got {value}")
+            finite = "" if math.isfinite(value) or math.isnan(value) else " and finite"
+            raise UserInputError(f"--{name.replace('_', '-')} must be > 0{finite}, got {value}")
 
 
 def check_non_negative(**values: int | None) -> None:
