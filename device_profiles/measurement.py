@@ -9,6 +9,9 @@ from typing import Any
 from search_spaces.arch import Arch
 from search_spaces.presets import PRESETS
 
+# A latency above this is a unit slip or a corrupted value, not one inference (and the log-space fit overflows).
+MAX_LATENCY_MS = 86_400_000.0  # one day
+
 
 @dataclass(frozen=True)
 class Measurement:

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from device_profiles.measurement import Measurement
+from device_profiles.measurement import MAX_LATENCY_MS, Measurement
 from device_profiles.targets import check_target
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
@@ -75,8 +75,10 @@ def _require(data: dict[str, Any], key: str, kind: type | tuple[type, ...], wher
     if isinstance(value, bool) and bool not in kinds or not isinstance(value, kinds):
         names = " or ".join(k.__name__ for k in kinds)
         raise UserInputError(f"{where}: key '{key}' must be {names}, got {value!r}")
-    if positive and value <= 0:
+    if positive and not value > 0:
         raise UserInputError(f"{where}: key '{key}' must be positive, got {value!r}")
+    if positive and value == math.inf:  # TOML writes inf as a float
+        raise UserInputError(f"{where}: key '{key}' must be finite, got {value!r}")
     return value
 
 
@@ -102,7 +104,7 @@ def parse_profile(data: dict[str, Any], origin: str, path: Path | None = None,
             raise UserInputError(f"{where}: must be a table")
         calibration.append(Measurement(
             arch=_calibration_arch(_require(point, "arch", (str, dict), where), where),
-            latency_ms=float(_require(point, "latency_ms", (int, float), where, positive=True)),
+            latency_ms=_calibration_latency(_require(point, "latency_ms", (int, float), where, positive=True), where),
             seq_len=_require(point, "seq_len", int, where, positive=True, default=128),
             batch=_require(point, "batch", int, where, positive=True, default=1),
             threads=_require(point, "threads", int, where, positive=True, default=None),
@@ -134,6 +136,13 @@ def check_name(name: str, what: str) -> str:
         raise UserInputError(f"{what} must be a device name (not empty, no spaces around it, no '/' or "
                              f"'.toml'), got {name!r}")
     return name
+
+
+def _calibration_latency(value: float, where: str) -> float:
+    if value > MAX_LATENCY_MS:
+        raise UserInputError(f"{where}: latency_ms {value!r} is more than a day: not one inference's latency in "
+                             "milliseconds")
+    return float(value)
 
 
 def _calibration_arch(arch: str | dict[str, Any], where: str) -> Arch:

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from device_profiles.measurement import Measurement
+from device_profiles.measurement import MAX_LATENCY_MS, Measurement
 from nas_common.errors import UserInputError
 from nas_common.io import check_finite_tree, csv_header, read_csv, read_jsonl
 from nas_common.writing import append_csv, append_jsonl
@@ -24,9 +24,6 @@ BOOL_FIELDS = {f.name for f in dataclasses.fields(Arch) if f.type in ("bool", bo
 STR_FIELDS = ("normalization_type", "hidden_act")
 PRESET_FIELD = "arch"  # a preset name in place of the Arch fields (as a profile's [[calibration]] points allow)
 
-
-# A row above this is a unit slip or a corrupted value, and the log-space fit would overflow on it.
-MAX_LATENCY_MS = 86_400_000.0  # one day
 
 def file_format(path: Path) -> str:
     suffix = path.suffix.lower()

@@ -323,11 +323,13 @@ def _latency_files(tmp: Path) -> dict[str, str]:
 
     pixel4 = (REPO_ROOT / "device_profiles" / "pixel4.toml").read_text()
     (tmp / "bad-cost.toml").write_text(re.sub(r"(?m)^matmul_eff = .*$", "matmul_eff = -0.66", pixel4))
+    (tmp / "absurd-point.toml").write_text(pixel4.replace("latency_ms = 342.0", "latency_ms = 1e308", 1))
     (tmp / "m.jsonl").write_text('{"latency_ms": 62.0}\n{"num_hidden_layers": 12, "latency_ms": 31.0}\n')
     (tmp / "bad-row.jsonl").write_text('{"latency_ms": 62.0}\n{"latency_ms": 60, "hidden_size": "wide"}\n')
     (tmp / "per-layer.json").write_text(json.dumps({"num_hidden_layers": 2, "intra_bottleneck_size": [128, 64]}))
     (tmp / "taken").write_text("user data\n")
-    return {"bad_cost": str(tmp / "bad-cost.toml"), "m": str(tmp / "m.jsonl"), "bad_row": str(tmp / "bad-row.jsonl"),
+    return {"bad_cost": str(tmp / "bad-cost.toml"), "absurd_point": str(tmp / "absurd-point.toml"),
+            "m": str(tmp / "m.jsonl"), "bad_row": str(tmp / "bad-row.jsonl"),
             "per_layer": str(tmp / "per-layer.json"), "file": str(tmp / "taken"),
             "under_file": str(tmp / "taken" / "x")}
 
@@ -356,6 +358,9 @@ LATENCY_CASES: list[Case] = [
     # item 4: an invalid [cost] value is refused naming the file and the key, never a silent fallback
     Case("latency-profile-invalid-cost", ("latency", "--profile", "{bad_cost}", "--arch", "mobilebert"), _L, 2,
          "bad-cost.toml [cost]: key 'matmul_eff' must be positive"),
+    Case("latency-profile-absurd-calibration-point", ("latency", "--profile", "{absurd_point}", "--arch",
+                                                      "mobilebert"), _L, 2,
+         "[[calibration]] #1: latency_ms 1e+308 is more than a day"),  # printed an interval up to 1e191 ms
     Case("calibrate-from-invalid-cost", (*_CALIBRATE[:4], "{bad_cost}", *_CALIBRATE[5:], "--out", "{tmp}/p.toml"),
          _L, 2, "key 'matmul_eff'"),
     Case("latency-device-and-profile", ("latency", "--device", "pixel4", "--profile", "{bad_cost}", "--arch",
