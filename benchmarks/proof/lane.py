@@ -37,6 +37,10 @@ RESTORED = Path(__file__).resolve().parents[1] / "results" / "proof_restored.jso
 REPRODUCED_WITHIN = 1e-4
 
 
+def log(line: str) -> None:
+    print(time.strftime("%H:%M:%S"), line, flush=True)
+
+
 def teacher_sha256() -> str:
     """The teacher every student is distilled from: amendment 1's (teacher.json) where it exists, else the plan's."""
     amended = Path(__file__).resolve().with_name("teacher.json")
@@ -88,14 +92,13 @@ def heldout_difference(recorded: dict[str, float], rerun: dict[str, float]) -> f
 def restore(job: Job, store: Store, restored: Store) -> None:
     recorded = store.get(job.key)
     assert recorded is not None
-    print(time.strftime("%H:%M:%S"), f"restore {job.key} (weights gone; re-distilling)", flush=True)
+    log(f"restore {job.key} (weights gone; re-distilling)")
     rerun = job.run()
     difference = heldout_difference(recorded["heldout"], rerun["heldout"])
     restored.put(job.key, {"recorded_pd": recorded["heldout"]["pd"], "rerun_pd": rerun["heldout"]["pd"],
                            "max_heldout_difference": difference, "seconds": rerun["seconds"],
                            "reproduced": difference <= REPRODUCED_WITHIN})
-    print(time.strftime("%H:%M:%S"), f"restored {job.key}: held-out losses differ by at most {difference:.2e}",
-          flush=True)
+    log(f"restored {job.key}: held-out losses differ by at most {difference:.2e}")
     if difference > REPRODUCED_WITHIN:
         sys.exit(f"error: re-distilling {job.key} did not reproduce its record (held-out losses differ by "
                  f"{difference:.2e} > {REPRODUCED_WITHIN:g}): its fine-tunes would not be the recorded student's")
@@ -124,10 +127,6 @@ def group_queue(group: str) -> list[Job]:
         if value["group"] == group:
             store.put_settings(sid, value)
     return student_major(queue)
-
-
-def log(line: str) -> None:
-    print(time.strftime("%H:%M:%S"), line, flush=True)
 
 
 def main() -> None:
