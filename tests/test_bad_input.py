@@ -484,6 +484,13 @@ def _search_run_without_journal(tmp: Path) -> dict[str, str]:
     return values
 
 
+def _search_run_with_empty_journal(tmp: Path) -> dict[str, str]:
+    """A finished run whose journal was emptied (a full disk, a truncating copy); trials.csv still holds its trials."""
+    values = _search_run(tmp)
+    (Path(values["run"]) / "trials.jsonl").write_bytes(b"")
+    return values
+
+
 def _run_json(content: str, journal: bytes = b"") -> Setup:
     def make(tmp: Path) -> dict[str, str]:
         (tmp / "run").mkdir()
@@ -518,6 +525,10 @@ SEARCH_CASES: list[Case] = [
          "journal trials.jsonl is missing"),
     Case("probe-resume-journal-missing", (*_SEARCH, "--out", "{run}", "--trials", "80", "--resume"),
          _search_run_without_journal, 2, "journal trials.jsonl is missing", ("run",)),
+    Case("probe-pareto-journal-empty", ("pareto", "{run}"), _search_run_with_empty_journal, 2,
+         "journal trials.jsonl is empty"),  # said 'no trial yet' with exit 0, and --resume started over
+    Case("probe-resume-journal-empty", (*_SEARCH, "--out", "{run}", "--trials", "80", "--resume"),
+         _search_run_with_empty_journal, 2, "journal trials.jsonl is empty", ("run",)),
     Case("search-again-without-resume", (*_SEARCH, "--out", "{run}", "--trials", "64"), _search_run, 2,
          "pass --resume", ("run",)),
     # the executor, the estimator and the teacher

@@ -81,12 +81,23 @@ def prepare(out: Path, options: dict[str, Any], seed: int, resume: bool,
 
 
 def check_journal_present(out: Path) -> None:
-    """A finished run whose journal is gone (a partial copy) is refused: read as "no trial yet", its front would be
-    empty and a --resume would start over and rewrite its results."""
-    if not (Path(out) / JOURNAL_NAME).exists() and (Path(out) / TRIALS_CSV).is_file():
-        raise UserInputError(f"{out}: the run's journal {JOURNAL_NAME} is missing, though its results ({TRIALS_CSV}) "
-                             "are there: restore it from where the run came from (the front, the export and "
-                             "--resume are read from it)")
+    """A finished run whose journal is gone or emptied (a partial copy, a full disk) is refused: read as "no trial
+    yet", its front would be empty and a --resume would start over and rewrite its results."""
+    journal, results = Path(out) / JOURNAL_NAME, Path(out) / TRIALS_CSV
+    if journal.is_file() and journal.stat().st_size > 0 or not _has_data_rows(results):
+        return
+    state = "is empty" if journal.exists() else "is missing"
+    raise UserInputError(f"{out}: the run's journal {JOURNAL_NAME} {state}, though its results ({TRIALS_CSV}) are "
+                         "there: restore it from where the run came from (the front, the export and --resume are "
+                         "read from it)")
+
+
+def _has_data_rows(csv_file: Path) -> bool:
+    """Whether a CSV holds a line after its header."""
+    if not csv_file.is_file():
+        return False
+    with csv_file.open(encoding="utf-8", errors="replace") as handle:
+        return sum(1 for line, _ in zip(handle, range(2), strict=False) if line.strip()) > 1
 
 
 def _check_resumable(out: Path, options: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
