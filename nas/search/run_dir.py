@@ -24,6 +24,7 @@ from nas.search.journal import FILE_NAME as JOURNAL_NAME
 from nas.search.journal import Journal
 from nas.search.trial import Trial
 from nas_common.errors import UserInputError
+from nas_common.io import read_bytes
 from nas_common.paths import read_json
 from nas_common.run_lock import LOCK_NAME
 from nas_common.writing import write_json, write_text
@@ -96,8 +97,7 @@ def _has_data_rows(csv_file: Path) -> bool:
     """Whether a CSV holds a line after its header."""
     if not csv_file.is_file():
         return False
-    with csv_file.open(encoding="utf-8", errors="replace") as handle:
-        return sum(1 for line, _ in zip(handle, range(2), strict=False) if line.strip()) > 1
+    return sum(1 for line in read_bytes(csv_file, "results").splitlines() if line.strip()) > 1
 
 
 def _check_resumable(out: Path, options: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
