@@ -6,11 +6,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
 from search_spaces.presets import PRESETS
 
 # A latency above this is a unit slip or a corrupted value, not one inference (and the log-space fit overflows).
 MAX_LATENCY_MS = 86_400_000.0  # one day
+
+
+def check_latency_ms(value: float, where: str) -> float:
+    """`value` (already known positive) as a float, refused when above MAX_LATENCY_MS."""
+    if value > MAX_LATENCY_MS:
+        raise UserInputError(f"{where}: latency_ms {value!r} is more than a day: not one inference's latency in "
+                             "milliseconds")
+    return float(value)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from device_profiles.measurement import MAX_LATENCY_MS, Measurement
+from device_profiles.measurement import Measurement, check_latency_ms
 from device_profiles.targets import check_target
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
@@ -104,7 +104,7 @@ def parse_profile(data: dict[str, Any], origin: str, path: Path | None = None,
             raise UserInputError(f"{where}: must be a table")
         calibration.append(Measurement(
             arch=_calibration_arch(_require(point, "arch", (str, dict), where), where),
-            latency_ms=_calibration_latency(_require(point, "latency_ms", (int, float), where, positive=True), where),
+            latency_ms=check_latency_ms(_require(point, "latency_ms", (int, float), where, positive=True), where),
             seq_len=_require(point, "seq_len", int, where, positive=True, default=128),
             batch=_require(point, "batch", int, where, positive=True, default=1),
             threads=_require(point, "threads", int, where, positive=True, default=None),
@@ -136,13 +136,6 @@ def check_name(name: str, what: str) -> str:
         raise UserInputError(f"{what} must be a device name (not empty, no spaces around it, no '/' or "
                              f"'.toml'), got {name!r}")
     return name
-
-
-def _calibration_latency(value: float, where: str) -> float:
-    if value > MAX_LATENCY_MS:
-        raise UserInputError(f"{where}: latency_ms {value!r} is more than a day: not one inference's latency in "
-                             "milliseconds")
-    return float(value)
 
 
 def _calibration_arch(arch: str | dict[str, Any], where: str) -> Arch:

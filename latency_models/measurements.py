@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from device_profiles.measurement import MAX_LATENCY_MS, Measurement
+from device_profiles.measurement import Measurement, check_latency_ms
 from nas_common.errors import UserInputError
 from nas_common.io import check_finite_tree, csv_header, read_csv, read_jsonl
 from nas_common.writing import append_csv, append_jsonl
@@ -65,9 +65,7 @@ def _parse_row(data: dict[str, Any], where: str, line: int = 0) -> Measurement:
         raise UserInputError(f"{where}: latency_ms must be a number, got {data['latency_ms']!r}") from None
     if not latency > 0:
         raise UserInputError(f"{where}: latency_ms must be positive, got {data['latency_ms']!r}")
-    if latency > MAX_LATENCY_MS:
-        raise UserInputError(f"{where}: latency_ms {data['latency_ms']!r} is more than a day: not one inference's "
-                             "latency in milliseconds")
+    check_latency_ms(latency, where)
     spread = data.get("spread")
     if spread is not None and (isinstance(spread, bool) or not isinstance(spread, (int, float))
                                or not 0 <= spread < float("inf")):
