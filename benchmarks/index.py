@@ -44,6 +44,7 @@ WHAT: dict[str, tuple[str, str]] = {
     "latency_speed.json": ("latency_speed", "latency predictions per second"),
     "latency_tflite_host.json": ("latency_tflite_host", "LiteRT host latency prediction (untied weights)"),
     "proof.json": ("proof.run", "the proof experiment's students (issue 31; written as it runs)"),
+    "proof_fresh_truth.json": ("proof.table", "the fresh students' held-out PD losses, a `--truth` file"),
     "search_memory.json": ("search_memory", "peak memory of `nas search` per trial (the --trials check)"),
     "search_quality.json": ("search_quality", "search strategies' hypervolume against a random-sample front"),
     "search_wall_time.json": ("search_wall_time", "wall time of the default `nas search`"),

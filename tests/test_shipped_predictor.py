@@ -229,3 +229,41 @@ def test_the_proofs_predictor_ships_with_the_package(tmp_path: Path, capsys: pyt
 
     chosen = front(load_trials(out), 30.0)
     assert chosen and all(t.latency_ms <= 30.0 for t in chosen)
+
+
+def test_a_shipped_predictors_quality_is_measured_against_students(source: Path, root: Path, tmp_path: Path,
+                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`nas supernet quality --shipped NAME` ranks distilled students by the shipped files alone (the supernet's
+    weights may be long gone, as the proof's are): Spearman as scipy computes it, inside its bootstrap interval,
+    the record in the manifest's checksums, and the version (what runs record to resume) unchanged."""
+    from scipy.stats import spearmanr
+
+    entry = shipping.ship(source, "toy")
+    (entry / shipping.QUALITY).unlink()  # shipped without a record, as the proof's predictor was
+    manifest = json.loads((entry / shipping.MANIFEST).read_text())
+    del manifest["files"][shipping.QUALITY]
+    (entry / shipping.MANIFEST).write_text(json.dumps(manifest))
+    space = SearchSpace.load(source / "space.toml")
+    archs = pred.sample_archs(space, 8, 3)
+    rng = np.random.default_rng(0)
+    losses = [7.0 - 0.4 * math.log10(body_params(a)) + 0.05 * rng.standard_normal() for a in archs]
+    outside = Arch.from_dict({**archs[0].to_dict(), "num_hidden_layers": 24})  # not in the toy space: left out
+    truth = tmp_path / "truth.json"
+    truth.write_text(json.dumps({"students": "toy students", "archs": 9, "measure": "held-out PD loss",
+                                 "data": [{"arch": a.to_dict(), "loss": x} for a, x in zip(archs, losses, strict=True)]
+                                 + [{"arch": outside.to_dict(), "loss": 1.0}]}))
+    code, out, err = run_cli(["supernet", "quality", "--shipped", "toy", "--truth", str(truth)], capsys)
+    assert code == 0, err
+    record = json.loads((entry / shipping.QUALITY).read_text())
+    predicted = sn.predicted_losses(get_estimator("predictor").predictors, archs)
+    expected = spearmanr(-np.asarray(predicted), -np.asarray(losses)).statistic
+    assert record["spearman"] == pytest.approx(expected, abs=1e-4)
+    assert record["interval95"][0] <= record["spearman"] <= record["interval95"][1]
+    assert record["scatter_n"] == 8 and "n=8, 8 of 9 archs" in record["text"] and "held-out PD loss" in record["text"]
+    after = shipping.verified_manifest(entry)  # the new record is checksummed
+    assert shipping.QUALITY in after["files"] and after["version"] == manifest["version"]
+    shipped = get_estimator("predictor")
+    assert shipped.quality.startswith(f"shipped toy: Spearman {record['spearman']:.2f}")
+    assert shipped.loss_scatter == record["predictor_scatter_loss"] > 0
+    assert run_cli(["supernet", "quality", "--shipped", "toy", "--truth", str(truth)], capsys)[0] == 2
+    assert run_cli(["supernet", "quality", "--shipped", "toy", "--truth", str(truth), "--overwrite"], capsys)[0] == 0

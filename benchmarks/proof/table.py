@@ -24,15 +24,17 @@ import numpy as np
 from scipy import stats
 
 from benchmarks.proof import design
+from nas.accuracy.rank_quality import RESAMPLES, SEED, bootstrap_draws, resampled_spearman, spearman
 
 RESULTS = design.ROOT / "benchmarks" / "results" / "proof.json"
 FREEZE = design.HERE / "freeze.json"
+FRESH_TRUTH = design.ROOT / "benchmarks" / "results" / "proof_fresh_truth.json"
 CONFIRMED = design.HERE / "confirmed.json"  # benchmarks/proof/confirm_picks.py
 README = design.HERE / "README.md"
 BEGIN, END = "<!-- proof-table: begin (python -m benchmarks.proof.table --readme) -->", "<!-- proof-table: end -->"
 TEACHER = design.HERE / "teacher.json"  # amendment 1: the teacher (and so the settings ids) records are read under
 PLAN_SIDS = {"proof": "967a3bb42e", "fresh": "845f5c18a4"}  # the plan's first teacher
-BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED = 10_000, 0
+BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED = RESAMPLES, SEED
 
 
 @dataclass(frozen=True)
@@ -190,29 +192,11 @@ def answers(budget: float, per_seed: dict[str, dict[int, dict[str, float]]], han
     return out or [f"Answer at {budget:g} ms: not yet (no student of pick 0 is recorded)."]
 
 
-def spearman(x: np.ndarray, y: np.ndarray) -> float | None:
-    if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
-        return None
-    return float(stats.spearmanr(x, y).statistic)
-
-
-def resampled_spearman(score: np.ndarray, truth: np.ndarray, draws: np.ndarray) -> np.ndarray:
-    """Spearman of every resample (rows of `draws` index archs), vectorised: Pearson of the average ranks; NaN
-    where a resample is constant on either side."""
-    x = stats.rankdata(score[draws], axis=1)
-    y = stats.rankdata(truth[draws], axis=1)
-    x -= x.mean(axis=1, keepdims=True)
-    y -= y.mean(axis=1, keepdims=True)
-    norm = np.sqrt((x * x).sum(axis=1) * (y * y).sum(axis=1))
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(norm > 0, (x * y).sum(axis=1) / norm, np.nan)
-
-
 def bootstrap(scores: dict[str, np.ndarray], truth: np.ndarray, reference: str) -> dict[str, Any]:
     """Spearman of each score (oriented: higher = predicted better) against the truth (oriented likewise), its
     95 % bootstrap interval over archs, and the paired bootstrap (same resamples) of the difference to
     `reference`."""
-    draws = np.random.default_rng(BOOTSTRAP_SEED).integers(0, len(truth), size=(BOOTSTRAP_RESAMPLES, len(truth)))
+    draws = bootstrap_draws(len(truth), BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED)
     ref_rho = spearman(scores[reference], truth)
     ref_boot = resampled_spearman(scores[reference], truth, draws)
     out: dict[str, Any] = {}
@@ -321,10 +305,28 @@ def render(results: Path = RESULTS, freeze_file: Path = FREEZE, teacher_file: Pa
     return "\n".join(lines) + "\n"
 
 
+def fresh_truth(results: Path = RESULTS, freeze_file: Path = FREEZE, teacher_file: Path = TEACHER) -> dict[str, Any]:
+    """The fresh students judged so far as a ground-truth file (`nas supernet quality --truth`, `nas accuracy
+    fit-proxy`): each arch with its held-out PD loss, under the current teacher's settings id."""
+    freeze = json.loads(freeze_file.read_text())
+    records = json.loads(results.read_text()).get("records", {}) if results.exists() else {}
+    sid = settings_ids(teacher_file)[0]["fresh"]
+    data = []
+    for d in freeze.get("fresh", []):
+        m = student_metrics(records, sid, "fresh", d["key"], 0)
+        if "heldout_pd" in m:
+            data.append({"key": d["key"], "arch": d["arch"], "loss": m["heldout_pd"],
+                         **({"sst2_acc": m["sst2_acc"]} if "sst2_acc" in m else {})})
+    return {"students": f"the proof's fresh students (settings {sid}, benchmarks/proof)", "archs": len(freeze.get(
+        "fresh", [])), "measure": "held-out PD loss (nats)", "measured_by": "benchmarks/proof (python -m "
+            "benchmarks.proof.table --readme)", "seed": 0, "data": data}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=Path, default=RESULTS)
-    parser.add_argument("--readme", action="store_true", help="Replace the table block in the proof README.")
+    parser.add_argument("--readme", action="store_true", help="Replace the table block in the proof README and "
+                        f"write the fresh students' truth file ({FRESH_TRUTH.relative_to(design.ROOT)}).")
     args = parser.parse_args()
     text = render(args.results)
     print(text)
@@ -334,6 +336,7 @@ def main() -> None:
             raise SystemExit(f"error: {README} lacks the markers {BEGIN!r} … {END!r}")
         head, rest = readme.split(BEGIN, 1)
         README.write_text(head + BEGIN + "\n" + text + rest[rest.index(END):])
+        FRESH_TRUTH.write_text(json.dumps(fresh_truth(args.results), indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -113,9 +113,8 @@ def ship(directory: str | Path, name: str, overwrite: bool = False, root: Path |
         (staging / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(origin, staging / relative)
     files = {r: {"sha256": file_sha256(staging / r), "bytes": (staging / r).stat().st_size} for r in sorted(copies)}
-    version = hashlib.sha256("".join(f"{r}:{f['sha256']}" for r, f in files.items()).encode()).hexdigest()[:12]
     write_json(staging / MANIFEST, {
-        "format": FORMAT, "name": name, "version": version,
+        "format": FORMAT, "name": name, "version": content_version(files),
         "created": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "measure": sn.MEASURE, "source": _source(directory, members), "predictors": len(predictors),
         "files": files, "bytes": sum(f["bytes"] for f in files.values())})
@@ -123,6 +122,61 @@ def ship(directory: str | Path, name: str, overwrite: bool = False, root: Path |
         shutil.rmtree(target)
     staging.rename(target)
     return target
+
+
+def content_version(files: dict[str, dict[str, Any]]) -> str:
+    """The version of what the predictor computes: its files' checksums, the quality record left out (measuring
+    it again changes what is known of the scores, not the scores, so runs that recorded the version resume)."""
+    scored = "".join(f"{r}:{f['sha256']}" for r, f in sorted(files.items()) if r != QUALITY)
+    return hashlib.sha256(scored.encode()).hexdigest()[:12]
+
+
+def record_shipped_quality(name: str | None, truth: Path, overwrite: bool = False,
+                           root: Path | None = None) -> dict[str, Any]:
+    """`nas supernet quality --shipped NAME`: rank the truth's students by the shipped predictor (no supernet weights
+    needed), write quality.json into the shipped entry with its Spearman, 95 % bootstrap interval over archs, Kendall
+    and scatter in nats, add it to the manifest, and return the record. Archs outside its space are left out."""
+    from scipy.stats import kendalltau
+
+    from nas.accuracy.rank_quality import RESAMPLES, spearman, spearman_interval
+    from nas.accuracy.resolution import scatter
+
+    known = shipped_names(root)
+    if name is not None and name not in known:
+        raise UserInputError(f"--shipped {name}: no such shipped predictor; shipped: {', '.join(known) or 'none'}")
+    entry = resolve(name, root)
+    manifest = verified_manifest(entry)
+    if QUALITY in manifest["files"] and not overwrite:
+        raise UserInputError(f"shipped predictor {entry.name} already has a quality record; pass --overwrite to "
+                             "replace it")
+    estimator = ShippedPredictorEstimator(entry=entry)
+    record = sn.read_truth(Path(truth))
+    rows = [r for r in record["data"] if estimator.space.contains(Arch.from_dict(r["arch"], source=str(truth)))]
+    if len(rows) < 3:
+        raise UserInputError(f"{truth}: {len(rows)} of its archs lie in the predictor's space; at least 3 are needed")
+    archs = [Arch.from_dict(r["arch"], source=str(truth)) for r in rows]
+    losses = np.array([float(r["loss"]) for r in rows])
+    predicted = np.asarray(sn.predicted_losses(estimator.predictors, archs), dtype=float)
+    rho = spearman(-predicted, -losses)
+    if rho is None:
+        raise UserInputError(f"{truth}: the students' losses or the predictions are all equal; no rank correlation")
+    low, high = spearman_interval(-predicted, -losses)
+    n, planned = len(rows), int(record.get("archs") or 0)
+    text = (f"Spearman {rho:.2f} [95 % {low:.2f}, {high:.2f}] vs {record.get('students', 'distilled students')} "
+            f"({record.get('measure', 'held-out loss')}), n={n}" + (f", {n} of {planned} archs" if n < planned else ""))
+    quality = {"text": text, "spearman": round(rho, 4), "interval95": [round(low, 4), round(high, 4)],
+               "interval": f"percentile bootstrap over archs, {RESAMPLES} resamples",
+               "kendall": round(float(kendalltau(-predicted, -losses).statistic), 4),
+               "predictor_scatter_loss": round(scatter(list(predicted), list(losses)), 6), "scatter_n": n,
+               "benchmark": record.get("measured_by", "nas supernet quality --shipped"),
+               "date": record.get("date") or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+               "truth_sha256": file_sha256(Path(truth)), "predictor_version": manifest["version"]}
+    write_json(entry / QUALITY, quality)
+    files = {**manifest["files"], QUALITY: {"sha256": file_sha256(entry / QUALITY),
+                                            "bytes": (entry / QUALITY).stat().st_size}}
+    write_json(entry / MANIFEST, {**manifest, "files": dict(sorted(files.items())),
+                                  "bytes": sum(f["bytes"] for f in files.values())})
+    return quality
 
 
 def verified_manifest(entry: Path) -> dict[str, Any]:
@@ -165,8 +219,10 @@ class ShippedPredictorEstimator(AccuracyEstimator):
     name = "predictor"
     quantity = f"predicted {sn.SupernetEstimator.quantity}"
 
-    def __init__(self, predictor: str | None = None) -> None:
-        self.entry = resolve(predictor)
+    def __init__(self, predictor: str | None = None, entry: Path | None = None) -> None:
+        """`predictor`: a shipped name (None: the only one); `entry`: a shipped folder instead (elsewhere than the
+        shipped root)."""
+        self.entry = entry if entry is not None else resolve(predictor)
         self.manifest = verified_manifest(self.entry)
         self.version = f"1-{self.manifest.get('measure')}-{self.manifest['version']}"
         self.predictors = []

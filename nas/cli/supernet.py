@@ -11,6 +11,7 @@ from pathlib import Path
 import typer
 
 from nas.cli.distill import refuse_renamed
+from nas_common.errors import UserInputError
 from nas_common.writing import dumps_json
 
 supernet_app = typer.Typer(help="Weight-sharing MobileBERT supernet: train it against a teacher, score archs by "
@@ -184,17 +185,31 @@ def _require_supernet(directory: Path) -> None:
 
 @supernet_app.command("quality")
 def quality_command(
-    directory: Path = typer.Argument(..., help="A supernet directory, or an ensemble (`nas supernet ensemble`)."),
+    directory: Path | None = typer.Argument(None, help="A supernet directory, or an ensemble (`nas supernet "
+                                            "ensemble`); or give --shipped instead."),
     truth: Path = typer.Option(..., "--truth", help="JSON {\"data\": [{\"arch\": {...}, \"loss\": L}]}: held-out "
                                "losses of distilled students (as `nas accuracy fit-proxy` reads)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a quality record already in the directory."),
     predictor: bool = typer.Option(True, "--predictor/--no-predictor",
                                    help="Rank the accuracy predictor too (fitted on first use: minutes)."),
+    shipped: str | None = typer.Option(None, "--shipped", help="Rank a shipped predictor instead of a supernet "
+                                       "(`nas search --estimator predictor --predictor NAME`): its record goes into "
+                                       "the shipped folder, with a 95 % bootstrap interval."),
 ) -> None:
     """Measure how the supernet's scores rank distilled students and write the record `nas search --estimator
-    supernet` reports as its quality and scatter (DIRECTORY/predictor/quality.json)."""
+    supernet` reports as its quality and scatter (DIRECTORY/predictor/quality.json); with --shipped NAME, the
+    shipped predictor's record (`--estimator predictor`)."""
     from nas.accuracy.supernet import PREDICTOR_DIR, QUALITY, record_quality
 
+    if (directory is None) == (shipped is None):
+        raise UserInputError("give a supernet DIRECTORY or --shipped NAME (one of them)")
+    if shipped is not None:
+        from nas.accuracy.shipping import record_shipped_quality
+
+        shipped_record = record_shipped_quality(shipped, truth, overwrite)
+        typer.echo(f"shipped predictor {shipped}: {shipped_record['text']}; scatter "
+                   f"±{shipped_record['predictor_scatter_loss']:.3f} nats")
+        return
     _require_supernet(directory)
     record = record_quality(directory, truth, overwrite, predictor)
     typer.echo(f"{record['text']}: {directory / PREDICTOR_DIR / QUALITY}")
