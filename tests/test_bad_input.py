@@ -172,6 +172,13 @@ def _quality_setup(tmp: Path) -> dict[str, str]:
 
 
 _QUALITY = ("supernet", "quality")
+
+
+def _truth_archs_many(tmp: Path) -> dict[str, str]:
+    """A truth file whose planned count is not a number."""
+    row = {"arch": {"num_hidden_layers": 2, "hidden_size": 384}, "loss": 3.0}
+    (tmp / "t.json").write_text(json.dumps({"archs": "many", "data": [row, row, row]}))
+    return {}
 TRAINING_CASES: list[Case] = [
     # item 6: non-positive ranges of every training option
     Case("finetune-epochs-negative", (*_FINETUNE, "--out", "{tmp}/o", "--epochs", "-1"), _T, 2, "--epochs must be > 0"),
@@ -304,6 +311,9 @@ TRAINING_CASES: list[Case] = [
          'needs "data", a list of'),
     Case("quality-record-exists", (*_QUALITY, "{a}", "--truth", "{truth}"), _quality_setup, 2,
          "already exists; pass --overwrite", ("a",)),
+    Case("quality-truth-archs-not-a-count", (*_QUALITY, "--shipped", "proof-seed0", "--truth", "{tmp}/t.json",
+                                             "--overwrite"), _truth_archs_many, 2,
+         '"archs" (how many students were planned) must be a whole number (got \'many\')'),
     Case("quality-supernet-and-shipped", (*_QUALITY, "{b}", "--shipped", "proof-seed0", "--truth", "{truth}"),
          _quality_setup, 2, "give a supernet DIRECTORY or --shipped NAME (one of them)", ("b",)),
     Case("quality-neither-supernet-nor-shipped", (*_QUALITY, "--truth", "{truth}"), _quality_setup, 2,

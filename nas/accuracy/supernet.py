@@ -414,6 +414,10 @@ def read_truth(path: Path) -> dict[str, Any]:
         if not isinstance(row["loss"], int | float) or isinstance(row["loss"], bool) \
                 or not math.isfinite(row["loss"]):
             raise UserInputError(f"{path}: every row's \"loss\" must be a finite number (got {row['loss']!r})")
+    planned = record.get("archs")
+    if planned is not None and (not isinstance(planned, int) or isinstance(planned, bool) or planned < 0):
+        raise UserInputError(f"{path}: \"archs\" (how many students were planned) must be a whole number "
+                             f"(got {planned!r})")
     return record
 
 
