@@ -179,6 +179,8 @@ def _truth_archs_many(tmp: Path) -> dict[str, str]:
     row = {"arch": {"num_hidden_layers": 2, "hidden_size": 384}, "loss": 3.0}
     (tmp / "t.json").write_text(json.dumps({"archs": "many", "data": [row, row, row]}))
     return {}
+
+
 TRAINING_CASES: list[Case] = [
     # item 6: non-positive ranges of every training option
     Case("finetune-epochs-negative", (*_FINETUNE, "--out", "{tmp}/o", "--epochs", "-1"), _T, 2, "--epochs must be > 0"),
