@@ -1,5 +1,5 @@
-"""Wall time of the main job, `nas search --device pixel4 --budget 62ms` (2000 trials, proxy), as a user waits
-for it: a fresh process each time, writing the run directory (best/config.json, TRAIN.md, pareto.html) included.
+"""Wall time of the main job, `nas search --device pixel4 --budget 62ms` (2000 trials, its default estimator), as a user
+waits for it: a fresh process each time, writing the run directory (best/config.json, TRAIN.md, pareto.html) included.
 
     python -m benchmarks.search_wall_time [--repeats 3] [--code DIR] [--out search_wall_time.json]
     python -m benchmarks.search_wall_time --proof --out search_wall_time_proof.json

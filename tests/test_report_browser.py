@@ -67,7 +67,7 @@ def _axis_title(layout: PageLayout) -> TextBox:
 def test_the_default_search_page_has_no_overlapping_or_clipped_text(default_run: Path, tmp_path: Path) -> None:
     layout = render(default_run / "pareto.html", tmp_path / "default.png")
     assert problems(layout) == []
-    assert _axis_title(layout).text.startswith("predicted held-out distillation loss")
+    assert _axis_title(layout).text.startswith("predicted held-out MLM loss")  # the default: the shipped predictor
     texts = [t.text for t in layout.texts]
     assert "pick 0 → best/" in texts and "mobilebert" in texts
     assert any(t.startswith("bert-base:") and "off this view" in t for t in texts)  # not stretched to BERT-base

@@ -72,8 +72,8 @@ def test_default_search_writes_a_complete_run(default_run):
     assert front and all(p["latency_ms"] <= 62.0 for p in front)
     table = " ".join(nas("pareto", str(run), check=True).stdout.split())  # the caption wraps at 80 columns
     scatter = info["estimator"]["loss_scatter"]
-    assert scatter > 0 and f"loss: predicted held-out distillation loss (nats, lower is better) by the proxy " \
-        f"estimator, ±{scatter:.2f} nats (sd of its" in table
+    assert scatter > 0 and f"loss: predicted held-out MLM loss of the inherited sub-network (nats, lower is " \
+        f"better) by the predictor estimator, ±{scatter:.2f} nats (sd of its" in table
     assert "; measured quality:" in table
     assert " ".join(info["estimator"]["quality"].split()) in table
     best = json.loads((run / "best" / "arch.json").read_text())
@@ -83,10 +83,12 @@ def test_default_search_writes_a_complete_run(default_run):
     assert {t["id"] for t, m in zip(feasible, mask, strict=True) if m} >= {p["id"] for p in front}
     html = (run / "pareto.html").read_text()
     assert "Pareto front" in html and "mobilebert-tiny" in html and "budget 62 ms" in html
-    assert "recommended: pick 0" in html and "predicted held-out distillation loss (nats)" in html  # the y axis
+    assert "recommended: pick 0" in html and "predicted held-out MLM loss of the inherited sub-network (nats)" in html
     assert "lower is better" in html
     assert "hypervolume" not in info["summary"] and 0 < info["quality"]["hypervolume"] < 1
-    assert info["estimator"]["name"] == "proxy" and info["estimator"]["quality"]
+    # the default estimator (issue 31's rule): the shipped predictor, searching its own space
+    assert info["estimator"]["name"] == "predictor" and "shipped proof-seed0: Spearman" in info["estimator"]["quality"]
+    assert info["options"]["space"] == "supernet-minilm-384" and all(t["arch"]["hidden_size"] == 384 for t in trials)
 
 
 def test_train_md_gives_a_teacher_of_the_picks_width(default_run):

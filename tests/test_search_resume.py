@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from nas.accuracy.resolution import decimals
+from nas.accuracy.resolution import UNKNOWN_DIGITS, decimals
 
 NAS = [sys.executable, "-c", "from nas.cli import main; main()"]
 SMALL = ["search", "--device", "pixel4", "--budget", "62ms", "--space", "mobilebert-small", "--seed", "0"]
@@ -60,9 +60,10 @@ def test_pareto_fits_80_columns_when_piped(small_run):
     assert len(lines) > 5 and max(len(line) for line in lines) <= 80
     assert "…" not in result.stdout  # no column cut short
     front = json.loads(nas("pareto", str(small_run), "--json").stdout)
-    digits = decimals(json.loads((small_run / "run.json").read_text())["estimator"]["loss_scatter"])
-    # the predicted loss in nats, to the estimator's resolution
-    assert all(f"{-math.log(p['accuracy']):.{digits}f}" in result.stdout for p in front)
+    scatter = json.loads((small_run / "run.json").read_text())["estimator"]["loss_scatter"]
+    # the estimate in nats, to the estimator's resolution (params, the default outside the predictor's space, has none)
+    shown = f".{decimals(scatter)}f" if scatter else UNKNOWN_DIGITS
+    assert all(f"{-math.log(p['accuracy']):{shown}}" in result.stdout for p in front)
 
 
 def _default_sigint() -> None:

@@ -48,7 +48,7 @@ def test_every_trial_of_a_teacher_search_passes_the_distillations_validation(
         student = Arch.from_dict(trial["arch"]).to_hf_config()
         check_pair(student, teacher_config)  # raises UserInputError for a student distillation would refuse
         heads.add(student.num_attention_heads)
-    assert 8 not in heads and heads <= {1, 2, 4, 12}, heads
+    assert heads and all(12 % h == 0 for h in heads), heads  # each divides the teacher's 12 (no 8)
 
 
 def test_the_check_refuses_what_the_search_now_excludes() -> None:

@@ -318,7 +318,7 @@ def fresh_truth(results: Path = RESULTS, freeze_file: Path = FREEZE, teacher_fil
             data.append({"key": d["key"], "arch": d["arch"], "loss": m["heldout_pd"],
                          **({"sst2_acc": m["sst2_acc"]} if "sst2_acc" in m else {})})
     return {"students": f"the proof's fresh students (settings {sid}, benchmarks/proof)", "archs": len(freeze.get(
-        "fresh", [])), "measure": "held-out PD loss (nats)", "measured_by": "benchmarks/proof (python -m "
+        "fresh", [])), "measure": "held-out PD loss", "measured_by": "benchmarks/proof (python -m "
             "benchmarks.proof.table --readme)", "seed": 0, "data": data}
 
 

@@ -1,9 +1,9 @@
 """Accuracy estimators: how good an architecture will be once trained, without (or before) training it.
 
-An estimator maps archs to a score where higher is better (see `base.AccuracyEstimator`). `proxy`
-(training-free, microseconds per arch) is the default; `params` scores body-parameter count, `supernet` a trained
-supernet (nas/accuracy/supernet.py) and `predictor` a supernet's predictor shipped with the package
-(nas/accuracy/shipping.py). Estimators are found by name in `ESTIMATORS`
+An estimator maps archs to a score where higher is better (see `base.AccuracyEstimator`). `predictor` (a
+supernet's predictor shipped with the package, nas/accuracy/shipping.py) is `nas search`'s default in its space,
+`params` (body-parameter count) elsewhere (nas/accuracy/default.py); `proxy` is training-free and `supernet` a
+trained supernet (nas/accuracy/supernet.py). Estimators are found by name in `ESTIMATORS`
 ("module:class", imported only when chosen, so training code loads only for an estimator that needs it) and
 built with their options in one place, `get_estimator(name, **options)`.
 """
@@ -23,14 +23,13 @@ ESTIMATORS: dict[str, str] = {
     "supernet": "nas.accuracy.supernet:SupernetEstimator",
     "predictor": "nas.accuracy.shipping:ShippedPredictorEstimator",
 }
-DEFAULT_ESTIMATOR = "proxy"
 
 
 def estimator_names() -> list[str]:
     return sorted(ESTIMATORS)
 
 
-def get_estimator(name: str = DEFAULT_ESTIMATOR, **options: Any) -> AccuracyEstimator:
+def get_estimator(name: str, **options: Any) -> AccuracyEstimator:
     """The estimator `name` built with `options` (e.g. `supernet=DIR`); unknown names or options are one line."""
     if name not in ESTIMATORS:
         raise UserInputError(f"unknown accuracy estimator {name!r}; known: {', '.join(estimator_names())}")
@@ -46,5 +45,5 @@ def get_estimator(name: str = DEFAULT_ESTIMATOR, **options: Any) -> AccuracyEsti
     return factory(**given)
 
 
-__all__ = ["DEFAULT_ESTIMATOR", "ESTIMATORS", "AccuracyEstimator", "describe", "estimator_names", "get_estimator",
+__all__ = ["ESTIMATORS", "AccuracyEstimator", "describe", "estimator_names", "get_estimator",
            "quality_of"]

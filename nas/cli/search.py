@@ -14,7 +14,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from nas.accuracy import DEFAULT_ESTIMATOR
+from nas.accuracy.default import DEFAULT_ESTIMATOR, DEFAULT_PREDICTOR
 from nas.accuracy.resolution import Estimate
 from nas.cli.options import command, to_args
 from nas.search.capacity import check_trials_fit
@@ -102,10 +102,11 @@ class SearchArgs:
     executor: Annotated[str, typer.Option("--executor", help=EXECUTOR_HELP)] = DEFAULT_EXECUTOR
     ray_address: Annotated[str | None, typer.Option("--ray-address", help="Ray cluster address for --executor ray.",
                                                     show_default="a local Ray with 2 CPUs")] = None
-    estimator: Annotated[str, typer.Option("--estimator", help="Accuracy estimator (proxy: training-free; params: "
-                                           "body-parameter count; supernet: a trained supernet's inherited weights, "
-                                           "with --supernet DIR; predictor: a supernet's predictor shipped with nas, "
-                                           "--predictor NAME).")] = DEFAULT_ESTIMATOR
+    estimator: Annotated[str | None, typer.Option(
+        "--estimator", help="Accuracy estimator (predictor: a supernet's predictor shipped with nas, --predictor "
+                            "NAME; params: body-parameter count; proxy: training-free; supernet: a trained "
+                            "supernet's inherited weights, with --supernet DIR).",
+        show_default=f"{DEFAULT_ESTIMATOR} {DEFAULT_PREDICTOR} in its space, else params; --resume: the run's")] = None
     supernet: Annotated[Path | None, typer.Option(
         "--supernet", help="For --estimator supernet: a `nas supernet train` directory or an ensemble of them (`nas "
                            "supernet ensemble`); the search space becomes the supernet's (or --space inside "
@@ -155,13 +156,14 @@ def search(args: SearchArgs) -> None:
 
         device_profile = with_confidence(device_profile, args.confidence)
     search_space = SearchSpace.load(args.space).check_every_choice_used(str(args.space))
-    options_for_estimator = estimator_options(supernet=args.supernet, predictor=args.predictor)
-    accuracy = get_estimator(args.estimator, **options_for_estimator)
+    explicit_space = args.space != "mobilebert-family"
+    estimator_name, options_for_estimator, estimator_note = choose_estimator(args, search_space, explicit_space)
+    accuracy = get_estimator(estimator_name, **options_for_estimator)
     # a supernet's or a shipped predictor's space (or --space checked inside it); others search --space as given
-    search_space = accuracy.restrict_space(search_space, explicit=args.space != "mobilebert-family")
+    search_space = accuracy.restrict_space(search_space, explicit=explicit_space)
     options = SearchOptions(budget_ms=budget_ms, strategy=strategy, trials=args.trials or DEFAULT_TRIALS,
                             seed=args.seed, space=search_space.name, device=device_profile.name,
-                            profile_hash=device_profile.content_hash, estimator=args.estimator,
+                            profile_hash=device_profile.content_hash, estimator=estimator_name,
                             estimator_version=accuracy.version, seq_len=args.seq_len,
                             estimator_options=options_for_estimator,
                             teacher=str(args.teacher) if args.teacher is not None else None)
@@ -184,10 +186,15 @@ def search(args: SearchArgs) -> None:
         latch.raise_if_interrupted()
         bar.update(task, completed=done, description=f"({replayed} from the journal)" if replayed else "")
 
+    def started() -> None:  # the checks passed: an error before this is one line
+        if estimator_note:
+            print(estimator_note, file=sys.stderr)
+        bar.start()
+
     try:  # the bar starts once the checks passed, so an error is one line
         with RunLock(out), latch:  # one writer per run: a second search or a confirm is refused at once
             summary = run_search(options, search_space, device_profile, out, args.resume, progress,
-                                 on_start=lambda _: bar.start(), executor=executor, ray_address=args.ray_address)
+                                 on_start=lambda _: started(), executor=executor, ray_address=args.ray_address)
     except KeyboardInterrupt:
         if bar.live.is_started:
             bar.stop()
@@ -199,6 +206,27 @@ def search(args: SearchArgs) -> None:
         if bar.live.is_started:
             bar.stop()
     _print_summary(out, summary, options, accuracy)
+
+
+def choose_estimator(args: SearchArgs, space: Any, explicit_space: bool) -> tuple[str, dict[str, Any], str | None]:
+    """The estimator's name and options, and a note for stderr once the search starts: as given; else implied by
+    --supernet / --predictor; on --resume the run's own; else the default for this space and teacher
+    (nas/accuracy/default.py), which the note names."""
+    from nas.accuracy.default import default_choice
+
+    given = estimator_options(supernet=args.supernet, predictor=args.predictor)
+    if args.estimator is not None:
+        return args.estimator, given, None
+    if args.supernet is not None or args.predictor is not None:
+        return ("supernet" if args.supernet is not None else "predictor"), given, None
+    if args.resume and args.out is not None and (args.out / "run.json").is_file():
+        from nas.search.run_dir import read_run, recorded_options
+
+        recorded = recorded_options(read_run(args.out), args.out)
+        options = recorded.get("estimator_options")
+        return str(recorded.get("estimator") or "proxy"), options if isinstance(options, dict) else {}, None
+    choice = default_choice(space, explicit_space, args.teacher)
+    return choice.name, choice.options, choice.note
 
 
 def resume_command(args: SearchArgs) -> str:

@@ -42,7 +42,7 @@ The teacher must have this student's inter-block width ({width}); {teacher_note}
 
 The corpus is `$NAS_DATA_DIR/corpus` (set NAS_DATA_DIR, or add `--corpus PATH` to `nas teacher` and
 `nas distill`); GLUE is `$NAS_DATA_DIR/glue` (or `--data-dir`). Run from the directory `nas search` ran in.
-
+{measured_with}
 ## Paper scale (GPU days: see nas/distill/README.md)
 
 ```
@@ -92,6 +92,36 @@ def sequence(student: Path, teacher: str, teacher_json: Path | None, toy: bool) 
     return [line.rstrip() for line in lines]
 
 
+# The shipped predictor was ranked against students of the MiniLM-384 teacher (benchmarks/proof): the guide names
+# that recipe, so that a user can train a pick the way its estimate was checked.
+MEASURED_WITH_PREDICTOR = """
+## The recipe this estimate was checked on (CPU hours)
+
+The shipped predictor's quality above is its rank against students distilled from the MiniLM-384 teacher (384
+wide, 6 layers: build it with the commands in nas/distill/README.md, "A competent small CPU teacher") at the
+settings of the fresh students in benchmarks/proof/plan.json (about half an hour on one core). A student {width}
+wide distils from it without `--projection`:
+
+```
+{commands}
+```
+"""
+FRESH_LAYER_STEPS = 480  # benchmarks/proof/plan.json distillation.fresh.layer_steps, spread evenly over the layers
+FRESH_DISTILL = ("--corpus $NAS_DATA_DIR/corpus/wikitext2-valid.txt "
+                 "--eval-corpus $NAS_DATA_DIR/corpus/wikitext2-test.txt "
+                 "--schedule jkt --pd-steps 480 --batch-size 16 --seq-len 64 --lr 1e-3 --warmup 10")
+FRESH_FINETUNE = "--epochs 2 --lr 1e-4 --batch-size 32 --seq-len 64 --max-train-examples 2000"
+MINILM_TEACHER = "$HOME/.cache/nas/teachers/minilm-384"  # where nas/distill/README.md's commands build it
+
+
+def measured_recipe(student: Path, layers: int) -> str:
+    """The distil and fine-tune lines of the recipe the shipped predictor was checked on, for `student`."""
+    return "\n".join([
+        f"nas distill --student {student} --teacher {MINILM_TEACHER} --steps-per-layer {FRESH_LAYER_STEPS // layers} "
+        f"{FRESH_DISTILL} --out {student}-minilm",
+        f"nas finetune --model {student}-minilm --task sst2 {FRESH_FINETUNE} --out {student}-minilm-sst2"])
+
+
 def write_guide(trial: Trial, to: Path, run: Path, options: dict[str, Any], estimate: Estimate) -> Path:
     """`TRAIN.md` (and, without a given teacher, `teacher.json`) in `to`; `estimate` says what the trial's
     score is (its loss, units and scatter)."""
@@ -114,6 +144,9 @@ def write_guide(trial: Trial, to: Path, run: Path, options: dict[str, Any], esti
         quality=estimate.quality, params=trial.params,
         layers=trial.arch.num_hidden_layers,
         width=width, teacher_note=teacher_note, student=to,
+        measured_with=MEASURED_WITH_PREDICTOR.format(
+            width=width, commands=measured_recipe(to, trial.arch.num_hidden_layers))
+        if estimate.name == "predictor" and width == 384 else "",
         paper="\n".join(sequence(to, teacher, teacher_json, toy=False)),
         toy="\n".join(sequence(to, teacher, teacher_json, toy=True)))
     path = to / "TRAIN.md"

@@ -14,7 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from nas.accuracy import DEFAULT_ESTIMATOR, get_estimator, quality_of
+from nas.accuracy import get_estimator, quality_of
+from nas.accuracy.default import DEFAULT_ESTIMATOR
 from nas.accuracy.resolution import Estimate, scatter_of
 from nas.export.train_guide import export_pick
 from nas.report import reference_points, write_report

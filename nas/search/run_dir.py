@@ -18,7 +18,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from nas.accuracy import DEFAULT_ESTIMATOR
 from nas.accuracy.resolution import loss_of
 from nas.search.journal import FILE_NAME as JOURNAL_NAME
 from nas.search.journal import Journal
@@ -140,10 +139,13 @@ def recorded_options(run: dict[str, Any], out: Path) -> dict[str, Any]:
     return options
 
 
+LEGACY_DEFAULT_ESTIMATOR = "proxy"  # the default when runs did not record their estimator's name
+
+
 def recorded_estimator(run: dict[str, Any]) -> tuple[str, str]:
     """The run's accuracy estimator and its measured quality, as run.json records them."""
     estimator = run.get("estimator") or {}
-    name = estimator.get("name") or (run.get("options") or {}).get("estimator") or DEFAULT_ESTIMATOR
+    name = estimator.get("name") or (run.get("options") or {}).get("estimator") or LEGACY_DEFAULT_ESTIMATOR
     return str(name), str(estimator.get("quality") or "not recorded in run.json")
 
 
