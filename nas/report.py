@@ -61,8 +61,10 @@ def reference_points(latency_model: Any, estimator: AccuracyEstimator, seq_len: 
     archs = [PRESETS[name].arch for name in REFERENCE_MODELS]
     latency = latency_model.predict(archs, seq_len=seq_len)
     accuracy = estimator.estimate(archs)
-    return [{"name": name, "latency_ms": float(lat), "accuracy": float(acc), "arch": arch}
-            for name, arch, lat, acc in zip(REFERENCE_MODELS, archs, latency, accuracy, strict=True)]
+    # outside the estimator's space (a supernet's predictor on a 24-layer paper model) a score is an extrapolation:
+    # the model is drawn by its latency alone
+    return [{"name": name, "latency_ms": float(lat), "accuracy": float(acc) if estimator.covers(arch) else None,
+             "arch": arch} for name, arch, lat, acc in zip(REFERENCE_MODELS, archs, latency, accuracy, strict=True)]
 
 
 def over_budget_band(losses: list[float]) -> float:
@@ -248,13 +250,33 @@ def _scatter_band(fig: Any, ordered: list[Trial], spread: float) -> None:
                              name=f"the estimate's scatter: front ±{spread:.{decimals(spread)}f} nats"))
 
 
-def _caption(estimate: Estimate, front_losses: list[float], off_view: list[dict[str, Any]]) -> str:
+def _unscored_marks(fig: Any, unscored: list[dict[str, Any]], view: View) -> None:
+    """Paper models the estimator does not cover: a green triangle on the lower edge at their latency, labelled,
+    with no loss (the caption says why)."""
+    import plotly.graph_objects as go
+
+    inside = [p for p in unscored if view.x[0] <= math.log10(p["latency_ms"]) <= view.x[1]]
+    if inside:
+        fig.add_trace(go.Scatter(
+            x=[p["latency_ms"] for p in inside], y=[view.y[1]] * len(inside), mode="markers+text", cliponaxis=False,
+            marker={"symbol": "triangle-up", "size": 12, "color": "green"}, text=[p["name"] for p in inside],
+            textposition="top center", textfont={"size": 12, "color": "darkgreen"},
+            name="paper models outside the estimator's space (latency only)",
+            hovertext=[f"{p['name']}: {p['latency_ms']:.1f} ms predicted; not scored (outside the estimator's "
+                       f"space)<br>{arch_hover(p['arch'])}" for p in inside], hoverinfo="text"))
+
+
+def _caption(estimate: Estimate, front_losses: list[float], off_view: list[dict[str, Any]],
+             unscored: list[dict[str, Any]] = ()) -> str:
     lines = [f"y: {estimate.quantity} in nats, −ln of the {estimate.name} estimator's score; lower is better, "
              f"drawn upwards. Scatter: {scatter_note(estimate.scatter, estimate.source, front_losses, 'nats')}.",
              f"How well it ranks trained students, as measured: {estimate.quality}."]
     if off_view:
         lines.append("Off this view: " + "; ".join(f"{p['name']} ({p['latency_ms']:.0f} ms, "
                                                    f"{estimate.value(p['accuracy'])} nats)" for p in off_view) + ".")
+    if unscored:
+        lines.append("Outside the estimator's space, so not scored (predicted latency only): " + "; ".join(
+            f"{p['name']} {p['latency_ms']:.0f} ms" for p in unscored) + ".")
     wrapped = [part for line in lines for part in textwrap.wrap(line, _CAPTION_CHARS)]
     return "<br>".join(wrapped)
 
@@ -322,8 +344,10 @@ def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, refe
             marker={"symbol": "diamond", "size": 16, "color": "rgba(0,0,0,0)", "line": {"width": 3, "color": "red"}},
             hovertext=[f"recommended: {recommended} · trial {best.id} (exported to best/)<br>{arch_hover(best.arch)}"],
             hoverinfo="text+x+y"))
-    shown = [p for p in references if view.holds(p["latency_ms"], loss_of(p["accuracy"]))]
-    off_view = [p for p in references if p not in shown]
+    unscored = [p for p in references if p["accuracy"] is None]
+    scored = [p for p in references if p["accuracy"] is not None]
+    shown = [p for p in scored if view.holds(p["latency_ms"], loss_of(p["accuracy"]))]
+    off_view = [p for p in scored if p not in shown]
     if shown:
         fig.add_trace(go.Scatter(
             x=[p["latency_ms"] for p in shown], y=[loss_of(p["accuracy"]) for p in shown], mode="markers+text",
@@ -340,7 +364,8 @@ def build_figure(trials: list[Trial], front: list[Trial], budget_ms: float, refe
     # where no point or label can be.
     fig.add_annotation(x=math.log10(budget_ms), y=1.0, yref="paper", text=f"budget {budget_ms:g} ms",
                        showarrow=False, xanchor="center", yanchor="bottom", font={"color": "red"})
-    caption = _caption(estimate, [loss_of(t.accuracy) for t in front], off_view)
+    _unscored_marks(fig, unscored, view)
+    caption = _caption(estimate, [loss_of(t.accuracy) for t in front], off_view, unscored)
     fig.add_annotation(x=0.0, xref="paper", y=0.0, yref="paper", yshift=-_CAPTION_GAP_PX, xanchor="left", yanchor="top",
                        align="left", showarrow=False, font={"size": 11, "color": "rgb(60,60,60)"},
                        text=caption)

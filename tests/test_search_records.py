@@ -73,6 +73,29 @@ def test_report_marks_the_pick_names_the_estimator_and_never_scores_over_budget(
     assert "recommended: pick 0" in (tmp_path / "p.html").read_text()
 
 
+def test_paper_models_outside_the_estimators_space_are_drawn_by_latency_only():
+    """A supernet's (or shipped) predictor scores its own sub-networks; a 24-layer paper model would be an
+    extrapolation, so it is placed by latency alone and the caption says why."""
+    from nas.accuracy import get_estimator
+    from nas.accuracy.default import DEFAULT_PREDICTOR
+    from nas.report import build_figure, reference_points
+    from nas.search.evaluator import load_latency_model
+
+    estimator = get_estimator("predictor", predictor=DEFAULT_PREDICTOR)
+    references = reference_points(load_latency_model("pixel4"), estimator)
+    assert {r["name"] for r in references} >= {"mobilebert", "mobilebert-tiny"}
+    assert all(r["accuracy"] is None and r["latency_ms"] > 0 for r in references)  # none is in its 384-wide space
+    pixel4 = load_latency_model("pixel4")
+    assert all(r["accuracy"] is not None for r in reference_points(pixel4, get_estimator("params")))
+    scored = [Trial.new(0, 0, ARCH, 20.0, 0.30)]
+    figure = build_figure(scored, scored, 62.0, references, "t", estimator)
+    names = [trace.name for trace in figure.data]
+    assert "paper models outside the estimator's space (latency only)" in names
+    assert not any(str(name).startswith("paper models (predicted latency)") for name in names)
+    caption = figure.layout.annotations[-1].text.replace("<br>", " ")
+    assert "Outside the estimator's space, so not scored" in caption and "mobilebert " in caption
+
+
 def test_trials_are_checked_against_the_memory_available():
     from nas.search.capacity import check_trials_fit, expected_bytes
     from nas_common.errors import UserInputError

@@ -62,6 +62,11 @@ class AccuracyEstimator(ABC):
         (a one-line `UserInputError` otherwise)."""
         return space
 
+    def covers(self, arch: Arch) -> bool:
+        """Whether this estimator's scores mean anything for `arch`. Default: every arch; a supernet (or its shipped
+        predictor) covers its sub-networks only: elsewhere it extrapolates, so reports leave such archs unscored."""
+        return True
+
     def refine_front(self, trials: list[Trial], budget_ms: float) -> list[Trial]:
         """Called once after the search with every trial: returns the trials with any re-scored (same ids; a
         re-scored trial's `accuracy` replaced, e.g. by a slower, better measurement of the front's points; run.json

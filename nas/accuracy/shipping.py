@@ -254,6 +254,9 @@ class ShippedPredictorEstimator(AccuracyEstimator):
     def space(self) -> SearchSpace:
         return SearchSpace.load(self.entry / SPACE)
 
+    def covers(self, arch: Arch) -> bool:
+        return self.space.contains(arch)
+
     def restrict_space(self, space: SearchSpace, explicit: bool) -> SearchSpace:
         """The shipped supernet's space, or a `--space` checked to lie inside it."""
         return sn.check_within(space, self.space) if explicit else self.space

@@ -350,6 +350,9 @@ class SupernetEstimator(AccuracyEstimator):
     def space(self) -> SearchSpace:
         return SearchSpace.load(self.directory / "space.toml")
 
+    def covers(self, arch: Arch) -> bool:
+        return self.space.contains(arch)
+
     def restrict_space(self, space: SearchSpace, explicit: bool) -> SearchSpace:
         """The search space of a run: the supernet's, or a `--space` checked to lie inside it."""
         return check_within(space, self.space) if explicit else self.space
