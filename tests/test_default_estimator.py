@@ -86,6 +86,14 @@ def test_resume_continues_with_the_runs_own_estimator(tmp_path: Path, capsys: py
     assert code == 0, err
     run = json.loads((out / "run.json").read_text())
     assert run["options"]["estimator"] == "proxy" and run["summary"]["trials"] == 90
+    # a default run resumed naming its estimator keeps the predictor it recorded (no "different options")
+    out = tmp_path / "default"
+    assert run_cli([*SEARCH, "--out", str(out)], capsys)[0] == 0
+    code, _, err = run_cli([*SEARCH[:-4], "--trials", "90", "--seed", "0", "--estimator", "predictor", "--out",
+                            str(out), "--resume"], capsys)
+    assert code == 0, err
+    assert json.loads((out / "run.json").read_text())["options"]["estimator_options"] == {
+        "predictor": default.DEFAULT_PREDICTOR}
 
 
 def test_without_the_shipped_predictor_the_default_is_body_parameters(tmp_path: Path,

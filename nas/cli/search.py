@@ -215,18 +215,26 @@ def choose_estimator(args: SearchArgs, space: Any, explicit_space: bool) -> tupl
     from nas.accuracy.default import default_choice
 
     given = estimator_options(supernet=args.supernet, predictor=args.predictor)
+    recorded = _recorded_estimator(args) if args.resume and not given else None
+    if recorded is not None and args.estimator in (None, recorded[0]):  # the run's own, with the options it had
+        return recorded[0], recorded[1], None
     if args.estimator is not None:
         return args.estimator, given, None
     if args.supernet is not None or args.predictor is not None:
         return ("supernet" if args.supernet is not None else "predictor"), given, None
-    if args.resume and args.out is not None and (args.out / "run.json").is_file():
-        from nas.search.run_dir import read_run, recorded_options
-
-        recorded = recorded_options(read_run(args.out), args.out)
-        options = recorded.get("estimator_options")
-        return str(recorded.get("estimator") or "proxy"), options if isinstance(options, dict) else {}, None
     choice = default_choice(space, explicit_space, args.teacher)
     return choice.name, choice.options, choice.note
+
+
+def _recorded_estimator(args: SearchArgs) -> tuple[str, dict[str, Any]] | None:
+    """The estimator name and options run.json in --out recorded (None when there is no run to resume)."""
+    if args.out is None or not (args.out / "run.json").is_file():
+        return None
+    from nas.search.run_dir import read_run, recorded_options
+
+    recorded = recorded_options(read_run(args.out), args.out)
+    options = recorded.get("estimator_options")
+    return str(recorded.get("estimator") or "proxy"), options if isinstance(options, dict) else {}
 
 
 def resume_command(args: SearchArgs) -> str:
