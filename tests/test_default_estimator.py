@@ -119,3 +119,21 @@ def test_the_default_ranks_the_fresh_students_at_least_as_well_as_body_parameter
     by_default = spearman(estimator.estimate(archs), better)
     by_size = spearman(np.array([body_params(a) for a in archs], dtype=float), better)
     assert by_default is not None and by_size is not None and by_default >= by_size
+
+
+def test_the_default_search_loads_no_training_code(tmp_path: Path) -> None:
+    """The data path stays one-way: the main job, with its default estimator, imports neither torch nor
+    transformers (the predictor is package data, not a model)."""
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys\nfrom nas.cli import main\ntry:\n    main(['search', '--device', 'pixel4', '--budget', "
+              f"'62ms', '--trials', '50', '--out', {str(tmp_path / 'run')!r}])\nexcept SystemExit as stop:\n"
+              "    assert not stop.code, stop.code\n"
+              "print('loaded:', 'torch' in sys.modules, 'transformers' in sys.modules)\n")
+    env = {k: v for k, v in os.environ.items() if k != shipping.ENV}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300,
+                            cwd=REPO_ROOT, env=env)
+    assert result.returncode == 0, result.stderr
+    assert "loaded: False False" in result.stdout
