@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -267,7 +268,7 @@ def _unscored_marks(fig: Any, unscored: list[dict[str, Any]], view: View) -> Non
 
 
 def _caption(estimate: Estimate, front_losses: list[float], off_view: list[dict[str, Any]],
-             unscored: list[dict[str, Any]] = ()) -> str:
+             unscored: Sequence[dict[str, Any]] = ()) -> str:
     lines = [f"y: {estimate.quantity} in nats, −ln of the {estimate.name} estimator's score; lower is better, "
              f"drawn upwards. Scatter: {scatter_note(estimate.scatter, estimate.source, front_losses, 'nats')}.",
              f"How well it ranks trained students, as measured: {estimate.quality}."]

@@ -137,3 +137,22 @@ def test_the_default_search_loads_no_training_code(tmp_path: Path) -> None:
                             cwd=REPO_ROOT, env=env)
     assert result.returncode == 0, result.stderr
     assert "loaded: False False" in result.stdout
+
+
+def test_the_guides_recipe_is_the_plans_fresh_settings() -> None:
+    """TRAIN.md's "checked on" recipe is the one the predictor's quality was measured with (plan.json)."""
+    from nas.export import train_guide
+
+    fresh = json.loads((REPO_ROOT / "benchmarks" / "proof" / "plan.json").read_text())["distillation"]["fresh"]
+    assert train_guide.FRESH_LAYER_STEPS == fresh["layer_steps"]
+    distill = train_guide.FRESH_DISTILL.split()
+    for flag, key in (("--schedule", "schedule"), ("--pd-steps", "pd_steps"), ("--batch-size", "batch_size"),
+                      ("--seq-len", "seq_len"), ("--lr", "lr"), ("--warmup", "warmup")):
+        assert float(distill[distill.index(flag) + 1]) == float(fresh[key]) if key != "schedule" else \
+            distill[distill.index(flag) + 1] == fresh[key]
+    finetune = train_guide.FRESH_FINETUNE.split()
+    for flag, key in (("--epochs", "ft_epochs"), ("--lr", "ft_lr"), ("--max-train-examples", "ft_examples")):
+        assert float(finetune[finetune.index(flag) + 1]) == float(fresh[key])
+    assert train_guide.checked_on_minilm({"estimator": "predictor", "estimator_options": {}})
+    assert not train_guide.checked_on_minilm({"estimator": "predictor", "estimator_options": {"predictor": "mine"}})
+    assert not train_guide.checked_on_minilm({"estimator": "params", "estimator_options": {}})

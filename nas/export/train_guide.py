@@ -112,6 +112,16 @@ FRESH_DISTILL = ("--corpus $NAS_DATA_DIR/corpus/wikitext2-valid.txt "
                  "--schedule jkt --pd-steps 480 --batch-size 16 --seq-len 64 --lr 1e-3 --warmup 10")
 FRESH_FINETUNE = "--epochs 2 --lr 1e-4 --batch-size 32 --seq-len 64 --max-train-examples 2000"
 MINILM_TEACHER = "$HOME/.cache/nas/teachers/minilm-384"  # where nas/distill/README.md's commands build it
+MINILM_WIDTH = 384
+
+
+def checked_on_minilm(options: dict[str, Any]) -> bool:
+    """Whether the run's estimator is the predictor whose quality was measured on MiniLM-teacher students (the
+    default, `proof-seed0`): another shipped predictor was checked on its own students, if at all."""
+    from nas.accuracy.default import DEFAULT_PREDICTOR
+
+    chosen = (options.get("estimator_options") or {}).get("predictor", DEFAULT_PREDICTOR)
+    return options.get("estimator") == "predictor" and chosen == DEFAULT_PREDICTOR
 
 
 def measured_recipe(student: Path, layers: int) -> str:
@@ -146,7 +156,7 @@ def write_guide(trial: Trial, to: Path, run: Path, options: dict[str, Any], esti
         width=width, teacher_note=teacher_note, student=to,
         measured_with=MEASURED_WITH_PREDICTOR.format(
             width=width, commands=measured_recipe(to, trial.arch.num_hidden_layers))
-        if estimate.name == "predictor" and width == 384 else "",
+        if checked_on_minilm(options) and width == MINILM_WIDTH else "",
         paper="\n".join(sequence(to, teacher, teacher_json, toy=False)),
         toy="\n".join(sequence(to, teacher, teacher_json, toy=True)))
     path = to / "TRAIN.md"
