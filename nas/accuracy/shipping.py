@@ -136,9 +136,7 @@ def record_shipped_quality(name: str | None, truth: Path, overwrite: bool = Fals
     """`nas supernet quality --shipped NAME`: rank the truth's students by the shipped predictor (no supernet weights
     needed), write quality.json into the shipped entry with its Spearman, 95 % bootstrap interval over archs, Kendall
     and scatter in nats, add it to the manifest, and return the record. Archs outside its space are left out."""
-    from scipy.stats import kendalltau
-
-    from nas.accuracy.rank_quality import RESAMPLES, spearman, spearman_interval
+    from nas.accuracy.rank_quality import RESAMPLES, spearman_interval
     from nas.accuracy.resolution import scatter
 
     known = shipped_names(root)
@@ -151,22 +149,18 @@ def record_shipped_quality(name: str | None, truth: Path, overwrite: bool = Fals
                              "replace it")
     estimator = ShippedPredictorEstimator(entry=entry)
     record = sn.read_truth(Path(truth))
-    rows = [r for r in record["data"] if estimator.space.contains(Arch.from_dict(r["arch"], source=str(truth)))]
-    if len(rows) < 3:
-        raise UserInputError(f"{truth}: {len(rows)} of its archs lie in the predictor's space; at least 3 are needed")
-    archs = [Arch.from_dict(r["arch"], source=str(truth)) for r in rows]
-    losses = np.array([float(r["loss"]) for r in rows])
+    archs, truth_losses = sn.truth_in_space(record, truth, estimator.space, "the predictor's space")
+    losses = np.array(truth_losses)
     predicted = np.asarray(sn.predicted_losses(estimator.predictors, archs), dtype=float)
-    rho = spearman(-predicted, -losses)
+    rho, kendall = sn.rank_correlations(-predicted, truth_losses)
     if rho is None:
         raise UserInputError(f"{truth}: the students' losses or the predictions are all equal; no rank correlation")
     low, high = spearman_interval(-predicted, -losses)
-    n, planned = len(rows), int(record.get("archs") or 0)
+    n, planned = len(archs), int(record.get("archs") or 0)
     text = (f"Spearman {rho:.2f} [95 % {low:.2f}, {high:.2f}] vs {record.get('students', 'distilled students')} "
             f"({record.get('measure', 'held-out loss')}), n={n}" + (f", {n} of {planned} archs" if n < planned else ""))
-    quality = {"text": text, "spearman": round(rho, 4), "interval95": [round(low, 4), round(high, 4)],
-               "interval": f"percentile bootstrap over archs, {RESAMPLES} resamples",
-               "kendall": round(float(kendalltau(-predicted, -losses).statistic), 4),
+    quality = {"text": text, "spearman": rho, "interval95": [round(low, 4), round(high, 4)],
+               "interval": f"percentile bootstrap over archs, {RESAMPLES} resamples", "kendall": kendall,
                "predictor_scatter_loss": round(scatter(list(predicted), list(losses)), 6), "scatter_n": n,
                "benchmark": record.get("measured_by", "nas supernet quality --shipped"),
                "date": record.get("date") or datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),

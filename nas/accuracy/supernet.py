@@ -424,7 +424,7 @@ def read_truth(path: Path) -> dict[str, Any]:
     return record
 
 
-def _rank_correlations(estimate: Sequence[float], losses: Sequence[float]) -> tuple[float | None, float | None]:
+def rank_correlations(estimate: Sequence[float], losses: Sequence[float]) -> tuple[float | None, float | None]:
     """Spearman and Kendall (scipy, 4 decimals) of a score (higher is better) against losses (lower is better);
     None when either is constant or there are fewer than 3 students."""
     from scipy.stats import kendalltau, spearmanr
@@ -433,6 +433,16 @@ def _rank_correlations(estimate: Sequence[float], losses: Sequence[float]) -> tu
     if len(x) < 3 or np.ptp(x) == 0 or np.ptp(y) == 0:
         return None, None
     return round(float(spearmanr(x, y).statistic), 4), round(float(kendalltau(x, y).statistic), 4)
+
+
+def truth_in_space(record: dict[str, Any], truth: Path, space: SearchSpace,
+                   what: str) -> tuple[list[Arch], list[float]]:
+    """The archs of a truth record (`read_truth`) that lie in `space` and their losses; at least 3, else one line."""
+    rows = [(Arch.from_dict(r["arch"], source=str(truth)), float(r["loss"])) for r in record["data"]]
+    inside = [(arch, loss) for arch, loss in rows if space.contains(arch)]
+    if len(inside) < 3:
+        raise UserInputError(f"{truth}: {len(inside)} of its archs lie in {what}; at least 3 are needed")
+    return [arch for arch, _ in inside], [loss for _, loss in inside]
 
 
 def record_quality(directory: Path, truth: Path, overwrite: bool = False, predictor: bool = True) -> dict[str, Any]:
@@ -447,25 +457,20 @@ def record_quality(directory: Path, truth: Path, overwrite: bool = False, predic
     target = directory / PREDICTOR_DIR / QUALITY
     if target.exists() and not overwrite:
         raise UserInputError(f"{target} already exists; pass --overwrite to replace it")
-    space = estimator.space
-    rows = [r for r in record["data"] if space.contains(Arch.from_dict(r["arch"], source=str(truth)))]
-    if len(rows) < 3:
-        raise UserInputError(f"{truth}: {len(rows)} of its archs lie in the supernet's space; at least 3 are needed")
-    archs = [Arch.from_dict(r["arch"], source=str(truth)) for r in rows]
-    losses = [float(r["loss"]) for r in rows]
+    archs, losses = truth_in_space(record, truth, estimator.space, "the supernet's space")
     scores = estimator.supernet_scores(archs).tolist()
     predicted = estimator.estimate(archs).tolist() if predictor else None
-    spearman, kendall = _rank_correlations(scores, losses)
+    spearman, kendall = rank_correlations(scores, losses)
     if spearman is None:
         raise UserInputError(f"{truth}: the students' losses or the supernet's scores are all equal; no rank "
                              "correlation to record")
-    predictor_spearman = _rank_correlations(predicted, losses)[0] if predicted is not None else None
+    predictor_spearman = rank_correlations(predicted, losses)[0] if predicted is not None else None
 
     def loss_scatter(estimates: Sequence[float] | None) -> float | None:
         """In nats of the estimator's own loss (its score is exp(−loss)), for `nas supernet score`'s lines."""
         return None if estimates is None else round(scatter([-math.log(e) for e in estimates], losses), 6)
 
-    n, planned, members = len(rows), int(record.get("archs") or 0), len(estimator.members)
+    n, planned, members = len(archs), int(record.get("archs") or 0), len(estimator.members)
     text = (f"Spearman {spearman:.2f} vs {record.get('students', 'distilled students')} (held-out PD loss), n={n}"
             + (f", {n} of {planned} archs" if n < planned else "")
             + (f", mean of {members} supernets" if members > 1 else "")
