@@ -27,6 +27,7 @@ class Choice:
     name: str
     options: dict[str, Any] = field(default_factory=dict)
     note: str | None = None  # one line for stderr: what was chosen and why, when it is not the obvious
+    built: Any = None  # the estimator when choosing it built it (the search uses it: no second load and check)
 
 
 def default_choice(space: SearchSpace, explicit_space: bool, teacher: Path | None) -> Choice:
@@ -50,7 +51,7 @@ def default_choice(space: SearchSpace, explicit_space: bool, teacher: Path | Non
         return Choice(FALLBACK_ESTIMATOR, note=f"note: the default estimator, the shipped predictor "
                       f"{DEFAULT_PREDICTOR}, knows only its space {predictor.space.name} ({outside}): ranking by "
                       "body-parameter count instead (--estimator params); name one with --estimator")
-    return Choice("predictor", {"predictor": DEFAULT_PREDICTOR},
+    return Choice("predictor", {"predictor": DEFAULT_PREDICTOR}, built=predictor,
                   note=None if explicit_space else f"note: searching {predictor.space.name}, the default "
                   f"estimator's space ({predictor.space.description}); to search {space.name} give --estimator "
                   "params")

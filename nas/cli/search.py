@@ -131,7 +131,6 @@ def search(args: SearchArgs) -> None:
     transformers, teacher.json, TRAIN.md). Example: nas search --device pixel4 --budget 62ms
     """
     from device_profiles.profile import load_profile
-    from nas.accuracy import get_estimator
     from nas.search.budget import format_ms, parse_budget
     from nas.search.run import SearchOptions, run_search
     from nas_common.interrupt import SigintLatch
@@ -157,8 +156,8 @@ def search(args: SearchArgs) -> None:
         device_profile = with_confidence(device_profile, args.confidence)
     search_space = SearchSpace.load(args.space).check_every_choice_used(str(args.space))
     explicit_space = args.space != "mobilebert-family"
-    estimator_name, options_for_estimator, estimator_note = choose_estimator(args, search_space, explicit_space)
-    accuracy = get_estimator(estimator_name, **options_for_estimator)
+    estimator_name, options_for_estimator, accuracy, estimator_note = choose_estimator(args, search_space,
+                                                                                       explicit_space)
     # a supernet's or a shipped predictor's space (or --space checked inside it); others search --space as given
     search_space = accuracy.restrict_space(search_space, explicit=explicit_space)
     options = SearchOptions(budget_ms=budget_ms, strategy=strategy, trials=args.trials or DEFAULT_TRIALS,
@@ -208,22 +207,25 @@ def search(args: SearchArgs) -> None:
     _print_summary(out, summary, options, accuracy)
 
 
-def choose_estimator(args: SearchArgs, space: Any, explicit_space: bool) -> tuple[str, dict[str, Any], str | None]:
-    """The estimator's name and options, and a note for stderr once the search starts: as given; else implied by
-    --supernet / --predictor; on --resume the run's own; else the default for this space and teacher
-    (nas/accuracy/default.py), which the note names."""
-    from nas.accuracy.default import default_choice
+def choose_estimator(args: SearchArgs, space: Any, explicit_space: bool) -> tuple[str, dict[str, Any], Any, str | None]:
+    """The estimator's name, options and the estimator itself, and a note for stderr once the search starts: as
+    given; else implied by --supernet / --predictor; on --resume the run's own; else the default for this space and
+    teacher (nas/accuracy/default.py), which the note names."""
+    from nas.accuracy import get_estimator
+    from nas.accuracy.default import Choice, default_choice
 
     given = estimator_options(supernet=args.supernet, predictor=args.predictor)
     recorded = _recorded_estimator(args) if args.resume and not given else None
     if recorded is not None and args.estimator in (None, recorded[0]):  # the run's own, with the options it had
-        return recorded[0], recorded[1], None
-    if args.estimator is not None:
-        return args.estimator, given, None
-    if args.supernet is not None or args.predictor is not None:
-        return ("supernet" if args.supernet is not None else "predictor"), given, None
-    choice = default_choice(space, explicit_space, args.teacher)
-    return choice.name, choice.options, choice.note
+        choice = Choice(*recorded)
+    elif args.estimator is not None:
+        choice = Choice(args.estimator, given)
+    elif args.supernet is not None or args.predictor is not None:
+        choice = Choice("supernet" if args.supernet is not None else "predictor", given)
+    else:
+        choice = default_choice(space, explicit_space, args.teacher)
+    built = choice.built if choice.built is not None else get_estimator(choice.name, **choice.options)
+    return choice.name, choice.options, built, choice.note
 
 
 def _recorded_estimator(args: SearchArgs) -> tuple[str, dict[str, Any]] | None:
