@@ -24,7 +24,7 @@ import numpy as np
 from scipy import stats
 
 from benchmarks.proof import design
-from nas.accuracy.rank_quality import RESAMPLES, SEED, bootstrap_draws, resampled_spearman, spearman
+from nas.accuracy.rank_quality import bootstrap_draws, resampled_spearman, spearman
 
 RESULTS = design.ROOT / "benchmarks" / "results" / "proof.json"
 FREEZE = design.HERE / "freeze.json"
@@ -34,7 +34,6 @@ README = design.HERE / "README.md"
 BEGIN, END = "<!-- proof-table: begin (python -m benchmarks.proof.table --readme) -->", "<!-- proof-table: end -->"
 TEACHER = design.HERE / "teacher.json"  # amendment 1: the teacher (and so the settings ids) records are read under
 PLAN_SIDS = {"proof": "967a3bb42e", "fresh": "845f5c18a4"}  # the plan's first teacher
-BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED = RESAMPLES, SEED
 
 
 @dataclass(frozen=True)
@@ -196,7 +195,7 @@ def bootstrap(scores: dict[str, np.ndarray], truth: np.ndarray, reference: str) 
     """Spearman of each score (oriented: higher = predicted better) against the truth (oriented likewise), its
     95 % bootstrap interval over archs, and the paired bootstrap (same resamples) of the difference to
     `reference`."""
-    draws = bootstrap_draws(len(truth), BOOTSTRAP_RESAMPLES, BOOTSTRAP_SEED)
+    draws = bootstrap_draws(len(truth))  # the plan's 10 000 resamples, seed 0 (nas/accuracy/rank_quality.py)
     ref_rho = spearman(scores[reference], truth)
     ref_boot = resampled_spearman(scores[reference], truth, draws)
     out: dict[str, Any] = {}
