@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -72,15 +72,20 @@ class SearchSpace:
         return cls.load("mobilebert-family")
 
     @classmethod
-    def load(cls, name_or_path: str | Path) -> SearchSpace:
-        """A built-in space name (`mobilebert-family`, `mobilebert-small`) or a TOML file path."""
+    def load(cls, name_or_path: str | Path, named: Mapping[str, Path] | None = None) -> SearchSpace:
+        """A built-in space name (`mobilebert-family`, `mobilebert-small`), a name in `named` (spaces other
+        packages ship, by name: the files they stand for) or a TOML file path."""
+        named = named or {}
         path = Path(name_or_path)
-        if not path.suffix and (DATA_DIR / f"{name_or_path}.toml").is_file():
-            path = DATA_DIR / f"{name_or_path}.toml"
+        if not path.suffix:
+            if (DATA_DIR / f"{name_or_path}.toml").is_file():
+                path = DATA_DIR / f"{name_or_path}.toml"
+            elif str(name_or_path) in named:
+                path = named[str(name_or_path)]
         if not path.exists():
             raise UserInputError(
                 f"unknown search space {str(name_or_path)!r}: not a file and not one of "
-                f"{', '.join(builtin_spaces())}"
+                f"{', '.join(sorted({*builtin_spaces(), *named}))}"
             )
         if path.is_dir():
             raise UserInputError(f"search space {path}: a directory, not a TOML file")

@@ -168,13 +168,15 @@ def test_the_search_resume_line_round_trips_and_old_lines_still_parse() -> None:
                       confidence=0.9, seq_len=64, executor="ray", ray_address="head:6379")
     words = shlex.split(resume_command(args))
     assert words[:2] == ["nas", "search"] and words[-1] == "--resume"
-    assert {"--strategy", "--seed", "--space"} <= set(words)  # spelled out at their defaults too
+    assert {"--strategy", "--seed"} <= set(words) and "--space" not in words  # spelled out at their defaults too
     assert _parsed_search(words[2:]) == replace(args, resume=True)
+    in_a_space = replace(args, space="mobilebert-small")
+    assert _parsed_search(shlex.split(resume_command(in_a_space))[2:]) == replace(in_a_space, resume=True)
     old = ("nas search --budget '62 ms' --device pixel4 --strategy nsga2 --seed 0 --space mobilebert-family --out "
            "'runs/a run' --trials 64 --ray-address head:6379 --supernet sn --confidence 0.9 --executor ray "
            "--seq-len 64 --resume")
-    assert _parsed_search(shlex.split(old)[2:]) == replace(args, resume=True)
+    assert _parsed_search(shlex.split(old)[2:]) == replace(args, space="mobilebert-family", resume=True)
     with_profile = SearchArgs(budget="30ms", profile=Path("p.toml"), out=Path("r"))
     assert shlex.split(resume_command(with_profile)) == [
         "nas", "search", "--budget", "30ms", "--profile", "p.toml", "--strategy", DEFAULT_STRATEGY, "--seed", "0",
-        "--space", "mobilebert-family", "--out", "r", "--resume"]
+        "--out", "r", "--resume"]

@@ -60,6 +60,16 @@ def test_outside_the_predictors_space_the_default_is_body_parameters(tmp_path: P
     assert "--estimator params" in note[0]
 
 
+@pytest.mark.parametrize(("space", "estimator"), [("mobilebert-family", "params"),
+                                                  ("supernet-minilm-384", "predictor")])
+def test_a_space_named_on_the_command_line_is_searched(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                      space: str, estimator: str) -> None:
+    """--space given is what the user asked for, even when it names the default's fallback (mobilebert-family) or
+    the default's own space by the name the run records (supernet-minilm-384)."""
+    run, _ = _run(tmp_path, capsys, "--space", space)
+    assert run["options"]["space"] == space and run["options"]["estimator"] == estimator
+
+
 def test_a_teacher_of_another_width_gets_body_parameters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from transformers import BertConfig
 
@@ -94,6 +104,11 @@ def test_resume_continues_with_the_runs_own_estimator(tmp_path: Path, capsys: py
     assert code == 0, err
     assert json.loads((out / "run.json").read_text())["options"]["estimator_options"] == {
         "predictor": default.DEFAULT_PREDICTOR}
+    # a resume line as written while mobilebert-family was --space's default still continues the run in its space
+    code, _, err = run_cli([*SEARCH[:-4], "--trials", "100", "--seed", "0", "--space", "mobilebert-family", "--out",
+                            str(out), "--resume"], capsys)
+    assert code == 0, err
+    assert json.loads((out / "run.json").read_text())["options"]["space"] == "supernet-minilm-384"
 
 
 def test_without_the_shipped_predictor_the_default_is_body_parameters(tmp_path: Path,

@@ -33,8 +33,9 @@ from nas.accuracy import predictor as pred
 from nas.accuracy import supernet as sn
 from nas.accuracy.base import AccuracyEstimator
 from nas.supernet import ensemble
+from nas.supernet.space import DEFAULT_SPACE
 from nas_common.errors import UserInputError
-from nas_common.io import file_sha256, read_json
+from nas_common.io import file_sha256, read_json, read_toml
 from nas_common.paths import check_output_dir
 from nas_common.writing import write_json
 from search_spaces.arch import Arch
@@ -61,6 +62,19 @@ def shipped_names(root: Path | None = None) -> list[str]:
     if not root.is_dir():
         return []
     return sorted(p.name for p in root.iterdir() if NAME.fullmatch(p.name) and (p / MANIFEST).is_file())
+
+
+def named_spaces(root: Path | None = None) -> dict[str, Path]:
+    """Search spaces a user can name in `--space` beside search_spaces' built-ins: the space of every shipped
+    predictor (the default search's among them) and the supernet's default space, by the name in their TOML."""
+    root = root or shipped_root()
+    files = [root / name / SPACE for name in shipped_names(root)] + [DEFAULT_SPACE]
+    named: dict[str, Path] = {}
+    for path in files:
+        name = read_toml(path).get("name") if path.is_file() else None
+        if isinstance(name, str) and name not in named:
+            named[name] = path
+    return named
 
 
 def check_name(name: str) -> str:

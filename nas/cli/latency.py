@@ -241,7 +241,8 @@ class CalibrateArgs:
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists.")] = False
     space: Annotated[str, typer.Option(
         "--space", help="Search space the profile is for: the structural variants to cover (and, with --suggest, "
-        "where the archs come from).")] = "mobilebert-family"
+        "where the archs come from): mobilebert-family, mobilebert-small, supernet-minilm-384 (the default "
+        "search's) or a TOML file.")] = "mobilebert-family"
     suggest: Annotated[int | None, typer.Option(
         "--suggest", min=1, help="Instead of fitting: write the N archs to measure that best pin the cost "
         "parameters (to measure with `nas measure --archs OUT`).")] = None
@@ -284,6 +285,7 @@ def calibrate(args: CalibrateArgs) -> None:
     from latency_models.coverage import gaps
     from latency_models.fusion_fit import report_lines
     from latency_models.measurements import read_measurements
+    from nas.accuracy.shipping import named_spaces
     from nas_common.errors import UserInputError
     from nas_common.paths import check_output_file
     from search_spaces.space import SearchSpace
@@ -297,7 +299,7 @@ def calibrate(args: CalibrateArgs) -> None:
     if out.exists() and not args.overwrite:
         raise UserInputError(f"--out {out} already exists; pass --overwrite to replace it, or choose another file "
                              "(nothing was changed)")
-    search_space = SearchSpace.load(args.space).check_every_choice_used(str(args.space))
+    search_space = SearchSpace.load(args.space, named_spaces()).check_every_choice_used(str(args.space))
     rows = read_measurements(measurements)
     result = calibrate_rows(load_profile(args.base), rows, name, fit_switches=not args.keep_lowering)
     prof, residuals, fusion = result.profile, result.residuals, result.fusion
@@ -339,6 +341,7 @@ def _suggest(args: CalibrateArgs) -> None:
     from latency_models.arch_list import write_arch_list
     from latency_models.design import suggest as choose
     from latency_models.predictor import load_predictor
+    from nas.accuracy.shipping import named_spaces
     from nas_common.errors import UserInputError
     from nas_common.paths import check_output_file
     from search_spaces.space import SearchSpace
@@ -347,7 +350,7 @@ def _suggest(args: CalibrateArgs) -> None:
     check_output_file(out)
     if out.exists() and not args.overwrite:
         raise UserInputError(f"--out {out} already exists; pass --overwrite to replace it (nothing was changed)")
-    search_space = SearchSpace.load(args.space).check_every_choice_used(str(args.space))
+    search_space = SearchSpace.load(args.space, named_spaces()).check_every_choice_used(str(args.space))
     prof = load_profile(args.base)
     picks = choose(load_predictor(prof), search_space, args.suggest, seed=args.seed, optimality=args.design)
     write_arch_list(out, [{"name": p.name, "why": p.why, "arch": p.arch} for p in picks])

@@ -31,6 +31,8 @@ STRATEGY_HELP = ("nsga2 (fastest to reach the front), evolution (regularized/agi
 EXECUTOR_HELP = ("Where trials are evaluated: local (this process) or ray (a pool of Ray actors: a local Ray "
                  "instance, or the cluster at --ray-address).")
 _DEPRECATED_STRATEGY = {"ray": ("evolution", "ray")}  # old name → (strategy, executor)
+MODEL_FILE_SUFFIXES = (".tflite", ".onnx", ".so", ".tar")  # files `nas export` writes inside --to
+FALLBACK_SPACE = "mobilebert-family"  # the space of an estimator without one of its own (params, proxy)
 _OPS = {"no_norm": "NoNorm", "layer_norm": "LN"}
 EXPORTED = ("arch.json", "config.json", "teacher.json", "teacher-toy.json", "TRAIN.md", "model.onnx", "model.so",
             "model.tar", "model.tflite", "model_int8.tflite", "export.json")
@@ -93,8 +95,11 @@ class SearchArgs:
                                                "is refused before the first).",
                                                show_default=str(DEFAULT_TRIALS))] = None
     seed: Annotated[int, typer.Option("--seed", min=0, help="Same seed and options give the same trials.")] = 0
-    space: Annotated[str, typer.Option("--space", help="Search space: built-in (mobilebert-family, "
-                                                       "mobilebert-small) or a TOML file.")] = "mobilebert-family"
+    space: Annotated[str | None, typer.Option(
+        "--space", help="Search space: mobilebert-family, mobilebert-small, supernet-minilm-384 (the shipped "
+                        "predictor's) or a TOML file.",
+        show_default="the estimator's space where it has one (the default's: supernet-minilm-384), else "
+                     "mobilebert-family")] = None
     out: Annotated[Path | None, typer.Option("--out", help="Run directory.",
                                              show_default="runs/<device>-<budget>-<time>")] = None
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out where it stopped (--trials "
@@ -131,6 +136,7 @@ def search(args: SearchArgs) -> None:
     transformers, teacher.json, TRAIN.md). Example: nas search --device pixel4 --budget 62ms
     """
     from device_profiles.profile import load_profile
+    from nas.accuracy.shipping import named_spaces
     from nas.search.budget import format_ms, parse_budget
     from nas.search.run import SearchOptions, run_search
     from nas_common.interrupt import SigintLatch
@@ -154,8 +160,10 @@ def search(args: SearchArgs) -> None:
         from latency_models.confidence import with_confidence
 
         device_profile = with_confidence(device_profile, args.confidence)
-    search_space = SearchSpace.load(args.space).check_every_choice_used(str(args.space))
-    explicit_space = args.space != "mobilebert-family"
+    # resume lines written while mobilebert-family was --space's default spelled it out: there it is no choice
+    explicit_space = args.space is not None and not (args.resume and args.space == FALLBACK_SPACE)
+    space_name = args.space if args.space is not None else FALLBACK_SPACE
+    search_space = SearchSpace.load(space_name, named_spaces()).check_every_choice_used(space_name)
     estimator_name, options_for_estimator, accuracy, estimator_note = choose_estimator(args, search_space,
                                                                                        explicit_space)
     # a supernet's or a shipped predictor's space (or --space checked inside it); others search --space as given
@@ -241,8 +249,9 @@ def _recorded_estimator(args: SearchArgs) -> tuple[str, dict[str, Any]] | None:
 
 def resume_command(args: SearchArgs) -> str:
     """The `nas search ... --resume` line that continues this run: the options it was given (the run directory as
-    --out; strategy, seed and space spelled out even at their defaults), from `SearchArgs`' declaration."""
-    words = to_args(replace(args, resume=False), always=("strategy", "seed", "space"))
+    --out; strategy and seed spelled out even at their defaults; --space where it was given), from `SearchArgs`'
+    declaration."""
+    words = to_args(replace(args, resume=False), always=("strategy", "seed"))
     return shlex.join(["nas", "search", *words, "--resume"])
 
 
@@ -354,6 +363,11 @@ class ExportArgs:
         "\\[default: pixel4].")] = None
 
     def __post_init__(self) -> None:
+        if self.to.suffix.lower() in MODEL_FILE_SUFFIXES and not self.to.is_dir():
+            suffix = self.to.suffix.lower()
+            flag = {".onnx": "--onnx", ".so": "--tvm", ".tar": "--tvm"}.get(suffix, "--tflite")
+            raise UserInputError(f"--to {self.to} looks like a file: --to is the directory the files are written in "
+                                 f"(model{suffix} among them); give e.g. --to {self.to.with_suffix('')} {flag}")
         if self.model is not None:
             if self.run is not None:
                 raise UserInputError("give a run directory or --model DIR, not both")

@@ -29,8 +29,9 @@ def train(
     out: Path = typer.Option(..., "--out", help="Directory for the supernet."),
     corpus: str = typer.Option(None, "--corpus", help="Plain text, one paragraph per line, or a folder of .txt "
                                "files \\[default: $NAS_DATA_DIR/corpus]."),
-    space: str = typer.Option(None, "--space", help="Supernet search space TOML \\[default: the small CPU space at "
-                              "the MiniLM width: minilm-384.toml in nas/supernet/data/]."),
+    space: str = typer.Option(None, "--space", help="Supernet search space: a TOML file or a space's name "
+                              "\\[default: supernet-minilm-384, the small CPU space at the MiniLM width, "
+                              "nas/supernet/data/ minilm-384.toml]."),
     steps: int = typer.Option(None, "--steps", min=1, help="Optimiser steps \\[default: 740k, the paper's one-student "
                               "budget]."),
     schedule: str = typer.Option("jkt", "--schedule", help="Distillation schedule: jkt (transfer losses, then "

@@ -175,8 +175,9 @@ def _check_init_from(directory: Path, space: SearchSpace, depth_order: str, head
 
 
 def space_file(name: str | None) -> Path:
-    """The TOML file of `--space` (a path, or a built-in space name); SearchSpace.load reports a bad one."""
-    if not name:
+    """The TOML file of `--space` (a path, a built-in space name or the default space's name,
+    supernet-minilm-384); SearchSpace.load reports a bad one."""
+    if not name or (not Path(name).suffix and name == SearchSpace.load(DEFAULT_SPACE).name):
         return DEFAULT_SPACE
     path = Path(name)
     builtin = DATA_DIR / f"{name}.toml"
