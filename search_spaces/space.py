@@ -76,6 +76,9 @@ class SearchSpace:
         """A built-in space name (`mobilebert-family`, `mobilebert-small`), a name in `named` (spaces other
         packages ship, by name: the files they stand for) or a TOML file path."""
         named = named or {}
+        names = ", ".join(sorted({*builtin_spaces(), *named}))
+        if not str(name_or_path).strip():
+            raise UserInputError(f"the search space is empty: give a name ({names}) or a TOML file")
         path = Path(name_or_path)
         if not path.suffix:
             if (DATA_DIR / f"{name_or_path}.toml").is_file():
@@ -84,8 +87,7 @@ class SearchSpace:
                 path = named[str(name_or_path)]
         if not path.exists():
             raise UserInputError(
-                f"unknown search space {str(name_or_path)!r}: not a file and not one of "
-                f"{', '.join(sorted({*builtin_spaces(), *named}))}"
+                f"unknown search space {str(name_or_path)!r}: not a file and not one of {names}"
             )
         if path.is_dir():
             raise UserInputError(f"search space {path}: a directory, not a TOML file")

@@ -710,6 +710,8 @@ BEYOND_CASES: list[Case] = [
                                and t / "devices")}, 0, "warning: myphone is not listed",
          env=(("NAS_DEVICES_DIR", "{dir}"),)),
     # search spaces: bounds and conflicts explained
+    Case("space-empty-name", (*_SEARCH_AT, "62ms", "--space", "", "--out", "{tmp}/r"), None, 2,
+         "the search space is empty: give a name (mobilebert-family, mobilebert-small, supernet-minilm-384)"),
     Case("space-10000-layers", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),
          space_file("[dimensions]\nnum_hidden_layers = [4, 10000]\n"), 2, "above this tool's limit"),
     Case("probe-space-activation-typo", (*_SEARCH_AT, "62ms", "--space", "{space}", "--out", "{tmp}/r"),
