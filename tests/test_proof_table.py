@@ -62,6 +62,13 @@ def test_render_pairs_by_seed_and_ranks_fresh_students(tmp_path: Path) -> None:
     assert "(n=3)" in naive_row
     assert "| body params | held-out PD loss | 8 | 1.00 [1.00, 1.00] |" in text
     assert "| proxy | held-out PD loss | 8 | -1.00" in text
+    # with a downstream metric, the measured loss itself is ranked against it too (the estimators' ceiling)
+    for i, k in enumerate(keys):
+        records[f"fresh/{fresh_sid}/finetune-sst2/{k}/s0"] = {"metrics": {"dev": {"accuracy": 0.5 + 0.01 * i}}}
+    (tmp_path / "proof.json").write_text(json.dumps({"records": records}))
+    text = table.render(tmp_path / "proof.json", tmp_path / "freeze.json", tmp_path / "no-amendment.json")
+    assert f"| {table.MEASURED_PD} | SST-2 dev acc | 8 | 1.00 [1.00, 1.00] |" in text
+    assert f"| {table.MEASURED_PD} | held-out PD loss |" not in text
 
 
 def test_an_amended_teacher_is_tabulated_apart_from_the_pilot(tmp_path: Path) -> None:

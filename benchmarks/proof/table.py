@@ -234,6 +234,9 @@ def default_estimator_line(scores: dict[str, dict[str, float]], truth: dict[str,
             f", body params ρ {fmt(rho['body params'], 2)}, n={len(keys)}).")
 
 
+MEASURED_PD = "held-out PD loss itself (measured, not an estimator)"
+
+
 def fresh_section(freeze: dict[str, Any], records: dict[str, Any], sid: str) -> list[str]:
     fresh = freeze.get("fresh", [])
     if not fresh:
@@ -258,7 +261,12 @@ def fresh_section(freeze: dict[str, Any], records: dict[str, Any], sid: str) -> 
         if len(keys) < 3:
             lines.append(f"| – | {truth_name} | {len(keys)} | not yet | |")
             continue
-        result = bootstrap({e: np.array([s[k] for k in keys]) for e, s in scores.items()},
+        against = dict(scores)
+        if truth_name != "held-out PD loss" and len(truths["held-out PD loss"]) == len(fresh):
+            # not an estimator: how well the quantity the estimators predict orders this metric (their ceiling)
+            against[MEASURED_PD] = truths["held-out PD loss"]
+            keys = sorted(k for k in keys if k in truths["held-out PD loss"])
+        result = bootstrap({e: np.array([s[k] for k in keys]) for e, s in against.items()},
                            np.array([truth[k] for k in keys]), "body params")
         for estimator, r in result.items():
             low, high = r["interval95"]
