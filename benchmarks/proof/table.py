@@ -34,6 +34,7 @@ README = design.HERE / "README.md"
 BEGIN, END = "<!-- proof-table: begin (python -m benchmarks.proof.table --readme) -->", "<!-- proof-table: end -->"
 TEACHER = design.HERE / "teacher.json"  # amendment 1: the teacher (and so the settings ids) records are read under
 PLAN_SIDS = {"proof": "967a3bb42e", "fresh": "845f5c18a4"}  # the plan's first teacher
+FROZEN_PREDICTOR = "proof-seed0"  # the frozen supernet's predictor, shipped (nas/accuracy/shipped/)
 
 
 @dataclass(frozen=True)
@@ -91,19 +92,24 @@ def candidates(plan: dict[str, Any], freeze: dict[str, Any], confirmed: dict[str
     """Per budget: {name: {"kind", "predicted_ms", "students"}} for the hand-designed shapes within [0.9·B, B]
     and the searched candidates (naive, pick0, confirmed); `students` names whose records hold the arch's
     students (a confirmed winner that is pick 0 reads pick 0's)."""
+    from search_spaces.arch import Arch
+
     out: dict[float, dict[str, dict[str, Any]]] = {}
     naive_ms = naive_predicted(plan)
     for budget in plan["budgets_ms"]:
         rows: dict[str, dict[str, Any]] = {}
         for name, shape in plan["baselines"]["shapes"].items():
             if (1 - design.UNDER) * budget <= shape["predicted_ms"] <= budget:
-                rows[name] = {"kind": "hand-designed", "predicted_ms": shape["predicted_ms"], "students": name}
+                rows[name] = {"kind": "hand-designed", "predicted_ms": shape["predicted_ms"], "students": name,
+                              "arch": Arch(**shape["arch"])}
         naive = f"naive-{budget:g}ms"
-        rows[naive] = {"kind": "searched (naive)", "predicted_ms": naive_ms[f"{budget:g}"], "students": naive}
+        rows[naive] = {"kind": "searched (naive)", "predicted_ms": naive_ms[f"{budget:g}"], "students": naive,
+                       "arch": Arch.from_dict(plan["searched"]["naive"]["archs"][f"{budget:g}"])}
         for name, pick in {**freeze.get("picks", {}), **confirmed}.items():
             if name.endswith(f"-{budget:g}ms"):
                 rows[name] = {"kind": f"searched ({name.split('-')[0]})", "predicted_ms": pick["predicted_ms"],
-                              "students": pick.get("same_as") or name}
+                              "students": pick.get("same_as") or name,
+                              "arch": Arch.from_dict(pick["arch"]) if "arch" in pick else None}
         out[budget] = rows
     return out
 
@@ -127,14 +133,34 @@ def settings_ids(teacher_file: Path = TEACHER) -> tuple[dict[str, str], dict[str
     return amendment["settings_ids"], amendment["pilot"]["settings_ids"]
 
 
+def frozen_estimates(rows: dict[str, dict[str, Any]]) -> dict[str, float]:
+    """The frozen supernet's shipped predictor (FROZEN_PREDICTOR): the held-out MLM loss (nats) it predicts for
+    each arch it covers as a sub-network of the supernet (its measure; the standalone students trained longer, so
+    only the order compares with the measured losses). A diagnostic beside them (did the estimator order these
+    archs right?), not part of the plan's answer; {} where the predictor is not shipped."""
+    from nas.accuracy import supernet as sn
+    from nas.accuracy.shipping import ShippedPredictorEstimator
+    from nas_common.errors import UserInputError
+
+    try:
+        estimator = ShippedPredictorEstimator(FROZEN_PREDICTOR)
+    except UserInputError:
+        return {}
+    archs = {name: row["arch"] for name, row in rows.items()
+             if row.get("arch") is not None and estimator.covers(row["arch"])}
+    losses = sn.predicted_losses(estimator.predictors, list(archs.values())) if archs else []
+    return {name: float(loss) for name, loss in zip(archs, losses, strict=True)}
+
+
 def budget_section(budget: float, rows: dict[str, dict[str, Any]], records: dict[str, Any],
                    seeds: tuple[int, ...], sid: str) -> list[str]:
     per_seed = {name: {seed: student_metrics(records, sid, "proof", row["students"], seed) for seed in seeds}
                 for name, row in rows.items()}
+    estimates = frozen_estimates(rows)
     lines = [f"#### At {budget:g} ms (pixel4, 128 tokens)", "",
-             "| arch | kind | predicted pixel4 ms | host-tflite ms | "
+             "| arch | kind | predicted pixel4 ms | host-tflite ms | frozen predictor (sub-network MLM, nats) | "
              + " | ".join(m.label for m in METRICS) + " | seeds |",
-             "|---|---|---|---|" + "---|" * len(METRICS) + "---|"]
+             "|---|---|---|---|---|" + "---|" * len(METRICS) + "---|"]
     for name, row in rows.items():
         tflite = records.get(f"proof/host-tflite/{row['students']}")
         cells = []
@@ -143,7 +169,8 @@ def budget_section(budget: float, rows: dict[str, dict[str, Any]], records: dict
             cells.append(fmt(float(np.mean(values)) if values else None, metric.digits))
         done = sum(1 for m in per_seed[name].values() if "heldout_pd" in m)
         lines.append(f"| {name} | {row['kind']} | {row['predicted_ms']:.1f} | "
-                     f"{fmt(tflite['ms'] if tflite else None, 1)} | " + " | ".join(cells) + f" | {done}/{len(seeds)} |")
+                     f"{fmt(tflite['ms'] if tflite else None, 1)} | {fmt(estimates.get(name), 3)} | "
+                     + " | ".join(cells) + f" | {done}/{len(seeds)} |")
     lines += ["", "Searched − hand-designed, paired by seed (mean [95 % t-interval], n seeds):", "",
               "| searched | hand-designed | " + " | ".join(m.label for m in METRICS) + " |",
               "|---|---|" + "---|" * len(METRICS)]
@@ -162,8 +189,25 @@ def budget_section(budget: float, rows: dict[str, dict[str, Any]], records: dict
                 interval = f" [{low:+.{metric.digits}f}, {high:+.{metric.digits}f}]" if low is not None else ""
                 cells.append(f"{mean:+.{metric.digits}f}{interval} (n={len(diffs)})")
             lines.append(f"| {s} | {h} | " + " | ".join(cells) + " |")
-    lines += ["", *answers(budget, per_seed, hand, seeds), ""]
+    lines += ["", *answers(budget, per_seed, hand, seeds), *estimator_order(estimates, per_seed, rows), ""]
     return lines
+
+
+def estimator_order(estimates: dict[str, float], per_seed: dict[str, dict[int, dict[str, float]]],
+                    rows: dict[str, dict[str, Any]]) -> list[str]:
+    """Diagnosis (plan: "if the searched model does not win, say why"): how the frozen predictor's order of this
+    budget's archs agrees with their measured held-out PD loss (seed means; distinct archs only)."""
+    measured = {}
+    for name, row in rows.items():
+        values = [m["heldout_pd"] for m in per_seed[name].values() if "heldout_pd" in m]
+        if values and name in estimates and row["students"] not in {rows[n]["students"] for n in measured}:
+            measured[name] = float(np.mean(values))
+    if len(measured) < 3:
+        return []
+    names = sorted(measured)
+    rho = spearman(-np.array([estimates[n] for n in names]), -np.array([measured[n] for n in names]))
+    return [f"- Diagnosis, not the plan's answer: the frozen predictor orders the {len(names)} archs recorded so "
+            f"far against their measured held-out PD loss at Spearman {rho:.2f} (n={len(names)})."]
 
 
 def answers(budget: float, per_seed: dict[str, dict[int, dict[str, float]]], hand: list[str],
