@@ -70,6 +70,17 @@ def test_a_space_named_on_the_command_line_is_searched(tmp_path: Path, capsys: p
     assert run["options"]["space"] == space and run["options"]["estimator"] == estimator
 
 
+def test_a_budget_the_whole_space_fits_says_the_space_bounds_the_pick(tmp_path: Path,
+                                                                      capsys: pytest.CaptureFixture[str]) -> None:
+    """At 500 ms every 384-wide 2-6-layer student fits: the pick is the space's, and the user is told so."""
+    words = [*SEARCH[:3], "--budget", "500ms", "--trials", "60", "--seed", "0"]
+    code, out, err = run_cli([*words, "--out", str(tmp_path / "wide")], capsys)
+    assert code == 0, err
+    assert "note: all 60 archs tried fit 500 ms" in out and "not the budget, bounds the pick" in out
+    code, out, err = run_cli([*SEARCH, "--out", str(tmp_path / "tight")], capsys)
+    assert code == 0 and "bounds the pick" not in out
+
+
 def test_a_teacher_of_another_width_gets_body_parameters(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from transformers import BertConfig
 

@@ -33,6 +33,7 @@ EXECUTOR_HELP = ("Where trials are evaluated: local (this process) or ray (a poo
 _DEPRECATED_STRATEGY = {"ray": ("evolution", "ray")}  # old name → (strategy, executor)
 MODEL_FILE_SUFFIXES = (".tflite", ".onnx", ".so", ".tar")  # files `nas export` writes inside --to
 FALLBACK_SPACE = "mobilebert-family"  # the space of an estimator without one of its own (params, proxy)
+UNBOUND_MIN_TRIALS = 50  # below this many trials "every arch fits" says little about the space
 _OPS = {"no_norm": "NoNorm", "layer_norm": "LN"}
 EXPORTED = ("arch.json", "config.json", "teacher.json", "teacher-toy.json", "TRAIN.md", "model.onnx", "model.so",
             "model.tar", "model.tflite", "model_int8.tflite", "export.json")
@@ -267,7 +268,8 @@ def _print_summary(out: Path, summary: dict, options: Any, estimator: Any) -> No
     table.add_row("estimator", describe(estimator))
     table.add_row("estimates", f"{Estimate.of(estimator).quantity} in nats, lower is better (not an accuracy)")
     results.print(table)
-    points = front(load_trials(out), options.budget_ms)
+    trials = load_trials(out)
+    points = front(trials, options.budget_ms)
     kept = summary.get("best_kept")
     if points:
         title = "Pareto front (pick 0 = best estimate)" if kept else "Pareto front (pick 0 = best, exported to best/)"
@@ -279,6 +281,11 @@ def _print_summary(out: Path, summary: dict, options: Any, estimator: Any) -> No
                       f"front points found since are estimates until `nas confirm {out}` measures them", soft_wrap=True)
     if not points:
         results.print("no trial fits the budget: nothing exported")
+    elif len(trials) >= UNBOUND_MIN_TRIALS and all(t.feasible for t in trials):
+        slowest = max(t.latency_ms for t in trials)
+        results.print(f"note: all {len(trials)} archs tried fit {options.budget_ms:g} ms (the slowest "
+                      f"{slowest:.0f} ms): the space {options.space}, not the budget, bounds the pick; a larger "
+                      "student needs a larger space (--space)", soft_wrap=True)
     results.print(f"open {out / 'pareto.html'}; train the best: {out / 'best' / 'TRAIN.md'}", soft_wrap=True)
 
 
