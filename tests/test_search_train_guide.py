@@ -42,3 +42,20 @@ def test_the_toy_teacher_is_laptop_sized(tmp_path):
     paper = Arch.load(run / "best" / "teacher.json")
     assert toy.hidden_size == paper.hidden_size and toy.num_attention_heads == paper.num_attention_heads
     assert toy.num_params() < 10_000_000 < 300_000_000 < paper.num_params()
+
+
+@pytest.mark.parametrize(("student_heads", "teacher_heads"), [(2, 4), (4, 4), (6, 2), (12, 4)])
+def test_the_guides_teachers_have_heads_the_student_maps_to(student_heads: int, teacher_heads: int) -> None:
+    """IB-BERT's 4 heads where the student's count maps to them; else the nearest count that does (a 6-head pick
+    of the default space could not learn from a 4-head teacher: `nas distill` refused TRAIN.md's own commands)."""
+    from nas.export.train_guide import TOY_TEACHER_SHAPE, heads_for, teacher_arch
+    from search_spaces.arch import Arch
+    from search_spaces.teacher_fit import heads_compatible
+
+    student = Arch.from_dict({"hidden_size": 384, "embedding_size": 384, "num_hidden_layers": 4,
+                              "intra_bottleneck_size": 192, "num_attention_heads": student_heads,
+                              "intermediate_size": 512})
+    for teacher in (teacher_arch(384), teacher_arch(384).replace(**TOY_TEACHER_SHAPE)):
+        fitted = heads_for(teacher, student)
+        assert fitted.num_attention_heads == teacher_heads and heads_compatible(student_heads, teacher_heads)
+        assert fitted.replace(num_attention_heads=4) == teacher  # nothing else changed

@@ -11,12 +11,14 @@ DIR. An existing teacher of another width is the `--projection` alternative.
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
 
 from nas.accuracy.resolution import Estimate
 from nas.search.trial import Trial
+from nas_common.errors import UserInputError
 from nas_common.writing import write_text
 from search_spaces.arch import Arch
 
@@ -74,6 +76,24 @@ def teacher_arch(width: int) -> Arch:
     from search_spaces.presets import PRESETS
 
     return PRESETS["ib-bert-large"].arch.replace(hidden_size=width)
+
+
+def heads_for(teacher: Arch, student: Arch) -> Arch:
+    """`teacher` with a head count every student layer's can be mapped to (attention transfer: one count divides
+    the other, search_spaces/teacher_fit.py) and that divides its attention width: its own (the paper's 4) where
+    that maps, else the nearest such count (e.g. 2 for a 6-head student)."""
+    from search_spaces.teacher_fit import heads_compatible
+
+    student_heads = {student.layer_value("num_attention_heads", i) for i in range(student.num_hidden_layers)}
+    own = int(teacher.layer_value("num_attention_heads", 0))
+    for heads in sorted(range(1, 4 * own + 1), key=lambda h: (abs(math.log(h / own)), h)):
+        if not all(heads_compatible(s, heads) for s in student_heads):
+            continue
+        try:
+            return teacher.replace(num_attention_heads=heads)
+        except UserInputError:  # does not divide the teacher's attention width
+            continue
+    return teacher  # 1 head always maps and divides: not reached
 
 
 def sequence(student: Path, teacher: str, teacher_json: Path | None, toy: bool) -> list[str]:
@@ -143,11 +163,16 @@ def write_guide(trial: Trial, to: Path, run: Path, options: dict[str, Any], esti
         teacher_note = f"this run was searched for the teacher `{given}` (`nas search --teacher`), which has it."
     else:
         teacher_json = to / "teacher.json"
-        teacher_arch(width).save(teacher_json)
-        teacher_arch(width).replace(**TOY_TEACHER_SHAPE).save(to / TOY_TEACHER_FILE)
+        paper_teacher = heads_for(teacher_arch(width), trial.arch)
+        paper_teacher.save(teacher_json)
+        heads_for(teacher_arch(width).replace(**TOY_TEACHER_SHAPE), trial.arch).save(to / TOY_TEACHER_FILE)
         teacher = f"{to}-teacher"
+        heads = paper_teacher.layer_value("num_attention_heads", 0)
         teacher_note = ("`teacher.json` here is IB-BERT_LARGE (paper Table 1: 24 layers, inverted bottleneck "
-                        f"1024, FFN 4096, 4 heads) at width {width}; train it first.")
+                        f"1024, FFN 4096, 4 heads) at width {width}; train it first."
+                        + ("" if heads == 4 else f" It has {heads} heads instead of 4: attention transfer maps "
+                           "teacher heads to student heads only when one count divides the other, and this "
+                           f"student has {trial.arch.num_attention_heads}."))
     text = GUIDE.format(
         trial=trial.id, run=run, latency=trial.latency_ms, device=options["device"], budget=options["budget_ms"],
         estimate=estimate.phrase(trial.accuracy), source=estimate.source if estimate.scatter else "not measured",
