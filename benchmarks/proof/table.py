@@ -14,6 +14,7 @@ body-parameter count. Rows with fewer seeds than planned are marked; nothing is 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import math
 from dataclasses import dataclass
@@ -133,18 +134,27 @@ def settings_ids(teacher_file: Path = TEACHER) -> tuple[dict[str, str], dict[str
     return amendment["settings_ids"], amendment["pilot"]["settings_ids"]
 
 
+@functools.cache
+def frozen_predictor() -> Any:
+    """FROZEN_PREDICTOR, loaded and checksum-checked once for every table (None where it is not shipped)."""
+    from nas.accuracy.shipping import ShippedPredictorEstimator
+    from nas_common.errors import UserInputError
+
+    try:
+        return ShippedPredictorEstimator(FROZEN_PREDICTOR)
+    except UserInputError:
+        return None
+
+
 def frozen_estimates(rows: dict[str, dict[str, Any]]) -> dict[str, float]:
     """The frozen supernet's shipped predictor (FROZEN_PREDICTOR): the held-out MLM loss (nats) it predicts for
     each arch it covers as a sub-network of the supernet (its measure; the standalone students trained longer, so
     only the order compares with the measured losses). A diagnostic beside them (did the estimator order these
     archs right?), not part of the plan's answer; {} where the predictor is not shipped."""
     from nas.accuracy import supernet as sn
-    from nas.accuracy.shipping import ShippedPredictorEstimator
-    from nas_common.errors import UserInputError
 
-    try:
-        estimator = ShippedPredictorEstimator(FROZEN_PREDICTOR)
-    except UserInputError:
+    estimator = frozen_predictor()
+    if estimator is None:
         return {}
     archs = {name: row["arch"] for name, row in rows.items()
              if row.get("arch") is not None and estimator.covers(row["arch"])}

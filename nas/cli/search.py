@@ -281,7 +281,7 @@ def _print_summary(out: Path, summary: dict, options: Any, estimator: Any) -> No
                       f"front points found since are estimates until `nas confirm {out}` measures them", soft_wrap=True)
     if not points:
         results.print("no trial fits the budget: nothing exported")
-    elif len(trials) >= UNBOUND_MIN_TRIALS and all(t.feasible for t in trials):
+    elif summary["trials"] >= UNBOUND_MIN_TRIALS and summary["within_budget"] == summary["trials"]:
         slowest = max(t.latency_ms for t in trials)
         results.print(f"note: all {len(trials)} archs tried fit {options.budget_ms:g} ms (the slowest "
                       f"{slowest:.0f} ms): the space {options.space}, not the budget, bounds the pick; a larger "
