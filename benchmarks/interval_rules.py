@@ -19,7 +19,13 @@ of `uncertainty.py`):
   catches what the linearised leverage misses (the roofline's max, the priors);
 - `low-leverage-half`: only the rows with h_i at or below the median;
 - `leverage-linear`: e_i²(1−h_i) regressed on h_i, evaluated at the median leverage of the archs predicted
-  (model error that grows towards the edge of the calibration set).
+  (model error that grows towards the edge of the calibration set);
+- `distance-weighted`: model error whose variance grows with an arch's distance from the space's typical arch,
+  s²·(1 + d)/2, d the Mahalanobis distance (over p) of the arch's gradient from the gradients of `POOL` archs
+  sampled from the space (d ≈ 1 for a typical arch; `nas calibrate --suggest`'s rows sit at d ≈ 3.5); s² from
+  the rows' e_i²(1−h_i) each divided by its own (1 + d_i)/2, the covariance weighted likewise (weighted least
+  squares). Why: a design at the space's corners measures the model where it is worst, and judges typical archs
+  by that.
 Beside them, diagnostics per configuration: the calibration rows' latency range, the median leave-one-out
 error of the interior rows (leverage at or below the median) against the held-out archs' errors, and the mean
 signed leave-one-out error of rows slower than 150 ms against the others (does the model bend at the large
@@ -48,6 +54,7 @@ from benchmarks.latency_common import MEASUREMENTS, RESULTS, command, machine_in
 from device_profiles.schema import LOO_LOG
 from latency_models.calibrate import calibrated_profile
 from latency_models.calibration import calibrate
+from latency_models.design import candidate_pool
 from latency_models.measurements import read_measurements
 from latency_models.predictor import load_predictor
 from latency_models.uncertainty import (
@@ -59,11 +66,13 @@ from latency_models.uncertainty import (
     posterior,
     with_model_error,
 )
+from search_spaces.space import SearchSpace
 
 LEVEL = 0.9
 BAND = (0.85, 0.95)
 BIG_MS = 150.0  # calibration rows slower than this: the design's large end (diagnostics)
 SETS = ("suggest-10", "random-10", "random-15", "random-20")
+POOL = 500  # archs sampled from the space: where its typical gradients lie (distance-weighted)
 
 
 def log_errors_and_gradients(predictor: Any, rows: list) -> tuple[np.ndarray, np.ndarray]:
@@ -76,6 +85,25 @@ def log_errors_and_gradients(predictor: Any, rows: list) -> tuple[np.ndarray, np
     return log_final - np.log([r.latency_ms for r in rows]), jac * predictor.model_weight
 
 
+def typical_distance(predictor: Any, space: SearchSpace) -> Callable[[list], np.ndarray]:
+    """d(arch): the Mahalanobis distance (over p) of an arch's cost-model gradient from those of `POOL` archs
+    sampled from `space` (a fixed seed), at `predictor`'s parameters."""
+    prof = predictor.profile
+
+    def gradients(archs: list) -> np.ndarray:
+        blocks, n, scale = predictor.features(archs, 128, 1)
+        return log_jacobian(blocks, n, scale, predictor.params, prof.fp32_gflops, prof.memory_gbs)[1]
+
+    pool = gradients(candidate_pool(space, POOL, seed=7))
+    mean, precision = pool.mean(axis=0), np.linalg.pinv(np.cov(pool.T))
+
+    def distance(archs: list) -> np.ndarray:
+        g = gradients(archs) - mean
+        return np.einsum("ij,jk,ik->i", g, precision, g) / pool.shape[1]
+
+    return distance
+
+
 def round_records(folder: Path) -> list[dict[str, Any]]:
     """Per (round, set): the calibration rows' gradients, residuals and leave-one-out errors; the held-out archs'
     gradients and log errors (predicted − measured)."""
@@ -83,6 +111,7 @@ def round_records(folder: Path) -> list[dict[str, Any]]:
     base = base_profile(folder, backend, 1)
     rounds = sorted((int(m.group(1)), p) for p in folder.glob("round-*.jsonl")
                     if (m := re.fullmatch(r"round-(\d+)", p.stem)) and p.with_suffix(".sets.json").exists())
+    space = SearchSpace.load("mobilebert-family")
     out = []
     for number, path in rounds:
         rows = {r.arch: r for r in read_measurements(path)}
@@ -93,7 +122,9 @@ def round_records(folder: Path) -> list[dict[str, Any]]:
             predictor = load_predictor(calibrate(base, cal, "bench").profile)
             cal_res, cal_jac = log_errors_and_gradients(predictor, cal)
             val_err, val_jac = log_errors_and_gradients(predictor, held_out)
-            out.append({"folder": folder.name, "round": number, "set": name, "cal_jac": cal_jac, "cal_res": cal_res,
+            distance = typical_distance(predictor, space)
+            out.append({"cal_d": distance([r.arch for r in cal]), "val_d": distance([r.arch for r in held_out]),
+                        "folder": folder.name, "round": number, "set": name, "cal_jac": cal_jac, "cal_res": cal_res,
                         "cal_ms": np.array([r.latency_ms for r in cal]),
                         "loo": np.array(predictor.profile.cost[LOO_LOG]), "val_jac": val_jac, "val_err": val_err,
                         "val_ms": np.array([r.latency_ms for r in held_out])})
@@ -166,14 +197,33 @@ def empirical_leverage(rec: dict) -> Posterior:
     return with_scale(rec, float(np.sqrt(s2)), post.dof)
 
 
-RULES: dict[str, Callable[[dict], Posterior]] = {
+def distance_weighted(rec: dict) -> tuple[Posterior, np.ndarray]:
+    """(posterior with the typical arch's model-error scale, each held-out arch's variance factor (1 + d)/2)."""
+    jac, loo = rec["cal_jac"], rec["loo"]
+    cal_factor = (1.0 + np.maximum(rec["cal_d"], 0.0)) / 2
+    prior = np.eye(jac.shape[1]) / SIGMA_PRIOR**2
+    s2 = shipped(rec).sigma**2
+    for _ in range(10):
+        cov = np.linalg.inv(jac.T @ (jac / cal_factor[:, None]) / s2 + prior)
+        h = np.clip(np.einsum("ij,jk,ik->i", jac, cov, jac) / (s2 * cal_factor), 0.0, 1.0)
+        s2 = (NU0 * SIGMA_MEAS**2 + float(np.sum(loo**2 * (1 - h) / cal_factor))) / (NU0 + len(loo))
+    cov = np.linalg.inv(jac.T @ (jac / cal_factor[:, None]) / s2 + prior)
+    post = Posterior(cov, float(np.sqrt(s2)), max(NU0 + len(loo) - 1.0, 1.0), len(loo))
+    return post, (1.0 + np.maximum(rec["val_d"], 0.0)) / 2
+
+
+Rule = Callable[[dict], Posterior | tuple[Posterior, np.ndarray]]
+RULES: dict[str, Rule] = {
     "shipped": shipped, "in-sample": in_sample, "normal-quantile": normal_quantile,
     "leverage-weighted": leverage_weighted, "empirical-leverage": empirical_leverage,
-    "low-leverage-half": low_leverage_half, "leverage-linear": leverage_linear}
+    "low-leverage-half": low_leverage_half, "leverage-linear": leverage_linear,
+    "distance-weighted": distance_weighted}
 
 
-def covered(rec: dict, post: Posterior) -> np.ndarray:
-    sd = np.sqrt(np.einsum("ij,jk,ik->i", rec["val_jac"], post.cov, rec["val_jac"]) + post.sigma**2)
+def covered(rec: dict, rule_out: Posterior | tuple[Posterior, np.ndarray]) -> np.ndarray:
+    """Which held-out archs fall inside a rule's interval (a rule may scale each arch's model error)."""
+    post, factor = rule_out if isinstance(rule_out, tuple) else (rule_out, 1.0)
+    sd = np.sqrt(np.einsum("ij,jk,ik->i", rec["val_jac"], post.cov, rec["val_jac"]) + post.sigma**2 * factor)
     return np.abs(rec["val_err"]) <= post.quantile(LEVEL) * sd
 
 
