@@ -126,3 +126,17 @@ def test_the_frozen_predictor_is_tabulated_beside_the_measured_losses() -> None:
     assert line == ["- Diagnosis, not the plan's answer: the frozen predictor orders the 3 archs recorded so far "
                     "against their measured held-out PD loss at Spearman 1.00 (n=3)."]
     assert table.estimator_order(estimates, {n: {0: {}} for n in rows}, rows) == []
+
+
+def test_partial_spearman_equals_the_textbook_formula_on_ranks() -> None:
+    rng = np.random.default_rng(3)
+    z = rng.normal(size=16)
+    x, y = z + rng.normal(size=16), 0.5 * z + rng.normal(size=16)
+    r_xy, r_xz, r_yz = (stats.spearmanr(a, b).statistic for a, b in ((x, y), (x, z), (y, z)))
+    expected = (r_xy - r_xz * r_yz) / math.sqrt((1 - r_xz**2) * (1 - r_yz**2))
+    assert float(table.partial_spearman(x, y, z)) == pytest.approx(expected, abs=1e-12)
+    draws = np.random.default_rng(0).integers(0, 16, size=(50, 16))
+    per_draw = table.partial_spearman(x, y, z, draws)
+    assert per_draw[7] == pytest.approx(float(table.partial_spearman(x[draws[7]], y[draws[7]], z[draws[7]])),
+                                        abs=1e-12)
+    assert math.isnan(float(table.partial_spearman(x, y, x)))  # x is the control: nothing of it is left to rank

@@ -291,6 +291,52 @@ def default_estimator_line(scores: dict[str, dict[str, float]], truth: dict[str,
 MEASURED_PD = "held-out PD loss itself (measured, not an estimator)"
 
 
+def _rank_residuals(values: np.ndarray, control: np.ndarray) -> np.ndarray:
+    """Ranks of `values` (along the last axis) less their least-squares line on the ranks of `control`."""
+    r, c = stats.rankdata(values, axis=-1), stats.rankdata(control, axis=-1)
+    c = c - c.mean(axis=-1, keepdims=True)
+    r = r - r.mean(axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        slope = (r * c).sum(axis=-1, keepdims=True) / (c * c).sum(axis=-1, keepdims=True)
+    return r - slope * c
+
+
+def partial_spearman(score: np.ndarray, truth: np.ndarray, control: np.ndarray,
+                     draws: np.ndarray | None = None) -> np.ndarray:
+    """Spearman of `score` and `truth` with `control` partialled out: the Pearson correlation of their ranks'
+    residuals on the ranks of `control`. With `draws` (rows index archs): one value per resample, NaN where one
+    is degenerate."""
+    if draws is not None:
+        score, truth, control = score[draws], truth[draws], control[draws]
+    x, y = _rank_residuals(score, control), _rank_residuals(truth, control)
+    norm = np.sqrt((x * x).sum(axis=-1) * (y * y).sum(axis=-1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(norm > 1e-9, (x * y).sum(axis=-1) / norm, np.nan)
+
+
+def equal_latency_lines(fresh: list[dict[str, Any]], scores: dict[str, dict[str, float]],
+                        truth: dict[str, float]) -> list[str]:
+    """Diagnostic added after the plan (not part of its analysis): how each estimator orders the fresh students
+    once the predicted pixel4 latency is held fixed, i.e. what a search at one budget relies on. Slower archs
+    distil to lower loss, so part of every ρ above is latency alone."""
+    latency = {d["key"]: d["predicted_ms"] for d in fresh if "predicted_ms" in d}
+    keys = sorted(k for k in truth if k in latency and all(k in s for s in scores.values()))
+    if len(keys) < 5:
+        return []
+    y, z = np.array([truth[k] for k in keys]), -np.array([latency[k] for k in keys])
+    draws = bootstrap_draws(len(keys))
+    lines = ["", "Diagnostic added after the plan: the same order **at equal latency** (Spearman with the predicted "
+             "pixel4 latency partialled out, [95 % bootstrap interval over archs]), against held-out PD loss; "
+             f"the latency alone ranks them at ρ {fmt(spearman(-z, y), 2)} (slower archs distil to lower loss):", "",
+             "| estimator | n | partial ρ given latency |", "|---|---|---|"]
+    for name, score in scores.items():
+        x = np.array([score[k] for k in keys])
+        rho = float(partial_spearman(x, y, z))
+        low, high = np.nanpercentile(partial_spearman(x, y, z, draws), [2.5, 97.5])
+        lines.append(f"| {name} | {len(keys)} | {rho:.2f} [{low:.2f}, {high:.2f}] |")
+    return lines
+
+
 def fresh_section(freeze: dict[str, Any], records: dict[str, Any], sid: str) -> list[str]:
     fresh = freeze.get("fresh", [])
     if not fresh:
@@ -328,6 +374,7 @@ def fresh_section(freeze: dict[str, Any], records: dict[str, Any], sid: str) -> 
                 f"{r['minus_body params']:+.2f} [{r['minus_interval95'][0]:+.2f}, {r['minus_interval95'][1]:+.2f}]"
             lines.append(f"| {estimator} | {truth_name} | {r['n']} | {fmt(r['spearman'], 2)} [{low:.2f}, {high:.2f}]"
                          f" | {diff} |")
+    lines += equal_latency_lines(fresh, scores, truths["held-out PD loss"])
     lines += ["", default_estimator_line(scores, truths["held-out PD loss"], len(fresh))]
     lines += ["", "Within each bottleneck group (n ≥ 4), against held-out PD loss:", "",
               "| group | n | " + " | ".join(scores) + " |", "|---|---|" + "---|" * len(scores)]
