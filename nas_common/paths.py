@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -123,15 +125,37 @@ def _writable(folder: Path) -> bool:
         return False
 
 
+def check_utf8_name(path: str | Path, what: str = "--out") -> Path:
+    """`path` when its name is UTF-8 text; a name holding other bytes (e.g. a shell's `$'\\xff'`) is one line.
+
+    Such a name reaches Python as lone surrogates, which every file recording the path (run.json, TRAIN.md)
+    cannot encode: refused here, before any work, rather than failing after the work with half the output
+    written."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        raise UserInputError(f"{what} {_as_typed(str(path))}: the name is not valid UTF-8 text; choose a UTF-8 "
+                             "name (nothing was written)") from None
+    return Path(path)
+
+
+def _as_typed(name: str) -> str:
+    """A name that is not UTF-8, printable: the bytes the shell passed as `\\xff` escapes."""
+    try:
+        return os.fsencode(name).decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate no byte decodes to (made inside Python, not read from argv)
+        return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def check_output_dir(path: str | Path, overwrite: bool = False, what: str = "--out",
                      result_files: tuple[str, ...] = ()) -> Path:
     """Check, before any work, that `path` can become an output directory; returns it as a Path.
 
-    Refused with one line (`UserInputError`): `path` is a regular file; a parent is a regular file; the
-    nearest existing folder is not writable; or `path` already holds one of `result_files` (or, when
-    `result_files` is empty, is a non-empty directory) and `overwrite` is False. Nothing is created.
+    Refused with one line (`UserInputError`): its name is not UTF-8; `path` is a regular file; a parent is a
+    regular file; the nearest existing folder is not writable; or `path` already holds one of `result_files` (or,
+    when `result_files` is empty, is a non-empty directory) and `overwrite` is False. Nothing is created.
     """
-    path = Path(path).expanduser()
+    path = check_utf8_name(path, what).expanduser()
     if path.exists() and not path.is_dir():
         raise UserInputError(f"{what} {path} is a file, not a directory; choose a directory")
     for parent in path.parents:
@@ -149,9 +173,28 @@ def check_output_dir(path: str | Path, overwrite: bool = False, what: str = "--o
     return path
 
 
+@contextmanager
+def no_empty_output_left(out: str | Path) -> Iterator[None]:
+    """Run the block; when it fails, remove the folders of `out` that it created and that are still empty, so a
+    command refused after creating --out (a bad corpus or vocabulary read once the folder exists) leaves nothing
+    behind. A folder that holds anything (a checkpoint, a file of the user's) is kept."""
+    path = Path(out).expanduser()
+    created = [folder for folder in (path, *path.parents) if not folder.exists()]  # deepest first
+    try:
+        yield
+    except BaseException:
+        for folder in created:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty, or already gone
+                break
+        raise
+
+
 def check_output_file(path: str | Path, what: str = "--out", inputs: tuple[str | Path, ...] = ()) -> Path:
-    """Check that a file can be written at `path` (created or appended to) and is none of `inputs`."""
-    path = Path(path).expanduser()
+    """Check that a file can be written at `path` (created or appended to), has a UTF-8 name and is none of
+    `inputs`."""
+    path = check_utf8_name(path, what).expanduser()
     if path.is_dir():
         raise UserInputError(f"{what} {path} is a directory; give a file name")
     for parent in path.parents:

@@ -101,10 +101,12 @@ class TeacherArgs:
 def teacher(args: TeacherArgs) -> None:
     """Pre-train a teacher (IB-BERT by default) with MLM + NSP."""
     from nas.distill.pipeline import run_teacher
+    from nas_common.paths import no_empty_output_left
     from search_spaces.presets import resolve_arch
 
     resolved = None if args.init_from else resolve_arch(args.arch or "ib-bert-large")
-    details = run_teacher(resolved, args.init_from, args.steps, _run_options(args), args.freeze_encoder)
+    with no_empty_output_left(args.out):  # a corpus or vocabulary refused once --out exists
+        details = run_teacher(resolved, args.init_from, args.steps, _run_options(args), args.freeze_encoder)
     typer.echo(f"teacher written to {args.out} ({details['seconds']} s)")
 
 

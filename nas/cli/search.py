@@ -35,6 +35,7 @@ MODEL_FILE_SUFFIXES = (".tflite", ".onnx", ".so", ".tar")  # files `nas export` 
 FALLBACK_SPACE = "mobilebert-family"  # the space of an estimator without one of its own (params, proxy)
 UNBOUND_MIN_TRIALS = 50  # below this many trials "every arch fits" says little about the space
 _OPS = {"no_norm": "NoNorm", "layer_norm": "LN"}
+CALIBRATION_EXAMPLES = 200  # `nas export --model --tflite-int8-full`: training examples that calibrate it
 EXPORTED = ("arch.json", "config.json", "teacher.json", "teacher-toy.json", "TRAIN.md", "model.onnx", "model.so",
             "model.tar", "model.tflite", "model_int8.tflite", "export.json")
 
@@ -182,6 +183,10 @@ def search(args: SearchArgs) -> None:
 
         out = default_out(device_profile.name, format_ms(budget_ms))
     check_output_dir(out, overwrite=True)  # a file, under a file, not writable: one line before any work
+    if args.resume:
+        from nas.confirm import table as confirmed
+
+        confirmed.read(out)  # pareto.html marks the confirmed points after the new trials: refuse damage now
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     bar = Progress(TextColumn("[bold]search"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
@@ -349,9 +354,9 @@ class ExportArgs:
     tflite_int8_full: Annotated[bool, typer.Option(
         "--tflite-int8-full", help="With --model: also write model_int8_full.tflite (int8 weights and activations, "
         "calibrated on the task's training split; implies --tflite).")] = False
-    calibration_examples: Annotated[int, typer.Option(
+    calibration_examples: Annotated[int | None, typer.Option(
         "--calibration-examples", min=1, help="With --tflite-int8-full: training examples the activation ranges "
-        "are taken from.")] = 200
+        "are taken from.", show_default=str(CALIBRATION_EXAMPLES))] = None
     seq_len: Annotated[int | None, typer.Option(
         "--seq-len", help="With --model: tokens per input of the .tflite file (fixed; the longest input your app "
         "sends, [CLS] and [SEP] included) \\[default: the fine-tuning length].")] = None
@@ -382,14 +387,21 @@ class ExportArgs:
                                 ("--tvm", self.tvm or None), ("--profile", self.profile)):
                 if given is not None:
                     raise UserInputError(f"{name} applies to a run directory, not to --model")
+            if self.calibration_examples is not None and not self.tflite_int8_full:
+                raise UserInputError("--calibration-examples applies to --tflite-int8-full (its activation ranges); "
+                                     "add --tflite-int8-full or leave it out")
             return
         if self.run is None:
             raise UserInputError("give a run directory of nas search (its pick, untrained) or --model DIR (a trained "
                                  "model)")
         for name, given in (("--seq-len", self.seq_len), ("--output", self.output), ("--data-dir", self.data_dir),
-                            ("--tflite-int8-full", self.tflite_int8_full or None), ("--device", self.device)):
+                            ("--tflite-int8-full", self.tflite_int8_full or None), ("--device", self.device),
+                            ("--calibration-examples", self.calibration_examples)):
             if given is not None:
                 raise UserInputError(f"{name} applies to --model DIR (a trained model), not to a run directory")
+        if self.profile is not None and not self.tvm:
+            raise UserInputError("--profile applies to --tvm (the device the TVM library is built for); add --tvm "
+                                 "or leave it out")
         if self.pick is not None and self.max_latency is not None:
             raise UserInputError("give --pick or --max-latency, not both")
 
@@ -402,8 +414,8 @@ def export(args: ExportArgs) -> None:
         from nas.cli.deploy import export_trained
 
         for line in export_trained(args.model, args.to, args.seq_len, args.output, args.tflite, args.tflite_int8,
-                                   args.tflite_int8_full, args.calibration_examples, args.onnx, args.data_dir,
-                                   args.overwrite, args.device):
+                                   args.tflite_int8_full, args.calibration_examples or CALIBRATION_EXAMPLES,
+                                   args.onnx, args.data_dir, args.overwrite, args.device):
             typer.echo(line)
         return
     _export_pick(args)
@@ -434,6 +446,7 @@ def _export_pick(args: ExportArgs) -> None:
     if to.resolve() == run.resolve() or run.resolve() in to.resolve().parents:
         raise UserInputError(f"--to {to} is inside the run {run}; export to a directory outside it")
     check_output_dir(to, overwrite=args.overwrite, what="--to", result_files=EXPORTED)
+    profile = _run_profile(options, args.profile) if args.tvm else None  # before a file is written
     estimate = Estimate.from_record(record)
     export_pick(chosen, to, run, options, estimate)
     typer.echo(f"trial {chosen.id}: {chosen.latency_ms:.1f} ms, {estimate.phrase(chosen.accuracy)} "
@@ -442,8 +455,7 @@ def _export_pick(args: ExportArgs) -> None:
     if args.onnx:
         typer.echo(exports.describe_onnx(exports.export_onnx(chosen.arch, to, options.get("seq_len", 128)), to))
     if args.tvm:
-        path, note = exports.export_tvm(chosen.arch, _run_profile(options, args.profile), to,
-                                        options.get("seq_len", 128))
+        path, note = exports.export_tvm(chosen.arch, profile, to, options.get("seq_len", 128))
         typer.echo(f"TVM: {path} ({note})")
     if tflite:
         for line in exports.export_tflite_files(chosen.arch, to, options.get("seq_len", 128), args.tflite_int8):

@@ -152,13 +152,13 @@ def write_results(out: Path, run: dict[str, Any], trials: list[Trial], options: 
         summary["best"] = {"id": best.id, "latency_ms": best.latency_ms, "accuracy": best.accuracy,
                            "params": best.params}
         if confirmed_best is None:
-            export_pick(best, out / "best", out, asdict(options), Estimate.of(estimator))
+            export_pick(best, out / run_dir.BEST, out, asdict(options), Estimate.of(estimator))
         else:  # a resumed run keeps the winner `nas confirm` measured; new front points are not measured yet
             summary["best_kept"] = confirmed_best
     references = reference_points(latency, estimator, options.seq_len)
     title = (f"{options.device}, budget {format_ms(options.budget_ms)}: {len(trials)} trials "
              f"({options.strategy}, seed {options.seed}), front of {len(points)}")
-    write_report(out / "pareto.html", trials, points, options.budget_ms, references, title, estimator)
+    write_report(out / run_dir.REPORT, trials, points, options.budget_ms, references, title, estimator)
     run["summary"] = summary
     run["quality"] = {  # how a run is judged (benchmarks/search_quality.py); not needed to use its results
         "hypervolume": hv,

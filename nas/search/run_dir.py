@@ -30,6 +30,8 @@ from nas_common.writing import write_json, write_text
 
 RUN_FILE = "run.json"
 TRIALS_CSV = "trials.csv"
+REPORT = "pareto.html"
+BEST = "best"  # the front's best point as something to train (nas/export/train_guide.py)
 _VERSIONED = ("mobilebert-nas", "numpy", "transformers", "apache-tvm", "nni", "ray", "optuna", "plotly")
 MAY_CHANGE_ON_RESUME = ("trials",)
 
@@ -99,8 +101,22 @@ def _has_data_rows(csv_file: Path) -> bool:
     return sum(1 for line in read_bytes(csv_file, "results").splitlines() if line.strip()) > 1
 
 
+def check_results_writable(out: Path) -> None:
+    """A run rewrites trials.csv, pareto.html (files) and best/ (a folder) once its trials are done: something of
+    the other kind in their place is refused before the first trial, not after the last one."""
+    best = Path(out) / BEST
+    if best.exists() and not best.is_dir():
+        raise UserInputError(f"{best} is a file, but the run writes its best pick there (a folder): move it away, "
+                             "then resume (nothing was changed)")
+    for name in (TRIALS_CSV, REPORT):
+        if (Path(out) / name).is_dir():
+            raise UserInputError(f"{Path(out) / name} is a folder, but the run writes its {name} there: move it "
+                                 "away, then resume (nothing was changed)")
+
+
 def _check_resumable(out: Path, options: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
     check_journal_present(out)
+    check_results_writable(out)
     run = read_run(out)
     recorded = {k: v for k, v in defaults.items() if k in options} | recorded_options(run, out)
     changed = [k for k in sorted(set(recorded) | set(options))

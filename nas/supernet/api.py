@@ -12,7 +12,6 @@ Importing this module loads torch; the search imports it only for `--estimator s
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +23,9 @@ from nas.supernet import evaluate, store
 from nas.supernet.elastic import ElasticMobileBert
 from nas.supernet.space import require_member
 from nas_common.errors import UserInputError
+from nas_common.io import read_bytes
 from nas_common.paths import check_output_dir, corpus_path
-from nas_common.writing import write_json
+from nas_common.writing import write_bytes, write_json
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
 
@@ -114,12 +114,13 @@ def extract(supernet_dir: str | Path | Supernet, arch: Arch, out: str | Path, ov
     if supernet is None:
         supernet = load_supernet(supernet_dir)
     require_member(supernet.space, arch)
+    vocab = read_bytes(supernet.directory / store.VOCAB, "the supernet's vocabulary")  # read before a file is written
     model = supernet.elastic.extract(arch)
     out.mkdir(parents=True, exist_ok=True)
     with store.quiet_transformers():
         model.save_pretrained(out)
     arch.save(out / "arch.json")
-    shutil.copyfile(supernet.directory / store.VOCAB, out / "vocab.txt")
+    write_bytes(out / store.VOCAB, vocab)
     card = {"kind": "supernet_subnet", "supernet": str(supernet.directory.resolve()),
             "teacher": supernet.meta.get("teacher"), "depth_order": supernet.elastic.depth_order,
             "head_layout": supernet.elastic.head_layout,
