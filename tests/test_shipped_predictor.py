@@ -42,6 +42,8 @@ def fitted_supernet(directory: Path, seed: int = 0) -> Path:
         "format": 1, "steps_done": 3, "teacher": "/somewhere/teacher",
         "options": {"steps": 3, "schedule": "jkt", "seed": seed, "out": str(directory), "device": "cpu"}}))
     (directory / "space.toml").write_text(SPACE_TOML)
+    (directory / "weights").mkdir()  # where a trained supernet's weights lie (`nas supernet ensemble` checks)
+    (directory / "weights" / "config.json").write_text("{}\n")
     space = SearchSpace.load(directory / "space.toml")
     rng = np.random.default_rng(seed)
     archs = pred.sample_archs(space, SAMPLES, seed)

@@ -4,13 +4,18 @@ losses of distilled students. benchmarks/estimator_rank.py --refit-proxy writes 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from nas_common.errors import UserInputError
-from nas_common.io import read_json
+from nas_common.io import finite, read_json
 from nas_common.writing import write_json
+
+if TYPE_CHECKING:
+    from search_spaces.arch import Arch
+
+MIN_STUDENTS = 3  # the leave-one-out scatter fits a line: n − 2 degrees of freedom
 
 accuracy_app = typer.Typer(help="Fit the accuracy estimators' files.", no_args_is_help=True)
 
@@ -39,9 +44,32 @@ def fit_proxy(
                                                          for r in rows):
         raise UserInputError(f"{truth}: needs \"data\", a list of {{\"arch\": ..., \"loss\": ...}} rows")
     archs = [Arch.from_dict(r["arch"], source=str(truth)) for r in rows]
-    fitted = proxy.fit(archs, [float(r["loss"]) for r in rows], str(record.get("note", "")))
+    losses = _truth_losses(truth, rows)
+    _check_fittable(truth, archs, losses)
+    fitted = proxy.fit(archs, losses, str(record.get("note", "")))
     write_json(target, fitted, "proxy fit", indent=1)
     typer.echo(f"proxy fitted on {len(rows)} students (leave-one-out Spearman {fitted['loo_spearman']}): {target}")
+
+
+def _truth_losses(truth: Path, rows: list[dict[str, Any]]) -> list[float]:
+    """Each row's loss: a finite number ≥ 0 (nats), else one line naming the row."""
+    return [float(finite(r["loss"], str(truth), f"data[{i}].loss", minimum=0.0)) for i, r in enumerate(rows)]
+
+
+def _check_fittable(truth: Path, archs: list[Arch], losses: list[float]) -> None:
+    """The fit and its leave-one-out scatter need 3 students or more whose losses and architectures are not
+    all the same (a constant column leaves the ranking undefined)."""
+    from nas.accuracy import proxy
+
+    if len(losses) < MIN_STUDENTS:
+        raise UserInputError(f"{truth}: \"data\" holds {len(losses)} student{'s' * (len(losses) != 1)}; the fit "
+                             f"needs at least {MIN_STUDENTS} of different loss")
+    if len(set(losses)) < 2:
+        raise UserInputError(f"{truth}: every student has the same loss ({losses[0]:g}); the fit needs students "
+                             "of different loss")
+    if len({tuple(proxy.terms(a).tolist()) for a in archs}) < 2:
+        raise UserInputError(f"{truth}: every student has the same size and shape (the proxy's terms); the fit "
+                             "needs students of different architectures")
 
 
 def register(app: typer.Typer) -> None:

@@ -13,19 +13,22 @@ from __future__ import annotations
 
 import math
 import shutil
-from io import StringIO
 from pathlib import Path
 from typing import Any
 
 from nas.accuracy.resolution import loss_of
 from nas.confirm.plan import METRIC, ConfirmOptions
 from nas_common.errors import UserInputError
-from nas_common.io import read_text
+from nas_common.io import finite, read_csv
 from nas_common.writing import write_text
 
 FILE_NAME = "confirmed.csv"
 _FIRST = ("arch_id", "pick", "estimate", "est_loss_nats", "latency_ms", "status", "rung", "steps", METRIC, "dev",
           "dev_steps", "task", "wall_s", "model_dir", "reason")
+_REQUIRED = ("arch_id", "pick", "status", "steps")  # what the table, best/ and pareto.html read of every row
+_INTEGERS = {"arch_id": 0, "pick": 0, "rung": -1, "steps": 0, "dev_steps": 0}  # each with its least value
+_TEXTS = ("status", "task", "model_dir", "reason")  # every other column is a number (a held-out or dev metric)
+_STATUSES = ("survived", "stopped", "failed")
 
 
 def rows_from_results(options: ConfirmOptions, results: Any) -> list[dict[str, Any]]:
@@ -72,33 +75,49 @@ def write(run: Path, rows: list[dict[str, Any]]) -> Path:
 
 
 def read(run: Path) -> list[dict[str, Any]]:
-    """The rows of RUN/confirmed.csv (empty when the run has none); NaN cells become None."""
-    import pandas as pd
-
+    """The rows of RUN/confirmed.csv (empty when the run has none), each cell typed by its column (`_INTEGERS`,
+    `_TEXTS`, every other column a number); an empty cell is None. A damaged cell is one line naming the file,
+    the line and the column."""
     path = Path(run) / FILE_NAME
     if not path.is_file():
         return []
-    text = read_text(path, kind="CSV")  # BOM, CRLF, not UTF-8: the I/O layer's one line
-    try:
-        frame = pd.read_csv(StringIO(text))
-    except (ValueError, OSError) as err:
-        raise UserInputError(f"{path}: not a readable table ({type(err).__name__})") from None
-    if "arch_id" not in frame.columns:
-        raise UserInputError(f"{path}: no arch_id column (not written by `nas confirm`)")
-    for line, value in enumerate(frame["arch_id"], start=2):
-        try:
-            whole = float(value).is_integer()
-        except (TypeError, ValueError, OverflowError):
-            whole = False
-        if not whole:
-            raise UserInputError(f"{path}: line {line}: arch_id must be a trial id (an integer), got {value!r}")
-    for column in frame.select_dtypes("number").columns:
-        infinite = frame.index[frame[column].abs() == math.inf]
-        if len(infinite):
-            raise UserInputError(f"{path}: line {int(infinite[0]) + 2}: {column} must be a finite number, got "
-                                 f"{frame[column][infinite[0]]!r}")
-    return [{k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()}
-            for row in frame.to_dict("records")]
+    header, lines = read_csv(path)  # BOM, CRLF, not UTF-8, a row of another width: the I/O layer's one line
+    missing = [c for c in _REQUIRED if c not in header]
+    if missing:
+        raise UserInputError(f"{path}: no {missing[0]} column (not written by `nas confirm`)")
+    rows = [_typed_row(f"{path}: line {number}", cells) for number, cells in lines]
+    seen: dict[int, int] = {}
+    for (number, _), row in zip(lines, rows, strict=True):
+        if row["arch_id"] in seen:
+            raise UserInputError(f"{path}: line {number}: arch_id {row['arch_id']} appears twice (also on line "
+                                 f"{seen[row['arch_id']]})")
+        seen[row["arch_id"]] = number
+    return rows
+
+
+def _typed_row(where: str, cells: dict[str, str]) -> dict[str, Any]:
+    row = {column: _typed_cell(where, column, text.strip()) for column, text in cells.items()}
+    for column in _REQUIRED:
+        if row[column] is None:
+            raise UserInputError(f"{where}: {column} is empty")
+    if row["status"] not in _STATUSES:
+        raise UserInputError(f"{where}: status must be one of {', '.join(_STATUSES)}, got {row['status']!r}")
+    if row.get("dev") is not None and row.get("dev_steps") is None:
+        raise UserInputError(f"{where}: dev_steps is empty though dev is given (the steps dev was measured at)")
+    return row
+
+
+def _typed_cell(where: str, column: str, text: str) -> Any:
+    """An empty cell is None; else text, an integer (pandas writes `400.0` in a column with empty cells) or a
+    finite number."""
+    if not text or column in _TEXTS:
+        return text or None
+    if column not in _INTEGERS:
+        return float(finite(text, where, column))
+    number = finite(text, where, column, minimum=_INTEGERS[column])
+    if not float(number).is_integer():
+        raise UserInputError(f"{where}: {column} must be an integer, got {text!r}")
+    return int(number)
 
 
 def by_arch(run: Path) -> dict[int, dict[str, Any]]:

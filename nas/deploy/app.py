@@ -15,7 +15,7 @@ import numpy as np
 
 from nas.distill.data_glue import Example
 from nas_common.errors import UserInputError
-from nas_common.io import read_json
+from nas_common.io import finite, read_json
 
 APP_JSON = "app.json"
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -68,4 +68,28 @@ def read_app(file: Path) -> dict[str, Any]:
     if not path.is_file():
         raise UserInputError(f"{file} has no {APP_JSON} beside it (its tokenizer settings, sequence length and "
                              "labels): evaluate a file written by nas export --model")
-    return read_json(path)
+    return check_app(read_json(path), str(path))
+
+
+def check_app(record: Any, where: str) -> dict[str, Any]:
+    """`record` (an app.json) when the fields `nas evaluate` reads have their types: `sequence_length` (and the
+    tokenizer's, when given) the same positive integer, `output`/`tokenizer` objects, names and labels text."""
+    if not isinstance(record, dict):
+        raise UserInputError(f"{where}: not an app record (expected a JSON object, got {type(record).__name__})")
+    length = finite(record.get("sequence_length"), where, "sequence_length", integer=True, positive=True)
+    for name in ("output", "tokenizer"):
+        if not isinstance(record.get(name, {}), dict):
+            raise UserInputError(f"{where}: {name} must be a JSON object, got {record[name]!r}")
+    tokenizer = record.get("tokenizer", {})
+    if "sequence_length" in tokenizer:
+        given = finite(tokenizer["sequence_length"], where, "tokenizer.sequence_length", integer=True, positive=True)
+        if given != length:
+            raise UserInputError(f"{where}: tokenizer.sequence_length {given} differs from sequence_length {length}")
+    for field, value in (("output.name", record.get("output", {}).get("name", "")), ("task", record.get("task", "")),
+                         ("tokenizer.vocab", tokenizer.get("vocab", "vocab.txt"))):
+        if not isinstance(value, str):
+            raise UserInputError(f"{where}: {field} must be text, got {value!r}")
+    labels = record.get("labels", [])
+    if not isinstance(labels, list) or not all(isinstance(label, str) for label in labels):
+        raise UserInputError(f"{where}: labels must be a list of names, got {labels!r}")
+    return record

@@ -6,6 +6,7 @@ the numbers compare; with several models, each one's paired difference from the 
 from __future__ import annotations
 
 import importlib.util
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from nas.deploy.app import INPUTS, encode, read_app
+from nas.deploy.app import APP_JSON, INPUTS, encode, read_app
 from nas.deploy.model_dir import check_task_of, load_module, read_model_dir
 from nas.distill.data_glue import Example
 from nas.distill.metrics import task_metrics
@@ -36,6 +37,15 @@ class Candidate:
     trained: Any = None  # the TrainedModel of a directory
     outputs: np.ndarray | None = field(default=None, repr=False)
     seconds: float = 0.0
+
+
+def check_threads(threads: int) -> int:
+    """`threads` when this process may run that many at once: LiteRT cannot start more threads than that, and
+    the rule is `nas measure`'s (latency_models/measure.py)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if threads > cores:
+        raise UserInputError(f"--threads {threads} is more than the {cores} cores this process may use here")
+    return threads
 
 
 def candidate(path: str | Path, task: str) -> Candidate:
@@ -123,6 +133,9 @@ def _runner(item: Candidate, threads: int) -> tuple[Any, int]:
             run = signature_runner(item.path, threads)
         if shapes.get("input_ids", [0])[0] != 1 or set(shapes) != set(INPUTS):
             raise UserInputError(f"{item.path} does not take {', '.join(INPUTS)} of batch 1 (inputs {shapes})")
+        if shapes["input_ids"][1:] != [item.seq_len]:
+            raise UserInputError(f"{item.path.parent / APP_JSON}: sequence_length is {item.seq_len}, but "
+                                 f"{item.path.name} takes input_ids of shape {shapes['input_ids']}")
         item.runtime = f"LiteRT {_version('ai-edge-litert')} (XNNPACK, {threads} thread{'s' * (threads > 1)})"
         return run, 1
     return _batch_runner(item), TORCH_BATCH

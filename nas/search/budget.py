@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from nas_common.errors import UserInputError
+from nas_common.io import finite
 
 _BUDGET = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)\s*$", re.IGNORECASE)
 
@@ -23,6 +24,11 @@ def parse_budget(text: str) -> float:
     if millis <= 0:
         raise UserInputError(f"budget {text!r} must be positive")
     return millis
+
+
+def recorded_budget(value: object, where: str) -> float:
+    """A budget as a run recorded it (run.json's options.budget_ms): a finite, positive number of milliseconds."""
+    return float(finite(value, where, "options.budget_ms", positive=True))
 
 
 def format_ms(millis: float) -> str:

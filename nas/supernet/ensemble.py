@@ -18,6 +18,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from nas_common.errors import UserInputError
 from nas_common.io import read_json, read_text
@@ -28,7 +29,11 @@ from search_spaces.space import SearchSpace
 FORMAT = 1
 ENSEMBLE = "ensemble.json"
 SPACE = "space.toml"
-SUPERNET_META = "supernet.json"  # nas/supernet/store.py's META (not imported: that module loads torch)
+# nas/supernet/store.py's META, FORMAT and WEIGHTS, split.py's PARTS (not imported: those modules load torch)
+SUPERNET_META = "supernet.json"
+SUPERNET_FORMAT = 1
+WEIGHTS = "weights"
+PARTS = "parts"
 
 
 def is_ensemble(directory: str | Path) -> bool:
@@ -45,6 +50,9 @@ def members(directory: str | Path) -> list[Path]:
         listed = [Path(p) for p in record["members"]]
     except (KeyError, TypeError) as err:
         raise UserInputError(f"{directory / ENSEMBLE}: not an ensemble record ({err})") from None
+    if not listed:
+        raise UserInputError(f"{directory / ENSEMBLE}: lists no members (an ensemble is written by `nas supernet "
+                             "ensemble` from two supernets or more)")
     for member in listed:
         if not (member / SUPERNET_META).is_file():
             raise UserInputError(f"{directory} is an ensemble whose member {member} is not a supernet directory "
@@ -67,6 +75,7 @@ def write_ensemble(member_dirs: Sequence[str | Path], out: str | Path, overwrite
         if not (member / SUPERNET_META).is_file():
             raise UserInputError(f"{member} is not a supernet directory (no {SUPERNET_META}; run `nas supernet "
                                  "train`)")
+    metas = [_member_meta(m) for m in resolved]
     spaces = [SearchSpace.load(m / SPACE) for m in resolved]
     for member, space in zip(resolved[1:], spaces[1:], strict=True):
         if not same_space(spaces[0], space):
@@ -75,10 +84,38 @@ def write_ensemble(member_dirs: Sequence[str | Path], out: str | Path, overwrite
     out = check_output_dir(out, overwrite, result_files=(ENSEMBLE,))
     if out.resolve() in resolved:
         raise UserInputError(f"--out {out} is one of the members; write the ensemble to its own directory")
+    for member, meta in zip(resolved, metas, strict=True):
+        _check_weights(member, meta)
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / SPACE, read_text(resolved[0] / SPACE))
     write_json(out / ENSEMBLE, {"format": FORMAT, "members": [str(m) for m in resolved]})
     return out
+
+
+def _member_meta(member: Path) -> dict[str, Any]:
+    """A member's supernet.json, read as store.read_meta reads it (a JSON object of the known format)."""
+    path = member / SUPERNET_META
+    meta = read_json(path)
+    if not isinstance(meta, dict):
+        raise UserInputError(f"{path}: not a supernet record (expected a JSON object)")
+    if meta.get("format") != SUPERNET_FORMAT:
+        raise UserInputError(f"{path}: unknown supernet format {meta.get('format')!r}")
+    return meta
+
+
+def _check_weights(member: Path, meta: dict[str, Any]) -> None:
+    """The member's trained weights are there: its one set (weights/), or each part of a split supernet."""
+    split = meta.get("split")
+    if not split:
+        places = [member]
+    elif isinstance(split, dict) and isinstance(split.get("parts"), dict) and split["parts"]:
+        places = [member / PARTS / str(name) for name in split["parts"].values()]
+    else:
+        raise UserInputError(f"{member / SUPERNET_META}: split names no parts")
+    for place in places:
+        if not (place / WEIGHTS / "config.json").is_file():
+            raise UserInputError(f"{member} holds no trained weights ({place / WEIGHTS}/ is missing or "
+                                 "incomplete): an ensemble's members must be trained supernets")
 
 
 def ensemble_digest(member_digests: Sequence[str]) -> str:
