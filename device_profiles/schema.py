@@ -7,11 +7,12 @@ Every error names the file and the key, as a `UserInputError`. Finding and loadi
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from device_profiles.measurement import Measurement, check_latency_ms
+from device_profiles.measurement import MAX_LATENCY_MS, Measurement, check_latency_ms
 from device_profiles.targets import check_target
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
@@ -27,6 +28,44 @@ CALIBRATION_KEYS = ("flops_weight", "flops_ms_per_gflop", "flops_ms", "flops_flo
 # ... and each calibration point's leave-one-out log error (same order as the points), from which the intervals
 # take the model error net of each row's leverage (latency_models/uncertainty.py).
 LOO_LOG = "loo_log"
+# The `[lowering]` switches (true or false; absent: true), which kernels a runtime fuses (latency_models/variant.py);
+# beside them `cross_compiler` (the rpc backend's compiler, a string) and `fit` (what `nas calibrate` fitted, a table).
+LOWERING_SWITCHES = ("fuse_layer_norm", "fuse_gelu", "fuse_epilogue", "fuse_bias")
+LOWERING_KEYS = (*LOWERING_SWITCHES, "cross_compiler", "fit")
+
+# Bounds (inclusive) of a profile's numbers. Each lies far outside any real device yet keeps every latency the
+# cost model computes finite: a value of 1e308 overflowed it into RuntimeWarnings and "interval 0.0-inf ms".
+PEAK_BOUNDS = {
+    # from a microcontroller without an FPU (~1 MFLOP/s, ~1 MB/s) to 100 times the largest accelerator's fp32
+    # (an H100: ~67 TFLOP/s, ~3.4 TB/s)
+    "fp32_gflops": (1e-3, 1e7),
+    "memory_gbs": (1e-3, 1e6),
+}
+COST_BOUNDS = {
+    # fractions of fp32_gflops; a fit may put matmul_eff above 1 (it is the packing-free asymptote: cost_model.py,
+    # on mm_gbs), but not at a hundred times the peak
+    "matmul_eff": (1e-6, 100.0),
+    "bmm_eff": (1e-6, 100.0),
+    # rates in GB/s and GFLOP/s: 1e9 is how an ablation switches a term off (benchmarks/latency_host_accuracy.py)
+    "mm_gbs": (1e-6, 1e9),
+    "ew_gbs": (1e-6, 1e9),
+    "ew_gflops": (1e-6, 1e9),
+    # times: one kernel launch at most a second (in µs), the per-inference constant at most a day (in ms)
+    "kernel_us": (0.0, 1e6),
+    "const_ms": (0.0, MAX_LATENCY_MS),
+}
+# The calibration keys: the FLOPs line's slope and intercept and its floor in ms (per GFLOP) at most a day; the
+# log errors at most 10 (a factor e^10 = 22 026 between a prediction and a measurement: a fit that bad predicts
+# nothing, and a larger one overflows the intervals).
+CALIBRATION_BOUNDS = {
+    "flops_weight": (0.0, 1.0),
+    "flops_ms_per_gflop": (0.0, MAX_LATENCY_MS),
+    "flops_ms": (-MAX_LATENCY_MS, MAX_LATENCY_MS),
+    "flops_floor_ms": (1e-6, MAX_LATENCY_MS),  # the line's log is taken: positive
+    "loo_sigma": (0.0, 10.0),
+    "loo_rows": (1, 1_000_000),  # the intervals' degrees of freedom grow with it
+}
+MAX_LOG_ERROR = 10.0  # each of loo_log, in absolute value (as loo_sigma)
 
 
 @dataclass(frozen=True)
@@ -92,8 +131,8 @@ def parse_profile(data: dict[str, Any], origin: str, path: Path | None = None,
         raise UserInputError(f"{origin}: missing key 'target.kind'")
     check_target(target, origin)  # what TVM would refuse at the first compile, refused now
     peaks = _require(data, "peaks", dict, origin)
-    fp32 = _require(peaks, "fp32_gflops", (int, float), f"{origin} [peaks]", positive=True)
-    memory = _require(peaks, "memory_gbs", (int, float), f"{origin} [peaks]", positive=True)
+    fp32 = _bounded(peaks, "fp32_gflops", f"{origin} [peaks]", PEAK_BOUNDS)
+    memory = _bounded(peaks, "memory_gbs", f"{origin} [peaks]", PEAK_BOUNDS)
     runtime = _require(data, "runtime", str, origin, default="other")
     if runtime not in RUNTIMES:
         raise UserInputError(f"{origin}: key 'runtime' must be one of {', '.join(RUNTIMES)}, got {runtime!r}")
@@ -122,7 +161,7 @@ def parse_profile(data: dict[str, Any], origin: str, path: Path | None = None,
         runtime=runtime,
         soc=_require(data, "soc", str, origin, default=""),
         cores=tuple(dict(c) for c in cores),
-        lowering=dict(_require(data, "lowering", dict, origin, default={})),
+        lowering=_lowering(_require(data, "lowering", dict, origin, default={}), origin),
         calibration=tuple(calibration),
         cost=_cost(_require(data, "cost", dict, origin, default={}), origin),
         path=path,
@@ -130,11 +169,16 @@ def parse_profile(data: dict[str, Any], origin: str, path: Path | None = None,
     )
 
 
+# What `--device NAME`, a file name in the user's devices folder and `nas devices`' one line per device can hold:
+# no separator, no space or newline, no quote, no leading '.' (a hidden file) or '-' (an option).
+DEVICE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
 def check_name(name: str, what: str) -> str:
-    """A device name: what `--device NAME` and a file name in the user's devices folder can hold."""
-    if not name.strip() or name != name.strip() or any(c in name for c in "/\\") or name.endswith(".toml"):
-        raise UserInputError(f"{what} must be a device name (not empty, no spaces around it, no '/' or "
-                             f"'.toml'), got {name!r}")
+    """A device name (`DEVICE_NAME`), not ending in .toml (which names a file)."""
+    if not DEVICE_NAME.fullmatch(name) or name.endswith(".toml"):
+        raise UserInputError(f"{what} must be a device name (letters, digits, '-', '_' and '.', starting with a "
+                             f"letter or digit, not ending in '.toml'), got {name!r}")
     return name
 
 
@@ -148,8 +192,37 @@ def _calibration_arch(arch: str | dict[str, Any], where: str) -> Arch:
     return preset.arch
 
 
+def _bounded(data: dict[str, Any], key: str, where: str, bounds: dict[str, tuple[float, float]], *,
+             default: Any = ...) -> Any:
+    """`data[key]`, a positive number within `bounds[key]`."""
+    low, high = bounds[key]
+    value = _require(data, key, (int, float), where, positive=True, default=default)
+    if value is None:
+        return value
+    if not low <= value <= high:
+        span = f"a positive number up to {high:g}" if low == 0 else f"a number from {low:g} to {high:g}"
+        raise UserInputError(f"{where}: key '{key}' must be {span}, got {value!r}")
+    return value
+
+
+def _lowering(lowering: dict[str, Any], origin: str) -> dict[str, Any]:
+    """The `[lowering]` table: each switch true or false (a string or a number is no switch: "no" was read as
+    true), the rpc cross compiler a string, the fit's record a table."""
+    where = f"{origin} [lowering]"
+    unknown = sorted(set(lowering) - set(LOWERING_KEYS))
+    if unknown:
+        raise UserInputError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; known: "
+                             f"{', '.join(LOWERING_KEYS)}")
+    for key in LOWERING_SWITCHES:
+        if key in lowering and not isinstance(lowering[key], bool):
+            raise UserInputError(f"{where}: key '{key}' must be true or false, got {lowering[key]!r}")
+    _require(lowering, "cross_compiler", str, where, default=None)
+    _require(lowering, "fit", dict, where, default=None)
+    return dict(lowering)
+
+
 def _cost(cost: dict[str, Any], origin: str) -> dict[str, Any]:
-    """The fitted `[cost]` table: every value a positive number (no silent fallback to the priors)."""
+    """The fitted `[cost]` table: every value a number within its bounds (no silent fallback to the priors)."""
     where = f"{origin} [cost]"
     unknown = sorted(set(cost) - set(COST_KEYS) - set(CALIBRATION_KEYS) - {"fitted_on", LOO_LOG})
     if unknown:
@@ -157,26 +230,25 @@ def _cost(cost: dict[str, Any], origin: str) -> dict[str, Any]:
                              f"{', '.join(COST_KEYS + CALIBRATION_KEYS)}, {LOO_LOG}, fitted_on")
     out: dict[str, Any] = {}
     for key in COST_KEYS:
-        value = _require(cost, key, (int, float), where, positive=True, default=None)
+        value = _bounded(cost, key, where, COST_BOUNDS, default=None)
         if value is not None:
-            if not math.isfinite(value):
-                raise UserInputError(f"{where}: key '{key}' must be a finite number, got {value!r}")
             out[key] = float(value)
     for key in CALIBRATION_KEYS:
+        low, high = CALIBRATION_BOUNDS[key]
         value = _require(cost, key, (int, float), where, default=None)
         if value is None:
             continue
-        if not math.isfinite(value) or (key != "flops_ms" and value < 0) or (key == "flops_weight" and value > 1):
-            raise UserInputError(f"{where}: key '{key}' must be a finite number"
-                                 + (" in [0, 1]" if key == "flops_weight" else "" if key == "flops_ms" else " >= 0")
-                                 + f", got {value!r}")
+        if not low <= value <= high:
+            raise UserInputError(f"{where}: key '{key}' must be a number from {low:g} to {high:g}, got {value!r}")
         out[key] = int(value) if key == "loo_rows" else float(value)
     if out.get("flops_weight", 1.0) < 1.0 and not {"flops_ms_per_gflop", "flops_ms"} <= set(out):
         raise UserInputError(f"{where}: flops_weight below 1 needs flops_ms_per_gflop and flops_ms (the FLOPs fit)")
     if LOO_LOG in cost:
         errors = _require(cost, LOO_LOG, list, where)
-        if not all(isinstance(e, (int, float)) and not isinstance(e, bool) and math.isfinite(e) for e in errors):
-            raise UserInputError(f"{where}: key '{LOO_LOG}' must be a list of finite numbers")
+        if not all(isinstance(e, (int, float)) and not isinstance(e, bool) and abs(e) <= MAX_LOG_ERROR
+                   for e in errors):
+            raise UserInputError(f"{where}: key '{LOO_LOG}' must be a list of numbers from -{MAX_LOG_ERROR:g} to "
+                                 f"{MAX_LOG_ERROR:g}")
         out[LOO_LOG] = [float(e) for e in errors]
     if "fitted_on" in cost:
         out["fitted_on"] = _require(cost, "fitted_on", str, where)

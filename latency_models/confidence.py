@@ -26,9 +26,17 @@ class ConfidentProfile(DeviceProfile):
     confidence: float = 0.9
 
 
+# The highest level asked of an interval: beyond it the tails are the t distribution's guess, not anything a
+# calibration of a few rows can tell, and 0.9999999999999999 made its quantile infinite ("100% interval 0.0-inf").
+MAX_LEVEL = 0.999
+
+
 def check_level(level: float, what: str = "--confidence") -> float:
     if not isinstance(level, (int, float)) or not 0 < level < 1:
         raise UserInputError(f"{what} must be a probability between 0 and 1 (e.g. 0.9), got {level!r}")
+    if level > MAX_LEVEL:
+        raise UserInputError(f"{what} must be a probability between 0 and {MAX_LEVEL:g} (e.g. 0.9), got {level!r}: "
+                             "the interval's bounds are not finite, or not meaningful, that close to 1")
     return float(level)
 
 

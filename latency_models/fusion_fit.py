@@ -31,11 +31,11 @@ from typing import Any
 import numpy as np
 
 from device_profiles.measurement import Measurement
-from device_profiles.schema import DeviceProfile
+from device_profiles.schema import LOWERING_SWITCHES, DeviceProfile
 from latency_models.calibrate import fit_with_objective, loo_log_errors
 from latency_models.predictor import load_predictor
 
-SWITCHES = ("fuse_layer_norm", "fuse_gelu", "fuse_epilogue", "fuse_bias")
+SWITCHES = LOWERING_SWITCHES
 MIN_ROWS_GLOBAL = 8  # switches that change every arch's graph: fitted from this many rows on
 DECISIVE = 2.0  # objective gap (in the fit's units: half squared 5 % residuals) below which a choice is weak
 CLEAR_SE = 2.0  # a flip must lower the leave-one-out MSE by this many standard errors of the paired differences

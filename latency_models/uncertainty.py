@@ -109,7 +109,8 @@ def interval(log_pred: np.ndarray, jac: np.ndarray, post: Posterior, level: floa
     """The `level` prediction interval of archs with log-predictions `log_pred` and gradients `jac`."""
     sd = np.sqrt(np.einsum("ij,jk,ik->i", jac, post.cov, jac) + post.sigma**2)
     half = post.quantile(level) * sd
-    return PredictionInterval(np.exp(log_pred), np.exp(log_pred - half), np.exp(log_pred + half), level)
+    with np.errstate(over="ignore"):  # an unbounded interval is inf, not a RuntimeWarning line (see `nas latency`)
+        return PredictionInterval(np.exp(log_pred), np.exp(log_pred - half), np.exp(log_pred + half), level)
 
 
 def with_model_error(post: Posterior, jac: np.ndarray, loo_sigma: float, loo_rows: int,

@@ -38,9 +38,11 @@ class Variant:
 
     @classmethod
     def of(cls, arch: Any, lowering: dict[str, Any]) -> Variant:
+        # The switches are booleans (device_profiles/schema.py refuses anything else): no bool() here, which read
+        # `fuse_gelu = "no"` as true.
         return cls(arch.normalization_type, arch.hidden_act, arch.attention_form(), arch.trigram_input,
-                   bool(lowering.get("fuse_layer_norm", True)), bool(lowering.get("fuse_gelu", True)),
-                   bool(lowering.get("fuse_epilogue", True)), bool(lowering.get("fuse_bias", True)))
+                   lowering.get("fuse_layer_norm", True), lowering.get("fuse_gelu", True),
+                   lowering.get("fuse_epilogue", True), lowering.get("fuse_bias", True))
 
     def parts(self) -> tuple[str, ...]:
         """The parts of this variant: `out` exists with a bottleneck only."""

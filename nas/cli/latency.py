@@ -32,7 +32,7 @@ class LatencyArgs:
     breakdown: Annotated[bool, typer.Option("--breakdown", help="Per-kernel rows, slowest first.")] = False
     level: Annotated[float, typer.Option(
         "--interval", help="Level of the prediction interval printed beside it (from the calibration fit's "
-        "parameter covariance).")] = 0.9
+        "parameter covariance), at most 0.999.")] = 0.9
     as_json: Annotated[bool, typer.Option("--json", help="Print the prediction as one JSON object.")] = False
 
     def __post_init__(self) -> None:
@@ -47,6 +47,7 @@ def latency(args: LatencyArgs) -> None:
     """Predict the latency of one architecture on a device, with a prediction interval."""
     from device_profiles.profile import load_profile
     from latency_models.predictor import load_predictor
+    from nas_common.errors import UserInputError
     from search_spaces.presets import resolve_arch
 
     arch, seq_len, level = args.arch, args.seq_len, args.level
@@ -56,6 +57,9 @@ def latency(args: LatencyArgs) -> None:
     ms = float(p.predict([a], seq_len)[0])
     band = p.predict([a], seq_len, interval=level)
     lower, upper = float(band.lower[0]), float(band.upper[0])
+    if not math.isfinite(upper):
+        raise UserInputError(f"--interval {level:g}: the interval on {prof.name} is unbounded at this level (its "
+                             "calibration is too loose); ask for a lower level, e.g. --interval 0.9")
     points = len(prof.calibration)
     rows = p.breakdown(a, seq_len) if args.breakdown else None
     if args.as_json:
@@ -131,12 +135,22 @@ class MeasureArgs:
         "--reference", help="An arch (preset or file) re-timed before, "
         "between and after batches of archs: each row records the drift "
         "(reference_ms, drift; latency_models/drift.py).")] = None
-    reference_every: Annotated[int, typer.Option(
+    # None: not given, which tells `--reference-every 10` without --reference apart (refused) from the default
+    reference_every: Annotated[int | None, typer.Option(
         "--reference-every", min=1, help="With --reference: archs timed "
-        "between two timings of the reference.")] = 10
+        "between two timings of the reference. \\[default: 10]")] = None
     correct_drift: Annotated[bool, typer.Option(
         "--correct-drift", help="With --reference: divide each latency by "
         "1 + drift (the timed one kept as raw_latency_ms).")] = False
+
+    def __post_init__(self) -> None:
+        from nas_common.errors import UserInputError
+
+        if self.reference is None:
+            if self.correct_drift:
+                raise UserInputError("--correct-drift needs --reference ARCH (the model re-timed to see the drift)")
+            if self.reference_every is not None:
+                raise UserInputError("--reference-every needs --reference ARCH (the model re-timed every N archs)")
 
 
 def measure_cmd(args: MeasureArgs) -> None:
@@ -171,8 +185,6 @@ def measure_cmd(args: MeasureArgs) -> None:
     if args.archs_file is not None:
         named += read_arch_list(args.archs_file)
     check_backend(args.backend, prof, args.rpc)
-    if args.correct_drift and args.reference is None:
-        raise UserInputError("--correct-drift needs --reference ARCH (the model re-timed to see the drift)")
 
     def timed(archs: list) -> list:
         return measure_many(archs, args.backend, prof, args.seq_len, 1, args.threads, args.repeat, args.rpc, args.clock,
@@ -184,8 +196,9 @@ def measure_cmd(args: MeasureArgs) -> None:
     else:
         from latency_models.drift import measure_with_reference
 
-        rows, record = measure_with_reference([a for _, a in named], resolve_arch(args.reference),
-                                              args.reference_every, timed, args.correct_drift)
+        every = 10 if args.reference_every is None else args.reference_every
+        rows, record = measure_with_reference([a for _, a in named], resolve_arch(args.reference), every, timed,
+                                              args.correct_drift)
     append_measurements(args.out, rows)
     for (label, _), m in zip(named, rows, strict=True):
         flag = "  [spread above --max-spread after retries]" if (m.spread or 0) > args.max_spread else ""
@@ -246,10 +259,12 @@ class CalibrateArgs:
     suggest: Annotated[int | None, typer.Option(
         "--suggest", min=1, help="Instead of fitting: write the N archs to measure that best pin the cost "
         "parameters (to measure with `nas measure --archs OUT`).")] = None
-    design: Annotated[str, typer.Option(
+    # --design and --seed default to None so that giving them without --suggest is seen, even at their defaults
+    design: Annotated[str | None, typer.Option(
         "--design", help="With --suggest: I (the smallest mean prediction variance over the space) or D (the "
-        "smallest parameter confidence volume).")] = "I"
-    seed: Annotated[int, typer.Option("--seed", min=0, help="With --suggest: seed of the candidate pool.")] = 0
+        "smallest parameter confidence volume). \\[default: I]")] = None
+    seed: Annotated[int | None, typer.Option(
+        "--seed", min=0, help="With --suggest: seed of the candidate pool. \\[default: 0]")] = None
     keep_lowering: Annotated[bool, typer.Option(
         "--keep-lowering", help="Keep the base profile's lowering section (fused or not) instead of fitting the "
         "switches the measurements contrast.")] = False
@@ -261,7 +276,10 @@ class CalibrateArgs:
         if self.suggest is not None:
             if self.measurements is not None or self.name is not None:
                 raise UserInputError("--suggest chooses archs to measure: it takes no --measurements or --name")
-            if self.design not in ("I", "D"):
+            if self.keep_lowering:
+                raise UserInputError("--keep-lowering needs --measurements FILE (it keeps the base profile's lowering "
+                                     "instead of fitting it; --suggest fits nothing)")
+            if self.design not in (None, "I", "D"):
                 raise UserInputError(f"--design must be I or D, got {self.design!r}")
             if self.out.suffix.lower() not in (".jsonl", ".json", ".ndjson"):
                 raise UserInputError(f"--out {self.out}: with --suggest, a .jsonl file of archs (for `nas measure "
@@ -270,6 +288,10 @@ class CalibrateArgs:
         if self.measurements is None or self.name is None:
             raise UserInputError("give --measurements FILE and --name NAME (or --suggest N to choose the archs "
                                  "first)")
+        if self.design is not None:
+            raise UserInputError("--design needs --suggest N (how the archs to measure are chosen)")
+        if self.seed is not None:
+            raise UserInputError("--seed needs --suggest N (the seed of its candidate pool)")
         check_name(self.name, "--name")
 
 
@@ -280,6 +302,7 @@ def calibrate(args: CalibrateArgs) -> None:
     import numpy as np
 
     from device_profiles.profile import load_profile, save_profile
+    from device_profiles.schema import parse_profile
     from latency_models.calibrate import suspects
     from latency_models.calibration import calibrate as calibrate_rows
     from latency_models.coverage import gaps
@@ -304,6 +327,7 @@ def calibrate(args: CalibrateArgs) -> None:
     result = calibrate_rows(load_profile(args.base), rows, name, fit_switches=not args.keep_lowering)
     prof, residuals, fusion = result.profile, result.residuals, result.fusion
     loo = None if result.model_loo_log is None else 100.0 * np.expm1(result.model_loo_log)
+    parse_profile(prof.to_toml_dict(), f"the profile fitted for {out}")  # never write one that would not load
     save_profile(prof, out)
     typer.echo(f"fitted on {len(rows)} rows: " + ", ".join(f"{k}={v}" for k, v in prof.cost.items()
                                                             if k != "fitted_on"))
@@ -352,7 +376,8 @@ def _suggest(args: CalibrateArgs) -> None:
         raise UserInputError(f"--out {out} already exists; pass --overwrite to replace it (nothing was changed)")
     search_space = SearchSpace.load(args.space, named_spaces()).check_every_choice_used(str(args.space))
     prof = load_profile(args.base)
-    picks = choose(load_predictor(prof), search_space, args.suggest, seed=args.seed, optimality=args.design)
+    picks = choose(load_predictor(prof), search_space, args.suggest, seed=args.seed or 0,
+                   optimality=args.design or "I")
     write_arch_list(out, [{"name": p.name, "why": p.why, "arch": p.arch} for p in picks])
     for p in picks:
         a = p.arch
@@ -373,6 +398,12 @@ class ValidateArgs:
     as_json: Annotated[bool, typer.Option("--json", help="Print the comparison as JSON.")] = False
     plot: Annotated[Path | None, typer.Option("--plot", help="Write a predicted-vs-measured plotly HTML.")] = None
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace the --plot file if it exists.")] = False
+
+    def __post_init__(self) -> None:
+        from nas_common.errors import UserInputError
+
+        if self.overwrite and self.plot is None:
+            raise UserInputError("--overwrite needs --plot FILE (the only file `nas validate` writes)")
 
 
 def validate(args: ValidateArgs) -> None:
