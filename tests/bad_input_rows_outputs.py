@@ -3,7 +3,6 @@ what a row checks. Setups used only here are defined here."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from tests.bad_input_support import Case
@@ -17,19 +16,19 @@ def _search_run(tmp: Path) -> dict[str, str]:
     """The shared real run (made once: tests/test_bad_input.py), a broken TOML and output paths not yet there."""
     from tests.test_bad_input import _search_run as shared_run  # imported late: that module imports this one
 
-    (tmp / "broken.toml").write_text("name = 'x'\n[target\n")
-    return {**shared_run(tmp), "toml": str(tmp / "broken.toml"), "ex": str(tmp / "ex"),
-            "bad": str(tmp / _NOT_UTF8)}
+    return _with_extras(tmp, shared_run(tmp))
 
 
 def _run_of_unknown_device(tmp: Path) -> dict[str, str]:
-    """The run, as if searched for a device name this installation does not know."""
-    values = _search_run(tmp)
-    run_json = Path(values["run"]) / "run.json"
-    record = json.loads(run_json.read_text())
-    record["options"]["device"] = "nope"
-    run_json.write_text(json.dumps(record))
-    return values
+    """The run, as if searched with --profile FILE for a device this installation does not know."""
+    from tests.test_bad_input import _profile_run  # imported late: that module imports this one
+
+    return _with_extras(tmp, _profile_run(tmp))
+
+
+def _with_extras(tmp: Path, values: dict[str, str]) -> dict[str, str]:
+    (tmp / "broken.toml").write_text("name = 'x'\n[target\n")
+    return {**values, "toml": str(tmp / "broken.toml"), "ex": str(tmp / "ex"), "bad": str(tmp / _NOT_UTF8)}
 
 
 def _run_with_best_a_file(tmp: Path) -> dict[str, str]:
