@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import os
 import platform
 import time
 
 import numpy as np
 
 from device_profiles.schema import DeviceProfile
+from nas_common.machine import usable_cores
 
 HOST_NAMES = ("host", "host-tflite")  # generated profiles of this machine (PyTorch eager; LiteRT)
 
@@ -80,7 +80,7 @@ def is_this_machine(profile: DeviceProfile) -> bool:
 def host_profile(threads: int | None = None) -> DeviceProfile:
     """This machine with `threads` threads (default: every core this process may use)."""
     if threads is None:
-        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        threads = usable_cores()
     gflops, memory_gbs = measure_peaks(threads)
     return DeviceProfile(
         name="host",

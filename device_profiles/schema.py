@@ -153,7 +153,7 @@ def parse_profile(data: dict[str, Any], origin: str, path: Path | None = None,
     cores = _require(data, "cores", list, origin, default=[])
     return DeviceProfile(
         name=name,
-        description=_require(data, "description", str, origin, default=""),
+        description=_one_line(_require(data, "description", str, origin, default=""), "description", origin),
         target=dict(target),
         threads=_require(data, "threads", int, origin, positive=True),
         fp32_gflops=float(fp32),
@@ -190,6 +190,13 @@ def _calibration_arch(arch: str | dict[str, Any], where: str) -> Arch:
         raise UserInputError(f"{where}: key 'arch' must be a preset ({', '.join(PRESETS)}) or a table of Arch "
                              f"fields, got {arch!r}")
     return preset.arch
+
+
+def _one_line(text: str, key: str, origin: str) -> str:
+    """`text` when it is one line (`nas devices` prints a profile's name and description on one)."""
+    if "\n" in text or "\r" in text:
+        raise UserInputError(f"{origin}: key '{key}' must be one line, got {text!r}")
+    return text
 
 
 def _bounded(data: dict[str, Any], key: str, where: str, bounds: dict[str, tuple[float, float]], *,

@@ -36,6 +36,7 @@ from latency_models.hf_model import example_inputs, export_program, inference_mo
 from latency_models.tflite_backend import check_available, tflite_runner
 from latency_models.timing import MAX_SPREAD, RETRIES, WARMUP_MAX, Runner, Timing, time_interleaved, time_runs
 from nas_common.errors import UserInputError
+from nas_common.machine import check_threads
 from search_spaces.family import check_seq_len
 
 BACKENDS = ("torch", "tvm", "rpc", "tflite")
@@ -239,9 +240,8 @@ def _check_settings(backend: str, profile: Any, seq_len: int, batch: int, thread
     check_seq_len(seq_len)
     if repeat <= 0 or threads <= 0 or batch <= 0:
         raise UserInputError("--repeat, --threads and --batch must be positive")
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if backend != "rpc" and threads > cores:
-        raise UserInputError(f"--threads {threads} is more than the {cores} cores this process may use here")
+    if backend != "rpc":  # an rpc device's cores are not this machine's
+        check_threads(threads)
     if clock != "wall" and backend not in THREAD_CLOCK_BACKENDS:
         raise UserInputError("--clock thread applies to the tflite backend and the torch backend only")
     if backend in THREAD_CLOCK_BACKENDS:

@@ -87,4 +87,6 @@ CASES: list[Case] = [
          "--name must be a device name"),
     Case("probe11-profile-name-newline", ("latency", "--arch", "mobilebert", "--profile", "{profile}"),
          _pixel4_with('name = "pixel4\\nfast"'), 2, "d.toml: key 'name' must be a device name"),
+    Case("probe11-profile-description-newline", ("latency", "--arch", "mobilebert", "--profile", "{profile}"),
+         _pixel4_with('description = "Pixel 4\\nfast"'), 2, "d.toml: key 'description' must be one line"),
 ]

@@ -106,4 +106,10 @@ CASES: list[Case] = [
     Case("probe11-teacher-vocab-missing-leaves-no-out", (*_TEACHER, "--corpus", "{corpus}", "--vocab",
                                                          "{tmp}/none.txt", "--out", "{out}"),
          _teacher_inputs, 2, "not found", ("out", "t")),
+    Case("probe11-distill-corpus-missing-leaves-no-out", ("distill", "--student", "mobilebert-tiny", "--schedule",
+                                                          "none", "--corpus", "{tmp}/none.txt", "--out", "{out}"),
+         _teacher_inputs, 2, "does not exist", ("out", "t")),
+    Case("probe11-export-model-data-dir-without-int8-full",
+         ("export", "--model", "{tmp}", "--to", "{tmp}/y", "--onnx", "--data-dir", "{tmp}"), None, 2,
+         "--data-dir applies to --tflite-int8-full"),
 ]

@@ -96,8 +96,9 @@ class EvaluateArgs:
 def evaluate(args: EvaluateArgs) -> None:
     """The GLUE dev metric of a fine-tuned model directory, .tflite file or ONNX file; with several --model,
     each one's paired difference from the first (a 95 % interval on the same examples)."""
-    from nas.deploy.evaluate import candidate, check_threads, common_seq_len, describe, score
+    from nas.deploy.evaluate import candidate, common_seq_len, describe, score
     from nas.distill.data_glue import check_task, read_split
+    from nas_common.machine import check_threads
     from nas_common.writing import dumps_json
 
     check_threads(args.threads)

@@ -153,10 +153,13 @@ class DistillArgs:
 def distill(args: DistillArgs) -> None:
     """Distil a student: layer-wise transfer (PKT/JKT/AKT) then pre-training distillation."""
     from nas.distill.pipeline import resolve_student, run_distill
+    from nas_common.paths import no_empty_output_left
 
     opts = _run_options(args)
-    details = run_distill(resolve_student(args.student), args.teacher, args.schedule.lower(), args.steps_per_layer,
-                          args.pd_steps, opts, args.projection, args.layer_loss_scale, warm_start=args.student)
+    with no_empty_output_left(args.out):  # a corpus or vocabulary refused once --out exists
+        details = run_distill(resolve_student(args.student), args.teacher, args.schedule.lower(),
+                              args.steps_per_layer, args.pd_steps, opts, args.projection, args.layer_loss_scale,
+                              warm_start=args.student)
     typer.echo(f"student written to {args.out} ({details['seconds']} s)")
 
 

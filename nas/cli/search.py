@@ -387,9 +387,11 @@ class ExportArgs:
                                 ("--tvm", self.tvm or None), ("--profile", self.profile)):
                 if given is not None:
                     raise UserInputError(f"{name} applies to a run directory, not to --model")
-            if self.calibration_examples is not None and not self.tflite_int8_full:
-                raise UserInputError("--calibration-examples applies to --tflite-int8-full (its activation ranges); "
-                                     "add --tflite-int8-full or leave it out")
+            for name, given in (("--calibration-examples", self.calibration_examples),
+                                ("--data-dir", self.data_dir)):
+                if given is not None and not self.tflite_int8_full:
+                    raise UserInputError(f"{name} applies to --tflite-int8-full (its activation ranges, taken from "
+                                         "the task's training split); add --tflite-int8-full or leave it out")
             return
         if self.run is None:
             raise UserInputError("give a run directory of nas search (its pick, untrained) or --model DIR (a trained "

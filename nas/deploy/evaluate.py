@@ -6,7 +6,6 @@ the numbers compare; with several models, each one's paired difference from the 
 from __future__ import annotations
 
 import importlib.util
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,15 +36,6 @@ class Candidate:
     trained: Any = None  # the TrainedModel of a directory
     outputs: np.ndarray | None = field(default=None, repr=False)
     seconds: float = 0.0
-
-
-def check_threads(threads: int) -> int:
-    """`threads` when this process may run that many at once: LiteRT cannot start more threads than that, and
-    the rule is `nas measure`'s (latency_models/measure.py)."""
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    if threads > cores:
-        raise UserInputError(f"--threads {threads} is more than the {cores} cores this process may use here")
-    return threads
 
 
 def candidate(path: str | Path, task: str) -> Candidate:
