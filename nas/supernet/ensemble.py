@@ -29,7 +29,8 @@ from search_spaces.space import SearchSpace
 FORMAT = 1
 ENSEMBLE = "ensemble.json"
 SPACE = "space.toml"
-# nas/supernet/store.py's META, FORMAT and WEIGHTS, split.py's PARTS (not imported: those modules load torch)
+# A supernet directory's metadata file, its format, its weights' folder and a split supernet's parts folder:
+# store.py and split.py write them and import these names; defined here, where reading them needs no torch.
 SUPERNET_META = "supernet.json"
 SUPERNET_FORMAT = 1
 WEIGHTS = "weights"
@@ -75,7 +76,7 @@ def write_ensemble(member_dirs: Sequence[str | Path], out: str | Path, overwrite
         if not (member / SUPERNET_META).is_file():
             raise UserInputError(f"{member} is not a supernet directory (no {SUPERNET_META}; run `nas supernet "
                                  "train`)")
-    metas = [_member_meta(m) for m in resolved]
+    metas = [read_supernet_meta(m / SUPERNET_META) for m in resolved]
     spaces = [SearchSpace.load(m / SPACE) for m in resolved]
     for member, space in zip(resolved[1:], spaces[1:], strict=True):
         if not same_space(spaces[0], space):
@@ -92,9 +93,8 @@ def write_ensemble(member_dirs: Sequence[str | Path], out: str | Path, overwrite
     return out
 
 
-def _member_meta(member: Path) -> dict[str, Any]:
-    """A member's supernet.json, read as store.read_meta reads it (a JSON object of the known format)."""
-    path = member / SUPERNET_META
+def read_supernet_meta(path: Path) -> dict[str, Any]:
+    """A supernet.json: a JSON object of the known format (store.read_meta and the ensemble's members)."""
     meta = read_json(path)
     if not isinstance(meta, dict):
         raise UserInputError(f"{path}: not a supernet record (expected a JSON object)")

@@ -26,6 +26,7 @@ from typing import Any
 import torch
 
 from nas.supernet.elastic import ElasticMobileBert, SubnetView
+from nas.supernet.ensemble import PARTS
 from nas.supernet.space import maxima, require_member
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
@@ -34,7 +35,6 @@ from search_spaces.space import NO_BOTTLENECK, SearchSpace
 SPLITS = ("auto", "none", "bottleneck")
 DEFAULT_SPLIT = "auto"  # bottleneck where the space has several widths (measured better: nas/supernet/README.md)
 DIMENSION = "intra_bottleneck_size"
-PARTS = "parts"
 
 
 def part_key(arch: Arch) -> str:

@@ -16,18 +16,16 @@ from typing import Any
 from nas.distill.models import ATTENTION
 from nas.distill.teacher import load_weights, quiet_transformers
 from nas.supernet.elastic import ElasticMobileBert
-from nas.supernet.ensemble import is_ensemble
+from nas.supernet.ensemble import SUPERNET_FORMAT as FORMAT
+from nas.supernet.ensemble import SUPERNET_META as META
+from nas.supernet.ensemble import WEIGHTS, is_ensemble, read_supernet_meta
 from nas.supernet.space import check_space
 from nas.supernet.split import load_parts
 from nas_common.errors import UserInputError
-from nas_common.io import read_json
 from nas_common.writing import write_json, write_text
 from search_spaces.space import SearchSpace
 
-FORMAT = 1
-META = "supernet.json"
 SPACE = "space.toml"
-WEIGHTS = "weights"
 VOCAB = "vocab.txt"
 
 
@@ -47,10 +45,7 @@ def read_meta(directory: str | Path) -> dict[str, Any]:
                              "the members listed in its ensemble.json")
     if not path.is_file():
         raise UserInputError(f"{directory} is not a supernet directory (no {META}; run `nas supernet train`)")
-    meta = read_json(path)
-    if not isinstance(meta, dict) or meta.get("format") != FORMAT:
-        raise UserInputError(f"{path}: unknown supernet format {meta.get('format') if isinstance(meta, dict) else '?'}")
-    return meta
+    return read_supernet_meta(path)
 
 
 def save(elastic: ElasticMobileBert, directory: Path, space_text: str, vocab: Path, meta: dict[str, Any]) -> None:
