@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
-from nas.search.budget import recorded_budget
 from nas.search.journal import Journal
 from nas.search.pareto import pareto_mask
 from nas.search.run_dir import RUN_FILE, check_journal_present
@@ -24,36 +22,17 @@ def load_trials(run_dir: Path) -> list[Trial]:
     if not Path(run_dir).is_dir():
         raise UserInputError(f"{run_dir}: no such run directory")
     check_journal_present(Path(run_dir))
-    record = _run_record(Path(run_dir))
-    _check_budget(Path(run_dir) / RUN_FILE, record)
     trials = Journal(Path(run_dir)).load()
-    final = _rescored(record)
+    final = _rescored(Path(run_dir))
     return [dataclasses.replace(trials[i], accuracy=final[i]) if i in final else trials[i] for i in sorted(trials)]
 
 
-def _run_record(run_dir: Path) -> dict[str, Any]:
-    """run.json, or {} when there is none yet (a running search) or it is damaged as a whole (read_run's to
-    report)."""
+def _rescored(run_dir: Path) -> dict[int, float | None]:
     try:
-        record = read_json(run_dir / RUN_FILE)
-    except UserInputError:
-        return {}
-    return record if isinstance(record, dict) else {}
-
-
-def _check_budget(path: Path, record: dict[str, Any]) -> None:
-    """A recorded budget that is no latency (≤ 0, not finite) is refused: every trial would read as over it."""
-    options = record.get("options")
-    if isinstance(options, dict) and "budget_ms" in options:
-        recorded_budget(options["budget_ms"], str(path))
-
-
-def _rescored(record: dict[str, Any]) -> dict[int, float | None]:
-    try:
-        rescored = record.get("rescored") or {}
+        rescored = read_json(run_dir / RUN_FILE).get("rescored") or {}
         return {int(k): (None if v[1] is None else float(v[1])) for k, v in rescored.items()}
-    except (ValueError, AttributeError, TypeError, IndexError, KeyError):
-        return {}  # none re-scored, or a damaged record of them
+    except (UserInputError, ValueError, AttributeError, TypeError, IndexError, KeyError):
+        return {}  # no run.json yet (a running search) or none re-scored; a damaged run.json is read_run's to report
 
 
 def front(trials: list[Trial], budget_ms: float) -> list[Trial]:

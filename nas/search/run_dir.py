@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from nas.accuracy.resolution import loss_of
+from nas.search.budget import recorded_budget
 from nas.search.journal import FILE_NAME as JOURNAL_NAME
 from nas.search.journal import Journal
 from nas.search.trial import Trial
@@ -152,6 +153,7 @@ def recorded_options(run: dict[str, Any], out: Path) -> dict[str, Any]:
     if not isinstance(options, dict) or not isinstance(options.get("budget_ms"), (int, float)):
         raise UserInputError(f"{Path(out) / RUN_FILE}: no search options recorded (damaged or not written by "
                              "`nas search`)")
+    recorded_budget(options["budget_ms"], str(Path(out) / RUN_FILE))  # ≤ 0 or not finite: no latency
     return options
 
 
