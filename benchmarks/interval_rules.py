@@ -55,6 +55,7 @@ from device_profiles.schema import LOO_LOG
 from latency_models.calibrate import calibrated_profile
 from latency_models.calibration import calibrate
 from latency_models.design import candidate_pool
+from latency_models.design import gradients as design_gradients
 from latency_models.measurements import read_measurements
 from latency_models.predictor import load_predictor
 from latency_models.uncertainty import (
@@ -88,11 +89,9 @@ def log_errors_and_gradients(predictor: Any, rows: list) -> tuple[np.ndarray, np
 def typical_distance(predictor: Any, space: SearchSpace) -> Callable[[list], np.ndarray]:
     """d(arch): the Mahalanobis distance (over p) of an arch's cost-model gradient from those of `POOL` archs
     sampled from `space` (a fixed seed), at `predictor`'s parameters."""
-    prof = predictor.profile
 
-    def gradients(archs: list) -> np.ndarray:
-        blocks, n, scale = predictor.features(archs, 128, 1)
-        return log_jacobian(blocks, n, scale, predictor.params, prof.fp32_gflops, prof.memory_gbs)[1]
+    def gradients(archs: list) -> np.ndarray:  # in units of SIGMA_MEAS: the distance does not change with them
+        return design_gradients(predictor, archs, [predictor.params])[0]
 
     pool = gradients(candidate_pool(space, POOL, seed=7))
     mean, precision = pool.mean(axis=0), np.linalg.pinv(np.cov(pool.T))
