@@ -19,7 +19,14 @@ from pathlib import Path
 
 import pytest
 
-from tests import bad_input_rows_damaged, bad_input_rows_options, bad_input_rows_outputs
+from tests import (
+    bad_input_rows_damaged,
+    bad_input_rows_options,
+    bad_input_rows_outputs,
+    bad_input_rows_probe_latency,
+    bad_input_rows_probe_search,
+    bad_input_rows_probe_training,
+)
 from tests.bad_input_support import (
     REPO_ROOT,
     SETUPS,
@@ -1136,7 +1143,8 @@ ACCURACY_CASES: list[Case] = [
 
 ALL_CASES = (CLI_CASES + BEYOND_CASES + TRAINING_CASES + LATENCY_CASES + SEARCH_CASES + CONFIRM_CASES + TFLITE_CASES
              + IO_CASES + DEPLOY_CASES + DATA_FIT_CASES + ACCURACY_CASES + PROBE_CASES + bad_input_rows_outputs.CASES
-             + bad_input_rows_damaged.CASES + bad_input_rows_options.CASES)
+             + bad_input_rows_damaged.CASES + bad_input_rows_options.CASES + bad_input_rows_probe_latency.CASES
+             + bad_input_rows_probe_search.CASES + bad_input_rows_probe_training.CASES)
 
 
 # ====================================================================== the test
