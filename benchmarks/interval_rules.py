@@ -25,12 +25,17 @@ of `uncertainty.py`):
   sampled from the space (d ≈ 1 for a typical arch; `nas calibrate --suggest`'s rows sit at d ≈ 3.5); s² from
   the rows' e_i²(1−h_i) each divided by its own (1 + d_i)/2, the covariance weighted likewise (weighted least
   squares). Why: a design at the space's corners measures the model where it is worst, and judges typical archs
-  by that.
+  by that;
+- `distance-floored`: `distance-weighted` with the factor max(1, (1 + d)/2): typical archs keep the shipped error;
+- `typical-rows`: the shipped scale from the rows with d at most the pool's 95th percentile only (the model error
+  where the archs to predict lie);
+- `latency-weighted`: a model-error variance s²·(1 + 5 ms / t̂) that grows for fast archs as a fixed jitter would.
 Beside them, diagnostics per configuration: the calibration rows' latency range, the median leave-one-out
 error of the interior rows (leverage at or below the median) against the held-out archs' errors, and the mean
 signed leave-one-out error of rows slower than 150 ms against the others (does the model bend at the large
 end?).
-These rules were compared after rounds 1-15 were measured: this is exploration on seen data, not a judgement.
+These rules were compared after rounds 1-15 were measured (the last three on 2026-12-08): this is exploration on seen
+data, not a judgement.
 
 It also prints how often a perfectly calibrated method (true coverage 90 %) would fall outside 85-95 % in at
 least one of k configurations of n held-out archs each (independent binomials; archs of one round share a
@@ -74,6 +79,8 @@ BAND = (0.85, 0.95)
 BIG_MS = 150.0  # calibration rows slower than this: the design's large end (diagnostics)
 SETS = ("suggest-10", "random-10", "random-15", "random-20")
 POOL = 500  # archs sampled from the space: where its typical gradients lie (distance-weighted)
+TYPICAL_Q = 0.95  # typical-rows: rows up to this quantile of the pool's own distances
+SMALL_MS = 5.0  # latency-weighted: the latency below which a fixed jitter dominates the relative error
 
 
 def log_errors_and_gradients(predictor: Any, rows: list) -> tuple[np.ndarray, np.ndarray]:
@@ -103,6 +110,11 @@ def typical_distance(predictor: Any, space: SearchSpace) -> Callable[[list], np.
     return distance
 
 
+def typical_limit(predictor: Any, space: SearchSpace) -> float:
+    """The 95th percentile of `typical_distance` over the pool itself: beyond it an arch is not typical of the space."""
+    return float(np.quantile(typical_distance(predictor, space)(candidate_pool(space, POOL, seed=7)), TYPICAL_Q))
+
+
 def round_records(folder: Path) -> list[dict[str, Any]]:
     """Per (round, set): the calibration rows' gradients, residuals and leave-one-out errors; the held-out archs'
     gradients and log errors (predicted − measured)."""
@@ -123,6 +135,7 @@ def round_records(folder: Path) -> list[dict[str, Any]]:
             val_err, val_jac = log_errors_and_gradients(predictor, held_out)
             distance = typical_distance(predictor, space)
             out.append({"cal_d": distance([r.arch for r in cal]), "val_d": distance([r.arch for r in held_out]),
+                        "d_limit": typical_limit(predictor, space),
                         "folder": folder.name, "round": number, "set": name, "cal_jac": cal_jac, "cal_res": cal_res,
                         "cal_ms": np.array([r.latency_ms for r in cal]),
                         "loo": np.array(predictor.profile.cost[LOO_LOG]), "val_jac": val_jac, "val_err": val_err,
@@ -198,8 +211,12 @@ def empirical_leverage(rec: dict) -> Posterior:
 
 def distance_weighted(rec: dict) -> tuple[Posterior, np.ndarray]:
     """(posterior with the typical arch's model-error scale, each held-out arch's variance factor (1 + d)/2)."""
+    return _variance_weighted(rec, (1.0 + np.maximum(rec["cal_d"], 0.0)) / 2), (1.0 + np.maximum(rec["val_d"], 0.0)) / 2
+
+
+def _variance_weighted(rec: dict, cal_factor: np.ndarray) -> Posterior:
+    """The shipped scale with each row's model-error variance s²·cal_factor_i (weighted least squares)."""
     jac, loo = rec["cal_jac"], rec["loo"]
-    cal_factor = (1.0 + np.maximum(rec["cal_d"], 0.0)) / 2
     prior = np.eye(jac.shape[1]) / SIGMA_PRIOR**2
     s2 = shipped(rec).sigma**2
     for _ in range(10):
@@ -207,8 +224,38 @@ def distance_weighted(rec: dict) -> tuple[Posterior, np.ndarray]:
         h = np.clip(np.einsum("ij,jk,ik->i", jac, cov, jac) / (s2 * cal_factor), 0.0, 1.0)
         s2 = (NU0 * SIGMA_MEAS**2 + float(np.sum(loo**2 * (1 - h) / cal_factor))) / (NU0 + len(loo))
     cov = np.linalg.inv(jac.T @ (jac / cal_factor[:, None]) / s2 + prior)
-    post = Posterior(cov, float(np.sqrt(s2)), max(NU0 + len(loo) - 1.0, 1.0), len(loo))
-    return post, (1.0 + np.maximum(rec["val_d"], 0.0)) / 2
+    return Posterior(cov, float(np.sqrt(s2)), max(NU0 + len(loo) - 1.0, 1.0), len(loo))
+
+
+def distance_floored(rec: dict) -> tuple[Posterior, np.ndarray]:
+    """`distance-weighted` whose factor never falls below 1: a typical arch keeps the shipped model error, only an
+    arch beyond typical gets more (so a random set's rows, nearly all typical, are left as shipped)."""
+    def factor(d: np.ndarray) -> np.ndarray:
+        return np.maximum(1.0, (1.0 + np.maximum(d, 0.0)) / 2)
+
+    return _variance_weighted(rec, factor(rec["cal_d"])), factor(rec["val_d"])
+
+
+def typical_rows(rec: dict) -> Posterior:
+    """The shipped scale from the rows typical of the space only (distance at most the pool's 95th percentile,
+    `typical_limit`), all rows when fewer than 3 are: the model error where the archs to predict lie."""
+    keep = rec["cal_d"] <= rec["d_limit"]
+    post = shipped(rec)
+    if keep.sum() < 3:
+        return post
+    for _ in range(10):
+        h = leverages(rec, post)
+        s2 = (NU0 * SIGMA_MEAS**2 + float(np.sum((rec["loo"]**2 * (1 - h))[keep]))) / (NU0 + int(keep.sum()))
+        post = with_scale(rec, float(np.sqrt(s2)), max(NU0 + int(keep.sum()) - 1.0, 1.0))
+    return post
+
+
+def latency_weighted(rec: dict) -> tuple[Posterior, np.ndarray]:
+    """Relative model error whose variance grows below `SMALL_MS` as a fixed jitter would, s²·(1 + SMALL_MS/t), t the
+    predicted latency: archs under 10 ms scatter most in the pooled fits (`pooled_fit_by_latency`)."""
+    predicted_cal = rec["cal_ms"] * np.exp(rec["cal_res"])
+    predicted_val = rec["val_ms"] * np.exp(rec["val_err"])
+    return _variance_weighted(rec, 1.0 + SMALL_MS / predicted_cal), 1.0 + SMALL_MS / predicted_val
 
 
 Rule = Callable[[dict], Posterior | tuple[Posterior, np.ndarray]]
@@ -216,7 +263,8 @@ RULES: dict[str, Rule] = {
     "shipped": shipped, "in-sample": in_sample, "normal-quantile": normal_quantile,
     "leverage-weighted": leverage_weighted, "empirical-leverage": empirical_leverage,
     "low-leverage-half": low_leverage_half, "leverage-linear": leverage_linear,
-    "distance-weighted": distance_weighted}
+    "distance-weighted": distance_weighted, "distance-floored": distance_floored, "typical-rows": typical_rows,
+    "latency-weighted": latency_weighted}
 
 
 def covered(rec: dict, rule_out: Posterior | tuple[Posterior, np.ndarray]) -> np.ndarray:
