@@ -12,6 +12,9 @@ from search_spaces.presets import PRESETS
 
 # A latency above this is a unit slip or a corrupted value, not one inference (and the log-space fit overflows).
 MAX_LATENCY_MS = 86_400_000.0  # one day
+# A batch or a thread count above these is a typo or a corrupted value, not one measured inference's: the
+# predictor scales by the batch (a batch of 10^11 predicted 6 * 10^12 ms), and no CPU runs 4096 threads at once.
+COUNT_LIMITS = {"batch": 65_536, "threads": 4_096}
 
 
 def check_latency_ms(value: float, where: str) -> float:
@@ -20,6 +23,14 @@ def check_latency_ms(value: float, where: str) -> float:
         raise UserInputError(f"{where}: latency_ms {value!r} is more than a day: not one inference's latency in "
                              "milliseconds")
     return float(value)
+
+
+def check_count(name: str, value: int, where: str) -> int:
+    """`value` (already known a positive integer) when at most `COUNT_LIMITS[name]`."""
+    limit = COUNT_LIMITS[name]
+    if value > limit:
+        raise UserInputError(f"{where}: {name} {value:,} is above this tool's limit of {limit:,}; is it a typo?")
+    return value
 
 
 @dataclass(frozen=True)

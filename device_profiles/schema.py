@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from device_profiles.measurement import MAX_LATENCY_MS, Measurement, check_latency_ms
+from device_profiles.measurement import MAX_LATENCY_MS, Measurement, check_count, check_latency_ms
 from device_profiles.targets import check_target
 from nas_common.errors import UserInputError
 from search_spaces.arch import Arch
+from search_spaces.family import check_seq_len
 from search_spaces.presets import PRESETS, find_preset
 
 RUNTIMES = ("tflite", "torch", "tvm", "onnxruntime", "other")
@@ -66,6 +67,12 @@ CALIBRATION_BOUNDS = {
     "loo_rows": (1, 1_000_000),  # the intervals' degrees of freedom grow with it
 }
 MAX_LOG_ERROR = 10.0  # each of loo_log, in absolute value (as loo_sigma)
+# The keys of a profile, of its [peaks] table and of a [[calibration]] point (what `to_toml_dict` writes): any other
+# is a typo that would silently become a default (`runtme = "torch"` left the runtime "other").
+PROFILE_KEYS = ("name", "description", "soc", "runtime", "threads", "cores", "target", "peaks", "lowering",
+                "calibration", "cost")
+PEAK_KEYS = ("fp32_gflops", "memory_gbs")
+POINT_KEYS = ("arch", "latency_ms", "seq_len", "batch", "threads", "source")
 
 
 @dataclass(frozen=True)
@@ -124,6 +131,7 @@ def _require(data: dict[str, Any], key: str, kind: type | tuple[type, ...], wher
 def parse_profile(data: dict[str, Any], origin: str, path: Path | None = None,
                   content_hash: str = "") -> DeviceProfile:
     """Validate a profile's TOML table; `origin` names the file in every error."""
+    _known_keys(data, PROFILE_KEYS, origin)
     name = check_name(_require(data, "name", str, origin), f"{origin}: key 'name'")
     target = _require(data, "target", dict, origin)
     kind = _require(target, "kind", str, origin, default=None)
@@ -131,6 +139,7 @@ def parse_profile(data: dict[str, Any], origin: str, path: Path | None = None,
         raise UserInputError(f"{origin}: missing key 'target.kind'")
     check_target(target, origin)  # what TVM would refuse at the first compile, refused now
     peaks = _require(data, "peaks", dict, origin)
+    _known_keys(peaks, PEAK_KEYS, f"{origin} [peaks]")
     fp32 = _bounded(peaks, "fp32_gflops", f"{origin} [peaks]", PEAK_BOUNDS)
     memory = _bounded(peaks, "memory_gbs", f"{origin} [peaks]", PEAK_BOUNDS)
     runtime = _require(data, "runtime", str, origin, default="other")
@@ -141,21 +150,27 @@ def parse_profile(data: dict[str, Any], origin: str, path: Path | None = None,
         where = f"{origin} [[calibration]] #{i + 1}"
         if not isinstance(point, dict):
             raise UserInputError(f"{where}: must be a table")
+        _known_keys(point, POINT_KEYS, where)
         calibration.append(Measurement(
             arch=_calibration_arch(_require(point, "arch", (str, dict), where), where),
             latency_ms=check_latency_ms(_require(point, "latency_ms", (int, float), where, positive=True), where),
-            seq_len=_require(point, "seq_len", int, where, positive=True, default=128),
-            batch=_require(point, "batch", int, where, positive=True, default=1),
-            threads=_require(point, "threads", int, where, positive=True, default=None),
+            seq_len=check_seq_len(_require(point, "seq_len", int, where, positive=True, default=128),
+                                  f"{where}: key 'seq_len'"),
+            batch=check_count("batch", _require(point, "batch", int, where, positive=True, default=1), where),
+            threads=_threads(point, where, optional=True),
             source=_require(point, "source", str, where, default=""),
             line=i + 1,
         ))
     cores = _require(data, "cores", list, origin, default=[])
+    for i, core in enumerate(cores):
+        if not isinstance(core, dict):
+            raise UserInputError(f"{origin} [[cores]] #{i + 1}: must be a table (type, count, clock_ghz, ...), got "
+                                 f"{core!r}")
     return DeviceProfile(
         name=name,
         description=_one_line(_require(data, "description", str, origin, default=""), "description", origin),
         target=dict(target),
-        threads=_require(data, "threads", int, origin, positive=True),
+        threads=_threads(data, origin),
         fp32_gflops=float(fp32),
         memory_gbs=float(memory),
         runtime=runtime,
@@ -190,6 +205,18 @@ def _calibration_arch(arch: str | dict[str, Any], where: str) -> Arch:
         raise UserInputError(f"{where}: key 'arch' must be a preset ({', '.join(PRESETS)}) or a table of Arch "
                              f"fields, got {arch!r}")
     return preset.arch
+
+
+def _threads(data: dict[str, Any], where: str, *, optional: bool = False) -> Any:
+    """`data["threads"]`: a positive integer up to `COUNT_LIMITS["threads"]` (None when `optional` and absent)."""
+    threads = _require(data, "threads", int, where, positive=True, **({"default": None} if optional else {}))
+    return None if threads is None else check_count("threads", threads, where)
+
+
+def _known_keys(table: dict[str, Any], known: tuple[str, ...], where: str) -> None:
+    unknown = sorted(set(table) - set(known))
+    if unknown:
+        raise UserInputError(f"{where}: unknown key(s) {', '.join(map(repr, unknown))}; known: {', '.join(known)}")
 
 
 def _one_line(text: str, key: str, origin: str) -> str:

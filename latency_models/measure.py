@@ -36,11 +36,17 @@ from latency_models.hf_model import example_inputs, export_program, inference_mo
 from latency_models.tflite_backend import check_available, tflite_runner
 from latency_models.timing import MAX_SPREAD, RETRIES, WARMUP_MAX, Runner, Timing, time_interleaved, time_runs
 from nas_common.errors import UserInputError
-from nas_common.machine import check_threads
+from nas_common.machine import BUDGET_SHARE, GIB, available_memory, check_threads
 from search_spaces.family import check_seq_len
 
 BACKENDS = ("torch", "tvm", "rpc", "tflite")
 THREAD_CLOCK_BACKENDS = ("torch", "tflite")  # run every op on the calling thread at one thread
+# Bytes per parameter that a built model holds at the least, whatever the backend: its fp32 weights. A lower bound,
+# not an estimate: the check below refuses only archs that cannot fit even so (the family's limits allow 870
+# billion parameters), never a list that ran here (a calibration round's 8 largest archs hold 3-4 GiB of weights;
+# the converters' peaks are larger but unmeasured, so they are not guessed at).
+FP32_BYTES_PER_PARAM = 4
+CHUNK = 8  # models `measure_many` builds at a time
 UNTUNED_NOTE = "untuned TVM kernels (no MetaSchedule): 30-80x slower than a tuned runtime, not device latency"
 
 
@@ -48,6 +54,31 @@ def _check(arch: Any, backend: str) -> None:
     if not arch.is_uniform:
         raise UserInputError(f"the {backend} backend builds HF MobileBertModel, whose layers are identical: "
                              "a per-layer (heterogeneous) arch cannot be measured with it")
+
+
+def check_memory(archs: list[Any], backend: str, chunk: int = CHUNK, available: int | None = None) -> None:
+    """Refuse, before anything is built, archs whose weights alone could not be held here: each field within the
+    family's limits still allows 870 billion parameters (3.5 TB of weights), and building them would exhaust the
+    memory of the whole machine. The `chunk` largest are counted together (`measure_many` builds that many)."""
+    if not archs:
+        return
+    largest = sorted((a.num_params() for a in archs), reverse=True)[:chunk]
+    need = FP32_BYTES_PER_PARAM * sum(largest)
+    spare = BUDGET_SHARE * (available_memory() if available is None else available)
+    if need > spare:
+        together = f", {len(largest)} built at a time" if len(largest) > 1 else ""
+        raise UserInputError(f"the {backend} model of an arch of {largest[0]:,} parameters{together} needs at least "
+                             f"{need / GIB:.1f} GiB of memory for its weights, more than the {spare / GIB:.1f} GiB "
+                             "this machine can spare now; measure smaller archs (or fewer at once) or on a bigger "
+                             "machine")
+
+
+def check_rpc_address(address: str) -> tuple[str, int]:
+    """(host, port) of `--rpc HOST:PORT`, checked before TVM is loaded."""
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise UserInputError(f"--rpc must be HOST:PORT (a port from 1 to 65535), got {address!r}")
+    return host, int(port)
 
 
 def _clock(clock: str, threads: int) -> Any:
@@ -173,13 +204,11 @@ def measure_tvm(arch: Any, target: dict[str, Any], seq_len: int = 128, batch: in
 
 
 def connect_rpc(address: str) -> Any:
+    host, port = check_rpc_address(address)
     from tvm import rpc
 
-    host, _, port = address.rpartition(":")
-    if not host or not port.isdigit():
-        raise UserInputError(f"--rpc must be HOST:PORT, got {address!r}")
     try:  # before compiling: an unreachable device is one line, not a minute of work first
-        return rpc.connect(host, int(port))
+        return rpc.connect(host, port)
     except Exception as err:  # noqa: BLE001 - any connection failure is the user's address
         raise UserInputError(f"cannot reach the TVM RPC server at {address}: {str(err).splitlines()[0]}") from None
 
@@ -225,6 +254,8 @@ def check_backend(backend: str, profile: Any, rpc_address: str | None = None) ->
         raise UserInputError("the rpc backend needs --rpc HOST:PORT")
     if rpc_address and backend != "rpc":
         raise UserInputError(f"--rpc needs --backend rpc (the {backend} backend times this machine)")
+    if rpc_address:
+        check_rpc_address(rpc_address)
     if backend != "rpc" and not is_this_machine(profile):
         raise UserInputError(f"the {backend} backend times this machine, not {profile.name} "
                              f"({profile.soc or profile.target.get('mtriple')}): use --backend rpc --rpc HOST:PORT "
@@ -292,6 +323,9 @@ def check_file_timing(backend: str, profile: Any, threads: int, repeat: int, clo
     tflite backend, on this machine."""
     if backend != "tflite":
         raise UserInputError(f"--model times a .tflite file in LiteRT: use --backend tflite (not {backend})")
+    if not is_this_machine(profile):  # check_backend's advice, --backend rpc, cannot time a file
+        raise UserInputError(f"--model times this machine, not {profile.name}: a .tflite file is timed here by "
+                             "LiteRT (--backend rpc cannot time a file); use --device host")
     _check_settings(backend, profile, 128, 1, threads, repeat, None, clock)
     if not max_spread > 0 or retries < 0 or warmup_max < 1:  # `not >`: a NaN spread limit is refused too
         raise UserInputError("--max-spread must be positive, --retries >= 0 and --warmup-max >= 1")
@@ -312,7 +346,7 @@ def measure(arch: Any, backend: str, profile: Any, seq_len: int = 128, batch: in
 def measure_many(archs: list[Any], backend: str, profile: Any, seq_len: int = 128, batch: int = 1,
                  threads: int = 1, repeat: int = 10, rpc_address: str | None = None, clock: str = "wall",
                  max_spread: float = MAX_SPREAD, retries: int = RETRIES, warmup_max: int = WARMUP_MAX,
-                 chunk: int = 8, statistic: str = "median") -> list[Measurement]:
+                 chunk: int = CHUNK, statistic: str = "median") -> list[Measurement]:
     """Rows for many archs timed in one process, interleaved (`timing.time_interleaved`): `chunk` models are
     built at a time and timed in rounds; chunks are strided over the list (chunk c holds archs c, c + k, ...)
     so that a slow drift of the machine spreads over the whole list. One arch is the plain `measure`."""
@@ -323,6 +357,7 @@ def measure_many(archs: list[Any], backend: str, profile: Any, seq_len: int = 12
         raise UserInputError(f"--statistic must be one of {', '.join(STATISTICS)}, not {statistic!r}")
     for arch in archs:
         _check(arch, backend)
+    check_memory(archs, backend, chunk)
     make = _runner_factory(backend, profile, seq_len, batch, threads, rpc_address, clock)
     source = _source(backend, profile, threads, clock, rpc_address)
     if statistic != "median":

@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from device_profiles.measurement import Measurement, check_latency_ms
+from device_profiles.measurement import COUNT_LIMITS, Measurement, check_count, check_latency_ms
 from nas_common.errors import UserInputError
 from nas_common.io import check_finite_tree, csv_header, read_csv, read_jsonl
 from nas_common.writing import append_csv, append_jsonl
@@ -59,10 +59,10 @@ def _parse_row(data: dict[str, Any], where: str, line: int = 0) -> Measurement:
         raise UserInputError(f"{where}: unknown field(s) {', '.join(unknown)}")
     if "latency_ms" not in data:
         raise UserInputError(f"{where}: missing latency_ms")
-    try:
-        latency = float(data["latency_ms"])
-    except (TypeError, ValueError):
-        raise UserInputError(f"{where}: latency_ms must be a number, got {data['latency_ms']!r}") from None
+    latency = data["latency_ms"]
+    if isinstance(latency, bool) or not isinstance(latency, (int, float)):  # JSON true was 1 ms, "62" a number
+        raise UserInputError(f"{where}: latency_ms must be a number (milliseconds), got {latency!r}")
+    latency = float(latency)
     if not latency > 0:
         raise UserInputError(f"{where}: latency_ms must be positive, got {data['latency_ms']!r}")
     check_latency_ms(latency, where)
@@ -83,7 +83,7 @@ def _parse_row(data: dict[str, Any], where: str, line: int = 0) -> Measurement:
         value = default if data.get(name) is None else data[name]  # null: as if the field were absent
         if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value <= 0):
             raise UserInputError(f"{where}: {name} must be a positive integer, got {value!r}")
-        ints[name] = value
+        ints[name] = value if value is None or name not in COUNT_LIMITS else check_count(name, value, where)
     check_seq_len(ints["seq_len"], f"{where}: seq_len")
     source = data.get("source", "")
     # Redundant HF fields (true_hidden_size, ...) are checked against the arch, never taken.

@@ -105,3 +105,21 @@ def test_thread_clock_row_says_so(local) -> None:
     assert m.latency_ms > 0 and "thread CPU time" in m.source and "eager attention" in m.source
     with pytest.raises(UserInputError, match="torch backend only"):
         measure(TINY, "tvm", local, seq_len=16, clock="thread")
+
+
+def test_memory_check_refuses_only_what_cannot_fit() -> None:
+    """The weights' lower bound refuses an arch of 870 billion parameters but never a calibration round that was
+    measured on a 24 GiB machine (its 8 largest archs built together: 3-4 GiB of fp32 weights)."""
+    from latency_models.measure import check_memory
+    from nas_common.machine import GIB
+
+    spare_of_24_gib_half_used = 12 * GIB
+    rounds = Path(__file__).parents[1] / "benchmarks" / "measurements" / "calibration_stability"
+    for path in sorted(rounds.glob("tflite-interleaved/round-1[1-5].jsonl")):
+        archs = [r.arch for r in read_measurements(path)]
+        check_memory(archs, "tflite", available=spare_of_24_gib_half_used)
+    huge = dataclasses.replace(Arch(), num_hidden_layers=96, hidden_size=8192, intra_bottleneck_size=8192,
+                               intermediate_size=32768, num_feedforward_networks=16, num_attention_heads=128,
+                               embedding_size=8192)
+    with pytest.raises(UserInputError, match="more than the"):
+        check_memory([huge], "tflite", available=spare_of_24_gib_half_used)

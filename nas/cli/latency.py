@@ -159,7 +159,7 @@ def measure_cmd(args: MeasureArgs) -> None:
     --model FILE.tflite --backend tflite: time that file on this machine the same way (printed, nothing appended)."""
     from device_profiles.profile import load_profile
     from latency_models.arch_list import read_arch_list
-    from latency_models.measure import UNTUNED_NOTE, check_backend, measure_many
+    from latency_models.measure import UNTUNED_NOTE, check_backend, check_memory, measure_many
     from latency_models.measurements import append_measurements, check_appendable
     from nas_common.errors import UserInputError
     from nas_common.paths import check_output_file
@@ -185,6 +185,9 @@ def measure_cmd(args: MeasureArgs) -> None:
     if args.archs_file is not None:
         named += read_arch_list(args.archs_file)
     check_backend(args.backend, prof, args.rpc)
+    reference = None if args.reference is None else resolve_arch(args.reference)
+    check_memory([a for _, a in named], args.backend)  # before any model is built: no work lost
+    check_memory([] if reference is None else [reference], args.backend)
 
     def timed(archs: list) -> list:
         return measure_many(archs, args.backend, prof, args.seq_len, 1, args.threads, args.repeat, args.rpc, args.clock,
@@ -197,7 +200,7 @@ def measure_cmd(args: MeasureArgs) -> None:
         from latency_models.drift import measure_with_reference
 
         every = 10 if args.reference_every is None else args.reference_every
-        rows, record = measure_with_reference([a for _, a in named], resolve_arch(args.reference), every, timed,
+        rows, record = measure_with_reference([a for _, a in named], reference, every, timed,
                                               args.correct_drift)
     append_measurements(args.out, rows)
     for (label, _), m in zip(named, rows, strict=True):
@@ -322,10 +325,13 @@ def calibrate(args: CalibrateArgs) -> None:
     if out.exists() and not args.overwrite:
         raise UserInputError(f"--out {out} already exists; pass --overwrite to replace it, or choose another file "
                              "(nothing was changed)")
+    if out.suffix.lower() != ".toml":
+        raise UserInputError(f"--out {out}: a device profile is a .toml file (e.g. --out {name}.toml)")
     search_space = SearchSpace.load(args.space, named_spaces()).check_every_choice_used(str(args.space))
     rows = read_measurements(measurements)
     result = calibrate_rows(load_profile(args.base), rows, name, fit_switches=not args.keep_lowering)
     prof, residuals, fusion = result.profile, result.residuals, result.fusion
+    _check_consistent(rows, result.loo_log, measurements)
     loo = None if result.model_loo_log is None else 100.0 * np.expm1(result.model_loo_log)
     parse_profile(prof.to_toml_dict(), f"the profile fitted for {out}")  # never write one that would not load
     save_profile(prof, out)
@@ -357,6 +363,27 @@ def calibrate(args: CalibrateArgs) -> None:
             "" if args.keep_lowering else ": the measurements contrast no fusion switch (see `nas calibrate --help`)")]:
         typer.echo(line)
     typer.echo(f"wrote {out}")
+
+
+def _check_consistent(rows: list, loo_log: object, measurements: Path) -> None:
+    """Refuse measurements that no fit can keep: a row whose leave-one-out log error is beyond the profile's bound
+    (`MAX_LOG_ERROR`) is off by a factor of e^10 or more, a unit slip or a broken row, not the cost model's error."""
+    import numpy as np
+
+    from device_profiles.schema import MAX_LOG_ERROR
+    from nas_common.errors import UserInputError
+
+    if loo_log is None:
+        return
+    errors = np.asarray(loo_log, dtype=float)
+    worst = int(np.abs(errors).argmax())
+    if abs(errors[worst]) > MAX_LOG_ERROR:
+        row = rows[worst]
+        raise UserInputError(
+            f"{measurements}: line {row.line} ({row.latency_ms:g} ms) is a factor {math.exp(abs(errors[worst])):.3g} "
+            f"off the fit on the other rows (a leave-one-out log error of at most {MAX_LOG_ERROR:g} can be kept): "
+            "a unit slip (seconds or microseconds for milliseconds) or a broken row; fix or drop it (nothing was "
+            "written)")
 
 
 def _suggest(args: CalibrateArgs) -> None:
@@ -420,6 +447,8 @@ def validate(args: ValidateArgs) -> None:
         check_output_file(plot, "--plot", inputs=(measurements,))
         if Path(plot).expanduser().exists() and not args.overwrite:
             raise UserInputError(f"--plot {plot} already exists; pass --overwrite to replace it (nothing was changed)")
+        if plot.suffix.lower() not in (".html", ".htm"):
+            raise UserInputError(f"--plot {plot}: the plot is an interactive HTML page; give a .html file")
     prof = load_profile(args.device, args.profile, default="pixel4")
     rows = read_measurements(measurements)
     band = load_predictor(prof).predict([r.arch for r in rows], [r.seq_len for r in rows], [r.batch for r in rows],
