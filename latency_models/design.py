@@ -1,9 +1,11 @@
-"""Which archs to measure: a D-optimal calibration set (`nas calibrate --suggest N`).
+"""Which archs to measure: an optimal calibration set (`nas calibrate --suggest N`).
 
 The fit estimates the log cost parameters θ from log-latencies; one measured arch with gradient
 g = d log t / d log θ (`uncertainty.log_jacobian`, at the `--from` profile's parameters) adds g gᵀ / σ² to the
-information matrix M = Σ g gᵀ / σ² + I / σ_prior² (the fit's priors). A D-optimal set maximises det M, which
-minimises the volume of the parameters' confidence ellipsoid, so the fewest measurements pin the parameters.
+information matrix M = Σ g gᵀ / σ² + I / σ_prior² (the fit's priors). Two criteria (`--design`):
+- **I-optimal** (the default): minimise the mean prediction variance gᵀ M⁻¹ g over archs sampled from the search
+  space, i.e. the error of the predictions a search will make;
+- **D-optimal**: maximise det M, which minimises the volume of the parameters' confidence ellipsoid.
 
 Selection, over a candidate pool sampled from the search space (uniform archs only: the measuring
 backends build identical layers):
@@ -11,10 +13,11 @@ backends build identical layers):
    compare with published figures), always, in PRESETS order, up to N;
 2. structural coverage: while some structural value of the space (`coverage.py`: no bottleneck, LayerNorm,
    gelu, ...) is in no chosen arch, the candidate that adds the most uncovered values (ties: the largest gain
-   in log det M) — the cost model shares its parameters across variants, so D-optimality alone does not ask
+   in the criterion) — the cost model shares its parameters across variants, so neither criterion alone asks
    for them, but an uncovered variant is extrapolated;
-3. greedy D-optimal: the candidate with the largest log(1 + gᵀ M⁻¹ g / σ²) until N;
-4. Fedorov exchange: swap a non-preset pick for a candidate while that raises det M without losing coverage.
+3. greedy: the candidate with the largest gain in the criterion (D: log(1 + gᵀ M⁻¹ g / σ²)) until N;
+4. Fedorov exchange: swap a non-preset pick for a candidate while that improves the criterion without losing
+   coverage.
 """
 
 from __future__ import annotations
