@@ -41,11 +41,26 @@ def test_ray(strategy, tmp_path):
     assert [t["accuracy"] for t in trials] == [t["accuracy"] for t in local]
 
 
-def test_strategy_ray_is_a_deprecated_alias(tmp_path):
+def test_strategy_ray_is_a_deprecated_alias(tmp_path, monkeypatch, capsys):
+    # a refusal stays one line: the deprecation warning comes once the checks have passed
     result = search(tmp_path / "r", "--strategy", "ray", "--budget", "1ms", ok=False)
     lines = result.stderr.strip().splitlines()
-    assert lines[0] == "warning: --strategy ray is deprecated; it runs --strategy evolution --executor ray"
-    assert result.returncode == 2 and lines[-1].startswith("error: budget 1 ms")
+    assert result.returncode == 2 and len(lines) == 1 and lines[0].startswith("error: budget 1 ms")
+    from nas.search import executor as search_executor
+    from nas.search import run as search_run
+    from tests.bad_input_support import run_cli
+
+    seen = []
+
+    def in_process(name, *args, **kwargs):  # no Ray cluster in a unit test: the alias's executor is checked, not run
+        seen.append(name)
+        return search_executor.make_executor(search_executor.DEFAULT_EXECUTOR, *args, **kwargs)
+
+    monkeypatch.setattr(search_run, "make_executor", in_process)
+    code, _, err = run_cli(["search", "--device", "pixel4", "--budget", "62ms", "--space", "mobilebert-small",
+                            "--strategy", "ray", "--trials", "4", "--out", str(tmp_path / "ok")], capsys)
+    assert code == 0 and seen == ["ray"], err
+    assert err.splitlines()[0] == "warning: --strategy ray is deprecated; it runs --strategy evolution --executor ray"
 
 
 def _closed_port() -> int:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from search_spaces.arch import Arch
 
 MIN_STUDENTS = 3  # the leave-one-out scatter fits a line: n − 2 degrees of freedom
+MAX_LOSS_NATS = 100.0  # far above any language model's held-out loss (uniform guessing over BERT's vocabulary: 10.3)
 
 accuracy_app = typer.Typer(help="Fit the accuracy estimators' files.", no_args_is_help=True)
 
@@ -52,8 +53,10 @@ def fit_proxy(
 
 
 def _truth_losses(truth: Path, rows: list[dict[str, Any]]) -> list[float]:
-    """Each row's loss: a finite number ≥ 0 (nats), else one line naming the row."""
-    return [float(finite(r["loss"], str(truth), f"data[{i}].loss", minimum=0.0)) for i, r in enumerate(rows)]
+    """Each row's loss: a finite number of nats, 0 to MAX_LOSS_NATS (a larger one is a wrong unit or a diverged
+    student, and overflows the fit), else one line naming the row."""
+    return [float(finite(r["loss"], str(truth), f"data[{i}].loss", minimum=0.0, maximum=MAX_LOSS_NATS))
+            for i, r in enumerate(rows)]
 
 
 def _check_fittable(truth: Path, archs: list[Arch], losses: list[float]) -> None:

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from nas.confirm.plan import ConfirmOptions
 
 console = Console(stderr=True)
+MIN_SEQ_LEN = 8  # the shortest sequence `nas distill` trains on (nas/distill/options.py)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -131,7 +132,8 @@ def _new_options(args: ConfirmArgs) -> ConfirmOptions:
     a confirmation already in RUN removed only with --overwrite."""
     from nas.confirm import plan
     from nas.confirm.table import FILE_NAME
-    from nas.distill.options import check_positive
+    from nas.distill.memory import check_global_batch
+    from nas.distill.options import check_non_negative, check_positive
     from nas_common.paths import data_dir as resolve_data_dir
 
     run = args.run
@@ -143,8 +145,10 @@ def _new_options(args: ConfirmArgs) -> ConfirmOptions:
         raise UserInputError(f"--dev-rungs must be between 0 and --rungs ({args.rungs}), got {args.dev_rungs}")
     check_positive(batch_size=args.batch_size, seq_len=args.seq_len, lr=args.lr,
                    finetune_epochs=args.finetune_epochs)
-    if args.finetune_examples < 0:
-        raise UserInputError(f"--finetune-examples must be ≥ 0, got {args.finetune_examples}")
+    check_non_negative(finetune_examples=args.finetune_examples, seed=args.seed)
+    if args.seq_len < MIN_SEQ_LEN:
+        raise UserInputError(f"--seq-len must be at least {MIN_SEQ_LEN}, as for `nas distill`, got {args.seq_len}")
+    check_global_batch(args.batch_size, args.seq_len, copies=args.cpus)  # each trial builds its batches at once
     if args.teacher is None:
         raise UserInputError("give --teacher DIR (a `nas teacher` directory the students learn from)")
     if args.task is None:

@@ -30,11 +30,27 @@ import dataclasses
 import inspect
 import typing
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
+import typer
 from typer.models import ArgumentInfo, OptionInfo, ParameterInfo
 
 T = TypeVar("T")
+
+
+def named_path(what: str) -> Callable[[Any], Path]:
+    """A typer `parser=` for a path option that must name something: an empty value (`--out ""`, an unset shell
+    variable) is refused at parse time, where it is still told apart from `.`, which `Path("")` becomes. `what`
+    says what the option names, for the message."""
+    def parse(value: Any) -> Path:
+        if isinstance(value, Path):  # a default, already a path
+            return value
+        if not str(value).strip():
+            raise typer.BadParameter(f"an empty name holds no {what}; give one (. is the current directory)")
+        return Path(value)
+
+    return parse
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,4 +153,5 @@ def shared(args: Any, target: type[T], **extra: Any) -> T:
     return target(**{**{k: v for k, v in vars(args).items() if k in names}, **extra})
 
 
-__all__ = ["ArgumentInfo", "Declared", "OptionInfo", "command", "declared", "options_class", "shared", "to_args"]
+__all__ = ["ArgumentInfo", "Declared", "OptionInfo", "command", "declared", "named_path", "options_class", "shared",
+           "to_args"]

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from nas.accuracy.default import DEFAULT_ESTIMATOR, DEFAULT_PREDICTOR
 from nas.accuracy.resolution import Estimate
-from nas.cli.options import command, to_args
+from nas.cli.options import command, named_path, to_args
 from nas.search.capacity import check_trials_fit
 from nas.search.executor import DEFAULT_EXECUTOR, EXECUTORS
 from nas.search.trial import Trial
@@ -33,6 +33,7 @@ EXECUTOR_HELP = ("Where trials are evaluated: local (this process) or ray (a poo
 _DEPRECATED_STRATEGY = {"ray": ("evolution", "ray")}  # old name → (strategy, executor)
 MODEL_FILE_SUFFIXES = (".tflite", ".onnx", ".so", ".tar")  # files `nas export` writes inside --to
 FALLBACK_SPACE = "mobilebert-family"  # the space of an estimator without one of its own (params, proxy)
+MAX_SEED = 2**32 - 1  # the largest seed every strategy takes (NNI's tuners seed numpy's legacy RandomState)
 UNBOUND_MIN_TRIALS = 50  # below this many trials "every arch fits" says little about the space
 _OPS = {"no_norm": "NoNorm", "layer_norm": "LN"}
 CALIBRATION_EXAMPLES = 200  # `nas export --model --tflite-int8-full`: training examples that calibrate it
@@ -102,8 +103,8 @@ class SearchArgs:
                         "predictor's) or a TOML file.",
         show_default="the estimator's space where it has one (the default's: supernet-minilm-384), else "
                      "mobilebert-family")] = None
-    out: Annotated[Path | None, typer.Option("--out", help="Run directory.",
-                                             show_default="runs/<device>-<budget>-<time>")] = None
+    out: Annotated[Path | None, typer.Option("--out", help="Run directory.", parser=named_path("run directory"),
+                                             metavar="<path>", show_default="runs/<device>-<budget>-<time>")] = None
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --out where it stopped (--trials "
                                          "may grow, never shrink); a directory without a run is refused.")] = False
     executor: Annotated[str, typer.Option("--executor", help=EXECUTOR_HELP)] = DEFAULT_EXECUTOR
@@ -147,10 +148,14 @@ def search(args: SearchArgs) -> None:
     from search_spaces.space import SearchSpace
 
     strategy, executor = args.strategy, args.executor
-    if strategy in _DEPRECATED_STRATEGY:
+    deprecated = strategy in _DEPRECATED_STRATEGY
+    if deprecated:
         strategy, executor = _DEPRECATED_STRATEGY[strategy]
-        print("warning: --strategy ray is deprecated; it runs --strategy evolution --executor ray", file=sys.stderr)
     budget_ms = parse_budget(args.budget)
+    if args.seed > MAX_SEED:
+        raise UserInputError(f"--seed {args.seed} is too large: give 0 to {MAX_SEED} (2^32 − 1)")
+    if args.resume and args.out is None:
+        raise UserInputError("--resume needs --out RUN, the run directory to continue")
     if strategy not in STRATEGIES:
         raise UserInputError(f"unknown strategy {strategy!r}; choose one of {', '.join(STRATEGIES)}")
     if executor not in EXECUTORS:
@@ -200,6 +205,8 @@ def search(args: SearchArgs) -> None:
         bar.update(task, completed=done, description=f"({replayed} from the journal)" if replayed else "")
 
     def started() -> None:  # the checks passed: an error before this is one line
+        if deprecated:
+            print("warning: --strategy ray is deprecated; it runs --strategy evolution --executor ray", file=sys.stderr)
         if estimator_note:
             print(estimator_note, file=sys.stderr)
         bar.start()
@@ -332,7 +339,8 @@ class ExportArgs:
     run: Annotated[Path | None, typer.Argument(
         help="A run directory of `nas search` (its pick: untrained weights); or give --model DIR.",
         show_default=False)] = None
-    to: Annotated[Path, typer.Option("--to", help="Output directory.")]
+    to: Annotated[Path, typer.Option("--to", help="Output directory.", parser=named_path("output directory"),
+                                     metavar="<path>")]
     model: Annotated[Path | None, typer.Option(
         "--model", help="A trained model directory (nas distill, nas finetune, a confirmed trial, nas supernet "
         "extract; a search run's best/ after nas confirm --task: its winner, fine-tuned): exported with its trained "

@@ -145,11 +145,16 @@ def check_students(options: ConfirmOptions) -> None:
     (`nas.distill.layer_map.check_pair`: one vocabulary, equal widths, mappable heads), before any trial."""
     from nas.distill.layer_map import check_pair
     from nas.distill.teacher import read_config
-    from search_spaces.arch import Arch
+    from search_spaces.arch import MAX_POSITION_EMBEDDINGS, Arch
 
     if not Path(options.teacher).is_dir():
-        raise UserInputError(f"--teacher {options.teacher}: no such directory")
+        kind = "a file, not a directory" if Path(options.teacher).exists() else "no such directory"
+        raise UserInputError(f"--teacher {options.teacher}: {kind} (give a `nas teacher` directory)")
     teacher = read_config(options.teacher)
+    positions = min(MAX_POSITION_EMBEDDINGS, getattr(teacher, "max_position_embeddings", MAX_POSITION_EMBEDDINGS))
+    if options.seq_len > positions:
+        raise UserInputError(f"--seq-len {options.seq_len} exceeds the {positions} positions the teacher and the "
+                             "students have (max_position_embeddings)")
     for c in options.candidates:
         arch = Arch.from_dict(c.arch, source=f"trial {c.arch_id}")
         try:
@@ -162,6 +167,7 @@ def check_students(options: ConfirmOptions) -> None:
 def check_files(corpus: str | None, eval_corpus: str | None, task: str, glue: Path | None) -> tuple[str, str, str]:
     """The training corpus, the held-out corpus (default: the data folder's wikitext2-test.txt) and the
     task, checked; the GLUE dev split is read once so that a missing file fails before Ray starts."""
+    from nas.distill.data_corpus import check_has_text
     from nas.distill.data_glue import check_task, read_split
     from nas_common.paths import corpus_path
 
@@ -175,6 +181,8 @@ def check_files(corpus: str | None, eval_corpus: str | None, task: str, glue: Pa
         raise UserInputError(f"--eval-corpus {eval_corpus}: no such file")
     if Path(eval_corpus).resolve() == Path(corpus).resolve():
         raise UserInputError("--eval-corpus is the training --corpus: held-out losses need other text")
+    check_has_text(corpus, "--corpus")  # empty, binary or not UTF-8: refused here, not inside every trial
+    check_has_text(eval_corpus, "--eval-corpus")
     if glue is None:
         raise UserInputError("give --data-dir PATH (the GLUE folder; or set NAS_DATA_DIR)")
     read_split(glue, task, "dev")

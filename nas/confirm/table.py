@@ -79,6 +79,9 @@ def read(run: Path) -> list[dict[str, Any]]:
     `_TEXTS`, every other column a number); an empty cell is None. A damaged cell is one line naming the file,
     the line and the column."""
     path = Path(run) / FILE_NAME
+    if path.is_dir():  # not "no confirmation": a search --resume or confirm would fail on it after the work
+        raise UserInputError(f"{path} is a folder, not `nas confirm`'s results file: move it away (nothing was "
+                             "changed)")
     if not path.is_file():
         return []
     header, lines = read_csv(path)  # BOM, CRLF, not UTF-8, a row of another width: the I/O layer's one line

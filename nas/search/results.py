@@ -9,7 +9,7 @@ import numpy as np
 
 from nas.search.journal import Journal
 from nas.search.pareto import pareto_mask
-from nas.search.run_dir import RUN_FILE, check_journal_present
+from nas.search.run_dir import RUN_FILE, check_journal_complete, check_journal_present
 from nas.search.trial import Trial
 from nas_common.errors import UserInputError
 from nas_common.io import read_json
@@ -23,16 +23,24 @@ def load_trials(run_dir: Path) -> list[Trial]:
         raise UserInputError(f"{run_dir}: no such run directory")
     check_journal_present(Path(run_dir))
     trials = Journal(Path(run_dir)).load()
+    check_journal_complete(Path(run_dir), len(trials))
     final = _rescored(Path(run_dir))
     return [dataclasses.replace(trials[i], accuracy=final[i]) if i in final else trials[i] for i in sorted(trials)]
 
 
 def _rescored(run_dir: Path) -> dict[int, float | None]:
     try:
-        rescored = read_json(run_dir / RUN_FILE).get("rescored") or {}
+        record = read_json(run_dir / RUN_FILE)
+    except UserInputError:
+        return {}  # no run.json yet (a running search); a damaged run.json is read_run's to report
+    rescored = record.get("rescored") if isinstance(record, dict) else None
+    if not rescored:
+        return {}  # none re-scored
+    try:
         return {int(k): (None if v[1] is None else float(v[1])) for k, v in rescored.items()}
-    except (UserInputError, ValueError, AttributeError, TypeError, IndexError, KeyError):
-        return {}  # no run.json yet (a running search) or none re-scored; a damaged run.json is read_run's to report
+    except (ValueError, AttributeError, TypeError, IndexError, KeyError):  # not id → [journaled, final] pairs
+        raise UserInputError(f"{run_dir / RUN_FILE}: \"rescored\" is damaged (each trial id maps to [journaled "
+                             "score, final score]); restore run.json from where the run came from") from None
 
 
 def front(trials: list[Trial], budget_ms: float) -> list[Trial]:

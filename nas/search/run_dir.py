@@ -35,6 +35,7 @@ REPORT = "pareto.html"
 BEST = "best"  # the front's best point as something to train (nas/export/train_guide.py)
 _VERSIONED = ("mobilebert-nas", "numpy", "transformers", "apache-tvm", "nni", "ray", "optuna", "plotly")
 MAY_CHANGE_ON_RESUME = ("trials",)
+RECORD_SECTIONS = ("options", "estimator", "summary", "rescored", "quality", "confirmed")  # JSON objects
 
 
 def default_out(device: str, budget_text: str) -> Path:
@@ -85,14 +86,44 @@ def prepare(out: Path, options: dict[str, Any], seed: int, resume: bool,
 
 def check_journal_present(out: Path) -> None:
     """A finished run whose journal is gone or emptied (a partial copy, a full disk) is refused: read as "no trial
-    yet", its front would be empty and a --resume would start over and rewrite its results."""
+    yet", its front would be empty and a --resume would start over and rewrite its results. A run is finished when
+    its trials.csv has rows or its run.json records a summary of its trials."""
     journal, results = Path(out) / JOURNAL_NAME, Path(out) / TRIALS_CSV
-    if journal.is_file() and journal.stat().st_size > 0 or not _has_data_rows(results):
+    if journal.is_file() and journal.stat().st_size > 0:
+        return
+    if _has_data_rows(results):
+        evidence = f"its results ({TRIALS_CSV}) are there"
+    elif recorded := recorded_trial_count(out):
+        evidence = f"its {RUN_FILE} records {recorded} finished trials"
+    else:
         return
     state = "is empty" if journal.exists() else "is missing"
-    raise UserInputError(f"{out}: the run's journal {JOURNAL_NAME} {state}, though its results ({TRIALS_CSV}) are "
-                         "there: restore it from where the run came from (the front, the export and --resume are "
-                         "read from it)")
+    raise UserInputError(f"{out}: the run's journal {JOURNAL_NAME} {state}, though {evidence}: restore it from where "
+                         "the run came from (the front, the export and --resume are read from it)")
+
+
+def check_journal_complete(out: Path, loaded: int) -> None:
+    """A journal that holds fewer trials than the run last finished with (run.json's summary) was cut short (a
+    partial copy, a truncated file): its front would be another run's, and a --resume would rewrite the results
+    from what is left. A journal only grows, so a healthy one never holds fewer."""
+    recorded = recorded_trial_count(out)
+    if loaded < recorded:
+        held = f"{loaded} trial{'s' * (loaded != 1)}"
+        raise UserInputError(f"{out}: the run's journal {JOURNAL_NAME} holds {held}, though its {RUN_FILE} records "
+                             f"{recorded} finished ones: the journal was cut short; restore it from where the run "
+                             "came from (nothing was changed)")
+
+
+def recorded_trial_count(out: Path) -> int:
+    """The trials run.json's summary says the run had when it last finished (0: none recorded, or no readable
+    run.json, which `read_run` reports)."""
+    try:
+        run = read_json(Path(out) / RUN_FILE)
+    except UserInputError:
+        return 0
+    summary = run.get("summary") if isinstance(run, dict) else None
+    count = summary.get("trials") if isinstance(summary, dict) else None
+    return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
 
 
 def _has_data_rows(csv_file: Path) -> bool:
@@ -126,6 +157,7 @@ def _check_resumable(out: Path, options: dict[str, Any], defaults: dict[str, Any
         detail = ", ".join(f"{k}: {recorded.get(k)!r} → {options.get(k)!r}" for k in changed)
         raise UserInputError(f"cannot resume {out} with different options ({detail}); rerun the original command")
     done = len(Journal(out).load())
+    check_journal_complete(out, done)
     if options["trials"] < done:
         raise UserInputError(f"cannot resume {out} with --trials {options['trials']}: the run already has {done} "
                              f"trials and a resumed run never shrinks (give --trials {done} or more)")
@@ -144,6 +176,10 @@ def read_run(out: Path) -> dict[str, Any]:
     run = read_json(path)
     if not isinstance(run, dict):
         raise UserInputError(f"{path}: not a run record (expected a JSON object)")
+    for section in RECORD_SECTIONS:
+        if run.get(section) is not None and not isinstance(run[section], dict):
+            raise UserInputError(f"{path}: \"{section}\" must be a JSON object, got {type(run[section]).__name__} "
+                                 "(damaged or not written by `nas search`)")
     return run
 
 
