@@ -11,7 +11,8 @@ from typing import Annotated
 
 import typer
 
-from nas.cli.options import command
+from nas.cli.distill import refuse_empty
+from nas.cli.options import command, named_path
 from nas_common.errors import UserInputError
 
 OUTPUTS = {"logits": "logits", "encoder": "last_hidden_state"}
@@ -20,6 +21,7 @@ OUTPUTS = {"logits": "logits", "encoder": "last_hidden_state"}
 def _glue_dir(data_dir: str | None) -> Path:
     from nas_common.paths import data_dir as resolve_data_dir
 
+    refuse_empty(data_dir=data_dir)  # "" would read as --data-dir left out: $NAS_DATA_DIR/glue
     glue = resolve_data_dir(data_dir, sub="glue")
     if glue is None:
         raise UserInputError("give --data-dir PATH (or set NAS_DATA_DIR)")
@@ -79,7 +81,7 @@ class EvaluateArgs:
     model: Annotated[list[Path], typer.Option(
         "--model", help="A fine-tuned model directory (torch), a .tflite file (LiteRT) or an .onnx file "
         "(onnxruntime) written by nas export --model; repeat to compare: each later one against the first, on the "
-        "same examples.")]
+        "same examples.", parser=named_path("model"), metavar="<path>")]
     task: Annotated[str, typer.Option("--task", help="mrpc, sst2, rte or stsb: the task the model was fine-tuned "
                                       "on.")]
     data_dir: Annotated[str | None, typer.Option(
@@ -91,6 +93,9 @@ class EvaluateArgs:
         "--max-examples", min=1, help="Only the first N dev examples.")] = None
     threads: Annotated[int, typer.Option("--threads", min=1, help="LiteRT interpreter threads.")] = 1
     json_output: Annotated[bool, typer.Option("--json", help="Print the result as JSON.")] = False
+
+    def __post_init__(self) -> None:
+        refuse_empty(data_dir=self.data_dir)
 
 
 def evaluate(args: EvaluateArgs) -> None:

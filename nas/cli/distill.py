@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from nas.cli.options import command, shared
+from nas.cli.options import command, named_path, shared
 from nas.distill import options as o
 from nas_common.errors import UserInputError
 from nas_common.paths import corpus_path
@@ -38,8 +38,19 @@ def refuse_renamed(command: str, device: str | None = None, strategy: str | None
                              "give the distillation schedule as --schedule")
 
 
+def refuse_empty(**values: str | None) -> None:
+    """A text option given empty (`--corpus ""`, an unset shell variable) is refused: taken as it is, it would read
+    as the option left out and run on its default (a default corpus, preset or data folder). Names are the
+    options' Python names."""
+    for name, value in values.items():
+        if value is not None and not value.strip():
+            raise UserInputError(f"--{name.replace('_', '-')} is empty: give a value, or leave the option out for "
+                                 "its default")
+
+
 # Options the commands share, declared once.
-Out = Annotated[Path, typer.Option("--out", help="Output directory (transformers format).")]
+Out = Annotated[Path, typer.Option("--out", help="Output directory (transformers format).",
+                                   parser=named_path("output directory"), metavar="<path>")]
 Corpus = Annotated[str | None, typer.Option("--corpus", help=CORPUS_HELP, show_default="$NAS_DATA_DIR/corpus")]
 EvalCorpus = Annotated[str | None, typer.Option("--eval-corpus", help=EVAL_HELP)]
 BatchSize = Annotated[int, typer.Option("--batch-size", help="Global batch (sequences per optimiser step).")]
@@ -94,6 +105,8 @@ class TeacherArgs:
 
     def __post_init__(self) -> None:
         refuse_renamed("teacher", self.device)
+        refuse_empty(arch=self.arch, init_from=self.init_from, corpus=self.corpus, eval_corpus=self.eval_corpus,
+                     vocab=self.vocab)
         if self.init_from and self.arch:
             raise UserInputError("--arch and --init-from both name the teacher's model: give one of them")
 
@@ -147,6 +160,7 @@ class DistillArgs:
 
     def __post_init__(self) -> None:
         refuse_renamed("distill", self.device, self.strategy)
+        refuse_empty(teacher=self.teacher, corpus=self.corpus, eval_corpus=self.eval_corpus, vocab=self.vocab)
         o.check_positive(layer_loss_scale=self.layer_loss_scale)
 
 
@@ -165,10 +179,12 @@ def distill(args: DistillArgs) -> None:
 
 @dataclass(frozen=True, kw_only=True)
 class FinetuneArgs:
-    model: Annotated[Path, typer.Option("--model", help="A model directory (from `nas distill`).")]
+    model: Annotated[Path, typer.Option("--model", help="A model directory (from `nas distill`).",
+                                        parser=named_path("model directory"), metavar="<path>")]
     task: Annotated[str, typer.Option("--task", help="mrpc, sst2, rte or stsb.")]
     out: Annotated[Path, typer.Option("--out", help="Directory for the fine-tuned model (transformers format, with "
-                                                    "its task head, label names and tokenizer) and metrics.json.")]
+                                                    "its task head, label names and tokenizer) and metrics.json.",
+                                                    parser=named_path("output directory"), metavar="<path>")]
     data_dir: Annotated[str | None, typer.Option("--data-dir", help="GLUE TSV layout.",
                                                  show_default="$NAS_DATA_DIR/glue")] = None
     epochs: Annotated[float, typer.Option(
@@ -190,6 +206,7 @@ class FinetuneArgs:
 
     def __post_init__(self) -> None:
         refuse_renamed("finetune", self.device)
+        refuse_empty(data_dir=self.data_dir)
 
 
 def finetune(args: FinetuneArgs) -> None:

@@ -344,7 +344,8 @@ class ExportArgs:
     model: Annotated[Path | None, typer.Option(
         "--model", help="A trained model directory (nas distill, nas finetune, a confirmed trial, nas supernet "
         "extract; a search run's best/ after nas confirm --task: its winner, fine-tuned): exported with its trained "
-        "weights and task head, with vocab.txt and app.json (tokenizer settings, sequence length, labels).")] = None
+        "weights and task head, with vocab.txt and app.json (tokenizer settings, sequence length, labels).",
+        parser=named_path("model directory"), metavar="<path>")] = None
     pick: Annotated[int | None, typer.Option(
         "--pick", min=0, help="Front point K (see `nas pareto`) \\[default: 0, the best].")] = None
     max_latency: Annotated[str | None, typer.Option(

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import typer
 
-from nas.cli.distill import refuse_renamed
+from nas.cli.distill import refuse_empty, refuse_renamed
+from nas.cli.options import named_path
 from nas_common.errors import UserInputError
 from nas_common.writing import dumps_json
 
@@ -26,7 +27,8 @@ def train(
     ctx: typer.Context,
     teacher: str = typer.Option(..., "--teacher", help="Teacher directory from `nas teacher` (its width is the "
                                 "supernet's)."),
-    out: Path = typer.Option(..., "--out", help="Directory for the supernet."),
+    out: Path = typer.Option(..., "--out", help="Directory for the supernet.", parser=named_path("output directory"),
+                             metavar="<path>"),
     corpus: str = typer.Option(None, "--corpus", help="Plain text, one paragraph per line, or a folder of .txt "
                                "files \\[default: $NAS_DATA_DIR/corpus]."),
     space: str = typer.Option(None, "--space", help="Supernet search space: a TOML file or a space's name "
@@ -88,6 +90,8 @@ def train(
     from nas_common.paths import corpus_path
 
     refuse_renamed("supernet train", strategy=strategy)
+    refuse_empty(teacher=teacher, corpus=corpus, space=space, parts=parts, eval_corpus=eval_corpus, vocab=vocab,
+                 init_from=init_from, recipe=recipe)
     corpus = corpus_path(corpus)
     training = {"space": space, "steps": steps, "schedule": schedule, "pd_fraction": pd_fraction, "rule": rule,
                 "random_subnets": random_subnets, "depth_order": depth_order, "head_layout": head_layout,
@@ -116,17 +120,20 @@ def train(
 
 @supernet_app.command("extract")
 def extract_command(
-    directory: Path = typer.Argument(..., help="A supernet directory (`nas supernet train --out`)."),
+    directory: Path = typer.Argument(..., help="A supernet directory (`nas supernet train --out`).",
+                                     parser=named_path("supernet directory")),
     arch: str = typer.Option(..., "--arch", help=ARCH_HELP),
-    out: Path = typer.Option(..., "--out", help="Directory for the standalone MobileBertForPreTraining."),
+    out: Path = typer.Option(..., "--out", help="Directory for the standalone MobileBertForPreTraining.",
+                             parser=named_path("output directory"), metavar="<path>"),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a model already in OUT."),
 ) -> None:
     """Write an arch's inherited sub-network as a `transformers` model directory (the warm start of
     `nas distill --student OUT`)."""
-    from nas.supernet.api import extract, load_supernet
+    from nas.supernet.api import check_extract_out, extract, load_supernet
     from nas.supernet.space import resolve_supernet_arch
     from nas_common.paths import check_output_dir
 
+    check_extract_out(directory, out)
     check_output_dir(out, overwrite, result_files=("config.json", "arch.json", "model.safetensors"))
     supernet = load_supernet(directory)
     written = extract(supernet, resolve_supernet_arch(arch, supernet.space), out, overwrite)
@@ -136,8 +143,10 @@ def extract_command(
 @supernet_app.command("ensemble")
 def ensemble_command(
     members: list[Path] = typer.Argument(..., help="Two or more supernet directories of one space (e.g. one "
-                                         "recipe trained with --seed 0 and --seed 1)."),
-    out: Path = typer.Option(..., "--out", help="Directory for the ensemble (a list of its members, no weights)."),
+                                         "recipe trained with --seed 0 and --seed 1).",
+                                         parser=named_path("supernet directory")),
+    out: Path = typer.Option(..., "--out", help="Directory for the ensemble (a list of its members, no weights).",
+                             parser=named_path("output directory"), metavar="<path>"),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace an ensemble already in OUT."),
 ) -> None:
     """Group supernets into one estimator: an arch's score is the mean of theirs (`nas search --supernet OUT`,

@@ -17,10 +17,13 @@ from nas.deploy.app import APP_JSON, INPUTS, encode, read_app
 from nas.deploy.model_dir import check_task_of, load_module, read_model_dir
 from nas.distill.data_glue import Example
 from nas.distill.metrics import task_metrics
+from nas.export.formats import EXPORT_RECORD
 from nas_common.errors import UserInputError
+from nas_common.io import read_json
 
 FORMATS = {".tflite": "tflite", ".onnx": "onnx"}
 TORCH_BATCH = 64
+MIN_SEQ_LEN = 8  # as `nas export --model --seq-len`: [CLS], [SEP] and a few tokens
 ONNX_MISSING = ("evaluating an ONNX file needs onnxruntime (the onnx extra): pip install -e '.[onnx]' "
                 "(or pip install onnxruntime==1.32.0)")
 
@@ -77,9 +80,33 @@ def common_seq_len(candidates: list[Candidate], requested: int | None) -> int:
     if fixed:
         return fixed.pop()
     if requested is not None:
+        _check_seq_len(requested, [limit for c in candidates if (limit := _max_positions(c)) is not None])
         return requested
     exported = [c.seq_len for c in candidates if c.seq_len is not None]
     return exported[0] if exported else next(c.trained.seq_len for c in candidates)
+
+
+def _check_seq_len(requested: int, limits: list[int]) -> None:
+    """`--seq-len` as `nas export --model` takes it: at least MIN_SEQ_LEN, at most every model's positions."""
+    if requested < MIN_SEQ_LEN:
+        raise UserInputError(f"--seq-len must be at least {MIN_SEQ_LEN}, got {requested}")
+    if limits and requested > min(limits):
+        raise UserInputError(f"--seq-len {requested} is longer than the model's {min(limits)} positions "
+                             "(max_position_embeddings)")
+
+
+def _max_positions(item: Candidate) -> int | None:
+    """The longest input `item` takes: a model directory's max_position_embeddings, an ONNX file's max_sequence
+    (its export.json, when readable); None when unknown."""
+    if item.trained is not None:
+        return int(item.trained.config.max_position_embeddings)
+    try:
+        record = read_json(item.path.parent / EXPORT_RECORD)
+    except UserInputError:  # no or a damaged export.json: onnxruntime's own limit holds
+        return None
+    onnx = record.get("onnx") if isinstance(record, dict) else None
+    limit = onnx.get("max_sequence") if isinstance(onnx, dict) else None
+    return limit if isinstance(limit, int) and not isinstance(limit, bool) else None
 
 
 def score(candidates: list[Candidate], task: str, examples: list[Example], seq_len: int, threads: int = 1,

@@ -4,6 +4,7 @@ output-directory checks — all before any model is built (torch-free, so the CL
 from __future__ import annotations
 
 import math
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,10 +93,20 @@ def prepare_output_dir(out: Path, resume: bool = False, overwrite: bool = False)
     out = check_output_dir(out, overwrite=overwrite or resume, result_files=RESULT_FILES)
     if resume and not (out / "checkpoint.pt").is_file():
         raise UserInputError(f"--resume: no checkpoint at {out / 'checkpoint.pt'} (run without --resume first)")
+    if resume:
+        check_checkpoint_file(out / "checkpoint.pt")
     out.mkdir(parents=True, exist_ok=True)
     if overwrite and not resume:
         remove_results(out, RESULT_FILES)
     return out
+
+
+def check_checkpoint_file(path: Path) -> None:
+    """A damaged checkpoint (empty, cut short, not written by torch.save) is refused before the run builds its
+    models and prints its plan: torch.save writes a zip archive, whose directory is its last bytes."""
+    if not zipfile.is_zipfile(path):
+        raise UserInputError(f"--resume: {path} is not a readable checkpoint (empty, cut short or not written by "
+                             "nas); run without --resume, with --overwrite, to start again")
 
 
 def check_not_an_input(out: Path, **inputs: str | Path | None) -> None:

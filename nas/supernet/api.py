@@ -106,10 +106,21 @@ def load_supernet(directory: str | Path, torch_device: str = "cpu") -> Supernet:
     return Supernet(Path(directory), elastic, meta, torch_device)
 
 
+def check_extract_out(supernet_dir: str | Path, out: str | Path) -> None:
+    """`--out` of an extraction must lie outside the supernet: its config.json, model.safetensors and vocab.txt
+    would land among the supernet's own files (in weights/, over its weights)."""
+    source = Path(supernet_dir).expanduser().resolve()
+    target = Path(out).expanduser().resolve()
+    if target == source or source in target.parents:
+        raise UserInputError(f"--out {out} is inside the supernet directory {supernet_dir}; extract to a directory "
+                             "outside it (nothing was changed)")
+
+
 def extract(supernet_dir: str | Path | Supernet, arch: Arch, out: str | Path, overwrite: bool = False) -> Path:
     """Write `arch`'s inherited weights as a standalone `MobileBertForPreTraining` directory (loads with
     `transformers`; `arch.json` beside it; the supernet's vocabulary) — the warm start of `nas distill`."""
     supernet = supernet_dir if isinstance(supernet_dir, Supernet) else None
+    check_extract_out(supernet.directory if supernet is not None else supernet_dir, out)
     out = check_output_dir(out, overwrite, result_files=EXTRACT_FILES)
     if supernet is None:
         supernet = load_supernet(supernet_dir)
