@@ -40,6 +40,8 @@ WHAT: dict[str, tuple[str, str]] = {
                                     "calibration rounds (exploration)"),
     "latency_external.json": ("latency_external", "the predictor on public latency sets (HAT, SuperShaper)"),
     "latency_host_accuracy.json": ("latency_host_accuracy", "host (torch) latency prediction, first version"),
+    "latency_litert_single_head.json": ("litert_single_head", "archs differing only in head count on LiteRT: "
+                                        "operators, XNNPACK partitions, measured vs pooled-fit prediction"),
     "latency_norm_ablation.json": ("latency_norm_ablation", "LayerNorm/GELU pricing on PyTorch eager"),
     "latency_speed.json": ("latency_speed", "latency predictions per second"),
     "latency_tflite_host.json": ("latency_tflite_host", "LiteRT host latency prediction (untied weights)"),
