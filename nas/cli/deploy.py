@@ -11,8 +11,7 @@ from typing import Annotated
 
 import typer
 
-from nas.cli.distill import refuse_empty
-from nas.cli.options import command, named_path
+from nas.cli.options import command, named_path, refuse_empty
 from nas_common.errors import UserInputError
 
 OUTPUTS = {"logits": "logits", "encoder": "last_hidden_state"}

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from nas.cli.options import command, named_path, shared
+from nas.cli.options import command, named_path, refuse_empty, shared
 from nas.distill import options as o
 from nas_common.errors import UserInputError
 from nas_common.paths import corpus_path
@@ -36,16 +36,6 @@ def refuse_renamed(command: str, device: str | None = None, strategy: str | None
     if strategy is not None:
         raise UserInputError(f"`nas {command}` has no --strategy (that names a search strategy for `nas search`): "
                              "give the distillation schedule as --schedule")
-
-
-def refuse_empty(**values: str | None) -> None:
-    """A text option given empty (`--corpus ""`, an unset shell variable) is refused: taken as it is, it would read
-    as the option left out and run on its default (a default corpus, preset or data folder). Names are the
-    options' Python names."""
-    for name, value in values.items():
-        if value is not None and not value.strip():
-            raise UserInputError(f"--{name.replace('_', '-')} is empty: give a value, or leave the option out for "
-                                 "its default")
 
 
 # Options the commands share, declared once.

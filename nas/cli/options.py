@@ -36,6 +36,8 @@ from typing import Any, TypeVar
 import typer
 from typer.models import ArgumentInfo, OptionInfo, ParameterInfo
 
+from nas_common.errors import UserInputError
+
 T = TypeVar("T")
 
 
@@ -51,6 +53,16 @@ def named_path(what: str) -> Callable[[Any], Path]:
         return Path(value)
 
     return parse
+
+
+def refuse_empty(**values: str | None) -> None:
+    """A text option given empty (`--corpus ""`, an unset shell variable) is refused: taken as it is, it would read
+    as the option left out and run on its default (a default corpus, preset or data folder). Names are the
+    options' Python names."""
+    for name, value in values.items():
+        if value is not None and not value.strip():
+            raise UserInputError(f"--{name.replace('_', '-')} is empty: give a value, or leave the option out for "
+                                 "its default")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -153,5 +165,5 @@ def shared(args: Any, target: type[T], **extra: Any) -> T:
     return target(**{**{k: v for k, v in vars(args).items() if k in names}, **extra})
 
 
-__all__ = ["ArgumentInfo", "Declared", "OptionInfo", "command", "declared", "named_path", "options_class", "shared",
-           "to_args"]
+__all__ = ["ArgumentInfo", "Declared", "OptionInfo", "command", "declared", "named_path", "options_class",
+           "refuse_empty", "shared", "to_args"]

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import typer
 
-from nas.cli.distill import refuse_empty, refuse_renamed
-from nas.cli.options import named_path
+from nas.cli.distill import refuse_renamed
+from nas.cli.options import named_path, refuse_empty
 from nas_common.errors import UserInputError
 from nas_common.writing import dumps_json
 
