@@ -56,3 +56,46 @@ def test_a_restored_student_is_checked_against_its_record(tmp_path: Path) -> Non
     with pytest.raises(SystemExit, match="did not reproduce"):
         lane.restore(distill("b", result={"seconds": 1.0, "heldout": drifted}), store, restored)
     assert restored.get("proof/sid/distill/b/s0")["reproduced"] is False
+
+
+def rebuild_store(tmp_path: Path) -> lane.PooledStore:
+    store = lane.PooledStore(tmp_path / "proof.json", {"new": "sid"})
+    store.put("proof/sid/distill/a/s0", {"heldout": {"pd": 2.5, "mlm": 4.5}})
+    return store
+
+
+def test_a_rebuilds_jobs_read_the_first_builds_records_and_write_their_own(tmp_path: Path) -> None:
+    store = rebuild_store(tmp_path)
+    assert store.has("proof/new/distill/a/s0") and not store.own("proof/new/distill/a/s0")
+    assert store.get("proof/new/distill/a/s0")["heldout"]["pd"] == 2.5
+    assert not store.has("proof/new/distill/b/s0")
+    store.put("proof/new/distill/b/s0", {"heldout": {"pd": 2.4}})
+    assert Store(tmp_path / "proof.json").has("proof/new/distill/b/s0")  # the key says which build computed it
+    assert not Store(tmp_path / "proof.json").has("proof/sid/distill/b/s0")
+
+
+def test_a_student_re_distilled_on_another_build_is_judged_by_the_equivalence_bound(tmp_path: Path) -> None:
+    store, restored = rebuild_store(tmp_path), Store(tmp_path / "restored.json")
+    within = {"seconds": 1.0, "heldout": {"pd": 2.5 + 0.004, "mlm": 4.52}}  # far beyond float noise, within 0.01
+    lane.restore(Job("proof/new/distill/a/s0", lambda: within), store, restored, across_builds_within=0.01)
+    record = restored.get("proof/new/distill/a/s0")
+    assert record["across_builds"] and record["reproduced"] and record["pd_difference"] == pytest.approx(0.004)
+    assert store.get("proof/new/distill/a/s0")["heldout"]["pd"] == 2.5  # the first build's record is kept
+
+    beyond = {"seconds": 1.0, "heldout": {"pd": 2.5 - 0.02, "mlm": 4.5}}
+    with pytest.raises(SystemExit, match="not pooled"):
+        lane.restore(Job("proof/new/distill/a/s0", lambda: beyond), store, restored, across_builds_within=0.01)
+    assert restored.get("proof/new/distill/a/s0")["reproduced"] is False
+
+
+def test_a_failed_equivalence_check_stops_the_pooling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lane, "RESTORED", tmp_path / "restored.json")
+    monkeypatch.setattr(run, "RESULTS", tmp_path / "proof.json")
+    build = {"settings_ids": {"proof": "new"}, "pooled_with": {"proof": "sid"},
+             "equivalence": {"students": ["proof/distill/a/s1"], "within_nats": 0.01}}
+    assert isinstance(lane.open_store(build), lane.PooledStore)  # not checked yet: the restore checks it
+    Store(tmp_path / "restored.json").put("proof/new/distill/a/s1", {"reproduced": False, "pd_difference": 0.03,
+                                                                      "bound": 0.01})
+    with pytest.raises(SystemExit, match="not pooled"):
+        lane.open_store(build)
+    assert type(lane.open_store({"model_safetensors_sha256": "x"})) is Store  # the first build: its own records
