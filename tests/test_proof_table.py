@@ -140,3 +140,37 @@ def test_partial_spearman_equals_the_textbook_formula_on_ranks() -> None:
     assert per_draw[7] == pytest.approx(float(table.partial_spearman(x[draws[7]], y[draws[7]], z[draws[7]])),
                                         abs=1e-12)
     assert math.isnan(float(table.partial_spearman(x, y, x)))  # x is the control: nothing of it is left to rank
+
+
+def _rebuild(tmp_path: Path, reproduced: bool) -> tuple[Path, Path]:
+    build = {"settings_ids": {"proof": "new"}, "pooled_with": {"proof": "old"},
+             "equivalence": {"students": ["proof/distill/bert-L4/s1"], "within_nats": 0.01}}
+    teacher, restored = tmp_path / "teacher.json", tmp_path / "proof_restored.json"
+    teacher.write_text(json.dumps({"settings_ids": {"proof": "old"}, "rebuilds": [build]}))
+    restored.write_text(json.dumps({"records": {"proof/new/distill/bert-L4/s1": {"reproduced": reproduced}}}))
+    return teacher, restored
+
+
+@pytest.mark.parametrize("reproduced", [True, False])
+def test_a_rebuilds_records_are_pooled_only_after_its_equivalence_check_passed(tmp_path: Path,
+                                                                               reproduced: bool) -> None:
+    teacher, restored = _rebuild(tmp_path, reproduced)
+    records = {"proof/old/distill/bert-L4/s1": _distill(2.36), "proof/new/distill/bert-L4/s1": _distill(2.37),
+               "proof/new/distill/pick0-42ms/s1": _distill(2.30)}
+    out = table.pooled(records, teacher, restored)
+    assert out["proof/old/distill/bert-L4/s1"]["heldout"]["pd"] == 2.36  # the first build's record is kept
+    assert ("proof/old/distill/pick0-42ms/s1" in out) is reproduced
+    if reproduced:
+        assert table.build_of(out, "old", "heldout_pd", "pick0-42ms", 1) == "new"
+        assert table.build_of(out, "old", "heldout_pd", "bert-L4", 1) == "old"
+
+
+def test_the_sensitivity_analysis_keeps_only_pairs_of_one_build() -> None:
+    per_seed = {"pick0-42ms": {0: {"heldout_pd": 2.30}, 1: {"heldout_pd": 2.31}, 2: {"heldout_pd": 2.29}},
+                "bert-L4": {0: {"heldout_pd": 2.35}, 1: {"heldout_pd": 2.36}, 2: {"heldout_pd": 2.37}}}
+    lines = table.answers(42, per_seed, ["bert-L4"], (0, 1, 2), lambda metric, a, b, seed: seed != 1)
+    assert lines[0].startswith("- held-out PD loss (nats): pick 0 − bert-L4 (best hand-designed) = -0.060 [")
+    assert "n=3" in lines[0]
+    assert lines[1].startswith("  - sensitivity (amendment 2), pairs distilled on one build only: -0.065 [")
+    assert lines[1].endswith("n=2")
+    assert len(table.answers(42, per_seed, ["bert-L4"], (0, 1, 2), lambda *_: True)) == 1  # all pairs: no line

@@ -35,6 +35,9 @@ README = design.HERE / "README.md"
 BEGIN, END = "<!-- proof-table: begin (python -m benchmarks.proof.table --readme) -->", "<!-- proof-table: end -->"
 TEACHER = design.HERE / "teacher.json"  # amendment 1: the teacher (and so the settings ids) records are read under
 PLAN_SIDS = {"proof": "967a3bb42e", "fresh": "845f5c18a4"}  # the plan's first teacher
+RESTORED = design.ROOT / "benchmarks" / "results" / "proof_restored.json"  # lane.py: re-distilled students
+METRIC_KIND = {"heldout_pd": "distill", "heldout_mlm": "distill", "sst2_acc": "finetune-sst2",
+               "mrpc_f1": "finetune-mrpc"}  # the record each metric is read from
 FROZEN_PREDICTOR = "proof-seed0"  # the frozen supernet's predictor, shipped (nas/accuracy/shipped/)
 
 
@@ -122,6 +125,46 @@ def naive_predicted(plan: dict[str, Any]) -> dict[str, float]:
     return {budget: float(design.frozen_ms([Arch.from_dict(fields)])[0]) for budget, fields in archs.items()}
 
 
+def equivalence_passed(build: dict[str, Any], restored: dict[str, Any]) -> bool:
+    """Amendment 2: every student of the rebuild's equivalence check re-distilled and within its bound."""
+    check = build.get("equivalence")
+    if not check or not build.get("pooled_with"):
+        return False
+    for student in check["students"]:
+        group, kind, name, seed = student.split("/")
+        record = restored.get(f"{group}/{build['settings_ids'][group]}/{kind}/{name}/{seed}")
+        if record is None or not record.get("reproduced"):
+            return False
+    return True
+
+
+def pooled(records: dict[str, Any], teacher_file: Path = TEACHER, restored_file: Path = RESTORED) -> dict[str, Any]:
+    """The records with each rebuild's (amendment 2) read under the settings id it is pooled with, once its
+    equivalence check has passed; a key both builds hold keeps the first build's record. A pooled record carries
+    `build`, the settings id that computed it (the sensitivity analysis pairs only students of one build)."""
+    if not teacher_file.is_file():
+        return records
+    rebuilds = json.loads(teacher_file.read_text()).get("rebuilds", [])
+    restored = json.loads(restored_file.read_text()).get("records", {}) if restored_file.is_file() else {}
+    out = dict(records)
+    for build in rebuilds:
+        if not equivalence_passed(build, restored):
+            continue
+        aliases = {build["settings_ids"][group]: first for group, first in build["pooled_with"].items()}
+        for key, record in records.items():
+            parts = key.split("/")
+            if len(parts) > 1 and parts[1] in aliases and isinstance(record, dict):
+                target = "/".join([parts[0], aliases[parts[1]], *parts[2:]])
+                out.setdefault(target, {**record, "build": parts[1]})
+    return out
+
+
+def build_of(records: dict[str, Any], sid: str, metric: str, name: str, seed: int) -> str:
+    """The settings id of the build that computed a student's metric (its own id unless pooled)."""
+    record = records.get(f"proof/{sid}/{METRIC_KIND[metric]}/{name}/s{seed}") or {}
+    return str(record.get("build", sid))
+
+
 def fmt(value: float | None, digits: int) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
@@ -199,7 +242,12 @@ def budget_section(budget: float, rows: dict[str, dict[str, Any]], records: dict
                 interval = f" [{low:+.{metric.digits}f}, {high:+.{metric.digits}f}]" if low is not None else ""
                 cells.append(f"{mean:+.{metric.digits}f}{interval} (n={len(diffs)})")
             lines.append(f"| {s} | {h} | " + " | ".join(cells) + " |")
-    lines += ["", *answers(budget, per_seed, hand, seeds), *estimator_order(estimates, per_seed, rows), ""]
+    def same_build(metric: str, a: str, b: str, seed: int) -> bool:
+        return (build_of(records, sid, metric, rows[a]["students"], seed)
+                == build_of(records, sid, metric, rows[b]["students"], seed))
+
+    lines += ["", *answers(budget, per_seed, hand, seeds, same_build), *estimator_order(estimates, per_seed, rows),
+              ""]
     return lines
 
 
@@ -221,8 +269,10 @@ def estimator_order(estimates: dict[str, float], per_seed: dict[str, dict[int, d
 
 
 def answers(budget: float, per_seed: dict[str, dict[int, dict[str, float]]], hand: list[str],
-            seeds: tuple[int, ...]) -> list[str]:
-    """The plan's answer: pick 0 against the hand-designed shape with the best seed mean, per metric."""
+            seeds: tuple[int, ...], same_build: Any = None) -> list[str]:
+    """The plan's answer: pick 0 against the hand-designed shape with the best seed mean, per metric; with
+    `same_build(metric, a, b, seed)`, also amendment 2's sensitivity analysis (pairs of one build only) wherever
+    it differs from the answer's pairs."""
     pick = f"pick0-{budget:g}ms"
     if pick not in per_seed:
         return [f"Answer at {budget:g} ms: not yet (pick 0 is chosen when the supernet is frozen)."]
@@ -242,6 +292,19 @@ def answers(budget: float, per_seed: dict[str, dict[int, dict[str, float]]], han
         out.append(f"- {metric.label}: pick 0 − {best} (best hand-designed) = {mean:+.{metric.digits}f}"
                    + (f" [{low:+.{metric.digits}f}, {high:+.{metric.digits}f}]" if low is not None else "")
                    + f", n={len(diffs)}: **{verdict(metric, low, high)}**")
+        if same_build is None:
+            continue
+        kept = [per_seed[pick][s][metric.name] - per_seed[best][s][metric.name] for s in seeds
+                if metric.name in per_seed[pick][s] and metric.name in per_seed[best][s]
+                and same_build(metric.name, pick, best, s)]
+        if len(kept) < len(diffs):
+            if kept:
+                mean, low, high = t_interval(kept)
+                shown = (f"{mean:+.{metric.digits}f}" + (f" [{low:+.{metric.digits}f}, {high:+.{metric.digits}f}]"
+                                                          if low is not None else "") + f", n={len(kept)}")
+            else:
+                shown = "no such pair yet"
+            out.append(f"  - sensitivity (amendment 2), pairs distilled on one build only: {shown}")
     return out or [f"Answer at {budget:g} ms: not yet (no student of pick 0 is recorded)."]
 
 
@@ -395,6 +458,7 @@ def render(results: Path = RESULTS, freeze_file: Path = FREEZE, teacher_file: Pa
     confirmed_file = freeze_file.with_name(CONFIRMED.name)
     confirmed = json.loads(confirmed_file.read_text()) if confirmed_file.is_file() else {}
     records = json.loads(results.read_text())["records"] if results.is_file() else {}
+    records = pooled(records, teacher_file, results.with_name(RESTORED.name))
     seeds = tuple(plan["distillation"]["proof"]["seeds"])
     sids, pilot = settings_ids(teacher_file)
     lines: list[str] = []
@@ -418,6 +482,7 @@ def fresh_truth(results: Path = RESULTS, freeze_file: Path = FREEZE, teacher_fil
     fit-proxy`): each arch with its held-out PD loss, under the current teacher's settings id."""
     freeze = json.loads(freeze_file.read_text())
     records = json.loads(results.read_text()).get("records", {}) if results.exists() else {}
+    records = pooled(records, teacher_file, results.with_name(RESTORED.name))
     sid = settings_ids(teacher_file)[0]["fresh"]
     data = []
     for d in freeze.get("fresh", []):
