@@ -59,7 +59,7 @@ def test_a_restored_student_is_checked_against_its_record(tmp_path: Path) -> Non
 
 
 def rebuild_store(tmp_path: Path) -> lane.PooledStore:
-    store = lane.PooledStore(tmp_path / "proof.json", {"new": "sid"})
+    store = lane.PooledStore(tmp_path / "proof.json", [["sid", "new"]])
     store.put("proof/sid/distill/a/s0", {"heldout": {"pd": 2.5, "mlm": 4.5}})
     return store
 
@@ -88,14 +88,37 @@ def test_a_student_re_distilled_on_another_build_is_judged_by_the_equivalence_bo
     assert restored.get("proof/new/distill/a/s0")["reproduced"] is False
 
 
-def test_a_failed_equivalence_check_stops_the_pooling(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+FIRST = {"model_safetensors_sha256": "a", "settings_ids": {"proof": "sid"}}
+REBUILD = {"model_safetensors_sha256": "b", "settings_ids": {"proof": "new"}, "pooled_with": {"proof": "sid"},
+           "equivalence": {"students": ["proof/distill/a/s1"], "within_nats": 0.01}}
+
+
+def test_builds_pool_both_ways_once_the_check_passed_and_never_after_it_failed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(lane, "RESTORED", tmp_path / "restored.json")
     monkeypatch.setattr(run, "RESULTS", tmp_path / "proof.json")
-    build = {"settings_ids": {"proof": "new"}, "pooled_with": {"proof": "sid"},
-             "equivalence": {"students": ["proof/distill/a/s1"], "within_nats": 0.01}}
-    assert isinstance(lane.open_store(build), lane.PooledStore)  # not checked yet: the restore checks it
-    Store(tmp_path / "restored.json").put("proof/new/distill/a/s1", {"reproduced": False, "pd_difference": 0.03,
-                                                                      "bound": 0.01})
+    Store(tmp_path / "proof.json").put("proof/new/distill/b/s1", {"heldout": {"pd": 2.4}})
+    builds = [FIRST, REBUILD]
+    # not checked yet: the rebuild pools (its check runs first), the first build does not read the rebuild's records
+    assert lane.open_store(REBUILD, builds).has("proof/new/distill/b/s1")
+    assert not lane.open_store(FIRST, builds).has("proof/sid/distill/b/s1")
+    restored = Store(tmp_path / "restored.json")
+    restored.put("proof/new/distill/a/s1", {"reproduced": True, "pd_difference": 0.004, "bound": 0.01})
+    assert lane.open_store(FIRST, builds).has("proof/sid/distill/b/s1")  # passed: the first build reads them too
+    restored.put("proof/new/distill/a/s1", {"reproduced": False, "pd_difference": 0.03, "bound": 0.01})
     with pytest.raises(SystemExit, match="not pooled"):
-        lane.open_store(build)
-    assert type(lane.open_store({"model_safetensors_sha256": "x"})) is Store  # the first build: its own records
+        lane.open_store(REBUILD, builds)
+    assert not lane.open_store(FIRST, builds).has("proof/sid/distill/b/s1")
+    assert type(lane.open_store(FIRST, [FIRST])) is Store  # no rebuild: the first build's records alone
+
+
+def test_a_rebuilds_check_runs_even_when_no_fine_tune_needs_its_students(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lane, "RESTORED", tmp_path / "restored.json")
+    monkeypatch.setattr(run, "RESULTS", tmp_path / "proof.json")
+    Store(tmp_path / "proof.json").put("proof/sid/distill/a/s1", {"heldout": {"pd": 2.5}})
+    store = lane.open_store(REBUILD, [FIRST, REBUILD])
+    queue = [Job("proof/new/distill/a/s1", dict), Job("proof/new/distill/c/s1", dict)]
+    assert [job.key for job in lane.check_jobs(queue, store, REBUILD)] == ["proof/new/distill/a/s1"]
+    Store(tmp_path / "restored.json").put("proof/new/distill/a/s1", {"reproduced": True})
+    assert lane.check_jobs(queue, store, REBUILD) == []

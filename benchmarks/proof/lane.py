@@ -46,14 +46,14 @@ TEACHER_FILE = Path(__file__).resolve().with_name("teacher.json")
 
 
 def teacher_builds() -> list[dict[str, Any]]:
-    """The builds of the teacher every student is distilled from: amendment 1's (teacher.json) and the rebuilds
-    of amendment 2 on machines that compute other last bits (each with its settings ids, the ids it is pooled
-    with and its equivalence check); the plan's teacher where there is no teacher.json."""
+    """The builds of the teacher every student is distilled from, each with its settings ids: amendment 1's first
+    (teacher.json), then amendment 2's rebuilds on machines that compute other last bits (each with the ids it is
+    pooled with and its equivalence check); the plan's teacher where there is no teacher.json."""
     if not TEACHER_FILE.is_file():
         return [{"model_safetensors_sha256":
                  json.loads(runner.design.PLAN.read_text())["teacher"]["model_safetensors_sha256"]}]
     amended = json.loads(TEACHER_FILE.read_text())
-    return [amended["teacher"], *amended.get("rebuilds", [])]
+    return [{**amended["teacher"], "settings_ids": amended["settings_ids"]}, *amended.get("rebuilds", [])]
 
 
 def teacher_build() -> dict[str, Any]:
@@ -68,39 +68,81 @@ def teacher_build() -> dict[str, Any]:
              "benchmarks/proof/teacher.json): build it first (bash benchmarks/proof/teacher.sh)")
 
 
+def check_keys(build: dict[str, Any]) -> list[str]:
+    """The distillation keys of a rebuild's equivalence check, under its own settings ids."""
+    keys = []
+    for student in build.get("equivalence", {}).get("students", []):
+        group, kind, name, seed = student.split("/")
+        keys.append(f"{group}/{build['settings_ids'][group]}/{kind}/{name}/{seed}")
+    return keys
+
+
+def check_outcome(build: dict[str, Any], restored: Store) -> bool | None:
+    """A rebuild's equivalence check: True (every student within the bound), False (one beyond), None (not run)."""
+    records = [restored.get(key) for key in check_keys(build)]
+    if any(r is not None and not r["reproduced"] for r in records):
+        return False
+    return True if records and all(r is not None for r in records) else None
+
+
 class PooledStore(Store):
-    """The records of a rebuilt teacher (amendment 2) pooled with the first build's: a job keyed under the rebuild's
-    settings id reads as recorded when the first build recorded it. New records are written under the job's own
+    """Records of builds of one teacher pooled (amendment 2): a job reads as recorded when any build of its pool
+    recorded it (the first build's record first where several did). New records are written under the job's own
     key, so which build computed a record stays in its key."""
 
-    def __init__(self, path: Path, pooled_with: dict[str, str]) -> None:
+    def __init__(self, path: Path, pools: list[list[str]]) -> None:
         super().__init__(path)
-        self.pooled_with = pooled_with  # rebuild's settings id → the first build's
+        self.pools = {sid: pool for pool in pools for sid in pool}  # settings id → its pool, first build first
 
-    def pooled_key(self, key: str) -> str:
+    def variants(self, key: str) -> list[str]:
         parts = key.split("/")
-        if len(parts) > 1 and parts[1] in self.pooled_with:
-            parts[1] = self.pooled_with[parts[1]]
-        return "/".join(parts)
+        if len(parts) < 2 or parts[1] not in self.pools:
+            return [key]
+        return [key, *("/".join([parts[0], sid, *parts[2:]]) for sid in self.pools[parts[1]] if sid != parts[1])]
 
     def own(self, key: str) -> bool:
         return super().has(key)
 
     def has(self, key: str) -> bool:
-        return super().has(key) or super().has(self.pooled_key(key))
+        return any(super(PooledStore, self).has(k) for k in self.variants(key))
 
     def get(self, key: str) -> dict[str, Any] | None:
-        return super().get(key) or super().get(self.pooled_key(key))
+        return next((r for k in self.variants(key) if (r := super(PooledStore, self).get(k)) is not None), None)
 
 
-def pooled_ids(build: dict[str, Any]) -> dict[str, str]:
-    return {build["settings_ids"][group]: first for group, first in build.get("pooled_with", {}).items()}
+def open_store(build: dict[str, Any], builds: list[dict[str, Any]] | None = None) -> Store:
+    """The records the lane reads on `build`: pooled with every other build whose equivalence check has passed.
+    A rebuild whose own check has failed is refused; one whose check has not run yet is pooled (the lane runs the
+    check before any other job: `main`)."""
+    builds = teacher_builds() if builds is None else builds
+    restored = Store(RESTORED)
+    if check_outcome(build, restored) is False:
+        key = check_keys(build)[0]
+        sys.exit(f"error: amendment 2's equivalence check failed for this teacher build (see {RESTORED.name}, e.g. "
+                 f"{key}): its records are not pooled; see benchmarks/proof/teacher.json")
+    first = builds[0]
+    if "settings_ids" not in first or not any("pooled_with" in b for b in builds):
+        return Store(runner.RESULTS)
+    sha = build["model_safetensors_sha256"]
+    members = [first] + [b for b in builds[1:] if b["model_safetensors_sha256"] == sha or check_outcome(b, restored)]
+    if sha not in {b["model_safetensors_sha256"] for b in members}:
+        return Store(runner.RESULTS)
+    pools = [[b["settings_ids"][group] for b in members] for group in first["settings_ids"]]
+    return PooledStore(runner.RESULTS, pools)
 
 
-def equivalence_bound(build: dict[str, Any]) -> float | None:
-    """Amendment 2: how far a re-distilled student's held-out PD loss may lie from the other build's record."""
-    check = build.get("equivalence")
-    return float(check["within_nats"]) if check else None
+def equivalence_bound(builds: list[dict[str, Any]]) -> float | None:
+    """Amendment 2: how far a student re-distilled on one build may lie from another build's record (held-out PD
+    loss, nats); the rebuilds' bound whichever build re-distils."""
+    return next((float(b["equivalence"]["within_nats"]) for b in builds if b.get("equivalence")), None)
+
+
+def check_jobs(queue: list[Job], store: Store, build: dict[str, Any]) -> list[Job]:
+    """The equivalence check's students not yet re-distilled on this build (recorded by another build)."""
+    if check_outcome(build, Store(RESTORED)) is not None or not isinstance(store, PooledStore):
+        return []
+    wanted = set(check_keys(build))
+    return [job for job in queue if job.key in wanted and store.has(job.key) and not store.own(job.key)]
 
 
 def confirmed_jobs() -> list[Job]:
@@ -174,23 +216,6 @@ def student_major(queue: list[Job]) -> list[Job]:
     return ordered + [job for job in queue if job.key not in placed]
 
 
-def open_store(build: dict[str, Any]) -> Store:
-    """The records the lane reads: pooled with the first build's (amendment 2) unless the equivalence check of
-    this build has failed on one of its students."""
-    if not build.get("pooled_with"):
-        return Store(runner.RESULTS)
-    restored = Store(RESTORED)
-    for student in build["equivalence"]["students"]:
-        group, kind, name, seed = student.split("/")
-        key = f"{group}/{build['settings_ids'][group]}/{kind}/{name}/{seed}"
-        record = restored.get(key)
-        if record is not None and not record["reproduced"]:
-            sys.exit(f"error: amendment 2's equivalence check failed on {key} (held-out PD loss "
-                     f"{record['pd_difference']:+.4f} nats from its record, bound {record['bound']:g}): this "
-                     "build's records are not pooled; see benchmarks/proof/teacher.json")
-    return PooledStore(runner.RESULTS, pooled_ids(build))
-
-
 def group_queue(group: str) -> list[Job]:
     queue, settings = runner.jobs(group)
     if group == "proof":
@@ -217,6 +242,7 @@ def main() -> None:
         queue = group_queue(group)
         store = open_store(build)
         missing = to_restore(queue, store)
+        missing += [job for job in check_jobs(queue, store, build) if job not in missing]
         log(f"{group}: {sum(store.has(j.key) for j in queue)} of {len(queue)} jobs recorded; "
             f"{len(missing)} recorded student(s) to re-create first {[job.key for job in missing]}")
         if args.list:
@@ -225,7 +251,7 @@ def main() -> None:
             restored = Store(RESTORED)
             with ThreadPoolExecutor(max_workers=args.workers) as pool:
                 list(pool.map(restore, missing, [store] * len(missing), [restored] * len(missing),
-                              [equivalence_bound(build)] * len(missing)))
+                              [equivalence_bound(teacher_builds())] * len(missing)))
         run_jobs(queue, store, args.workers, None, log)
 
 
