@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from nas.search.journal import Journal
 from nas.search.pareto import pareto_mask
-from nas.search.run_dir import RUN_FILE, check_journal_complete, check_journal_present
+from nas.search.run_dir import RUN_FILE, check_journal_complete, check_journal_present, read_run_if_readable
 from nas.search.trial import Trial
 from nas_common.errors import UserInputError
-from nas_common.io import read_json
 
 
 def load_trials(run_dir: Path) -> list[Trial]:
@@ -21,18 +21,16 @@ def load_trials(run_dir: Path) -> list[Trial]:
     so `nas pareto`, `nas export` and the summary show the front that `best/` was chosen from."""
     if not Path(run_dir).is_dir():
         raise UserInputError(f"{run_dir}: no such run directory")
-    check_journal_present(Path(run_dir))
+    record = read_run_if_readable(Path(run_dir))  # read once: a running search may rewrite it meanwhile
+    check_journal_present(Path(run_dir), record)
     trials = Journal(Path(run_dir)).load()
-    check_journal_complete(Path(run_dir), len(trials))
-    final = _rescored(Path(run_dir))
+    check_journal_complete(Path(run_dir), len(trials), record)
+    final = _rescored(Path(run_dir), record)
     return [dataclasses.replace(trials[i], accuracy=final[i]) if i in final else trials[i] for i in sorted(trials)]
 
 
-def _rescored(run_dir: Path) -> dict[int, float | None]:
-    try:
-        record = read_json(run_dir / RUN_FILE)
-    except UserInputError:
-        return {}  # no run.json yet (a running search); a damaged run.json is read_run's to report
+def _rescored(run_dir: Path, record: Any) -> dict[int, float | None]:
+    # record None: no run.json yet (a running search); a damaged run.json is read_run's to report
     rescored = record.get("rescored") if isinstance(record, dict) else None
     if not rescored:
         return {}  # none re-scored

@@ -84,7 +84,7 @@ def prepare(out: Path, options: dict[str, Any], seed: int, resume: bool,
     return run
 
 
-def check_journal_present(out: Path) -> None:
+def check_journal_present(out: Path, run: dict[str, Any] | None = None) -> None:
     """A finished run whose journal is gone or emptied (a partial copy, a full disk) is refused: read as "no trial
     yet", its front would be empty and a --resume would start over and rewrite its results. A run is finished when
     its trials.csv has rows or its run.json records a summary of its trials."""
@@ -93,7 +93,7 @@ def check_journal_present(out: Path) -> None:
         return
     if _has_data_rows(results):
         evidence = f"its results ({TRIALS_CSV}) are there"
-    elif recorded := recorded_trial_count(out):
+    elif recorded := recorded_trial_count(out, run):
         evidence = f"its {RUN_FILE} records {recorded} finished trials"
     else:
         return
@@ -102,11 +102,12 @@ def check_journal_present(out: Path) -> None:
                          "the run came from (the front, the export and --resume are read from it)")
 
 
-def check_journal_complete(out: Path, loaded: int) -> None:
+def check_journal_complete(out: Path, loaded: int, run: dict[str, Any] | None = None) -> None:
     """A journal that holds fewer trials than the run last finished with (run.json's summary) was cut short (a
     partial copy, a truncated file): its front would be another run's, and a --resume would rewrite the results
-    from what is left. A journal only grows, so a healthy one never holds fewer."""
-    recorded = recorded_trial_count(out)
+    from what is left. A journal only grows, so a healthy one never holds fewer. `run`: run.json's content when
+    the caller has read it already."""
+    recorded = recorded_trial_count(out, run)
     if loaded < recorded:
         held = f"{loaded} trial{'s' * (loaded != 1)}"
         raise UserInputError(f"{out}: the run's journal {JOURNAL_NAME} holds {held}, though its {RUN_FILE} records "
@@ -114,13 +115,19 @@ def check_journal_complete(out: Path, loaded: int) -> None:
                              "came from (nothing was changed)")
 
 
-def recorded_trial_count(out: Path) -> int:
-    """The trials run.json's summary says the run had when it last finished (0: none recorded, or no readable
-    run.json, which `read_run` reports)."""
+def read_run_if_readable(out: Path) -> Any:
+    """run.json's content, or None where there is none or it cannot be read (which `read_run` reports)."""
     try:
-        run = read_json(Path(out) / RUN_FILE)
+        return read_json(Path(out) / RUN_FILE)
     except UserInputError:
-        return 0
+        return None
+
+
+def recorded_trial_count(out: Path, run: Any = None) -> int:
+    """The trials run.json's summary says the run had when it last finished (0: none recorded, or no readable
+    run.json, which `read_run` reports); `run`: its content when already read."""
+    if run is None:
+        run = read_run_if_readable(out)
     summary = run.get("summary") if isinstance(run, dict) else None
     count = summary.get("trials") if isinstance(summary, dict) else None
     return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
@@ -147,9 +154,9 @@ def check_results_writable(out: Path) -> None:
 
 
 def _check_resumable(out: Path, options: dict[str, Any], defaults: dict[str, Any]) -> dict[str, Any]:
-    check_journal_present(out)
-    check_results_writable(out)
     run = read_run(out)
+    check_journal_present(out, run)
+    check_results_writable(out)
     recorded = {k: v for k, v in defaults.items() if k in options} | recorded_options(run, out)
     changed = [k for k in sorted(set(recorded) | set(options))
                if k not in MAY_CHANGE_ON_RESUME and recorded.get(k) != options.get(k)]
@@ -157,7 +164,7 @@ def _check_resumable(out: Path, options: dict[str, Any], defaults: dict[str, Any
         detail = ", ".join(f"{k}: {recorded.get(k)!r} → {options.get(k)!r}" for k in changed)
         raise UserInputError(f"cannot resume {out} with different options ({detail}); rerun the original command")
     done = len(Journal(out).load())
-    check_journal_complete(out, done)
+    check_journal_complete(out, done, run)
     if options["trials"] < done:
         raise UserInputError(f"cannot resume {out} with --trials {options['trials']}: the run already has {done} "
                              f"trials and a resumed run never shrinks (give --trials {done} or more)")
