@@ -150,6 +150,8 @@ CASES: list[Case] = [
          _glue("sentence\tlabel\na fine film\t7\n"), 2, "label '7' is not one of sst2's classes"),
     Case("probe_training_supernet_pd_fraction_above_one", (*_SUPERNET, "--pd-fraction", "1.5", "--out", "{tmp}/n"),
          _I, 2, "--pd-fraction"),
+    Case("probe_training_supernet_pd_fraction_nan", (*_SUPERNET, "--pd-fraction", "nan", "--out", "{tmp}/n"),
+         _I, 2, "--pd-fraction must be a share of the steps between 0 and 1, got nan"),
     Case("probe_training_supernet_rule_misspelt", (*_SUPERNET, "--rule", "sandwhich", "--out", "{tmp}/n"), _I, 2,
          "unknown sampling rule 'sandwhich'"),
     Case("probe_training_supernet_space_binary", (*_SUPERNET, "--space", "{binary}", "--out", "{tmp}/n"), _I, 2,

@@ -38,7 +38,7 @@ def train(
                               "budget]."),
     schedule: str = typer.Option("jkt", "--schedule", help="Distillation schedule: jkt (transfer losses, then "
                                  "pre-training distillation) or akt (both at once)."),
-    pd_fraction: float = typer.Option(None, "--pd-fraction", min=0.0, max=1.0,
+    pd_fraction: float = typer.Option(None, "--pd-fraction", metavar="<share 0-1>",
                                       help="Share of the steps for pre-training distillation (jkt) \\[default: "
                                            "500k / 740k, the paper's split]."),
     rule: str = typer.Option("sandwich", "--rule", help="sandwich (largest, smallest, k random), random (k + 2 "

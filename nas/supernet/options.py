@@ -103,6 +103,8 @@ def validate(opts: SupernetOptions) -> RunPlan:
                    max_predictions=opts.max_predictions, micro_batch_size=opts.micro_batch_size,
                    workers=opts.workers)
     check_non_negative(warmup=opts.warmup, checkpoint_every=opts.checkpoint_every, seed=opts.seed)
+    if not 0.0 <= opts.pd_fraction <= 1.0:  # NaN too (a recipe's `nan`, or --pd-fraction nan)
+        raise UserInputError(f"--pd-fraction must be a share of the steps between 0 and 1, got {opts.pd_fraction!r}")
     check_global_batch(opts.batch_size, opts.seq_len, copies=opts.workers)
     if opts.depth_order not in DEPTH_ORDERS:
         raise UserInputError(f"--depth-order must be one of {', '.join(DEPTH_ORDERS)}")
