@@ -49,6 +49,9 @@ def split_fields(data: dict[str, Any], arch_fields: Collection[str], source: str
 
 def check_redundant(arch: _Widths, redundant: dict[str, Any], source: str) -> None:
     """Reject a redundant field that contradicts the architecture."""
+    for key, value in redundant.items():  # "512" (text) would read as contradicting 512
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise UserInputError(f"{source}: {key} must be an integer, got {value!r}")
     if "true_hidden_size" in redundant:
         value = redundant["true_hidden_size"]
         widths = sorted({arch.true_hidden_size(i) for i in range(arch.num_hidden_layers)})

@@ -25,6 +25,7 @@ from tests import (
     bad_input_rows_outputs,
     bad_input_rows_probe_latency,
     bad_input_rows_probe_search,
+    bad_input_rows_probe_ship,
     bad_input_rows_probe_training,
 )
 from tests.bad_input_support import (
@@ -1144,7 +1145,8 @@ ACCURACY_CASES: list[Case] = [
 ALL_CASES = (CLI_CASES + BEYOND_CASES + TRAINING_CASES + LATENCY_CASES + SEARCH_CASES + CONFIRM_CASES + TFLITE_CASES
              + IO_CASES + DEPLOY_CASES + DATA_FIT_CASES + ACCURACY_CASES + PROBE_CASES + bad_input_rows_outputs.CASES
              + bad_input_rows_damaged.CASES + bad_input_rows_options.CASES + bad_input_rows_probe_latency.CASES
-             + bad_input_rows_probe_search.CASES + bad_input_rows_probe_training.CASES)
+             + bad_input_rows_probe_search.CASES + bad_input_rows_probe_training.CASES
+             + bad_input_rows_probe_ship.CASES)
 
 
 # ====================================================================== the test

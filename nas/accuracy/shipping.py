@@ -105,9 +105,10 @@ def ship(directory: str | Path, name: str, overwrite: bool = False, root: Path |
     root = check_output_dir(root or shipped_root(), overwrite=True,
                             what=f"the shipped predictors' folder (${ENV}, else the package)")
     target = root / name
+    members = ensemble.members(directory)
+    _check_apart(target, [directory, *members])
     if target.exists() and not overwrite:
         raise UserInputError(f"{target} already holds a shipped predictor; pass --overwrite to replace it")
-    members = ensemble.members(directory)
     predictors = []
     for member in members:
         found = sn.current_predictor(member)
@@ -136,6 +137,17 @@ def ship(directory: str | Path, name: str, overwrite: bool = False, root: Path |
         shutil.rmtree(target)
     staging.rename(target)
     return target
+
+
+def _check_apart(target: Path, sources: Sequence[Path]) -> None:
+    """The entry ROOT/NAME is neither a source supernet (or ensemble), nor inside one, nor around one: shipping
+    replaces the entry's folder whole, which would delete the supernet's weights or its fitted predictor."""
+    entry = target.expanduser().resolve()
+    for source in (s.expanduser().resolve() for s in sources):
+        if entry == source or source in entry.parents or entry in source.parents:
+            raise UserInputError(f"--name {target.name} would ship into {target}, which overlaps the supernet "
+                                 f"directory {source} (shipping replaces that folder whole); choose another --name "
+                                 f"or set ${ENV} to a folder outside the supernet (nothing was changed)")
 
 
 def content_version(files: dict[str, dict[str, Any]]) -> str:

@@ -52,6 +52,9 @@ EVAL_BATCHES, EVAL_BATCH = 8, 32
 PREDICTOR_DIR, QUALITY = "predictor", "quality.json"
 REFINE_ROUNDS, REFINE_MAX = 3, 8  # re-scoring stops after 3 rounds or 8 archs (each a held-out forward pass)
 SEED = 0
+# a held-out loss in nats is never negative, and far below this (uniform guessing over BERT's vocabulary: 10.3);
+# the bound of `nas accuracy fit-proxy` (nas/cli/accuracy.py MAX_LOSS_NATS) for the same truth files
+MAX_TRUTH_LOSS = 100.0
 
 
 def derived_losses(terms: dict[str, float]) -> dict[str, float]:
@@ -413,10 +416,13 @@ def read_truth(path: Path) -> dict[str, Any]:
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) and "arch" in r and "loss" in r
                                                          for r in rows):
         raise UserInputError(f"{path}: needs \"data\", a list of {{\"arch\": ..., \"loss\": ...}} rows")
-    for row in rows:
+    for index, row in enumerate(rows):
         if not isinstance(row["loss"], int | float) or isinstance(row["loss"], bool) \
                 or not math.isfinite(row["loss"]):
             raise UserInputError(f"{path}: every row's \"loss\" must be a finite number (got {row['loss']!r})")
+        if not 0 <= row["loss"] <= MAX_TRUTH_LOSS:
+            raise UserInputError(f"{path}: data[{index}].loss must be a held-out loss in nats between 0 and "
+                                 f"{MAX_TRUTH_LOSS:g} (as `nas accuracy fit-proxy` reads), got {row['loss']!r}")
     planned = record.get("archs")
     if planned is not None and (not isinstance(planned, int) or isinstance(planned, bool) or planned < 0):
         raise UserInputError(f"{path}: \"archs\" (how many students were planned) must be a whole number "
@@ -458,6 +464,9 @@ def record_quality(directory: Path, truth: Path, overwrite: bool = False, predic
     if target.exists() and not overwrite:
         raise UserInputError(f"{target} already exists; pass --overwrite to replace it")
     archs, losses = truth_in_space(record, truth, estimator.space, "the supernet's space")
+    if len(set(losses)) < 2:  # known before the archs are scored (minutes on a real supernet)
+        raise UserInputError(f"{truth}: every student in the supernet's space has the same loss ({losses[0]:g}); "
+                             "no rank correlation to record: give students of different loss")
     scores = estimator.supernet_scores(archs).tolist()
     predicted = estimator.estimate(archs).tolist() if predictor else None
     spearman, kendall = rank_correlations(scores, losses)

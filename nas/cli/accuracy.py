@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from nas.cli.options import named_path
 from nas_common.errors import UserInputError
 from nas_common.io import finite, read_json
 from nas_common.writing import write_json
@@ -24,9 +25,11 @@ accuracy_app = typer.Typer(help="Fit the accuracy estimators' files.", no_args_i
 @accuracy_app.command("fit-proxy")
 def fit_proxy(
     truth: Annotated[Path, typer.Argument(help="JSON {\"note\": ..., \"data\": [{\"arch\": {...}, \"loss\": L}]}: "
-                                          "held-out losses of distilled students (a proxy_fit.json reads too).")],
+                                          "held-out losses of distilled students (a proxy_fit.json reads too).",
+                                          parser=named_path("ground-truth file"))],
     out: Annotated[Path | None, typer.Option(help="Where to write the fit (default: the one `nas` reads, "
-                                             "nas/accuracy/proxy_fit.json).")] = None,
+                                             "nas/accuracy/proxy_fit.json).", parser=named_path("output file"),
+                                             metavar="<path>")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace --out if it exists (the default file, "
                                             "the proxy `nas` reads, always does).")] = False,
 ) -> None:

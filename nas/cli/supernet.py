@@ -129,12 +129,12 @@ def extract_command(
 ) -> None:
     """Write an arch's inherited sub-network as a `transformers` model directory (the warm start of
     `nas distill --student OUT`)."""
-    from nas.supernet.api import check_extract_out, extract, load_supernet
+    from nas.supernet.api import EXTRACT_FILES, check_extract_out, extract, load_supernet
     from nas.supernet.space import resolve_supernet_arch
     from nas_common.paths import check_output_dir
 
     check_extract_out(directory, out)
-    check_output_dir(out, overwrite, result_files=("config.json", "arch.json", "model.safetensors"))
+    check_output_dir(out, overwrite, result_files=EXTRACT_FILES)
     supernet = load_supernet(directory)
     written = extract(supernet, resolve_supernet_arch(arch, supernet.space), out, overwrite)
     typer.echo(f"sub-network written to {written}")
@@ -159,7 +159,8 @@ def ensemble_command(
 
 @supernet_app.command("score")
 def score_command(
-    directory: Path = typer.Argument(..., help="A supernet directory, or an ensemble (`nas supernet ensemble`)."),
+    directory: Path = typer.Argument(..., help="A supernet directory, or an ensemble (`nas supernet ensemble`).",
+                                     parser=named_path("supernet directory")),
     arch: list[str] = typer.Option(..., "--arch", help=ARCH_HELP + " Repeat for several."),
     eval_corpus: str = typer.Option(None, "--eval-corpus", help="Held-out corpus \\[default: the supernet's]."),
     measure: str = typer.Option("mlm", "--measure", help="The held-out loss that is the score: mlm, distill, "
@@ -171,6 +172,7 @@ def score_command(
     """The supernet's estimate for each arch (held-out loss of its inherited sub-network, lower is better)."""
     from nas.supernet.score import loss_scatters, measured_quality, score_rows
 
+    refuse_empty(eval_corpus=eval_corpus)  # "" would read as the option left out: the supernet's own corpus
     _require_supernet(directory)
     quality = measured_quality(directory, measure)
     for row in score_rows(directory, arch, eval_corpus, measure, predictor):
@@ -196,9 +198,11 @@ def _require_supernet(directory: Path) -> None:
 @supernet_app.command("quality")
 def quality_command(
     directory: Path | None = typer.Argument(None, help="A supernet directory, or an ensemble (`nas supernet "
-                                            "ensemble`); or give --shipped instead."),
+                                            "ensemble`); or give --shipped instead.",
+                                            parser=named_path("supernet directory")),
     truth: Path = typer.Option(..., "--truth", help="JSON {\"data\": [{\"arch\": {...}, \"loss\": L}]}: held-out "
-                               "losses of distilled students (as `nas accuracy fit-proxy` reads)."),
+                               "losses of distilled students (as `nas accuracy fit-proxy` reads).",
+                               parser=named_path("ground-truth file"), metavar="<path>"),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a quality record already in the directory."),
     predictor: bool = typer.Option(True, "--predictor/--no-predictor",
                                    help="Rank the accuracy predictor too (fitted on first use: minutes)."),
@@ -211,6 +215,7 @@ def quality_command(
     shipped predictor's record (`--estimator predictor`)."""
     from nas.accuracy.supernet import PREDICTOR_DIR, QUALITY, record_quality
 
+    refuse_empty(shipped=shipped)
     if (directory is None) == (shipped is None):
         raise UserInputError("give a supernet DIRECTORY or --shipped NAME (one of them)")
     if shipped is not None:
@@ -228,7 +233,7 @@ def quality_command(
 @supernet_app.command("ship")
 def ship_command(
     directory: Path = typer.Argument(..., help="A supernet directory (or an ensemble) whose predictor is fitted "
-                                     "(`nas supernet score`)."),
+                                     "(`nas supernet score`).", parser=named_path("supernet directory")),
     name: str = typer.Option(..., "--name", help="The shipped predictor's name (`nas search --estimator predictor "
                              "--predictor NAME`)."),
     overwrite: bool = typer.Option(False, "--overwrite", help="Replace a shipped predictor of that name."),

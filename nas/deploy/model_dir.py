@@ -102,7 +102,11 @@ def confirmed_winner(path: Path, what: str = "--model") -> tuple[Path, str] | No
 
 def _seq_len(path: Path) -> int:
     settings = path / "tokenizer_config.json"
-    length = read_json(settings).get("model_max_length") if settings.is_file() else None
+    record = read_json(settings, "tokenizer settings") if settings.is_file() else {}
+    if not isinstance(record, dict):
+        raise UserInputError(f"tokenizer settings {settings}: not a tokenizer config (expected a JSON object, as "
+                             "nas finetune writes it)")
+    length = record.get("model_max_length")
     return int(length) if isinstance(length, int) and 8 <= length <= 4096 else DEFAULT_SEQ_LEN
 
 

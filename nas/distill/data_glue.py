@@ -55,8 +55,11 @@ def read_split(data_dir: str | Path, task: str, split: str) -> list[Example]:
     text = read_text(path, kind="TSV")  # BOM (MRPC's) dropped, CRLF as \n: the rows csv read from the file before
     reader = csv.reader(StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
     header = next(reader, None)
-    if header is None or any(c and c not in header for c in (a_col, b_col, label_col)):
-        wanted = ", ".join(c for c in (a_col, b_col, label_col) if c)  # single-sentence tasks have no second text
+    wanted = ", ".join(c for c in (a_col, b_col, label_col) if c)  # single-sentence tasks have no second text
+    if header is None:  # an empty file (a copy cut short, a download that failed)
+        raise UserInputError(f"{path}: the file is empty (expected a header with the {task} columns {wanted}, then "
+                             f"the {split} examples)")
+    if any(c and c not in header for c in (a_col, b_col, label_col)):
         raise UserInputError(f"{path}: header {header} lacks the {task} columns {wanted}")
     ia, il = header.index(a_col), header.index(label_col)
     ib = header.index(b_col) if b_col else None

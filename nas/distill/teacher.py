@@ -16,6 +16,7 @@ from typing import Any
 
 from nas.distill.models import ATTENTION, pretraining_model, teacher_config
 from nas_common.errors import UserInputError
+from nas_common.io import read_json
 from nas_common.writing import write_json
 from search_spaces.arch import Arch
 
@@ -86,17 +87,35 @@ def load_weights(model_class: Any, path: Path, **kwargs: Any) -> Any:
                              f"{' '.join(str(err).split())[:120]})") from None
 
 
+def _config_errors() -> tuple[type[BaseException], ...]:
+    """What reading a config can raise on a user's file: transformers' errors, and huggingface_hub's strict field
+    checks (a field of the wrong type, e.g. "max_position_embeddings": "512") where that library has them."""
+    try:
+        from huggingface_hub.errors import StrictDataclassError
+    except ImportError:
+        return ValueError, OSError, KeyError, TypeError
+    return ValueError, OSError, KeyError, TypeError, StrictDataclassError
+
+
 def read_config(directory: str | Path) -> Any:
     """A model directory's config, without loading weights (for early shape checks)."""
     from transformers import AutoConfig
 
     path = Path(directory)
-    if not (path / "config.json").is_file():
+    config_file = path / "config.json"
+    if not config_file.is_file():
         raise UserInputError(f"teacher directory {path} holds no model (run `nas teacher` first)")
+    # read once through the I/O layer first: broken JSON is named as such (transformers says only OSError), and a
+    # value that is no JSON object (a list) is no config
+    if not isinstance(read_json(config_file, "model config"), dict):
+        raise UserInputError(f"model config {config_file}: not a model config (expected a JSON object, as "
+                             "save_pretrained writes)")
     try:
         return AutoConfig.from_pretrained(path, local_files_only=True)
-    except (ValueError, OSError, KeyError) as err:  # transformers' words for a broken or foreign config
-        raise UserInputError(f"{path / 'config.json'} is not a readable model config ({type(err).__name__})") from None
+    except _config_errors() as err:  # transformers' words for a foreign config; huggingface_hub's for a mistyped field
+        detail = " ".join(str(err).split())[:200]  # one line
+        raise UserInputError(f"{config_file} is not a readable model config ({type(err).__name__}"
+                             + (f": {detail}" if detail else "") + ")") from None
 
 
 def build_teacher(arch: Arch | None, init_from: str | None) -> Any:

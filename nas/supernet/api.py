@@ -21,6 +21,7 @@ import torch
 
 from nas.supernet import evaluate, store
 from nas.supernet.elastic import ElasticMobileBert
+from nas.supernet.ensemble import ENSEMBLE
 from nas.supernet.space import require_member
 from nas_common.errors import UserInputError
 from nas_common.io import read_bytes
@@ -29,7 +30,9 @@ from nas_common.writing import write_bytes, write_json
 from search_spaces.arch import Arch
 from search_spaces.space import SearchSpace
 
-EXTRACT_FILES = ("config.json", "arch.json", "model.safetensors")
+# what an extraction writes: an --out holding any of them is refused without --overwrite (vocab.txt too: a
+# vocabulary of the user's there would be replaced by the supernet's)
+EXTRACT_FILES = ("config.json", "arch.json", "model.safetensors", "vocab.txt", "nas_supernet.json")
 MEASURES = evaluate.MEASURES
 DEFAULT_MEASURE = evaluate.DEFAULT_MEASURE
 
@@ -108,12 +111,17 @@ def load_supernet(directory: str | Path, torch_device: str = "cpu") -> Supernet:
 
 def check_extract_out(supernet_dir: str | Path, out: str | Path) -> None:
     """`--out` of an extraction must lie outside the supernet: its config.json, model.safetensors and vocab.txt
-    would land among the supernet's own files (in weights/, over its weights)."""
+    would land among the supernet's own files (in weights/, over its weights); nor be another supernet or an
+    ensemble (a model mixed into their files, a supernet's vocab.txt replaced), even with --overwrite."""
     source = Path(supernet_dir).expanduser().resolve()
     target = Path(out).expanduser().resolve()
     if target == source or source in target.parents:
         raise UserInputError(f"--out {out} is inside the supernet directory {supernet_dir}; extract to a directory "
                              "outside it (nothing was changed)")
+    for record, what in ((store.META, "a supernet directory"), (ENSEMBLE, "an ensemble of supernets")):
+        if (target / record).is_file():
+            raise UserInputError(f"--out {out} is {what} (it holds {record}); extract to a directory of its own "
+                                 "(nothing was changed)")
 
 
 def extract(supernet_dir: str | Path | Supernet, arch: Arch, out: str | Path, overwrite: bool = False) -> Path:

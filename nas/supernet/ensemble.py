@@ -82,15 +82,30 @@ def write_ensemble(member_dirs: Sequence[str | Path], out: str | Path, overwrite
         if not same_space(spaces[0], space):
             raise UserInputError(f"{member} has another search space than {resolved[0]}: an ensemble's members "
                                  "score the same archs, so they must share one space")
-    out = check_output_dir(out, overwrite, result_files=(ENSEMBLE,))
-    if out.resolve() in resolved:
-        raise UserInputError(f"--out {out} is one of the members; write the ensemble to its own directory")
+    _check_ensemble_out(Path(out), resolved)
+    out = check_output_dir(out, overwrite, result_files=(ENSEMBLE, SPACE))
     for member, meta in zip(resolved, metas, strict=True):
         _check_weights(member, meta)
     out.mkdir(parents=True, exist_ok=True)
     write_text(out / SPACE, read_text(resolved[0] / SPACE))
     write_json(out / ENSEMBLE, {"format": FORMAT, "members": [str(m) for m in resolved]})
     return out
+
+
+def _check_ensemble_out(out: Path, members: Sequence[Path]) -> None:
+    """--out is a directory of its own: not a member, not inside one (its files would land among the member's),
+    and not another supernet (its ensemble.json would hide that supernet's weights, its space.toml replace the
+    supernet's)."""
+    target = out.expanduser().resolve()
+    for member in members:
+        if target == member:
+            raise UserInputError(f"--out {out} is one of the members; write the ensemble to its own directory")
+        if member in target.parents:
+            raise UserInputError(f"--out {out} is inside the member supernet {member}; write the ensemble to a "
+                                 "directory outside it (nothing was changed)")
+    if (target / SUPERNET_META).is_file():
+        raise UserInputError(f"--out {out} is a supernet directory (it holds {SUPERNET_META}); write the ensemble "
+                             "to its own directory (nothing was changed)")
 
 
 def read_supernet_meta(path: Path) -> dict[str, Any]:

@@ -94,6 +94,10 @@ def score_rows(directory: str | Path, arch_texts: Sequence[str], eval_corpus: st
     member_dirs = members(directory)
     space = SearchSpace.load(Path(directory) / SPACE)  # a bad --arch is refused before any weights load
     archs = [resolve_supernet_arch(text, space) for text in arch_texts]
+    if eval_corpus is not None:  # a missing, empty or binary corpus is refused before any weights load
+        from nas.distill.data_corpus import check_has_text
+
+        check_has_text(eval_corpus, "--eval-corpus")
     per_member = []
     for member in member_dirs:
         supernet = load_supernet(member)
