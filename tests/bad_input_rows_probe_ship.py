@@ -154,6 +154,14 @@ def _arch_files(tmp: Path) -> dict[str, str]:
     return {"model": str(tmp / "model"), "arch": str(tmp / "arch.json")}
 
 
+def _truth_misspelt(tmp: Path) -> dict[str, str]:
+    """A ground-truth file whose second student's arch misspells a field."""
+    rows = [{"arch": arch, "loss": 3.0 + i / 10} for i, arch in enumerate(_ARCHS)]
+    rows[1]["arch"] = {"num_hiden_layers": 2}
+    (tmp / "truth.json").write_text(_truth(rows))
+    return {"truth": str(tmp / "truth.json")}
+
+
 _S = _supernets
 _J = '{{"num_hidden_layers": 2}}'
 _SCORE = ("--arch", _J, "--no-predictor")
@@ -174,6 +182,10 @@ CASES: list[Case] = [
     # 4: an empty path (an unset shell variable) read as `.`: "--out . is a directory", "ground truth .: a
     #    directory", ". is not a supernet directory"; --eval-corpus "" read as left out (the supernet's own corpus
     #    scored silently); --shipped "" as "no such shipped predictor ''"
+    # the message named the file but not the student: "truth.json: unknown field(s) num_hiden_layers"
+    Case("probe_ship_fit_proxy_arch_misspelt_names_the_row", ("accuracy", "fit-proxy", "{truth}", "--out",
+                                                              "{tmp}/fit.json"), _truth_misspelt, 2,
+         "data[1].arch: unknown field(s) num_hiden_layers", ("truth",)),
     Case("probe_ship_fit_proxy_out_empty", ("accuracy", "fit-proxy", "{truth}", "--out", ""), _S, 2,
          "an empty name holds no output file", ("truth",)),
     Case("probe_ship_fit_proxy_truth_empty", ("accuracy", "fit-proxy", "", "--out", "{tmp}/fit.json"), None, 2,

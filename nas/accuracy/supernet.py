@@ -444,7 +444,8 @@ def rank_correlations(estimate: Sequence[float], losses: Sequence[float]) -> tup
 def truth_in_space(record: dict[str, Any], truth: Path, space: SearchSpace,
                    what: str) -> tuple[list[Arch], list[float]]:
     """The archs of a truth record (`read_truth`) that lie in `space` and their losses; at least 3, else one line."""
-    rows = [(Arch.from_dict(r["arch"], source=str(truth)), float(r["loss"])) for r in record["data"]]
+    rows = [(Arch.from_dict(r["arch"], source=f"{truth} data[{i}].arch"), float(r["loss"]))
+            for i, r in enumerate(record["data"])]
     inside = [(arch, loss) for arch, loss in rows if space.contains(arch)]
     if len(inside) < 3:
         raise UserInputError(f"{truth}: {len(inside)} of its archs lie in {what}; at least 3 are needed")

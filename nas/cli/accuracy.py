@@ -47,7 +47,7 @@ def fit_proxy(
     if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) and "arch" in r and "loss" in r
                                                          for r in rows):
         raise UserInputError(f"{truth}: needs \"data\", a list of {{\"arch\": ..., \"loss\": ...}} rows")
-    archs = [Arch.from_dict(r["arch"], source=str(truth)) for r in rows]
+    archs = [Arch.from_dict(r["arch"], source=f"{truth} data[{i}].arch") for i, r in enumerate(rows)]
     losses = _truth_losses(truth, rows)
     _check_fittable(truth, archs, losses)
     fitted = proxy.fit(archs, losses, str(record.get("note", "")))
