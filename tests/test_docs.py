@@ -87,6 +87,17 @@ def test_readme_keeps_the_ci_test_command() -> None:
     assert "pytest" in lines[marker[0] + 2]
 
 
+def test_readme_keeps_the_ci_set_up_command() -> None:
+    """.ci/run first runs set-up command 1 (the base install and the main job), as a newcomer would: a default that
+    needs an extra fails CI, not only a newcomer."""
+    lines = (ROOT / "README.md").read_text(encoding="utf-8").splitlines()
+    marker = [i for i, line in enumerate(lines) if line.startswith("<!-- .ci/run runs the set-up command")]
+    assert len(marker) == 1
+    assert lines[marker[0] + 1] == "```bash" and lines[marker[0] + 3] == "```"
+    command = lines[marker[0] + 2]
+    assert "pip install -e . " in command and "nas search --device pixel4 --budget 62ms" in command
+
+
 def test_checker_catches_planted_lines(tmp_path: Path) -> None:
     (tmp_path / "benchmarks" / "results").mkdir(parents=True)
     (tmp_path / "benchmarks" / "results" / "current.json").write_text("{}")
