@@ -127,7 +127,8 @@ def read_measurements(path: str | Path) -> list[Measurement]:
         header, cells = read_csv(path)
         unknown = unknown_fields(header)
         if unknown:  # before any cell is parsed: a typo'd column is named as one, not as a bad number
-            raise UserInputError(f"{path}: line 1: unknown column(s) {', '.join(unknown)} (MEASUREMENTS.md lists "
+            shown = ", ".join(name if name.isprintable() else repr(name) for name in unknown)  # a quoted header
+            raise UserInputError(f"{path}: line 1: unknown column(s) {shown[:300]} (MEASUREMENTS.md lists "
                                  "the columns)")
         for number, raw in cells:
             where = f"{path}: line {number}"

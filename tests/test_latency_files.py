@@ -64,6 +64,9 @@ BAD_ROWS = [  # (file name, its text, the one-line error naming the file, line a
      "the row also sets hidden_size"),
     ("m.jsonl", '{"arch": 3, "latency_ms": 62}\n', "line 1: arch 3 is not a preset"),
     ("m.csv", "nmae,latency_ms\nx,62\n", r"m.csv: line 1: unknown column\(s\) nmae"),
+    # a quote opening the header makes csv read the rest of the file as one column name (newlines in it)
+    ("m.csv", '"num_hidden_layers,latency_ms\n12,30\n',
+     r"line 1: unknown column\(s\) 'num_hidden_layers,latency_ms\\n"),
     ("m.csv", "num_hidden_layers,latency_ms\n12,30\n4,-1\n", r"m.csv: line 3: latency_ms"),
     ("m.jsonl", '{"latency_ms": 62}\n{"true_hidden_size": 512, "latency_ms": 62}\n',
      "m.jsonl: line 2: true_hidden_size 512 contradicts"),
